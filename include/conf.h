@@ -1,0 +1,141 @@
+/*
+ * The configuration: one struct filled from one table of keys
+ * (conf_table.c).  The file, the environment and the command line all go
+ * through the same setters, so every value is range-checked the same way and
+ * every error names where the value came from.
+ */
+#ifndef SGW_CONF_H
+#define SGW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONF_LISTEN_MAX		16
+#define CONF_ORIGIN_MAX		16
+#define CONF_LINE_MAX		4096
+
+enum conf_type {
+	CONF_INT,		/* plain integer */
+	CONF_SIZE,		/* bytes: 64k = 64000, 64kb = 65536 */
+	CONF_DURATION,		/* milliseconds: 500ms, 25s, 2m, 1h */
+	CONF_BOOL,		/* yes/no, on/off, true/false */
+	CONF_STRING,
+	CONF_URL,		/* http:// or https:// (redis:// for redis_url) */
+	CONF_ENUM,		/* one of .choices */
+	CONF_LISTEN,		/* [addr:]port, repeatable */
+	CONF_LIST		/* string list (comma or repeated), e.g. origins */
+};
+
+#define CONF_F_SENSITIVE	0x01	/* never printed nor logged */
+#define CONF_F_RELOADABLE	0x02	/* takes effect on SIGHUP */
+#define CONF_F_PATH		0x04	/* a file path */
+
+struct conf_listen {
+	char	host[64];		/* "" = every address, IPv4 and IPv6 */
+	int	port;
+};
+
+struct conf {
+	/* process */
+	long long		 workers;	/* 0 = number of CPUs */
+	char			*user;
+	char			*run_dir;
+	int			 log_level;	/* enum log_level */
+	long long		 shutdown_timeout;
+	long long		 drain_batch;
+	long long		 drain_interval;
+	/* network */
+	struct conf_listen	 listen[CONF_LISTEN_MAX];
+	size_t			 nlisten;
+	char			*tls_cert;
+	char			*tls_key;
+	char			*cors_origin[CONF_ORIGIN_MAX];
+	size_t			 ncors_origin;
+	bool			 cors_credentials;
+	long long		 max_connections;
+	/* Engine.IO */
+	long long		 ping_interval;
+	long long		 ping_timeout;
+	long long		 max_payload;
+	long long		 connect_timeout;
+	long long		 upgrade_timeout;
+	long long		 output_queue_limit;
+	/* authentication */
+	char			*jwt_secret;
+	char			*jwt_secret_file;
+	char			*jwt_public_key_file;
+	int			 jwt_algorithm;	/* index in conf_jwt_algs */
+	long long		 jwt_leeway;
+	char			*jwt_issuer;
+	char			*jwt_audience;
+	char			*jwt_user_claim;
+	/* presence */
+	int			 presence_mode;	/* 0 all, 1 scoped */
+	long long		 presence_digest_interval;
+	/* downstream services */
+	char			*auth_service_url;
+	char			*chat_service_url;
+	char			*presence_engine_url;
+	char			*ai_engine_url;
+	char			*quantum_room_engine_url;
+	long long		 service_timeout;
+	long long		 service_retries;
+	long long		 breaker_threshold;
+	long long		 breaker_cooldown;
+	char			*spool_dir;
+	/* cluster */
+	char			*redis_url;
+	char			*node_id;
+};
+
+struct conf_key {
+	const char		*name;
+	enum conf_type		 type;
+	size_t			 off;		/* offsetof(struct conf, ...) */
+	long long		 min, max;	/* numbers; for strings: max length */
+	const char		*def;		/* default, as written in the file */
+	unsigned		 flags;
+	const char		*env;		/* seed's environment variable */
+	const char *const	*choices;	/* CONF_ENUM */
+	const char		*doc;		/* one line */
+};
+
+/* Where errors go: the parser reports every one, then the caller decides. */
+typedef void (*conf_err_fn)(void *, const char *);
+
+/* conf_table.c */
+extern const struct conf_key	 conf_keys[];
+extern const size_t		 conf_nkeys;
+extern const char *const	 conf_log_levels[];
+extern const char *const	 conf_jwt_algs[];
+extern const char *const	 conf_presence_modes[];
+const struct conf_key *conf_key_find(const char *);
+const struct conf_key *conf_key_suggest(const char *);
+
+/* conf.c */
+void	conf_init(struct conf *);
+void	conf_free(struct conf *);
+int	conf_set(struct conf *, const struct conf_key *, const char *,
+	    const char *, conf_err_fn, void *);
+int	conf_load_file(struct conf *, const char *, conf_err_fn, void *);
+int	conf_load_buffer(struct conf *, const char *, const char *, size_t,
+	    conf_err_fn, void *);
+int	conf_apply_env(struct conf *, conf_err_fn, void *);
+int	conf_load_env_file(const char *, conf_err_fn, void *);
+int	conf_check(struct conf *, conf_err_fn, void *);
+void	conf_dump(const struct conf *, FILE *);
+int	conf_parse_size(const char *, long long *);
+int	conf_parse_duration(const char *, long long *);
+int	conf_parse_listen(const char *, struct conf_listen *);
+int	conf_set_port(struct conf *, const char *, const char *, conf_err_fn,
+	    void *);
+
+/* conf_load.c */
+struct cli_opts;
+extern const char	 conf_default_path[];
+int	conf_load_all(const struct cli_opts *, struct conf *, conf_err_fn,
+	    void *);
+const char *conf_path(const struct cli_opts *);
+
+#endif /* SGW_CONF_H */

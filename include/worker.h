@@ -1,0 +1,28 @@
+/*
+ * A worker: one libev loop with libwebsockets on it, serving the listening
+ * sockets the master gave it.  Exit status WORKER_EXIT_FATAL means it can
+ * never start (bad key file, no memory for the context): the master does not
+ * respawn it.
+ */
+#ifndef SGW_WORKER_H
+#define SGW_WORKER_H
+
+#include <stddef.h>
+
+#define WORKER_EXIT_FATAL	2
+
+struct conf;
+
+struct worker_args {
+	const struct conf	*conf;
+	int			 slot;
+	unsigned		 generation;
+	const int		*fds;		/* listening sockets */
+	size_t			 nfds;
+	int			 chan;		/* socketpair end to the master */
+};
+
+/* worker.c */
+int	worker_main(const struct worker_args *);
+
+#endif /* SGW_WORKER_H */

@@ -1,0 +1,174 @@
+/*
+ * Rules that span several keys, checked after everything is loaded (the
+ * smtpd "no rules, nothing to do" idea), and the effective configuration
+ * printed by `-t` with every secret masked.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static int	check_secret_file(const char *, conf_err_fn, void *);
+static int	check_readable(const char *, const char *, conf_err_fn, void *);
+
+static void
+say(conf_err_fn err, void *arg, const char *fmt, ...)
+	__attribute__((__format__ (printf, 3, 4)));
+
+static void
+say(conf_err_fn err, void *arg, const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	err(arg, buf);
+}
+
+/* A secret that other users can read is no secret (OpenBSD's rule). */
+static int
+check_secret_file(const char *path, conf_err_fn err, void *arg)
+{
+	struct stat	st;
+
+	if (stat(path, &st) != 0) {
+		say(err, arg, "jwt_secret_file: %s: %s", path, strerror(errno));
+		return 1;
+	}
+	if (st.st_mode & S_IROTH) {
+		say(err, arg, "jwt_secret_file: %s is readable by other users; "
+		    "run chmod o-r %s", path, path);
+		return 1;
+	}
+	return check_readable("jwt_secret_file", path, err, arg);
+}
+
+static int
+check_readable(const char *key, const char *path, conf_err_fn err, void *arg)
+{
+	if (access(path, R_OK) != 0) {
+		say(err, arg, "%s: %s: %s", key, path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* Cross-key rules; returns the number of errors. */
+int
+conf_check(struct conf *c, conf_err_fn err, void *arg)
+{
+	int	errors = 0;
+	bool	hmac = c->jwt_algorithm <= 2;
+
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
+		say(err, arg, "tls_cert and tls_key must be set together");
+		errors++;
+	}
+	if (c->tls_cert[0] != '\0')
+		errors += check_readable("tls_cert", c->tls_cert, err, arg) +
+		    check_readable("tls_key", c->tls_key, err, arg);
+	if (hmac && c->jwt_secret[0] == '\0' && c->jwt_secret_file[0] != '\0' &&
+	    access(c->jwt_secret_file, F_OK) == 0)
+		errors += check_secret_file(c->jwt_secret_file, err, arg);
+	else if (hmac && c->jwt_secret[0] == '\0' &&
+	    c->auth_service_url[0] == '\0') {
+		say(err, arg, "no way to verify tokens: set jwt_secret (or "
+		    "JWT_SECRET), create jwt_secret_file %s, or set "
+		    "auth_service_url", c->jwt_secret_file);
+		errors++;
+	}
+	if (!hmac && c->jwt_public_key_file[0] == '\0' &&
+	    c->auth_service_url[0] == '\0') {
+		say(err, arg, "jwt_algorithm %s needs jwt_public_key_file",
+		    conf_jwt_algs[c->jwt_algorithm]);
+		errors++;
+	} else if (!hmac && c->jwt_public_key_file[0] != '\0')
+		errors += check_readable("jwt_public_key_file",
+		    c->jwt_public_key_file, err, arg);
+	if (c->shutdown_timeout < c->drain_interval) {
+		say(err, arg, "shutdown_timeout (%lldms) is shorter than "
+		    "drain_interval (%lldms)", c->shutdown_timeout,
+		    c->drain_interval);
+		errors++;
+	}
+	return errors;
+}
+
+/* The effective configuration, one key per line as the file takes it. */
+void
+conf_dump(const struct conf *c, FILE *out)
+{
+	const struct conf_key	*k;
+	const void		*f;
+	size_t			 i, j;
+	long long		 v;
+
+	for (i = 0; i < conf_nkeys; i++) {
+		k = &conf_keys[i];
+		f = (const char *)c + k->off;
+		fprintf(out, "%s ", k->name);
+		switch (k->type) {
+		case CONF_INT:
+		case CONF_SIZE:
+			fprintf(out, "%lld\n", *(const long long *)f);
+			break;
+		case CONF_DURATION:
+			v = *(const long long *)f;
+			if (v != 0 && v % 1000 == 0)
+				fprintf(out, "%llds\n", v / 1000);
+			else
+				fprintf(out, "%lldms\n", v);
+			break;
+		case CONF_BOOL:
+			fprintf(out, "%s\n", *(const bool *)f ? "yes" : "no");
+			break;
+		case CONF_ENUM:
+			fprintf(out, "%s\n", k->choices[*(const int *)f]);
+			break;
+		case CONF_STRING:
+		case CONF_URL:
+			if (k->type == CONF_URL &&
+			    strchr(*(char *const *)f, '@') != NULL)
+				fprintf(out, "\"%.*s***%s\"\n",
+				    (int)(strstr(*(char *const *)f, "//") + 2 -
+				    *(char *const *)f), *(char *const *)f,
+				    strrchr(*(char *const *)f, '@'));
+			else if (k->flags & CONF_F_SENSITIVE &&
+			    **(char *const *)f != '\0')
+				fprintf(out, "\"***\"\n");
+			else
+				fprintf(out, "\"%s\"\n", *(char *const *)f);
+			break;
+		case CONF_LIST:
+			for (j = 0; j < c->ncors_origin; j++)
+				fprintf(out, "%s%s", j > 0 ? "," : "",
+				    c->cors_origin[j]);
+			fprintf(out, "\n");
+			break;
+		case CONF_LISTEN:
+			for (j = 0; j < c->nlisten; j++) {
+				if (j > 0)
+					fprintf(out, "%s ", k->name);
+				if (c->listen[j].host[0] == '\0')
+					fprintf(out, "*:%d\n",
+					    c->listen[j].port);
+				else if (strchr(c->listen[j].host, ':'))
+					fprintf(out, "[%s]:%d\n",
+					    c->listen[j].host,
+					    c->listen[j].port);
+				else
+					fprintf(out, "%s:%d\n",
+					    c->listen[j].host,
+					    c->listen[j].port);
+			}
+			break;
+		}
+	}
+}

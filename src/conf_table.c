@@ -1,0 +1,222 @@
+/*
+ * Every configuration key, one row each: name, type, where the value lives,
+ * range, default, flags, the seed's environment variable and one line of
+ * documentation.  The parser, `-t`, the environment overrides and the tests
+ * that keep etc/socket-gateway.conf and socket-gateway.conf(5) complete all
+ * read this table, so a key exists in one place.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "conf.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+const char *const conf_log_levels[] = { "error", "warn", "info", "debug",
+    NULL };
+const char *const conf_jwt_algs[] = { "HS256", "HS384", "HS512", "RS256",
+    "RS384", "RS512", "ES256", "ES384", "ES512", NULL };
+const char *const conf_presence_modes[] = { "all", "scoped", NULL };
+
+#define OFF(f)		offsetof(struct conf, f)
+#define MS_DAY		86400000LL
+#define STR_MAX		4096
+
+const struct conf_key conf_keys[] = {
+	/* Process. */
+	{ "workers", CONF_INT, OFF(workers), 0, 256, "0", 0, NULL, NULL,
+	    "worker processes; 0 means one per CPU" },
+	{ "user", CONF_STRING, OFF(user), 0, 64, "", 0, NULL, NULL,
+	    "user to run as after binding, when started as root" },
+	{ "run_dir", CONF_STRING, OFF(run_dir), 1, 256,
+	    "/run/socket-gateway", CONF_F_PATH, NULL, NULL,
+	    "directory for the workers' bus sockets" },
+	{ "log_level", CONF_ENUM, OFF(log_level), 0, 0, "info",
+	    CONF_F_RELOADABLE, "LOG_LEVEL", conf_log_levels,
+	    "error, warn, info or debug" },
+	{ "shutdown_timeout", CONF_DURATION, OFF(shutdown_timeout), 0, MS_DAY,
+	    "30s", CONF_F_RELOADABLE, NULL, NULL,
+	    "longest a drain may take before the rest is closed" },
+	{ "drain_batch", CONF_INT, OFF(drain_batch), 1, 1000000, "10000",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "clients told to reconnect per drain_interval while draining" },
+	{ "drain_interval", CONF_DURATION, OFF(drain_interval), 1, 60000,
+	    "2s", CONF_F_RELOADABLE, NULL, NULL,
+	    "pause between two drain batches" },
+
+	/* Network. */
+	{ "listen", CONF_LISTEN, OFF(listen), 1, 65535, "3002", 0, "PORT",
+	    NULL, "[address:]port to accept clients on; may repeat" },
+	{ "tls_cert", CONF_STRING, OFF(tls_cert), 0, 256, "",
+	    CONF_F_PATH | CONF_F_RELOADABLE, NULL, NULL,
+	    "PEM certificate chain; with tls_key, every listener speaks TLS" },
+	{ "tls_key", CONF_STRING, OFF(tls_key), 0, 256, "",
+	    CONF_F_PATH | CONF_F_RELOADABLE, NULL, NULL,
+	    "PEM private key for tls_cert" },
+	{ "cors_origin", CONF_LIST, OFF(cors_origin), 0, 256, "*",
+	    CONF_F_RELOADABLE, "CORS_ORIGIN", NULL,
+	    "origins allowed by CORS, comma separated; * allows any" },
+	{ "cors_credentials", CONF_BOOL, OFF(cors_credentials), 0, 1, "no",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "send Access-Control-Allow-Credentials" },
+	{ "max_connections", CONF_INT, OFF(max_connections), 1, 10000000,
+	    "100000", CONF_F_RELOADABLE, NULL, NULL,
+	    "connections the whole gateway accepts; more are refused" },
+
+	/* Engine.IO. */
+	{ "ping_interval", CONF_DURATION, OFF(ping_interval), 100, MS_DAY,
+	    "25s", CONF_F_RELOADABLE, NULL, NULL,
+	    "time between two heartbeats (pingInterval)" },
+	{ "ping_timeout", CONF_DURATION, OFF(ping_timeout), 100, MS_DAY,
+	    "20s", CONF_F_RELOADABLE, NULL, NULL,
+	    "time a client has to answer a heartbeat (pingTimeout)" },
+	{ "max_payload", CONF_SIZE, OFF(max_payload), 64, 100000000, "1m",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "largest message or polling request accepted (maxPayload)" },
+	{ "connect_timeout", CONF_DURATION, OFF(connect_timeout), 100, MS_DAY,
+	    "45s", CONF_F_RELOADABLE, NULL, NULL,
+	    "time a client has to send its Socket.IO CONNECT" },
+	{ "upgrade_timeout", CONF_DURATION, OFF(upgrade_timeout), 100, MS_DAY,
+	    "10s", CONF_F_RELOADABLE, NULL, NULL,
+	    "time a polling client has to finish the upgrade to WebSocket" },
+	{ "output_queue_limit", CONF_SIZE, OFF(output_queue_limit), 1024,
+	    1000000000, "1mb", CONF_F_RELOADABLE, NULL, NULL,
+	    "bytes queued for one slow client before it is disconnected" },
+
+	/* Authentication. */
+	{ "jwt_secret", CONF_STRING, OFF(jwt_secret), 0, STR_MAX, "",
+	    CONF_F_SENSITIVE | CONF_F_RELOADABLE, "JWT_SECRET", NULL,
+	    "shared secret for HS256/384/512 tokens" },
+	{ "jwt_secret_file", CONF_STRING, OFF(jwt_secret_file), 0, 256,
+	    SYSCONFDIR "/socket-gateway/jwt.secret",
+	    CONF_F_PATH | CONF_F_RELOADABLE, NULL, NULL,
+	    "file holding the secret, when jwt_secret is empty; mode 0600" },
+	{ "jwt_public_key_file", CONF_STRING, OFF(jwt_public_key_file), 0, 256,
+	    "", CONF_F_PATH | CONF_F_RELOADABLE, NULL, NULL,
+	    "PEM public key for RS*/ES* tokens" },
+	{ "jwt_algorithm", CONF_ENUM, OFF(jwt_algorithm), 0, 0, "HS256",
+	    CONF_F_RELOADABLE, NULL, conf_jwt_algs,
+	    "the only algorithm a token may be signed with" },
+	{ "jwt_leeway", CONF_DURATION, OFF(jwt_leeway), 0, 3600000, "30s",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "clock skew allowed on exp and nbf" },
+	{ "jwt_issuer", CONF_STRING, OFF(jwt_issuer), 0, 256, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "required iss claim; empty means not checked" },
+	{ "jwt_audience", CONF_STRING, OFF(jwt_audience), 0, 256, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "required aud claim; empty means not checked" },
+	{ "jwt_user_claim", CONF_STRING, OFF(jwt_user_claim), 0, 64, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "claim holding the user id; empty tries sub, user_id, userId, id" },
+
+	/* Presence. */
+	{ "presence_mode", CONF_ENUM, OFF(presence_mode), 0, 0, "all",
+	    CONF_F_RELOADABLE, NULL, conf_presence_modes,
+	    "all: every user hears of every user; scoped: only room peers" },
+	{ "presence_digest_interval", CONF_DURATION,
+	    OFF(presence_digest_interval), 100, 3600000, "5s",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "how often workers exchange presence digests to repair losses" },
+
+	/* Downstream services. */
+	{ "auth_service_url", CONF_URL, OFF(auth_service_url), 0, 1024, "",
+	    CONF_F_RELOADABLE, "AUTH_SERVICE_URL", NULL,
+	    "auth service: token verification without a local key, status" },
+	{ "chat_service_url", CONF_URL, OFF(chat_service_url), 0, 1024, "",
+	    CONF_F_RELOADABLE, "CHAT_SERVICE_URL", NULL,
+	    "chat service: message persistence and group membership" },
+	{ "presence_engine_url", CONF_URL, OFF(presence_engine_url), 0, 1024,
+	    "", CONF_F_RELOADABLE, "PRESENCE_ENGINE_URL", NULL,
+	    "presence engine, told of connects and disconnects" },
+	{ "ai_engine_url", CONF_URL, OFF(ai_engine_url), 0, 1024, "",
+	    CONF_F_RELOADABLE, "AI_ENGINE_URL", NULL,
+	    "AI engine, sent messages for analysis (fire and forget)" },
+	{ "quantum_room_engine_url", CONF_URL, OFF(quantum_room_engine_url), 0,
+	    1024, "", CONF_F_RELOADABLE, "QUANTUM_ROOM_ENGINE_URL", NULL,
+	    "group analytics engine (fire and forget)" },
+	{ "service_timeout", CONF_DURATION, OFF(service_timeout), 100, 600000,
+	    "5s", CONF_F_RELOADABLE, NULL, NULL,
+	    "longest a downstream HTTP call may take" },
+	{ "service_retries", CONF_INT, OFF(service_retries), 0, 10, "3",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "retries of an idempotent downstream call, with backoff" },
+	{ "breaker_threshold", CONF_INT, OFF(breaker_threshold), 1, 1000, "5",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "consecutive failures that open a service's circuit breaker" },
+	{ "breaker_cooldown", CONF_DURATION, OFF(breaker_cooldown), 100,
+	    3600000, "30s", CONF_F_RELOADABLE, NULL, NULL,
+	    "time an open breaker waits before one trial call" },
+	{ "spool_dir", CONF_STRING, OFF(spool_dir), 1, 256,
+	    "/var/lib/socket-gateway/spool", CONF_F_PATH, NULL, NULL,
+	    "where messages wait while the chat service is down" },
+
+	/* Cluster. */
+	{ "redis_url", CONF_URL, OFF(redis_url), 0, 1024, "", 0, "REDIS_URL",
+	    NULL, "Redis for several hosts; empty means one host" },
+	{ "node_id", CONF_STRING, OFF(node_id), 0, 64, "", 0, NULL, NULL,
+	    "this host's name in a cluster; empty means the host name" },
+};
+
+const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
+
+const struct conf_key *
+conf_key_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < conf_nkeys; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+/* Levenshtein distance, bounded to short names. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, prev, tmp, cost;
+	size_t	 row[65];
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			row[j] = prev + cost;
+			if (row[j] > row[j - 1] + 1)
+				row[j] = row[j - 1] + 1;
+			if (row[j] > tmp + 1)
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* The known key nearest to a typo, if it is near enough to be the one. */
+const struct conf_key *
+conf_key_suggest(const char *name)
+{
+	const struct conf_key	*best = NULL;
+	size_t			 i, d, bestd = (size_t)-1, limit;
+
+	limit = strlen(name) / 3 + 1;
+	if (limit > 3)
+		limit = 3;
+	for (i = 0; i < conf_nkeys; i++) {
+		d = distance(name, conf_keys[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = &conf_keys[i];
+		}
+	}
+	return bestd <= limit ? best : NULL;
+}
