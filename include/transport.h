@@ -1,19 +1,111 @@
 /*
  * Layer 2: the worker's HTTP and WebSocket server on libwebsockets, running
- * on the worker's libev loop.  It owns every client connection of the
- * worker.
+ * on the worker's libev loop.  It owns every client connection of the worker:
+ * ws.c speaks WebSocket, polling.c HTTP long-polling, session.c the Engine.IO
+ * session both share, socketio.c the Socket.IO layer above it.
  */
 #ifndef SGW_TRANSPORT_H
 #define SGW_TRANSPORT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct app;
+struct conf;
 struct ev_loop;
+struct lws;
+struct lws_context;
+struct lws_vhost;
+struct session;
 struct worker_args;
-struct transport;
+
+#define TRANSPORT_BUCKETS	4096	/* sid hash; grows with nothing */
+
+/* Counters a worker reports; all only ever grow except the gauges. */
+struct transport_stats {
+	uint64_t	 conns;		/* gauge: open TCP connections */
+	uint64_t	 sessions;	/* gauge: Engine.IO sessions */
+	uint64_t	 sessions_total;
+	uint64_t	 slow_readers;	/* cut off at output_queue_limit */
+	uint64_t	 parse_errors;
+	uint64_t	 ping_timeouts;
+	uint64_t	 frames_out;
+	uint64_t	 frames_in;
+};
+
+struct transport {
+	struct ev_loop		*loop;
+	const struct conf	*conf;
+	const struct app	*app;
+	struct lws_context	*ctx;
+	struct lws_vhost	*vhost;
+	int			 slot;		/* worker id, in every sid */
+	const char		*path;		/* "/socket.io/" */
+	struct session		*buckets[TRANSPORT_BUCKETS];
+	struct session		*all;		/* list of live sessions */
+	struct transport_stats	 stats;
+	int			 draining;
+	void			*nudge;		/* ev_timer, see transport.c */
+};
+
+/*
+ * Per-connection data lws allocates for every wsi (kept small: it is part of
+ * the memory of every idle connection).
+ */
+enum conn_method {
+	CONN_OTHER = 0,
+	CONN_GET,
+	CONN_POST,
+	CONN_OPTIONS
+};
+
+struct conn {
+	struct session	*s;		/* the Engine.IO session, if any */
+	uint8_t		 method;	/* enum conn_method */
+	uint8_t		 is_ws;
+	uint8_t		 is_poll;	/* a GET waiting in s->poll */
+	uint8_t		 rx_binary;	/* WebSocket message being rebuilt */
+	int		 status;	/* HTTP reply, when queued */
+	const char	*ctype;
+	uint8_t		*buf;		/* reply body, POST body or rx */
+	size_t		 len;
+	size_t		 cap;
+};
 
 /* transport.c */
-struct transport *transport_new(struct ev_loop *, const struct worker_args *);
+struct transport *transport_new(struct ev_loop *, const struct worker_args *,
+		    const struct app *, const char *);
 int	transport_adopt(struct transport *, int);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
+void	transport_maybe_done(struct transport *);
+
+/* http.c */
+size_t	http_query(struct lws *, char *, size_t);
+int	http_request(struct transport *, struct lws *, struct conn *,
+	    const char *);
+int	http_reply(struct lws *, struct conn *, int, const char *,
+	    const void *, size_t);
+int	http_error(struct lws *, struct conn *, int);
+int	http_writeable(struct transport *, struct lws *, struct conn *);
+void	http_conn_free(struct conn *);
+
+/* polling.c */
+int	polling_request(struct transport *, struct lws *, struct conn *,
+	    const char *);
+int	polling_body(struct transport *, struct lws *, struct conn *,
+	    const void *, size_t);
+int	polling_body_done(struct transport *, struct lws *, struct conn *);
+int	polling_writeable(struct transport *, struct lws *, struct conn *);
+void	polling_closed(struct conn *);
+
+/* ws.c */
+int	ws_confirm(struct transport *, struct lws *);
+int	ws_established(struct transport *, struct lws *, struct conn *);
+int	ws_receive(struct transport *, struct lws *, struct conn *,
+	    const void *, size_t);
+int	ws_writeable(struct transport *, struct lws *, struct conn *);
+void	ws_closed(struct conn *);
 
 #endif /* SGW_TRANSPORT_H */

@@ -11,10 +11,13 @@
 
 #define WORKER_EXIT_FATAL	2
 
+struct app;
 struct conf;
 
 struct worker_args {
 	const struct conf	*conf;
+	const struct app	*app;
+	const char		*path;		/* Engine.IO path, "/socket.io/" */
 	int			 slot;
 	unsigned		 generation;
 	const int		*fds;		/* listening sockets */

@@ -50,7 +50,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t len)
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then forgets a half-read "-xy" */
 	while ((ch = getopt_long(argc, argv, ":c:e:hl:p:tVw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

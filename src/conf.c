@@ -446,7 +446,7 @@ parse_line(char *line, char **key, char **val, const char **why)
 	}
 	*val = p;
 	for (end = p; *p != '\0'; p++) {
-		if (*p == '#' && p > *val && isspace((unsigned char)p[-1]))
+		if (*p == '#' && (p == *val || isspace((unsigned char)p[-1])))
 			break;
 		if (!isspace((unsigned char)*p))
 			end = p + 1;

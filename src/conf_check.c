@@ -70,8 +70,7 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
 		say(err, arg, "tls_cert and tls_key must be set together");
 		errors++;
-	}
-	if (c->tls_cert[0] != '\0')
+	} else if (c->tls_cert[0] != '\0')
 		errors += check_readable("tls_cert", c->tls_cert, err, arg) +
 		    check_readable("tls_key", c->tls_key, err, arg);
 	if (hmac && c->jwt_secret[0] == '\0' && c->jwt_secret_file[0] != '\0' &&
@@ -147,6 +146,7 @@ conf_dump(const struct conf *c, FILE *out)
 				fprintf(out, "\"%s\"\n", *(char *const *)f);
 			break;
 		case CONF_LIST:
+			fputs(c->ncors_origin == 0 ? "\"\"" : "", out);
 			for (j = 0; j < c->ncors_origin; j++)
 				fprintf(out, "%s%s", j > 0 ? "," : "",
 				    c->cors_origin[j]);

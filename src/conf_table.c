@@ -95,7 +95,7 @@ const struct conf_key conf_keys[] = {
 	    "file holding the secret, when jwt_secret is empty; mode 0600" },
 	{ "jwt_public_key_file", CONF_STRING, OFF(jwt_public_key_file), 0, 256,
 	    "", CONF_F_PATH | CONF_F_RELOADABLE, NULL, NULL,
-	    "PEM public key for RS*/ES* tokens" },
+	    "PEM public key for RS256..ES512 tokens" },
 	{ "jwt_algorithm", CONF_ENUM, OFF(jwt_algorithm), 0, 0, "HS256",
 	    CONF_F_RELOADABLE, NULL, conf_jwt_algs,
 	    "the only algorithm a token may be signed with" },

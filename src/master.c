@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gateway.h"
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
@@ -155,6 +156,8 @@ spawn(struct master *m, int slot)
 		sigprocmask(SIG_SETMASK, &mask, NULL);
 		log_procinit("worker", slot);
 		a.conf = m->conf;
+		a.app = &gateway_app;
+		a.path = "/socket.io/";
 		a.slot = slot;
 		a.generation = m->generation;
 		a.fds = m->slots[slot].fds;

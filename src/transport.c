@@ -4,42 +4,29 @@
  * worker accepts on the master's sockets and adopts each fd.  lws's own
  * timers fire late under libev (NOTES.md), so a 1 s ev_timer nudges it with
  * lws_cancel_service, and the protocol's timers are our own ev_timers.
+ * One protocol serves HTTP and WebSocket: Socket.IO clients name none.
  */
 #include <ev.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "conf.h"
 #include "log.h"
+#include "session.h"
 #include "transport.h"
 #include "worker.h"
 
-struct transport {
-	struct ev_loop		*loop;
-	const struct conf	*conf;
-	struct lws_context	*ctx;
-	struct lws_vhost	*vhost;
-	ev_timer		 nudge;
-	unsigned long		 conns;
-	int			 draining;
-};
+#define RX_BUFFER	512	/* small: it is per connection (NOTES.md) */
 
-struct http_session {
-	char	 body[512];
-	size_t	 len;
-	int	 status;
-};
-
-static int	cb_http(struct lws *, enum lws_callback_reasons, void *, void *,
-		    size_t);
+static int	callback(struct lws *, enum lws_callback_reasons, void *,
+		    void *, size_t);
 static void	on_nudge(struct ev_loop *, ev_timer *, int);
 static void	lws_log(int, const char *);
-static int	http_reply(struct lws *, struct http_session *, int,
-		    const char *, size_t);
 
 static const struct lws_protocols protocols[] = {
-	{ "http", cb_http, sizeof(struct http_session), 0, 0, NULL, 0 },
+	{ "engine.io", callback, sizeof(struct conn), RX_BUFFER, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -65,78 +52,78 @@ on_nudge(struct ev_loop *loop, ev_timer *w, int revents)
 	lws_cancel_service(t->ctx);
 }
 
-/* Queue a complete response; it is written when the socket is writable. */
 static int
-http_reply(struct lws *wsi, struct http_session *s, int status,
-    const char *body, size_t len)
-{
-	uint8_t	 buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start;
-	uint8_t	*end = buf + sizeof(buf) - 1;
-
-	if (len > sizeof(s->body))
-		len = sizeof(s->body);
-	memcpy(s->body, body, len);
-	s->len = len;
-	if (lws_add_http_common_headers(wsi, (unsigned)status,
-	    "application/json", len, &p, end) != 0 ||
-	    lws_finalize_write_http_header(wsi, start, &p, end) != 0)
-		return 1;
-	lws_callback_on_writable(wsi);
-	return 0;
-}
-
-static int
-cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct transport	*t = lws_context_user(lws_get_context(wsi));
-	struct http_session	*s = user;
-	uint8_t			 buf[LWS_PRE + 512];
-	char			 body[256];
-	int			 n;
+	struct lws_context	*ctx = lws_get_context(wsi);
+	struct transport	*t = ctx != NULL ? lws_context_user(ctx) : NULL;
+	struct conn		*c = user;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		if (strcmp((const char *)in, "/health") == 0) {
-			n = snprintf(body, sizeof(body), "{\"status\":\"%s\","
-			    "\"service\":\"socket-gateway\",\"connections\":"
-			    "%lu}", t->draining ? "draining" : "ok", t->conns);
-			return http_reply(wsi, s, t->draining ? 503 : 200,
-			    body, (size_t)n);
-		}
-		n = snprintf(body, sizeof(body), "{\"error\":\"not found\"}");
-		return http_reply(wsi, s, 404, body, (size_t)n);
+		http_conn_free(c);
+		memset(c, 0, sizeof(*c));
+		return http_request(t, wsi, c, in) != 0 ? -1 : 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		return polling_body(t, wsi, c, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return polling_body_done(t, wsi, c) != 0 ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		memcpy(buf + LWS_PRE, s->body, s->len);
-		if (lws_write(wsi, buf + LWS_PRE, s->len,
-		    LWS_WRITE_HTTP_FINAL) != (int)s->len)
-			return 1;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
+		return polling_writeable(t, wsi, c);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (c != NULL) {
+			polling_closed(c);
+			http_conn_free(c);
+		}
+		break;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return ws_confirm(t, wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		return ws_established(t, wsi, c);
+	case LWS_CALLBACK_RECEIVE:
+		return ws_receive(t, wsi, c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return ws_writeable(t, wsi, c);
+	case LWS_CALLBACK_CLOSED:
+		ws_closed(c);
+		break;
 	case LWS_CALLBACK_WSI_CREATE:
-		t->conns++;
+		if (t != NULL)
+			t->stats.conns++;
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
-		t->conns--;
-		if (t->draining && t->conns == 0)
-			ev_break(t->loop, EVBREAK_ALL);
+		if (t != NULL) {
+			t->stats.conns--;
+			transport_maybe_done(t);
+		}
 		break;
 	default:
 		break;
 	}
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
+	return 0;
 }
 
 struct transport *
-transport_new(struct ev_loop *loop, const struct worker_args *args)
+transport_new(struct ev_loop *loop, const struct worker_args *args,
+    const struct app *app, const char *path)
 {
 	struct lws_context_creation_info	 info;
 	struct transport			*t;
+	ev_timer				*nudge;
 	void					*loops[1] = { loop };
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (nudge = calloc(1, sizeof(*nudge))) == NULL) {
+		free(t);
 		return NULL;
+	}
 	t->loop = loop;
 	t->conf = args->conf;
+	t->app = app;
+	t->slot = args->slot;
+	t->path = path;
+	t->nudge = nudge;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_LIBEV |
@@ -146,22 +133,25 @@ transport_new(struct ev_loop *loop, const struct worker_args *args)
 	info.protocols = protocols;
 	info.vhost_name = "default";
 	info.user = t;
-	info.fd_limit_per_thread = 0;
+	info.max_http_header_data = 2048;
+	info.timeout_secs = 20;
 	if ((t->ctx = lws_create_context(&info)) == NULL) {
 		log_error("lws_create_context failed (is the package "
 		    "libwebsockets-evlib-ev installed?)");
+		free(nudge);
 		free(t);
 		return NULL;
 	}
 	if ((t->vhost = lws_get_vhost_by_name(t->ctx, "default")) == NULL) {
 		log_error("libwebsockets has no default vhost");
 		lws_context_destroy(t->ctx);
+		free(nudge);
 		free(t);
 		return NULL;
 	}
-	ev_timer_init(&t->nudge, on_nudge, 1.0, 1.0);
-	t->nudge.data = t;
-	ev_timer_start(loop, &t->nudge);
+	ev_timer_init(nudge, on_nudge, 1.0, 1.0);
+	nudge->data = t;
+	ev_timer_start(loop, nudge);
 	return t;
 }
 
@@ -176,21 +166,39 @@ transport_adopt(struct transport *t, int fd)
 	return 0;
 }
 
+/* Draining and nothing left: the loop may end. */
+void
+transport_maybe_done(struct transport *t)
+{
+	if (t->draining && t->all == NULL)
+		ev_break(t->loop, EVBREAK_ALL);
+}
+
+/* Close every session: each client hears "transport close" and reconnects. */
 void
 transport_drain(struct transport *t)
 {
+	struct session	*s, *next;
+
 	t->draining = 1;
-	if (t->conns == 0)
-		ev_break(t->loop, EVBREAK_ALL);
+	for (s = t->all; s != NULL; s = next) {
+		next = s->next;
+		session_pin(s);
+		session_close(s, "server shutting down");
+		next = s->next;
+		session_unpin(s);
+	}
+	transport_maybe_done(t);
 }
 
 /* Tear down as the lws foreign-loop example does; returns the exit code. */
 int
 transport_free(struct transport *t)
 {
-	ev_timer_stop(t->loop, &t->nudge);
+	ev_timer_stop(t->loop, (ev_timer *)t->nudge);
 	lws_context_destroy(t->ctx);
 	ev_run(t->loop, EVRUN_NOWAIT);
+	free(t->nudge);
 	free(t);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "conf.h"
 #include "log.h"
 #include "transport.h"
@@ -131,7 +132,10 @@ worker_main(const struct worker_args *args)
 	}
 	ev_set_userdata(w.loop, &w);
 	signal(SIGPIPE, SIG_IGN);
-	if ((w.transport = transport_new(w.loop, args)) == NULL)
+	if ((w.transport = transport_new(w.loop, args, args->app,
+	    args->path)) == NULL)
+		return WORKER_EXIT_FATAL;
+	if (args->app->init != NULL && args->app->init(w.transport) != 0)
 		return WORKER_EXIT_FATAL;
 	for (i = 0; i < args->nfds; i++) {
 		w.acceptors[i].w = &w;
@@ -143,8 +147,10 @@ worker_main(const struct worker_args *args)
 	ev_signal_init(&w.sig_int, on_term, SIGINT);
 	ev_signal_start(w.loop, &w.sig_term);
 	ev_signal_start(w.loop, &w.sig_int);
-	ev_io_init(&w.chan, on_chan, args->chan, EV_READ);
-	ev_io_start(w.loop, &w.chan);
+	if (args->chan >= 0) {
+		ev_io_init(&w.chan, on_chan, args->chan, EV_READ);
+		ev_io_start(w.loop, &w.chan);
+	}
 	/* SIGHUP belongs to the master; a worker ignores a stray one. */
 	signal(SIGHUP, SIG_IGN);
 	log_debug("worker serving, generation %u", args->generation);

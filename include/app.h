@@ -1,0 +1,39 @@
+/*
+ * What an application built on the transport provides: its namespaces and
+ * its handlers.  The gateway (gateway.c) and the conformance test server
+ * (tests/conformance/) are the two applications.
+ */
+#ifndef SGW_APP_H
+#define SGW_APP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct eio_packet;
+struct session;
+struct sio_attachment;
+struct sio_packet;
+
+struct transport;
+
+struct app {
+	const char *const *nsps;	/* NULL-terminated, "/" first */
+	/* Once per worker before serving; -1 means it can never serve. */
+	int	(*init)(struct transport *);
+	/* Engine.IO only: every message goes here, Socket.IO is skipped. */
+	void	(*eio_message)(struct session *, const struct eio_packet *);
+	/* A CONNECT to nsps[nsp]: 0 accepts, else *err says why not. */
+	int	(*connect)(struct session *, unsigned, json_t *,
+		    const char **);
+	/* After the CONNECT answer is queued. */
+	void	(*connected)(struct session *, unsigned, json_t *);
+	/* EVENT or ACK (binary ones with their attachments). */
+	void	(*packet)(struct session *, unsigned, struct sio_packet *,
+		    const struct sio_attachment *, unsigned);
+	void	(*disconnect)(struct session *, unsigned, const char *);
+	/* The session is gone; app_data must be released here. */
+	void	(*closed)(struct session *, const char *);
+};
+
+#endif /* SGW_APP_H */

@@ -1,0 +1,73 @@
+/*
+ * jsonlimit: JSON text in and out for the protocol layer, pure C.
+ *
+ * In: jansson's own nesting limit is 2048 and cannot be changed, and it
+ * builds the whole tree before anyone can count it.  jsonlimit_scan() is a
+ * single validating pass over the text that enforces our limits (bytes,
+ * nesting depth, number of values and keys) and the string rules jansson
+ * applies (escapes, UTF-8, \u0000), so that hostile input is refused before
+ * one allocation is made.  jsonlimit_load() scans, then parses with jansson.
+ *
+ * Out: jsonlimit_dump() writes a json_t exactly as JavaScript's
+ * JSON.stringify() would (shortest round-trip numbers, lower-case \u
+ * escapes), into a caller's buffer, so bytes the gateway sends match what a
+ * Node.js Socket.IO server sends.
+ */
+#ifndef SGW_JSONLIMIT_H
+#define SGW_JSONLIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include <jansson.h>
+
+/* Deepest nesting jansson can parse: larger max_depth values are clamped. */
+#define JSONLIMIT_DEPTH_MAX	2048
+
+/* jsonlimit.flags */
+#define JSONLIMIT_ALLOW_NUL	0x1	/* \u0000 allowed in strings */
+
+/*
+ * Limits.  A zero max_bytes or max_elements means "no limit"; a zero
+ * max_depth means JSONLIMIT_DEPTH_MAX.  Depth counts containers: a scalar is
+ * depth 0, [1] is depth 1, [{"a":[]}] is depth 3.  Elements count every
+ * value (containers included) and every object key: {"a":[1,2]} has 5.
+ */
+struct jsonlimit {
+	size_t		 max_bytes;
+	unsigned	 max_depth;
+	size_t		 max_elements;
+	int		 flags;
+};
+
+/* What a scan saw; offset is where it stopped (the error, or len). */
+struct jsonlimit_stat {
+	size_t		 offset;
+	size_t		 elements;
+	unsigned	 depth;
+};
+
+/* Results: 0 or a negative reason, see jsonlimit_strerror(). */
+#define JSONLIMIT_OK		  0
+#define JSONLIMIT_ERR_TOO_BIG	 -1	/* more than max_bytes */
+#define JSONLIMIT_ERR_DEPTH	 -2	/* nested deeper than max_depth */
+#define JSONLIMIT_ERR_ELEMENTS	 -3	/* more than max_elements */
+#define JSONLIMIT_ERR_SYNTAX	 -4	/* not JSON */
+#define JSONLIMIT_ERR_STRING	 -5	/* escape, control, UTF-8 */
+#define JSONLIMIT_ERR_NUMBER	 -6	/* beyond jansson's range */
+#define JSONLIMIT_ERR_NOMEM	 -7
+#define JSONLIMIT_ERR_PARSE	 -8	/* jansson refused it anyway */
+
+/* jsonlimit.c */
+int		 jsonlimit_scan(const char *, size_t,
+		     const struct jsonlimit *, struct jsonlimit_stat *);
+int		 jsonlimit_load(const char *, size_t,
+		     const struct jsonlimit *, json_t **);
+size_t		 jsonlimit_dump(const json_t *, char *, size_t);
+size_t		 jsonlimit_dump_string(const char *, size_t, char *,
+		     size_t);
+bool		 jsonlimit_utf8_valid(const char *, size_t);
+const char	*jsonlimit_strerror(int);
+
+#endif /* SGW_JSONLIMIT_H */

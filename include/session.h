@@ -1,0 +1,78 @@
+/*
+ * Engine.IO sessions (layer 2): one per client, whatever its transport.
+ *
+ * A session starts on long-polling or WebSocket, may upgrade from the first
+ * to the second, keeps the heartbeat, and queues what the application sends
+ * until the transport can take it.  The Socket.IO layer (socketio.c) sits on
+ * top and the application (gateway or conformance server) on top of that,
+ * through struct app.
+ */
+#ifndef SGW_SESSION_H
+#define SGW_SESSION_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "sid.h"
+
+struct app;
+struct eio_packet;
+struct lws;
+struct session;
+struct sio_binary;
+struct transport;
+
+enum session_kind {
+	SESSION_POLLING = 0,
+	SESSION_WEBSOCKET
+};
+
+enum session_state {
+	SESSION_OPEN = 0,
+	SESSION_UPGRADING,	/* probe done on the WebSocket, waiting for 5 */
+	SESSION_CLOSED
+};
+
+struct session {
+	char			 sid[SID_LEN + 1];
+	struct transport	*t;
+	struct lws		*ws;		/* the WebSocket, if any */
+	struct lws		*poll;		/* a pending long-poll GET */
+	struct outq		 q;
+	ev_timer		 heartbeat;	/* ping interval, then timeout */
+	ev_timer		 deadline;	/* connect and upgrade timeouts */
+	uint8_t			 kind;		/* enum session_kind */
+	uint8_t			 state;		/* enum session_state */
+	uint8_t			 awaiting_pong;
+	uint8_t			 ws_closing;	/* close once the queue is out */
+	uint8_t			 pins;		/* callers still using it */
+	uint8_t			 poll_noop;	/* answer the poll with "6" */
+	uint8_t			 draining;
+	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
+	struct sio_binary	*bin;		/* binary packet being assembled */
+	void			*app_data;
+	struct session		*hnext;		/* sid hash chain */
+	struct session		*prev, *next;	/* every live session */
+};
+
+/* session.c */
+struct session	*session_new(struct transport *, enum session_kind);
+struct session	*session_find(struct transport *, const char *, size_t);
+void		 session_send(struct session *, struct frame *);
+int		 session_send_text(struct session *, const char *, size_t);
+void		 session_close(struct session *, const char *);
+void		 session_detach_ws(struct session *);
+void		 session_detach_poll(struct session *);
+void		 session_pin(struct session *);
+void		 session_unpin(struct session *);
+void		 session_receive(struct session *, const struct eio_packet *);
+void		 session_start_heartbeat(struct session *);
+void		 session_ws_writable(struct session *);
+bool		 session_upgrade_done(struct session *);
+void		 session_flush_ws(struct session *);
+size_t		 session_open_packet(struct session *, uint8_t *, size_t);
+
+#endif /* SGW_SESSION_H */

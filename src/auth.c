@@ -1,0 +1,216 @@
+/*
+ * Local JWT verification.  The key is loaded once per worker: the secret
+ * (jwt_secret, or the jwt_secret_file) for HS*, the PEM public key for
+ * RS256..ES512.  A token passes only if it is signed with exactly the configured
+ * algorithm, its exp is in the future and its nbf in the past (both with
+ * jwt_leeway), iss and aud match when configured, and it names a user.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "conf.h"
+
+struct auth {
+	unsigned char	*key;
+	size_t		 keylen;
+	jwt_alg_t	 alg;
+	long long	 leeway;	/* seconds */
+	char		*issuer;
+	char		*audience;
+	char		*claim;
+};
+
+static const char *const default_claims[] = { "sub", "user_id", "userId",
+    "id", NULL };
+
+static int	read_file(const char *, unsigned char **, size_t *, char *,
+		    size_t);
+static int	user_claim(jwt_t *, const char *, char *, size_t);
+static int	time_claim(jwt_t *, const char *, long long *);
+
+static int
+read_file(const char *path, unsigned char **out, size_t *len, char *err,
+    size_t errlen)
+{
+	FILE	*f;
+	long	 n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > 65536 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (*out = malloc((size_t)n + 1)) ==
+	    NULL) {
+		snprintf(err, errlen, "%s: cannot read", path);
+		fclose(f);
+		return -1;
+	}
+	*len = fread(*out, 1, (size_t)n, f);
+	fclose(f);
+	(*out)[*len] = '\0';
+	/* A secret file ends with a newline that is not part of the key. */
+	while (*len > 0 && ((*out)[*len - 1] == '\n' ||
+	    (*out)[*len - 1] == '\r'))
+		(*out)[--*len] = '\0';
+	return 0;
+}
+
+/* Load the key; NULL with err filled when it cannot be had. */
+struct auth *
+auth_new(const struct conf *c, char *err, size_t errlen)
+{
+	struct auth	*a;
+	const char	*alg = conf_jwt_algs[c->jwt_algorithm];
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->alg = jwt_str_alg(alg);
+	a->leeway = c->jwt_leeway / 1000;
+	a->issuer = c->jwt_issuer[0] != '\0' ? strdup(c->jwt_issuer) : NULL;
+	a->audience = c->jwt_audience[0] != '\0' ? strdup(c->jwt_audience) :
+	    NULL;
+	a->claim = c->jwt_user_claim[0] != '\0' ? strdup(c->jwt_user_claim) :
+	    NULL;
+	if (c->jwt_algorithm <= 2 && c->jwt_secret[0] != '\0') {
+		a->keylen = strlen(c->jwt_secret);
+		a->key = (unsigned char *)strdup(c->jwt_secret);
+	} else if (c->jwt_algorithm <= 2 && c->jwt_secret_file[0] != '\0') {
+		if (read_file(c->jwt_secret_file, &a->key, &a->keylen, err,
+		    errlen) != 0)
+			goto fail;
+	} else if (c->jwt_algorithm > 2 && c->jwt_public_key_file[0] != '\0') {
+		if (read_file(c->jwt_public_key_file, &a->key, &a->keylen, err,
+		    errlen) != 0)
+			goto fail;
+	}
+	if (a->key == NULL || a->keylen == 0) {
+		snprintf(err, errlen, "no key for %s tokens", alg);
+		goto fail;
+	}
+	return a;
+fail:
+	auth_free(a);
+	return NULL;
+}
+
+void
+auth_free(struct auth *a)
+{
+	if (a == NULL)
+		return;
+	if (a->key != NULL)
+		memset(a->key, 0, a->keylen);
+	free(a->key);
+	free(a->issuer);
+	free(a->audience);
+	free(a->claim);
+	free(a);
+}
+
+/* An integer claim: 0 absent, 1 present, -1 present but not an integer. */
+static int
+time_claim(jwt_t *jwt, const char *name, long long *out)
+{
+	char	*json;
+	json_t	*v = NULL;
+	int	 rc;
+
+	if ((json = jwt_get_grants_json(jwt, name)) == NULL)
+		return 0;
+	v = json_loads(json, JSON_DECODE_ANY, NULL);
+	free(json);
+	rc = v != NULL && json_is_integer(v) ? 1 : -1;
+	if (rc == 1)
+		*out = json_integer_value(v);
+	json_decref(v);
+	return rc;
+}
+
+/* The user id: the configured claim, or the first of sub, user_id, ... */
+static int
+user_claim(jwt_t *jwt, const char *claim, char *out, size_t len)
+{
+	const char *const	*names = default_claims;
+	const char		*one[2] = { claim, NULL };
+	char			*json;
+	json_t			*v;
+	size_t			 i;
+	int			 n = -1;
+
+	if (claim != NULL)
+		names = one;
+	for (i = 0; names[i] != NULL && n < 0; i++) {
+		if ((json = jwt_get_grants_json(jwt, names[i])) == NULL)
+			continue;
+		v = json_loads(json, JSON_DECODE_ANY, NULL);
+		free(json);
+		if (json_is_string(v) && json_string_length(v) > 0)
+			n = snprintf(out, len, "%s", json_string_value(v));
+		else if (json_is_integer(v))
+			n = snprintf(out, len, "%lld",
+			    (long long)json_integer_value(v));
+		json_decref(v);
+	}
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/*
+ * Verify a token at time now.  0 and the user, or -1 with *why set to a
+ * message fit for the client's CONNECT_ERROR.
+ */
+int
+auth_verify(const struct auth *a, const char *token, time_t now,
+    struct auth_result *r, const char **why)
+{
+	jwt_t		*jwt = NULL;
+	const char	*s;
+	long long	 exp = 0, nbf = 0;
+	int		 rc = -1, e, n;
+
+	memset(r, 0, sizeof(*r));
+	if (token == NULL || *token == '\0') {
+		*why = "Authentication token required";
+		return -1;
+	}
+	if (strlen(token) > 8192 ||
+	    jwt_decode(&jwt, token, a->key, (int)a->keylen) != 0) {
+		*why = "Invalid authentication token";
+		return -1;
+	}
+	*why = "Invalid authentication token";
+	if (jwt_get_alg(jwt) != a->alg)
+		goto done;
+	if ((e = time_claim(jwt, "exp", &exp)) < 0 ||
+	    (n = time_claim(jwt, "nbf", &nbf)) < 0)
+		goto done;
+	if (e == 1 && (long long)now > exp + a->leeway) {
+		*why = "Authentication token expired";
+		goto done;
+	}
+	if (n == 1 && (long long)now + a->leeway < nbf) {
+		*why = "Authentication token not yet valid";
+		goto done;
+	}
+	if (a->issuer != NULL && ((s = jwt_get_grant(jwt, "iss")) == NULL ||
+	    strcmp(s, a->issuer) != 0))
+		goto done;
+	if (a->audience != NULL && ((s = jwt_get_grant(jwt, "aud")) == NULL ||
+	    strcmp(s, a->audience) != 0))
+		goto done;
+	if (user_claim(jwt, a->claim, r->user, sizeof(r->user)) != 0) {
+		*why = "Authentication token names no user";
+		goto done;
+	}
+	r->exp = e == 1 ? (time_t)exp : 0;
+	rc = 0;
+	*why = NULL;
+done:
+	jwt_free(jwt);
+	return rc;
+}

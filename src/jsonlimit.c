@@ -1,0 +1,709 @@
+/*
+ * jsonlimit: a validating pre-scan that enforces our limits on JSON text
+ * before jansson parses it, and a writer that formats a json_t the way
+ * JavaScript's JSON.stringify() does.  Pure: no I/O, no logging.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonlimit.h"
+
+enum scan_state {
+	WANT_VALUE,
+	WANT_KEY,
+	AFTER_VALUE
+};
+
+struct scan {
+	const unsigned char	*start;
+	const unsigned char	*p;
+	const unsigned char	*end;
+	size_t			 max_elements;
+	unsigned		 max_depth;
+	int			 flags;
+	size_t			 elements;
+	unsigned		 depth;
+	unsigned		 maxseen;
+	uint8_t			 stack[JSONLIMIT_DEPTH_MAX / 8]; /* 1: {} */
+};
+
+struct out {
+	char			*buf;
+	size_t			 cap;
+	size_t			 len;
+};
+
+static size_t	utf8_len(const unsigned char *, size_t);
+static int	scan_run(struct scan *);
+static int	scan_open(struct scan *, int);
+static int	scan_after(struct scan *, enum scan_state *);
+static int	scan_count(struct scan *);
+static int	scan_scalar(struct scan *);
+static int	scan_number(struct scan *);
+static int	scan_literal(struct scan *, const char *, size_t);
+static int	scan_string(struct scan *, int);
+static int	scan_escape(struct scan *, int);
+static int	scan_hex4(struct scan *, unsigned *);
+static void	scan_ws(struct scan *);
+static void	put(struct out *, const char *, size_t);
+static void	put_string(struct out *, const char *, size_t);
+static void	put_real(struct out *, double);
+static void	put_digits(struct out *, const char *, int, int);
+static int	dump_value(struct out *, const json_t *, unsigned);
+
+/*
+ * Length of the well-formed UTF-8 sequence at p, or 0: no overlong forms,
+ * no UTF-16 surrogates, nothing above U+10FFFF (what jansson accepts).
+ */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char	c = p[0];
+
+	if (c < 0x80)
+		return (1);
+	if (c < 0xc2)
+		return (0);
+	if (c < 0xe0) {
+		if (n < 2 || (p[1] & 0xc0) != 0x80)
+			return (0);
+		return (2);
+	}
+	if (c < 0xf0) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return (0);
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
+			return (0);
+		return (3);
+	}
+	if (c < 0xf5) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 ||
+		    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return (0);
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+			return (0);
+		return (4);
+	}
+	return (0);
+}
+
+/*
+ * Check that buf is one JSON value within the limits.  One pass, no
+ * allocation, no recursion: the container kinds sit in a bit stack.
+ */
+int
+jsonlimit_scan(const char *buf, size_t len, const struct jsonlimit *lim,
+    struct jsonlimit_stat *st)
+{
+	struct scan	 s;
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	s.start = s.p = (const unsigned char *)buf;
+	s.end = s.p + len;
+	s.max_depth = JSONLIMIT_DEPTH_MAX;
+	if (lim != NULL) {
+		if (lim->max_depth != 0 && lim->max_depth < JSONLIMIT_DEPTH_MAX)
+			s.max_depth = lim->max_depth;
+		s.max_elements = lim->max_elements;
+		s.flags = lim->flags;
+	}
+	if (lim != NULL && lim->max_bytes != 0 && len > lim->max_bytes)
+		rc = JSONLIMIT_ERR_TOO_BIG;
+	else if (buf == NULL)
+		rc = JSONLIMIT_ERR_SYNTAX;
+	else
+		rc = scan_run(&s);
+	if (st != NULL) {
+		st->offset = (size_t)(s.p - s.start);
+		st->elements = s.elements;
+		st->depth = s.maxseen;
+	}
+	return (rc);
+}
+
+/* The state machine: values, keys, and what may follow a value. */
+static int
+scan_run(struct scan *s)
+{
+	enum scan_state	 state = WANT_VALUE;
+	int		 rc;
+
+	for (;;) {
+		scan_ws(s);
+		switch (state) {
+		case WANT_VALUE:
+			if (s->p == s->end)
+				return (JSONLIMIT_ERR_SYNTAX);
+			if ((rc = scan_count(s)) != 0)
+				return (rc);
+			if (*s->p == '[' || *s->p == '{') {
+				rc = scan_open(s, *s->p == '{');
+				if (rc < 0)
+					return (rc);
+				state = rc;
+				continue;
+			}
+			if ((rc = scan_scalar(s)) != 0)
+				return (rc);
+			state = AFTER_VALUE;
+			break;
+		case WANT_KEY:
+			if (s->p == s->end || *s->p != '"')
+				return (JSONLIMIT_ERR_SYNTAX);
+			if ((rc = scan_count(s)) != 0 ||
+			    (rc = scan_string(s, 1)) != 0)
+				return (rc);
+			scan_ws(s);
+			if (s->p == s->end || *s->p != ':')
+				return (JSONLIMIT_ERR_SYNTAX);
+			s->p++;
+			state = WANT_VALUE;
+			break;
+		case AFTER_VALUE:
+			if (s->depth == 0)
+				return (s->p == s->end ? JSONLIMIT_OK :
+				    JSONLIMIT_ERR_SYNTAX);
+			if ((rc = scan_after(s, &state)) != 0)
+				return (rc);
+			break;
+		}
+	}
+}
+
+/*
+ * Enter an array or object (p is on the bracket).  Returns the next state,
+ * AFTER_VALUE for an empty container, or a negative error.
+ */
+static int
+scan_open(struct scan *s, int object)
+{
+	if (s->depth >= s->max_depth)
+		return (JSONLIMIT_ERR_DEPTH);
+	if (object)
+		s->stack[s->depth / 8] |= 1U << (s->depth % 8);
+	else
+		s->stack[s->depth / 8] &= ~(1U << (s->depth % 8));
+	s->depth++;
+	if (s->depth > s->maxseen)
+		s->maxseen = s->depth;
+	s->p++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == (object ? '}' : ']')) {
+		s->p++;
+		s->depth--;
+		return (AFTER_VALUE);
+	}
+	return (object ? WANT_KEY : WANT_VALUE);
+}
+
+/* After a value inside a container: a comma or the matching bracket. */
+static int
+scan_after(struct scan *s, enum scan_state *state)
+{
+	unsigned	 d = s->depth - 1;
+	int		 object;
+
+	if (s->p == s->end)
+		return (JSONLIMIT_ERR_SYNTAX);
+	object = (s->stack[d / 8] >> (d % 8)) & 1;
+	if (*s->p == ',') {
+		*state = object ? WANT_KEY : WANT_VALUE;
+	} else if (*s->p == (object ? '}' : ']')) {
+		s->depth--;
+		*state = AFTER_VALUE;
+	} else
+		return (JSONLIMIT_ERR_SYNTAX);
+	s->p++;
+	return (0);
+}
+
+/* One more value or key. */
+static int
+scan_count(struct scan *s)
+{
+	s->elements++;
+	if (s->max_elements != 0 && s->elements > s->max_elements)
+		return (JSONLIMIT_ERR_ELEMENTS);
+	return (0);
+}
+
+/* A string, number or literal (p is on its first byte). */
+static int
+scan_scalar(struct scan *s)
+{
+	switch (*s->p) {
+	case '"':
+		return (scan_string(s, 0));
+	case 't':
+		return (scan_literal(s, "true", 4));
+	case 'f':
+		return (scan_literal(s, "false", 5));
+	case 'n':
+		return (scan_literal(s, "null", 4));
+	default:
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+			return (scan_number(s));
+		return (JSONLIMIT_ERR_SYNTAX);
+	}
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+scan_number(struct scan *s)
+{
+	const unsigned char	*d;
+
+	if (*s->p == '-')
+		s->p++;
+	if (s->p == s->end)
+		return (JSONLIMIT_ERR_SYNTAX);
+	if (*s->p == '0')
+		s->p++;
+	else if (*s->p >= '1' && *s->p <= '9') {
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+	} else
+		return (JSONLIMIT_ERR_SYNTAX);
+	if (s->p < s->end && *s->p == '.') {
+		d = ++s->p;
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+		if (s->p == d)
+			return (JSONLIMIT_ERR_SYNTAX);
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		d = s->p;
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+		if (s->p == d)
+			return (JSONLIMIT_ERR_SYNTAX);
+	}
+	return (0);
+}
+
+static int
+scan_literal(struct scan *s, const char *word, size_t n)
+{
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return (JSONLIMIT_ERR_SYNTAX);
+	s->p += n;
+	return (0);
+}
+
+/*
+ * A string (p is on the opening quote).  Control characters, bad escapes,
+ * lone surrogates and malformed UTF-8 are refused, as jansson would; so is
+ * \u0000 in a key (jansson cannot store it) or, without ALLOW_NUL, anywhere.
+ */
+static int
+scan_string(struct scan *s, int key)
+{
+	size_t	 n;
+	int	 rc;
+
+	s->p++;
+	while (s->p < s->end) {
+		if (*s->p == '"') {
+			s->p++;
+			return (0);
+		}
+		if (*s->p == '\\') {
+			if ((rc = scan_escape(s, key)) != 0)
+				return (rc);
+		} else if (*s->p < 0x20)
+			return (JSONLIMIT_ERR_STRING);
+		else if (*s->p < 0x80)
+			s->p++;
+		else {
+			n = utf8_len(s->p, (size_t)(s->end - s->p));
+			if (n == 0)
+				return (JSONLIMIT_ERR_STRING);
+			s->p += n;
+		}
+	}
+	return (JSONLIMIT_ERR_STRING);
+}
+
+/* One escape sequence (p is on the backslash). */
+static int
+scan_escape(struct scan *s, int key)
+{
+	unsigned	 cp, lo;
+
+	if (++s->p == s->end)
+		return (JSONLIMIT_ERR_STRING);
+	if (strchr("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0') {
+		s->p++;
+		return (0);
+	}
+	if (*s->p != 'u')
+		return (JSONLIMIT_ERR_STRING);
+	s->p++;
+	if (scan_hex4(s, &cp) != 0)
+		return (JSONLIMIT_ERR_STRING);
+	if (cp == 0 && (key || (s->flags & JSONLIMIT_ALLOW_NUL) == 0))
+		return (JSONLIMIT_ERR_STRING);
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return (JSONLIMIT_ERR_STRING);
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+			return (JSONLIMIT_ERR_STRING);
+		s->p += 2;
+		if (scan_hex4(s, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
+			return (JSONLIMIT_ERR_STRING);
+	}
+	return (0);
+}
+
+static int
+scan_hex4(struct scan *s, unsigned *cp)
+{
+	unsigned	 c;
+	int		 i;
+
+	if (s->end - s->p < 4)
+		return (-1);
+	*cp = 0;
+	for (i = 0; i < 4; i++) {
+		c = *s->p++;
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c -= 'a' - 10;
+		else if (c >= 'A' && c <= 'F')
+			c -= 'A' - 10;
+		else
+			return (-1);
+		*cp = (*cp << 4) | c;
+	}
+	return (0);
+}
+
+static void
+scan_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+	    *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/*
+ * Scan, then parse with jansson (any top-level value).  After a good scan
+ * jansson fails only on memory or on a number beyond its range.
+ */
+int
+jsonlimit_load(const char *buf, size_t len, const struct jsonlimit *lim,
+    json_t **out)
+{
+	json_error_t	 err;
+	size_t		 flags = JSON_DECODE_ANY;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = jsonlimit_scan(buf, len, lim, NULL)) != 0)
+		return (rc);
+	if (lim != NULL && (lim->flags & JSONLIMIT_ALLOW_NUL) != 0)
+		flags |= JSON_ALLOW_NUL;
+	if ((*out = json_loadb(buf, len, flags, &err)) != NULL)
+		return (JSONLIMIT_OK);
+	switch (json_error_code(&err)) {
+	case json_error_out_of_memory:
+		return (JSONLIMIT_ERR_NOMEM);
+	case json_error_numeric_overflow:
+		return (JSONLIMIT_ERR_NUMBER);
+	default:
+		return (JSONLIMIT_ERR_PARSE);
+	}
+}
+
+/* Append n bytes; what does not fit is counted, not written. */
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	size_t	 room;
+
+	if (o->len < o->cap) {
+		room = o->cap - o->len;
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
+/*
+ * A quoted string, escaped as JSON.stringify() does: ", \ and the C0
+ * controls, with \b \f \n \r \t short forms and lower-case \u00xx.
+ * Malformed UTF-8 becomes U+FFFD, so the output is always valid UTF-8 (a
+ * WebSocket text frame must be).
+ */
+static void
+put_string(struct out *o, const char *str, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)str;
+	const unsigned char	*run, *end = p + n;
+	static const char	 hex[] = "0123456789abcdef";
+	char			 esc[6];
+	size_t			 len;
+
+	put(o, "\"", 1);
+	run = p;
+	while (p < end) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0x80 && (len = utf8_len(p, (size_t)(end - p))) != 0) {
+			p += len;
+			continue;
+		}
+		put(o, (const char *)run, (size_t)(p - run));
+		if (*p >= 0x80)
+			put(o, "\xef\xbf\xbd", 3);
+		else if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			put(o, esc, 2);
+		} else if (*p == '\b')
+			put(o, "\\b", 2);
+		else if (*p == '\f')
+			put(o, "\\f", 2);
+		else if (*p == '\n')
+			put(o, "\\n", 2);
+		else if (*p == '\r')
+			put(o, "\\r", 2);
+		else if (*p == '\t')
+			put(o, "\\t", 2);
+		else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			put(o, esc, 6);
+		}
+		run = ++p;
+	}
+	put(o, (const char *)run, (size_t)(p - run));
+	put(o, "\"", 1);
+}
+
+/*
+ * A double as ECMAScript's Number::toString: the shortest digits that read
+ * back to the same value, plain notation for exponents -7 < e < 21, else
+ * d.ddde+x.  jansson's own %.17g would turn 0.1 into 0.10000000000000001.
+ */
+static void
+put_real(struct out *o, double d)
+{
+	char	 buf[40], digits[20];
+	char	*e;
+	int	 prec, k, exp10;
+	size_t	 i;
+
+	if (d == 0 || !isfinite(d)) {
+		put(o, d == 0 ? "0" : "null", d == 0 ? 1 : 4);
+		return;
+	}
+	/*
+	 * A normal double holds more than 15 digits, so if a shorter form
+	 * reads back, %.14e finds it (and trailing zeros go below).  A
+	 * subnormal one holds fewer: search from one digit up.
+	 */
+	for (prec = fabs(d) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, sizeof(buf), "%.16e", d);
+	if ((e = strchr(buf, 'e')) == NULL)
+		return;
+	exp10 = atoi(e + 1);
+	k = 0;
+	for (i = 0; buf + i < e; i++) {
+		if (buf[i] >= '0' && buf[i] <= '9')
+			digits[k++] = buf[i];
+	}
+	while (k > 1 && digits[k - 1] == '0')
+		k--;
+	if (d < 0)
+		put(o, "-", 1);
+	put_digits(o, digits, k, exp10 + 1);
+}
+
+/* Lay out k significant digits with decimal exponent n (JS rules). */
+static void
+put_digits(struct out *o, const char *digits, int k, int n)
+{
+	char	 buf[16];
+	int	 i, exp10 = n - 1;
+
+	if (k <= n && n <= 21) {
+		put(o, digits, (size_t)k);
+		for (i = k; i < n; i++)
+			put(o, "0", 1);
+	} else if (0 < n && n <= 21) {
+		put(o, digits, (size_t)n);
+		put(o, ".", 1);
+		put(o, digits + n, (size_t)(k - n));
+	} else if (-6 < n && n <= 0) {
+		put(o, "0.", 2);
+		for (i = n; i < 0; i++)
+			put(o, "0", 1);
+		put(o, digits, (size_t)k);
+	} else {
+		put(o, digits, 1);
+		if (k > 1) {
+			put(o, ".", 1);
+			put(o, digits + 1, (size_t)(k - 1));
+		}
+		snprintf(buf, sizeof(buf), "e%c%d", exp10 < 0 ? '-' : '+',
+		    exp10 < 0 ? -exp10 : exp10);
+		put(o, buf, strlen(buf));
+	}
+}
+
+/* One value, recursively; depth guards against cycles. */
+static int
+dump_value(struct out *o, const json_t *j, unsigned depth)
+{
+	char		 buf[32];
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+	int		 first = 1;
+
+	if (j == NULL || depth > JSONLIMIT_DEPTH_MAX)
+		return (-1);
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		put(o, "{", 1);
+		json_object_foreach((json_t *)j, key, v) {
+			if (!first)
+				put(o, ",", 1);
+			first = 0;
+			put_string(o, key, strlen(key));
+			put(o, ":", 1);
+			if (dump_value(o, v, depth + 1) != 0)
+				return (-1);
+		}
+		put(o, "}", 1);
+		return (0);
+	case JSON_ARRAY:
+		put(o, "[", 1);
+		json_array_foreach(j, i, v) {
+			if (i > 0)
+				put(o, ",", 1);
+			if (dump_value(o, v, depth + 1) != 0)
+				return (-1);
+		}
+		put(o, "]", 1);
+		return (0);
+	case JSON_STRING:
+		put_string(o, json_string_value(j), json_string_length(j));
+		return (0);
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(j));
+		put(o, buf, strlen(buf));
+		return (0);
+	case JSON_REAL:
+		put_real(o, json_real_value(j));
+		return (0);
+	case JSON_TRUE:
+		put(o, "true", 4);
+		return (0);
+	case JSON_FALSE:
+		put(o, "false", 5);
+		return (0);
+	case JSON_NULL:
+		put(o, "null", 4);
+		return (0);
+	}
+	return (-1);
+}
+
+/*
+ * Write j as JSON.stringify(j) would, into out (at most cap bytes, then a
+ * NUL if there is room).  Returns the full length, so a result >= cap means
+ * "call again with a bigger buffer"; 0 means j is not dumpable (NULL, or
+ * nested beyond JSONLIMIT_DEPTH_MAX, e.g. a cycle).
+ */
+size_t
+jsonlimit_dump(const json_t *j, char *out, size_t cap)
+{
+	struct out	 o = { out, cap, 0 };
+
+	if (out == NULL)
+		o.cap = 0;
+	if (dump_value(&o, j, 0) != 0)
+		return (0);
+	if (o.len < o.cap)
+		out[o.len] = '\0';
+	return (o.len);
+}
+
+/* A JSON string literal for n bytes of str, as jsonlimit_dump() writes it. */
+size_t
+jsonlimit_dump_string(const char *str, size_t n, char *out, size_t cap)
+{
+	struct out	 o = { out, cap, 0 };
+
+	if (out == NULL)
+		o.cap = 0;
+	put_string(&o, str, n);
+	if (o.len < o.cap)
+		out[o.len] = '\0';
+	return (o.len);
+}
+
+/* Is buf well-formed UTF-8, by the rules JSON strings follow here? */
+bool
+jsonlimit_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	const unsigned char	*end = p + len;
+	size_t			 n;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((n = utf8_len(p, (size_t)(end - p))) == 0)
+			return (false);
+		p += n;
+	}
+	return (true);
+}
+
+const char *
+jsonlimit_strerror(int rc)
+{
+	switch (rc) {
+	case JSONLIMIT_OK:
+		return ("ok");
+	case JSONLIMIT_ERR_TOO_BIG:
+		return ("json too big");
+	case JSONLIMIT_ERR_DEPTH:
+		return ("json too deep");
+	case JSONLIMIT_ERR_ELEMENTS:
+		return ("too many json elements");
+	case JSONLIMIT_ERR_SYNTAX:
+		return ("json syntax error");
+	case JSONLIMIT_ERR_STRING:
+		return ("bad json string");
+	case JSONLIMIT_ERR_NUMBER:
+		return ("json number out of range");
+	case JSONLIMIT_ERR_NOMEM:
+		return ("out of memory");
+	case JSONLIMIT_ERR_PARSE:
+		return ("json rejected by parser");
+	default:
+		return ("unknown error");
+	}
+}

@@ -1,0 +1,414 @@
+/*
+ * Engine.IO sessions: the sid table, the heartbeat, the output queue and
+ * the close sequence.  ws.c and polling.c call in here with what arrives;
+ * everything leaves through session_send().
+ *
+ * Writing: on a WebSocket with nothing queued and nothing half-written, a
+ * frame is written at once, straight from the caller (no writable callback,
+ * no epoll_ctl pair per frame: ../shared/NOTES.md).  Otherwise it is queued
+ * and the WRITEABLE callback drains the queue.  A queue over
+ * output_queue_limit bytes means the client does not read: it is cut off.
+ *
+ * Lifetime: a closed session is freed when neither its WebSocket nor a
+ * pending poll refers to it any more and no caller holds it (pins).
+ */
+#include <sys/random.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "conf.h"
+#include "eio.h"
+#include "log.h"
+#include "session.h"
+#include "sid.h"
+#include "socketio.h"
+#include "transport.h"
+
+_Static_assert(FRAME_PRE == LWS_PRE, "FRAME_PRE must equal LWS_PRE");
+
+static unsigned	 hash(const char *, size_t);
+static void	 on_heartbeat(struct ev_loop *, ev_timer *, int);
+static void	 on_deadline(struct ev_loop *, ev_timer *, int);
+static void	 maybe_free(struct session *);
+static int	 ws_write(struct session *, struct frame *);
+static struct frame *ping_frame(void);
+
+static unsigned
+hash(const char *sid, size_t len)
+{
+	unsigned	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)sid[i]) * 16777619u;
+	return h % TRANSPORT_BUCKETS;
+}
+
+/* One "2" frame for every ping of the process. */
+static struct frame *
+ping_frame(void)
+{
+	static struct frame	*ping;
+
+	if (ping == NULL && (ping = frame_text("2", 1)) == NULL)
+		return NULL;
+	return frame_ref(ping);
+}
+
+struct session *
+session_new(struct transport *t, enum session_kind kind)
+{
+	struct session	*s;
+	uint8_t		 rnd[SID_RANDOM_BYTES];
+	unsigned	 h;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		log_warn("getrandom");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if (sid_encode(rnd, (unsigned)t->slot, s->sid) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->t = t;
+	s->kind = (uint8_t)kind;
+	ev_init(&s->heartbeat, on_heartbeat);
+	s->heartbeat.data = s;
+	ev_init(&s->deadline, on_deadline);
+	s->deadline.data = s;
+	h = hash(s->sid, SID_LEN);
+	s->hnext = t->buckets[h];
+	t->buckets[h] = s;
+	s->next = t->all;
+	if (t->all != NULL)
+		t->all->prev = s;
+	t->all = s;
+	t->stats.sessions++;
+	t->stats.sessions_total++;
+	if (t->app->eio_message == NULL) {
+		/* Socket.IO: a CONNECT must come within connect_timeout. */
+		ev_timer_set(&s->deadline,
+		    (double)t->conf->connect_timeout / 1000.0, 0);
+		ev_timer_start(t->loop, &s->deadline);
+	}
+	return s;
+}
+
+struct session *
+session_find(struct transport *t, const char *sid, size_t len)
+{
+	struct session	*s;
+
+	if (len != SID_LEN)
+		return NULL;
+	for (s = t->buckets[hash(sid, len)]; s != NULL; s = s->hnext)
+		if (memcmp(s->sid, sid, SID_LEN) == 0)
+			return s;
+	return NULL;
+}
+
+/* The OPEN packet: upgrades are offered to polling sessions only. */
+size_t
+session_open_packet(struct session *s, uint8_t *buf, size_t cap)
+{
+	const struct conf	*c = s->t->conf;
+	struct eio_open		 o;
+	ptrdiff_t		 n;
+
+	memset(&o, 0, sizeof(o));
+	o.sid = s->sid;
+	o.sidlen = SID_LEN;
+	o.upgrade = s->kind == SESSION_POLLING;
+	o.ping_interval = (uint32_t)c->ping_interval;
+	o.ping_timeout = (uint32_t)c->ping_timeout;
+	o.max_payload = (uint64_t)c->max_payload;
+	n = eio_handshake_open(&o, buf, cap);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* Arm the next ping, pingInterval from now. */
+void
+session_start_heartbeat(struct session *s)
+{
+	s->awaiting_pong = 0;
+	ev_timer_stop(s->t->loop, &s->heartbeat);
+	ev_timer_set(&s->heartbeat, (double)s->t->conf->ping_interval /
+	    1000.0, 0);
+	ev_timer_start(s->t->loop, &s->heartbeat);
+}
+
+static void
+on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct session	*s = w->data;
+	struct frame	*ping;
+
+	(void)revents;
+	if (s->awaiting_pong) {
+		s->t->stats.ping_timeouts++;
+		session_close(s, "ping timeout");
+		return;
+	}
+	s->awaiting_pong = 1;
+	ev_timer_set(w, (double)s->t->conf->ping_timeout / 1000.0, 0);
+	ev_timer_start(loop, w);
+	if ((ping = ping_frame()) != NULL)
+		session_send(s, ping);
+}
+
+/* No Socket.IO CONNECT in time, or an upgrade left half done. */
+static void
+on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct session	*s = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (s->state == SESSION_UPGRADING) {
+		s->state = SESSION_OPEN;
+		log_debug("upgrade of %s timed out", s->sid);
+		if (s->ws != NULL) {
+			s->ws_closing = 1;
+			lws_callback_on_writable(s->ws);
+		}
+		return;
+	}
+	session_close(s, "connect timeout");
+}
+
+/* Write one frame on the WebSocket now; -1 when the socket failed. */
+static int
+ws_write(struct session *s, struct frame *f)
+{
+	int	n;
+
+	n = lws_write(s->ws, FRAME_DATA(f), f->len, f->binary ?
+	    LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	s->t->stats.frames_out++;
+	return n < (int)f->len ? -1 : 0;
+}
+
+/*
+ * Send a frame; takes over the caller's reference.  Before the upgrade
+ * completes everything goes through the polling queue, as engine.io does.
+ */
+void
+session_send(struct session *s, struct frame *f)
+{
+	bool	ws = s->kind == SESSION_WEBSOCKET && s->ws != NULL;
+
+	if (s->state == SESSION_CLOSED || s->draining) {
+		frame_unref(f);
+		return;
+	}
+	if (ws && s->q.n == 0 && !lws_partial_buffered(s->ws)) {
+		if (ws_write(s, f) != 0) {
+			frame_unref(f);
+			session_close(s, "transport error");
+			return;
+		}
+		frame_unref(f);
+		return;
+	}
+	if (outq_push(&s->q, f) != 0) {
+		frame_unref(f);
+		session_close(s, "out of memory");
+		return;
+	}
+	if (s->q.bytes > (size_t)s->t->conf->output_queue_limit) {
+		s->t->stats.slow_readers++;
+		log_info("client %s does not read: %zu bytes queued, over "
+		    "output_queue_limit; disconnecting", s->sid, s->q.bytes);
+		outq_clear(&s->q);
+		session_close(s, "slow reader");
+		return;
+	}
+	if (ws)
+		lws_callback_on_writable(s->ws);
+	else if (s->poll != NULL)
+		lws_callback_on_writable(s->poll);
+}
+
+/* A copy of text as a frame of its own. */
+int
+session_send_text(struct session *s, const char *text, size_t len)
+{
+	struct frame	*f;
+
+	if ((f = frame_text(text, len)) == NULL)
+		return -1;
+	session_send(s, f);
+	return 0;
+}
+
+/* WRITEABLE on the WebSocket: drain what is queued, then maybe close. */
+void
+session_ws_writable(struct session *s)
+{
+	struct frame	*f;
+
+	while (s->q.n > 0 && !lws_partial_buffered(s->ws)) {
+		f = outq_shift(&s->q);
+		if (ws_write(s, f) != 0) {
+			frame_unref(f);
+			outq_clear(&s->q);
+			s->ws_closing = 1;
+			break;
+		}
+		frame_unref(f);
+	}
+	if (s->q.n > 0 || lws_partial_buffered(s->ws))
+		lws_callback_on_writable(s->ws);
+}
+
+/* What a client sent, one Engine.IO packet at a time. */
+void
+session_receive(struct session *s, const struct eio_packet *p)
+{
+	s->t->stats.frames_in++;
+	switch (p->type) {
+	case EIO_PONG:
+		if (s->awaiting_pong)
+			session_start_heartbeat(s);
+		break;
+	case EIO_MESSAGE:
+		if (s->t->app->eio_message != NULL)
+			s->t->app->eio_message(s, p);
+		else
+			socketio_receive(s, p);
+		break;
+	case EIO_CLOSE:
+		s->poll_noop = 1;
+		session_close(s, "transport close");
+		break;
+	default:
+		/* ping, open, upgrade, noop: nothing to do in v4 */
+		break;
+	}
+}
+
+/*
+ * Close a session once: stop its timers, drop it from the table (its sid is
+ * unknown from now on), tell the layers above, and release the transports.
+ */
+void
+session_close(struct session *s, const char *reason)
+{
+	struct transport	*t = s->t;
+	struct session		**pp;
+
+	if (s->state == SESSION_CLOSED)
+		return;
+	s->state = SESSION_CLOSED;
+	ev_timer_stop(t->loop, &s->heartbeat);
+	ev_timer_stop(t->loop, &s->deadline);
+	for (pp = &t->buckets[hash(s->sid, SID_LEN)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == s) {
+			*pp = s->hnext;
+			break;
+		}
+	t->stats.sessions--;
+	log_debug("session %s closed: %s", s->sid, reason);
+	socketio_closed(s, reason);
+	if (t->app->closed != NULL)
+		t->app->closed(s, reason);
+	if (s->poll != NULL)
+		lws_callback_on_writable(s->poll);
+	if (s->ws != NULL) {
+		s->ws_closing = 1;
+		lws_callback_on_writable(s->ws);
+	}
+	maybe_free(s);
+}
+
+static void
+maybe_free(struct session *s)
+{
+	struct transport	*t = s->t;
+
+	if (s->state != SESSION_CLOSED || s->ws != NULL || s->poll != NULL ||
+	    s->pins > 0)
+		return;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		t->all = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	outq_clear(&s->q);
+	free(s);
+	transport_maybe_done(t);
+}
+
+void
+session_detach_ws(struct session *s)
+{
+	s->ws = NULL;
+	if (s->state == SESSION_CLOSED) {
+		maybe_free(s);
+		return;
+	}
+	s->ws_closing = 0;
+	if (s->kind == SESSION_WEBSOCKET)
+		session_close(s, "transport close");	/* frees it */
+	else if (s->state == SESSION_UPGRADING)
+		s->state = SESSION_OPEN;
+}
+
+/* Keep a session alive across calls that may close it. */
+void
+session_pin(struct session *s)
+{
+	s->pins++;
+}
+
+void
+session_unpin(struct session *s)
+{
+	s->pins--;
+	maybe_free(s);
+}
+
+void
+session_detach_poll(struct session *s)
+{
+	s->poll = NULL;
+	maybe_free(s);
+}
+
+/* The client sent "5" on the probed WebSocket: switch to it. */
+bool
+session_upgrade_done(struct session *s)
+{
+	if (s->state != SESSION_UPGRADING)
+		return false;
+	s->state = SESSION_OPEN;
+	s->kind = SESSION_WEBSOCKET;
+	ev_timer_stop(s->t->loop, &s->deadline);
+	if (s->nsp_mask == 0 && s->t->app->eio_message == NULL) {
+		ev_timer_set(&s->deadline,
+		    (double)s->t->conf->connect_timeout / 1000.0, 0);
+		ev_timer_start(s->t->loop, &s->deadline);
+	}
+	if (s->poll != NULL) {
+		s->poll_noop = 1;
+		lws_callback_on_writable(s->poll);
+	}
+	session_flush_ws(s);
+	return true;
+}
+
+/* Move whatever queued while polling onto the WebSocket. */
+void
+session_flush_ws(struct session *s)
+{
+	if (s->ws != NULL && s->q.n > 0)
+		lws_callback_on_writable(s->ws);
+}

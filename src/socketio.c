@@ -1,0 +1,333 @@
+/*
+ * Socket.IO over an Engine.IO session.  Decoding is sio_packet.c's; here is
+ * what the reference server does with each packet: a CONNECT to a namespace
+ * the application does not have gets CONNECT_ERROR "Invalid namespace"; a
+ * packet that does not parse closes the whole connection ("parse error");
+ * an event for a namespace the client has not joined is ignored.
+ */
+#include <sys/random.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "conf.h"
+#include "eio.h"
+#include "jsonlimit.h"
+#include "log.h"
+#include "session.h"
+#include "sid.h"
+#include "sio.h"
+#include "socketio.h"
+#include "transport.h"
+
+#define SMALL	1024	/* most packets encode into this on the stack */
+
+static void	 on_connect(struct session *, struct sio_packet *);
+static void	 on_disconnect(struct session *, struct sio_packet *);
+static void	 dispatch(struct session *, struct sio_packet *,
+		    const struct sio_attachment *, unsigned);
+static int	 nsp_index(const struct session *, const char *);
+static void	 limits(const struct session *, struct sio_limits *);
+static int	 send_json_packet(struct session *, unsigned, int, int64_t,
+		    json_t *);
+static int	 send_encoded(struct session *, const struct sio_packet *);
+
+static int
+nsp_index(const struct session *s, const char *nsp)
+{
+	const char *const	*n = s->t->app->nsps;
+	int			 i;
+
+	for (i = 0; n[i] != NULL && i < 32; i++)
+		if (strcmp(n[i], nsp) == 0)
+			return i;
+	return -1;
+}
+
+static void
+limits(const struct session *s, struct sio_limits *l)
+{
+	*l = sio_limits_default;
+	l->max_bytes = (size_t)s->t->conf->max_payload;
+}
+
+/* Encode a packet struct and send it as one text frame. */
+static int
+send_encoded(struct session *s, const struct sio_packet *p)
+{
+	char	 small[SMALL], *buf = small;
+	size_t	 n;
+	int	 rc;
+
+	n = sio_packet_encode(p, SIO_ENCODE_EIO, small, sizeof(small));
+	if (n == 0)
+		return -1;
+	if (n >= sizeof(small)) {
+		if ((buf = malloc(n + 1)) == NULL)
+			return -1;
+		sio_packet_encode(p, SIO_ENCODE_EIO, buf, n + 1);
+	}
+	rc = session_send_text(s, buf, n);
+	if (buf != small)
+		free(buf);
+	return rc;
+}
+
+/* A packet of any type with JSON data (borrowed), in namespace nsp. */
+static int
+send_json_packet(struct session *s, unsigned nsp, int type, int64_t ack,
+    json_t *data)
+{
+	struct sio_packet	p;
+	int			rc;
+
+	sio_packet_init(&p);
+	p.type = (enum sio_type)type;
+	snprintf(p.nsp, sizeof(p.nsp), "%s", s->t->app->nsps[nsp]);
+	p.nsp_len = strlen(p.nsp);
+	p.ack_id = ack;
+	p.data = data;
+	rc = send_encoded(s, &p);
+	p.data = NULL;
+	sio_packet_clear(&p);
+	return rc;
+}
+
+static void
+on_connect(struct session *s, struct sio_packet *p)
+{
+	const char	*why = NULL;
+	char		 buf[SMALL], sid[SID_LEN + 1];
+	uint8_t		 rnd[SID_RANDOM_BYTES];
+	json_t		*auth;
+	size_t		 n;
+	int		 i;
+
+	if ((i = nsp_index(s, p->nsp)) < 0) {
+		n = sio_encode_connect_error(buf, sizeof(buf), p->nsp,
+		    "Invalid namespace");
+		if (n > 0 && n < sizeof(buf))
+			session_send_text(s, buf, n);
+		return;
+	}
+	auth = p->data != NULL ? json_incref(p->data) : json_object();
+	if (s->t->app->connect != NULL &&
+	    s->t->app->connect(s, (unsigned)i, auth, &why) != 0) {
+		n = sio_encode_connect_error(buf, sizeof(buf), p->nsp,
+		    why != NULL ? why : "Not authorized");
+		if (n > 0 && n < sizeof(buf))
+			session_send_text(s, buf, n);
+		json_decref(auth);
+		return;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) ||
+	    sid_encode(rnd, (unsigned)s->t->slot, sid) != 0) {
+		json_decref(auth);
+		session_close(s, "no randomness");
+		return;
+	}
+	s->nsp_mask |= 1u << i;
+	if (s->state != SESSION_UPGRADING)
+		ev_timer_stop(s->t->loop, &s->deadline);
+	n = sio_encode_connect(buf, sizeof(buf), p->nsp, sid);
+	if (n > 0 && n < sizeof(buf))
+		session_send_text(s, buf, n);
+	if (s->t->app->connected != NULL)
+		s->t->app->connected(s, (unsigned)i, auth);
+	json_decref(auth);
+}
+
+static void
+on_disconnect(struct session *s, struct sio_packet *p)
+{
+	int	i;
+
+	if ((i = nsp_index(s, p->nsp)) < 0 || !(s->nsp_mask & (1u << i)))
+		return;
+	s->nsp_mask &= ~(1u << i);
+	if (s->t->app->disconnect != NULL)
+		s->t->app->disconnect(s, (unsigned)i,
+		    "client namespace disconnect");
+}
+
+static void
+dispatch(struct session *s, struct sio_packet *p,
+    const struct sio_attachment *att, unsigned natt)
+{
+	int	i;
+
+	if ((i = nsp_index(s, p->nsp)) < 0 || !(s->nsp_mask & (1u << i)))
+		return;
+	if (s->t->app->packet != NULL)
+		s->t->app->packet(s, (unsigned)i, p, att, natt);
+}
+
+/* One Engine.IO message: a Socket.IO packet or a binary attachment. */
+void
+socketio_receive(struct session *s, const struct eio_packet *e)
+{
+	struct sio_limits	 l;
+	struct sio_packet	 p;
+	int			 rc;
+
+	if (e->binary) {
+		if (s->bin == NULL ||
+		    sio_binary_add(s->bin, e->data, e->len) < 0) {
+			s->t->stats.parse_errors++;
+			session_close(s, "parse error");
+			return;
+		}
+		if (sio_binary_complete(s->bin)) {
+			dispatch(s, &s->bin->pkt, s->bin->att,
+			    s->bin->pkt.attachments);
+			sio_binary_clear(s->bin);
+			free(s->bin);
+			s->bin = NULL;
+		}
+		return;
+	}
+	limits(s, &l);
+	sio_packet_init(&p);
+	rc = sio_packet_decode((const char *)e->data, e->len, &l, &p);
+	if (rc < 0 || s->bin != NULL) {
+		log_debug("session %s: bad packet: %s", s->sid,
+		    rc < 0 ? sio_strerror(rc) : "attachments outstanding");
+		sio_packet_clear(&p);
+		s->t->stats.parse_errors++;
+		session_close(s, "parse error");
+		return;
+	}
+	switch (p.type) {
+	case SIO_CONNECT:
+		on_connect(s, &p);
+		break;
+	case SIO_DISCONNECT:
+		on_disconnect(s, &p);
+		break;
+	case SIO_EVENT:
+	case SIO_ACK:
+		dispatch(s, &p, NULL, 0);
+		break;
+	case SIO_BINARY_EVENT:
+	case SIO_BINARY_ACK:
+		if ((s->bin = calloc(1, sizeof(*s->bin))) == NULL) {
+			session_close(s, "out of memory");
+			break;
+		}
+		sio_binary_init(s->bin);
+		if (sio_binary_start(s->bin, &p, &l) != SIO_NEED_MORE) {
+			sio_binary_clear(s->bin);
+			free(s->bin);
+			s->bin = NULL;
+			s->t->stats.parse_errors++;
+			session_close(s, "parse error");
+		}
+		break;		/* on success the assembler took p's data */
+	default:
+		s->t->stats.parse_errors++;
+		session_close(s, "parse error");
+		break;
+	}
+	sio_packet_clear(&p);
+}
+
+/* The session is gone: every joined namespace is disconnected. */
+void
+socketio_closed(struct session *s, const char *reason)
+{
+	unsigned	i;
+
+	if (s->bin != NULL) {
+		sio_binary_clear(s->bin);
+		free(s->bin);
+		s->bin = NULL;
+	}
+	for (i = 0; i < 32; i++) {
+		if (!(s->nsp_mask & (1u << i)))
+			continue;
+		s->nsp_mask &= ~(1u << i);
+		if (s->t->app->disconnect != NULL)
+			s->t->app->disconnect(s, i, reason);
+	}
+}
+
+/* Emit event name with args (a JSON array, borrowed) to one session. */
+int
+socketio_emit(struct session *s, unsigned nsp, const char *event,
+    json_t *args)
+{
+	json_t	*data;
+	size_t	 i;
+	int	 rc;
+
+	if ((data = json_array()) == NULL)
+		return -1;
+	json_array_append_new(data, json_string(event));
+	for (i = 0; args != NULL && i < json_array_size(args); i++)
+		json_array_append(data, json_array_get(args, i));
+	rc = send_json_packet(s, nsp, SIO_EVENT, -1, data);
+	json_decref(data);
+	return rc;
+}
+
+int
+socketio_ack(struct session *s, unsigned nsp, int64_t ack, json_t *args)
+{
+	return send_json_packet(s, nsp, SIO_ACK, ack, args);
+}
+
+/*
+ * A BINARY_EVENT or BINARY_ACK whose data already holds placeholders
+ * numbered into att: the header, then each attachment as a binary frame.
+ */
+int
+socketio_send_binary(struct session *s, unsigned nsp, int type, int64_t ack,
+    json_t *data, const struct sio_attachment *att, unsigned natt)
+{
+	struct sio_attachment	 out[32];
+	struct sio_packet	 p;
+	struct frame		*f;
+	unsigned		 i, nout = 0;
+	int			 rc;
+
+	if (natt > 32 || sio_binary_deconstruct(data, att, natt, out,
+	    &nout) != SIO_OK)
+		return -1;
+	att = out;
+	natt = nout;
+	sio_packet_init(&p);
+	p.type = (enum sio_type)type;
+	snprintf(p.nsp, sizeof(p.nsp), "%s", s->t->app->nsps[nsp]);
+	p.nsp_len = strlen(p.nsp);
+	p.ack_id = ack;
+	p.attachments = natt;
+	p.data = data;
+	rc = send_encoded(s, &p);
+	p.data = NULL;
+	sio_packet_clear(&p);
+	for (i = 0; rc == 0 && i < natt; i++) {
+		if ((f = frame_new(att[i].len, true)) == NULL)
+			return -1;
+		memcpy(FRAME_DATA(f), att[i].data, att[i].len);
+		session_send(s, f);
+	}
+	return rc;
+}
+
+/* The server leaves a namespace: tell the client, then the application. */
+void
+socketio_disconnect(struct session *s, unsigned nsp)
+{
+	char	buf[SIO_NSP_MAX + 8];
+	size_t	n;
+
+	if (!(s->nsp_mask & (1u << nsp)))
+		return;
+	n = sio_encode_disconnect(buf, sizeof(buf), s->t->app->nsps[nsp]);
+	if (n > 0 && n < sizeof(buf))
+		session_send_text(s, buf, n);
+	s->nsp_mask &= ~(1u << nsp);
+	if (s->t->app->disconnect != NULL)
+		s->t->app->disconnect(s, nsp, "server namespace disconnect");
+}
