@@ -21,6 +21,7 @@
 struct app;
 struct eio_packet;
 struct lws;
+struct relay_peer;
 struct session;
 struct sio_binary;
 struct transport;
@@ -41,6 +42,8 @@ struct session {
 	struct transport	*t;
 	struct lws		*ws;		/* the WebSocket, if any */
 	struct lws		*poll;		/* a pending long-poll GET */
+	struct relay_peer	*rpeer;		/* ... or one another worker holds */
+	uint32_t		 rpoll_id;
 	struct outq		 q;
 	ev_timer		 heartbeat;	/* ping interval, then timeout */
 	ev_timer		 deadline;	/* connect and upgrade timeouts */
@@ -67,6 +70,7 @@ void		 session_close(struct session *, const char *);
 void		 session_detach_ws(struct session *);
 void		 session_detach_poll(struct session *);
 void		 session_pin(struct session *);
+void		 session_wake_poll(struct session *);
 void		 session_unpin(struct session *);
 void		 session_receive(struct session *, const struct eio_packet *);
 void		 session_start_heartbeat(struct session *);

@@ -17,6 +17,7 @@ struct ev_loop;
 struct lws;
 struct lws_context;
 struct lws_vhost;
+struct relay;
 struct session;
 struct worker_args;
 
@@ -32,6 +33,7 @@ struct transport_stats {
 	uint64_t	 ping_timeouts;
 	uint64_t	 frames_out;
 	uint64_t	 frames_in;
+	uint64_t	 relayed;	/* polls relayed to the owner worker */
 };
 
 struct transport {
@@ -40,7 +42,8 @@ struct transport {
 	const struct app	*app;
 	struct lws_context	*ctx;
 	struct lws_vhost	*vhost;
-	int			 slot;		/* worker id, in every sid */
+	int			 wid;		/* worker id, in every sid */
+	struct relay		*relay;		/* to the other workers */
 	const char		*path;		/* "/socket.io/" */
 	struct session		*buckets[TRANSPORT_BUCKETS];
 	struct session		*all;		/* list of live sessions */
@@ -66,6 +69,10 @@ struct conn {
 	uint8_t		 is_ws;
 	uint8_t		 is_poll;	/* a GET waiting in s->poll */
 	uint8_t		 rx_binary;	/* WebSocket message being rebuilt */
+	uint8_t		 too_big;	/* POST body over max_payload */
+	uint32_t	 relay_id;	/* waiting for another worker's answer */
+	int		 owner;		/* 1 + the worker to relay to, or 0 */
+	char		 sid[20];	/* the session's, when relayed */
 	int		 status;	/* HTTP reply, when queued */
 	const char	*ctype;
 	uint8_t		*buf;		/* reply body, POST body or rx */
@@ -98,7 +105,11 @@ int	polling_body(struct transport *, struct lws *, struct conn *,
 	    const void *, size_t);
 int	polling_body_done(struct transport *, struct lws *, struct conn *);
 int	polling_writeable(struct transport *, struct lws *, struct conn *);
-void	polling_closed(struct conn *);
+void	polling_closed(struct transport *, struct conn *);
+int	polling_relayed(struct transport *, struct session *, int,
+	    const uint8_t *, size_t, uint8_t *, size_t, size_t *,
+	    const char **);
+uint8_t	*polling_take(struct session *, size_t *);
 
 /* ws.c */
 int	ws_confirm(struct transport *, struct lws *);

@@ -23,7 +23,15 @@ struct worker_args {
 	const int		*fds;		/* listening sockets */
 	size_t			 nfds;
 	int			 chan;		/* socketpair end to the master */
+	const char		*relay_ns;	/* relay socket names; NULL: none */
 };
+
+/*
+ * The id in every sid: the slot, and the generation's low bits so that
+ * during a reload the old and the new worker of a slot differ.
+ */
+#define worker_id(slot, gen)	((int)((((gen) & 0xfu) << 8) | \
+				    ((unsigned)(slot) & 0xffu)))
 
 /* worker.c */
 int	worker_main(const struct worker_args *);

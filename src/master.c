@@ -59,14 +59,16 @@ struct master {
 	struct slot		 slots[MAX_WORKERS];
 	struct proc		 procs[2 * MAX_WORKERS];
 	int			 stopping;
-	ev_signal		 sig_hup, sig_term, sig_int, sig_chld;
+	char			 relay_ns[32];
+	ev_signal		 sig_hup, sig_term, sig_int;
+	ev_child		 child;		/* libev reaps; we get each exit */
 	ev_timer		 stop_timer;
 };
 
 static int	 bind_slot(struct master *, int);
 static pid_t	 spawn(struct master *, int);
 static void	 on_respawn(struct ev_loop *, ev_timer *, int);
-static void	 on_chld(struct ev_loop *, ev_signal *, int);
+static void	 on_child(struct ev_loop *, ev_child *, int);
 static void	 on_hup(struct ev_loop *, ev_signal *, int);
 static void	 on_term(struct ev_loop *, ev_signal *, int);
 static void	 on_stop_timeout(struct ev_loop *, ev_timer *, int);
@@ -142,7 +144,7 @@ spawn(struct master *m, int slot)
 			if (m->procs[i].pid != 0)
 				close(m->procs[i].chan);
 		/* Free the signals from the master's loop for the worker's. */
-		ev_signal_stop(m->loop, &m->sig_chld);
+		ev_child_stop(m->loop, &m->child);
 		ev_signal_stop(m->loop, &m->sig_hup);
 		ev_signal_stop(m->loop, &m->sig_term);
 		ev_signal_stop(m->loop, &m->sig_int);
@@ -163,6 +165,7 @@ spawn(struct master *m, int slot)
 		a.fds = m->slots[slot].fds;
 		a.nfds = m->conf->nlisten;
 		a.chan = sv[1];
+		a.relay_ns = m->relay_ns;
 		_exit(worker_main(&a));
 	}
 	close(sv[1]);
@@ -257,17 +260,17 @@ reap_one(struct master *m, pid_t pid, int status)
 	ev_timer_start(m->loop, &s->respawn);
 }
 
+/*
+ * libev's default loop reaps every child itself (its own SIGCHLD handler),
+ * so exits come to an ev_child watcher for pid 0, one call per child.
+ */
 static void
-on_chld(struct ev_loop *loop, ev_signal *w, int revents)
+on_child(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct master	*m = ev_userdata(loop);
-	pid_t		 pid;
-	int		 status;
 
-	(void)w;
 	(void)revents;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		reap_one(m, pid, status);
+	reap_one(m, w->rpid, w->rstatus);
 	if (proc_count(m) == 0 && m->stopping) {
 		log_info("all workers exited; master exiting");
 		ev_break(loop, EVBREAK_ALL);
@@ -409,6 +412,7 @@ master_main(const struct cli_opts *o, struct conf *c)
 	m.opts = o;
 	m.conf = c;
 	m.generation = 1;
+	snprintf(m.relay_ns, sizeof(m.relay_ns), "sgw.%ld", (long)getpid());
 	log_procinit("master", -1);
 	signal(SIGPIPE, SIG_IGN);
 	if ((m.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
@@ -425,11 +429,11 @@ master_main(const struct cli_opts *o, struct conf *c)
 		ev_timer_init(&m.slots[i].respawn, on_respawn, 0, 0);
 		m.slots[i].respawn.data = &m.slots[i];
 	}
-	ev_signal_init(&m.sig_chld, on_chld, SIGCHLD);
+	ev_child_init(&m.child, on_child, 0, 0);
 	ev_signal_init(&m.sig_hup, on_hup, SIGHUP);
 	ev_signal_init(&m.sig_term, on_term, SIGTERM);
 	ev_signal_init(&m.sig_int, on_term, SIGINT);
-	ev_signal_start(m.loop, &m.sig_chld);
+	ev_child_start(m.loop, &m.child);
 	ev_signal_start(m.loop, &m.sig_hup);
 	ev_signal_start(m.loop, &m.sig_term);
 	ev_signal_start(m.loop, &m.sig_int);

@@ -5,7 +5,8 @@
  * below); a POST carries packets from the client and is answered "ok".
  * Errors follow the reference server: an unknown sid is 400 code 1, a
  * second GET while one waits closes the session, a malformed body closes
- * it too.
+ * it too.  A request for a session another worker owns is relayed to it
+ * (relay.c), which runs the same functions below on its side.
  */
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -14,18 +15,23 @@
 #include "conf.h"
 #include "eio.h"
 #include "log.h"
+#include "relay.h"
 #include "session.h"
+#include "sid.h"
 #include "transport.h"
 
 #define QUERY_MAX	1024
 #define POLL_HOLD	3600	/* seconds; the heartbeat ends it sooner */
 
 static const char	TEXT[] = "text/plain; charset=UTF-8";
+static const char	JSON[] = "application/json";
 
 static int	open_session(struct transport *, struct lws *, struct conn *);
-static int	poll_get(struct transport *, struct lws *, struct conn *,
-		    struct session *);
+static int	post_packets(struct transport *, struct session *,
+		    const uint8_t *, size_t);
+static int	check_session(struct session *, int);
 static size_t	payload(struct session *, uint8_t **);
+static size_t	error_body(int, uint8_t *, size_t, int *);
 
 static int
 open_session(struct transport *t, struct lws *wsi, struct conn *c)
@@ -35,36 +41,104 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	size_t		 n;
 
 	if (t->draining)
-		return http_reply(wsi, c, 503, "application/json",
-		    "{\"code\":4,\"message\":\"Forbidden\"}", 32);
+		return http_error(wsi, c, EIO_ERR_FORBIDDEN);
 	if ((s = session_new(t, SESSION_POLLING)) == NULL)
-		return http_reply(wsi, c, 500, "application/json",
+		return http_reply(wsi, c, 500, JSON,
 		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
 	n = session_open_packet(s, open, sizeof(open));
 	session_start_heartbeat(s);
 	return http_reply(wsi, c, 200, TEXT, open, n);
 }
 
-/* A GET on a session: answer now if something waits, else hold it. */
-static int
-poll_get(struct transport *t, struct lws *wsi, struct conn *c,
-    struct session *s)
+/* The reference's status and JSON body for an error result. */
+static size_t
+error_body(int err, uint8_t *out, size_t cap, int *status)
 {
-	if (s->poll != NULL) {
+	ptrdiff_t	n;
+	int		code;
+
+	if ((code = eio_handshake_code(err)) < 0)
+		code = EIO_CODE_BAD_REQUEST;
+	*status = eio_handshake_status(code);
+	n = eio_handshake_error(code, out, cap);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* Can this session take a polling request?  EIO_OK or the error. */
+static int
+check_session(struct session *s, int method)
+{
+	if (s == NULL || s->state == SESSION_CLOSED)
+		return EIO_ERR_SID;
+	if (s->kind != SESSION_POLLING)
+		return EIO_ERR_BAD_REQUEST;
+	if (method == RELAY_GET && (s->poll != NULL || s->rpeer != NULL)) {
 		/* Overlapping polls: the reference closes the session. */
 		session_close(s, "overlapping poll");
-		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
+		return EIO_ERR_BAD_REQUEST;
 	}
-	s->poll = wsi;
-	c->s = s;
-	c->is_poll = 1;
-	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, POLL_HOLD);
-	if (s->state == SESSION_UPGRADING)
-		s->poll_noop = 1;	/* the upgrade is under way: noop */
-	if (s->q.n > 0 || s->poll_noop)
-		lws_callback_on_writable(wsi);
-	(void)t;
-	return 0;
+	return EIO_OK;
+}
+
+/* A POST body's packets; EIO_OK or the error that closed the session. */
+static int
+post_packets(struct transport *t, struct session *s, const uint8_t *body,
+    size_t len)
+{
+	struct eio_payload	 it;
+	struct eio_packet	 pkt;
+	uint8_t			*scratch;
+	size_t			 cap = eio_payload_scratch_len(len) + 1;
+	int			 rc;
+
+	if ((scratch = malloc(cap)) == NULL)
+		return EIO_ERR_BAD_REQUEST;
+	rc = eio_payload_begin(&it, body, len, (size_t)t->conf->max_payload,
+	    scratch, cap);
+	session_pin(s);
+	while (rc == EIO_OK && s->state != SESSION_CLOSED &&
+	    (rc = eio_payload_next(&it, &pkt)) == EIO_OK)
+		session_receive(s, &pkt);
+	free(scratch);
+	if (rc != EIO_DONE && rc != EIO_OK) {
+		t->stats.parse_errors++;
+		session_close(s, rc == EIO_ERR_TOO_BIG ? "payload too large" :
+		    "parse error");
+		rc = EIO_ERR_BAD_REQUEST;
+	} else
+		rc = EIO_OK;
+	session_unpin(s);
+	return rc;
+}
+
+/*
+ * A request for one of our sessions, arriving here or relayed from another
+ * worker.  Returns 0 for a GET that now waits, else the HTTP status with
+ * the body in out.
+ */
+int
+polling_relayed(struct transport *t, struct session *s, int method,
+    const uint8_t *body, size_t len, uint8_t *out, size_t cap,
+    size_t *outlen, const char **ctype)
+{
+	int	rc, status;
+
+	*ctype = JSON;
+	if ((rc = check_session(s, method)) == EIO_OK && method == RELAY_POST)
+		rc = post_packets(t, s, body, len);
+	if (rc != EIO_OK) {
+		*outlen = error_body(rc, out, cap, &status);
+		return status;
+	}
+	if (method == RELAY_GET) {
+		if (s->state == SESSION_UPGRADING)
+			s->poll_noop = 1;	/* upgrade under way: noop */
+		return 0;
+	}
+	*ctype = "text/html";
+	memcpy(out, "ok", 2);
+	*outlen = 2;
+	return 200;
 }
 
 /* LWS_CALLBACK_HTTP on the Engine.IO path. */
@@ -75,7 +149,10 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	struct eio_query	 q;
 	struct session		*s;
 	char			 args[QUERY_MAX];
-	int			 rc;
+	uint8_t			 out[128];
+	const char		*ctype;
+	size_t			 outlen;
+	int			 rc, owner, status;
 
 	(void)path;
 	eio_handshake_query(&q, args, http_query(wsi, args, sizeof(args)));
@@ -84,16 +161,37 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 		return http_error(wsi, c, rc);
 	if (!q.has_sid)
 		return open_session(t, wsi, c);
+	if (c->method != CONN_GET && c->method != CONN_POST)
+		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
+	owner = sid_worker(q.sid, q.sidlen);
+	if (owner >= 0 && owner != t->wid && t->relay != NULL) {
+		memcpy(c->sid, q.sid, SID_LEN);
+		c->owner = owner + 1;
+		if (c->method == CONN_POST)
+			return 0;		/* relayed with its body */
+		if (relay_forward(t->relay, wsi, c, owner, RELAY_GET, c->sid,
+		    NULL, 0) != 0)
+			return http_error(wsi, c, EIO_ERR_SID);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, POLL_HOLD);
+		return 0;
+	}
 	s = session_find(t, q.sid, q.sidlen);
-	if (s == NULL || s->state == SESSION_CLOSED)
-		return http_error(wsi, c, EIO_ERR_SID);
-	if (s->kind != SESSION_POLLING)
-		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
-	if (c->method == CONN_GET)
-		return poll_get(t, wsi, c, s);
-	if (c->method != CONN_POST)
-		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
-	c->s = s;	/* the body follows */
+	if (c->method == CONN_POST) {
+		if ((rc = check_session(s, RELAY_POST)) != EIO_OK)
+			return http_error(wsi, c, rc);
+		c->s = s;			/* the body follows */
+		return 0;
+	}
+	status = polling_relayed(t, s, RELAY_GET, NULL, 0, out, sizeof(out),
+	    &outlen, &ctype);
+	if (status != 0)
+		return http_reply(wsi, c, status, ctype, out, outlen);
+	s->poll = wsi;
+	c->s = s;
+	c->is_poll = 1;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, POLL_HOLD);
+	if (s->q.n > 0 || s->poll_noop)
+		lws_callback_on_writable(wsi);
 	return 0;
 }
 
@@ -106,11 +204,10 @@ polling_body(struct transport *t, struct lws *wsi, struct conn *c,
 	uint8_t	*nb;
 
 	(void)wsi;
-	if (c->s == NULL || c->status != 0)
+	if ((c->s == NULL && c->owner == 0) || c->too_big)
 		return 0;
 	if (c->len + len > max) {
-		c->len = 0;
-		c->status = -1;		/* too big: answered at completion */
+		c->too_big = 1;		/* answered at completion */
 		return 0;
 	}
 	if (c->len + len > c->cap) {
@@ -132,41 +229,30 @@ polling_body(struct transport *t, struct lws *wsi, struct conn *c,
 int
 polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 {
-	struct session		*s = c->s;
-	struct eio_payload	 it;
-	struct eio_packet	 pkt;
-	uint8_t			*scratch;
-	int			 rc;
+	struct session	*s = c->s;
+	int		 rc;
 
 	c->s = NULL;
-	if (s == NULL)
-		return 0;
-	if (c->status == -1 || s->state == SESSION_CLOSED) {
-		c->status = 0;
-		if (s->state != SESSION_CLOSED) {
+	if (c->too_big) {
+		if (s != NULL && s->state != SESSION_CLOSED) {
 			t->stats.parse_errors++;
 			session_close(s, "payload too large");
 		}
-		return http_reply(wsi, c, 413, "application/json",
+		return http_reply(wsi, c, 413, JSON,
 		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
 	}
-	if ((scratch = malloc(eio_payload_scratch_len(c->len) + 1)) == NULL)
-		return -1;
-	rc = eio_payload_begin(&it, c->buf, c->len,
-	    (size_t)t->conf->max_payload, scratch,
-	    eio_payload_scratch_len(c->len) + 1);
-	session_pin(s);
-	while (rc == EIO_OK && s->state != SESSION_CLOSED &&
-	    (rc = eio_payload_next(&it, &pkt)) == EIO_OK)
-		session_receive(s, &pkt);
-	free(scratch);
-	if (rc != EIO_DONE && rc != EIO_OK) {
-		t->stats.parse_errors++;
-		session_close(s, "parse error");
-		session_unpin(s);
-		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
+	if (c->owner != 0) {
+		rc = relay_forward(t->relay, wsi, c, c->owner - 1, RELAY_POST,
+		    c->sid, c->buf, c->len);
+		http_conn_free(c);
+		return rc != 0 ? http_error(wsi, c, EIO_ERR_SID) : 0;
 	}
-	session_unpin(s);
+	if (s == NULL)
+		return 0;
+	if ((rc = check_session(s, RELAY_POST)) == EIO_OK)
+		rc = post_packets(t, s, c->buf, c->len);
+	if (rc != EIO_OK)
+		return http_error(wsi, c, rc);
 	return http_reply(wsi, c, 200, "text/html", "ok", 2);
 }
 
@@ -210,7 +296,33 @@ payload(struct session *s, uint8_t **out)
 	return (size_t)r;
 }
 
-/* The waiting GET can be answered: with the queue, "6" or "1". */
+/*
+ * The answer for a waiting poll, if it has one: a noop after an upgrade
+ * or a client's close, a close packet for a closed session, or every
+ * queued packet.  The result is malloc'd; NULL means keep waiting.
+ */
+uint8_t *
+polling_take(struct session *s, size_t *len)
+{
+	uint8_t	*body = NULL;
+	char	 one;
+
+	if (s->poll_noop || s->kind == SESSION_WEBSOCKET ||
+	    s->state == SESSION_CLOSED) {
+		one = s->poll_noop || s->kind == SESSION_WEBSOCKET ? '6' : '1';
+		s->poll_noop = 0;
+		if ((body = malloc(1)) != NULL) {
+			body[0] = (uint8_t)one;
+			*len = 1;
+		}
+		return body;
+	}
+	if (s->q.n > 0 && (*len = payload(s, &body)) > 0)
+		return body;
+	return NULL;
+}
+
+/* The waiting GET can be answered, or a plain reply is ready. */
 int
 polling_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 {
@@ -219,43 +331,32 @@ polling_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	size_t		 n;
 	int		 rc;
 
-	if (!c->is_poll || s == NULL)
+	if (!c->is_poll || s == NULL || c->status != 0)
 		return http_writeable(t, wsi, c);
-	if (c->status != 0)
-		return http_writeable(t, wsi, c);
+	if ((body = polling_take(s, &n)) == NULL)
+		return 0;		/* woken with nothing: keep waiting */
 	c->is_poll = 0;
 	c->s = NULL;
 	s->poll = NULL;
-	if (s->poll_noop || s->kind == SESSION_WEBSOCKET) {
-		s->poll_noop = 0;
-		rc = http_reply(wsi, c, 200, TEXT, "6", 1);
-	} else if (s->state == SESSION_CLOSED)
-		rc = http_reply(wsi, c, 200, TEXT, "1", 1);
-	else if ((n = payload(s, &body)) > 0) {
-		rc = http_reply(wsi, c, 200, TEXT, body, n);
-		free(body);
-	} else {
-		/* Woken with nothing to say: keep waiting. */
-		s->poll = wsi;
-		c->s = s;
-		c->is_poll = 1;
-		return 0;
-	}
+	rc = http_reply(wsi, c, 200, TEXT, body, n);
+	free(body);
 	session_detach_poll(s);
 	if (rc != 0)
 		return -1;
 	return http_writeable(t, wsi, c);
 }
 
-/* The connection of a waiting GET went away. */
+/* The connection of a waiting GET, local or relayed, went away. */
 void
-polling_closed(struct conn *c)
+polling_closed(struct transport *t, struct conn *c)
 {
 	struct session	*s = c->s;
 
+	relay_cancel(t->relay, c);
 	c->s = NULL;
 	if (s != NULL && c->is_poll && s->poll != NULL) {
 		c->is_poll = 0;
+		s->poll = NULL;
 		session_detach_poll(s);
 	}
 }

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "session.h"
 #include "sid.h"
+#include "relay.h"
 #include "socketio.h"
 #include "transport.h"
 
@@ -72,7 +73,7 @@ session_new(struct transport *t, enum session_kind kind)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if (sid_encode(rnd, (unsigned)t->slot, s->sid) != 0) {
+	if (sid_encode(rnd, (unsigned)t->wid, s->sid) != 0) {
 		free(s);
 		return NULL;
 	}
@@ -231,8 +232,18 @@ session_send(struct session *s, struct frame *f)
 	}
 	if (ws)
 		lws_callback_on_writable(s->ws);
-	else if (s->poll != NULL)
+	else
+		session_wake_poll(s);
+}
+
+/* A waiting poll, local or relayed, has something to answer. */
+void
+session_wake_poll(struct session *s)
+{
+	if (s->poll != NULL)
 		lws_callback_on_writable(s->poll);
+	else if (s->rpeer != NULL)
+		relay_schedule(s);
 }
 
 /* A copy of text as a frame of its own. */
@@ -319,8 +330,7 @@ session_close(struct session *s, const char *reason)
 	socketio_closed(s, reason);
 	if (t->app->closed != NULL)
 		t->app->closed(s, reason);
-	if (s->poll != NULL)
-		lws_callback_on_writable(s->poll);
+	session_wake_poll(s);
 	if (s->ws != NULL) {
 		s->ws_closing = 1;
 		lws_callback_on_writable(s->ws);
@@ -334,7 +344,7 @@ maybe_free(struct session *s)
 	struct transport	*t = s->t;
 
 	if (s->state != SESSION_CLOSED || s->ws != NULL || s->poll != NULL ||
-	    s->pins > 0)
+	    s->rpeer != NULL || s->pins > 0)
 		return;
 	if (s->prev != NULL)
 		s->prev->next = s->next;
@@ -379,7 +389,6 @@ session_unpin(struct session *s)
 void
 session_detach_poll(struct session *s)
 {
-	s->poll = NULL;
 	maybe_free(s);
 }
 
@@ -397,9 +406,9 @@ session_upgrade_done(struct session *s)
 		    (double)s->t->conf->connect_timeout / 1000.0, 0);
 		ev_timer_start(s->t->loop, &s->deadline);
 	}
-	if (s->poll != NULL) {
+	if (s->poll != NULL || s->rpeer != NULL) {
 		s->poll_noop = 1;
-		lws_callback_on_writable(s->poll);
+		session_wake_poll(s);
 	}
 	session_flush_ws(s);
 	return true;

@@ -122,7 +122,7 @@ on_connect(struct session *s, struct sio_packet *p)
 		return;
 	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) ||
-	    sid_encode(rnd, (unsigned)s->t->slot, sid) != 0) {
+	    sid_encode(rnd, (unsigned)s->t->wid, sid) != 0) {
 		json_decref(auth);
 		session_close(s, "no randomness");
 		return;

@@ -73,7 +73,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return polling_writeable(t, wsi, c);
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (c != NULL) {
-			polling_closed(c);
+			polling_closed(t, c);
 			http_conn_free(c);
 		}
 		break;
@@ -121,7 +121,7 @@ transport_new(struct ev_loop *loop, const struct worker_args *args,
 	t->loop = loop;
 	t->conf = args->conf;
 	t->app = app;
-	t->slot = args->slot;
+	t->wid = worker_id(args->slot, args->generation);
 	t->path = path;
 	t->nudge = nudge;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);

@@ -17,6 +17,7 @@
 #include "app.h"
 #include "conf.h"
 #include "log.h"
+#include "relay.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -137,6 +138,9 @@ worker_main(const struct worker_args *args)
 		return WORKER_EXIT_FATAL;
 	if (args->app->init != NULL && args->app->init(w.transport) != 0)
 		return WORKER_EXIT_FATAL;
+	if (args->relay_ns != NULL && (w.transport->relay =
+	    relay_new(w.transport, args->relay_ns)) == NULL)
+		log_warnx("long-polling requests will not be relayed");
 	for (i = 0; i < args->nfds; i++) {
 		w.acceptors[i].w = &w;
 		ev_io_init(&w.acceptors[i].io, on_accept, args->fds[i],
@@ -155,6 +159,7 @@ worker_main(const struct worker_args *args)
 	signal(SIGHUP, SIG_IGN);
 	log_debug("worker serving, generation %u", args->generation);
 	ev_run(w.loop, 0);
+	relay_free(w.transport->relay);
 	rc = transport_free(w.transport);
 	ev_loop_destroy(w.loop);
 	return rc;

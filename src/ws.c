@@ -127,9 +127,9 @@ probe_packet(struct session *s, struct lws *wsi, const struct eio_packet *p)
 		ev_timer_set(&s->deadline,
 		    (double)t->conf->upgrade_timeout / 1000.0, 0);
 		ev_timer_start(t->loop, &s->deadline);
-		if (s->poll != NULL) {
+		if (s->poll != NULL || s->rpeer != NULL) {
 			s->poll_noop = 1;
-			lws_callback_on_writable(s->poll);
+			session_wake_poll(s);
 		}
 		return 0;
 	}

@@ -314,28 +314,35 @@ test_man_lists_every_option(void **state)
 static void
 test_man_synopsis(void **state)
 {
-	const char	*p, *end, *close;
+	const char	*p, *end, *rb;
 	char		*man, *syn, want[128], flag[32], arg[32];
 	int		 groups = 0;
 
 	(void)state;
 	man = read_man();
-	if ((syn = strstr(man, "\n.Sh SYNOPSIS\n")) == NULL)
+	if ((syn = strstr(man, "\n.Sh SYNOPSIS\n")) == NULL) {
 		fail_msg("no SYNOPSIS");
-	if ((p = strstr(syn + 1, "\n.Sh ")) == NULL)
-		fail();
+		return;
+	}
+	if ((p = strstr(syn + 1, "\n.Sh ")) == NULL) {
+		fail_msg("nothing after SYNOPSIS");
+		return;
+	}
 	syn[p - syn + 1] = '\0';
 	assert_non_null(strstr(syn, "\n.Nm socket-gatewayd\n"));
 	/* The usage's first two lines: up to the first option description. */
 	end = strstr(cli_usage, "\n  -");
 	assert_non_null(end);
-	for (p = cli_usage; (p = strchr(p, '[')) != NULL && p < end; p = close) {
-		close = strchr(p, ']');
-		assert_non_null(close);
+	for (p = strchr(cli_usage, '['); p != NULL && p < end;
+	    p = strchr(rb, '[')) {
+		if ((rb = strchr(p, ']')) == NULL) {
+			fail_msg("unclosed [ in the usage");
+			return;
+		}
 		flag[0] = arg[0] = '\0';
 		if (sscanf(p, "[-%31[a-zA-Z] %31[a-z]]", flag, arg) < 1)
 			fail_msg("cannot read usage group %.*s",
-			    (int)(close - p + 1), p);
+			    (int)(rb - p + 1), p);
 		if (arg[0] != '\0')
 			snprintf(want, sizeof(want), "\n.Op Fl %s Ar %s\n",
 			    flag, arg);

@@ -346,7 +346,7 @@ test_emit_long_lines(void **state)
 	struct capture	 cap;
 	struct logf	 f;
 	json_t		*o;
-	char		*out, msg[6000], key[16];
+	char		*out, msg[6000], key[24];
 	size_t		 i;
 	int		 j;
 

@@ -1,0 +1,537 @@
+/*
+ * Cross-worker long-polling (see relay.h).  Each worker listens on an
+ * abstract unix stream socket named after the gateway and its worker id,
+ * and connects to a peer the first time it must relay to it.  Messages are
+ * a fixed header and a payload:
+ *
+ *	REQ	id, method, then the 20-byte sid and the POST body
+ *	RESP	id, status, content type, then the body
+ *	CANCEL	id: the client of a relayed GET went away
+ *
+ * The owner treats a relayed GET like a local one (one per session; its
+ * answer is built when data is queued) and keeps the packets queued until
+ * the answer is written, so a cancelled poll loses nothing.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <ev.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eio.h"
+#include "log.h"
+#include "relay.h"
+#include "session.h"
+#include "sid.h"
+#include "transport.h"
+
+#define MSG_REQ		1
+#define MSG_RESP	2
+#define MSG_CANCEL	3
+#define MSG_MAX		(64u * 1024 * 1024)
+
+static const char *const ctypes[] = { "text/plain; charset=UTF-8",
+    "application/json", "text/html" };
+
+struct hdr {
+	uint32_t	len;		/* payload bytes after the header */
+	uint32_t	id;
+	uint8_t		type;
+	uint8_t		method;
+	uint16_t	status;
+	uint8_t		ctype;
+	uint8_t		pad[3];
+};
+
+struct relay_peer {
+	struct relay	*r;
+	ev_io		 io;
+	int		 worker;	/* -1: a peer that connected to us */
+	uint8_t		*in, *out;
+	size_t		 inlen, incap, outlen, outcap;
+	struct relay_peer	*next;
+};
+
+struct pending {
+	uint32_t	 id;
+	struct lws	*wsi;
+	struct conn	*c;
+	struct pending	*next;
+};
+
+struct relay {
+	struct transport	*t;
+	char			 ns[64];
+	ev_io			 accept_io;
+	ev_idle			 flush;
+	struct relay_peer		*peers;
+	struct pending		*pending;
+	uint32_t		 next_id;
+	struct session		**ready;
+	size_t			 nready, capready;
+};
+
+static socklen_t addr_of(const struct relay *, int, struct sockaddr_un *);
+static struct relay_peer *peer_add(struct relay *, int, int);
+static void	 peer_close(struct relay_peer *);
+static struct relay_peer *peer_to(struct relay *, int);
+static int	 peer_send(struct relay_peer *, const struct hdr *, const void *,
+		    size_t, const void *, size_t);
+static void	 on_peer(struct ev_loop *, ev_io *, int);
+static void	 on_accept(struct ev_loop *, ev_io *, int);
+static void	 on_flush(struct ev_loop *, ev_idle *, int);
+static void	 handle(struct relay_peer *, const struct hdr *, const uint8_t *);
+static void	 handle_req(struct relay_peer *, const struct hdr *,
+		    const uint8_t *);
+static void	 handle_resp(struct relay *, const struct hdr *,
+		    const uint8_t *);
+static int	 ctype_index(const char *);
+
+/* "\0<ns>.w<worker>": abstract, so nothing is left on disk. */
+static socklen_t
+addr_of(const struct relay *r, int worker, struct sockaddr_un *sun)
+{
+	int	n;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "%s.w%d",
+	    r->ns, worker);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)n);
+}
+
+struct relay *
+relay_new(struct transport *t, const char *ns)
+{
+	struct relay		*r;
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 fd;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->t = t;
+	snprintf(r->ns, sizeof(r->ns), "%s", ns);
+	len = addr_of(r, t->wid, &sun);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, len) != 0 ||
+	    listen(fd, 128) != 0) {
+		log_warn("relay: cannot listen as worker %d", t->wid);
+		if (fd != -1)
+			close(fd);
+		free(r);
+		return NULL;
+	}
+	ev_io_init(&r->accept_io, on_accept, fd, EV_READ);
+	ev_io_start(t->loop, &r->accept_io);
+	ev_idle_init(&r->flush, on_flush);
+	return r;
+}
+
+void
+relay_free(struct relay *r)
+{
+	struct pending	*p;
+
+	if (r == NULL)
+		return;
+	while (r->peers != NULL)
+		peer_close(r->peers);
+	while ((p = r->pending) != NULL) {
+		r->pending = p->next;
+		free(p);
+	}
+	ev_io_stop(r->t->loop, &r->accept_io);
+	close(r->accept_io.fd);
+	ev_idle_stop(r->t->loop, &r->flush);
+	free(r->ready);
+	free(r);
+}
+
+static struct relay_peer *
+peer_add(struct relay *r, int fd, int worker)
+{
+	struct relay_peer	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	p->r = r;
+	p->worker = worker;
+	ev_io_init(&p->io, on_peer, fd, EV_READ);
+	ev_io_start(r->t->loop, &p->io);
+	p->next = r->peers;
+	r->peers = p;
+	return p;
+}
+
+/*
+ * Drop a peer: relayed GETs it was waiting for are answered 503 (the
+ * client retries), and sessions it was polling for forget the poll.
+ */
+static void
+peer_close(struct relay_peer *p)
+{
+	struct relay	 *r = p->r;
+	struct relay_peer	**pp;
+	struct session	 *s;
+
+	for (pp = &r->peers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	for (s = r->t->all; s != NULL; s = s->next)
+		if (s->rpeer == p) {
+			s->rpeer = NULL;
+			session_detach_poll(s);
+		}
+	ev_io_stop(r->t->loop, &p->io);
+	close(p->io.fd);
+	free(p->in);
+	free(p->out);
+	free(p);
+}
+
+/* The connection to worker w, made now if there is none. */
+static struct relay_peer *
+peer_to(struct relay *r, int worker)
+{
+	struct sockaddr_un	 sun;
+	struct relay_peer		*p;
+	socklen_t		 len;
+	int			 fd;
+
+	for (p = r->peers; p != NULL; p = p->next)
+		if (p->worker == worker)
+			return p;
+	len = addr_of(r, worker, &sun);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&sun, len) != 0) {
+		log_debug("relay: worker %d: %s", worker, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return peer_add(r, fd, worker);
+}
+
+/* Queue one message; it leaves when the socket takes it. */
+static int
+peer_send(struct relay_peer *p, const struct hdr *h, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+	size_t	 need = p->outlen + sizeof(*h) + alen + blen, ncap;
+	uint8_t	*nb;
+
+	if (need > p->outcap) {
+		for (ncap = p->outcap ? p->outcap : 4096; ncap < need;)
+			ncap *= 2;
+		if ((nb = realloc(p->out, ncap)) == NULL)
+			return -1;
+		p->out = nb;
+		p->outcap = ncap;
+	}
+	memcpy(p->out + p->outlen, h, sizeof(*h));
+	p->outlen += sizeof(*h);
+	if (alen > 0)
+		memcpy(p->out + p->outlen, a, alen);
+	p->outlen += alen;
+	if (blen > 0)
+		memcpy(p->out + p->outlen, b, blen);
+	p->outlen += blen;
+	if (!(p->io.events & EV_WRITE)) {
+		ev_io_stop(p->r->t->loop, &p->io);
+		ev_io_set(&p->io, p->io.fd, EV_READ | EV_WRITE);
+		ev_io_start(p->r->t->loop, &p->io);
+	}
+	return 0;
+}
+
+static void
+on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct relay	*r = (struct relay *)((char *)w -
+	    offsetof(struct relay, accept_io));
+	int		 fd;
+
+	(void)loop;
+	(void)revents;
+	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1)
+		peer_add(r, fd, -1);
+}
+
+/* Read whole messages, write what is queued. */
+static void
+on_peer(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct relay_peer	*p = (struct relay_peer *)((char *)w - offsetof(struct relay_peer,
+	    io));
+	struct hdr	 h;
+	ssize_t		 n;
+	size_t		 off = 0;
+
+	if (revents & EV_WRITE) {
+		n = write(w->fd, p->out, p->outlen);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			peer_close(p);
+			return;
+		}
+		if (n > 0) {
+			memmove(p->out, p->out + n, p->outlen - (size_t)n);
+			p->outlen -= (size_t)n;
+		}
+		if (p->outlen == 0) {
+			ev_io_stop(loop, w);
+			ev_io_set(w, w->fd, EV_READ);
+			ev_io_start(loop, w);
+		}
+	}
+	if (!(revents & EV_READ))
+		return;
+	if (p->incap - p->inlen < 65536) {
+		uint8_t *nb = realloc(p->in, p->incap + 65536);
+
+		if (nb == NULL) {
+			peer_close(p);
+			return;
+		}
+		p->in = nb;
+		p->incap += 65536;
+	}
+	n = read(w->fd, p->in + p->inlen, p->incap - p->inlen);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		peer_close(p);
+		return;
+	}
+	if (n < 0)
+		return;
+	p->inlen += (size_t)n;
+	while (p->inlen - off >= sizeof(h)) {
+		memcpy(&h, p->in + off, sizeof(h));
+		if (h.len > MSG_MAX) {
+			log_error("relay: message of %u bytes; dropping peer",
+			    h.len);
+			peer_close(p);
+			return;
+		}
+		if (p->inlen - off < sizeof(h) + h.len)
+			break;
+		handle(p, &h, p->in + off + sizeof(h));
+		off += sizeof(h) + h.len;
+	}
+	memmove(p->in, p->in + off, p->inlen - off);
+	p->inlen -= off;
+}
+
+static void
+handle(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
+{
+	struct session	*s;
+
+	switch (h->type) {
+	case MSG_REQ:
+		handle_req(p, h, body);
+		break;
+	case MSG_RESP:
+		handle_resp(p->r, h, body);
+		break;
+	case MSG_CANCEL:
+		for (s = p->r->t->all; s != NULL; s = s->next)
+			if (s->rpeer == p && s->rpoll_id == h->id) {
+				s->rpeer = NULL;
+				session_detach_poll(s);
+				break;
+			}
+		break;
+	}
+}
+
+/* A request another worker received for one of our sessions. */
+static void
+handle_req(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
+{
+	struct transport	*t = p->r->t;
+	struct session		*s;
+	struct hdr		 r;
+	int			 status;
+	const char		*ctype;
+	uint8_t			 out[128];
+	size_t			 outlen;
+
+	if (h->len < SID_LEN)
+		return;
+	s = session_find(t, (const char *)body, SID_LEN);
+	status = polling_relayed(t, s, h->method, body + SID_LEN,
+	    h->len - SID_LEN, out, sizeof(out), &outlen, &ctype);
+	if (status == 0) {
+		/* A GET that waits: answered by relay_answer(). */
+		s->rpeer = p;
+		s->rpoll_id = h->id;
+		if (s->q.n > 0 || s->poll_noop || s->state == SESSION_CLOSED)
+			relay_schedule(s);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_RESP;
+	r.id = h->id;
+	r.status = (uint16_t)status;
+	r.ctype = (uint8_t)ctype_index(ctype);
+	r.len = (uint32_t)outlen;
+	peer_send(p, &r, out, outlen, NULL, 0);
+}
+
+static int
+ctype_index(const char *ctype)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(ctypes[i], ctype) == 0)
+			return i;
+	return 0;
+}
+
+/* The owner answered: write it to the client that is waiting. */
+static void
+handle_resp(struct relay *r, const struct hdr *h, const uint8_t *body)
+{
+	struct pending	**pp, *p;
+
+	for (pp = &r->pending; (p = *pp) != NULL; pp = &p->next)
+		if (p->id == h->id)
+			break;
+	if (p == NULL)
+		return;
+	*pp = p->next;
+	p->c->relay_id = 0;
+	http_reply(p->wsi, p->c, h->status, ctypes[h->ctype < 3 ? h->ctype :
+	    0], body, h->len);
+	free(p);
+}
+
+/*
+ * Send a client's request to the worker that owns its session.  The
+ * connection then waits for the answer like a local long-poll.
+ */
+int
+relay_forward(struct relay *r, struct lws *wsi, struct conn *c, int worker,
+    int method, const char *sid, const void *body, size_t len)
+{
+	struct pending	*p;
+	struct relay_peer	*peer;
+	struct hdr	 h;
+
+	if (r == NULL || (peer = peer_to(r, worker)) == NULL)
+		return -1;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	if (++r->next_id == 0)
+		r->next_id = 1;
+	p->id = r->next_id;
+	p->wsi = wsi;
+	p->c = c;
+	memset(&h, 0, sizeof(h));
+	h.type = MSG_REQ;
+	h.id = p->id;
+	h.method = (uint8_t)method;
+	h.len = (uint32_t)(SID_LEN + len);
+	if (peer_send(peer, &h, sid, SID_LEN, body, len) != 0) {
+		free(p);
+		return -1;
+	}
+	p->next = r->pending;
+	r->pending = p;
+	c->relay_id = p->id;
+	r->t->stats.relayed++;
+	return 0;
+}
+
+/* The client of a relayed request closed its connection. */
+void
+relay_cancel(struct relay *r, struct conn *c)
+{
+	struct pending	**pp, *p;
+	struct relay_peer	 *peer;
+	struct hdr	  h;
+
+	if (r == NULL || c->relay_id == 0)
+		return;
+	for (pp = &r->pending; (p = *pp) != NULL; pp = &p->next)
+		if (p->id == c->relay_id)
+			break;
+	c->relay_id = 0;
+	if (p == NULL)
+		return;
+	*pp = p->next;
+	memset(&h, 0, sizeof(h));
+	h.type = MSG_CANCEL;
+	h.id = p->id;
+	for (peer = r->peers; peer != NULL; peer = peer->next)
+		peer_send(peer, &h, NULL, 0, NULL, 0);
+	free(p);
+}
+
+/* A session with a relayed poll has something to say: answer soon. */
+void
+relay_schedule(struct session *s)
+{
+	struct relay	 *r = s->t->relay;
+	struct session	**nv;
+	size_t		  i;
+
+	for (i = 0; i < r->nready; i++)
+		if (r->ready[i] == s)
+			return;
+	if (r->nready == r->capready) {
+		nv = realloc(r->ready, (r->capready + 16) * sizeof(*nv));
+		if (nv == NULL)
+			return;
+		r->ready = nv;
+		r->capready += 16;
+	}
+	session_pin(s);
+	r->ready[r->nready++] = s;
+	ev_idle_start(s->t->loop, &r->flush);
+}
+
+/* After this loop iteration's work: answer every relayed poll that can. */
+static void
+on_flush(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct relay	*r = (struct relay *)((char *)w - offsetof(struct relay,
+	    flush));
+	struct session	*s;
+	struct hdr	 h;
+	uint8_t		*body;
+	size_t		 i, len;
+
+	(void)revents;
+	ev_idle_stop(loop, w);
+	for (i = 0; i < r->nready; i++) {
+		s = r->ready[i];
+		if (s->rpeer != NULL &&
+		    (body = polling_take(s, &len)) != NULL) {
+			memset(&h, 0, sizeof(h));
+			h.type = MSG_RESP;
+			h.id = s->rpoll_id;
+			h.status = 200;
+			h.len = (uint32_t)len;
+			peer_send(s->rpeer, &h, body, len, NULL, 0);
+			free(body);
+			s->rpeer = NULL;
+			session_detach_poll(s);
+		}
+		session_unpin(s);
+	}
+	r->nready = 0;
+}

@@ -1,0 +1,109 @@
+// Shared helpers of the integration tests: a real socket-gatewayd started
+// on a loopback port with its own configuration, HS256 tokens, and the
+// real socket.io-client.
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { io } from "socket.io-client";
+
+export const SECRET = "integration-test-secret-0123456789abcdef";
+export const SGWD = process.env.SGWD ?? "../socket-gatewayd";
+export const CONFORMANCE = process.env.CONFORMANCE ??
+  "../tests/conformance/conformance-server";
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function b64url(x) {
+  return Buffer.from(x).toString("base64url");
+}
+
+// A JWT signed with HS256 (or any alg/secret given), claims merged in.
+export function token(sub, claims = {}, { secret = SECRET, alg = "HS256" } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64url(JSON.stringify({ alg, typ: "JWT" }));
+  const body = b64url(JSON.stringify({ sub, iat: now, exp: now + 3600, ...claims }));
+  if (alg === "none") return `${head}.${body}.`;
+  const hash = { HS256: "sha256", HS384: "sha384", HS512: "sha512" }[alg];
+  const sig = createHmac(hash, secret).update(`${head}.${body}`).digest("base64url");
+  return `${head}.${body}.${sig}`;
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// Poll until fn() is truthy or the time is up.
+export async function until(fn, ms = 5000, what = "condition") {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+// Start socket-gatewayd with extra config lines; resolves when /health answers.
+export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "sgw-test-"));
+  const file = join(dir, "socket-gateway.conf");
+  writeFileSync(file, `listen 127.0.0.1:${port}\nrun_dir "${dir}"\n` +
+    `spool_dir "${dir}/spool"\njwt_secret "${SECRET}"\n${conf}\n`);
+  const logs = [];
+  const proc = spawn(SGWD, ["-c", file, "-w", String(workers)], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  proc.stderr.setEncoding("utf8");
+  let buf = "";
+  proc.stderr.on("data", (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
+    }
+  });
+  const exited = new Promise((r) => proc.on("exit", (code, sig) => r({ code, sig })));
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => {
+    try { return (await fetch(`${url}/health`)).ok; } catch { return false; }
+  }, 10000, "the gateway to answer /health");
+  return {
+    url, port, proc, logs, file, dir, exited,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+// A connected socket.io-client; rejects on connect_error.
+export function connect(url, opts = {}) {
+  const socket = io(url, { reconnection: false, forceNew: true, ...opts });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (e) => { socket.close(); reject(e); });
+  });
+}
+
+export function once(socket, event, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    socket.once(event, (...args) => { clearTimeout(t); resolve(args.length > 1 ? args : args[0]); });
+  });
+}
