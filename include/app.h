@@ -7,6 +7,7 @@
 #define SGW_APP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -16,6 +17,7 @@ struct sio_attachment;
 struct sio_packet;
 
 struct transport;
+struct worker_stats;
 
 struct app {
 	const char *const *nsps;	/* NULL-terminated, "/" first */
@@ -34,6 +36,10 @@ struct app {
 	void	(*disconnect)(struct session *, unsigned, const char *);
 	/* The session is gone; app_data must be released here. */
 	void	(*closed)(struct session *, const char *);
+	/* The master's list of live worker ids changed. */
+	void	(*peers)(struct transport *, const int32_t *, size_t);
+	/* Add the application's figures to this worker's report. */
+	void	(*stats)(struct transport *, struct worker_stats *);
 };
 
 #endif /* SGW_APP_H */

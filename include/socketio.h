@@ -20,6 +20,8 @@ void	socketio_closed(struct session *, const char *);
 int	socketio_emit(struct session *, unsigned, const char *, json_t *);
 int	socketio_send_binary(struct session *, unsigned, int, int64_t,
 	    json_t *, const struct sio_attachment *, unsigned);
+int	socketio_emit_ack(struct session *, unsigned, const char *, json_t *,
+	    int64_t);
 int	socketio_ack(struct session *, unsigned, int64_t, json_t *);
 void	socketio_disconnect(struct session *, unsigned);
 

@@ -11,12 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats.h"
+
 struct app;
 struct conf;
 struct ev_loop;
 struct lws;
 struct lws_context;
 struct lws_vhost;
+struct handoff;
 struct relay;
 struct session;
 struct worker_args;
@@ -34,6 +37,7 @@ struct transport_stats {
 	uint64_t	 frames_out;
 	uint64_t	 frames_in;
 	uint64_t	 relayed;	/* polls relayed to the owner worker */
+	uint64_t	 handed_off;	/* connections passed to their owner */
 };
 
 struct transport {
@@ -44,12 +48,18 @@ struct transport {
 	struct lws_vhost	*vhost;
 	int			 wid;		/* worker id, in every sid */
 	struct relay		*relay;		/* to the other workers */
+	struct handoff		*handoff;
 	const char		*path;		/* "/socket.io/" */
 	struct session		*buckets[TRANSPORT_BUCKETS];
 	struct session		*all;		/* list of live sessions */
 	struct transport_stats	 stats;
 	int			 draining;
 	void			*nudge;		/* ev_timer, see transport.c */
+	void			*drainer;	/* ev_timer, batches of closes */
+	double			 drain_started;
+	long long		 started;	/* unix time */
+	struct worker_stats	 agg[STATS_MAX_WORKERS]; /* the master's */
+	size_t			 nagg;
 };
 
 /*
@@ -87,6 +97,7 @@ int	transport_adopt(struct transport *, int);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
 void	transport_maybe_done(struct transport *);
+void	transport_stats(const struct transport *, struct worker_stats *);
 
 /* http.c */
 size_t	http_query(struct lws *, char *, size_t);

@@ -96,14 +96,22 @@ gw_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 {
 	const char	*name;
 	size_t		 len;
-	json_t		*args;
+	json_t		*err, *args;
 
 	(void)att;
 	(void)natt;
-	if ((name = sio_event_name(p, &len)) == NULL)
+	if (p->type != SIO_EVENT && p->type != SIO_BINARY_EVENT)
 		return;
-	args = json_pack("[{s:s,s:s,s:s#}]", "code", "unknown_event",
+	if ((name = sio_event_name(p, &len)) == NULL)
+		name = "", len = 0;
+	err = json_pack("{s:s,s:s,s:s#}", "code", "unknown_event",
 	    "message", "this event is not handled", "event", name, len);
+	if (p->ack_id >= 0) {
+		args = json_pack("[{s:b,s:O}]", "ok", 0, "error", err);
+		socketio_ack(s, nsp, p->ack_id, args);
+		json_decref(args);
+	}
+	args = json_pack("[o]", err);
 	socketio_emit(s, nsp, "error", args);
 	json_decref(args);
 }

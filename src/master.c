@@ -6,16 +6,24 @@
  *     with exponential backoff while it keeps dying young;
  *   - exit status WORKER_EXIT_FATAL means it can never start: not respawned,
  *     and with no worker left the master exits 1 for systemd to restart;
- *   - SIGHUP loads the configuration anew; if it is valid a new generation
- *     starts on the same listening sockets and the old one drains;
+ *   - SIGHUP loads the configuration anew into a separate struct; if it is
+ *     valid a new generation starts on the same listening sockets, and only
+ *     when every new worker has said READY is the old generation drained (a
+ *     counted handshake, as OpenBSD's httpd); if a new worker dies first,
+ *     the reload is abandoned and the old generation keeps serving;
  *   - SIGTERM/SIGINT drain every worker and exit 0; a second one kills them.
+ * Every second each worker reports its figures; the master sends the whole
+ * list back to every worker, which serves /health and /metrics from it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <ev.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,25 +31,31 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "gateway.h"
 #include "conf.h"
+#include "gateway.h"
+#include "ipc.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "sdnotify.h"
+#include "stats.h"
 #include "worker.h"
 
 #define MAX_WORKERS		256
+#define MAX_PROCS		(2 * MAX_WORKERS)
 #define BACKOFF_MIN		0.1	/* seconds before a second respawn */
 #define BACKOFF_MAX		30.0
 #define YOUNG			2.0	/* died younger than this: a crash loop */
 
 struct proc {
-	pid_t		 pid;		/* 0: slot empty */
-	int		 slot;
-	unsigned	 generation;
-	int		 chan;		/* master's end of the socketpair */
-	int		 exiting;	/* told to drain: do not respawn */
-	ev_tstamp	 started;
+	pid_t			 pid;		/* 0: entry empty */
+	int			 slot;
+	unsigned		 generation;
+	int			 exiting;	/* told to drain: no respawn */
+	int			 ready;
+	ev_tstamp		 started;
+	struct ipc		 chan;
+	struct worker_stats	 stats;
 };
 
 struct slot {
@@ -53,29 +67,39 @@ struct slot {
 struct master {
 	struct ev_loop		*loop;
 	const struct cli_opts	*opts;
-	struct conf		*conf;
-	unsigned		 generation;
+	struct conf		*conf;		/* what the serving workers run */
+	struct conf		*next;		/* a reload waiting for READY */
+	unsigned		 generation;	/* newest generation started */
 	int			 nslots;
+	int			 announced;	/* READY=1 sent */
 	struct slot		 slots[MAX_WORKERS];
-	struct proc		 procs[2 * MAX_WORKERS];
+	struct proc		 procs[MAX_PROCS];
 	int			 stopping;
 	char			 relay_ns[32];
 	ev_signal		 sig_hup, sig_term, sig_int;
 	ev_child		 child;		/* libev reaps; we get each exit */
-	ev_timer		 stop_timer;
+	ev_timer		 stop_timer, report;
 };
 
 static int	 bind_slot(struct master *, int);
-static pid_t	 spawn(struct master *, int);
+static pid_t	 spawn(struct master *, int, struct conf *);
+static void	 child_main(struct master *, int, int, struct conf *);
 static void	 on_respawn(struct ev_loop *, ev_timer *, int);
 static void	 on_child(struct ev_loop *, ev_child *, int);
 static void	 on_hup(struct ev_loop *, ev_signal *, int);
 static void	 on_term(struct ev_loop *, ev_signal *, int);
 static void	 on_stop_timeout(struct ev_loop *, ev_timer *, int);
+static void	 on_report(struct ev_loop *, ev_timer *, int);
+static void	 on_chan(struct ipc *, int, const void *, size_t, void *);
 static struct proc *proc_find(struct master *, pid_t);
-static int	 proc_count(struct master *);
+static int	 proc_count(struct master *, unsigned, int);
 static void	 reap_one(struct master *, pid_t, int);
+static void	 drain_generation(struct master *, unsigned);
+static void	 check_ready(struct master *);
+static void	 abandon_reload(struct master *, const char *);
+static void	 send_peers(struct master *);
 static void	 conf_err(void *, const char *);
+static int	 drop_privileges(const struct conf *);
 
 static int
 worker_count(const struct conf *c)
@@ -88,7 +112,7 @@ worker_count(const struct conf *c)
 	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
 }
 
-/* Bind every listen address for one slot; fatal at start-up. */
+/* Bind every listen address for one slot. */
 static int
 bind_slot(struct master *m, int slot)
 {
@@ -110,21 +134,63 @@ bind_slot(struct master *m, int slot)
 	return 0;
 }
 
-/* Fork one worker for a slot in the current generation. */
-static pid_t
-spawn(struct master *m, int slot)
+/* In the child: close what belongs to others, then run the worker. */
+static void
+child_main(struct master *m, int slot, int chan, struct conf *c)
 {
-	struct worker_args	 a;
-	struct proc		*p;
-	int			 sv[2], i;
-	pid_t			 pid;
-	sigset_t		 mask;
+	struct worker_args	a;
+	sigset_t		mask;
+	int			i;
+	size_t			j;
+
+	for (i = 0; i < m->nslots; i++)
+		if (i != slot)
+			for (j = 0; j < m->conf->nlisten; j++)
+				close(m->slots[i].fds[j]);
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0 && m->procs[i].chan.io.fd >= 0)
+			close(m->procs[i].chan.io.fd);
+	/* Free the signals from the master's loop for the worker's. */
+	ev_signal_stop(m->loop, &m->sig_hup);
+	ev_signal_stop(m->loop, &m->sig_term);
+	ev_signal_stop(m->loop, &m->sig_int);
+	ev_child_stop(m->loop, &m->child);
+	ev_loop_fork(m->loop);
+	ev_loop_destroy(m->loop);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	log_procinit("worker", slot);
+	memset(&a, 0, sizeof(a));
+	a.conf = c;
+	a.app = &gateway_app;
+	a.path = "/socket.io/";
+	a.slot = slot;
+	a.generation = m->generation;
+	a.fds = m->slots[slot].fds;
+	a.nfds = m->conf->nlisten;
+	a.chan = chan;
+	a.relay_ns = m->relay_ns;
+	_exit(worker_main(&a));
+}
+
+/* Fork one worker for a slot of the newest generation. */
+static pid_t
+spawn(struct master *m, int slot, struct conf *c)
+{
+	struct proc	*p;
+	int		 sv[2];
+	pid_t		 pid;
 
 	if ((p = proc_find(m, 0)) == NULL) {
 		log_error("process table full; worker %d not started", slot);
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+	    sv) != 0) {
 		log_warn("socketpair for worker %d", slot);
 		return -1;
 	}
@@ -136,47 +202,19 @@ spawn(struct master *m, int slot)
 		return -1;
 	case 0:
 		close(sv[0]);
-		for (i = 0; i < m->nslots; i++)
-			if (i != slot)
-				for (size_t j = 0; j < m->conf->nlisten; j++)
-					close(m->slots[i].fds[j]);
-		for (i = 0; i < 2 * MAX_WORKERS; i++)
-			if (m->procs[i].pid != 0)
-				close(m->procs[i].chan);
-		/* Free the signals from the master's loop for the worker's. */
-		ev_child_stop(m->loop, &m->child);
-		ev_signal_stop(m->loop, &m->sig_hup);
-		ev_signal_stop(m->loop, &m->sig_term);
-		ev_signal_stop(m->loop, &m->sig_int);
-		ev_loop_fork(m->loop);
-		ev_loop_destroy(m->loop);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		sigemptyset(&mask);
-		sigprocmask(SIG_SETMASK, &mask, NULL);
-		log_procinit("worker", slot);
-		a.conf = m->conf;
-		a.app = &gateway_app;
-		a.path = "/socket.io/";
-		a.slot = slot;
-		a.generation = m->generation;
-		a.fds = m->slots[slot].fds;
-		a.nfds = m->conf->nlisten;
-		a.chan = sv[1];
-		a.relay_ns = m->relay_ns;
-		_exit(worker_main(&a));
+		child_main(m, slot, sv[1], c);
+		/* NOTREACHED */
 	}
 	close(sv[1]);
+	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->slot = slot;
 	p->generation = m->generation;
-	p->chan = sv[0];
-	p->exiting = 0;
 	p->started = ev_now(m->loop);
+	ipc_init(&p->chan, m->loop, sv[0], on_chan, m);
 	log_debug("worker %d started, pid %d, generation %u", slot, (int)pid,
 	    m->generation);
+	send_peers(m);
 	return pid;
 }
 
@@ -185,20 +223,130 @@ proc_find(struct master *m, pid_t pid)
 {
 	int	i;
 
-	for (i = 0; i < 2 * MAX_WORKERS; i++)
+	for (i = 0; i < MAX_PROCS; i++)
 		if (m->procs[i].pid == pid)
 			return &m->procs[i];
 	return NULL;
 }
 
+/* Live workers of a generation (0: any), only ready ones if asked. */
 static int
-proc_count(struct master *m)
+proc_count(struct master *m, unsigned gen, int ready)
 {
 	int	i, n = 0;
 
-	for (i = 0; i < 2 * MAX_WORKERS; i++)
-		n += m->procs[i].pid != 0;
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0 && (gen == 0 ||
+		    m->procs[i].generation == gen) &&
+		    (!ready || m->procs[i].ready))
+			n++;
 	return n;
+}
+
+/* Every worker learns which workers live, for the bus between them. */
+static void
+send_peers(struct master *m)
+{
+	int32_t	wids[MAX_PROCS];
+	size_t	n = 0;
+	int	i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0 && !m->procs[i].exiting)
+			wids[n++] = worker_id(m->procs[i].slot,
+			    m->procs[i].generation);
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0)
+			ipc_send(&m->procs[i].chan, IPC_PEERS, wids,
+			    n * sizeof(wids[0]));
+}
+
+static void
+on_chan(struct ipc *c, int type, const void *data, size_t len, void *arg)
+{
+	struct master	*m = arg;
+	struct proc	*p = (struct proc *)((char *)c -
+	    offsetof(struct proc, chan));
+
+	switch (type) {
+	case IPC_READY:
+		p->ready = 1;
+		check_ready(m);
+		break;
+	case IPC_STATS:
+		if (len == sizeof(p->stats))
+			memcpy(&p->stats, data, len);
+		break;
+	default:
+		break;		/* -1: the worker closed; SIGCHLD follows */
+	}
+}
+
+/*
+ * All workers of the newest generation serve: tell systemd, and if this
+ * was a reload, drain the old generation now.
+ */
+static void
+check_ready(struct master *m)
+{
+	int	want = worker_count(m->next != NULL ? m->next : m->conf);
+
+	if (proc_count(m, m->generation, 1) < want || m->stopping)
+		return;
+	if (m->next != NULL) {
+		conf_free(m->conf);
+		free(m->conf);
+		m->conf = m->next;
+		m->next = NULL;
+		log_setlevel((enum log_level)m->conf->log_level);
+		drain_generation(m, m->generation - 1);
+		log_info("reloaded: generation %u serves with %d workers",
+		    m->generation, want);
+	} else if (!m->announced)
+		log_info("socket-gatewayd ready: %d workers, generation %u",
+		    want, m->generation);
+	m->announced = 1;
+	sdnotify_ready();
+	sdnotify_status("serving, generation %u, %d workers", m->generation,
+	    want);
+}
+
+/* Tell every worker of older generations (gen and below) to drain. */
+static void
+drain_generation(struct master *m, unsigned gen)
+{
+	int	i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0 && m->procs[i].generation <= gen &&
+		    !m->procs[i].exiting) {
+			m->procs[i].exiting = 1;
+			kill(m->procs[i].pid, SIGTERM);
+		}
+	send_peers(m);
+}
+
+/* A new generation failed before it served: keep the old one. */
+static void
+abandon_reload(struct master *m, const char *why)
+{
+	int	i;
+
+	log_error("reload failed: %s; still serving generation %u with the "
+	    "previous configuration", why, m->generation - 1);
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0 &&
+		    m->procs[i].generation == m->generation) {
+			m->procs[i].exiting = 1;
+			kill(m->procs[i].pid, SIGTERM);
+		}
+	conf_free(m->next);
+	free(m->next);
+	m->next = NULL;
+	m->generation--;
+	sdnotify_ready();
+	sdnotify_status("Reload failed: %s", why);
+	send_peers(m);
 }
 
 static void
@@ -209,7 +357,7 @@ on_respawn(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	if (!m->stopping && slot < m->nslots)
-		spawn(m, slot);
+		spawn(m, slot, m->next != NULL ? m->next : m->conf);
 }
 
 /* Decide what a dead worker's exit means and respawn it if it should be. */
@@ -219,16 +367,19 @@ reap_one(struct master *m, pid_t pid, int status)
 	struct proc	*p;
 	struct slot	*s;
 	ev_tstamp	 age, delay;
-	int		 slot, told;
+	int		 slot, told, fatal;
+	unsigned	 gen;
 
 	if ((p = proc_find(m, pid)) == NULL)
 		return;
 	slot = p->slot;
+	gen = p->generation;
 	s = &m->slots[slot];
 	age = ev_now(m->loop) - p->started;
 	told = p->exiting;
-	close(p->chan);
+	ipc_close(&p->chan);
 	memset(p, 0, sizeof(*p));
+	p->chan.io.fd = -1;
 	if (WIFSIGNALED(status))
 		log_error("worker %d pid %d exited on signal %d (%s)%s", slot,
 		    (int)pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
@@ -240,9 +391,16 @@ reap_one(struct master *m, pid_t pid, int status)
 	else
 		log_info("worker %d pid %d exited after draining", slot,
 		    (int)pid);
+	send_peers(m);
 	if (told || m->stopping)
 		return;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
+	fatal = WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL;
+	if (m->next != NULL && gen == m->generation) {
+		abandon_reload(m, fatal ? "a new worker cannot start" :
+		    "a new worker died");
+		return;
+	}
+	if (fatal) {
 		log_error("worker %d cannot start and will not be respawned",
 		    slot);
 		return;
@@ -268,22 +426,23 @@ static void
 on_child(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct master	*m = ev_userdata(loop);
+	int		 i, pending = 0;
 
 	(void)revents;
 	reap_one(m, w->rpid, w->rstatus);
-	if (proc_count(m) == 0 && m->stopping) {
+	if (proc_count(m, 0, 0) > 0)
+		return;
+	if (m->stopping) {
 		log_info("all workers exited; master exiting");
 		ev_break(loop, EVBREAK_ALL);
-	} else if (proc_count(m) == 0 && !m->stopping) {
-		int i, pending = 0;
-
-		for (i = 0; i < m->nslots; i++)
-			pending += ev_is_active(&m->slots[i].respawn);
-		if (pending == 0) {
-			log_error("no worker can run; exiting");
-			m->stopping = 2;
-			ev_break(loop, EVBREAK_ALL);
-		}
+		return;
+	}
+	for (i = 0; i < m->nslots; i++)
+		pending += ev_is_active(&m->slots[i].respawn);
+	if (pending == 0) {
+		log_error("no worker can run; exiting");
+		m->stopping = 2;
+		ev_break(loop, EVBREAK_ALL);
 	}
 }
 
@@ -294,63 +453,57 @@ conf_err(void *arg, const char *msg)
 	log_error("reload: %s", msg);
 }
 
-/*
- * SIGHUP: load into a fresh struct; on any error keep the old one.  On
- * success start the new generation on the same sockets, then tell the old
- * generation to drain.
- */
+/* SIGHUP: see the top of this file. */
 static void
 on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct master	*m = ev_userdata(loop);
-	struct conf	 next;
-	int		 errors, i, old, n;
-	unsigned	 oldgen;
+	struct conf	*next;
+	int		 errors, i, n;
 
 	(void)w;
 	(void)revents;
 	log_info("signal %d (SIGHUP) received, reloading", SIGHUP);
 	if (m->stopping)
 		return;
-	errors = conf_load_all(m->opts, &next, conf_err, NULL);
+	if (m->next != NULL) {
+		log_warnx("reload: already in progress; ignored");
+		return;
+	}
+	if ((next = calloc(1, sizeof(*next))) == NULL)
+		return;
+	errors = conf_load_all(m->opts, next, conf_err, NULL);
 	if (errors != 0) {
 		log_error("reload failed: %d error%s in %s; still serving with "
 		    "the previous configuration", errors, errors == 1 ? "" :
 		    "s", conf_path(m->opts));
-		conf_free(&next);
+		sdnotify_status("Reload failed: configuration errors");
+		conf_free(next);
+		free(next);
 		return;
 	}
-	if (memcmp(next.listen, m->conf->listen, sizeof(next.listen)) != 0 ||
-	    next.nlisten != m->conf->nlisten)
+	if (next->nlisten != m->conf->nlisten || memcmp(next->listen,
+	    m->conf->listen, sizeof(next->listen)) != 0)
 		log_warnx("reload: listen changed; restart to apply it");
-	next.nlisten = m->conf->nlisten;
-	memcpy(next.listen, m->conf->listen, sizeof(next.listen));
-	n = worker_count(&next);
+	next->nlisten = m->conf->nlisten;
+	memcpy(next->listen, m->conf->listen, sizeof(next->listen));
+	n = worker_count(next);
 	for (i = m->nslots; i < n; i++)
 		if (bind_slot(m, i) != 0) {
+			next->workers = i;
 			n = i;
 			break;
 		}
-	oldgen = m->generation;
-	conf_free(m->conf);
-	*m->conf = next;
-	log_setlevel((enum log_level)m->conf->log_level);
-	m->generation++;
 	if (n > m->nslots)
 		m->nslots = n;
+	sdnotify_reloading();
+	m->next = next;
+	m->generation++;
 	for (i = 0; i < n; i++) {
 		m->slots[i].crashes = 0;
-		spawn(m, i);
+		ev_timer_stop(loop, &m->slots[i].respawn);
+		spawn(m, i, next);
 	}
-	for (i = 0, old = 0; i < 2 * MAX_WORKERS; i++) {
-		if (m->procs[i].pid != 0 && m->procs[i].generation == oldgen) {
-			m->procs[i].exiting = 1;
-			kill(m->procs[i].pid, SIGTERM);
-			old++;
-		}
-	}
-	log_info("reloaded: generation %u started with %d workers, draining "
-	    "%d old", m->generation, n, old);
 }
 
 static void
@@ -363,7 +516,7 @@ on_term(struct ev_loop *loop, ev_signal *w, int revents)
 	if (m->stopping) {
 		log_warnx("signal %d received again; killing workers now",
 		    w->signum);
-		for (i = 0; i < 2 * MAX_WORKERS; i++)
+		for (i = 0; i < MAX_PROCS; i++)
 			if (m->procs[i].pid != 0)
 				kill(m->procs[i].pid, SIGKILL);
 		m->stopping = 2;
@@ -372,18 +525,15 @@ on_term(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	log_info("signal %d (%s) received, draining", w->signum,
 	    strsignal(w->signum));
+	sdnotify_stopping();
 	m->stopping = 1;
 	for (i = 0; i < m->nslots; i++)
 		ev_timer_stop(loop, &m->slots[i].respawn);
-	for (i = 0; i < 2 * MAX_WORKERS; i++)
-		if (m->procs[i].pid != 0) {
-			m->procs[i].exiting = 1;
-			kill(m->procs[i].pid, SIGTERM);
-		}
+	drain_generation(m, m->generation);
 	ev_timer_init(&m->stop_timer, on_stop_timeout,
 	    (double)m->conf->shutdown_timeout / 1000.0 + 2.0, 0);
 	ev_timer_start(loop, &m->stop_timer);
-	if (proc_count(m) == 0)
+	if (proc_count(m, 0, 0) == 0)
 		ev_break(loop, EVBREAK_ALL);
 }
 
@@ -396,11 +546,60 @@ on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	(void)revents;
 	log_error("workers still running after shutdown_timeout; killing");
-	for (i = 0; i < 2 * MAX_WORKERS; i++)
+	for (i = 0; i < MAX_PROCS; i++)
 		if (m->procs[i].pid != 0)
 			kill(m->procs[i].pid, SIGKILL);
 	m->stopping = 2;
 	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Every second: every worker gets every worker's figures. */
+static void
+on_report(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct master		*m = ev_userdata(loop);
+	static struct worker_stats all[MAX_PROCS];
+	uint64_t		 sessions = 0;
+	size_t			 n = 0;
+	int			 i;
+
+	(void)w;
+	(void)revents;
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0 && m->procs[i].stats.pid != 0) {
+			all[n++] = m->procs[i].stats;
+			sessions += m->procs[i].stats.sessions;
+		}
+	for (i = 0; i < MAX_PROCS; i++)
+		if (m->procs[i].pid != 0)
+			ipc_send(&m->procs[i].chan, IPC_AGGREGATE, all,
+			    n * sizeof(all[0]));
+	if (m->announced && !m->stopping && m->next == NULL)
+		sdnotify_status("serving %llu connections, generation %u",
+		    (unsigned long long)sessions, m->generation);
+}
+
+/* Started as root with `user` set: become that user once bound. */
+static int
+drop_privileges(const struct conf *c)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0 || c->user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_error("user %s: no such user", c->user);
+		return -1;
+	}
+	if (chown(c->run_dir, pw->pw_uid, pw->pw_gid) != 0)
+		log_warn("chown %s", c->run_dir);
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_warn("cannot become user %s", c->user);
+		return -1;
+	}
+	log_info("running as user %s", c->user);
+	return 0;
 }
 
 int
@@ -410,25 +609,30 @@ master_main(const struct cli_opts *o, struct conf *c)
 	int			 i;
 
 	m.opts = o;
-	m.conf = c;
+	if ((m.conf = calloc(1, sizeof(*m.conf))) == NULL)
+		return 1;
+	*m.conf = *c;		/* the master owns it from now on */
+	memset(c, 0, sizeof(*c));
 	m.generation = 1;
 	snprintf(m.relay_ns, sizeof(m.relay_ns), "sgw.%ld", (long)getpid());
 	log_procinit("master", -1);
 	signal(SIGPIPE, SIG_IGN);
+	if (mkdir(m.conf->run_dir, 0755) != 0 && errno != EEXIST)
+		log_warn("mkdir %s", m.conf->run_dir);
 	if ((m.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot create the event loop");
 	ev_set_userdata(m.loop, &m);
-	m.nslots = worker_count(c);
-	for (i = 0; i < m.nslots; i++) {
-		if (bind_slot(&m, i) != 0)
+	for (i = 0; i < MAX_PROCS; i++)
+		m.procs[i].chan.io.fd = -1;
+	m.nslots = worker_count(m.conf);
+	for (i = 0; i < MAX_WORKERS; i++) {
+		if (i < m.nslots && bind_slot(&m, i) != 0)
 			return 1;
 		ev_timer_init(&m.slots[i].respawn, on_respawn, 0, 0);
 		m.slots[i].respawn.data = &m.slots[i];
 	}
-	for (i = m.nslots; i < MAX_WORKERS; i++) {
-		ev_timer_init(&m.slots[i].respawn, on_respawn, 0, 0);
-		m.slots[i].respawn.data = &m.slots[i];
-	}
+	if (drop_privileges(m.conf) != 0)
+		return 1;
 	ev_child_init(&m.child, on_child, 0, 0);
 	ev_signal_init(&m.sig_hup, on_hup, SIGHUP);
 	ev_signal_init(&m.sig_term, on_term, SIGTERM);
@@ -437,10 +641,11 @@ master_main(const struct cli_opts *o, struct conf *c)
 	ev_signal_start(m.loop, &m.sig_hup);
 	ev_signal_start(m.loop, &m.sig_term);
 	ev_signal_start(m.loop, &m.sig_int);
+	ev_timer_init(&m.report, on_report, 1.0, 1.0);
+	ev_timer_start(m.loop, &m.report);
+	sdnotify_watchdog_start(m.loop);
 	for (i = 0; i < m.nslots; i++)
-		spawn(&m, i);
-	log_info("socket-gatewayd started: %d workers, generation %u",
-	    m.nslots, m.generation);
+		spawn(&m, i, m.conf);
 	ev_run(m.loop, 0);
 	return m.stopping == 2 ? 1 : 0;
 }

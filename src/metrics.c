@@ -1,16 +1,87 @@
 /*
- * /health and /metrics in the seed's JSON shapes.  /health answers 503
- * while the worker drains, so a load balancer stops sending it clients.
+ * /health and /metrics for the whole gateway.  Every worker reports to the
+ * master each second and the master sends every worker the full list
+ * (stats.h), so whichever worker answers speaks for all of them.  /metrics
+ * is the seed's JSON, with per-worker detail, or the Prometheus text format
+ * when the scraper's Accept header asks for text/plain or OpenMetrics.
  */
-#include <sys/resource.h>
-
 #include <libwebsockets.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "metrics.h"
+#include "stats.h"
 #include "transport.h"
+
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+struct totals {
+	uint64_t	 sessions, users, rss, started;
+	uint64_t	 sum[16];
+	int		 draining;
+};
+
+/* Counters summed over the workers, with their Prometheus names. */
+static const struct counter {
+	const char	*name;
+	const char	*help;
+	size_t		 off;
+} counters[] = {
+#define C(f, h) { #f, h, offsetof(struct worker_stats, f) }
+	C(sessions_total, "Engine.IO sessions opened."),
+	C(slow_readers, "Clients cut off at output_queue_limit."),
+	C(parse_errors, "Packets that did not parse; their sessions closed."),
+	C(ping_timeouts, "Sessions closed for a missed heartbeat."),
+	C(frames_in, "Engine.IO packets received."),
+	C(frames_out, "WebSocket frames written."),
+	C(relayed, "Long-polling requests relayed to the owner worker."),
+	C(handed_off, "Connections passed to the worker owning their session."),
+	C(auth_failures, "Connections refused at authentication."),
+	C(bus_sent, "Messages sent on the bus between workers."),
+	C(bus_received, "Messages received on the bus between workers."),
+	C(bus_lost, "Bus messages lost (gaps in sequence numbers)."),
+	C(messages, "Events delivered to recipients."),
+#undef C
+};
+#define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
+
+static void	 put(struct buf *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	 total(const struct transport *, struct totals *);
+static void	 iso_now(char *, size_t);
+static int	 wants_text(struct lws *);
+static void	 render_json(const struct transport *, struct buf *);
+static void	 render_prometheus(const struct transport *, struct buf *);
+
+static void
+put(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+	char	*np;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		if ((np = realloc(b->p, b->cap * 2 + (size_t)n)) == NULL)
+			return;
+		b->p = np;
+		b->cap = b->cap * 2 + (size_t)n;
+	}
+}
 
 static void
 iso_now(char *buf, size_t len)
@@ -25,41 +96,151 @@ iso_now(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+static void
+total(const struct transport *t, struct totals *x)
+{
+	const struct worker_stats	*w;
+	size_t				 i, j;
+
+	memset(x, 0, sizeof(*x));
+	x->draining = t->draining;
+	for (i = 0; i < t->nagg; i++) {
+		w = &t->agg[i];
+		x->sessions += w->sessions;
+		x->rss += w->rss;
+		if (w->users_online > x->users)
+			x->users = w->users_online;
+		if (x->started == 0 || (w->started != 0 &&
+		    w->started < x->started))
+			x->started = w->started;
+		for (j = 0; j < NCOUNTERS; j++)
+			x->sum[j] += *(const uint64_t *)(const void *)
+			    ((const char *)w + counters[j].off);
+	}
+}
+
 int
 metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 {
-	char	body[512], now[40];
-	int	n;
+	struct totals	x;
+	char		body[512], now[40];
+	int		n;
 
+	total(t, &x);
 	iso_now(now, sizeof(now));
 	n = snprintf(body, sizeof(body), "{\"status\":\"%s\",\"service\":"
 	    "\"socket-gateway\",\"connections\":%llu,\"onlineUsers\":%llu,"
-	    "\"timestamp\":\"%s\"}", t->draining ? "draining" : "ok",
-	    (unsigned long long)t->stats.sessions,
-	    (unsigned long long)t->stats.sessions, now);
-	return http_reply(wsi, c, t->draining ? 503 : 200, "application/json",
+	    "\"workers\":%zu,\"timestamp\":\"%s\"}", x.draining ? "draining" :
+	    "ok", (unsigned long long)x.sessions, (unsigned long long)x.users,
+	    t->nagg, now);
+	return http_reply(wsi, c, x.draining ? 503 : 200, "application/json",
 	    body, (size_t)n);
+}
+
+static void
+render_json(const struct transport *t, struct buf *b)
+{
+	const struct worker_stats	*w;
+	struct totals			 x;
+	char				 now[40];
+	size_t				 i, j;
+
+	total(t, &x);
+	iso_now(now, sizeof(now));
+	put(b, "{\"connections\":{\"total\":%llu,\"online\":%llu},"
+	    "\"uptime\":%lld,\"memory\":{\"rss\":%llu},",
+	    (unsigned long long)x.sessions, (unsigned long long)x.users,
+	    x.started ? (long long)(time(NULL) - (time_t)x.started) : 0,
+	    (unsigned long long)x.rss);
+	put(b, "\"totals\":{");
+	for (j = 0; j < NCOUNTERS; j++)
+		put(b, "%s\"%s\":%llu", j ? "," : "", counters[j].name,
+		    (unsigned long long)x.sum[j]);
+	put(b, "},\"workers\":[");
+	for (i = 0; i < t->nagg; i++) {
+		w = &t->agg[i];
+		put(b, "%s{\"worker\":%d,\"generation\":%u,\"pid\":%d,"
+		    "\"draining\":%s,\"connections\":%llu,\"rss\":%llu",
+		    i ? "," : "", w->slot, w->generation, w->pid,
+		    w->draining ? "true" : "false",
+		    (unsigned long long)w->sessions,
+		    (unsigned long long)w->rss);
+		for (j = 0; j < NCOUNTERS; j++)
+			put(b, ",\"%s\":%llu", counters[j].name,
+			    (unsigned long long)*(const uint64_t *)(const void *)
+			    ((const char *)w + counters[j].off));
+		put(b, "}");
+	}
+	put(b, "],\"timestamp\":\"%s\"}", now);
+}
+
+static void
+render_prometheus(const struct transport *t, struct buf *b)
+{
+	const struct worker_stats	*w;
+	struct totals			 x;
+	size_t				 i, j;
+
+	total(t, &x);
+	put(b, "# HELP socketgw_connections Socket.IO sessions open now.\n"
+	    "# TYPE socketgw_connections gauge\n");
+	for (i = 0; i < t->nagg; i++)
+		put(b, "socketgw_connections{worker=\"%d\"} %llu\n",
+		    t->agg[i].slot, (unsigned long long)t->agg[i].sessions);
+	put(b, "# HELP socketgw_online_users Users online, gateway-wide.\n"
+	    "# TYPE socketgw_online_users gauge\nsocketgw_online_users %llu\n",
+	    (unsigned long long)x.users);
+	put(b, "# HELP socketgw_resident_memory_bytes Resident memory.\n"
+	    "# TYPE socketgw_resident_memory_bytes gauge\n");
+	for (i = 0; i < t->nagg; i++)
+		put(b, "socketgw_resident_memory_bytes{worker=\"%d\"} %llu\n",
+		    t->agg[i].slot, (unsigned long long)t->agg[i].rss);
+	put(b, "# HELP socketgw_draining 1 while the gateway drains.\n"
+	    "# TYPE socketgw_draining gauge\nsocketgw_draining %d\n",
+	    x.draining);
+	for (j = 0; j < NCOUNTERS; j++) {
+		put(b, "# HELP socketgw_%s_total %s\n"
+		    "# TYPE socketgw_%s_total counter\n", counters[j].name,
+		    counters[j].help, counters[j].name);
+		for (i = 0; i < t->nagg; i++) {
+			w = &t->agg[i];
+			put(b, "socketgw_%s_total{worker=\"%d\"} %llu\n",
+			    counters[j].name, w->slot,
+			    (unsigned long long)*(const uint64_t *)(const void *)
+			    ((const char *)w + counters[j].off));
+		}
+	}
+}
+
+/* Prometheus asks with text/plain;version=0.0.4 or OpenMetrics. */
+static int
+wants_text(struct lws *wsi)
+{
+	char	accept[256];
+
+	if (lws_hdr_copy(wsi, accept, sizeof(accept), WSI_TOKEN_HTTP_ACCEPT)
+	    <= 0)
+		return 0;
+	return strstr(accept, "text/plain") != NULL ||
+	    strstr(accept, "openmetrics") != NULL;
 }
 
 int
 metrics_reply(struct transport *t, struct lws *wsi, struct conn *c)
 {
-	struct rusage	ru;
-	char		body[1024], now[40];
-	int		n;
+	struct buf	b = { NULL, 0, 0 };
+	int		rc, text = wants_text(wsi);
 
-	getrusage(RUSAGE_SELF, &ru);
-	iso_now(now, sizeof(now));
-	n = snprintf(body, sizeof(body), "{\"connections\":{\"total\":%llu,"
-	    "\"online\":%llu},\"memory\":{\"rss\":%ld},\"transport\":{"
-	    "\"sessions_total\":%llu,\"slow_readers\":%llu,"
-	    "\"parse_errors\":%llu,\"ping_timeouts\":%llu},"
-	    "\"timestamp\":\"%s\"}",
-	    (unsigned long long)t->stats.sessions,
-	    (unsigned long long)t->stats.sessions, ru.ru_maxrss * 1024L,
-	    (unsigned long long)t->stats.sessions_total,
-	    (unsigned long long)t->stats.slow_readers,
-	    (unsigned long long)t->stats.parse_errors,
-	    (unsigned long long)t->stats.ping_timeouts, now);
-	return http_reply(wsi, c, 200, "application/json", body, (size_t)n);
+	if ((b.p = malloc(4096)) == NULL)
+		return -1;
+	b.cap = 4096;
+	if (text)
+		render_prometheus(t, &b);
+	else
+		render_json(t, &b);
+	rc = http_reply(wsi, c, 200, text ?
+	    "text/plain; version=0.0.4; charset=utf-8" : "application/json",
+	    b.p, b.len);
+	free(b.p);
+	return rc;
 }

@@ -257,6 +257,14 @@ int
 socketio_emit(struct session *s, unsigned nsp, const char *event,
     json_t *args)
 {
+	return socketio_emit_ack(s, nsp, event, args, -1);
+}
+
+/* The same, asking the client for an ack with this id (-1: none). */
+int
+socketio_emit_ack(struct session *s, unsigned nsp, const char *event,
+    json_t *args, int64_t ack)
+{
 	json_t	*data;
 	size_t	 i;
 	int	 rc;
@@ -266,7 +274,7 @@ socketio_emit(struct session *s, unsigned nsp, const char *event,
 	json_array_append_new(data, json_string(event));
 	for (i = 0; args != NULL && i < json_array_size(args); i++)
 		json_array_append(data, json_array_get(args, i));
-	rc = send_json_packet(s, nsp, SIO_EVENT, -1, data);
+	rc = send_json_packet(s, nsp, SIO_EVENT, ack, data);
 	json_decref(data);
 	return rc;
 }

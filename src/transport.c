@@ -7,6 +7,9 @@
  * One protocol serves HTTP and WebSocket: Socket.IO clients name none.
  */
 #include <ev.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,23 @@ static int	callback(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
 static void	on_nudge(struct ev_loop *, ev_timer *, int);
 static void	lws_log(int, const char *);
+static void	on_drain(struct ev_loop *, ev_timer *, int);
+static uint64_t	current_rss(void);
+
+/* Resident memory now (not the peak getrusage gives): /proc/self/statm. */
+static uint64_t
+current_rss(void)
+{
+	FILE		*f;
+	unsigned long	 size, res = 0;
+
+	if ((f = fopen("/proc/self/statm", "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &res) != 2)
+		res = 0;
+	fclose(f);
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
 
 static const struct lws_protocols protocols[] = {
 	{ "engine.io", callback, sizeof(struct conn), RX_BUFFER, 0, NULL, 0 },
@@ -114,11 +134,15 @@ transport_new(struct ev_loop *loop, const struct worker_args *args,
 	void					*loops[1] = { loop };
 
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (nudge = calloc(1, sizeof(*nudge))) == NULL) {
+	    (nudge = calloc(1, sizeof(*nudge))) == NULL ||
+	    (t->drainer = calloc(1, sizeof(ev_timer))) == NULL) {
+		if (t != NULL)
+			free(t->drainer);
 		free(t);
 		return NULL;
 	}
 	t->loop = loop;
+	t->started = time(NULL);
 	t->conf = args->conf;
 	t->app = app;
 	t->wid = worker_id(args->slot, args->generation);
@@ -166,7 +190,7 @@ transport_adopt(struct transport *t, int fd)
 	return 0;
 }
 
-/* Draining and nothing left: the loop may end. */
+/* Draining and every session gone: the loop may end. */
 void
 transport_maybe_done(struct transport *t)
 {
@@ -174,21 +198,78 @@ transport_maybe_done(struct transport *t)
 		ev_break(t->loop, EVBREAK_ALL);
 }
 
-/* Close every session: each client hears "transport close" and reconnects. */
-void
-transport_drain(struct transport *t)
+/*
+ * One batch of the drain: close up to drain_batch sessions (each client
+ * hears "transport close" and reconnects, to another worker or host), so
+ * that they do not all reconnect at once (Phoenix's drainer).  Past
+ * shutdown_timeout whatever is left is closed by tearing down the context.
+ */
+static void
+on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct session	*s, *next;
+	struct transport	*t = w->data;
+	struct session		*s, *next;
+	long long		 n = 0;
 
-	t->draining = 1;
-	for (s = t->all; s != NULL; s = next) {
-		next = s->next;
+	(void)revents;
+	for (s = t->all; s != NULL && n < t->conf->drain_batch; s = next) {
 		session_pin(s);
-		session_close(s, "server shutting down");
+		if (s->state != SESSION_CLOSED) {
+			session_close(s, "server shutting down");
+			n++;
+		}
 		next = s->next;
 		session_unpin(s);
 	}
-	transport_maybe_done(t);
+	if (t->all == NULL) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	if ((ev_now(loop) - t->drain_started) * 1000.0 >=
+	    (double)t->conf->shutdown_timeout) {
+		log_warnx("drain: shutdown_timeout reached with %llu sessions; "
+		    "closing them", (unsigned long long)t->stats.sessions);
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_set(w, t->stats.sessions > 0 ?
+	    (double)t->conf->drain_interval / 1000.0 : 0.05, 0);
+	ev_timer_start(loop, w);
+}
+
+/* Stop taking sessions and close the ones there are, in batches. */
+void
+transport_drain(struct transport *t)
+{
+	ev_timer	*w = t->drainer;
+
+	if (t->draining)
+		return;
+	t->draining = 1;
+	t->drain_started = ev_now(t->loop);
+	ev_timer_init(w, on_drain, 0, 0);
+	w->data = t;
+	ev_timer_start(t->loop, w);
+}
+
+/* This worker's transport figures. */
+void
+transport_stats(const struct transport *t, struct worker_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->wid = t->wid;
+	st->pid = (int32_t)getpid();
+	st->sessions = t->stats.sessions;
+	st->sessions_total = t->stats.sessions_total;
+	st->slow_readers = t->stats.slow_readers;
+	st->parse_errors = t->stats.parse_errors;
+	st->ping_timeouts = t->stats.ping_timeouts;
+	st->frames_in = t->stats.frames_in;
+	st->frames_out = t->stats.frames_out;
+	st->relayed = t->stats.relayed;
+	st->handed_off = t->stats.handed_off;
+	st->started = (uint64_t)t->started;
+	st->rss = current_rss();
 }
 
 /* Tear down as the lws foreign-loop example does; returns the exit code. */
@@ -196,6 +277,8 @@ int
 transport_free(struct transport *t)
 {
 	ev_timer_stop(t->loop, (ev_timer *)t->nudge);
+	ev_timer_stop(t->loop, (ev_timer *)t->drainer);
+	free(t->drainer);
 	lws_context_destroy(t->ctx);
 	ev_run(t->loop, EVRUN_NOWAIT);
 	free(t->nudge);

@@ -16,7 +16,10 @@
 
 #include "app.h"
 #include "conf.h"
+#include "ipc.h"
+#include "stats.h"
 #include "log.h"
+#include "handoff.h"
 #include "relay.h"
 #include "transport.h"
 #include "worker.h"
@@ -32,13 +35,15 @@ struct worker {
 	struct transport	*transport;
 	struct acceptor		 acceptors[CONF_LISTEN_MAX];
 	ev_signal		 sig_term, sig_int, sig_hup;
-	ev_io			 chan;
+	struct ipc		 chan;
+	ev_timer		 report;
 	int			 draining;
 };
 
 static void	on_accept(struct ev_loop *, ev_io *, int);
 static void	on_term(struct ev_loop *, ev_signal *, int);
-static void	on_chan(struct ev_loop *, ev_io *, int);
+static void	on_chan(struct ipc *, int, const void *, size_t, void *);
+static void	on_report(struct ev_loop *, ev_timer *, int);
 static void	stop_accepting(struct worker *);
 static void	drain(struct worker *, const char *);
 
@@ -62,8 +67,7 @@ on_accept(struct ev_loop *loop, ev_io *io, int revents)
 				log_warn("accept");
 			return;
 		}
-		if (transport_adopt(a->w->transport, fd) != 0)
-			return;
+		handoff_accept(a->w->transport->handoff, a->w->transport, fd);
 	}
 }
 
@@ -90,9 +94,8 @@ drain(struct worker *w, const char *why)
 	stop_accepting(w);
 	ev_signal_stop(w->loop, &w->sig_term);
 	ev_signal_stop(w->loop, &w->sig_int);
-	if (ev_is_active(&w->chan))
-		ev_io_stop(w->loop, &w->chan);
 	transport_drain(w->transport);
+	on_report(w->loop, &w->report, 0);
 }
 
 static void
@@ -104,18 +107,61 @@ on_term(struct ev_loop *loop, ev_signal *s, int revents)
 	drain(w, s->signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-/* The master's end closed: the master is gone, so drain and exit. */
+/*
+ * A message from the master.  The channel closing means the master is
+ * gone (HAProxy's rule): drain and exit.
+ */
 static void
-on_chan(struct ev_loop *loop, ev_io *io, int revents)
+on_chan(struct ipc *c, int type, const void *data, size_t len, void *arg)
 {
-	struct worker	*w = ev_userdata(loop);
-	char		 buf[256];
-	ssize_t		 n;
+	struct worker		*w = arg;
+	struct transport	*t = w->transport;
+	const struct app	*app = w->args->app;
 
-	(void)revents;
-	n = read(io->fd, buf, sizeof(buf));
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+	(void)c;
+	switch (type) {
+	case -1:
+		ev_timer_stop(w->loop, &w->report);
 		drain(w, "master went away");
+		break;
+	case IPC_AGGREGATE:
+		if (len % sizeof(struct worker_stats) != 0 ||
+		    len / sizeof(struct worker_stats) > STATS_MAX_WORKERS)
+			break;
+		memcpy(t->agg, data, len);
+		t->nagg = len / sizeof(struct worker_stats);
+		break;
+	case IPC_PEERS:
+		if (len % sizeof(int32_t) == 0 && app->peers != NULL)
+			app->peers(t, data, len / sizeof(int32_t));
+		break;
+	default:
+		break;
+	}
+}
+
+/* This worker's figures, for the master; also the local fallback. */
+static void
+on_report(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+	struct worker		*w = ev_userdata(loop);
+	struct transport	*t = w->transport;
+	struct worker_stats	 st;
+
+	(void)tm;
+	(void)revents;
+	transport_stats(t, &st);
+	st.slot = w->args->slot;
+	st.generation = w->args->generation;
+	st.draining = (uint8_t)w->draining;
+	if (w->args->app->stats != NULL)
+		w->args->app->stats(t, &st);
+	if (w->chan.io.fd >= 0)
+		ipc_send(&w->chan, IPC_STATS, &st, sizeof(st));
+	if (t->nagg == 0 || w->chan.io.fd < 0) {
+		t->agg[0] = st;
+		t->nagg = 1;
+	}
 }
 
 int
@@ -138,9 +184,11 @@ worker_main(const struct worker_args *args)
 		return WORKER_EXIT_FATAL;
 	if (args->app->init != NULL && args->app->init(w.transport) != 0)
 		return WORKER_EXIT_FATAL;
-	if (args->relay_ns != NULL && (w.transport->relay =
-	    relay_new(w.transport, args->relay_ns)) == NULL)
-		log_warnx("long-polling requests will not be relayed");
+	if (args->relay_ns != NULL && ((w.transport->relay =
+	    relay_new(w.transport, args->relay_ns)) == NULL ||
+	    (w.transport->handoff = handoff_new(w.transport,
+	    args->relay_ns)) == NULL))
+		log_warnx("requests will not reach other workers' sessions");
 	for (i = 0; i < args->nfds; i++) {
 		w.acceptors[i].w = &w;
 		ev_io_init(&w.acceptors[i].io, on_accept, args->fds[i],
@@ -151,15 +199,21 @@ worker_main(const struct worker_args *args)
 	ev_signal_init(&w.sig_int, on_term, SIGINT);
 	ev_signal_start(w.loop, &w.sig_term);
 	ev_signal_start(w.loop, &w.sig_int);
+	w.chan.io.fd = -1;
 	if (args->chan >= 0) {
-		ev_io_init(&w.chan, on_chan, args->chan, EV_READ);
-		ev_io_start(w.loop, &w.chan);
+		ipc_init(&w.chan, w.loop, args->chan, on_chan, &w);
+		ipc_send(&w.chan, IPC_READY, NULL, 0);
 	}
+	ev_timer_init(&w.report, on_report, 0, 1.0);
+	ev_timer_start(w.loop, &w.report);
 	/* SIGHUP belongs to the master; a worker ignores a stray one. */
 	signal(SIGHUP, SIG_IGN);
 	log_debug("worker serving, generation %u", args->generation);
 	ev_run(w.loop, 0);
+	ev_timer_stop(w.loop, &w.report);
+	ipc_close(&w.chan);
 	relay_free(w.transport->relay);
+	handoff_free(w.transport->handoff);
 	rc = transport_free(w.transport);
 	ev_loop_destroy(w.loop);
 	return rc;

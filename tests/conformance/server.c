@@ -10,8 +10,13 @@
  * -e serves bare Engine.IO on /engine.io/ and echoes every message; without
  * it, Socket.IO on /socket.io/ with "/" and "/custom", emitting "auth" on
  * connect, answering "message" with "message-back" and acking
- * "message-with-ack" with its own arguments.
+ * "message-with-ack" with its own arguments.  Beyond the suites, for our
+ * own tests of acks from the server: "ask" makes the server emit
+ * "question" (same arguments) with an ack id, and the client's ack comes
+ * back as the event "answer".
  */
+
+#define ASK_ID	7
 #include <ev.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -106,6 +111,10 @@ sio_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 	json_t		*rest;
 	bool		 binary = p->type == SIO_BINARY_EVENT;
 
+	if (p->type == SIO_ACK && p->ack_id == ASK_ID) {
+		socketio_emit(s, nsp, "answer", p->data);
+		return;
+	}
 	if (p->type != SIO_EVENT && !binary)
 		return;
 	if ((name = sio_event_name(p, &len)) == NULL)
@@ -122,6 +131,11 @@ sio_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 			socketio_emit(s, nsp, "message-back", out);
 		}
 		json_decref(out);
+	} else if (strcmp(name, "ask") == 0 && !binary) {
+		rest = json_deep_copy(p->data);
+		json_array_remove(rest, 0);
+		socketio_emit_ack(s, nsp, "question", rest, ASK_ID);
+		json_decref(rest);
 	} else if (strcmp(name, "message-with-ack") == 0 && p->ack_id >= 0) {
 		rest = json_deep_copy(p->data);
 		json_array_remove(rest, 0);

@@ -3,7 +3,7 @@
 // real socket.io-client.
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,11 +83,120 @@ export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
   await until(async () => {
     try { return (await fetch(`${url}/health`)).ok; } catch { return false; }
   }, 10000, "the gateway to answer /health");
+  track(proc);
   return {
     url, port, proc, logs, file, dir, exited,
     async stop(signal = "SIGTERM") {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;
+    },
+    // stop(), but past ms kill the master and its workers; for after().
+    async shutdown(ms = 15000) {
+      const r = await Promise.race([this.stop(), sleep(ms).then(() => null)]);
+      if (r === null) killTree(proc.pid);
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+      return r;
+    },
+    // Lines of the log whose msg contains text.
+    logged(text) {
+      return logs.filter((l) => (l.msg ?? l.raw ?? "").includes(text));
+    },
+  };
+}
+
+// Children of a process (the gateway's workers), from /proc.
+function children(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function killTree(pid) {
+  for (const c of children(pid)) killTree(c);
+  try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+}
+
+// Whatever a test file started is killed when it exits, even on failure.
+const spawned = new Set();
+function track(proc) {
+  spawned.add(proc);
+  proc.on("exit", () => spawned.delete(proc));
+}
+process.on("exit", () => {
+  for (const p of spawned) killTree(p.pid);
+});
+
+// The conformance server (tests/conformance/server.c) on a free port;
+// resolves when it answers a polling handshake.
+export async function startConformance({ engineio = false } = {}) {
+  const port = await freePort();
+  const args = engineio ? ["-e", "-p", String(port)] : ["-p", String(port)];
+  const proc = spawn(CONFORMANCE, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const logs = [];
+  proc.stderr.setEncoding("utf8");
+  proc.stderr.on("data", (d) => logs.push(d));
+  track(proc);
+  const exited = new Promise((r) => proc.on("exit", (code, sig) => r({ code, sig })));
+  const url = `http://127.0.0.1:${port}`;
+  const path = engineio ? "/engine.io/" : "/socket.io/";
+  await until(async () => {
+    if (proc.exitCode !== null) throw new Error(`conformance server exited: ${logs.join("")}`);
+    try { return (await fetch(`${url}${path}?EIO=4&transport=polling`)).ok; } catch { return false; }
+  }, 10000, "the conformance server to answer");
+  return {
+    url, port, proc, logs, exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      const r = await Promise.race([exited, sleep(10000).then(() => null)]);
+      if (r === null) killTree(proc.pid);
+      return exited;
+    },
+  };
+}
+
+// GET url+path as JSON.
+export async function getJSON(url, path = "/metrics") {
+  const res = await fetch(`${url}${path}`);
+  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+// A socket.io-client that records everything from the start (the gateway
+// emits `connected` in the same packet batch as the CONNECT answer, before
+// a listener added after "connect" could see it).  Does not wait.
+export function client(url, opts = {}) {
+  const socket = io(url, { reconnection: false, forceNew: true, ...opts });
+  const events = [];
+  const push = (name) => (...args) => events.push({ name, args, at: Date.now() });
+  socket.onAny((name, ...args) => events.push({ name, args, at: Date.now() }));
+  for (const name of ["connect", "connect_error", "disconnect"]) socket.on(name, push(name));
+  socket.io.on("error", push("manager_error"));
+  socket.io.on("reconnect_attempt", push("reconnect_attempt"));
+  return {
+    socket,
+    events,
+    // Events recorded with this name.
+    all(name) {
+      return events.filter((e) => e.name === name);
+    },
+    // Wait until the n-th (1-based) event of this name; resolves its args.
+    async wait(name, { n = 1, ms = 10000 } = {}) {
+      const got = await until(() => {
+        const l = this.all(name);
+        if (l.length >= n) return l[n - 1];
+        const err = this.all("connect_error").at(-1);
+        if (name !== "connect_error" && err && this.all("connect").length === 0)
+          throw new Error(`connect_error while waiting for ${name}: ${err.args[0]?.message}`);
+        return null;
+      }, ms, `event ${name} #${n}`);
+      return got.args;
+    },
+    close() {
+      socket.close();
     },
   };
 }

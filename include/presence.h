@@ -1,0 +1,106 @@
+/*
+ * presence: who is online in the whole gateway, as one worker sees it.
+ * Pure C: no I/O, no event loop, no logging.
+ *
+ * Each worker owns its local sockets and learns the others' from their
+ * deltas on the bus ("worker 3: user u +1").  The bus drops messages, so
+ * every worker also sends, now and then, a digest of its local users with
+ * their socket counts; a receiver replaces all it knows about that worker
+ * with the digest (presence_apply_digest), which repairs any lost delta.
+ * A worker that dies is dropped at once (presence_drop_worker).
+ *
+ * Per user the table keeps the local socket count, a small array of
+ * (worker, count) pairs for the other workers (most users have none or
+ * one) and the total.  A user id is 1..PRESENCE_USER_MAX bytes of valid
+ * UTF-8 without NUL (so it can always go into JSON); anything else is
+ * refused with -1.  A user is online while the total is above zero.
+ * The return values PRESENCE_ONLINE and PRESENCE_OFFLINE are the only
+ * moments user_connected / user_disconnected are due.
+ *
+ * Digest wire format, version 1 (all integers big-endian):
+ *
+ *	off size
+ *	0   1	version, 1
+ *	1   1	flags: 0x01 = last part of this digest; other bits zero
+ *	2   2	sender's worker id, 0..4095
+ *	4   4	digest id (the sender's counter; equal in every part)
+ *	8   2	part index, 0 for the first part
+ *	10  4	number of entries that follow
+ *	14  ...	entries: count (LEB128 varint, 1..2^32-1, shortest form),
+ *		name length (1 byte, 1..128), name (no NUL byte)
+ *
+ * Nothing may follow the last entry.  A digest too big for one bus
+ * message is cut into parts (presence_digest() does it against a size
+ * cap); an empty table is one part with no entry.  A receiver applies each
+ * part as it comes (the counts in it are true) and, on the last part of a
+ * digest it received whole and in order, removes what the digest did not
+ * mention.  A part out of sequence, or any delta from that worker in the
+ * middle of a digest, cancels that removal: the next digest will do it.
+ * bus0 keeps one sender's messages in order, and a worker builds all parts
+ * of a digest in one loop iteration, so this is only a safety net.
+ */
+#ifndef SGW_PRESENCE_H
+#define SGW_PRESENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define PRESENCE_USER_MAX	128	/* bytes of a user id */
+#define PRESENCE_WID_MAX	4095	/* highest worker id */
+
+/* Results of the add and del functions (or -1: bad argument, no memory). */
+#define PRESENCE_NOCHANGE	0
+#define PRESENCE_ONLINE		1	/* first socket in the gateway */
+#define PRESENCE_OFFLINE	2	/* last socket in the gateway closed */
+
+#define PRESENCE_DIGEST_VERSION	1
+#define PRESENCE_DIGEST_LAST	0x01
+#define PRESENCE_DIGEST_HDR	14
+/* A part with the header and one entry of the longest name. */
+#define PRESENCE_DIGEST_MIN	(PRESENCE_DIGEST_HDR + 5 + 1 + \
+				    PRESENCE_USER_MAX)
+
+struct presence;
+
+/* Produces a digest part by part: see presence_digest(). */
+struct presence_digest_cursor {
+	uint64_t	 gen;		/* table generation at the start */
+	size_t		 slot;		/* next slot to look at */
+	uint32_t	 id;
+	uint16_t	 part;
+	bool		 done;
+};
+
+/* Called with a user id valid only during the call. */
+typedef void	 presence_cb(void *, const char *);
+
+/* presence.c */
+struct presence	*presence_new(unsigned, uint64_t);
+void		 presence_free(struct presence *);
+int		 presence_local_add(struct presence *, const char *);
+int		 presence_local_del(struct presence *, const char *);
+int		 presence_remote_add(struct presence *, unsigned,
+		     const char *);
+int		 presence_remote_del(struct presence *, unsigned,
+		     const char *);
+int		 presence_drop_worker(struct presence *, unsigned,
+		     presence_cb *, void *);
+bool		 presence_online(const struct presence *, const char *);
+uint32_t	 presence_local_count(const struct presence *, const char *);
+uint64_t	 presence_total_count(const struct presence *, const char *);
+size_t		 presence_count(const struct presence *);
+size_t		 presence_local_users(const struct presence *);
+void		 presence_list(const struct presence *, presence_cb *, void *);
+
+/* presence.c: digests */
+void		 presence_digest_begin(struct presence *,
+		     struct presence_digest_cursor *);
+int		 presence_digest(struct presence *,
+		     struct presence_digest_cursor *, uint8_t *, size_t,
+		     size_t *);
+int		 presence_apply_digest(struct presence *, unsigned,
+		     const uint8_t *, size_t, presence_cb *, presence_cb *,
+		     void *);
+
+#endif /* SGW_PRESENCE_H */

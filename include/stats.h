@@ -1,0 +1,40 @@
+/*
+ * What each worker reports to the master every second, and what the master
+ * sends back to every worker: the list of all of them.  /health and
+ * /metrics are rendered by whichever worker gets the request, from that
+ * list, so they speak for the whole gateway (at most a second old).
+ */
+#ifndef SGW_STATS_H
+#define SGW_STATS_H
+
+#include <stdint.h>
+
+struct worker_stats {
+	int32_t		 wid;
+	int32_t		 slot;
+	uint32_t	 generation;
+	int32_t		 pid;
+	uint8_t		 draining;
+	uint8_t		 pad[7];
+	uint64_t	 sessions;	/* gauge: Engine.IO sessions */
+	uint64_t	 users_online;	/* gauge: users online, gateway-wide */
+	uint64_t	 rss;		/* bytes */
+	uint64_t	 sessions_total;
+	uint64_t	 slow_readers;
+	uint64_t	 parse_errors;
+	uint64_t	 ping_timeouts;
+	uint64_t	 frames_in;
+	uint64_t	 frames_out;
+	uint64_t	 relayed;
+	uint64_t	 handed_off;
+	uint64_t	 auth_failures;
+	uint64_t	 bus_sent;
+	uint64_t	 bus_received;
+	uint64_t	 bus_lost;	/* gaps seen in peers' sequence numbers */
+	uint64_t	 messages;	/* events relayed to recipients */
+	uint64_t	 started;	/* unix time the worker started */
+};
+
+#define STATS_MAX_WORKERS	512
+
+#endif /* SGW_STATS_H */

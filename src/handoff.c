@@ -1,0 +1,301 @@
+/*
+ * Connection hand-off (see handoff.h).  Each worker binds an abstract unix
+ * datagram socket; a datagram carrying one fd is atomic, so there is no
+ * framing to get wrong.  A connection whose request line has not arrived
+ * waits, unread, on an ev_io of its own for at most PEEK_WAIT seconds; one
+ * that never says anything useful is served here.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "handoff.h"
+#include "log.h"
+#include "sid.h"
+#include "transport.h"
+
+#define PEEK_MAX	2048	/* a request line longer than this: ours */
+#define PEEK_WAIT	2.0	/* seconds to wait for the request line */
+
+struct waiting {
+	ev_io		 io;
+	ev_tstamp	 since;
+	struct handoff	*h;
+	struct waiting	*prev, *next;
+};
+
+struct handoff {
+	struct transport	*t;
+	char			 ns[64];
+	ev_io			 in;
+	ev_timer		 sweep;
+	struct waiting		*waiting;
+};
+
+static socklen_t addr_of(const struct handoff *, int, struct sockaddr_un *);
+static int	 decide(struct handoff *, int);
+static int	 pass(struct handoff *, int, int);
+static void	 on_receive(struct ev_loop *, ev_io *, int);
+static void	 on_readable(struct ev_loop *, ev_io *, int);
+static void	 on_sweep(struct ev_loop *, ev_timer *, int);
+static void	 unwait(struct waiting *);
+
+static socklen_t
+addr_of(const struct handoff *h, int wid, struct sockaddr_un *sun)
+{
+	int	n;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "%s.h%d",
+	    h->ns, wid);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)n);
+}
+
+struct handoff *
+handoff_new(struct transport *t, const char *ns)
+{
+	struct handoff		*h;
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 fd;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->t = t;
+	snprintf(h->ns, sizeof(h->ns), "%s", ns);
+	len = addr_of(h, t->wid, &sun);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, len) != 0) {
+		log_warn("handoff: cannot bind as worker %d", t->wid);
+		if (fd != -1)
+			close(fd);
+		free(h);
+		return NULL;
+	}
+	ev_io_init(&h->in, on_receive, fd, EV_READ);
+	ev_io_start(t->loop, &h->in);
+	ev_timer_init(&h->sweep, on_sweep, PEEK_WAIT, PEEK_WAIT);
+	ev_timer_start(t->loop, &h->sweep);
+	return h;
+}
+
+void
+handoff_free(struct handoff *h)
+{
+	if (h == NULL)
+		return;
+	while (h->waiting != NULL) {
+		close(h->waiting->io.fd);
+		unwait(h->waiting);
+	}
+	ev_io_stop(h->t->loop, &h->in);
+	ev_timer_stop(h->t->loop, &h->sweep);
+	close(h->in.fd);
+	free(h);
+}
+
+/*
+ * The worker that owns the request's session, from its request line:
+ * "GET /socket.io/?EIO=4&transport=websocket&sid=<sid> HTTP/1.1".
+ * Returns the worker id, -1 when the line names none, or -2 when the line
+ * is not complete yet.
+ */
+int
+handoff_route(const char *buf, size_t len, int self)
+{
+	const char	*eol, *p, *q;
+
+	if ((eol = memchr(buf, '\n', len)) == NULL)
+		return len >= PEEK_MAX ? -1 : -2;
+	for (p = buf; p + 4 + SID_LEN <= eol; p++) {
+		if ((*p != '?' && *p != '&') || memcmp(p + 1, "sid=", 4) != 0)
+			continue;
+		q = p + 5;
+		if (q + SID_LEN <= eol && (q + SID_LEN == eol ||
+		    strchr("& \r", q[SID_LEN]) != NULL)) {
+			int w = sid_worker(q, SID_LEN);
+
+			return w == self ? -1 : w;
+		}
+	}
+	return -1;
+}
+
+/* Send the socket to worker wid; 0 when it went. */
+static int
+pass(struct handoff *h, int fd, int wid)
+{
+	struct sockaddr_un	 sun;
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct iovec		 iov;
+	char			 one = 'F';
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}			 ctl;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_namelen = addr_of(h, wid, &sun);
+	msg.msg_name = &sun;
+	iov.iov_base = &one;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(h->in.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+		log_debug("handoff to worker %d: %s", wid, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	h->t->stats.handed_off++;
+	return 0;
+}
+
+/* Peek and act: 1 decided (served or passed), 0 wait for more. */
+static int
+decide(struct handoff *h, int fd)
+{
+	char	buf[PEEK_MAX];
+	ssize_t	n;
+	int	w;
+
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		close(fd);		/* closed or failed before a byte */
+		return 1;
+	}
+	if ((w = handoff_route(buf, (size_t)n, h->t->wid)) == -2)
+		return 0;
+	if (w < 0 || pass(h, fd, w) != 0)
+		transport_adopt(h->t, fd);
+	return 1;
+}
+
+/* A new connection: route it now, or once its request line is in. */
+void
+handoff_accept(struct handoff *h, struct transport *t, int fd)
+{
+	struct waiting	*wt;
+
+	if (h == NULL) {
+		transport_adopt(t, fd);
+		return;
+	}
+	if (decide(h, fd))
+		return;
+	if ((wt = calloc(1, sizeof(*wt))) == NULL) {
+		transport_adopt(t, fd);
+		return;
+	}
+	wt->h = h;
+	wt->since = ev_now(t->loop);
+	ev_io_init(&wt->io, on_readable, fd, EV_READ);
+	ev_io_start(t->loop, &wt->io);
+	wt->next = h->waiting;
+	if (h->waiting != NULL)
+		h->waiting->prev = wt;
+	h->waiting = wt;
+}
+
+static void
+unwait(struct waiting *wt)
+{
+	struct handoff	*h = wt->h;
+
+	ev_io_stop(h->t->loop, &wt->io);
+	if (wt->prev != NULL)
+		wt->prev->next = wt->next;
+	else
+		h->waiting = wt->next;
+	if (wt->next != NULL)
+		wt->next->prev = wt->prev;
+	free(wt);
+}
+
+static void
+on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct waiting	*wt = (struct waiting *)w;
+
+	(void)loop;
+	(void)revents;
+	if (decide(wt->h, w->fd))
+		unwait(wt);
+}
+
+/* Connections silent for PEEK_WAIT are served here (lws times them out). */
+static void
+on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct handoff	*h = (struct handoff *)((char *)w -
+	    offsetof(struct handoff, sweep));
+	struct waiting	*wt, *next;
+	int		 fd;
+
+	(void)revents;
+	for (wt = h->waiting; wt != NULL; wt = next) {
+		next = wt->next;
+		if (ev_now(loop) - wt->since < PEEK_WAIT)
+			continue;
+		fd = wt->io.fd;
+		unwait(wt);
+		transport_adopt(h->t, fd);
+	}
+}
+
+/* A socket from another worker: serve it as if we had accepted it. */
+static void
+on_receive(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct handoff	*h = (struct handoff *)((char *)w -
+	    offsetof(struct handoff, in));
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	char		 one;
+	int		 fd;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}		 ctl;
+
+	(void)loop;
+	(void)revents;
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = &one;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		if (recvmsg(w->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+			return;
+		cm = CMSG_FIRSTHDR(&msg);
+		if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (h->t->draining)
+			close(fd);	/* the client reconnects elsewhere */
+		else
+			transport_adopt(h->t, fd);
+	}
+}
