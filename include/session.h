@@ -57,6 +57,7 @@ struct session {
 	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
 	struct sio_binary	*bin;		/* binary packet being assembled */
 	void			*app_data;
+	char			*hs_token;	/* Bearer header or ?token= */
 	struct session		*hnext;		/* sid hash chain */
 	struct session		*prev, *next;	/* every live session */
 };
@@ -78,5 +79,6 @@ void		 session_ws_writable(struct session *);
 bool		 session_upgrade_done(struct session *);
 void		 session_flush_ws(struct session *);
 size_t		 session_open_packet(struct session *, uint8_t *, size_t);
+void		 session_take_token(struct session *, struct lws *);
 
 #endif /* SGW_SESSION_H */

@@ -38,6 +38,7 @@ struct transport_stats {
 	uint64_t	 frames_in;
 	uint64_t	 relayed;	/* polls relayed to the owner worker */
 	uint64_t	 handed_off;	/* connections passed to their owner */
+	uint64_t	 adopt_failures;
 };
 
 struct transport {

@@ -63,6 +63,8 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 
 	(void)nsp;
 	token = json_string_value(json_object_get(hs, "token"));
+	if (token == NULL)
+		token = s->hs_token;
 	if (auth_verify(auth, token, time(NULL), &r, why) != 0)
 		return -1;
 	if ((g = calloc(1, sizeof(*g))) == NULL) {

@@ -182,7 +182,15 @@ decide(struct handoff *h, int fd)
 		close(fd);		/* closed or failed before a byte */
 		return 1;
 	}
-	if ((w = handoff_route(buf, (size_t)n, h->t->wid)) == -2)
+	/*
+	 * A TLS ClientHello (record type 22) cannot be read here: served by
+	 * this worker.  An upgrade that then names another worker's session
+	 * is refused and the client stays on long-polling, which the relay
+	 * carries (see the README on TLS with several workers).
+	 */
+	if ((unsigned char)buf[0] == 0x16)
+		w = -1;
+	else if ((w = handoff_route(buf, (size_t)n, h->t->wid)) == -2)
 		return 0;
 	if (w < 0 || pass(h, fd, w) != 0)
 		transport_adopt(h->t, fd);

@@ -46,6 +46,7 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 		return http_reply(wsi, c, 500, JSON,
 		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
 	n = session_open_packet(s, open, sizeof(open));
+	session_take_token(s, wsi);
 	session_start_heartbeat(s);
 	return http_reply(wsi, c, 200, TEXT, open, n);
 }

@@ -114,6 +114,29 @@ session_find(struct transport *t, const char *sid, size_t len)
 	return NULL;
 }
 
+/*
+ * A token given with the handshake request rather than in the Socket.IO
+ * CONNECT: an "Authorization: Bearer" header or a token= query parameter
+ * (the seed's clients used both).  Kept until the CONNECT, which may come
+ * on a later request.
+ */
+void
+session_take_token(struct session *s, struct lws *wsi)
+{
+	const char	*v;
+	char		 buf[4096];
+	int		 n;
+
+	n = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (n > 7 && strncasecmp(buf, "Bearer ", 7) == 0) {
+		s->hs_token = strdup(buf + 7);
+		return;
+	}
+	if ((v = lws_get_urlarg_by_name(wsi, "token=", buf,
+	    sizeof(buf))) != NULL && *v != '\0')
+		s->hs_token = strdup(v);
+}
+
 /* The OPEN packet: upgrades are offered to polling sessions only. */
 size_t
 session_open_packet(struct session *s, uint8_t *buf, size_t cap)
@@ -353,6 +376,7 @@ maybe_free(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	outq_clear(&s->q);
+	free(s->hs_token);
 	free(s);
 	transport_maybe_done(t);
 }

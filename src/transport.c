@@ -158,6 +158,12 @@ transport_new(struct ev_loop *loop, const struct worker_args *args,
 	info.vhost_name = "default";
 	info.user = t;
 	info.max_http_header_data = 2048;
+	if (t->conf->tls_cert[0] != '\0') {
+		/* Every adopted socket then starts with a TLS handshake. */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = t->conf->tls_cert;
+		info.ssl_private_key_filepath = t->conf->tls_key;
+	}
 	info.timeout_secs = 20;
 	if ((t->ctx = lws_create_context(&info)) == NULL) {
 		log_error("lws_create_context failed (is the package "
@@ -184,7 +190,8 @@ int
 transport_adopt(struct transport *t, int fd)
 {
 	if (lws_adopt_socket_vhost(t->vhost, fd) == NULL) {
-		log_warnx("could not adopt a connection");
+		/* A failed TLS handshake, mostly: counted, not logged. */
+		t->stats.adopt_failures++;
 		return -1;
 	}
 	return 0;

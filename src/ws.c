@@ -105,6 +105,7 @@ ws_established(struct transport *t, struct lws *wsi, struct conn *c)
 		return -1;
 	s->ws = wsi;
 	c->s = s;
+	session_take_token(s, wsi);
 	n = session_open_packet(s, open, sizeof(open));
 	if (n == 0 || write_now(wsi, (const char *)open, n) != 0)
 		return -1;
