@@ -160,6 +160,7 @@ vlog(enum log_level level, const struct logf *f, int errnum, const char *fmt,
 	struct timeval	 tv;
 	struct tm	 tm;
 	size_t		 len;
+	ssize_t		 written;
 	int		 n;
 
 	if (level > log_level)
@@ -192,7 +193,9 @@ vlog(enum log_level level, const struct logf *f, int errnum, const char *fmt,
 	}
 	line[len++] = '}';
 	line[len++] = '\n';
-	(void)write(STDERR_FILENO, line, len);
+	/* Nothing to do if stderr is gone; the result only silences gcc. */
+	written = write(STDERR_FILENO, line, len);
+	(void)written;
 }
 
 void
