@@ -1,13 +1,72 @@
 /*
  * Layer 4: the gateway application, the seed's event contract on top of
- * the Socket.IO layer.
+ * the Socket.IO layer.  One struct gateway per worker process:
+ *   gateway.c	 the application callbacks (auth at CONNECT, dispatch)
+ *   gw_events.c the handlers of the client's events
+ *   gw_cluster.c delivery to rooms on every worker, presence, the bus
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
 
+#include <ev.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct app;
+struct auth;
+struct bus;
+struct frame;
+struct presence;
+struct rooms;
+struct session;
+struct transport;
+
+/* One connected Socket.IO socket of a user. */
+struct gw_socket {
+	struct session	*s;
+	char		*user;
+	size_t		 ulen;
+	int64_t		 exp;		/* token expiry, unix s; 0: none */
+};
+
+struct gateway {
+	struct transport	*t;
+	struct auth		*auth;
+	struct presence		*presence;
+	struct rooms		*rooms;
+	struct bus		*bus;
+	ev_timer		 digest;	/* presence repair */
+	ev_timer		 expiry;	/* tokens that run out */
+	uint64_t		 messages;	/* frames delivered */
+	uint64_t		 auth_failures;
+	uint8_t			 rnd[4096];	/* for message ids */
+	size_t			 rndoff;
+};
+
+/* Bus record types. */
+#define GW_BUS_EMIT	1	/* u16 room length, room, u64 except, frame */
+#define GW_BUS_ONLINE	2	/* a user's socket opened here: user */
+#define GW_BUS_OFFLINE	3	/* ... closed here */
+#define GW_BUS_DIGEST	4	/* presence_digest() part */
 
 /* gateway.c */
-extern const struct app	gateway_app;
+extern const struct app	 gateway_app;
+extern struct gateway	 gw;
+struct frame	*gw_frame(const char *, json_t *);
+void		 gw_emit(struct session *, const char *, json_t *);
+
+/* gw_events.c */
+void	gw_event(struct session *, struct gw_socket *, const char *, size_t,
+	    json_t *, int64_t);
+
+/* gw_cluster.c */
+int	gw_cluster_init(struct gateway *, const char *);
+void	gw_cluster_free(struct gateway *);
+void	gw_deliver(struct gateway *, const char *, size_t, struct frame *,
+	    struct session *);
+void	gw_presence_join(struct gateway *, struct gw_socket *);
+void	gw_presence_leave(struct gateway *, struct gw_socket *);
+void	gw_peers(struct transport *, const int32_t *, size_t);
 
 #endif /* SGW_GATEWAY_H */

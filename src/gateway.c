@@ -1,28 +1,34 @@
 /*
- * The gateway application: authentication at the Socket.IO CONNECT and the
- * seed's events.  One instance per worker process.
+ * The gateway application: authentication at the Socket.IO CONNECT, the
+ * `connected` and `online_users` greeting, presence, and the dispatch of
+ * the client's events (gw_events.c).  One instance per worker process.
  */
+#include <sys/random.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
 #include "auth.h"
+#include "bus.h"
 #include "conf.h"
+#include "events.h"
+#include "frame.h"
 #include "gateway.h"
+#include "jsonlimit.h"
 #include "log.h"
+#include "presence.h"
+#include "rooms.h"
 #include "session.h"
 #include "sio.h"
 #include "socketio.h"
+#include "stats.h"
 #include "transport.h"
 
 static const char *const nsps[] = { "/", NULL };
 
-struct gw_socket {
-	struct auth_result	 who;
-};
-
-static struct auth	*auth;
+struct gateway	gw;
 
 static int	gw_init(struct transport *);
 static int	gw_connect(struct session *, unsigned, json_t *,
@@ -30,7 +36,9 @@ static int	gw_connect(struct session *, unsigned, json_t *,
 static void	gw_connected(struct session *, unsigned, json_t *);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
-static void	gw_closed(struct session *, const char *);
+static void	gw_disconnect(struct session *, unsigned, const char *);
+static void	gw_stats(struct transport *, struct worker_stats *);
+static void	add_user(void *, const char *);
 
 const struct app gateway_app = {
 	.nsps = nsps,
@@ -38,7 +46,9 @@ const struct app gateway_app = {
 	.connect = gw_connect,
 	.connected = gw_connected,
 	.packet = gw_packet,
-	.closed = gw_closed,
+	.disconnect = gw_disconnect,
+	.peers = gw_peers,
+	.stats = gw_stats,
 };
 
 static int
@@ -46,14 +56,68 @@ gw_init(struct transport *t)
 {
 	char	err[256];
 
-	if ((auth = auth_new(t->conf, err, sizeof(err))) == NULL) {
+	memset(&gw, 0, sizeof(gw));
+	gw.t = t;
+	if ((gw.auth = auth_new(t->conf, err, sizeof(err))) == NULL) {
 		log_error("authentication: %s", err);
 		return -1;
 	}
+	if (gw_cluster_init(&gw, t->relay != NULL ? t->conf->run_dir : NULL)
+	    != 0) {
+		log_error("cannot set up presence and rooms");
+		return -1;
+	}
+	gw.rndoff = sizeof(gw.rnd);
 	return 0;
 }
 
-/* The token comes from the handshake's auth.token. */
+/*
+ * The events' arguments are serialized once, as JavaScript would, and the
+ * whole packet encoded once into a frame every recipient shares.
+ */
+struct frame *
+gw_frame(const char *event, json_t *arg)
+{
+	char		 small[1024], *json = small, *out;
+	const char	*args[1];
+	size_t		 jlen, n;
+	struct frame	*f = NULL;
+
+	jlen = jsonlimit_dump(arg, small, sizeof(small));
+	if (jlen >= sizeof(small)) {
+		if ((json = malloc(jlen + 1)) == NULL)
+			return NULL;
+		jsonlimit_dump(arg, json, jlen + 1);
+	}
+	args[0] = json;
+	n = sio_encode_event(NULL, 0, NULL, event, args, &jlen, 1, -1);
+	if (n > 0 && (f = frame_new(n, false)) != NULL) {
+		out = (char *)FRAME_DATA(f);
+		/* The encoder NUL-terminates when it has room; it has not. */
+		if (sio_encode_event(out, n, NULL, event, args, &jlen, 1, -1)
+		    != n) {
+			frame_unref(f);
+			f = NULL;
+		}
+	}
+	if (json != small)
+		free(json);
+	return f;
+}
+
+/* One event with one argument to one session. */
+void
+gw_emit(struct session *s, const char *event, json_t *arg)
+{
+	struct frame	*f;
+
+	if ((f = gw_frame(event, arg)) != NULL) {
+		session_send(s, f);
+		gw.messages++;
+	}
+}
+
+/* The token: handshake auth.token, else the Bearer header or ?token=. */
 static int
 gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 {
@@ -62,34 +126,65 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	const char		*token;
 
 	(void)nsp;
+	if (s->app_data != NULL)
+		return 0;		/* already authenticated */
 	token = json_string_value(json_object_get(hs, "token"));
 	if (token == NULL)
 		token = s->hs_token;
-	if (auth_verify(auth, token, time(NULL), &r, why) != 0)
+	if (auth_verify(gw.auth, token, time(NULL), &r, why) != 0) {
+		gw.auth_failures++;
 		return -1;
-	if ((g = calloc(1, sizeof(*g))) == NULL) {
+	}
+	if (!rooms_id_valid(r.user, strlen(r.user))) {
+		gw.auth_failures++;
+		*why = "Authentication token names an invalid user id";
+		return -1;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->user = strdup(r.user)) == NULL) {
+		free(g);
 		*why = "Server out of memory";
 		return -1;
 	}
-	g->who = r;
+	g->s = s;
+	g->ulen = strlen(g->user);
+	g->exp = (int64_t)r.exp;
 	s->app_data = g;
+	free(s->hs_token);
+	s->hs_token = NULL;
 	return 0;
 }
 
 static void
+add_user(void *arg, const char *user)
+{
+	json_array_append_new(arg, json_string(user));
+}
+
+/* `connected`, `online_users`; the user's room; presence. */
+static void
 gw_connected(struct session *s, unsigned nsp, json_t *hs)
 {
 	struct gw_socket	*g = s->app_data;
-	json_t			*args;
+	char			 room[ROOMS_NAME_SIZE];
+	json_t			*o;
+	int			 n;
 
+	(void)nsp;
 	(void)hs;
-	args = json_pack("[{s:s,s:s}]", "socket_id", s->sid, "user_id",
-	    g->who.user);
-	socketio_emit(s, nsp, "connected", args);
-	json_decref(args);
-	args = json_pack("[[s]]", g->who.user);
-	socketio_emit(s, nsp, "online_users", args);
-	json_decref(args);
+	if ((n = rooms_name_user(g->user, g->ulen, room)) > 0)
+		rooms_join(gw.rooms, room, (size_t)n, g);
+	gw_presence_join(&gw, g);
+	o = events_connected_json(s->sid, g->user);
+	gw_emit(s, "connected", o);
+	json_decref(o);
+	o = json_array();
+	if (gw.t->conf->presence_mode == 0)
+		presence_list(gw.presence, add_user, o);
+	else
+		json_array_append_new(o, json_string(g->user));
+	gw_emit(s, "online_users", o);
+	json_decref(o);
 }
 
 static void
@@ -98,30 +193,49 @@ gw_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 {
 	const char	*name;
 	size_t		 len;
-	json_t		*err, *args;
 
+	(void)nsp;
 	(void)att;
 	(void)natt;
 	if (p->type != SIO_EVENT && p->type != SIO_BINARY_EVENT)
-		return;
-	if ((name = sio_event_name(p, &len)) == NULL)
-		name = "", len = 0;
-	err = json_pack("{s:s,s:s,s:s#}", "code", "unknown_event",
-	    "message", "this event is not handled", "event", name, len);
-	if (p->ack_id >= 0) {
-		args = json_pack("[{s:b,s:O}]", "ok", 0, "error", err);
-		socketio_ack(s, nsp, p->ack_id, args);
-		json_decref(args);
+		return;		/* acks: the gateway asks for none */
+	if ((name = sio_event_name(p, &len)) == NULL) {
+		name = "";
+		len = 0;
 	}
-	args = json_pack("[o]", err);
-	socketio_emit(s, nsp, "error", args);
-	json_decref(args);
+	gw_event(s, s->app_data, name, len, sio_event_arg(p, 0), p->ack_id);
+}
+
+/* The socket left: its rooms, its presence. */
+static void
+gw_disconnect(struct session *s, unsigned nsp, const char *reason)
+{
+	struct gw_socket	*g = s->app_data;
+
+	(void)nsp;
+	(void)reason;
+	if (g == NULL)
+		return;
+	rooms_leave_all(gw.rooms, g);
+	gw_presence_leave(&gw, g);
+	s->app_data = NULL;
+	free(g->user);
+	free(g);
 }
 
 static void
-gw_closed(struct session *s, const char *reason)
+gw_stats(struct transport *t, struct worker_stats *st)
 {
-	(void)reason;
-	free(s->app_data);
-	s->app_data = NULL;
+	struct bus_stats	bs;
+
+	(void)t;
+	st->users_online = presence_count(gw.presence);
+	st->messages = gw.messages;
+	st->auth_failures = gw.auth_failures;
+	if (gw.bus != NULL) {
+		bus_stats(gw.bus, &bs);
+		st->bus_sent = bs.sent_records;
+		st->bus_received = bs.recv_records;
+		st->bus_lost = bs.gaps + bs.dropped;
+	}
 }

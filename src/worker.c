@@ -182,13 +182,13 @@ worker_main(const struct worker_args *args)
 	if ((w.transport = transport_new(w.loop, args, args->app,
 	    args->path)) == NULL)
 		return WORKER_EXIT_FATAL;
-	if (args->app->init != NULL && args->app->init(w.transport) != 0)
-		return WORKER_EXIT_FATAL;
 	if (args->relay_ns != NULL && ((w.transport->relay =
 	    relay_new(w.transport, args->relay_ns)) == NULL ||
 	    (w.transport->handoff = handoff_new(w.transport,
 	    args->relay_ns)) == NULL))
 		log_warnx("requests will not reach other workers' sessions");
+	if (args->app->init != NULL && args->app->init(w.transport) != 0)
+		return WORKER_EXIT_FATAL;
 	for (i = 0; i < args->nfds; i++) {
 		w.acceptors[i].w = &w;
 		ev_io_init(&w.acceptors[i].io, on_accept, args->fds[i],

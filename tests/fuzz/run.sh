@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh SECONDS [NAME...]: build every libFuzzer harness tests/fuzz/*_fuzz.c
 # (or only the NAMEs given, e.g. eio_packet) against the protocol sources
-# that exist (src/eio_*.c src/sio_*.c src/sid.c src/jsonlimit.c), then run
+# that exist (src/eio_*.c src/sio_*.c src/sid.c src/jsonlimit.c, and the
+# pure cluster/gateway modules src/htab.c src/presence.c src/rooms.c
+# src/events.c), then run
 # each for SECONDS with its seed corpus and dictionary.  Exits non-zero if a
 # harness fails to build or any run finds a crash, leak, timeout or UB.
 #
@@ -51,11 +53,12 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter"
 cflags="$cflags -I$top/include -I$top -I$PWD"
 
-# The protocol sources, built once with coverage but without libFuzzer's
+# The pure sources, built once with coverage but without libFuzzer's
 # main(), then linked into every harness.
 objs=
 for src in "$top"/src/eio_*.c "$top"/src/sio_*.c "$top"/src/sid.c \
-    "$top"/src/jsonlimit.c; do
+    "$top"/src/jsonlimit.c "$top"/src/htab.c "$top"/src/presence.c \
+    "$top"/src/rooms.c "$top"/src/events.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

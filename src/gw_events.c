@@ -1,0 +1,309 @@
+/*
+ * The client's events (DESIGN.md).  events.c validates and builds the
+ * payloads; here each event is carried out.  Identity always comes from
+ * the token (gs->user), never from the payload.  Every event may carry an
+ * ack, answered {ok:true,...} or {ok:false,error}; bad input also gets an
+ * `error` event and changes nothing else.
+ */
+#include <sys/random.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "events.h"
+#include "frame.h"
+#include "gateway.h"
+#include "jsonlimit.h"
+#include "log.h"
+#include "rooms.h"
+#include "session.h"
+#include "socketio.h"
+#include "transport.h"
+
+#define ID_BYTES	12
+
+static int64_t	 now_ms(void);
+static void	 new_id(char *);
+static void	 reply(struct session *, int64_t, json_t *);
+static void	 fail(struct session *, int64_t, const char *, const char *,
+		    const char *, size_t);
+static int	 deliver_to(const char *, const struct events_str *,
+		    const struct events_str *, const char *, json_t *,
+		    struct session *);
+static void	 on_message(struct session *, struct gw_socket *,
+		    struct events_event *, int64_t);
+static void	 on_room(struct session *, struct gw_socket *,
+		    struct events_event *, int64_t);
+static void	 on_typing(struct session *, struct gw_socket *,
+		    struct events_event *, int64_t);
+static void	 on_status(struct session *, struct gw_socket *,
+		    struct events_event *, int64_t);
+static void	 on_delete(struct session *, struct gw_socket *,
+		    struct events_event *, int64_t);
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A message id: 12 random bytes, base64url; randomness drawn in bulk. */
+static void
+new_id(char *out)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	const uint8_t	*r;
+	int		 i;
+
+	if (gw.rndoff + ID_BYTES > sizeof(gw.rnd)) {
+		if (getrandom(gw.rnd, sizeof(gw.rnd), 0) !=
+		    (ssize_t)sizeof(gw.rnd))
+			log_warn("getrandom");
+		gw.rndoff = 0;
+	}
+	r = gw.rnd + gw.rndoff;
+	gw.rndoff += ID_BYTES;
+	for (i = 0; i < ID_BYTES / 3; i++) {
+		out[4 * i] = b64[r[3 * i] >> 2];
+		out[4 * i + 1] = b64[((r[3 * i] & 3) << 4) | (r[3 * i + 1] >> 4)];
+		out[4 * i + 2] = b64[((r[3 * i + 1] & 15) << 2) |
+		    (r[3 * i + 2] >> 6)];
+		out[4 * i + 3] = b64[r[3 * i + 2] & 63];
+	}
+	out[ID_BYTES / 3 * 4] = '\0';
+}
+
+/* The ack, if one was asked for; takes over o. */
+static void
+reply(struct session *s, int64_t ack, json_t *o)
+{
+	json_t	*args;
+
+	if (ack >= 0 && o != NULL) {
+		args = json_pack("[o]", o);
+		socketio_ack(s, 0, ack, args);
+		json_decref(args);
+	} else
+		json_decref(o);
+}
+
+/* Bad input: an `error` event, and the ack's error; nothing else. */
+static void
+fail(struct session *s, int64_t ack, const char *code, const char *message,
+    const char *event, size_t elen)
+{
+	json_t	*e;
+
+	e = events_error_json(code, message, event, elen);
+	gw_emit(s, "error", e);
+	json_decref(e);
+	reply(s, ack, events_ack_error(code, message));
+}
+
+/*
+ * To a user's room or a group's room: receiver or group names the target.
+ * Returns 0, or -1 when the room name cannot be built.
+ */
+static int
+deliver_to(const char *event, const struct events_str *receiver,
+    const struct events_str *group, const char *unused, json_t *payload,
+    struct session *except)
+{
+	char		 room[ROOMS_NAME_SIZE];
+	struct frame	*f;
+	int		 n;
+
+	(void)unused;
+	if (receiver->ptr != NULL)
+		n = rooms_name_user(receiver->ptr, receiver->len, room);
+	else
+		n = rooms_name_group(group->ptr, group->len, room);
+	if (n <= 0 || (f = gw_frame(event, payload)) == NULL)
+		return -1;
+	gw_deliver(&gw, room, (size_t)n, f, except);
+	return 0;
+}
+
+/* Is this socket in the group's room? (It joined with join_room.) */
+static int
+in_group(struct gw_socket *gs, const struct events_str *group)
+{
+	char	room[ROOMS_NAME_SIZE];
+	int	n;
+
+	n = rooms_name_group(group->ptr, group->len, room);
+	return n > 0 && rooms_is_member(gw.rooms, room, (size_t)n, gs);
+}
+
+/* send_message and send_group_message. */
+static void
+on_message(struct session *s, struct gw_socket *gs, struct events_event *ev,
+    int64_t ack)
+{
+	struct events_message	 m;
+	char			 id[ID_BYTES * 2], at[32];
+	json_t			*o, *sent;
+
+	if (ev->group_id.ptr != NULL && !in_group(gs, &ev->group_id)) {
+		fail(s, ack, "not_in_group", "join the group's room first",
+		    ev->name, strlen(ev->name));
+		return;
+	}
+	new_id(id);
+	events_time(now_ms(), at);
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	m.sender_id = gs->user;
+	m.receiver_id = ev->receiver_id.ptr;
+	m.group_id = ev->group_id.ptr;
+	m.content = ev->content.ptr;
+	m.content_len = ev->content.len;
+	m.message_type = ev->message_type.ptr;
+	m.created_at = at;
+	m.client_msg_id = ev->client_msg_id.ptr;
+	o = events_message_json(&m);
+	deliver_to("receive_message", &ev->receiver_id, &ev->group_id, NULL,
+	    o, ev->group_id.ptr != NULL ? s : NULL);
+	json_decref(o);
+	m.status = "sent";
+	sent = events_message_json(&m);
+	gw_emit(s, "message_sent", sent);
+	reply(s, ack, events_ack_ok(json_pack("{s:O}", "message", sent)));
+	json_decref(sent);
+}
+
+/* join_room and leave_room. */
+static void
+on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
+    int64_t ack)
+{
+	const char	*room = ev->room.ptr;
+	size_t		 len = ev->room.len;
+	int		 rc;
+
+	rc = ev->type == EVENTS_JOIN_ROOM ?
+	    rooms_may_join(&ev->ref, gs->user, gs->ulen) :
+	    rooms_may_leave(&ev->ref, gs->user, gs->ulen);
+	if (rc != ROOMS_OK) {
+		fail(s, ack, "forbidden_room", rooms_strerror(rc), ev->name,
+		    strlen(ev->name));
+		return;
+	}
+	if (ev->type == EVENTS_JOIN_ROOM)
+		rooms_join(gw.rooms, room, len, gs);
+	else
+		rooms_leave(gw.rooms, room, len, gs);
+	reply(s, ack, events_ack_ok(json_pack("{s:s%}", "room", room, len)));
+}
+
+/* typing and stop_typing: to the receiver, or the group but the sender. */
+static void
+on_typing(struct session *s, struct gw_socket *gs, struct events_event *ev,
+    int64_t ack)
+{
+	json_t	*o;
+
+	if (ev->group_id.ptr != NULL && !in_group(gs, &ev->group_id)) {
+		fail(s, ack, "not_in_group", "join the group's room first",
+		    ev->name, strlen(ev->name));
+		return;
+	}
+	o = events_typing_json(gs->user, ev->receiver_id.ptr,
+	    ev->group_id.ptr);
+	deliver_to(ev->type == EVENTS_TYPING ? "user_typing" :
+	    "user_stop_typing", &ev->receiver_id, &ev->group_id, NULL, o, s);
+	json_decref(o);
+	reply(s, ack, events_ack_ok(NULL));
+}
+
+/* message_read, message_delivered, message_read_status: to the sender. */
+static void
+on_status(struct session *s, struct gw_socket *gs, struct events_event *ev,
+    int64_t ack)
+{
+	struct events_str	 none = { NULL, 0 };
+	char			 at[32];
+	json_t			*o;
+
+	events_time(now_ms(), at);
+	if (ev->type == EVENTS_MESSAGE_READ)
+		o = events_read_receipt_json(ev->message_id.ptr, gs->user, at);
+	else
+		o = events_status_update_json(ev->message_id.ptr,
+		    ev->type == EVENTS_MESSAGE_DELIVERED ? "delivered" :
+		    ev->status.ptr, gs->user, at);
+	deliver_to(ev->type == EVENTS_MESSAGE_READ ? "message_read_receipt" :
+	    "message_status_update", &ev->sender_id, &none, NULL, o, NULL);
+	json_decref(o);
+	reply(s, ack, events_ack_ok(NULL));
+}
+
+/* delete_message: the whole conversation hears it. */
+static void
+on_delete(struct session *s, struct gw_socket *gs, struct events_event *ev,
+    int64_t ack)
+{
+	struct events_str	 me = { gs->user, gs->ulen }, none = { NULL, 0 };
+	char			 at[32];
+	json_t			*o;
+
+	events_time(now_ms(), at);
+	o = events_status_update_json(ev->message_id.ptr, "deleted",
+	    gs->user, at);
+	deliver_to("message_status_update", &ev->receiver_id, &ev->group_id,
+	    NULL, o, NULL);
+	if (ev->receiver_id.ptr != NULL)
+		deliver_to("message_status_update", &me, &none, NULL, o, NULL);
+	json_decref(o);
+	reply(s, ack, events_ack_ok(NULL));
+}
+
+/* One event from a client: validate, then carry it out. */
+void
+gw_event(struct session *s, struct gw_socket *gs, const char *name,
+    size_t len, json_t *arg, int64_t ack)
+{
+	struct events_event	ev;
+	struct events_error	err;
+
+	if (gs == NULL)
+		return;
+	if (events_parse(name, len, arg, (size_t)gw.t->conf->max_payload,
+	    &ev, &err) != 0) {
+		fail(s, ack, err.code, err.message, name, len);
+		return;
+	}
+	switch (ev.type) {
+	case EVENTS_SEND_MESSAGE:
+	case EVENTS_SEND_GROUP_MESSAGE:
+		on_message(s, gs, &ev, ack);
+		break;
+	case EVENTS_JOIN_ROOM:
+	case EVENTS_LEAVE_ROOM:
+		on_room(s, gs, &ev, ack);
+		break;
+	case EVENTS_TYPING:
+	case EVENTS_STOP_TYPING:
+		on_typing(s, gs, &ev, ack);
+		break;
+	case EVENTS_MESSAGE_READ:
+	case EVENTS_MESSAGE_DELIVERED:
+	case EVENTS_MESSAGE_READ_STATUS:
+		on_status(s, gs, &ev, ack);
+		break;
+	case EVENTS_DELETE_MESSAGE:
+		on_delete(s, gs, &ev, ack);
+		break;
+	default:
+		fail(s, ack, "unknown_event", "this event is not handled",
+		    name, len);
+		break;
+	}
+}

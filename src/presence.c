@@ -1,0 +1,655 @@
+/*
+ * presence: the gateway-wide presence table of one worker (presence.h).
+ * Pure: no I/O, no logging.  Memory is allocated only when a user or a
+ * second worker for a user appears, never on lookup.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "jsonlimit.h"
+#include "presence.h"
+
+/* One other worker's sockets of a user. */
+struct pw {
+	uint32_t	 count;
+	uint32_t	 mark;		/* wstate.mark of the last digest */
+	uint16_t	 wid;
+};
+
+struct puser {
+	uint32_t	 hash;		/* first, for htab */
+	uint32_t	 local;		/* this worker's sockets */
+	uint64_t	 total;		/* everyone's sockets */
+	struct pw	*w;		/* &one, or an array of capw */
+	uint16_t	 nw;
+	uint16_t	 capw;		/* 0: w is &one */
+	struct pw	 one;
+	uint8_t		 len;
+	char		 name[];
+};
+
+/* What this worker knows of another worker's digest in progress. */
+struct wstate {
+	uint32_t	 id;		/* digest id */
+	uint32_t	 mark;		/* bumped at each first part */
+	uint16_t	 next;		/* part index expected */
+	uint8_t		 active;	/* whole and in order so far */
+};
+
+struct presence {
+	struct htab	 users;
+	unsigned	 self;
+	size_t		 nlocal;	/* users with local > 0 */
+	uint64_t	 gen;		/* bumped when a record comes or goes */
+	uint32_t	 digest_seq;
+	struct wstate	*ws;		/* PRESENCE_WID_MAX + 1 */
+};
+
+struct key {
+	const char	*s;
+	size_t		 len;
+};
+
+/* Context of a sweep over one worker's pairs. */
+struct sweep {
+	struct presence	*p;
+	unsigned	 wid;
+	bool		 all;		/* drop every pair of wid */
+	uint32_t	 mark;		/* else keep those with this mark */
+	presence_cb	*cb;
+	void		*arg;
+	int		 gone;
+};
+
+/* A parsed digest header. */
+struct dhdr {
+	uint8_t		 flags;
+	uint16_t	 wid;
+	uint32_t	 id;
+	uint16_t	 part;
+	uint32_t	 n;
+};
+
+static bool		 user_valid(const char *, size_t *);
+static bool		 user_eq(const void *, const void *);
+static struct puser	*user_find(const struct presence *, const char *,
+			    size_t, size_t *);
+static struct puser	*user_get(struct presence *, const char *, size_t,
+			    bool *);
+static void		 user_drop(struct presence *, struct puser *, size_t);
+static void		 user_free(struct puser *);
+static struct pw	*pw_find(struct puser *, unsigned);
+static struct pw	*pw_add(struct puser *, unsigned);
+static void		 pw_del(struct puser *, struct pw *);
+static bool		 sweep_one(void *, void *);
+static bool		 wid_ok(const struct presence *, unsigned);
+static size_t		 varint_len(uint32_t);
+static size_t		 varint_put(uint8_t *, uint32_t);
+static int		 varint_get(const uint8_t *, size_t, uint32_t *);
+static int		 digest_check(const uint8_t *, size_t, struct dhdr *);
+
+struct presence *
+presence_new(unsigned self, uint64_t seed)
+{
+	struct presence	*p;
+
+	if (self > PRESENCE_WID_MAX)
+		return (NULL);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return (NULL);
+	p->self = self;
+	p->ws = calloc(PRESENCE_WID_MAX + 1, sizeof(*p->ws));
+	if (p->ws == NULL || htab_init(&p->users, seed) != 0) {
+		free(p->ws);
+		free(p);
+		return (NULL);
+	}
+	return (p);
+}
+
+void
+presence_free(struct presence *p)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->users.cap; i++) {
+		if (p->users.slot[i] != NULL)
+			user_free(p->users.slot[i]);
+	}
+	htab_free(&p->users);
+	free(p->ws);
+	free(p);
+}
+
+/* Ids go into JSON (online_users, user_connected): UTF-8, no NUL. */
+static bool
+user_valid(const char *user, size_t *len)
+{
+	if (user == NULL)
+		return (false);
+	*len = strnlen(user, PRESENCE_USER_MAX + 1);
+	return (*len >= 1 && *len <= PRESENCE_USER_MAX &&
+	    jsonlimit_utf8_valid(user, *len));
+}
+
+static bool
+user_eq(const void *e, const void *k)
+{
+	const struct puser	*u = e;
+	const struct key	*key = k;
+
+	return (u->len == key->len && memcmp(u->name, key->s, key->len) == 0);
+}
+
+static struct puser *
+user_find(const struct presence *p, const char *s, size_t len, size_t *idx)
+{
+	struct key	key = { s, len };
+
+	return (htab_find(&p->users, htab_hash(&p->users, s, len), user_eq,
+	    &key, idx));
+}
+
+/* The user's record, created (with no socket) if need be. */
+static struct puser *
+user_get(struct presence *p, const char *s, size_t len, bool *created)
+{
+	struct puser	*u;
+
+	*created = false;
+	if ((u = user_find(p, s, len, NULL)) != NULL)
+		return (u);
+	if ((u = calloc(1, sizeof(*u) + len + 1)) == NULL)
+		return (NULL);
+	u->hash = htab_hash(&p->users, s, len);
+	u->w = &u->one;
+	u->len = (uint8_t)len;
+	memcpy(u->name, s, len);
+	if (htab_insert(&p->users, u) != 0) {
+		free(u);
+		return (NULL);
+	}
+	p->gen++;
+	*created = true;
+	return (u);
+}
+
+static void
+user_drop(struct presence *p, struct puser *u, size_t idx)
+{
+	htab_remove(&p->users, idx);
+	user_free(u);
+	p->gen++;
+}
+
+static void
+user_free(struct puser *u)
+{
+	if (u->capw != 0)
+		free(u->w);
+	free(u);
+}
+
+static struct pw *
+pw_find(struct puser *u, unsigned wid)
+{
+	uint16_t	i;
+
+	for (i = 0; i < u->nw; i++) {
+		if (u->w[i].wid == wid)
+			return (&u->w[i]);
+	}
+	return (NULL);
+}
+
+/* A new pair for wid, count 0: inline for the first, then an array. */
+static struct pw *
+pw_add(struct puser *u, unsigned wid)
+{
+	struct pw	*w;
+	uint16_t	 cap;
+
+	if (u->nw == 1 && u->capw == 0) {
+		if ((w = malloc(4 * sizeof(*w))) == NULL)
+			return (NULL);
+		w[0] = u->one;
+		u->w = w;
+		u->capw = 4;
+	} else if (u->capw != 0 && u->nw == u->capw) {
+		cap = u->capw * 2;
+		if ((w = realloc(u->w, cap * sizeof(*w))) == NULL)
+			return (NULL);
+		u->w = w;
+		u->capw = cap;
+	}
+	w = &u->w[u->nw++];
+	memset(w, 0, sizeof(*w));
+	w->wid = (uint16_t)wid;
+	return (w);
+}
+
+/* Swap-remove; back to the inline pair when one is left. */
+static void
+pw_del(struct puser *u, struct pw *w)
+{
+	*w = u->w[--u->nw];
+	if (u->capw != 0 && u->nw <= 1) {
+		if (u->nw == 1)
+			u->one = u->w[0];
+		free(u->w);
+		u->w = &u->one;
+		u->capw = 0;
+	}
+}
+
+static bool
+wid_ok(const struct presence *p, unsigned wid)
+{
+	return (wid <= PRESENCE_WID_MAX && wid != p->self);
+}
+
+int
+presence_local_add(struct presence *p, const char *user)
+{
+	struct puser	*u;
+	size_t		 len;
+	bool		 created;
+
+	if (!user_valid(user, &len))
+		return (-1);
+	if ((u = user_get(p, user, len, &created)) == NULL)
+		return (-1);
+	if (u->local == UINT32_MAX)
+		return (-1);
+	if (u->local++ == 0)
+		p->nlocal++;
+	return (u->total++ == 0 ? PRESENCE_ONLINE : PRESENCE_NOCHANGE);
+}
+
+/* A local socket closing that was never added is the caller's bug: -1. */
+int
+presence_local_del(struct presence *p, const char *user)
+{
+	struct puser	*u;
+	size_t		 len, idx;
+
+	if (!user_valid(user, &len))
+		return (-1);
+	if ((u = user_find(p, user, len, &idx)) == NULL || u->local == 0)
+		return (-1);
+	if (--u->local == 0)
+		p->nlocal--;
+	if (--u->total == 0) {
+		user_drop(p, u, idx);
+		return (PRESENCE_OFFLINE);
+	}
+	return (PRESENCE_NOCHANGE);
+}
+
+/*
+ * Deltas from worker wid.  Any delta from wid in the middle of its digest
+ * cancels that digest's final removal (presence.h).
+ */
+int
+presence_remote_add(struct presence *p, unsigned wid, const char *user)
+{
+	struct puser	*u;
+	struct pw	*w;
+	size_t		 len, idx;
+	bool		 created;
+
+	if (!wid_ok(p, wid) || !user_valid(user, &len))
+		return (-1);
+	p->ws[wid].active = 0;
+	if ((u = user_get(p, user, len, &created)) == NULL)
+		return (-1);
+	if ((w = pw_find(u, wid)) == NULL && (w = pw_add(u, wid)) == NULL) {
+		if (created && user_find(p, user, len, &idx) != NULL)
+			user_drop(p, u, idx);
+		return (-1);
+	}
+	if (w->count == UINT32_MAX)
+		return (-1);
+	w->count++;
+	return (u->total++ == 0 ? PRESENCE_ONLINE : PRESENCE_NOCHANGE);
+}
+
+/* A del for a socket we never heard of (its add was lost) changes nothing. */
+int
+presence_remote_del(struct presence *p, unsigned wid, const char *user)
+{
+	struct puser	*u;
+	struct pw	*w;
+	size_t		 len, idx;
+
+	if (!wid_ok(p, wid) || !user_valid(user, &len))
+		return (-1);
+	p->ws[wid].active = 0;
+	if ((u = user_find(p, user, len, &idx)) == NULL ||
+	    (w = pw_find(u, wid)) == NULL)
+		return (PRESENCE_NOCHANGE);
+	if (--w->count == 0)
+		pw_del(u, w);
+	if (--u->total == 0) {
+		user_drop(p, u, idx);
+		return (PRESENCE_OFFLINE);
+	}
+	return (PRESENCE_NOCHANGE);
+}
+
+/* htab_sweep callback: drop wid's pair (all, or unmarked ones). */
+static bool
+sweep_one(void *arg, void *e)
+{
+	struct sweep	*s = arg;
+	struct puser	*u = e;
+	struct pw	*w;
+
+	if ((w = pw_find(u, s->wid)) == NULL ||
+	    (!s->all && w->mark == s->mark))
+		return (false);
+	u->total -= w->count;
+	pw_del(u, w);
+	if (u->total != 0)
+		return (false);
+	if (s->cb != NULL)
+		s->cb(s->arg, u->name);
+	user_free(u);
+	s->p->gen++;
+	s->gone++;
+	return (true);
+}
+
+/*
+ * A worker died: forget its sockets.  cb (may be NULL) hears of each user
+ * now offline; it must not change the table.  Returns how many went
+ * offline, or -1 for a bad wid.  O(users), and rare.
+ */
+int
+presence_drop_worker(struct presence *p, unsigned wid, presence_cb *cb,
+    void *arg)
+{
+	struct sweep	s = { p, wid, true, 0, cb, arg, 0 };
+
+	if (!wid_ok(p, wid))
+		return (-1);
+	p->ws[wid].active = 0;
+	htab_sweep(&p->users, sweep_one, &s);
+	return (s.gone);
+}
+
+bool
+presence_online(const struct presence *p, const char *user)
+{
+	size_t	len;
+
+	return (user_valid(user, &len) &&
+	    user_find(p, user, len, NULL) != NULL);
+}
+
+uint32_t
+presence_local_count(const struct presence *p, const char *user)
+{
+	struct puser	*u;
+	size_t		 len;
+
+	if (!user_valid(user, &len) ||
+	    (u = user_find(p, user, len, NULL)) == NULL)
+		return (0);
+	return (u->local);
+}
+
+uint64_t
+presence_total_count(const struct presence *p, const char *user)
+{
+	struct puser	*u;
+	size_t		 len;
+
+	if (!user_valid(user, &len) ||
+	    (u = user_find(p, user, len, NULL)) == NULL)
+		return (0);
+	return (u->total);
+}
+
+size_t
+presence_count(const struct presence *p)
+{
+	return (p->users.n);
+}
+
+size_t
+presence_local_users(const struct presence *p)
+{
+	return (p->nlocal);
+}
+
+/* Every online user, in no particular order; cb must not change p. */
+void
+presence_list(const struct presence *p, presence_cb *cb, void *arg)
+{
+	struct puser	*u;
+	size_t		 i;
+
+	for (i = 0; i < p->users.cap; i++) {
+		if ((u = p->users.slot[i]) != NULL)
+			cb(arg, u->name);
+	}
+}
+
+static size_t
+varint_len(uint32_t v)
+{
+	size_t	n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return (n);
+}
+
+static size_t
+varint_put(uint8_t *b, uint32_t v)
+{
+	size_t	n = 0;
+
+	while (v >= 0x80) {
+		b[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b[n++] = (uint8_t)v;
+	return (n);
+}
+
+/* Bytes used, or -1: truncated, above 2^32-1, or not the shortest form. */
+static int
+varint_get(const uint8_t *b, size_t len, uint32_t *v)
+{
+	uint64_t	x = 0;
+	size_t		i;
+
+	for (i = 0; i < len && i < 5; i++) {
+		x |= (uint64_t)(b[i] & 0x7f) << (7 * i);
+		if ((b[i] & 0x80) == 0) {
+			if ((i > 0 && b[i] == 0) || x > UINT32_MAX)
+				return (-1);
+			*v = (uint32_t)x;
+			return ((int)i + 1);
+		}
+	}
+	return (-1);
+}
+
+void
+presence_digest_begin(struct presence *p, struct presence_digest_cursor *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->gen = p->gen;
+	c->id = ++p->digest_seq;
+}
+
+/*
+ * Writes the next part of this worker's digest (its local users and their
+ * counts) into buf, at most cap bytes (cap >= PRESENCE_DIGEST_MIN), and its
+ * size to *len.  Returns 1 if more parts follow, 0 after the last part, -1
+ * if cap is too small, the cursor is spent, or users came or went since
+ * presence_digest_begin(): build all parts in one go, then send them.
+ */
+int
+presence_digest(struct presence *p, struct presence_digest_cursor *c,
+    uint8_t *buf, size_t cap, size_t *len)
+{
+	struct puser	*u;
+	size_t		 off = PRESENCE_DIGEST_HDR;
+	uint32_t	 n = 0;
+
+	if (c->done || cap < PRESENCE_DIGEST_MIN || c->gen != p->gen)
+		return (-1);
+	for (; c->slot < p->users.cap; c->slot++) {
+		if ((u = p->users.slot[c->slot]) == NULL || u->local == 0)
+			continue;
+		if (off + varint_len(u->local) + 1 + u->len > cap)
+			break;
+		off += varint_put(buf + off, u->local);
+		buf[off++] = u->len;
+		memcpy(buf + off, u->name, u->len);
+		off += u->len;
+		n++;
+	}
+	if (c->slot == p->users.cap)
+		c->done = true;
+	else if (c->part == UINT16_MAX)
+		return (-1);
+	buf[0] = PRESENCE_DIGEST_VERSION;
+	buf[1] = c->done ? PRESENCE_DIGEST_LAST : 0;
+	buf[2] = (uint8_t)(p->self >> 8);
+	buf[3] = (uint8_t)p->self;
+	buf[4] = (uint8_t)(c->id >> 24);
+	buf[5] = (uint8_t)(c->id >> 16);
+	buf[6] = (uint8_t)(c->id >> 8);
+	buf[7] = (uint8_t)c->id;
+	buf[8] = (uint8_t)(c->part >> 8);
+	buf[9] = (uint8_t)c->part;
+	buf[10] = (uint8_t)(n >> 24);
+	buf[11] = (uint8_t)(n >> 16);
+	buf[12] = (uint8_t)(n >> 8);
+	buf[13] = (uint8_t)n;
+	c->part++;
+	*len = off;
+	return (c->done ? 0 : 1);
+}
+
+/* Validates a whole part before anything is applied: 0 or -1. */
+static int
+digest_check(const uint8_t *d, size_t len, struct dhdr *h)
+{
+	size_t		off = PRESENCE_DIGEST_HDR;
+	uint32_t	i, count;
+	int		k;
+
+	if (d == NULL || len < PRESENCE_DIGEST_HDR ||
+	    d[0] != PRESENCE_DIGEST_VERSION ||
+	    (d[1] & ~PRESENCE_DIGEST_LAST) != 0)
+		return (-1);
+	h->flags = d[1];
+	h->wid = (uint16_t)(d[2] << 8 | d[3]);
+	h->id = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 |
+	    (uint32_t)d[6] << 8 | d[7];
+	h->part = (uint16_t)(d[8] << 8 | d[9]);
+	h->n = (uint32_t)d[10] << 24 | (uint32_t)d[11] << 16 |
+	    (uint32_t)d[12] << 8 | d[13];
+	/* An entry takes at least 3 bytes. */
+	if (h->wid > PRESENCE_WID_MAX || h->n > (len - off) / 3)
+		return (-1);
+	for (i = 0; i < h->n; i++) {
+		if ((k = varint_get(d + off, len - off, &count)) < 0 ||
+		    count == 0)
+			return (-1);
+		off += (size_t)k;
+		if (off >= len || d[off] == 0 || d[off] > PRESENCE_USER_MAX ||
+		    len - off - 1 < d[off])
+			return (-1);
+		if (memchr(d + off + 1, 0, d[off]) != NULL ||
+		    !jsonlimit_utf8_valid((const char *)d + off + 1, d[off]))
+			return (-1);
+		off += 1 + (size_t)d[off];
+	}
+	return (off == len ? 0 : -1);
+}
+
+/*
+ * Applies one digest part from worker wid: each listed user has exactly
+ * that many sockets on wid; after the last part of a digest received whole,
+ * users on wid that the digest did not list are removed.  online_cb and
+ * offline_cb (either may be NULL) hear of users whose gateway-wide state
+ * changed; they must not change the table.  Garbage, a digest from another
+ * worker than wid, or from this worker itself: -1 and nothing changed.
+ * Out of memory midway: -1 with the part half applied (consistent, and the
+ * next digest completes it).
+ */
+int
+presence_apply_digest(struct presence *p, unsigned wid, const uint8_t *d,
+    size_t len, presence_cb *online_cb, presence_cb *offline_cb, void *arg)
+{
+	struct dhdr	 h;
+	struct wstate	*ws;
+	struct sweep	 s;
+	struct puser	*u;
+	struct pw	*w;
+	size_t		 off = PRESENCE_DIGEST_HDR, idx;
+	uint32_t	 i, count = 0;
+	bool		 created;
+	const char	*name;
+	uint8_t		 nlen;
+
+	if (!wid_ok(p, wid) || digest_check(d, len, &h) != 0 || h.wid != wid)
+		return (-1);
+	ws = &p->ws[wid];
+	if (h.part == 0) {
+		ws->id = h.id;
+		ws->mark++;
+		ws->next = 1;
+		ws->active = 1;
+	} else if (ws->active && ws->id == h.id && ws->next == h.part)
+		ws->next++;
+	else
+		ws->active = 0;
+
+	for (i = 0; i < h.n; i++) {
+		off += (size_t)varint_get(d + off, len - off, &count);
+		nlen = d[off++];
+		name = (const char *)d + off;
+		off += nlen;
+		if ((u = user_get(p, name, nlen, &created)) == NULL)
+			goto nomem;
+		if ((w = pw_find(u, wid)) == NULL &&
+		    (w = pw_add(u, wid)) == NULL) {
+			if (created && user_find(p, name, nlen, &idx) != NULL)
+				user_drop(p, u, idx);
+			goto nomem;
+		}
+		u->total = u->total - w->count + count;
+		w->count = count;
+		w->mark = ws->mark;
+		if (created && online_cb != NULL)
+			online_cb(arg, u->name);
+	}
+	if ((h.flags & PRESENCE_DIGEST_LAST) && ws->active) {
+		memset(&s, 0, sizeof(s));
+		s.p = p;
+		s.wid = wid;
+		s.mark = ws->mark;
+		s.cb = offline_cb;
+		s.arg = arg;
+		htab_sweep(&p->users, sweep_one, &s);
+	}
+	if (h.flags & PRESENCE_DIGEST_LAST)
+		ws->active = 0;
+	return (0);
+nomem:
+	ws->active = 0;
+	return (-1);
+}

@@ -1,0 +1,602 @@
+/*
+ * rooms: the local room index of one worker and the room-name rules
+ * (rooms.h).  Pure: no I/O, no logging.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "rooms.h"
+
+struct rsock;
+
+/* A socket in a room: room->m[i]. */
+struct member {
+	void		*sock;
+	struct rsock	*rs;
+	uint32_t	 li;		/* index of the link in rs->l */
+};
+
+struct room {
+	uint32_t	 hash;		/* first, for htab */
+	uint32_t	 n;
+	uint32_t	 cap;
+	uint32_t	 busy;		/* rooms_members() walks in progress */
+	struct member	*m;
+	uint16_t	 len;
+	char		 name[];
+};
+
+/* A room of a socket: rs->l[i]. */
+struct link {
+	struct room	*room;
+	uint32_t	 mi;		/* index of the member in room->m */
+};
+
+#define RSOCK_INLINE	2	/* a user room and one more: no allocation */
+
+struct rsock {
+	uint32_t	 hash;		/* first, for htab */
+	uint32_t	 n;
+	uint32_t	 cap;		/* RSOCK_INLINE: l is inl */
+	void		*sock;
+	struct link	*l;
+	struct link	 inl[RSOCK_INLINE];
+};
+
+struct rooms {
+	struct htab	 rooms;
+	struct htab	 socks;
+};
+
+struct key {
+	const char	*s;
+	size_t		 len;
+};
+
+static bool		 room_eq(const void *, const void *);
+static bool		 sock_eq(const void *, const void *);
+static bool		 same_ptr(const void *, const void *);
+static struct room	*room_find(const struct rooms *, const char *, size_t);
+static struct rsock	*sock_find(const struct rooms *, void *);
+static void		 room_drop(struct rooms *, struct room *);
+static void		 sock_drop(struct rooms *, struct rsock *);
+static int		 room_reserve(struct room *);
+static int		 sock_reserve(struct rsock *);
+static void		 unlink_at(struct rooms *, struct rsock *, uint32_t);
+static int		 link_find(const struct rsock *, const struct room *);
+static int		 id_cmp(const char *, size_t, const char *, size_t);
+
+struct rooms *
+rooms_new(uint64_t seed)
+{
+	struct rooms	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return (NULL);
+	if (htab_init(&r->rooms, seed) != 0) {
+		free(r);
+		return (NULL);
+	}
+	if (htab_init(&r->socks, seed ^ 0x5bd1e995) != 0) {
+		htab_free(&r->rooms);
+		free(r);
+		return (NULL);
+	}
+	return (r);
+}
+
+void
+rooms_free(struct rooms *r)
+{
+	struct room	*room;
+	struct rsock	*rs;
+	size_t		 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->rooms.cap; i++) {
+		if ((room = r->rooms.slot[i]) != NULL) {
+			free(room->m);
+			free(room);
+		}
+	}
+	for (i = 0; i < r->socks.cap; i++) {
+		if ((rs = r->socks.slot[i]) != NULL) {
+			if (rs->l != rs->inl)
+				free(rs->l);
+			free(rs);
+		}
+	}
+	htab_free(&r->rooms);
+	htab_free(&r->socks);
+	free(r);
+}
+
+static bool
+room_eq(const void *e, const void *k)
+{
+	const struct room	*room = e;
+	const struct key	*key = k;
+
+	return (room->len == key->len &&
+	    memcmp(room->name, key->s, key->len) == 0);
+}
+
+static bool
+sock_eq(const void *e, const void *k)
+{
+	return (((const struct rsock *)e)->sock == k);
+}
+
+static bool
+same_ptr(const void *e, const void *k)
+{
+	return (e == k);
+}
+
+static struct room *
+room_find(const struct rooms *r, const char *name, size_t len)
+{
+	struct key	key = { name, len };
+
+	if (name == NULL || len == 0 || len > ROOMS_NAME_MAX)
+		return (NULL);
+	return (htab_find(&r->rooms, htab_hash(&r->rooms, name, len),
+	    room_eq, &key, NULL));
+}
+
+static struct rsock *
+sock_find(const struct rooms *r, void *sock)
+{
+	return (htab_find(&r->socks, htab_hash_ptr(&r->socks, sock), sock_eq,
+	    sock, NULL));
+}
+
+static void
+room_drop(struct rooms *r, struct room *room)
+{
+	size_t	idx;
+
+	if (htab_find(&r->rooms, room->hash, same_ptr, room, &idx) != NULL)
+		htab_remove(&r->rooms, idx);
+	free(room->m);
+	free(room);
+}
+
+static void
+sock_drop(struct rooms *r, struct rsock *rs)
+{
+	size_t	idx;
+
+	if (htab_find(&r->socks, rs->hash, same_ptr, rs, &idx) != NULL)
+		htab_remove(&r->socks, idx);
+	if (rs->l != rs->inl)
+		free(rs->l);
+	free(rs);
+}
+
+/* Room for one more member. */
+static int
+room_reserve(struct room *room)
+{
+	struct member	*m;
+	uint32_t	 cap;
+
+	if (room->n < room->cap)
+		return (0);
+	if (room->cap >= UINT32_MAX / 2)
+		return (-1);
+	cap = room->cap == 0 ? 1 : room->cap * 2;
+	if ((m = realloc(room->m, cap * sizeof(*m))) == NULL)
+		return (-1);
+	room->m = m;
+	room->cap = cap;
+	return (0);
+}
+
+/* Room for one more link. */
+static int
+sock_reserve(struct rsock *rs)
+{
+	struct link	*l;
+	uint32_t	 cap;
+
+	if (rs->n < rs->cap)
+		return (0);
+	if (rs->cap >= UINT32_MAX / 2)
+		return (-1);
+	cap = rs->cap * 2;
+	if (rs->l == rs->inl) {
+		if ((l = malloc(cap * sizeof(*l))) == NULL)
+			return (-1);
+		memcpy(l, rs->inl, sizeof(rs->inl));
+	} else if ((l = realloc(rs->l, cap * sizeof(*l))) == NULL)
+		return (-1);
+	rs->l = l;
+	rs->cap = cap;
+	return (0);
+}
+
+/* The index of room in rs's links, or -1: O(rooms of the socket). */
+static int
+link_find(const struct rsock *rs, const struct room *room)
+{
+	uint32_t	i;
+
+	for (i = 0; i < rs->n; i++) {
+		if (rs->l[i].room == room)
+			return ((int)i);
+	}
+	return (-1);
+}
+
+/*
+ * Joins sock to the room (any name of 1..ROOMS_NAME_MAX bytes: the index
+ * does not care about kinds).  1: joined, 0: already in, -1: bad argument
+ * or out of memory (then nothing changed).
+ */
+int
+rooms_join(struct rooms *r, const char *name, size_t len, void *sock)
+{
+	struct key	 key = { name, len };
+	struct room	*room;
+	struct rsock	*rs;
+	bool		 newroom = false, newsock = false;
+	uint32_t	 h;
+
+	if (name == NULL || len == 0 || len > ROOMS_NAME_MAX || sock == NULL)
+		return (-1);
+	h = htab_hash(&r->rooms, name, len);
+	if ((room = htab_find(&r->rooms, h, room_eq, &key, NULL)) == NULL) {
+		if ((room = calloc(1, sizeof(*room) + len + 1)) == NULL)
+			return (-1);
+		room->hash = h;
+		room->len = (uint16_t)len;
+		memcpy(room->name, name, len);
+		if (htab_insert(&r->rooms, room) != 0) {
+			free(room);
+			return (-1);
+		}
+		newroom = true;
+	}
+	if ((rs = sock_find(r, sock)) == NULL) {
+		if ((rs = calloc(1, sizeof(*rs))) == NULL)
+			goto fail;
+		rs->hash = htab_hash_ptr(&r->socks, sock);
+		rs->sock = sock;
+		rs->l = rs->inl;
+		rs->cap = RSOCK_INLINE;
+		if (htab_insert(&r->socks, rs) != 0) {
+			free(rs);
+			rs = NULL;
+			goto fail;
+		}
+		newsock = true;
+	} else if (!newroom && link_find(rs, room) >= 0)
+		return (0);
+	if (room_reserve(room) != 0 || sock_reserve(rs) != 0)
+		goto fail;
+	room->m[room->n].sock = sock;
+	room->m[room->n].rs = rs;
+	room->m[room->n].li = rs->n;
+	rs->l[rs->n].room = room;
+	rs->l[rs->n].mi = room->n;
+	room->n++;
+	rs->n++;
+	return (1);
+fail:
+	if (newroom)
+		room_drop(r, room);
+	if (newsock)
+		sock_drop(r, rs);
+	return (-1);
+}
+
+/*
+ * Removes rs's link li and the matching member, swapping the last of each
+ * array into the hole and fixing its back index.  Frees the room when it
+ * empties and no walk is on it; the caller frees rs when it empties.
+ */
+static void
+unlink_at(struct rooms *r, struct rsock *rs, uint32_t li)
+{
+	struct room	*room = rs->l[li].room;
+	uint32_t	 mi = rs->l[li].mi, last;
+	struct member	*m;
+
+	last = --room->n;
+	if (mi != last) {
+		room->m[mi] = room->m[last];
+		room->m[mi].rs->l[room->m[mi].li].mi = mi;
+	}
+	last = --rs->n;
+	if (li != last) {
+		rs->l[li] = rs->l[last];
+		rs->l[li].room->m[rs->l[li].mi].li = li;
+	}
+	if (room->n == 0 && room->busy == 0)
+		room_drop(r, room);
+	else if (room->cap > 8 && room->n * 4 <= room->cap) {
+		m = realloc(room->m, room->cap / 2 * sizeof(*m));
+		if (m != NULL) {
+			room->m = m;
+			room->cap /= 2;
+		}
+	}
+}
+
+/* 1: left, 0: was not in it. */
+int
+rooms_leave(struct rooms *r, const char *name, size_t len, void *sock)
+{
+	struct room	*room;
+	struct rsock	*rs;
+	int		 li;
+
+	if ((room = room_find(r, name, len)) == NULL ||
+	    (rs = sock_find(r, sock)) == NULL ||
+	    (li = link_find(rs, room)) < 0)
+		return (0);
+	unlink_at(r, rs, (uint32_t)li);
+	if (rs->n == 0)
+		sock_drop(r, rs);
+	return (1);
+}
+
+/* On disconnect: leaves every room, O(rooms of sock).  Returns how many. */
+size_t
+rooms_leave_all(struct rooms *r, void *sock)
+{
+	struct rsock	*rs;
+	size_t		 n;
+
+	if ((rs = sock_find(r, sock)) == NULL)
+		return (0);
+	n = rs->n;
+	while (rs->n > 0)
+		unlink_at(r, rs, rs->n - 1);
+	sock_drop(r, rs);
+	return (n);
+}
+
+/*
+ * Fan-out: cb(arg, sock) for every socket of the room, from a walk over
+ * the room's own array (no allocation).  The walk goes from the end, so cb
+ * may remove the socket it was given (rooms_leave, rooms_leave_all: a
+ * write error that closes it) and every other member is still visited
+ * exactly once.  Any other change from cb is memory-safe but may skip or
+ * repeat members.  The room lives until the walk ends even if it empties.
+ */
+void
+rooms_members(struct rooms *r, const char *name, size_t len,
+    rooms_sock_cb *cb, void *arg)
+{
+	struct room	*room;
+	uint32_t	 i;
+
+	if ((room = room_find(r, name, len)) == NULL)
+		return;
+	room->busy++;
+	for (i = room->n; i-- > 0;) {
+		if (i < room->n)
+			cb(arg, room->m[i].sock);
+	}
+	if (--room->busy == 0 && room->n == 0)
+		room_drop(r, room);
+}
+
+size_t
+rooms_count(const struct rooms *r, const char *name, size_t len)
+{
+	struct room	*room;
+
+	if ((room = room_find(r, name, len)) == NULL)
+		return (0);
+	return (room->n);
+}
+
+bool
+rooms_is_member(const struct rooms *r, const char *name, size_t len,
+    void *sock)
+{
+	struct room	*room;
+	struct rsock	*rs;
+
+	return ((room = room_find(r, name, len)) != NULL &&
+	    (rs = sock_find(r, sock)) != NULL && link_find(rs, room) >= 0);
+}
+
+/* cb(arg, name, len) for each room of sock; cb must not change r. */
+void
+rooms_of(const struct rooms *r, void *sock, rooms_name_cb *cb, void *arg)
+{
+	struct rsock	*rs;
+	uint32_t	 i;
+
+	if ((rs = sock_find(r, sock)) == NULL)
+		return;
+	for (i = 0; i < rs->n; i++)
+		cb(arg, rs->l[i].room->name, rs->l[i].room->len);
+}
+
+size_t
+rooms_of_count(const struct rooms *r, void *sock)
+{
+	struct rsock	*rs;
+
+	return ((rs = sock_find(r, sock)) == NULL ? 0 : rs->n);
+}
+
+size_t
+rooms_total(const struct rooms *r)
+{
+	return (r->rooms.n);
+}
+
+/* An id of a room name: 1..128 bytes, no ':', no control character. */
+bool
+rooms_id_valid(const char *id, size_t len)
+{
+	size_t	i;
+
+	if (id == NULL || len == 0 || len > ROOMS_ID_MAX)
+		return (false);
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f ||
+		    id[i] == ':')
+			return (false);
+	}
+	return (true);
+}
+
+/* Bytewise, then shorter first: the order of chat:<a>:<b>. */
+static int
+id_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int	c;
+
+	c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c != 0)
+		return (c);
+	return (alen < blen ? -1 : alen > blen);
+}
+
+/*
+ * The name builders write a NUL-terminated name into buf (at least
+ * ROOMS_NAME_SIZE bytes) and return its length, or -1 for an invalid id.
+ */
+int
+rooms_name_user(const char *id, size_t len, char *buf)
+{
+	if (!rooms_id_valid(id, len))
+		return (-1);
+	memcpy(buf, "user:", 5);
+	memcpy(buf + 5, id, len);
+	buf[5 + len] = '\0';
+	return ((int)(5 + len));
+}
+
+int
+rooms_name_group(const char *id, size_t len, char *buf)
+{
+	if (!rooms_id_valid(id, len))
+		return (-1);
+	memcpy(buf, "group:", 6);
+	memcpy(buf + 6, id, len);
+	buf[6 + len] = '\0';
+	return ((int)(6 + len));
+}
+
+/* The two ids in either order; the same id twice is not a conversation. */
+int
+rooms_name_chat(const char *a, size_t alen, const char *b, size_t blen,
+    char *buf)
+{
+	const char	*t;
+	size_t		 tlen;
+	int		 c;
+
+	if (!rooms_id_valid(a, alen) || !rooms_id_valid(b, blen) ||
+	    (c = id_cmp(a, alen, b, blen)) == 0)
+		return (-1);
+	if (c > 0) {
+		t = a, a = b, b = t;
+		tlen = alen, alen = blen, blen = tlen;
+	}
+	memcpy(buf, "chat:", 5);
+	memcpy(buf + 5, a, alen);
+	buf[5 + alen] = ':';
+	memcpy(buf + 6 + alen, b, blen);
+	buf[6 + alen + blen] = '\0';
+	return ((int)(6 + alen + blen));
+}
+
+/* 0 and *ref filled, or ROOMS_ERR_INVALID. */
+int
+rooms_parse(const char *name, size_t len, struct rooms_ref *ref)
+{
+	const char	*colon;
+
+	memset(ref, 0, sizeof(*ref));
+	if (name == NULL || len > ROOMS_NAME_MAX)
+		return (ROOMS_ERR_INVALID);
+	if (len > 5 && memcmp(name, "user:", 5) == 0) {
+		ref->kind = ROOMS_USER;
+		ref->a = name + 5;
+		ref->alen = len - 5;
+	} else if (len > 6 && memcmp(name, "group:", 6) == 0) {
+		ref->kind = ROOMS_GROUP;
+		ref->a = name + 6;
+		ref->alen = len - 6;
+	} else if (len > 5 && memcmp(name, "chat:", 5) == 0 &&
+	    (colon = memchr(name + 5, ':', len - 5)) != NULL) {
+		ref->kind = ROOMS_CHAT;
+		ref->a = name + 5;
+		ref->alen = (size_t)(colon - ref->a);
+		ref->b = colon + 1;
+		ref->blen = len - 5 - ref->alen - 1;
+		if (!rooms_id_valid(ref->b, ref->blen) ||
+		    id_cmp(ref->a, ref->alen, ref->b, ref->blen) >= 0)
+			goto bad;
+	} else
+		goto bad;
+	if (rooms_id_valid(ref->a, ref->alen))
+		return (ROOMS_OK);
+bad:
+	memset(ref, 0, sizeof(*ref));
+	return (ROOMS_ERR_INVALID);
+}
+
+/*
+ * May this user ask to join the room?  user:* never (the gateway joins a
+ * user's sockets itself), chat:a:b only a or b, group:* yes here (the
+ * chat service may still say no).
+ */
+int
+rooms_may_join(const struct rooms_ref *ref, const char *user, size_t len)
+{
+	if (ref == NULL || ref->kind == 0)
+		return (ROOMS_ERR_INVALID);
+	switch (ref->kind) {
+	case ROOMS_USER:
+		return (ROOMS_ERR_PERSONAL);
+	case ROOMS_CHAT:
+		if (user != NULL && ((len == ref->alen &&
+		    memcmp(user, ref->a, len) == 0) || (len == ref->blen &&
+		    memcmp(user, ref->b, len) == 0)))
+			return (ROOMS_OK);
+		return (ROOMS_ERR_NOT_PARTICIPANT);
+	default:
+		return (ROOMS_OK);
+	}
+}
+
+/* Leaving is always allowed but for user:*, which the gateway manages. */
+int
+rooms_may_leave(const struct rooms_ref *ref, const char *user, size_t len)
+{
+	(void)user;
+	(void)len;
+	if (ref == NULL || ref->kind == 0)
+		return (ROOMS_ERR_INVALID);
+	return (ref->kind == ROOMS_USER ? ROOMS_ERR_PERSONAL : ROOMS_OK);
+}
+
+const char *
+rooms_strerror(int e)
+{
+	switch (e) {
+	case ROOMS_OK:
+		return ("ok");
+	case ROOMS_ERR_PERSONAL:
+		return ("user rooms are joined and left by the gateway only");
+	case ROOMS_ERR_NOT_PARTICIPANT:
+		return ("only the two participants may join a chat room");
+	case ROOMS_ERR_INVALID:
+		return ("not a room name: expected user:<id>, group:<id> or "
+		    "chat:<a>:<b>");
+	default:
+		return ("unknown error");
+	}
+}

@@ -1,0 +1,491 @@
+/*
+ * test_rooms.c: rooms.c: room names (build, parse, who may join), and the
+ * index checked against a plain matrix model through thousands of random
+ * joins and leaves, fan-out walks whose callback closes sockets, and a
+ * large room.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rooms.h"
+
+#define S(x)	x, sizeof(x) - 1
+
+static void
+test_names(void **state)
+{
+	char	buf[ROOMS_NAME_SIZE], a[ROOMS_ID_MAX + 2], b[ROOMS_ID_MAX + 1];
+
+	(void)state;
+	assert_int_equal(rooms_name_user(S("42"), buf), 7);
+	assert_string_equal(buf, "user:42");
+	assert_int_equal(rooms_name_group(S("g-1"), buf), 9);
+	assert_string_equal(buf, "group:g-1");
+	assert_int_equal(rooms_name_chat(S("bob"), S("alice"), buf), 14);
+	assert_string_equal(buf, "chat:alice:bob");
+	assert_int_equal(rooms_name_chat(S("alice"), S("bob"), buf), 14);
+	assert_string_equal(buf, "chat:alice:bob");
+	/* Bytewise, shorter first: "10" < "9", "ab" < "abc", "B" < "a". */
+	rooms_name_chat(S("9"), S("10"), buf);
+	assert_string_equal(buf, "chat:10:9");
+	rooms_name_chat(S("abc"), S("ab"), buf);
+	assert_string_equal(buf, "chat:ab:abc");
+	rooms_name_chat(S("a"), S("B"), buf);
+	assert_string_equal(buf, "chat:B:a");
+	rooms_name_chat(S("\xc3\xa9"), S("z"), buf);
+	assert_string_equal(buf, "chat:z:\xc3\xa9");
+	assert_int_equal(rooms_name_chat(S("same"), S("same"), buf), -1);
+
+	/* Ids. */
+	assert_int_equal(rooms_name_user(S(""), buf), -1);
+	assert_int_equal(rooms_name_user(NULL, 3, buf), -1);
+	assert_int_equal(rooms_name_user(S("a:b"), buf), -1);
+	assert_int_equal(rooms_name_user(S("a\nb"), buf), -1);
+	assert_int_equal(rooms_name_user(S("a\x7f"), buf), -1);
+	assert_int_equal(rooms_name_user("a\0b", 3, buf), -1);
+	assert_int_equal(rooms_name_group(S("\x1f"), buf), -1);
+	assert_int_equal(rooms_name_chat(S("a"), S("b:c"), buf), -1);
+	assert_int_equal(rooms_name_chat(S("a b"), S(""), buf), -1);
+	assert_true(rooms_id_valid(S("with space and \xe2\x82\xac")));
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	assert_int_equal(rooms_name_user(a, ROOMS_ID_MAX, buf),
+	    5 + ROOMS_ID_MAX);
+	assert_int_equal(rooms_name_user(a, ROOMS_ID_MAX + 1, buf), -1);
+	assert_int_equal(rooms_name_chat(b, ROOMS_ID_MAX, a, ROOMS_ID_MAX,
+	    buf), ROOMS_NAME_MAX);
+	assert_int_equal(strlen(buf), ROOMS_NAME_MAX);
+	assert_memory_equal(buf, "chat:aaa", 8);
+	assert_int_equal(buf[5 + ROOMS_ID_MAX], ':');
+}
+
+static void
+test_parse(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 kind;	/* 0: invalid */
+		const char	*a, *b;
+	} t[] = {
+		{ "user:42", ROOMS_USER, "42", NULL },
+		{ "group:g 1", ROOMS_GROUP, "g 1", NULL },
+		{ "chat:alice:bob", ROOMS_CHAT, "alice", "bob" },
+		{ "chat:10:9", ROOMS_CHAT, "10", "9" },
+		{ "chat:ab:abc", ROOMS_CHAT, "ab", "abc" },
+		{ "user:\xc3\xa9", ROOMS_USER, "\xc3\xa9", NULL },
+		{ "", 0, NULL, NULL },
+		{ "user", 0, NULL, NULL },
+		{ "user:", 0, NULL, NULL },
+		{ "user:a:b", 0, NULL, NULL },
+		{ "User:1", 0, NULL, NULL },
+		{ " user:1", 0, NULL, NULL },
+		{ "group:", 0, NULL, NULL },
+		{ "group:a\tb", 0, NULL, NULL },
+		{ "group:a:b", 0, NULL, NULL },
+		{ "groups:1", 0, NULL, NULL },
+		{ "chat:", 0, NULL, NULL },
+		{ "chat:a", 0, NULL, NULL },
+		{ "chat:a:", 0, NULL, NULL },
+		{ "chat::b", 0, NULL, NULL },
+		{ "chat:b:a", 0, NULL, NULL },		/* not sorted */
+		{ "chat:9:10", 0, NULL, NULL },
+		{ "chat:abc:ab", 0, NULL, NULL },
+		{ "chat:a:a", 0, NULL, NULL },		/* same */
+		{ "chat:a:b:c", 0, NULL, NULL },
+		{ "chat:a:b\x7f", 0, NULL, NULL },
+		{ "room-1", 0, NULL, NULL },
+		{ "private_1_2", 0, NULL, NULL },
+	};
+	struct rooms_ref	 ref;
+	char			 name[ROOMS_NAME_SIZE + 8];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].kind == 0) {
+			if (rooms_parse(t[i].name, strlen(t[i].name), &ref) !=
+			    ROOMS_ERR_INVALID)
+				fail_msg("accepted \"%s\"", t[i].name);
+			assert_int_equal(ref.kind, 0);
+			assert_null(ref.a);
+			continue;
+		}
+		if (rooms_parse(t[i].name, strlen(t[i].name), &ref) != 0)
+			fail_msg("refused \"%s\"", t[i].name);
+		assert_int_equal(ref.kind, t[i].kind);
+		assert_int_equal(ref.alen, strlen(t[i].a));
+		assert_memory_equal(ref.a, t[i].a, ref.alen);
+		if (t[i].b == NULL) {
+			assert_null(ref.b);
+			assert_int_equal(ref.blen, 0);
+		} else {
+			assert_int_equal(ref.blen, strlen(t[i].b));
+			assert_memory_equal(ref.b, t[i].b, ref.blen);
+		}
+	}
+	assert_int_equal(rooms_parse(NULL, 0, &ref), ROOMS_ERR_INVALID);
+	assert_int_equal(rooms_parse("user:a\0b", 8, &ref), ROOMS_ERR_INVALID);
+	assert_int_equal(rooms_parse("user:ab", 6, &ref), 0);	/* length */
+	assert_int_equal(ref.alen, 1);
+
+	/* Lengths: 128-byte ids are the limit. */
+	memset(name, 'x', sizeof(name));
+	memcpy(name, "group:", 6);
+	assert_int_equal(rooms_parse(name, 6 + ROOMS_ID_MAX, &ref), 0);
+	assert_int_equal(rooms_parse(name, 7 + ROOMS_ID_MAX, &ref),
+	    ROOMS_ERR_INVALID);
+	memcpy(name, "chat:", 5);
+	memset(name + 5, 'a', ROOMS_ID_MAX);
+	name[5 + ROOMS_ID_MAX] = ':';
+	memset(name + 6 + ROOMS_ID_MAX, 'b', ROOMS_ID_MAX + 1);
+	assert_int_equal(rooms_parse(name, ROOMS_NAME_MAX, &ref), 0);
+	assert_int_equal(rooms_parse(name, ROOMS_NAME_MAX + 1, &ref),
+	    ROOMS_ERR_INVALID);
+}
+
+static void
+test_may_join(void **state)
+{
+	struct rooms_ref	ref;
+
+	(void)state;
+	assert_int_equal(rooms_parse(S("user:alice"), &ref), 0);
+	assert_int_equal(rooms_may_join(&ref, S("alice")), ROOMS_ERR_PERSONAL);
+	assert_int_equal(rooms_may_join(&ref, S("bob")), ROOMS_ERR_PERSONAL);
+	assert_int_equal(rooms_may_leave(&ref, S("alice")),
+	    ROOMS_ERR_PERSONAL);
+
+	assert_int_equal(rooms_parse(S("chat:alice:bob"), &ref), 0);
+	assert_int_equal(rooms_may_join(&ref, S("alice")), ROOMS_OK);
+	assert_int_equal(rooms_may_join(&ref, S("bob")), ROOMS_OK);
+	assert_int_equal(rooms_may_join(&ref, S("carol")),
+	    ROOMS_ERR_NOT_PARTICIPANT);
+	assert_int_equal(rooms_may_join(&ref, S("alic")),
+	    ROOMS_ERR_NOT_PARTICIPANT);
+	assert_int_equal(rooms_may_join(&ref, S("bobby")),
+	    ROOMS_ERR_NOT_PARTICIPANT);
+	assert_int_equal(rooms_may_join(&ref, NULL, 0),
+	    ROOMS_ERR_NOT_PARTICIPANT);
+	assert_int_equal(rooms_may_leave(&ref, S("carol")), ROOMS_OK);
+
+	assert_int_equal(rooms_parse(S("group:7"), &ref), 0);
+	assert_int_equal(rooms_may_join(&ref, S("anyone")), ROOMS_OK);
+	assert_int_equal(rooms_may_leave(&ref, S("anyone")), ROOMS_OK);
+
+	assert_int_equal(rooms_parse(S("nope"), &ref), ROOMS_ERR_INVALID);
+	assert_int_equal(rooms_may_join(&ref, S("a")), ROOMS_ERR_INVALID);
+	assert_int_equal(rooms_may_join(NULL, S("a")), ROOMS_ERR_INVALID);
+	assert_int_equal(rooms_may_leave(&ref, S("a")), ROOMS_ERR_INVALID);
+
+	assert_string_equal(rooms_strerror(ROOMS_OK), "ok");
+	assert_string_equal(rooms_strerror(ROOMS_ERR_PERSONAL),
+	    "user rooms are joined and left by the gateway only");
+	assert_string_equal(rooms_strerror(ROOMS_ERR_NOT_PARTICIPANT),
+	    "only the two participants may join a chat room");
+	assert_string_equal(rooms_strerror(ROOMS_ERR_INVALID),
+	    "not a room name: expected user:<id>, group:<id> or "
+	    "chat:<a>:<b>");
+	assert_string_equal(rooms_strerror(-99), "unknown error");
+}
+
+static void
+test_basic(void **state)
+{
+	struct rooms	*r;
+	char		 big[ROOMS_NAME_MAX + 1];
+	int		 s1, s2;
+
+	(void)state;
+	rooms_free(NULL);
+	r = rooms_new(1);
+	assert_non_null(r);
+	assert_int_equal(rooms_join(r, S("group:1"), &s1), 1);
+	assert_int_equal(rooms_join(r, S("group:1"), &s1), 0);
+	assert_int_equal(rooms_join(r, S("group:1"), &s2), 1);
+	assert_int_equal(rooms_join(r, S("user:a"), &s1), 1);
+	assert_int_equal(rooms_count(r, S("group:1")), 2);
+	assert_int_equal(rooms_count(r, S("group:2")), 0);
+	assert_int_equal(rooms_of_count(r, &s1), 2);
+	assert_int_equal(rooms_total(r), 2);
+	assert_true(rooms_is_member(r, S("user:a"), &s1));
+	assert_false(rooms_is_member(r, S("user:a"), &s2));
+	assert_false(rooms_is_member(r, S("user:b"), &s2));
+
+	assert_int_equal(rooms_leave(r, S("group:1"), &s1), 1);
+	assert_int_equal(rooms_leave(r, S("group:1"), &s1), 0);
+	assert_int_equal(rooms_leave(r, S("group:9"), &s1), 0);
+	assert_int_equal(rooms_leave(r, S("user:a"), &s2), 0);
+	assert_int_equal(rooms_count(r, S("group:1")), 1);
+	assert_int_equal(rooms_leave_all(r, &s2), 1);
+	assert_int_equal(rooms_leave_all(r, &s2), 0);
+	assert_int_equal(rooms_total(r), 1);	/* empty rooms go */
+	assert_int_equal(rooms_leave(r, S("user:a"), &s1), 1);
+	assert_int_equal(rooms_total(r), 0);
+	assert_int_equal(rooms_of_count(r, &s1), 0);
+
+	/* Bad arguments. */
+	assert_int_equal(rooms_join(r, NULL, 3, &s1), -1);
+	assert_int_equal(rooms_join(r, "", 0, &s1), -1);
+	assert_int_equal(rooms_join(r, S("x"), NULL), -1);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(rooms_join(r, big, ROOMS_NAME_MAX, &s1), 1);
+	assert_int_equal(rooms_join(r, big, ROOMS_NAME_MAX + 1, &s1), -1);
+	assert_int_equal(rooms_count(r, big, ROOMS_NAME_MAX + 1), 0);
+	/* Names are bytes: "a" and "a\0" are two rooms. */
+	assert_int_equal(rooms_join(r, "a\0", 2, &s1), 1);
+	assert_int_equal(rooms_join(r, "a", 1, &s1), 1);
+	assert_int_equal(rooms_of_count(r, &s1), 3);
+	rooms_free(r);	/* with members left: no leak */
+}
+
+/* The model: NS sockets x NR rooms. */
+#define NS	40
+#define NR	25
+
+struct model {
+	struct rooms	*r;
+	int		 socks[NS];
+	bool		 in[NS][NR];
+	char		 names[NR][16];
+	int		 seen[NS];
+	int		 rseen[NR];
+};
+
+static void
+collect_sock(void *arg, void *sock)
+{
+	struct model	*m = arg;
+	ptrdiff_t	 i = (int *)sock - m->socks;
+
+	assert_true(i >= 0 && i < NS);
+	m->seen[i]++;
+}
+
+static void
+collect_room(void *arg, const char *name, size_t len)
+{
+	struct model	*m = arg;
+	int		 i;
+
+	assert_int_equal(name[len], '\0');
+	for (i = 0; i < NR; i++) {
+		if (strlen(m->names[i]) == len &&
+		    memcmp(m->names[i], name, len) == 0) {
+			m->rseen[i]++;
+			return;
+		}
+	}
+	fail_msg("unknown room %.*s", (int)len, name);
+}
+
+/* Every view of the index agrees with the model. */
+static void
+check_model(struct model *m)
+{
+	size_t	n, rooms = 0;
+	int	s, i;
+
+	for (i = 0; i < NR; i++) {
+		memset(m->seen, 0, sizeof(m->seen));
+		rooms_members(m->r, m->names[i], strlen(m->names[i]),
+		    collect_sock, m);
+		n = 0;
+		for (s = 0; s < NS; s++) {
+			assert_int_equal(m->seen[s], m->in[s][i] ? 1 : 0);
+			assert_int_equal(rooms_is_member(m->r, m->names[i],
+			    strlen(m->names[i]), &m->socks[s]), m->in[s][i]);
+			n += m->in[s][i];
+		}
+		assert_int_equal(rooms_count(m->r, m->names[i],
+		    strlen(m->names[i])), n);
+		rooms += n > 0;
+	}
+	assert_int_equal(rooms_total(m->r), rooms);
+	for (s = 0; s < NS; s++) {
+		memset(m->rseen, 0, sizeof(m->rseen));
+		rooms_of(m->r, &m->socks[s], collect_room, m);
+		n = 0;
+		for (i = 0; i < NR; i++) {
+			assert_int_equal(m->rseen[i], m->in[s][i] ? 1 : 0);
+			n += m->in[s][i];
+		}
+		assert_int_equal(rooms_of_count(m->r, &m->socks[s]), n);
+	}
+}
+
+static void
+test_model(void **state)
+{
+	struct model	*m;
+	unsigned	 x = 12345;
+	int		 op, s, i, k, rc;
+	size_t		 n;
+
+	(void)state;
+	m = calloc(1, sizeof(*m));
+	m->r = rooms_new(99);
+	for (i = 0; i < NR; i++)
+		snprintf(m->names[i], sizeof(m->names[i]), "group:%d", i);
+	for (op = 0; op < 20000; op++) {
+		x = x * 1103515245 + 12345;
+		s = (int)((x >> 8) % NS);
+		i = (int)((x >> 16) % NR);
+		k = (int)((x >> 4) % 10);
+		if (k < 6) {
+			rc = rooms_join(m->r, m->names[i],
+			    strlen(m->names[i]), &m->socks[s]);
+			assert_int_equal(rc, m->in[s][i] ? 0 : 1);
+			m->in[s][i] = true;
+		} else if (k < 9) {
+			rc = rooms_leave(m->r, m->names[i],
+			    strlen(m->names[i]), &m->socks[s]);
+			assert_int_equal(rc, m->in[s][i] ? 1 : 0);
+			m->in[s][i] = false;
+		} else {
+			n = 0;
+			for (i = 0; i < NR; i++) {
+				n += m->in[s][i];
+				m->in[s][i] = false;
+			}
+			assert_int_equal(rooms_leave_all(m->r, &m->socks[s]),
+			    n);
+		}
+		if (op % 97 == 0)
+			check_model(m);
+	}
+	check_model(m);
+	for (s = 0; s < NS; s++) {
+		rooms_leave_all(m->r, &m->socks[s]);
+		memset(m->in[s], 0, sizeof(m->in[s]));
+	}
+	check_model(m);
+	assert_int_equal(rooms_total(m->r), 0);
+	rooms_free(m->r);
+	free(m);
+}
+
+/* A walk whose callback closes the socket it is given (write error). */
+struct closer {
+	struct rooms	*r;
+	int		 visits[64];
+	int		*base;
+	int		 mode;	/* 0: leave_all, 1: leave room, 2: others */
+};
+
+static void
+close_cb(void *arg, void *sock)
+{
+	struct closer	*c = arg;
+	ptrdiff_t	 i = (int *)sock - c->base;
+
+	c->visits[i]++;
+	if (c->mode == 0 && i % 2 == 0)
+		rooms_leave_all(c->r, sock);
+	else if (c->mode == 1)
+		rooms_leave(c->r, S("group:walk"), sock);
+	else if (c->mode == 2) {
+		/* Arbitrary changes: memory-safe, order not promised. */
+		rooms_leave(c->r, S("group:walk"), &c->base[(i * 7) % 64]);
+		rooms_join(c->r, S("group:walk"), &c->base[(i * 3) % 64]);
+		rooms_join(c->r, S("group:other"), sock);
+	}
+}
+
+static void
+test_walk_close(void **state)
+{
+	struct closer	 c;
+	int		 socks[64], i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.r = rooms_new(5);
+	c.base = socks;
+	for (i = 0; i < 64; i++) {
+		rooms_join(c.r, S("group:walk"), &socks[i]);
+		rooms_join(c.r, S("user:x"), &socks[i]);
+	}
+	rooms_members(c.r, S("group:walk"), close_cb, &c);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(c.visits[i], 1);
+	assert_int_equal(rooms_count(c.r, S("group:walk")), 32);
+	assert_int_equal(rooms_count(c.r, S("user:x")), 32);
+
+	/* Everyone leaves during the walk: the room goes after it. */
+	memset(c.visits, 0, sizeof(c.visits));
+	c.mode = 1;
+	rooms_members(c.r, S("group:walk"), close_cb, &c);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(c.visits[i], i % 2);
+	assert_int_equal(rooms_count(c.r, S("group:walk")), 0);
+	assert_int_equal(rooms_total(c.r), 1);
+	rooms_members(c.r, S("group:walk"), close_cb, &c);	/* no room */
+
+	c.mode = 2;
+	for (i = 0; i < 64; i++)
+		rooms_join(c.r, S("group:walk"), &socks[i]);
+	rooms_members(c.r, S("group:walk"), close_cb, &c);
+	rooms_free(c.r);
+}
+
+static void
+count_sock(void *arg, void *sock)
+{
+	(void)sock;
+	(*(size_t *)arg)++;
+}
+
+static void
+test_big_room(void **state)
+{
+	struct rooms	*r;
+	int		*socks;
+	int		 i, n = 50000;
+	size_t		 cnt = 0;
+
+	(void)state;
+	r = rooms_new(8);
+	socks = calloc((size_t)n, sizeof(*socks));
+	for (i = 0; i < n; i++) {
+		assert_int_equal(rooms_join(r, S("group:big"), &socks[i]), 1);
+		assert_int_equal(rooms_join(r, S("user:u"), &socks[i]), 1);
+	}
+	assert_int_equal(rooms_count(r, S("group:big")), (size_t)n);
+	for (i = 0; i < n; i += 2)
+		assert_int_equal(rooms_leave(r, S("group:big"), &socks[i]), 1);
+	for (i = 0; i < n; i += 4)
+		assert_int_equal(rooms_leave_all(r, &socks[i + 1]), 2);
+	assert_int_equal(rooms_count(r, S("group:big")), (size_t)n / 4);
+	assert_int_equal(rooms_count(r, S("user:u")), (size_t)n * 3 / 4);
+	rooms_members(r, S("group:big"), count_sock, &cnt);
+	assert_int_equal(cnt, (size_t)n / 4);
+	for (i = 0; i < n; i++)
+		rooms_leave_all(r, &socks[i]);
+	assert_int_equal(rooms_total(r), 0);
+	rooms_free(r);
+	free(socks);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_may_join),
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_walk_close),
+		cmocka_unit_test(test_big_room),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
