@@ -1,15 +1,17 @@
 /*
  * The message bus between the workers of one gateway (layer 3, cluster).
- * A worker appends records {type, bytes} with bus_send(); everything
- * appended during one loop iteration leaves as one message per peer, in
- * order, and every record reaches every live peer exactly once unless a
- * peer's backlog passes BUS_BACKLOG_MAX (then the loss is counted on both
- * sides: "dropped" here, "gaps" there).  See bus.c for why this is a mesh of
- * push/pull sockets and not nng bus0.
+ * A worker appends records {type, bytes} with bus_send(); what it appends
+ * during one loop iteration leaves as one message per peer, and each
+ * record reaches each peer of the set once, in order, while both ends
+ * live.  Losses are counted, never silent: "dropped" at the sender (a
+ * peer more than BUS_BACKLOG_MAX behind), "gaps" at the receiver.  A
+ * record in flight when a link closes is lost with it; the peer_down /
+ * peer_up pair below is how the state above resynchronises.  bus.c says
+ * why this is a mesh of push/pull sockets and not nng bus0.
  *
- * Create the bus after fork(): nng starts threads.  Callbacks run on the
- * loop's thread, never inside bus_send(); bus_free() must not be called
- * from one of them.
+ * Create the bus after fork() (nng starts threads).  Callbacks run on the
+ * loop's thread: from the loop, or from bus_set_peers() (peer_down), never
+ * from bus_send().  bus_free() must not be called from a callback.
  */
 #ifndef SGW_BUS_H
 #define SGW_BUS_H
@@ -31,12 +33,15 @@ struct bus_ops {
 	/* One call per record; data is valid only during the call. */
 	void	(*recv)(void *arg, int from, uint8_t type, const void *data,
 		    size_t len);
-	/* Our link to wid is up: send it what it must know (a digest). */
+	/*
+	 * Our link to wid is up, new or again: send it your whole state
+	 * (a digest).  May repeat without a peer_down in between.
+	 */
 	void	(*peer_up)(void *arg, int wid);
 	/*
-	 * wid is gone (its link closed, or it left the set): forget what it
-	 * told us.  Also called for a peer that left the set while its link
-	 * was down, if it had sent us anything since its last peer_down.
+	 * Forget what wid told you: its link to us closed (it died or
+	 * restarted) or it left the set.  It sends its whole state again
+	 * from its own peer_up.  May repeat.
 	 */
 	void	(*peer_down)(void *arg, int wid);
 };
@@ -46,14 +51,15 @@ struct bus_stats {
 	uint64_t	sent_records;
 	uint64_t	sent_msgs;	/* nng messages handed over, all peers */
 	uint64_t	sent_bytes;
-	uint64_t	dropped;	/* messages discarded: cap, peer gone */
+	uint64_t	dropped;	/* messages discarded: behind, gone */
 	uint64_t	recv_msgs;
 	uint64_t	recv_records;
 	uint64_t	recv_bytes;
 	uint64_t	gaps;		/* messages a sender numbered, never seen */
 	uint64_t	malformed;	/* bad header, truncated, replayed */
 	uint64_t	foreign;	/* from a wid not in the set, or us */
-	uint64_t	backlog;	/* bytes waiting for slow peers, now */
+	uint64_t	relistens;	/* dead listener restarted (nng#1518) */
+	uint64_t	backlog;	/* bytes not yet handed to nng, now */
 };
 
 /* bus.c */

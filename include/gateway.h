@@ -28,6 +28,7 @@ struct gw_socket {
 	char		*user;
 	size_t		 ulen;
 	int64_t		 exp;		/* token expiry, unix s; 0: none */
+	int		 warned;	/* token_expiring sent for this exp */
 };
 
 struct gateway {
@@ -55,6 +56,9 @@ extern const struct app	 gateway_app;
 extern struct gateway	 gw;
 struct frame	*gw_frame(const char *, json_t *);
 void		 gw_emit(struct session *, const char *, json_t *);
+int		 gw_refresh(struct gw_socket *, json_t *, const char **);
+
+#define GW_EXPIRY_NOTICE	60	/* seconds: token_expiring before exp */
 
 /* gw_events.c */
 void	gw_event(struct session *, struct gw_socket *, const char *, size_t,

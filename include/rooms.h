@@ -34,7 +34,8 @@
 enum rooms_kind {
 	ROOMS_USER = 1,
 	ROOMS_GROUP,
-	ROOMS_CHAT
+	ROOMS_CHAT,
+	ROOMS_PRESENCE		/* presence:<id>: who hears of <id>, scoped mode */
 };
 
 /* A parsed room name; a and b point into the name (not NUL-terminated). */

@@ -39,6 +39,7 @@ enum session_state {
 
 struct session {
 	char			 sid[SID_LEN + 1];
+	char			 sio_sid[SID_LEN + 1];	/* Socket.IO "/" id */
 	struct transport	*t;
 	struct lws		*ws;		/* the WebSocket, if any */
 	struct lws		*poll;		/* a pending long-poll GET */

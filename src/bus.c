@@ -42,8 +42,10 @@
  *
  * nng 1.5.2 bug (nng#1518, fixed in 1.6.0): a client that disconnects
  * during the handshake (nng's own stale-socket probe does) can stop the
- * listener for good; new links then hang unseen.  A watchdog restarts the
- * listener when a peer we reach has not reached us for WATCHDOG seconds.
+ * listener for good; new links then hang unseen.  When a peer we reach has
+ * not reached us for WATCHDOG seconds, a canary message sent to ourselves
+ * tells a dead listener from a peer that does not dial us, and a dead
+ * listener is restarted.
  *
  * Wire format, big-endian: a header {"SGB" + version 1 (u32), from wid
  * (u16), 0 (u16), channel (u32), seq (u32), count (u32)}, then count
@@ -74,6 +76,7 @@
 #define RECONN_MAX	1000
 #define BATCH_KEEP	(64u * 1024)	/* keep a batch buffer this big */
 #define WATCHDOG	3.		/* s: a peer we reach must reach us */
+#define CALM		30.		/* s without a test after a good one */
 
 struct qmsg {
 	nng_msg			*m;
@@ -121,6 +124,11 @@ struct bus {
 	ev_prepare		 prep;
 	ev_async		 async;
 	ev_timer		 watchdog;
+	nng_socket		 canary;	/* open while testing */
+	ev_tstamp		 canary_at;
+	ev_tstamp		 calm_until;
+	uint32_t		 canary_chan;
+	int			 canary_ok;
 	struct peer		**peers;
 	size_t			 npeers;
 	uint8_t			 member[(BUS_WID_MAX + 1) / 8];
@@ -137,6 +145,7 @@ struct bus {
 };
 
 static void	put32(uint8_t *, uint32_t);
+static void	hdr_put(uint8_t *, int, uint32_t, uint32_t, uint32_t);
 static uint32_t	get32(const uint8_t *);
 static int	is_member(const struct bus *, int);
 static void	set_member(uint8_t *, int, int);
@@ -155,6 +164,7 @@ static void	prep_cb(struct ev_loop *, ev_prepare *, int);
 static void	wio_cb(struct ev_loop *, ev_io *, int);
 static void	rio_cb(struct ev_loop *, ev_io *, int);
 static void	watchdog_cb(struct ev_loop *, ev_timer *, int);
+static void	canary_send(struct bus *);
 static int	msg_check(struct bus *, const uint8_t *, size_t, uint32_t);
 static void	msg_deliver(struct bus *, const uint8_t *);
 
@@ -172,6 +182,18 @@ get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+hdr_put(uint8_t *h, int wid, uint32_t chan, uint32_t seq, uint32_t n)
+{
+	put32(h, BUS_MAGIC);
+	h[4] = wid >> 8;
+	h[5] = wid & 0xff;
+	h[6] = h[7] = 0;
+	put32(h + 8, chan);
+	put32(h + 12, seq);
+	put32(h + 16, n);
 }
 
 static int
@@ -213,6 +235,11 @@ bus_new(struct ev_loop *loop, const char *dir, int wid,
 	    sizeof(b->chan_next))
 		b->chan_next = (uint32_t)getpid() << 12 ^ (uint32_t)ev_time();
 	pthread_mutex_init(&b->evmtx, NULL);
+	/* Before any nng socket: pipe callbacks wake it. */
+	ev_async_init(&b->async, async_cb);
+	b->async.data = b;
+	ev_async_start(loop, &b->async);
+	ev_unref(loop);		/* it only watches: not a reason to run */
 	if (nng_pull0_open(&b->pull) != 0 ||
 	    nng_socket_set_size(b->pull, NNG_OPT_RECVMAXSZ,
 	    2 * BUS_MSG_MAX) != 0 ||
@@ -220,6 +247,8 @@ bus_new(struct ev_loop *loop, const char *dir, int wid,
 	    nng_socket_get_int(b->pull, NNG_OPT_RECVFD, &fd) != 0 ||
 	    relisten(b) != 0) {
 		nng_close(b->pull);
+		ev_ref(loop);
+		ev_async_stop(loop, &b->async);
 		pthread_mutex_destroy(&b->evmtx);
 		free(b);
 		return NULL;
@@ -227,15 +256,10 @@ bus_new(struct ev_loop *loop, const char *dir, int wid,
 	ev_io_init(&b->rio, rio_cb, fd, EV_READ);
 	b->rio.data = b;
 	ev_io_start(loop, &b->rio);
-	/* These only watch: they must not keep the loop alive. */
 	ev_prepare_init(&b->prep, prep_cb);
 	ev_set_priority(&b->prep, EV_MINPRI);
 	b->prep.data = b;
 	ev_prepare_start(loop, &b->prep);
-	ev_unref(loop);
-	ev_async_init(&b->async, async_cb);
-	b->async.data = b;
-	ev_async_start(loop, &b->async);
 	ev_unref(loop);
 	ev_timer_init(&b->watchdog, watchdog_cb, 1., 1.);
 	b->watchdog.data = b;
@@ -268,6 +292,8 @@ bus_free(struct bus *b)
 	ev_async_stop(b->loop, &b->async);
 	ev_ref(b->loop);
 	ev_timer_stop(b->loop, &b->watchdog);
+	if (nng_socket_id(b->canary) > 0)
+		nng_close(b->canary);
 	if (unlink(b->path) == -1 && errno != ENOENT)
 		log_warn("bus: unlink %s", b->path);
 	pthread_mutex_destroy(&b->evmtx);
@@ -333,7 +359,8 @@ bus_set_peers(struct bus *b, const int *wids, size_t n)
 		peer_close(b, p);
 	}
 	for (i = 0; i < n; i++) {
-		if (((want[(w = wids[i]) / 8] >> (w % 8)) & 1) == 0)
+		w = wids[i];
+		if (((want[w / 8] >> (w % 8)) & 1) == 0)
 			continue;	/* ours, kept, or a duplicate */
 		set_member(want, w, 0);
 		if ((pipe.id = b->senders[w].pipe) != 0)
@@ -405,7 +432,7 @@ bus_stats(const struct bus *b, struct bus_stats *st)
 	size_t	i;
 
 	*st = b->st;
-	st->backlog = 0;
+	st->backlog = b->batchlen;
 	for (i = 0; i < b->npeers; i++)
 		st->backlog += b->peers[i]->backlog_len;
 }
@@ -510,6 +537,8 @@ peer_enqueue(struct bus *b, struct peer *p)
 		/* nng grows a message to the exact size: double it here. */
 		if ((cap = 2 * nng_msg_capacity(q->m)) > BUS_MSG_MAX)
 			cap = BUS_MSG_MAX;
+		if (cap < len + b->batchlen)
+			cap = len + b->batchlen;
 		if (nng_msg_reserve(q->m, cap) != 0 ||
 		    nng_msg_append(q->m, b->batch, b->batchlen) != 0)
 			goto drop;
@@ -526,13 +555,7 @@ peer_enqueue(struct bus *b, struct peer *p)
 		goto drop;
 	}
 	h = nng_msg_body(q->m);
-	put32(h, BUS_MAGIC);
-	h[4] = b->wid >> 8;
-	h[5] = b->wid & 0xff;
-	h[6] = h[7] = 0;
-	put32(h + 8, p->chan);
-	put32(h + 12, ++p->seq);
-	put32(h + 16, b->batchn);
+	hdr_put(h, b->wid, p->chan, ++p->seq, b->batchn);
 	if (b->batchlen > 0)
 		memcpy(h + BUS_HDR_LEN, b->batch, b->batchlen);
 	TAILQ_INSERT_TAIL(&p->backlog, q, entry);
@@ -681,9 +704,8 @@ link_event(struct bus *b, const struct pipe_ev *ev)
 	if (ev->up && p->pipe == 0) {
 		p->pipe = ev->pipe;
 		p->up_at = ev_now(b->loop);
-		if (TAILQ_EMPTY(&p->backlog) && b->batchn == 0) {
+		if (TAILQ_EMPTY(&p->backlog) && b->batchn == 0)
 			peer_enqueue(b, p);	/* the empty batch */
-		}
 		peer_kick(b, p);
 		if (b->ops.peer_up != NULL)
 			b->ops.peer_up(b->arg, p->wid);
@@ -712,9 +734,11 @@ wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /*
- * A peer we have reached for WATCHDOG seconds has no link to us: our
- * listener may be dead (nng#1518).  Restarting it closes every incoming
- * link; each peer sees its link drop and comes back with peer_up.
+ * A peer we have reached for WATCHDOG seconds has no link to us.  Either
+ * it does not dial us (then test again in CALM seconds), or our listener
+ * is dead (nng#1518): a canary sent to ourselves tells which.  Restarting
+ * the listener closes every incoming link; each peer sees its link drop
+ * and comes back with peer_up.
  */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -723,20 +747,53 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct peer	*p;
 	size_t		 i;
 
+	if (nng_socket_id(b->canary) > 0) {
+		if (ev_now(loop) - b->canary_at < 1.)
+			return;
+		nng_close(b->canary);
+		b->canary.id = 0;
+		if (b->canary_ok) {
+			b->calm_until = ev_now(loop) + CALM;
+			return;
+		}
+		log_warnx("bus: %s accepts no link: restarting it", b->path);
+		b->st.relistens++;
+		relisten(b);
+		for (i = 0; i < b->npeers; i++)
+			b->peers[i]->up_at = ev_now(loop);
+		return;
+	}
+	if (ev_now(loop) < b->calm_until)
+		return;
 	for (i = 0; i < b->npeers; i++) {
 		p = b->peers[i];
-		if (p->pipe == 0 || b->senders[p->wid].pipe != 0 ||
-		    ev_now(loop) - p->up_at < WATCHDOG)
-			continue;
-		log_warnx("bus: no link from worker %d: restarting the "
-		    "listener", p->wid);
-		b->st.relistens++;
-		if (relisten(b) == 0)
-			for (i = 0; i < b->npeers; i++)
-				b->peers[i]->up_at = ev_now(loop);
-		break;
+		if (p->pipe != 0 && b->senders[p->wid].pipe == 0 &&
+		    ev_now(loop) - p->up_at >= WATCHDOG) {
+			canary_send(b);
+			break;
+		}
 	}
 	(void)revents;
+}
+
+/* An empty message from ourselves on a channel of its own. */
+static void
+canary_send(struct bus *b)
+{
+	uint8_t	h[BUS_HDR_LEN];
+	char	url[300];
+
+	b->canary_at = ev_now(b->loop);
+	b->canary_ok = 0;
+	b->canary_chan = b->chan_next++;
+	hdr_put(h, b->wid, b->canary_chan, 1, 0);
+	snprintf(url, sizeof(url), "ipc://%s", b->path);
+	/* One message may wait in nng until the link is up. */
+	if (nng_push0_open(&b->canary) != 0 ||
+	    nng_socket_set_int(b->canary, NNG_OPT_SENDBUF, 1) != 0 ||
+	    nng_dial(b->canary, url, NULL, NNG_FLAG_NONBLOCK) != 0 ||
+	    nng_send(b->canary, h, sizeof(h), NNG_FLAG_NONBLOCK) != 0)
+		b->canary_ok = 1;	/* cannot test: assume alive */
 }
 
 /*
@@ -801,7 +858,10 @@ msg_check(struct bus *b, const uint8_t *p, size_t len, uint32_t pipe)
 	if (off != len || seq == 0)
 		goto bad;
 	if (from == b->wid) {
-		b->st.foreign++;
+		if (chan == b->canary_chan && nng_socket_id(b->canary) > 0)
+			b->canary_ok = 1;
+		else
+			b->st.foreign++;
 		return -1;
 	}
 	s->pipe = pipe;

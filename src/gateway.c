@@ -39,6 +39,7 @@ static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 static void	gw_disconnect(struct session *, unsigned, const char *);
 static void	gw_stats(struct transport *, struct worker_stats *);
 static void	add_user(void *, const char *);
+static void	on_expiry(struct ev_loop *, ev_timer *, int);
 
 const struct app gateway_app = {
 	.nsps = nsps,
@@ -68,6 +69,8 @@ gw_init(struct transport *t)
 		return -1;
 	}
 	gw.rndoff = sizeof(gw.rnd);
+	ev_timer_init(&gw.expiry, on_expiry, 1.0, 1.0);
+	ev_timer_start(t->loop, &gw.expiry);
 	return 0;
 }
 
@@ -155,6 +158,69 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	return 0;
 }
 
+/*
+ * A token's expiry holds on a live connection too.  Once a second: a
+ * socket whose token runs out within GW_EXPIRY_NOTICE seconds hears
+ * `token_expiring` {expires_at, expires_in} and may answer with
+ * `refresh_token` {token}; past exp (and jwt_leeway) it is disconnected.
+ */
+static void
+on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct session		*s, *next;
+	struct gw_socket	*g;
+	int64_t			 now = (int64_t)time(NULL);
+	int64_t			 leeway = gw.t->conf->jwt_leeway / 1000;
+	char			 at[32];
+	json_t			*o;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	for (s = gw.t->all; s != NULL; s = next) {
+		next = s->next;
+		if ((g = s->app_data) == NULL || g->exp == 0)
+			continue;
+		if (now > g->exp + leeway) {
+			o = json_pack("{s:s,s:s,s:s}", "code", "token_expired",
+			    "message", "the authentication token expired",
+			    "event", "");
+			gw_emit(s, "error", o);
+			json_decref(o);
+			session_pin(s);
+			socketio_disconnect(s, 0);
+			session_close(s, "token expired");
+			next = s->next;
+			session_unpin(s);
+		} else if (!g->warned && now >= g->exp - GW_EXPIRY_NOTICE) {
+			g->warned = 1;
+			events_time(g->exp * 1000, at);
+			o = json_pack("{s:s,s:I}", "expires_at", at,
+			    "expires_in", (json_int_t)(g->exp - now));
+			gw_emit(s, "token_expiring", o);
+			json_decref(o);
+		}
+	}
+}
+
+/* refresh_token {token}: a fresh token for the same user, verified here. */
+int
+gw_refresh(struct gw_socket *g, json_t *arg, const char **why)
+{
+	struct auth_result	r;
+
+	if (auth_verify(gw.auth, json_string_value(json_object_get(arg,
+	    "token")), time(NULL), &r, why) != 0)
+		return -1;
+	if (strcmp(r.user, g->user) != 0) {
+		*why = "the new token names another user";
+		return -1;
+	}
+	g->exp = (int64_t)r.exp;
+	g->warned = 0;
+	return 0;
+}
+
 static void
 add_user(void *arg, const char *user)
 {
@@ -175,7 +241,7 @@ gw_connected(struct session *s, unsigned nsp, json_t *hs)
 	if ((n = rooms_name_user(g->user, g->ulen, room)) > 0)
 		rooms_join(gw.rooms, room, (size_t)n, g);
 	gw_presence_join(&gw, g);
-	o = events_connected_json(s->sid, g->user);
+	o = events_connected_json(s->sio_sid, g->user);
 	gw_emit(s, "connected", o);
 	json_decref(o);
 	o = json_array();

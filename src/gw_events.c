@@ -18,6 +18,7 @@
 #include "gateway.h"
 #include "jsonlimit.h"
 #include "log.h"
+#include "presence.h"
 #include "rooms.h"
 #include "session.h"
 #include "socketio.h"
@@ -200,6 +201,16 @@ on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
 		rooms_join(gw.rooms, room, len, gs);
 	else
 		rooms_leave(gw.rooms, room, len, gs);
+	if (ev->ref.kind == ROOMS_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
+		/* A subscription: say at once whether the user is online. */
+		char user[ROOMS_NAME_SIZE];
+
+		memcpy(user, ev->ref.a, ev->ref.alen);
+		user[ev->ref.alen] = '\0';
+		reply(s, ack, events_ack_ok(json_pack("{s:s%,s:b}", "room",
+		    room, len, "online", presence_online(gw.presence, user))));
+		return;
+	}
 	reply(s, ack, events_ack_ok(json_pack("{s:s%}", "room", room, len)));
 }
 
@@ -275,6 +286,15 @@ gw_event(struct session *s, struct gw_socket *gs, const char *name,
 
 	if (gs == NULL)
 		return;
+	if (len == 13 && memcmp(name, "refresh_token", 13) == 0) {
+		const char *why;
+
+		if (gw_refresh(gs, arg, &why) != 0)
+			fail(s, ack, "invalid_token", why, name, len);
+		else
+			reply(s, ack, events_ack_ok(NULL));
+		return;
+	}
 	if (events_parse(name, len, arg, (size_t)gw.t->conf->max_payload,
 	    &ev, &err) != 0) {
 		fail(s, ack, err.code, err.message, name, len);

@@ -529,6 +529,10 @@ rooms_parse(const char *name, size_t len, struct rooms_ref *ref)
 		ref->kind = ROOMS_GROUP;
 		ref->a = name + 6;
 		ref->alen = len - 6;
+	} else if (len > 9 && memcmp(name, "presence:", 9) == 0) {
+		ref->kind = ROOMS_PRESENCE;
+		ref->a = name + 9;
+		ref->alen = len - 9;
 	} else if (len > 5 && memcmp(name, "chat:", 5) == 0 &&
 	    (colon = memchr(name + 5, ':', len - 5)) != NULL) {
 		ref->kind = ROOMS_CHAT;

@@ -128,6 +128,8 @@ on_connect(struct session *s, struct sio_packet *p)
 		return;
 	}
 	s->nsp_mask |= 1u << i;
+	if (i == 0)
+		memcpy(s->sio_sid, sid, sizeof(s->sio_sid));
 	if (s->state != SESSION_UPGRADING)
 		ev_timer_stop(s->t->loop, &s->deadline);
 	n = sio_encode_connect(buf, sizeof(buf), p->nsp, sid);
