@@ -4,7 +4,8 @@
  * during one loop iteration leaves as one message per peer, and each
  * record reaches each peer of the set once, in order, while both ends
  * live.  Losses are counted, never silent: "dropped" at the sender (a
- * peer more than BUS_BACKLOG_MAX behind), "gaps" at the receiver.  A
+ * peer more than BUS_BACKLOG_MAX behind), and the same loss as "gaps" at
+ * the receiver, so a cluster-wide figure sums one of the two.  A
  * record in flight when a link closes is lost with it; the peer_down /
  * peer_up pair below is how the state above resynchronises.  bus.c says
  * why this is a mesh of push/pull sockets and not nng bus0.
@@ -51,7 +52,8 @@ struct bus_stats {
 	uint64_t	sent_records;
 	uint64_t	sent_msgs;	/* nng messages handed over, all peers */
 	uint64_t	sent_bytes;
-	uint64_t	dropped;	/* messages discarded: behind, gone */
+	uint64_t	dropped;	/* lost: peer too far behind (its gap) */
+	uint64_t	discarded;	/* for a link that closed: no loss */
 	uint64_t	recv_msgs;
 	uint64_t	recv_records;
 	uint64_t	recv_bytes;

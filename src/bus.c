@@ -476,11 +476,12 @@ peer_open(struct bus *b, int wid)
 	return p;
 }
 
+/* Its SENDFD watcher stops (in peer_discard) before nng closes the fd. */
 static void
 peer_close(struct bus *b, struct peer *p)
 {
-	nng_close(p->sock);
 	peer_discard(b, p);
+	nng_close(p->sock);
 	free(p);
 }
 
@@ -500,7 +501,7 @@ peer_discard(struct bus *b, struct peer *p)
 		TAILQ_REMOVE(&p->backlog, q, entry);
 		nng_msg_free(q->m);
 		free(q);
-		b->st.dropped++;
+		b->st.discarded++;
 	}
 	p->backlog_len = 0;
 	p->chan = b->chan_next++;
@@ -588,7 +589,7 @@ peer_kick(struct bus *b, struct peer *p)
 			log_warnx("bus: send to worker %d: %s", p->wid,
 			    nng_strerror(rv));
 			nng_msg_free(q->m);
-			b->st.dropped++;
+			b->st.discarded++;
 		} else {
 			b->st.sent_msgs++;
 			b->st.sent_bytes += len;
