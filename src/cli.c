@@ -20,6 +20,8 @@ const char cli_usage[] =
     "  -V, --version          print the version and exit\n"
     "  -w, --workers N        worker processes (0: one per CPU)\n";
 
+static const char shortopts[] = ":c:e:hl:p:tVw:";
+
 static const struct option longopts[] = {
 	{ "config",	 required_argument, NULL, 'c' },
 	{ "env-file",	 required_argument, NULL, 'e' },
@@ -51,7 +53,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t len)
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 0;	/* 0, not 1: glibc then forgets a half-read "-xy" */
-	while ((ch = getopt_long(argc, argv, ":c:e:hl:p:tVw:", longopts,
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -79,12 +81,26 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t len)
 			o->workers = optarg;
 			break;
 		case ':':
-			snprintf(err, len, "option '%s' needs a value",
-			    argv[optind - 1]);
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				snprintf(err, len, "option '%s' needs a value",
+				    argv[optind - 1]);
+			else
+				snprintf(err, len, "option '-%c' needs a value",
+				    optopt);
 			return -1;
 		default:
-			snprintf(err, len, "unknown option '%s'",
-			    argv[optind - 1]);
+			/* optopt names a short option; 0 a long one. */
+			if (optopt != 0 && (optopt == ':' ||
+			    strchr(shortopts, optopt) == NULL))
+				snprintf(err, len, "unknown option '-%c'",
+				    optopt);
+			else if (optopt != 0)
+				snprintf(err, len, "option '%.*s' takes no "
+				    "value", (int)strcspn(argv[optind - 1],
+				    "="), argv[optind - 1]);
+			else
+				snprintf(err, len, "unknown option '%s'",
+				    argv[optind - 1]);
 			return -1;
 		}
 	}
