@@ -76,15 +76,14 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	if (hmac && c->jwt_secret[0] == '\0' && c->jwt_secret_file[0] != '\0' &&
 	    access(c->jwt_secret_file, F_OK) == 0)
 		errors += check_secret_file(c->jwt_secret_file, err, arg);
-	else if (hmac && c->jwt_secret[0] == '\0' &&
-	    c->auth_service_url[0] == '\0') {
+	else if (hmac && c->jwt_secret[0] == '\0') {
+		/* Verification by the auth service is not there yet. */
 		say(err, arg, "no way to verify tokens: set jwt_secret (or "
-		    "JWT_SECRET), create jwt_secret_file %s, or set "
-		    "auth_service_url", c->jwt_secret_file);
+		    "JWT_SECRET), or create jwt_secret_file %s",
+		    c->jwt_secret_file);
 		errors++;
 	}
-	if (!hmac && c->jwt_public_key_file[0] == '\0' &&
-	    c->auth_service_url[0] == '\0') {
+	if (!hmac && c->jwt_public_key_file[0] == '\0') {
 		say(err, arg, "jwt_algorithm %s needs jwt_public_key_file",
 		    conf_jwt_algs[c->jwt_algorithm]);
 		errors++;
