@@ -11,8 +11,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct conn;
+struct sockaddr_un;
 struct lws;
 struct relay;
 struct session;
@@ -28,5 +30,6 @@ int		 relay_forward(struct relay *, struct lws *, struct conn *,
 		    int, int, const char *, const void *, size_t);
 void		 relay_cancel(struct relay *, struct conn *);
 void		 relay_schedule(struct session *);
+socklen_t	 relay_addr(const char *, char, int, struct sockaddr_un *);
 
 #endif /* SGW_RELAY_H */

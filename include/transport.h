@@ -109,6 +109,7 @@ int	http_reply(struct lws *, struct conn *, int, const char *,
 int	http_error(struct lws *, struct conn *, int);
 int	http_writeable(struct transport *, struct lws *, struct conn *);
 void	http_conn_free(struct conn *);
+int	conn_append(struct conn *, const void *, size_t);
 
 /* polling.c */
 int	polling_request(struct transport *, struct lws *, struct conn *,

@@ -17,6 +17,7 @@
 
 #include "handoff.h"
 #include "log.h"
+#include "relay.h"
 #include "sid.h"
 #include "transport.h"
 
@@ -38,26 +39,12 @@ struct handoff {
 	struct waiting		*waiting;
 };
 
-static socklen_t addr_of(const struct handoff *, int, struct sockaddr_un *);
 static int	 decide(struct handoff *, int);
 static int	 pass(struct handoff *, int, int);
 static void	 on_receive(struct ev_loop *, ev_io *, int);
 static void	 on_readable(struct ev_loop *, ev_io *, int);
 static void	 on_sweep(struct ev_loop *, ev_timer *, int);
 static void	 unwait(struct waiting *);
-
-static socklen_t
-addr_of(const struct handoff *h, int wid, struct sockaddr_un *sun)
-{
-	int	n;
-
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "%s.h%d",
-	    h->ns, wid);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-	    (size_t)n);
-}
 
 struct handoff *
 handoff_new(struct transport *t, const char *ns)
@@ -71,7 +58,7 @@ handoff_new(struct transport *t, const char *ns)
 		return NULL;
 	h->t = t;
 	snprintf(h->ns, sizeof(h->ns), "%s", ns);
-	len = addr_of(h, t->wid, &sun);
+	len = relay_addr(h->ns, 'h', t->wid, &sun);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, len) != 0) {
 		log_warn("handoff: cannot bind as worker %d", t->wid);
@@ -145,7 +132,7 @@ pass(struct handoff *h, int fd, int wid)
 
 	memset(&msg, 0, sizeof(msg));
 	memset(&ctl, 0, sizeof(ctl));
-	msg.msg_namelen = addr_of(h, wid, &sun);
+	msg.msg_namelen = relay_addr(h->ns, 'h', wid, &sun);
 	msg.msg_name = &sun;
 	iov.iov_base = &one;
 	iov.iov_len = 1;

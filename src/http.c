@@ -175,6 +175,26 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Append to the connection's buffer (a POST body, a fragmented message). */
+int
+conn_append(struct conn *c, const void *in, size_t len)
+{
+	size_t	 ncap;
+	uint8_t	*nb;
+
+	if (c->len + len > c->cap) {
+		for (ncap = c->cap == 0 ? 512 : c->cap; ncap < c->len + len;)
+			ncap *= 2;
+		if ((nb = realloc(c->buf, ncap)) == NULL)
+			return -1;
+		c->buf = nb;
+		c->cap = ncap;
+	}
+	memcpy(c->buf + c->len, in, len);
+	c->len += len;
+	return 0;
+}
+
 void
 http_conn_free(struct conn *c)
 {

@@ -202,7 +202,6 @@ polling_body(struct transport *t, struct lws *wsi, struct conn *c,
     const void *in, size_t len)
 {
 	size_t	 max = (size_t)t->conf->max_payload;
-	uint8_t	*nb;
 
 	(void)wsi;
 	if ((c->s == NULL && c->owner == 0) || c->too_big)
@@ -211,19 +210,7 @@ polling_body(struct transport *t, struct lws *wsi, struct conn *c,
 		c->too_big = 1;		/* answered at completion */
 		return 0;
 	}
-	if (c->len + len > c->cap) {
-		size_t ncap = c->cap == 0 ? 512 : c->cap;
-
-		while (ncap < c->len + len)
-			ncap *= 2;
-		if ((nb = realloc(c->buf, ncap)) == NULL)
-			return -1;
-		c->buf = nb;
-		c->cap = ncap;
-	}
-	memcpy(c->buf + c->len, in, len);
-	c->len += len;
-	return 0;
+	return conn_append(c, in, len);
 }
 
 /* LWS_CALLBACK_HTTP_BODY_COMPLETION: the packets, then "ok". */

@@ -76,7 +76,6 @@ struct relay {
 	size_t			 nready, capready;
 };
 
-static socklen_t addr_of(const struct relay *, int, struct sockaddr_un *);
 static struct relay_peer *peer_add(struct relay *, int, int);
 static void	 peer_close(struct relay_peer *);
 static struct relay_peer *peer_to(struct relay *, int);
@@ -92,16 +91,20 @@ static void	 handle_resp(struct relay *, const struct hdr *,
 		    const uint8_t *);
 static int	 ctype_index(const char *);
 
-/* "\0<ns>.w<worker>": abstract, so nothing is left on disk. */
-static socklen_t
-addr_of(const struct relay *r, int worker, struct sockaddr_un *sun)
+/*
+ * A worker's local socket: "\0<ns>.<tag><worker>", in the abstract
+ * namespace so nothing is left on disk; ns names the gateway.  The relay
+ * uses tag 'w', the connection hand-off 'h'.
+ */
+socklen_t
+relay_addr(const char *ns, char tag, int worker, struct sockaddr_un *sun)
 {
 	int	n;
 
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "%s.w%d",
-	    r->ns, worker);
+	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "%s.%c%d",
+	    ns, tag, worker);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 	    (size_t)n);
 }
@@ -118,7 +121,7 @@ relay_new(struct transport *t, const char *ns)
 		return NULL;
 	r->t = t;
 	snprintf(r->ns, sizeof(r->ns), "%s", ns);
-	len = addr_of(r, t->wid, &sun);
+	len = relay_addr(r->ns, 'w', t->wid, &sun);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, len) != 0 ||
 	    listen(fd, 128) != 0) {
@@ -212,7 +215,7 @@ peer_to(struct relay *r, int worker)
 	for (p = r->peers; p != NULL; p = p->next)
 		if (p->worker == worker)
 			return p;
-	len = addr_of(r, worker, &sun);
+	len = relay_addr(r->ns, 'w', worker, &sun);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return NULL;

@@ -171,7 +171,6 @@ ws_receive(struct transport *t, struct lws *wsi, struct conn *c,
 {
 	size_t	 max = (size_t)t->conf->max_payload;
 	bool	 first = lws_is_first_fragment(wsi), last;
-	uint8_t	*nb;
 	int	 rc;
 
 	if (c->s == NULL || c->s->state == SESSION_CLOSED)
@@ -190,18 +189,8 @@ ws_receive(struct transport *t, struct lws *wsi, struct conn *c,
 		session_close(c->s, "message too large");
 		return -1;
 	}
-	if (c->len + len > c->cap) {
-		size_t ncap = c->cap == 0 ? 1024 : c->cap * 2;
-
-		while (ncap < c->len + len)
-			ncap *= 2;
-		if ((nb = realloc(c->buf, ncap)) == NULL)
-			return -1;
-		c->buf = nb;
-		c->cap = ncap;
-	}
-	memcpy(c->buf + c->len, in, len);
-	c->len += len;
+	if (conn_append(c, in, len) != 0)
+		return -1;
 	if (!last)
 		return 0;
 	rc = message(t, wsi, c, c->buf, c->len, c->rx_binary);
