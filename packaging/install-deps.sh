@@ -16,6 +16,10 @@ done)
 if [ "${1:-}" = "--tests" ] && ! command -v npm >/dev/null 2>&1; then
 	missing="$missing nodejs npm"
 fi
+# The browser test drives Debian's Chromium (no browser download).
+if [ "${1:-}" = "--tests" ] && [ ! -x /usr/bin/chromium ]; then
+	missing="$missing chromium"
+fi
 if [ -n "$missing" ]; then
 	echo "install-deps.sh: installing:" $missing
 	apt-get update -qq

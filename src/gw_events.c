@@ -102,6 +102,12 @@ fail(struct session *s, int64_t ack, const char *code, const char *message,
 {
 	json_t	*e;
 
+	/* The event's name comes back, but not a flood of it. */
+	if (elen > 64) {
+		elen = 64;
+		while (elen > 0 && ((unsigned char)event[elen] & 0xc0) == 0x80)
+			elen--;		/* not inside a UTF-8 sequence */
+	}
 	e = events_error_json(code, message, event, elen);
 	gw_emit(s, "error", e);
 	json_decref(e);

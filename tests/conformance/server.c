@@ -77,7 +77,6 @@ on_auth_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (p->s != NULL) {
 		socketio_emit(p->s, p->nsp, "auth", p->args);
-		p->s->app_data = NULL;
 		session_unpin(p->s);
 	}
 	json_decref(p->args);
@@ -89,7 +88,7 @@ sio_connected(struct session *s, unsigned nsp, json_t *auth)
 {
 	struct pending_auth	*p;
 
-	if (s->app_data != NULL || (p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return;
 	p->s = s;
 	p->nsp = nsp;
@@ -97,8 +96,7 @@ sio_connected(struct session *s, unsigned nsp, json_t *auth)
 	ev_timer_init(&p->timer, on_auth_timer, 0.002, 0);
 	p->timer.data = p;
 	ev_timer_start(s->t->loop, &p->timer);
-	s->app_data = p;
-	session_pin(s);
+	session_pin(s);		/* one pending auth per namespace CONNECT */
 }
 
 /* "message" -> "message-back", "message-with-ack" -> its ack. */

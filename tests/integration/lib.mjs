@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +45,11 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+// A sleep that does not keep the process alive (for races with a deadline).
+export function deadline(ms) {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
 // Poll until fn() is truthy or the time is up.
 export async function until(fn, ms = 5000, what = "condition") {
   const end = Date.now() + ms;
@@ -78,12 +84,20 @@ export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
       try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
     }
   });
-  const exited = new Promise((r) => proc.on("exit", (code, sig) => r({ code, sig })));
+  let failed = null;
+  const exited = new Promise((r) => {
+    proc.on("exit", (code, sig) => r({ code, sig }));
+    proc.on("error", (e) => { failed = `${SGWD}: ${e.message}`; r({ code: null, sig: null }); });
+  });
+  track(proc);
   const url = `http://127.0.0.1:${port}`;
   await until(async () => {
+    if (failed) throw new Error(`cannot start the gateway: ${failed} (set SGWD)`);
+    if (proc.exitCode !== null)
+      throw new Error(`the gateway exited with status ${proc.exitCode}: ` +
+        JSON.stringify(logs.slice(-5)));
     try { return (await fetch(`${url}/health`)).ok; } catch { return false; }
   }, 10000, "the gateway to answer /health");
-  track(proc);
   return {
     url, port, proc, logs, file, dir, exited,
     async stop(signal = "SIGTERM") {
@@ -92,7 +106,7 @@ export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
     },
     // stop(), but past ms kill the master and its workers; for after().
     async shutdown(ms = 15000) {
-      const r = await Promise.race([this.stop(), sleep(ms).then(() => null)]);
+      const r = await Promise.race([this.stop(), deadline(ms).then(() => null)]);
       if (r === null) killTree(proc.pid);
       await exited;
       rmSync(dir, { recursive: true, force: true });
@@ -140,10 +154,15 @@ export async function startConformance({ engineio = false } = {}) {
   proc.stderr.setEncoding("utf8");
   proc.stderr.on("data", (d) => logs.push(d));
   track(proc);
-  const exited = new Promise((r) => proc.on("exit", (code, sig) => r({ code, sig })));
+  let failed = null;
+  const exited = new Promise((r) => {
+    proc.on("exit", (code, sig) => r({ code, sig }));
+    proc.on("error", (e) => { failed = `${CONFORMANCE}: ${e.message}`; r({ code: null, sig: null }); });
+  });
   const url = `http://127.0.0.1:${port}`;
   const path = engineio ? "/engine.io/" : "/socket.io/";
   await until(async () => {
+    if (failed) throw new Error(`cannot start the conformance server: ${failed} (set CONFORMANCE)`);
     if (proc.exitCode !== null) throw new Error(`conformance server exited: ${logs.join("")}`);
     try { return (await fetch(`${url}${path}?EIO=4&transport=polling`)).ok; } catch { return false; }
   }, 10000, "the conformance server to answer");
@@ -151,25 +170,42 @@ export async function startConformance({ engineio = false } = {}) {
     url, port, proc, logs, exited,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-      const r = await Promise.race([exited, sleep(10000).then(() => null)]);
+      const r = await Promise.race([exited, deadline(10000).then(() => null)]);
       if (r === null) killTree(proc.pid);
       return exited;
     },
   };
 }
 
-// GET url+path as JSON.
-export async function getJSON(url, path = "/metrics") {
-  const res = await fetch(`${url}${path}`);
-  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
-  return res.json();
+// GET url+path as JSON, on a new connection each time (so that repeated
+// calls reach different workers; fetch would reuse one connection).
+export function getJSON(url, path = "/metrics", headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(`${url}${path}`, { agent: false, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => {
+        if (res.statusCode !== 200)
+          return reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body}`));
+        try { resolve(JSON.parse(body)); } catch (e) { reject(new Error(`GET ${path}: ${e.message}: ${body}`)); }
+      });
+    });
+    req.setTimeout(10000, () => req.destroy(new Error(`GET ${path}: no answer in 10 s`)));
+    req.on("error", reject);
+  });
 }
 
 // A socket.io-client that records everything from the start (the gateway
 // emits `connected` in the same packet batch as the CONNECT answer, before
 // a listener added after "connect" could see it).  Does not wait.
 export function client(url, opts = {}) {
-  const socket = io(url, { reconnection: false, forceNew: true, ...opts });
+  return record(io(url, { reconnection: false, forceNew: true, ...opts }));
+}
+
+// The recorder of client(), around a socket made elsewhere (for instance
+// manager.socket("/custom") to share a connection); call before it connects.
+export function record(socket) {
   const events = [];
   const push = (name) => (...args) => events.push({ name, args, at: Date.now() });
   socket.onAny((name, ...args) => events.push({ name, args, at: Date.now() }));
@@ -185,6 +221,7 @@ export function client(url, opts = {}) {
     },
     // Wait until the n-th (1-based) event of this name; resolves its args.
     async wait(name, { n = 1, ms = 10000 } = {}) {
+      const seen = () => events.map((e) => e.name).join(",").slice(-300);
       const got = await until(() => {
         const l = this.all(name);
         if (l.length >= n) return l[n - 1];
@@ -192,7 +229,8 @@ export function client(url, opts = {}) {
         if (name !== "connect_error" && err && this.all("connect").length === 0)
           throw new Error(`connect_error while waiting for ${name}: ${err.args[0]?.message}`);
         return null;
-      }, ms, `event ${name} #${n}`);
+      }, ms, `event ${name} #${n} (transport ${socket.io.engine?.transport?.name}, ` +
+        `recorded: ${seen()})`);
       return got.args;
     },
     close() {

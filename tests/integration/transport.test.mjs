@@ -6,7 +6,7 @@
 // reconnect) and SIGTERM (every client disconnected, exit 0).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { client, sleep, startGateway, token, until } from "./lib.mjs";
+import { client, deadline, sleep, startGateway, token, until } from "./lib.mjs";
 
 const TRANSPORTS = [
   { name: "default (polling, then upgrade)", opts: {} },
@@ -76,15 +76,9 @@ describe("transports, 4 workers", () => {
           try {
             for (let i = 0; i < UPGRADERS; i++)
               cs.push(await connectUser(gw.url, `upgrader-${i}`, opts));
-            const stuck = [];
-            for (const [i, c] of cs.entries()) {
-              try {
-                await until(() => c.socket.io.engine?.transport.name === "websocket",
-                  10000, "the upgrade");
-              } catch {
-                stuck.push(i);
-              }
-            }
+            const upgraded = (c) => c.socket.io.engine?.transport.name === "websocket";
+            await until(() => cs.every(upgraded), 10000, "the upgrades").catch(() => {});
+            const stuck = [...cs.keys()].filter((i) => !upgraded(cs[i]));
             assert.deepEqual(stuck, [], `clients ${stuck.join(", ")} of ${UPGRADERS} ` +
               "stayed on polling: the upgrade probe failed (it reached a worker " +
               "that does not own the session?)");
@@ -169,7 +163,7 @@ describe("server-initiated close", () => {
       }
       gw.proc.kill("SIGTERM");
       for (const c of cs) await c.wait("disconnect", { ms: 20000 });
-      const r = await Promise.race([gw.exited, sleep(30000).then(() => null)]);
+      const r = await Promise.race([gw.exited, deadline(30000).then(() => null)]);
       assert.ok(r !== null, "the gateway exits within 30 s of SIGTERM");
       assert.deepEqual(r, { code: 0, sig: null });
     } finally {
