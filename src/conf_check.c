@@ -90,6 +90,12 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	} else if (!hmac && c->jwt_public_key_file[0] != '\0')
 		errors += check_readable("jwt_public_key_file",
 		    c->jwt_public_key_file, err, arg);
+	if (c->output_queue_limit < 2 * c->max_payload) {
+		say(err, arg, "output_queue_limit (%lld) must be at least twice "
+		    "max_payload (%lld)", c->output_queue_limit,
+		    c->max_payload);
+		errors++;
+	}
 	if (c->shutdown_timeout < c->drain_interval) {
 		say(err, arg, "shutdown_timeout (%lldms) is shorter than "
 		    "drain_interval (%lldms)", c->shutdown_timeout,

@@ -72,7 +72,7 @@ const struct conf_key conf_keys[] = {
 	{ "ping_timeout", CONF_DURATION, OFF(ping_timeout), 100, MS_DAY,
 	    "20s", CONF_F_RELOADABLE, NULL, NULL,
 	    "time a client has to answer a heartbeat (pingTimeout)" },
-	{ "max_payload", CONF_SIZE, OFF(max_payload), 64, 100000000, "1m",
+	{ "max_payload", CONF_SIZE, OFF(max_payload), 64, 1000000, "1m",
 	    CONF_F_RELOADABLE, NULL, NULL,
 	    "largest message or polling request accepted (maxPayload)" },
 	{ "connect_timeout", CONF_DURATION, OFF(connect_timeout), 100, MS_DAY,
@@ -82,7 +82,7 @@ const struct conf_key conf_keys[] = {
 	    "10s", CONF_F_RELOADABLE, NULL, NULL,
 	    "time a polling client has to finish the upgrade to WebSocket" },
 	{ "output_queue_limit", CONF_SIZE, OFF(output_queue_limit), 1024,
-	    1000000000, "1mb", CONF_F_RELOADABLE, NULL, NULL,
+	    1000000000, "4mb", CONF_F_RELOADABLE, NULL, NULL,
 	    "bytes queued for one slow client before it is disconnected" },
 
 	/* Authentication. */
@@ -115,7 +115,7 @@ const struct conf_key conf_keys[] = {
 	/* Presence. */
 	{ "presence_mode", CONF_ENUM, OFF(presence_mode), 0, 0, "all",
 	    CONF_F_RELOADABLE, NULL, conf_presence_modes,
-	    "all: every user hears of every user; scoped: only room peers" },
+	    "all: every user hears of every user; scoped: only subscribers" },
 	{ "presence_digest_interval", CONF_DURATION,
 	    OFF(presence_digest_interval), 100, 3600000, "5s",
 	    CONF_F_RELOADABLE, NULL, NULL,

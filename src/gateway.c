@@ -174,7 +174,6 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 	char			 at[32];
 	json_t			*o;
 
-	(void)loop;
 	(void)w;
 	(void)revents;
 	for (s = gw.t->all; s != NULL; s = next) {
@@ -187,11 +186,15 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 			    "event", "");
 			gw_emit(s, "error", o);
 			json_decref(o);
-			session_pin(s);
+			/*
+			 * Leave the session open for the client to hear
+			 * why (a polling client reads it at its next poll);
+			 * the connect deadline closes it if it stays.
+			 */
 			socketio_disconnect(s, 0);
-			session_close(s, "token expired");
-			next = s->next;
-			session_unpin(s);
+			ev_timer_stop(loop, &s->deadline);
+			ev_timer_set(&s->deadline, 5.0, 0);
+			ev_timer_start(loop, &s->deadline);
 		} else if (!g->warned && now >= g->exp - GW_EXPIRY_NOTICE) {
 			g->warned = 1;
 			events_time(g->exp * 1000, at);
@@ -302,6 +305,6 @@ gw_stats(struct transport *t, struct worker_stats *st)
 		bus_stats(gw.bus, &bs);
 		st->bus_sent = bs.sent_records;
 		st->bus_received = bs.recv_records;
-		st->bus_lost = bs.gaps;	/* "dropped" is the same loss */
+		st->bus_lost = bs.gaps + gw.bus_too_big; /* "dropped" = gaps */
 	}
 }

@@ -110,8 +110,12 @@ gw_deliver(struct gateway *g, const char *room, size_t rlen, struct frame *f,
 	size_t		 len = 2 + rlen + f->len;
 
 	rooms_members(g->rooms, room, rlen, fan, &fo);
-	if (g->bus != NULL && len <= BUS_RECORD_MAX &&
-	    (rec = malloc(len)) != NULL) {
+	if (g->bus != NULL && len > BUS_RECORD_MAX) {
+		/* max_payload keeps this from happening; say so if it does. */
+		log_warnx("a %zu-byte frame for %.*s is too large for the bus; "
+		    "only this worker's sockets got it", len, (int)rlen, room);
+		g->bus_too_big++;
+	} else if (g->bus != NULL && (rec = malloc(len)) != NULL) {
 		memcpy(rec, &n, 2);
 		memcpy(rec + 2, room, rlen);
 		memcpy(rec + 2 + rlen, FRAME_DATA(f), f->len);

@@ -271,6 +271,11 @@ on_delete(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	char			 at[32];
 	json_t			*o;
 
+	if (ev->group_id.ptr != NULL && !in_group(gs, &ev->group_id)) {
+		fail(s, ack, "not_in_group", "join the group's room first",
+		    ev->name, strlen(ev->name));
+		return;
+	}
 	events_time(now_ms(), at);
 	o = events_status_update_json(ev->message_id.ptr, "deleted",
 	    gs->user, at);

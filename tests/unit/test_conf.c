@@ -202,7 +202,7 @@ test_table_and_defaults(void **state)
 	assert_int_equal(c.ping_interval, 25000);
 	assert_int_equal(c.ping_timeout, 20000);
 	assert_int_equal(c.max_payload, 1000000);
-	assert_int_equal(c.output_queue_limit, 1048576);
+	assert_int_equal(c.output_queue_limit, 4194304);
 	assert_int_equal(c.shutdown_timeout, 30000);
 	assert_int_equal(c.jwt_algorithm, 0);
 	assert_string_equal(conf_jwt_algs[c.jwt_algorithm], "HS256");
@@ -307,7 +307,7 @@ test_ranges(void **state)
 	expect_error("max_payload 10\n",
 	    "x.conf:1: max_payload: 10 is below the minimum 64");
 	expect_error("max_payload 1gb\n",
-	    "x.conf:1: max_payload: 1gb is above the maximum 100000000");
+	    "x.conf:1: max_payload: 1gb is above the maximum 1000000");
 	expect_error("service_retries 11\n",
 	    "x.conf:1: service_retries: 11 is above the maximum 10");
 	/* The limits themselves are allowed. */
@@ -967,6 +967,11 @@ test_check_rules(void **state)
 	    "auth_service_url https://auth\n"), 1);
 	conf_free(&c);
 
+	assert_int_equal(check(&c, &e, "jwt_secret x\nmax_payload 1m\n"
+	    "output_queue_limit 1mb\n"), 1);
+	assert_string_equal(e.msg[0], "output_queue_limit (1048576) must be "
+	    "at least twice max_payload (1000000)");
+	conf_free(&c);
 	assert_int_equal(check(&c, &e, "jwt_secret x\nshutdown_timeout 1s\n"),
 	    1);
 	assert_string_equal(e.msg[0], "shutdown_timeout (1000ms) is shorter "
