@@ -1,0 +1,196 @@
+// Helpers of the gateway-*.test.mjs files (issue 6: gateway semantics):
+// recorded devices (a socket.io-client with a token, every event recorded
+// from before the connection completes), the worker that owns a socket,
+// placing a user's devices on distinct workers, acked emits, and a check
+// that nobody heard anything they should not have.
+//
+// lib.mjs (startGateway, token, getJSON, ...) is shared with the other
+// integration tests and is only imported here, never changed.
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+import { getJSON, sleep, token, until } from "./lib.mjs";
+
+export { SECRET, getJSON, sleep, startGateway, token, until } from "./lib.mjs";
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// The worker id (gen << 8 | slot) of an Engine.IO sid (src/sid.c).
+export function widOf(sid) {
+  const hi = B64.indexOf(sid[0]), lo = B64.indexOf(sid[1]);
+  assert.ok(hi >= 0 && lo >= 0, `not a gateway sid: ${sid}`);
+  return hi * 64 + lo;
+}
+
+// The slot (0..255) of the worker that owns the sid.
+export function slotOf(sid) {
+  return widOf(sid) & 0xff;
+}
+
+// A recorder around a socket made here, before it connects.
+function recorder(socket, user) {
+  const events = [];
+  socket.onAny((name, ...args) => events.push({ name, args, at: Date.now() }));
+  for (const name of ["connect", "connect_error", "disconnect"])
+    socket.on(name, (...args) => events.push({ name, args, at: Date.now() }));
+  const d = {
+    socket,
+    user,
+    events,
+    // Events of this name (optionally matching pred on the first argument).
+    all(name, pred = () => true) {
+      return events.filter((e) => e.name === name && pred(e.args[0]));
+    },
+    // The first argument of those events.
+    args(name, pred) {
+      return this.all(name, pred).map((e) => e.args[0]);
+    },
+    // Wait until n events of this name (matching pred) were recorded;
+    // resolves the first argument of the n-th.
+    async wait(name, { n = 1, ms = 10000, pred = () => true } = {}) {
+      const e = await until(() => {
+        const l = this.all(name, pred);
+        if (l.length >= n) return l[n - 1];
+        const err = this.all("connect_error").at(-1);
+        if (name !== "connect_error" && err && this.all("connect").length === 0)
+          throw new Error(`${user}: connect_error while waiting for ${name}: ` +
+            `${err.args[0]?.message}`);
+        return null;
+      }, ms, `${user}: ${n} x ${name} (seen: ` +
+        `${events.map((x) => x.name).join(",").slice(-300)})`);
+      return e.args[0];
+    },
+    // The position of the next event to be recorded.
+    mark() {
+      return events.length;
+    },
+    // Wait for an event of this name (matching pred) recorded at or after
+    // mark; resolves its first argument.
+    async next(mark, name, { ms = 10000, pred = () => true } = {}) {
+      const e = await until(() => events.slice(mark).find((x) =>
+        x.name === name && pred(x.args[0])), ms,
+        `${user}: ${name} after #${mark} (seen: ` +
+        `${events.slice(mark).map((x) => x.name).join(",").slice(-300)})`);
+      return e.args[0];
+    },
+    // The gateway's greeting has arrived: connected and online_users.
+    async ready(ms = 15000) {
+      await this.wait("online_users", { ms });
+      return this;
+    },
+    // The slot of the worker owning this socket (once connected).
+    get slot() {
+      return slotOf(socket.io.engine.id);
+    },
+    get sid() {
+      return socket.io.engine.id;
+    },
+    // An acked emit; resolves the ack's argument.
+    ack(event, ...args) {
+      return socket.timeout(15000).emitWithAck(event, ...args);
+    },
+    close() {
+      socket.close();
+    },
+  };
+  return d;
+}
+
+// A device of user (a token for it unless opts.auth is given); not awaited.
+// Websocket only unless opts.transports says otherwise: one TCP
+// connection, so one worker, and fewer requests on a loaded machine.
+export function device(url, user, opts = {}) {
+  const socket = io(url, {
+    reconnection: false,
+    forceNew: true,
+    transports: ["websocket"],
+    auth: user === null ? undefined : { token: token(user) },
+    ...opts,
+  });
+  return recorder(socket, user);
+}
+
+// A connected device (greeting received).
+export async function online(url, user, opts = {}) {
+  const d = device(url, user, opts);
+  try {
+    return await d.ready();
+  } catch (e) {
+    d.close();
+    throw e;
+  }
+}
+
+// n devices of user on n distinct workers, none of them in avoid (a set of
+// slots).  Devices that land on a taken worker stay open until the choice
+// is made (so the user never goes offline in between) and are then
+// closed.  Bounded: at most `tries` connections.
+export async function placed(url, user, n, { avoid = new Set(), tries = 60, opts = {} } = {}) {
+  const kept = [], extra = [];
+  const slots = new Set(avoid);
+  try {
+    for (let i = 0; i < tries && kept.length < n; i++) {
+      const d = await online(url, user, opts);
+      if (slots.has(d.slot)) {
+        extra.push(d);
+        continue;
+      }
+      slots.add(d.slot);
+      kept.push(d);
+    }
+  } finally {
+    if (kept.length < n) for (const d of kept) d.close();
+    for (const d of extra) d.close();
+  }
+  if (kept.length < n)
+    throw new Error(`could not place ${n} devices of ${user} on distinct workers ` +
+      `avoiding ${[...avoid]} in ${tries} connections`);
+  return kept;
+}
+
+// The gateway's aggregated figures once every one of `workers` workers
+// has reported (they are up to a second old).
+export async function metrics(url, workers = 4, ms = 15000) {
+  return until(async () => {
+    const m = await getJSON(url, "/metrics");
+    return m.workers?.length === workers ? m : null;
+  }, ms, `/metrics listing ${workers} workers`);
+}
+
+// A bad input's answer: the ack {ok:false, error:{code, message}} and an
+// `error` event {code, message, event} right before it.  Returns the ack.
+export async function rejected(d, code, event, ...args) {
+  const before = d.all("error").length;
+  const ack = await d.ack(event, ...args);
+  const what = `${event} ${JSON.stringify(args)}`;
+  assert.equal(ack?.ok, false, `${what}: ack ${JSON.stringify(ack)}`);
+  assert.equal(ack.error?.code, code, `${what}: ack ${JSON.stringify(ack)}`);
+  assert.equal(typeof ack.error.message, "string");
+  assert.ok(ack.error.message.length > 0, `${what}: empty message`);
+  // The error event is written before the ack on the same socket.
+  const errs = d.all("error").slice(before);
+  assert.equal(errs.length, 1, `${what}: ${errs.length} error events`);
+  assert.deepEqual(errs[0].args[0], { code, message: ack.error.message, event },
+    `${what}: error event`);
+  return ack;
+}
+
+// The event names d recorded since mark (an index into d.events), less
+// the ones in `ignore`.
+export function heardSince(d, mark, ignore = []) {
+  return d.events.slice(mark).filter((e) => !ignore.includes(e.name))
+    .map((e) => `${e.name} ${JSON.stringify(e.args)}`);
+}
+
+export const PRESENCE = ["user_connected", "user_disconnected"];
+
+// Every device in ds closed, and a moment for the gateway to notice.
+export async function closeAll(ds) {
+  for (const d of ds) d?.close();
+  await sleep(50);
+}
+
+// A message id unique in this run.
+let seq = 0;
+export function uid(prefix = "m") {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+}
