@@ -15,6 +15,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "events.h"
@@ -143,6 +144,9 @@ check_room(const char *s, size_t n)
 		len = rooms_name_user(ref.a, ref.alen, buf);
 	else if (ref.kind == ROOMS_GROUP)
 		len = rooms_name_group(ref.a, ref.alen, buf);
+	else if (ref.kind == ROOMS_PRESENCE)
+		len = snprintf(buf, sizeof(buf), "presence:%.*s",
+		    (int)ref.alen, ref.a);
 	else
 		len = rooms_name_chat(ref.b, ref.blen, ref.a, ref.alen, buf);
 	if (len < 0 || (size_t)len != n || memcmp(buf, s, n) != 0)

@@ -19,7 +19,7 @@ const PAD = "x".repeat(256);
 
 let gw;
 before(async () => {
-  gw = await startGateway({ workers: 1, conf: "output_queue_limit 64kb" });
+  gw = await startGateway({ workers: 1, conf: "max_payload 32kb\noutput_queue_limit 64kb" });
 });
 after(async () => { await gw?.shutdown(); });
 

@@ -254,7 +254,7 @@ struct model {
 	struct rooms	*r;
 	int		 socks[NS];
 	bool		 in[NS][NR];
-	char		 names[NR][16];
+	char		 names[NR][24];	/* "group:" and any int */
 	int		 seen[NS];
 	int		 rseen[NR];
 };
