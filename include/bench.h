@@ -137,6 +137,7 @@ struct bench_opts {
 	double			 duration;	/* measured seconds */
 	double			 warmup;
 	double			 hold_ms;	/* churn: ready -> close */
+	unsigned		 churn_users;	/* churn: ids per slot */
 	double			 timeout;	/* one handshake, seconds */
 	double			 max_time;	/* the whole run, seconds */
 	pid_t			 server_pids[BENCH_MAXPIDS];
@@ -173,6 +174,8 @@ struct bench_result {
 	struct server_sample	 srv_end;	/* after the hold */
 	uint64_t		 metrics_rss0, metrics_rss1;
 	double			 client_cpu_s;	/* load processes, window */
+	double			 client_busy_s;	/* their CPUs if pinned, or -1 */
+	unsigned		 client_ncpus;
 	long			 hz;
 	bool			 timed_out;
 	char			 note[256];
@@ -205,6 +208,8 @@ unsigned server_pids_expand(const pid_t *, unsigned, pid_t *, unsigned);
 void	 server_sample(const struct bench_opts *, struct server_sample *);
 int	 metrics_rss(const char *, uint64_t *);
 uint64_t self_cpu_ns(void);
+uint64_t cpus_busy(uint64_t);
+uint64_t self_cpu_mask(void);
 
 /* report.c */
 void	 report_print(const struct bench_result *);

@@ -219,7 +219,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 {
 	struct bench_shared	*sh;
 	struct sigaction	 sa;
-	uint64_t		 t, cpu0;
+	uint64_t		 t, cpu0, mask, busy0 = 0;
 	unsigned		 i, need, total;
 
 	memset(r, 0, sizeof(*r));
@@ -268,6 +268,9 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	if (o->sources > BENCH_MAXSRC)
 		o->sources = BENCH_MAXSRC;
 	r->procs = o->procs;
+	mask = self_cpu_mask();
+	r->client_busy_s = -1;
+	r->client_ncpus = (unsigned)__builtin_popcountll(mask);
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -339,6 +342,8 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		sleep_for(o->warmup, "warmup");
 		sum(&r->w0);
 		cpu0 = r->w0.cpu_ns;
+		if (mask != 0)
+			busy0 = cpus_busy(mask);
 		server_sample(o, &r->srv_w0);
 		sh->win_start = now_ns();
 		sleep_for(o->duration, "run");
@@ -348,6 +353,9 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		server_sample(o, &r->srv_w1);
 		r->window_s = (double)(t - sh->win_start) / 1e9;
 		r->client_cpu_s = (double)(r->w1.cpu_ns - cpu0) / 1e9;
+		if (mask != 0)
+			r->client_busy_s = (double)(cpus_busy(mask) - busy0) /
+			    (double)r->hz;
 		set_phase(PHASE_DRAIN);
 		if (wait_stage(STAGE_DRAINED, DRAIN_TIMEOUT, "drain") != 0 &&
 		    !over_time())

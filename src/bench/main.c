@@ -14,25 +14,26 @@
 
 const char *bench_scenario_names[] = { "conns", "dm", "fanout", "churn" };
 
-static void	 usage(void) __attribute__((__noreturn__));
+static void	 usage(int) __attribute__((__noreturn__));
 static double	 num(const char *, const char *, double, double);
 static char	*read_secret(const char *, size_t *);
 static void	 parse_pids(struct bench_opts *, const char *);
 static uint64_t	 parse_cpus(const char *);
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 "usage: socket-gateway-bench [-hqV] [-c conns] [-d seconds] [-g groups]\n"
 "           [-l label] [-P procs] [-r rate] [-S size] [-s secret]\n"
-"           [-t host:port] [-w window] [--concurrency n] [--connect-rate n]\n"
-"           [--hold ms] [--json] [--max-time seconds] [--metrics host:port]\n"
-"           [--observers n] [--path path] [--secret-file file]\n"
-"           [--server-cpus list] [--server-pids pid,...] [--sources n]\n"
-"           [--timeout seconds] [--user-prefix prefix] [--warmup seconds]\n"
+"           [-t host:port] [-w window] [--churn-users n] [--concurrency n]\n"
+"           [--connect-rate n] [--hold ms] [--json] [--max-time seconds]\n"
+"           [--metrics host:port] [--observers n] [--path path]\n"
+"           [--secret-file file] [--server-cpus list]\n"
+"           [--server-pids pid,...] [--sources n] [--timeout seconds]\n"
+"           [--user-prefix prefix] [--warmup seconds]\n"
 "           conns | dm | fanout | churn\n");
-	exit(2);
+	exit(status);
 }
 
 static double
@@ -121,7 +122,8 @@ int
 main(int argc, char *argv[])
 {
 	enum {
-		OPT_CONCURRENCY = 256, OPT_CONNECT_RATE, OPT_HOLD, OPT_JSON,
+		OPT_CHURN_USERS = 256, OPT_CONCURRENCY, OPT_CONNECT_RATE,
+		OPT_HOLD, OPT_JSON,
 		OPT_MAX_TIME, OPT_METRICS, OPT_OBSERVERS, OPT_PATH,
 		OPT_SECRET_FILE, OPT_SERVER_CPUS, OPT_SERVER_PIDS,
 		OPT_SOURCES, OPT_TIMEOUT,
@@ -141,6 +143,7 @@ main(int argc, char *argv[])
 		{ "target",		required_argument, NULL, 't' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "window",		required_argument, NULL, 'w' },
+		{ "churn-users",	required_argument, NULL, OPT_CHURN_USERS },
 		{ "concurrency",	required_argument, NULL, OPT_CONCURRENCY },
 		{ "connect-rate",	required_argument, NULL, OPT_CONNECT_RATE },
 		{ "hold",		required_argument, NULL, OPT_HOLD },
@@ -169,6 +172,7 @@ main(int argc, char *argv[])
 	o.groups = 10;
 	o.observers = 0;
 	o.concurrency = 256;
+	o.churn_users = 16;
 	o.size = 64;
 	o.warmup = 1;
 	o.timeout = 10;
@@ -214,6 +218,10 @@ main(int argc, char *argv[])
 			return 0;
 		case 'w':
 			window = num("-w", optarg, 1, 1e9);
+			break;
+		case OPT_CHURN_USERS:
+			o.churn_users = (unsigned)num("--churn-users", optarg,
+			    1, 1000);
 			break;
 		case OPT_CONCURRENCY:
 			o.concurrency = (unsigned)num("--concurrency", optarg, 1,
@@ -264,19 +272,21 @@ main(int argc, char *argv[])
 		case OPT_WARMUP:
 			o.warmup = num("--warmup", optarg, 0, 3600);
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
-		usage();
+		usage(2);
 	for (i = 0; i < 4; i++)
 		if (strcmp(argv[0], bench_scenario_names[i]) == 0)
 			break;
 	if (i == 4)
-		usage();
+		usage(2);
 	o.scenario = (enum bench_scenario)i;
 	if (o.label == NULL)
 		o.label = target;

@@ -122,17 +122,19 @@ report_print(const struct bench_result *r)
 		    "connect time", ms(hist_quantile(&r->conn, 0.5)),
 		    ms(hist_quantile(&r->conn, 0.99)), ms(r->conn.max));
 		if (o->scenario == SCEN_CONNS) {
-			printf("  %-14s %.2f s CPU during the connect phase: "
-			    "%.0f us per connection\n", "server",
-			    cpu_c, per_conn);
+			if (cpu_c >= 0)
+				printf("  %-14s %.2f s CPU during the connect "
+				    "phase: %.0f us per connection\n", "server",
+				    cpu_c, per_conn);
 			if (busy_c >= 0)
 				printf("  %-14s %.2f s busy: %.0f us per "
 				    "connection\n", "server CPUs", busy_c,
 				    per(busy_c, (double)t->ready));
-			printf("  %-14s %.1f MB RSS with %llu open, %.1f MB "
-			    "idle: %.0f bytes per connection\n", "memory",
-			    rss / 1048576, (unsigned long long)open,
-			    (double)r->srv_idle.rss_kb / 1024, rss_per);
+			if (rss >= 0)
+				printf("  %-14s %.1f MB RSS with %llu open, "
+				    "%.0f bytes per connection\n", "memory",
+				    rss / 1048576, (unsigned long long)open,
+				    rss_per);
 		}
 		if (o->scenario != SCEN_CONNS) {
 			printf("  %-14s %.2f s after %.1f s warm-up", "measured",
@@ -158,9 +160,10 @@ report_print(const struct bench_result *r)
 			    ms(hist_quantile(&r->lat, 0.99)),
 			    ms(hist_quantile(&r->lat, 0.999)), ms(r->lat.max),
 			    (unsigned long long)r->lat.count);
-			printf("  %-14s %.2f s CPU (%.0f%% of one CPU), %.2f us "
-			    "per delivered message\n", "server", cpu_w,
-			    cpu_w / win * 100, per_msg);
+			if (cpu_w >= 0)
+				printf("  %-14s %.2f s CPU (%.0f%% of one CPU), "
+				    "%.2f us per delivered message\n", "server",
+				    cpu_w, cpu_w / win * 100, per_msg);
 			if (busy_w >= 0)
 				printf("  %-14s %.2f s busy (softirq included), "
 				    "%.2f us per delivered message\n",
@@ -172,16 +175,29 @@ report_print(const struct bench_result *r)
 			    "(%.0f/s, %.1f%% of 2 per cycle)\n", "cycles",
 			    cycles, cycles / win, presence, presence / win,
 			    cycles > 0 ? presence / cycles * 50 : 0);
-			printf("  %-14s %.2f s CPU (%.0f%% of one CPU), %.1f us "
-			    "per connect+disconnect\n", "server", cpu_w,
-			    cpu_w / win * 100, per_cycle);
+			if (cpu_w >= 0)
+				printf("  %-14s %.2f s CPU (%.0f%% of one CPU), "
+				    "%.1f us per connect+disconnect\n", "server",
+				    cpu_w, cpu_w / win * 100, per_cycle);
 			if (busy_w >= 0)
 				printf("  %-14s %.2f s busy (softirq included), "
 				    "%.1f us per connect+disconnect\n",
 				    "server CPUs", busy_w, per(busy_w, cycles));
 		}
-		printf("  %-14s %.2f s CPU in the window (%.0f%%)\n", "client",
+		printf("  %-14s %.2f s CPU in the window (%.0f%%)", "client",
 		    r->client_cpu_s, r->client_cpu_s / win * 100);
+		if (r->client_busy_s >= 0)
+			printf("; its CPU%s %.0f%% busy (softirq included)",
+			    r->client_ncpus > 1 ? "s" : "",
+			    r->client_busy_s / win * 100 / r->client_ncpus);
+		putchar('\n');
+		if (o->scenario == SCEN_CHURN)
+			printf("  %-14s %llu cycles in all, %llu presence events"
+			    " (%llu missing)\n", "presence",
+			    (unsigned long long)t->cycles,
+			    (unsigned long long)t->presence,
+			    (unsigned long long)(2 * t->cycles > t->presence ?
+			    2 * t->cycles - t->presence : 0));
 		if (t->errors || r->note[0])
 			printf("  %-14s %llu error events; %s\n", "errors",
 			    (unsigned long long)t->errors, r->note);
@@ -206,6 +222,8 @@ report_print(const struct bench_result *r)
 	json_num("groups", o->scenario == SCEN_FANOUT ? (double)o->groups : -1);
 	json_num("observers", o->scenario == SCEN_CHURN ? (double)o->observers :
 	    -1);
+	json_num("churn_users", o->scenario == SCEN_CHURN ?
+	    (double)o->churn_users : -1);
 	json_num("duration_s", r->window_s);
 	json_num("sent", sent);
 	json_num("sent_per_s", sent / win);
@@ -218,6 +236,11 @@ report_print(const struct bench_result *r)
 	json_num("cycles_per_s", cycles / win);
 	json_num("presence", presence);
 	json_num("presence_per_s", presence / win);
+	json_num("cycles_total", (double)t->cycles);
+	json_num("presence_total", (double)t->presence);
+	json_num("presence_missing", o->scenario != SCEN_CHURN ? -1 :
+	    2 * t->cycles > t->presence ? (double)(2 * t->cycles -
+	    t->presence) : 0);
 	printf(",\"lat_ms\":{\"n\":%llu,\"p50\":%.3f,\"p99\":%.3f,"
 	    "\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f}",
 	    (unsigned long long)r->lat.count, ms(hist_quantile(&r->lat, 0.5)),
@@ -243,6 +266,8 @@ report_print(const struct bench_result *r)
 	json_num("rss_per_conn_bytes", rss_per);
 	json_num("open", (double)open);
 	json_num("client_cpu_s", r->client_cpu_s);
+	json_num("client_cpus_busy_pct", r->client_busy_s >= 0 ?
+	    r->client_busy_s / win * 100 / r->client_ncpus : -1);
 	json_num("errors", (double)t->errors);
 	json_num("pings", (double)t->pings);
 	printf(",\"ok\":%s", r->timed_out || t->ready == 0 ? "false" : "true");

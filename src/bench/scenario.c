@@ -32,7 +32,6 @@
 #define STALL_NS	3000000000ULL	/* nothing arrives: write off */
 #define BACKLOG_MAX	16384		/* a sender's unsent bytes */
 #define OBSERVER_BASE	1000000u	/* churn observers' user numbers */
-#define CHURN_USERS	4		/* users a churn slot takes turns as */
 
 struct group {
 	unsigned	*member;	/* conn indexes */
@@ -152,8 +151,10 @@ scen_event(struct load *l, struct conn *c, const char *name, size_t nlen,
 	} else if (nlen == 12 && memcmp(name, "message_sent", 12) == 0)
 		l->c.msg_sent++;
 	else if ((nlen == 14 && memcmp(name, "user_connected", 14) == 0) ||
-	    (nlen == 17 && memcmp(name, "user_disconnected", 17) == 0))
+	    (nlen == 17 && memcmp(name, "user_disconnected", 17) == 0)) {
 		l->c.presence++;
+		S.last_arrival = l->now;
+	}
 	else if (nlen == 5 && memcmp(name, "error", 5) == 0) {
 		l->c.errors++;
 		if (l->slot->err[0] == '\0')
@@ -304,7 +305,7 @@ setup_start(struct load *l)
 
 			if (c->state != CS_READY)
 				continue;
-			for (k = 0; k < CHURN_USERS; k++) {
+			for (k = 0; k < l->o->churn_users; k++) {
 				client_user_name(l, l->conns[i].user +
 				    k * l->o->conns, user, sizeof(user));
 				n = snprintf(msg, sizeof(msg), "421[\"join_room"
@@ -422,12 +423,12 @@ churn_tick(struct load *l, bool draining)
 		i = S.idle[--S.nidle];
 		S.paced++;
 		/*
-		 * Take turns among CHURN_USERS users, so that a cycle's
+		 * Take turns among l->o->churn_users users, so that a cycle's
 		 * connect never overlaps the previous cycle's disconnect of
 		 * the same user (which would rightly announce nothing).
 		 */
 		l->conns[i].user = l->first_user + (i - S.nobs) +
-		    (S.turn[i]++ % CHURN_USERS) * l->o->conns;
+		    (S.turn[i]++ % l->o->churn_users) * l->o->conns;
 		client_open(l, &l->conns[i]);
 	}
 	if (S.rate > 0 && due > S.paced + (uint64_t)(S.rate / 10) + 1) {
@@ -580,8 +581,16 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 			break;
 		case PHASE_DRAIN:
 			if (o->scenario == SCEN_CHURN) {
+				/*
+				 * Every handshake over, and the observers
+				 * heard both events of every cycle (or
+				 * nothing came for STALL_NS).
+				 */
 				churn_tick(l, true);
-				if (l->c.started == l->c.ready + l->c.failed)
+				if (l->c.started == l->c.ready + l->c.failed &&
+				    (l->c.presence >= 2 * l->c.cycles ||
+				    (l->now > S.last_arrival && l->now -
+				    S.last_arrival > STALL_NS)))
 					stage = STAGE_DRAINED;
 			} else {
 				stall_check(l);

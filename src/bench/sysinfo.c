@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <sched.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -146,7 +148,7 @@ server_pids_expand(const pid_t *roots, unsigned nroots, pid_t *out,
  * which the kernel does not charge to the process when it accounts IRQ
  * time separately: a server pinned to its own CPUs is measured here too.
  */
-static uint64_t
+uint64_t
 cpus_busy(uint64_t mask)
 {
 	static char		 buf[65536];
@@ -165,6 +167,28 @@ cpus_busy(uint64_t mask)
 		busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
 	}
 	return busy;
+}
+
+/*
+ * The CPUs this process may run on, when that is fewer than all of them
+ * (pinned with taskset); else 0.
+ */
+uint64_t
+self_cpu_mask(void)
+{
+	cpu_set_t	set;
+	uint64_t	mask = 0;
+	int		i, n = 0;
+	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (CPU_ISSET(i, &set)) {
+			mask |= 1ULL << i;
+			n++;
+		}
+	return n < ncpu ? mask : 0;
 }
 
 /* CPU ticks and RSS of the servers now. */

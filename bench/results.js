@@ -1,0 +1,321 @@
+'use strict';
+/*
+ * bench/results.js MACHINE COMMANDS RESULTS.jsonl > RESULTS.md
+ *
+ * Turns what bench/run.sh collected (key=value lines about the machine,
+ * the exact commands, one socket-gateway-bench JSON line per run) into
+ * bench/RESULTS.md: the machine, one table per scenario, the ratios of the
+ * gateway to the anchor and to the floor, and the commands.
+ */
+const fs = require('node:fs');
+
+const [machineFile, commandsFile, resultsFile] = process.argv.slice(2);
+const machine = {};
+for (const line of fs.readFileSync(machineFile, 'utf8').split('\n')) {
+  const i = line.indexOf('=');
+  if (i > 0)
+    machine[line.slice(0, i)] = line.slice(i + 1);
+}
+const commands = fs.readFileSync(commandsFile, 'utf8').trim();
+const runs = fs.readFileSync(resultsFile, 'utf8').split('\n')
+    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
+const SERVERS = ['gateway-1w', 'gateway-all', 'anchor', 'floor'];
+const out = [];
+const p = (s = '') => out.push(s);
+
+function fmt(v, digits = 0) {
+  if (v === null || v === undefined || Number.isNaN(v))
+    return 'n/a';
+  if (typeof v !== 'number')
+    return String(v);
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits,
+    maximumFractionDigits: digits });
+}
+const ms = (v) => fmt(v, v !== null && v < 10 ? 2 : 1);
+const kb = (v) => v === null ? 'n/a' : fmt(v / 1024, 1) + ' KB';
+const mb = (v) => v === null ? 'n/a' : fmt(v / 1048576, 1) + ' MB';
+const loadBusy = (r) => r.client_cpus_busy_pct === null ||
+  r.client_cpus_busy_pct === undefined ? 'n/a' :
+  fmt(r.client_cpus_busy_pct) + '%';
+const mode = (r) => r.rate > 0 ? `${fmt(r.rate)}/s` : 'flat out';
+
+/* The run of server for scenario, at a rate (0: flat out), with conns. */
+function find(server, scenario, flat, conns) {
+  return runs.find((r) => r.label === server && r.scenario === scenario &&
+      (flat === undefined || (r.rate === 0) === flat) &&
+      (conns === undefined || r.conns === conns));
+}
+
+function table(head, rows) {
+  p('| ' + head.join(' | ') + ' |');
+  p('|' + head.map((h, i) => i === 0 ? '---' : '---:').join('|') + '|');
+  for (const r of rows)
+    p('| ' + r.join(' | ') + ' |');
+  p();
+}
+
+function ratio(a, b, digits = 2) {
+  if (a === null || b === null || a === undefined || b === undefined ||
+      !b)
+    return 'n/a';
+  return fmt(a / b, digits) + 'x';
+}
+
+function note(r) {
+  const bad = [];
+  if (!r.ok)
+    bad.push('run incomplete');
+  if (r.failed)
+    bad.push(`${r.failed} failed`);
+  if (r.dropped)
+    bad.push(`${r.dropped} dropped`);
+  if (r.lost)
+    bad.push(`${r.lost} lost`);
+  if (r.errors)
+    bad.push(`${r.errors} errors`);
+  if (r.note && (!r.ok || r.note.startsWith('RSS')))
+    bad.push(r.note);
+  return bad.join('; ');
+}
+
+p('# socket-gateway benchmark results');
+p();
+p(`Written by \`bench/run.sh\` (\`make bench\`) on ${machine.date}, in ` +
+  `${machine.seconds} s. Do not edit: run it again.`);
+p();
+p('## The machine');
+p();
+table(['', ''], [
+  ['CPUs (nproc)', machine.nproc],
+  ['CPU model', machine.cpu],
+  ['kernel', machine.kernel],
+  ['memory', machine.mem],
+  ['open files (hard limit per process)', machine.nofile],
+  ['load average before / after the run', `${machine.load_before} / ` +
+    `${machine.load_after}`],
+  ['gateway', `${machine.gateway}, commit ${machine.commit}`],
+  ['anchor', `Node.js ${machine.node}, socket.io ${machine.socketio} (ws)`],
+]);
+p('The servers under test: **gateway-1w** is `socket-gatewayd -w 1` ' +
+  'pinned to CPU 1; **gateway-all** is `socket-gatewayd -w 0` (one worker ' +
+  'per CPU, here 2) and not pinned, so it shares CPU 0 with the load ' +
+  'generator; **anchor** is `bench/anchor-node` (socket.io 4.8 on its ' +
+  'default ws engine, the system the gateway replaces, same event ' +
+  'contract) on CPU 1; **floor** is `bench/floor/floor-server` (raw ' +
+  'epoll, one send per recipient, no auth, no JSON) on CPU 1. The load ' +
+  `generator runs on CPU 0 (\`${machine.pin}\`). All four run with ` +
+  'presence scoped (the gateway: `presence_mode scoped`; the anchor: ' +
+  '`PRESENCE_MODE=scoped`; the floor only has scoped), so connecting ' +
+  'N clients costs O(N), not O(N²) `user_connected` frames.');
+p();
+p('**Server CPU** is utime + stime of the server process and all its ' +
+  'descendants (the gateway\'s master and workers) from /proc, over the ' +
+  'measured window (for `conns`: over the connect phase), divided by what ' +
+  'was delivered or set up in it. On loopback a large part of the TCP ' +
+  'work runs in softirq, which this kernel charges to no process: the ' +
+  '**busy** columns are the whole pinned server CPU (/proc/stat, user + ' +
+  'system + irq + softirq), which also counts anything else that ran on ' +
+  'that CPU meanwhile (see the load average above); they are given only ' +
+  'for pinned servers, and only where the server kept its CPU busy ' +
+  '(connect phases, flat out): at a fixed low rate the idle CPU\'s share ' +
+  'of other work would swamp them.');
+p();
+
+/* The headline figures, from the tables below. */
+function summary() {
+  const g = (srv, scen, flat, key, n) => get(find(srv, scen, flat, n), key);
+  const C0 = runs.find((r) => r.scenario === 'conns');
+  const n = C0 ? C0.conns : undefined;
+  const line = (what, key, scen, flat, unit, digits, better) => {
+    const a = g('gateway-1w', scen, flat, key, scen === 'conns' ? n :
+      undefined);
+    const b = g('anchor', scen, flat, key, scen === 'conns' ? n : undefined);
+    const c = g('floor', scen, flat, key, scen === 'conns' ? n : undefined);
+    if (a === null)
+      return;
+    let t = `- ${what}: gateway ${fmt(a, digits)}${unit}`;
+    if (b !== null)
+      t += `, anchor ${fmt(b, digits)}${unit} (${better(a, b)})`;
+    if (c !== null)
+      t += `, floor ${fmt(c, digits)}${unit} (gateway ${fmt(a / c, 1)}x ` +
+        'the floor)';
+    p(t + '.');
+  };
+  const less = (a, b) => a <= b ? `${fmt(b / a, 1)}x less` :
+    `${fmt(a / b, 1)}x more`;
+  const more = (a, b) => a >= b ? `${fmt(a / b, 1)}x more` :
+    `${fmt(b / a, 1)}x less`;
+  p('## Summary (gateway with 1 worker)');
+  p();
+  line('server CPU to set up a connection', 'cpu_us_per_conn', 'conns',
+      undefined, ' us', 0, less);
+  line('memory per idle connection', 'rss_per_conn_bytes', 'conns',
+      undefined, ' bytes', 0, less);
+  line('server CPU per delivered direct message, flat out',
+      'cpu_us_per_delivery', 'dm', true, ' us', 1, less);
+  line('direct messages delivered per second, flat out', 'delivered_per_s',
+      'dm', true, '', 0, more);
+  line('server CPU per group delivery, flat out', 'cpu_us_per_delivery',
+      'fanout', true, ' us', 1, less);
+  line('group deliveries per second, flat out', 'delivered_per_s',
+      'fanout', true, '', 0, more);
+  line(`p99 latency of group deliveries at ${rateOf('fanout')}/s`,
+      'lat_ms.p99', 'fanout', false, ' ms', 1, less);
+  line('server CPU per connect + disconnect, flat out', 'cpu_us_per_cycle',
+      'churn', true, ' us', 0, less);
+  p();
+}
+const rateOf = (scen) => {
+  const r = runs.find((x) => x.scenario === scen && x.rate > 0);
+  if (r === undefined)
+    return 'n/a';
+  return scen === 'fanout' ? fmt(r.rate * (r.conns / r.groups - 1)) +
+    ' deliveries' : fmt(r.rate);
+};
+const get = (r, k) => r === undefined ? null :
+  k.split('.').reduce((o, x) => o === null || o === undefined ? null : o[x],
+      r);
+summary();
+
+/* conns */
+p('## conns: idle authenticated connections');
+p();
+const conns = runs.filter((r) => r.scenario === 'conns');
+table(['server', 'connections', 'ready', 'connect/s', 'connect p50 / p99 ms',
+  'server CPU per connection', 'busy per connection', 'RSS per connection',
+  'RSS with all open', 'notes'],
+conns.map((r) => {
+  /*
+   * A second conns run on the same server starts from the RSS the first
+   * left behind (freed memory is not always returned): count from the
+   * fresh server's RSS instead.
+   */
+  const first = conns.find((x) => x.label === r.label);
+  if (first !== r && first.server_idle_rss_bytes !== null &&
+      r.server_rss_bytes !== null && r.open > 0) {
+    r = Object.assign({}, r, { rss_per_conn_bytes: (r.server_rss_bytes -
+      first.server_idle_rss_bytes) / r.open });
+    r.note = 'RSS per connection counted from the fresh server';
+  }
+  return r;
+}).map((r) => [r.label, fmt(r.conns), fmt(r.ready),
+  fmt(r.connect_per_s), `${ms(r.connect_p50_ms)} / ${ms(r.connect_p99_ms)}`,
+  fmt(r.cpu_us_per_conn) + ' us', r.busy_us_per_conn === null ? 'n/a' :
+    fmt(r.busy_us_per_conn) + ' us', kb(r.rss_per_conn_bytes),
+  mb(r.server_rss_bytes), note(r)]));
+
+for (const scen of ['dm', 'fanout']) {
+  const rows = runs.filter((r) => r.scenario === scen);
+  if (rows.length === 0)
+    continue;
+  p(scen === 'dm' ?
+    `## dm: direct messages (${fmt(rows[0].conns)} clients in pairs, ` +
+    `${rows[0].size}-byte content)` :
+    `## fanout: group messages (${fmt(rows[0].conns)} clients in ` +
+    `${fmt(rows[0].groups)} groups, ${rows[0].size}-byte content)`);
+  p();
+  p(scen === 'dm' ?
+    'Each client sends `send_message {receiver_id, content}` to its ' +
+    'partner; a delivery is a `receive_message` (the sender also gets ' +
+    '`message_sent`: two frames out per message). Latency: from the send ' +
+    'time written in the content to the arrival of `receive_message`.' :
+    'Members take turns sending `send_group_message {group_id, content}`; ' +
+    'a delivery is one `receive_message` at one member (every member but ' +
+    'the sender gets one).');
+  p();
+  table(['server', 'load', 'delivered/s', 'latency p50', 'p99', 'p99.9',
+    'max (ms)', 'server CPU', 'CPU per delivery', 'busy per delivery',
+    'load CPU busy', 'notes'],
+  rows.map((r) => [r.label, mode(r), fmt(r.delivered_per_s),
+    ms(r.lat_ms.p50), ms(r.lat_ms.p99), ms(r.lat_ms.p999),
+    ms(r.lat_ms.max), fmt(r.server_cpu_pct) + '%',
+    fmt(r.cpu_us_per_delivery, 1) + ' us',
+    r.busy_us_per_delivery === null || r.rate > 0 ? 'n/a' :
+      fmt(r.busy_us_per_delivery, 1) + ' us',
+    loadBusy(r), note(r)]));
+}
+
+p('## churn: connect and disconnect, with presence events');
+p();
+const churn0 = runs.find((r) => r.scenario === 'churn');
+p(`${churn0 ? fmt(churn0.conns) : 'N'} users connect, wait for ` +
+  '`online_users`, disconnect, again and again (each takes turns among ' +
+  `${churn0 ? churn0.churn_users : 'K'} user ids, so that a user's ` +
+  'connect does not overlap its previous disconnect); ' +
+  `${churn0 ? churn0.observers : 'M'} observers subscribed to their ` +
+  '`presence:<user>` rooms count `user_connected` and ' +
+  '`user_disconnected` (2 per cycle expected; the run waits, up to 3 s ' +
+  'of silence, until they have all come before it closes).');
+p();
+table(['server', 'load', 'cycles/s', 'presence events/s',
+  'events missing (whole run)', 'connect p50 / p99 ms', 'server CPU',
+  'CPU per cycle', 'busy per cycle', 'notes'],
+runs.filter((r) => r.scenario === 'churn').map((r) => [r.label, mode(r),
+  fmt(r.cycles_per_s), fmt(r.presence_per_s),
+  `${fmt(r.presence_missing)} of ${fmt(2 * r.cycles_total)}`,
+  `${ms(r.connect_p50_ms)} / ${ms(r.connect_p99_ms)}`,
+  fmt(r.server_cpu_pct) + '%', fmt(r.cpu_us_per_cycle) + ' us',
+  r.busy_us_per_cycle === null || r.rate > 0 ? 'n/a' :
+    fmt(r.busy_us_per_cycle) + ' us',
+  note(r)]));
+
+/* Ratios */
+p('## Ratios');
+p();
+p('Below 1 means the gateway needs less (CPU, memory, latency) than the ' +
+  'other server; for rates, above 1 means it does more. Flat-out rates ' +
+  'are what one load-generator CPU could drive: where its CPU is ~100% ' +
+  'busy ("load CPU busy" above; the floor, usually) the rate is the load ' +
+  'generator\'s limit, not the server\'s, and only the CPU per delivery ' +
+  'compares.');
+p();
+const C = Number(conns.length ? conns[0].conns : 0);
+const metrics = [
+  ['server CPU per connection set up (conns, us)', 'conns', undefined, C,
+    'cpu_us_per_conn'],
+  ['memory per idle connection (conns)', 'conns', undefined, C,
+    'rss_per_conn_bytes'],
+  ['connect rate (conns)', 'conns', undefined, C, 'connect_per_s'],
+  [`dm: server CPU per delivered message at ${rateOf('dm')}/s (us)`, 'dm',
+    false, undefined, 'cpu_us_per_delivery'],
+  [`dm: p99 latency at ${rateOf('dm')}/s (ms)`, 'dm', false, undefined,
+    'lat_ms.p99'],
+  ['dm: deliveries/s flat out', 'dm', true, undefined, 'delivered_per_s'],
+  ['dm: server CPU per delivered message flat out (us)', 'dm', true,
+    undefined,
+    'cpu_us_per_delivery'],
+  [`fanout: server CPU per delivery at ${rateOf('fanout')}/s (us)`,
+    'fanout',
+    false, undefined, 'cpu_us_per_delivery'],
+  [`fanout: p99 latency at ${rateOf('fanout')}/s (ms)`, 'fanout', false,
+    undefined, 'lat_ms.p99'],
+  ['fanout: deliveries/s flat out', 'fanout', true, undefined,
+    'delivered_per_s'],
+  ['fanout: server CPU per delivery flat out (us)', 'fanout', true,
+    undefined,
+    'cpu_us_per_delivery'],
+  [`churn: server CPU per connect+disconnect at ${rateOf('churn')}/s (us)`,
+    'churn', false, undefined, 'cpu_us_per_cycle'],
+  ['churn: cycles/s flat out', 'churn', true, undefined, 'cycles_per_s'],
+];
+table(['figure', ...SERVERS, 'gateway-1w / anchor', 'gateway-1w / floor',
+  'gateway-all / anchor'],
+metrics.map(([title, scen, flat, n, key]) => {
+  const v = SERVERS.map((s) => get(find(s, scen, flat, n), key));
+  const digits = key.startsWith('lat') || key.startsWith('cpu_us') ? 1 : 0;
+  return [title, ...v.map((x) => key === 'rss_per_conn_bytes' ?
+    (x === null ? 'n/a' : kb(x)) : fmt(x, digits)),
+  ratio(v[0], v[2]), ratio(v[0], v[3]), ratio(v[1], v[2])];
+}));
+
+p('## The exact commands');
+p();
+p('`$SECRET` is a random HS256 secret made for the run (also in ' +
+  '`$TMP/secret`), `$TMP` the run\'s temporary directory, `$PID` the pid ' +
+  'of the server just started (the gateway\'s master).');
+p();
+p('```');
+p(commands);
+p('```');
+process.stdout.write(out.join('\n') + '\n');

@@ -1,0 +1,247 @@
+#!/bin/sh
+# bench/run.sh: every socket-gateway-bench scenario against
+#   gateway-1w   socket-gatewayd -w 1, pinned to CPU 1 (the load on CPU 0)
+#   gateway-all  socket-gatewayd -w 0 (one worker per CPU), not pinned
+#   anchor       the Node.js socket.io 4.8 anchor (bench/anchor-node), CPU 1
+#   floor        bench/floor/floor-server, raw epoll, CPU 1
+# and writes bench/RESULTS.md (the machine, the exact commands, the figures
+# and the ratios) and bench/RESULTS.jsonl (each run's JSON line).  `make bench` runs it with the programs just built.
+#
+# Environment: BENCH, SGWD, FLOOR (the programs; default: the build tree
+# beside this script), OUT (default bench/RESULTS.md), DUR (measured
+# seconds per run, default 8), CONNS (idle connections, default 18000),
+# SERVERS (default "gateway-1w gateway-all anchor floor"), NODE (node);
+# the loads: DM_CONNS (2000), DM_RATE (5000 messages/s), FAN_CONNS
+# (10000), FAN_GROUPS (100), FAN_RATE (150 messages/s), CHURN_CONNS (100),
+# CHURN_RATE (200 cycles/s), BIG_CONNS (30000, gateway-all only; 0: skip).
+# Every server gets a free port, is stopped on exit (trap), and every
+# bench run is bounded by --max-time.  Needs node and npm (the anchor's
+# packages are installed with `npm ci` on first use).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+BENCH=${BENCH:-$top/socket-gateway-bench}
+SGWD=${SGWD:-$top/socket-gatewayd}
+FLOOR=${FLOOR:-$top/bench/floor/floor-server}
+NODE=${NODE:-node}
+OUT=${OUT:-$here/RESULTS.md}
+DUR=${DUR:-8}
+CONNS=${CONNS:-18000}
+SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
+DM_CONNS=${DM_CONNS:-2000}
+DM_RATE=${DM_RATE:-5000}
+FAN_CONNS=${FAN_CONNS:-10000}
+FAN_GROUPS=${FAN_GROUPS:-100}
+FAN_RATE=${FAN_RATE:-150}
+CHURN_CONNS=${CHURN_CONNS:-100}
+CHURN_RATE=${CHURN_RATE:-200}
+BIG_CONNS=${BIG_CONNS:-30000}
+SECRET=bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+
+for p in "$BENCH" "$SGWD" "$FLOOR"; do
+	if [ ! -x "$p" ]; then
+		echo "run.sh: $p is not built (make, or set BENCH/SGWD/FLOOR)" >&2
+		exit 1
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgw-bench.XXXXXX") || exit 1
+server_pid=
+cleanup() {
+	stop_server
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Two CPUs or more: the servers on CPU 1, the load on CPU 0.
+ncpu=$(nproc)
+if [ "$ncpu" -ge 2 ]; then
+	LOAD_PIN="taskset -c 0"
+	SERVER_CPU=1
+else
+	LOAD_PIN=
+	SERVER_CPU=
+fi
+
+log() { echo "run.sh: $*" >&2; }
+
+# Below the ephemeral range (32768-60999 here): the load's own client
+# sockets take thousands of those ports, and a server cannot bind one.
+free_port() {
+	port=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000 + 20000 ))
+	while ss -Htan "sport = :$port" 2>/dev/null | grep -q .; do
+		port=$((port + 1))
+	done
+	echo "$port"
+}
+
+wait_port() {
+	i=0
+	while ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+stop_server() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null
+		i=0
+		while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+		server_pid=
+	fi
+}
+
+# start_server NAME: starts it on a free port; sets port, server_pid, pin.
+start_server() {
+	name=$1
+	port=$(free_port)
+	pin=
+	cpus=
+	case $name in
+	gateway-1w|gateway-all)
+		workers=1
+		if [ "$name" = gateway-all ]; then
+			workers=0
+		elif [ -n "$SERVER_CPU" ]; then
+			pin="taskset -c $SERVER_CPU"
+			cpus=$SERVER_CPU
+		fi
+		mkdir -p "$tmp/$name/spool"
+		cat > "$tmp/$name/gw.conf" <<EOF
+listen 127.0.0.1:$port
+jwt_secret "$SECRET"
+run_dir "$tmp/$name"
+spool_dir "$tmp/$name/spool"
+ping_interval 25s
+max_connections 200000
+presence_mode scoped
+log_level warn
+EOF
+		cmd="$pin $SGWD -c $tmp/$name/gw.conf -w $workers"
+		;;
+	anchor)
+		if [ ! -d "$here/anchor-node/node_modules/socket.io" ]; then
+			log "installing the anchor's packages (npm ci)"
+			(cd "$here/anchor-node" && npm ci --no-audit --no-fund \
+			    --omit=dev >&2) || return 1
+		fi
+		[ -n "$SERVER_CPU" ] && pin="taskset -c $SERVER_CPU" &&
+		    cpus=$SERVER_CPU
+		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=scoped \
+$pin $NODE $here/anchor-node/server.js"
+		;;
+	floor)
+		[ -n "$SERVER_CPU" ] && pin="taskset -c $SERVER_CPU" &&
+		    cpus=$SERVER_CPU
+		cmd="$pin $FLOOR -p $port"
+		;;
+	esac
+	log "starting $name: $cmd"
+	echo "# $name" >> "$tmp/commands"
+	echo "$cmd" | sed "s|$SECRET|\$SECRET|g; s|$tmp|\$TMP|g" \
+	    >> "$tmp/commands"
+	# exec: $! is the server itself (the gateway's master), not a shell.
+	sh -c "exec $cmd" 2>>"$tmp/$name.log" &
+	server_pid=$!
+	if ! wait_port "$port"; then
+		log "$name did not start; its log:"
+		tail -20 "$tmp/$name.log" >&2
+		stop_server
+		return 1
+	fi
+	sleep 0.5	# workers forked, bus up
+}
+
+# bench LABEL SCENARIO ARGS...: one run, its JSON line kept.
+bench() {
+	label=$1
+	scen=$2
+	shift 2
+	extra=
+	[ -n "$cpus" ] && extra="--server-cpus $cpus"
+	set -- -q -l "$label" -t "127.0.0.1:$port" --secret-file \
+	    "$tmp/secret" --server-pids "$server_pid" $extra \
+	    --max-time 180 "$@" "$scen"
+	echo "$LOAD_PIN socket-gateway-bench $*" | sed "s|$tmp|\$TMP|g; \
+s|--server-pids $server_pid|--server-pids \$PID|" >> "$tmp/commands"
+	log "$label $scen $*"
+	# shellcheck disable=SC2086
+	if $LOAD_PIN "$BENCH" "$@" > "$tmp/out" 2>>"$tmp/bench.log"; then
+		:
+	else
+		log "$label $scen failed (its output is kept in RESULTS.md)"
+	fi
+	cat "$tmp/out" >&2
+	tail -1 "$tmp/out" | grep '^{' >> "$tmp/results.jsonl"
+	sleep 1		# let the server settle its closes
+}
+
+printf '%s\n' "$SECRET" > "$tmp/secret"
+: > "$tmp/results.jsonl"
+: > "$tmp/commands"
+started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+for s in $SERVERS; do
+	start_server "$s" || continue
+	# conns: idle authenticated connections (a fresh server: its RSS
+	# before the first connection is the baseline).
+	bench "$s" conns -c "$CONNS" -d 3
+	if [ "$s" = gateway-all ] && [ "$BIG_CONNS" -gt 0 ]; then
+		# Beyond one load process and one source address.
+		bench "$s" conns -c "$BIG_CONNS" -d 3
+	fi
+	# dm: clients in pairs, at a fixed rate, then flat out.
+	bench "$s" dm -c "$DM_CONNS" -r "$DM_RATE" -d "$DUR"
+	bench "$s" dm -c "$DM_CONNS" -d "$DUR"
+	# fanout: clients in groups; 150 messages/s in 100 groups of 100 is
+	# 14,850 deliveries/s; then flat out.
+	bench "$s" fanout -c "$FAN_CONNS" -g "$FAN_GROUPS" -r "$FAN_RATE" \
+	    -d "$DUR"
+	bench "$s" fanout -c "$FAN_CONNS" -g "$FAN_GROUPS" -d "$DUR"
+	# churn: users connecting and leaving, watched by 10 observers
+	# through presence:<user>; at a fixed rate, then flat out.
+	bench "$s" churn -c "$CHURN_CONNS" --observers 10 -r "$CHURN_RATE" \
+	    -d "$DUR"
+	bench "$s" churn -c "$CHURN_CONNS" --observers 10 -d "$DUR"
+	stop_server
+done
+
+ended=$(date +%s)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "nproc=$ncpu"
+	echo "cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+	echo "kernel=$(uname -sr)"
+	echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+	echo "nofile=$(ulimit -Hn)"
+	echo "node=$($NODE --version 2>/dev/null)"
+	echo "socketio=$(cd "$here/anchor-node" && $NODE -p \
+	    'require("socket.io/package.json").version' 2>/dev/null)"
+	echo "gateway=$($SGWD -V 2>/dev/null | head -1)"
+	echo "commit=$(cd "$top" 2>/dev/null && git rev-parse --short HEAD \
+	    2>/dev/null)$(cd "$top" 2>/dev/null && git diff --quiet HEAD \
+	    2>/dev/null || echo ' (with uncommitted changes)')"
+	echo "seconds=$((ended - started))"
+	echo "load_before=$load_before"
+	echo "load_after=$load_after"
+	echo "pin=$LOAD_PIN"
+	echo "dur=$DUR"
+} > "$tmp/machine"
+# The raw figures beside the report: one JSON line per run.
+cp "$tmp/results.jsonl" "${OUT%.md}.jsonl"
+$NODE "$here/results.js" "$tmp/machine" "$tmp/commands" \
+    "$tmp/results.jsonl" > "$tmp/RESULTS.md" && cp "$tmp/RESULTS.md" "$OUT" &&
+    log "wrote $OUT and ${OUT%.md}.jsonl in $((ended - started)) s"
