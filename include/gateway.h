@@ -42,8 +42,6 @@ struct gateway {
 	uint64_t		 messages;	/* frames delivered */
 	uint64_t		 auth_failures;
 	uint64_t		 bus_too_big;	/* frames the bus could not carry */
-	uint8_t			 rnd[4096];	/* for message ids */
-	size_t			 rndoff;
 };
 
 /* Bus record types. */

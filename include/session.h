@@ -53,6 +53,7 @@ struct session {
 	uint8_t			 awaiting_pong;
 	uint8_t			 ws_closing;	/* close once the queue is out */
 	uint8_t			 pins;		/* callers still using it */
+	uint8_t			 corked;	/* hold frames: a burst comes */
 	uint8_t			 poll_noop;	/* answer the poll with "6" */
 	uint8_t			 draining;
 	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
@@ -72,6 +73,8 @@ void		 session_close(struct session *, const char *);
 void		 session_detach_ws(struct session *);
 void		 session_detach_poll(struct session *);
 void		 session_pin(struct session *);
+void		 session_cork(struct session *);
+void		 session_uncork(struct session *);
 void		 session_wake_poll(struct session *);
 void		 session_unpin(struct session *);
 void		 session_receive(struct session *, const struct eio_packet *);

@@ -68,7 +68,6 @@ gw_init(struct transport *t)
 		log_error("cannot set up presence and rooms");
 		return -1;
 	}
-	gw.rndoff = sizeof(gw.rnd);
 	ev_timer_init(&gw.expiry, on_expiry, 1.0, 1.0);
 	ev_timer_start(t->loop, &gw.expiry);
 	return 0;

@@ -5,8 +5,6 @@
  * ack, answered {ok:true,...} or {ok:false,error}; bad input also gets an
  * `error` event and changes nothing else.
  */
-#include <sys/random.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 #include "gateway.h"
 #include "jsonlimit.h"
 #include "log.h"
+#include "randpool.h"
 #include "presence.h"
 #include "rooms.h"
 #include "session.h"
@@ -54,7 +53,7 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A message id: 12 random bytes, base64url; randomness drawn in bulk. */
+/* A message id: 12 random bytes, base64url. */
 static void
 new_id(char *out)
 {
@@ -63,14 +62,11 @@ new_id(char *out)
 	const uint8_t	*r;
 	int		 i;
 
-	if (gw.rndoff + ID_BYTES > sizeof(gw.rnd)) {
-		if (getrandom(gw.rnd, sizeof(gw.rnd), 0) !=
-		    (ssize_t)sizeof(gw.rnd))
-			log_warn("getrandom");
-		gw.rndoff = 0;
-	}
-	r = gw.rnd + gw.rndoff;
-	gw.rndoff += ID_BYTES;
+	uint8_t		 rnd[ID_BYTES];
+
+	if (randpool_get(rnd, sizeof(rnd)) != 0)
+		log_warn("getrandom");
+	r = rnd;
 	for (i = 0; i < ID_BYTES / 3; i++) {
 		out[4 * i] = b64[r[3 * i] >> 2];
 		out[4 * i + 1] = b64[((r[3 * i] & 3) << 4) | (r[3 * i + 1] >> 4)];

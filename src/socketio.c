@@ -5,8 +5,6 @@
  * packet that does not parse closes the whole connection ("parse error");
  * an event for a namespace the client has not joined is ignored.
  */
-#include <sys/random.h>
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +13,7 @@
 #include "eio.h"
 #include "jsonlimit.h"
 #include "log.h"
+#include "randpool.h"
 #include "session.h"
 #include "sid.h"
 #include "sio.h"
@@ -121,12 +120,13 @@ on_connect(struct session *s, struct sio_packet *p)
 		json_decref(auth);
 		return;
 	}
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) ||
+	if (randpool_get(rnd, sizeof(rnd)) != 0 ||
 	    sid_encode(rnd, (unsigned)s->t->wid, sid) != 0) {
 		json_decref(auth);
 		session_close(s, "no randomness");
 		return;
 	}
+	session_cork(s);	/* the answer and the app's greeting: one write */
 	s->nsp_mask |= 1u << i;
 	if (i == 0)
 		memcpy(s->sio_sid, sid, sizeof(s->sio_sid));
@@ -137,6 +137,7 @@ on_connect(struct session *s, struct sio_packet *p)
 		session_send_text(s, buf, n);
 	if (s->t->app->connected != NULL)
 		s->t->app->connected(s, (unsigned)i, auth);
+	session_uncork(s);
 	json_decref(auth);
 }
 
