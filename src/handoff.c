@@ -288,9 +288,6 @@ on_receive(struct ev_loop *loop, ev_io *w, int revents)
 		if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		if (h->t->draining)
-			close(fd);	/* the client reconnects elsewhere */
-		else
-			transport_adopt(h->t, fd);
+		transport_adopt(h->t, fd);	/* draining: served too */
 	}
 }

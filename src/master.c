@@ -95,6 +95,7 @@ static struct proc *proc_find(struct master *, pid_t);
 static int	 proc_count(struct master *, unsigned, int);
 static void	 reap_one(struct master *, pid_t, int);
 static void	 drain_generation(struct master *, unsigned);
+static void	 close_slots(struct master *, int);
 static void	 check_ready(struct master *);
 static void	 abandon_reload(struct master *, const char *);
 static void	 send_peers(struct master *);
@@ -300,6 +301,8 @@ check_ready(struct master *m)
 		m->next = NULL;
 		log_setlevel((enum log_level)m->conf->log_level);
 		drain_generation(m, m->generation - 1);
+		/* Slots no worker serves any more would swallow connections. */
+		close_slots(m, want);
 		log_info("reloaded: generation %u serves with %d workers",
 		    m->generation, want);
 	} else if (!m->announced)
@@ -309,6 +312,26 @@ check_ready(struct master *m)
 	sdnotify_ready();
 	sdnotify_status("serving, generation %u, %d workers", m->generation,
 	    want);
+}
+
+/*
+ * Close the listening sockets of slots from first on: a SO_REUSEPORT
+ * socket that nobody accepts on still gets its share of connections.
+ */
+static void
+close_slots(struct master *m, int first)
+{
+	int	i;
+	size_t	j;
+
+	for (i = first; i < m->nslots; i++)
+		for (j = 0; j < m->conf->nlisten; j++)
+			if (m->slots[i].fds[j] >= 0) {
+				close(m->slots[i].fds[j]);
+				m->slots[i].fds[j] = -1;
+			}
+	if (first > 0 && first < m->nslots)
+		m->nslots = first;
 }
 
 /* Tell every worker of older generations (gen and below) to drain. */
@@ -527,6 +550,8 @@ on_term(struct ev_loop *loop, ev_signal *w, int revents)
 	    strsignal(w->signum));
 	sdnotify_stopping();
 	m->stopping = 1;
+	/* New connections are refused at once, so balancers move on. */
+	close_slots(m, 0);
 	for (i = 0; i < m->nslots; i++)
 		ev_timer_stop(loop, &m->slots[i].respawn);
 	drain_generation(m, m->generation);

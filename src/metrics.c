@@ -199,13 +199,18 @@ render_prometheus(const struct transport *t, struct buf *b)
 	    "# TYPE socketgw_draining gauge\nsocketgw_draining %d\n",
 	    x.draining);
 	for (j = 0; j < NCOUNTERS; j++) {
-		put(b, "# HELP socketgw_%s_total %s\n"
-		    "# TYPE socketgw_%s_total counter\n", counters[j].name,
-		    counters[j].help, counters[j].name);
+		/* Counters end in _total once: sessions_total stays so. */
+		int nl = (int)strlen(counters[j].name);
+
+		if (nl > 6 && strcmp(counters[j].name + nl - 6, "_total") == 0)
+			nl -= 6;
+		put(b, "# HELP socketgw_%.*s_total %s\n"
+		    "# TYPE socketgw_%.*s_total counter\n", nl,
+		    counters[j].name, counters[j].help, nl, counters[j].name);
 		for (i = 0; i < t->nagg; i++) {
 			w = &t->agg[i];
-			put(b, "socketgw_%s_total{worker=\"%d\"} %llu\n",
-			    counters[j].name, w->slot,
+			put(b, "socketgw_%.*s_total{worker=\"%d\"} %llu\n",
+			    nl, counters[j].name, w->slot,
 			    (unsigned long long)*(const uint64_t *)(const void *)
 			    ((const char *)w + counters[j].off));
 		}

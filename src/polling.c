@@ -40,8 +40,11 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	uint8_t		 open[256];
 	size_t		 n;
 
-	if (t->draining)
-		return http_error(wsi, c, EIO_ERR_FORBIDDEN);
+	/*
+	 * While draining (a reload) a handshake that still reaches us is
+	 * served, not refused: a later drain batch closes it and the client
+	 * reconnects to the new generation.  Refusing would fail it.
+	 */
 	if ((s = session_new(t, SESSION_POLLING)) == NULL)
 		return http_reply(wsi, c, 500, JSON,
 		    "{\"code\":3,\"message\":\"Bad request\"}", 34);

@@ -215,17 +215,18 @@ static void
 on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct transport	*t = w->data;
-	struct session		*s, *next;
+	struct session		*s, *sn;
 	long long		 n = 0;
+	double			 next, left;
 
 	(void)revents;
-	for (s = t->all; s != NULL && n < t->conf->drain_batch; s = next) {
+	for (s = t->all; s != NULL && n < t->conf->drain_batch; s = sn) {
 		session_pin(s);
 		if (s->state != SESSION_CLOSED) {
 			session_close(s, "server shutting down");
 			n++;
 		}
-		next = s->next;
+		sn = s->next;
 		session_unpin(s);
 	}
 	if (t->all == NULL) {
@@ -239,8 +240,11 @@ on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
-	ev_timer_set(w, t->stats.sessions > 0 ?
-	    (double)t->conf->drain_interval / 1000.0 : 0.05, 0);
+	next = t->stats.sessions > 0 ? (double)t->conf->drain_interval /
+	    1000.0 : 0.05;
+	left = (double)t->conf->shutdown_timeout / 1000.0 -
+	    (ev_now(loop) - t->drain_started);
+	ev_timer_set(w, next < left ? next : left > 0 ? left : 0, 0);
 	ev_timer_start(loop, w);
 }
 

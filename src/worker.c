@@ -92,8 +92,10 @@ drain(struct worker *w, const char *why)
 	w->draining = 1;
 	log_info("draining: %s", why);
 	stop_accepting(w);
-	ev_signal_stop(w->loop, &w->sig_term);
-	ev_signal_stop(w->loop, &w->sig_int);
+	/*
+	 * The signal watchers stay: stopping them would restore SIG_DFL,
+	 * and the master's TERM after a terminal's INT would kill us.
+	 */
 	transport_drain(w->transport);
 	on_report(w->loop, &w->report, 0);
 }

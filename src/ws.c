@@ -59,8 +59,6 @@ ws_confirm(struct transport *t, struct lws *wsi)
 	    (strncmp(uri, t->path, plen) != 0 &&
 	    !(strncmp(uri, t->path, plen - 1) == 0 && uri[plen - 1] == '\0')))
 		rc = EIO_ERR_BAD_REQUEST;
-	else if (t->draining)
-		rc = EIO_ERR_FORBIDDEN;
 	else if ((rc = query(wsi, &q)) == EIO_OK && q.has_sid) {
 		/*
 		 * A session that is upgrading or upgraded is refused after

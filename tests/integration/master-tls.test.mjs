@@ -1,0 +1,114 @@
+// Guards issue 5 (master process): tls_cert and tls_key make every listener
+// speak TLS.  A real socket-gatewayd (2 workers) with a certificate made
+// for this run by openssl(1) (CN=localhost, subjectAltName 127.0.0.1), the
+// real socket.io-client over wss:// and over https:// long-polling, each
+// verifying the certificate against it (ca) and once without verification
+// (rejectUnauthorized: false); plain HTTP to the TLS port gets no answer.
+// 127.0.0.1 only.
+import { after, before, test as nodeTest } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { client, handshake, json, probe, startMaster, token } from "./masterlib.mjs";
+
+// The certificate is made by openssl(1) (Debian's openssl, which
+// ca-certificates pulls in); without it the tests are skipped, not failed.
+const NO_OPENSSL = spawnSync("openssl", ["version"]).status === 0 ? false :
+  "openssl(1) is missing: no test certificate";
+function test(name, opts, fn) {
+  if (typeof opts === "function") [opts, fn] = [{}, opts];
+  return nodeTest(name, { skip: NO_OPENSSL, ...opts }, fn);
+}
+
+let gw;
+before(async () => { if (!NO_OPENSSL) gw = await startMaster({ workers: 2, tls: true }); });
+after(async () => { await gw?.shutdown(); });
+
+for (const [name, opts] of [
+  ["wss:// (WebSocket only), certificate verified", { transports: ["websocket"], ca: "ca" }],
+  ["wss:// (WebSocket only), rejectUnauthorized: false", { transports: ["websocket"], rejectUnauthorized: false }],
+  ["https:// long-polling only, certificate verified", { transports: ["polling"], ca: "ca" }],
+  ["https:// polling with the upgrade to wss:// allowed", { ca: "ca" }],
+]) {
+  test(`Socket.IO over ${name}: connected, an event and its ack`, async () => {
+    assert.match(gw.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const o = { ...opts, ...(opts.ca ? { ca: gw.ca } : {}) };
+    const user = `tls-${name.length}-${opts.transports?.[0] ?? "upgrade"}`;
+    const c = client(gw.url, { auth: { token: token(user) }, ...o });
+    try {
+      const [hello] = await c.wait("connected");
+      assert.equal(hello.user_id, user);
+      assert.equal(typeof hello.socket_id, "string");
+      const ack = await c.socket.timeout(5000).emitWithAck("send_message",
+        { receiver_id: user, content: "over TLS" });
+      assert.equal(ack.ok, true, JSON.stringify(ack));
+      // (The upgrade of the last case is the subject of a test below.)
+      if (opts.transports) assert.equal(c.socket.io.engine.transport.name, opts.transports[0]);
+      assert.equal(c.all("connect_error").length, 0);
+    } finally {
+      c.close();
+    }
+  });
+}
+
+// The upgrade's WebSocket connection lands on any worker; the session's
+// owner must get it (plain HTTP: handoff.c passes the socket after peeking
+// at the request line).
+test("over TLS every polling client upgrades to WebSocket, whichever worker the upgrade reaches", {
+  todo: "gateway bug: with TLS the hand-off cannot read the request line (it peeks at encrypted " +
+    "bytes), so an upgrade reaching another worker than the session's owner fails and the client " +
+    "stays on long-polling",
+}, async () => {
+  const cs = [];
+  try {
+    for (let i = 0; i < 12; i++)
+      cs.push(client(gw.url, { auth: { token: token(`tls-upgrade-${i}`) }, ca: gw.ca }));
+    await Promise.all(cs.map((c) => c.wait("connected")));
+    const end = Date.now() + 5000;
+    while (cs.some((c) => c.socket.io.engine.transport.name !== "websocket") && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 50));
+    const polling = cs.filter((c) => c.socket.io.engine.transport.name !== "websocket").length;
+    console.log(`${12 - polling} of 12 clients upgraded to WebSocket over TLS within 5 s`);
+    assert.equal(polling, 0);
+  } finally {
+    for (const c of cs) c.close();
+  }
+});
+
+for (const transport of ["websocket", "polling"]) {
+  test(`a ${transport} client that verifies the certificate without the CA is refused`, async () => {
+    const c = client(gw.url, { auth: { token: token(`tls-untrusting-${transport}`) }, transports: [transport] });
+    try {
+      await assert.rejects(c.wait("connected", 5000), /connect_error/);
+    } finally {
+      c.close();
+    }
+  });
+}
+
+test("/health, /metrics and the handshake over https://", async () => {
+  const h = await json(gw.url, "/health", { ca: gw.ca });
+  assert.equal(h.status, "ok");
+  const m = await json(gw.url, "/metrics", { ca: gw.ca });
+  assert.ok(Array.isArray(m.workers));
+  const open = await handshake(gw.url, { ca: gw.ca });
+  assert.equal(typeof open.sid, "string");
+  assert.equal(open.pingInterval, 25000);
+});
+
+test("plain HTTP to the TLS port gets no HTTP answer", async () => {
+  const plain = gw.url.replace(/^https:/, "http:");
+  for (const path of ["/health", "/socket.io/?EIO=4&transport=polling"]) {
+    const r = await probe(plain, path, { ms: 5000 });
+    assert.ok(r.error, `plain HTTP ${path}: ${JSON.stringify(r)}`);
+    assert.notEqual(r.error, "TIMEOUT", "closed at once, not left waiting");
+    console.log(`plain HTTP ${path} to the TLS port: ${r.error}`);
+  }
+  const c = client(plain, { auth: { token: token("tls-plain") }, transports: ["websocket"] });
+  try {
+    await assert.rejects(c.wait("connected", 5000), /connect_error/);
+  } finally {
+    c.close();
+  }
+  // The gateway is none the worse for it.
+  assert.equal((await json(gw.url, "/health", { ca: gw.ca })).status, "ok");
+});
