@@ -70,6 +70,8 @@ void	gw_deliver(struct gateway *, const char *, size_t, struct frame *,
 	    struct session *);
 void	gw_presence_join(struct gateway *, struct gw_socket *);
 void	gw_presence_leave(struct gateway *, struct gw_socket *);
+void	gw_presence_room(struct gateway *, struct gw_socket *, const char *,
+	    size_t);
 void	gw_peers(struct transport *, const int32_t *, size_t);
 
 #endif /* SGW_GATEWAY_H */

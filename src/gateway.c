@@ -284,8 +284,8 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	(void)reason;
 	if (g == NULL)
 		return;
+	gw_presence_leave(&gw, g);	/* may tell g's rooms: before leaving */
 	rooms_leave_all(gw.rooms, g);
-	gw_presence_leave(&gw, g);
 	s->app_data = NULL;
 	free(g->user);
 	free(g);

@@ -181,6 +181,64 @@ on_offline(void *arg, const char *user)
 	announce(arg, "user_disconnected", user, NULL);
 }
 
+struct roomtell {
+	struct gateway		*g;
+	struct gw_socket	*gs;
+	struct frame		*f;
+};
+
+static void
+tell_one(void *arg, const char *room, size_t len)
+{
+	struct roomtell	*rt = arg;
+
+	/* The user's own room and presence rooms are not shared rooms. */
+	if ((len > 5 && memcmp(room, "user:", 5) == 0) ||
+	    (len > 9 && memcmp(room, "presence:", 9) == 0))
+		return;
+	gw_deliver(rt->g, room, len, frame_ref(rt->f), rt->gs->s);
+}
+
+/*
+ * Scoped presence: the rooms this socket shares with others hear that its
+ * user went offline (on every worker, through gw_deliver).
+ */
+static void
+tell_rooms(struct gateway *g, struct gw_socket *gs, const char *event)
+{
+	struct roomtell	 rt = { g, gs, NULL };
+	json_t		*o;
+
+	o = events_user_json(gs->user);
+	rt.f = gw_frame(event, o);
+	json_decref(o);
+	if (rt.f == NULL)
+		return;
+	rooms_of(g->rooms, gs, tell_one, &rt);
+	frame_unref(rt.f);
+}
+
+/*
+ * Scoped presence: a user joining a shared room (a group, a chat) is
+ * announced online to that room, so its members hear of the users they
+ * share it with.
+ */
+void
+gw_presence_room(struct gateway *g, struct gw_socket *gs, const char *room,
+    size_t len)
+{
+	struct frame	*f;
+	json_t		*o;
+
+	if (g->t->conf->presence_mode != 1)
+		return;
+	o = events_user_json(gs->user);
+	f = gw_frame("user_connected", o);
+	json_decref(o);
+	if (f != NULL)
+		gw_deliver(g, room, len, f, gs->s);
+}
+
 /* A socket of this user opened here. */
 void
 gw_presence_join(struct gateway *g, struct gw_socket *gs)
@@ -195,8 +253,11 @@ gw_presence_join(struct gateway *g, struct gw_socket *gs)
 void
 gw_presence_leave(struct gateway *g, struct gw_socket *gs)
 {
-	if (presence_local_del(g->presence, gs->user) == PRESENCE_OFFLINE)
+	if (presence_local_del(g->presence, gs->user) == PRESENCE_OFFLINE) {
 		announce(g, "user_disconnected", gs->user, gs->s);
+		if (g->t->conf->presence_mode == 1)
+			tell_rooms(g, gs, "user_disconnected");
+	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_OFFLINE, gs->user, gs->ulen);
 }

@@ -199,9 +199,11 @@ on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
 		    strlen(ev->name));
 		return;
 	}
-	if (ev->type == EVENTS_JOIN_ROOM)
-		rooms_join(gw.rooms, room, len, gs);
-	else
+	if (ev->type == EVENTS_JOIN_ROOM) {
+		if (rooms_join(gw.rooms, room, len, gs) == 1 &&
+		    ev->ref.kind != ROOMS_PRESENCE)
+			gw_presence_room(&gw, gs, room, len);
+	} else
 		rooms_leave(gw.rooms, room, len, gs);
 	if (ev->ref.kind == ROOMS_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
 		/* A subscription: say at once whether the user is online. */

@@ -26,7 +26,7 @@ test("online_users lists only the user itself", async () => {
   }
 });
 
-test("no user_connected / user_disconnected to unrelated users", async () => {
+test("only room peers and subscribers hear a user's presence", async () => {
   const [a] = await placed(gw.url, "s-alone", 1);
   const [b] = await placed(gw.url, "s-alone2", 1, { avoid: new Set([a.slot]) });
   const marks = [a.mark(), b.mark()];
@@ -41,9 +41,15 @@ test("no user_connected / user_disconnected to unrelated users", async () => {
     await sleep(1500);
     assert.deepEqual(await a.ack("join_room", { room: "presence:s-stranger-1" }),
       { ok: true, room: "presence:s-stranger-1", online: false });
-    for (const [i, d] of [a, b].entries())
-      assert.deepEqual(heardSince(d, marks[i]).filter((x) => PRESENCE.some((p) => x.startsWith(p))),
-        [], `${d.user} heard of strangers`);
+    // a shares the group with stranger 0 only: it hears that one join the
+    // room (online) and go offline; b shares nothing and hears nothing.
+    const heard = (d, i) => heardSince(d, marks[i])
+      .filter((x) => PRESENCE.some((p) => x.startsWith(p)));
+    assert.deepEqual(heard(a, 0), [
+      'user_connected [{"user_id":"s-stranger-0"}]',
+      'user_disconnected [{"user_id":"s-stranger-0"}]',
+    ], "a hears its room peer only");
+    assert.deepEqual(heard(b, 1), [], "b heard of strangers");
   } finally {
     await closeAll([a, b, ...comers]);
   }
