@@ -69,7 +69,7 @@ void	gw_cluster_free(struct gateway *);
 void	gw_deliver(struct gateway *, const char *, size_t, struct frame *,
 	    struct session *);
 void	gw_presence_join(struct gateway *, struct gw_socket *);
-void	gw_presence_leave(struct gateway *, struct gw_socket *);
+void	gw_presence_leave(struct gateway *, struct gw_socket *, int);
 void	gw_presence_room(struct gateway *, struct gw_socket *, const char *,
 	    size_t);
 void	gw_peers(struct transport *, const int32_t *, size_t);

@@ -281,10 +281,15 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	struct gw_socket	*g = s->app_data;
 
 	(void)nsp;
-	(void)reason;
 	if (g == NULL)
 		return;
-	gw_presence_leave(&gw, g);	/* may tell g's rooms: before leaving */
+	/*
+	 * A drain closes sockets whose clients reconnect at once to another
+	 * worker: announcing each as offline to everybody is a storm of
+	 * events about users who are not leaving.  The table still learns it.
+	 */
+	gw_presence_leave(&gw, g, strcmp(reason, "server shutting down") != 0);
+	/* (presence told g's rooms above: only now leave them) */
 	rooms_leave_all(gw.rooms, g);
 	s->app_data = NULL;
 	free(g->user);

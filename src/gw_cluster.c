@@ -251,9 +251,10 @@ gw_presence_join(struct gateway *g, struct gw_socket *gs)
 
 /* A socket of this user closed here. */
 void
-gw_presence_leave(struct gateway *g, struct gw_socket *gs)
+gw_presence_leave(struct gateway *g, struct gw_socket *gs, int tell)
 {
-	if (presence_local_del(g->presence, gs->user) == PRESENCE_OFFLINE) {
+	if (presence_local_del(g->presence, gs->user) == PRESENCE_OFFLINE &&
+	    tell) {
 		announce(g, "user_disconnected", gs->user, gs->s);
 		if (g->t->conf->presence_mode == 1)
 			tell_rooms(g, gs, "user_disconnected");
