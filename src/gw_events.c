@@ -31,8 +31,7 @@ static void	 reply(struct session *, int64_t, json_t *);
 static void	 fail(struct session *, int64_t, const char *, const char *,
 		    const char *, size_t);
 static int	 deliver_to(const char *, const struct events_str *,
-		    const struct events_str *, const char *, json_t *,
-		    struct session *);
+		    const struct events_str *, json_t *, struct session *);
 static void	 on_message(struct session *, struct gw_socket *,
 		    struct events_event *, int64_t);
 static void	 on_room(struct session *, struct gw_socket *,
@@ -116,14 +115,12 @@ fail(struct session *s, int64_t ack, const char *code, const char *message,
  */
 static int
 deliver_to(const char *event, const struct events_str *receiver,
-    const struct events_str *group, const char *unused, json_t *payload,
-    struct session *except)
+    const struct events_str *group, json_t *payload, struct session *except)
 {
 	char		 room[ROOMS_NAME_SIZE];
 	struct frame	*f;
 	int		 n;
 
-	(void)unused;
 	if (receiver->ptr != NULL)
 		n = rooms_name_user(receiver->ptr, receiver->len, room);
 	else
@@ -172,7 +169,7 @@ on_message(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	m.created_at = at;
 	m.client_msg_id = ev->client_msg_id.ptr;
 	o = events_message_json(&m);
-	deliver_to("receive_message", &ev->receiver_id, &ev->group_id, NULL,
+	deliver_to("receive_message", &ev->receiver_id, &ev->group_id,
 	    o, ev->group_id.ptr != NULL ? s : NULL);
 	json_decref(o);
 	m.status = "sent";
@@ -233,7 +230,7 @@ on_typing(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	o = events_typing_json(gs->user, ev->receiver_id.ptr,
 	    ev->group_id.ptr);
 	deliver_to(ev->type == EVENTS_TYPING ? "user_typing" :
-	    "user_stop_typing", &ev->receiver_id, &ev->group_id, NULL, o, s);
+	    "user_stop_typing", &ev->receiver_id, &ev->group_id, o, s);
 	json_decref(o);
 	reply(s, ack, events_ack_ok(NULL));
 }
@@ -255,7 +252,7 @@ on_status(struct session *s, struct gw_socket *gs, struct events_event *ev,
 		    ev->type == EVENTS_MESSAGE_DELIVERED ? "delivered" :
 		    ev->status.ptr, gs->user, at);
 	deliver_to(ev->type == EVENTS_MESSAGE_READ ? "message_read_receipt" :
-	    "message_status_update", &ev->sender_id, &none, NULL, o, NULL);
+	    "message_status_update", &ev->sender_id, &none, o, NULL);
 	json_decref(o);
 	reply(s, ack, events_ack_ok(NULL));
 }
@@ -278,9 +275,9 @@ on_delete(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	o = events_status_update_json(ev->message_id.ptr, "deleted",
 	    gs->user, at);
 	deliver_to("message_status_update", &ev->receiver_id, &ev->group_id,
-	    NULL, o, NULL);
+	    o, NULL);
 	if (ev->receiver_id.ptr != NULL)
-		deliver_to("message_status_update", &me, &none, NULL, o, NULL);
+		deliver_to("message_status_update", &me, &none, o, NULL);
 	json_decref(o);
 	reply(s, ack, events_ack_ok(NULL));
 }

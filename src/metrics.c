@@ -51,6 +51,7 @@ static const struct counter {
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
 
+static uint64_t	 counter(const struct worker_stats *, size_t);
 static void	 put(struct buf *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 total(const struct transport *, struct totals *);
@@ -58,6 +59,16 @@ static void	 iso_now(char *, size_t);
 static int	 wants_text(struct lws *);
 static void	 render_json(const struct transport *, struct buf *);
 static void	 render_prometheus(const struct transport *, struct buf *);
+
+/* Counter j of one worker's figures. */
+static uint64_t
+counter(const struct worker_stats *w, size_t j)
+{
+	uint64_t	v;
+
+	memcpy(&v, (const char *)w + counters[j].off, sizeof(v));
+	return v;
+}
 
 static void
 put(struct buf *b, const char *fmt, ...)
@@ -114,8 +125,7 @@ total(const struct transport *t, struct totals *x)
 		    w->started < x->started))
 			x->started = w->started;
 		for (j = 0; j < NCOUNTERS; j++)
-			x->sum[j] += *(const uint64_t *)(const void *)
-			    ((const char *)w + counters[j].off);
+			x->sum[j] += counter(w, j);
 	}
 }
 
@@ -167,8 +177,7 @@ render_json(const struct transport *t, struct buf *b)
 		    (unsigned long long)w->rss);
 		for (j = 0; j < NCOUNTERS; j++)
 			put(b, ",\"%s\":%llu", counters[j].name,
-			    (unsigned long long)*(const uint64_t *)(const void *)
-			    ((const char *)w + counters[j].off));
+			    (unsigned long long)counter(w, j));
 		put(b, "}");
 	}
 	put(b, "],\"timestamp\":\"%s\"}", now);
@@ -211,8 +220,7 @@ render_prometheus(const struct transport *t, struct buf *b)
 			w = &t->agg[i];
 			put(b, "socketgw_%.*s_total{worker=\"%d\"} %llu\n",
 			    nl, counters[j].name, w->slot,
-			    (unsigned long long)*(const uint64_t *)(const void *)
-			    ((const char *)w + counters[j].off));
+			    (unsigned long long)counter(w, j));
 		}
 	}
 }
