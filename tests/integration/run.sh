@@ -28,4 +28,14 @@ if ! command -v node >/dev/null 2>&1; then
 	exit 1
 fi
 export SGWD CONFORMANCE
-exec node --test --test-concurrency=1 integration/
+# INTEGRATION_EXCLUDE: space-separated test file names left out of this run
+# (tests/ci.sh uses it for a known sanitizer-build hang, see there).
+files=
+for f in integration/*.test.mjs; do
+	case " ${INTEGRATION_EXCLUDE:-} " in
+	*" $(basename "$f" .test.mjs) "*) echo "run.sh: leaving out $f" ;;
+	*) files="$files $f" ;;
+	esac
+done
+# shellcheck disable=SC2086
+exec node --test --test-concurrency=1 $files
