@@ -47,8 +47,29 @@
  * tells a dead listener from a peer that does not dial us, and a dead
  * listener is restarted.
  *
+ * nng 1.5.2 bug: closing a push socket while a link of its dialer is in
+ * the SP handshake leaks that link's connection, and nng's poller thread
+ * then spins on its EPOLLHUP for good (100% of a core, seen after a few
+ * reloads: a peer that exits answers no handshake, and the master's news
+ * of its death makes us close the socket redialing it).  Closing a socket
+ * 1-3 ms after its dial to a live listener leaked 108 links in 300; after
+ * 20-50 ms, none.  So a socket is not closed at once: it waits, unused,
+ * SETTLE seconds in the graveyard (its handshakes end: the peer answers,
+ * or it is dead and its links reset), and the watchdog then closes it.
+ *
+ * nng 1.5.2 bug (the ipc twin of nng#1636, fixed for tcp in 1.6.0):
+ * closing an incoming pipe while a message is arriving leaves the
+ * protocol's receive pending for good; nng's reaper thread then waits on
+ * it forever, and nothing nng frees afterwards is ever closed: every
+ * failed redial leaks a socket and its poller thread spins on their
+ * EPOLLHUP (seen after a few reloads as a worker at 100% CPU, and under
+ * ASan as a worker that hangs).  So we never close a live incoming pipe.
+ * A peer that joins the set after its records were ignored is asked, by
+ * a flag in our first message to it, to send again what a new peer gets.
+ *
  * Wire format, big-endian: a header {"SGB" + version 1 (u32), from wid
- * (u16), 0 (u16), channel (u32), seq (u32), count (u32)}, then count
+ * (u16), flags (u16: BUS_F_RESYNC), channel (u32), seq (u32), count
+ * (u32)}, then count
  * records {type (u8), length (u32), bytes}.  A channel is one sender's
  * link to one receiver (a new id each time it restarts), numbered from 1.
  */
@@ -77,6 +98,8 @@
 #define BATCH_KEEP	(64u * 1024)	/* keep a batch buffer this big */
 #define WATCHDOG	3.		/* s: a peer we reach must reach us */
 #define CALM		30.		/* s without a test after a good one */
+#define BUS_F_RESYNC	1		/* "send me what a new peer gets" */
+#define SETTLE		1.		/* s in the graveyard (see the top) */
 
 struct qmsg {
 	nng_msg			*m;
@@ -94,10 +117,18 @@ struct peer {
 	uint32_t	 chan;
 	uint32_t	 seq;
 	uint32_t	 pipe;		/* outgoing pipe while up, else 0 */
+	int		 resync;	/* flag our next message */
 	ev_tstamp	 up_at;
 	int		 sealed;	/* a batch was dropped after the tail */
 	int		 full;		/* dropping: warned once */
 };
+
+struct grave {				/* a push socket closed when SETTLEd */
+	nng_socket		sock;
+	ev_tstamp		buried;
+	TAILQ_ENTRY(grave)	entry;
+};
+TAILQ_HEAD(graves, grave);
 
 struct sender {				/* what comes from one wid */
 	uint32_t	chan;
@@ -131,6 +162,7 @@ struct bus {
 	int			 canary_ok;
 	struct peer		**peers;
 	size_t			 npeers;
+	struct graves		 graves;
 	uint8_t			 member[(BUS_WID_MAX + 1) / 8];
 	struct sender		 senders[BUS_WID_MAX + 1];
 	uint8_t			*batch;		/* records, no header */
@@ -152,6 +184,7 @@ static void	set_member(uint8_t *, int, int);
 static int	relisten(struct bus *);
 static struct peer *peer_open(struct bus *, int);
 static void	peer_close(struct bus *, struct peer *);
+static void	graves_close(struct bus *, int);
 static void	peer_discard(struct bus *, struct peer *);
 static void	peer_enqueue(struct bus *, struct peer *);
 static void	peer_kick(struct bus *, struct peer *);
@@ -229,6 +262,7 @@ bus_new(struct ev_loop *loop, const char *dir, int wid,
 	b->ops = *ops;
 	b->arg = arg;
 	b->wid = wid;
+	TAILQ_INIT(&b->graves);
 	memcpy(b->dir, dir, strlen(dir) + 1);
 	snprintf(b->path, sizeof(b->path), "%s/bus-%d.ipc", dir, wid);
 	if (getrandom(&b->chan_next, sizeof(b->chan_next), 0) !=
@@ -284,6 +318,7 @@ bus_free(struct bus *b)
 	for (i = 0; i < b->npeers; i++)
 		peer_close(b, b->peers[i]);
 	free(b->peers);
+	graves_close(b, 1);
 	ev_io_stop(b->loop, &b->rio);
 	nng_close(b->pull);
 	ev_ref(b->loop);
@@ -322,15 +357,14 @@ relisten(struct bus *b)
  * The master's list of live workers.  A peer that left is closed, and
  * peer_down is called (once the new set is in place) if it had a link to
  * us.  A peer that joins is dialed; if it already had a link to us, whose
- * records we ignored, that link is closed so that it comes back and the
- * peer sends what it would send on peer_up.  Our own wid is ignored.
+ * records we ignored, our first message asks it to send again what it
+ * sends on peer_up (see the top).  Our own wid is ignored.
  */
 int
 bus_set_peers(struct bus *b, const int *wids, size_t n)
 {
 	uint8_t		  want[sizeof(b->member)];
 	struct peer	**np, *p;
-	nng_pipe	  pipe = NNG_PIPE_INITIALIZER;
 	int		 *gone, w, rv = 0;
 	size_t		  i, k, ngone = 0;
 
@@ -363,12 +397,10 @@ bus_set_peers(struct bus *b, const int *wids, size_t n)
 		if (((want[w / 8] >> (w % 8)) & 1) == 0)
 			continue;	/* ours, kept, or a duplicate */
 		set_member(want, w, 0);
-		if ((pipe.id = b->senders[w].pipe) != 0)
-			nng_pipe_close(pipe);
 		if ((np[k] = peer_open(b, w)) == NULL)
 			rv = -1;
 		else
-			k++;
+			np[k++]->resync = b->senders[w].pipe != 0;
 	}
 	free(b->peers);
 	b->peers = np;
@@ -476,13 +508,38 @@ peer_open(struct bus *b, int wid)
 	return p;
 }
 
-/* Its SENDFD watcher stops (in peer_discard) before nng closes the fd. */
+/*
+ * Its SENDFD watcher stops (in peer_discard) before nng closes the fd.
+ * The socket goes to the graveyard (see the top); if even that fails, it
+ * is closed now, leak or not.
+ */
 static void
 peer_close(struct bus *b, struct peer *p)
 {
+	struct grave	*g;
+
 	peer_discard(b, p);
-	nng_close(p->sock);
+	if ((g = malloc(sizeof(*g))) != NULL) {
+		g->sock = p->sock;
+		g->buried = ev_now(b->loop);
+		TAILQ_INSERT_TAIL(&b->graves, g, entry);
+	} else
+		nng_close(p->sock);
 	free(p);
+}
+
+/* Close the graveyard's sockets that have SETTLEd, or all of them. */
+static void
+graves_close(struct bus *b, int all)
+{
+	struct grave	*g;
+
+	while ((g = TAILQ_FIRST(&b->graves)) != NULL &&
+	    (all || ev_now(b->loop) - g->buried >= SETTLE)) {
+		TAILQ_REMOVE(&b->graves, g, entry);
+		nng_close(g->sock);
+		free(g);
+	}
 }
 
 /*
@@ -582,6 +639,8 @@ peer_kick(struct bus *b, struct peer *p)
 
 	while ((q = TAILQ_FIRST(&p->backlog)) != NULL) {
 		len = nng_msg_len(q->m);
+		if (p->resync)
+			((uint8_t *)nng_msg_body(q->m))[7] |= BUS_F_RESYNC;
 		if ((rv = nng_sendmsg(p->sock, q->m, NNG_FLAG_NONBLOCK)) ==
 		    NNG_EAGAIN)
 			break;
@@ -591,6 +650,7 @@ peer_kick(struct bus *b, struct peer *p)
 			nng_msg_free(q->m);
 			b->st.discarded++;
 		} else {
+			p->resync = 0;
 			b->st.sent_msgs++;
 			b->st.sent_bytes += len;
 		}
@@ -748,6 +808,7 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct peer	*p;
 	size_t		 i;
 
+	graves_close(b, 0);
 	if (nng_socket_id(b->canary) > 0) {
 		if (ev_now(loop) - b->canary_at < 1.)
 			return;
@@ -844,7 +905,7 @@ msg_check(struct bus *b, const uint8_t *p, size_t len, uint32_t pipe)
 	int		 from;
 
 	if (len < BUS_HDR_LEN || get32(p) != BUS_MAGIC || p[6] != 0 ||
-	    p[7] != 0 || (from = p[4] << 8 | p[5]) > BUS_WID_MAX)
+	    (p[7] & ~BUS_F_RESYNC) != 0 || (from = p[4] << 8 | p[5]) > BUS_WID_MAX)
 		goto bad;
 	n = get32(p + 16);
 	for (i = 0, off = BUS_HDR_LEN; i < n; i++) {
@@ -884,7 +945,10 @@ bad:
 	return -1;
 }
 
-/* One recv call per record; stop if a callback dropped the sender. */
+/*
+ * One recv call per record; stop if a callback dropped the sender.  Then
+ * a sender that asks for it (BUS_F_RESYNC) hears what a new peer hears.
+ */
 static void
 msg_deliver(struct bus *b, const uint8_t *p)
 {
@@ -901,4 +965,7 @@ msg_deliver(struct bus *b, const uint8_t *p)
 		    rlen);
 		off += BUS_REC_HDR_LEN + rlen;
 	}
+	if ((p[7] & BUS_F_RESYNC) && is_member(b, from) &&
+	    b->ops.peer_up != NULL)
+		b->ops.peer_up(b->arg, from);
 }

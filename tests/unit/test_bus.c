@@ -242,7 +242,7 @@ cmd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct cmd	 cmd;
 	uint8_t		*big;
 	size_t		 i;
-	int		 k;
+	int		 k, wids[NW_MAX];
 
 	if (read(w->fd, &cmd, sizeof(cmd)) != sizeof(cmd) || cmd.op == 'q') {
 		ev_break(loop, EVBREAK_ALL);
@@ -254,6 +254,13 @@ cmd_cb(struct ev_loop *loop, ev_io *w, int revents)
 		break;
 	case 'p':
 		bus_set_peers(c->bus, NULL, 0);
+		break;
+	case 'P':
+		/* Every other worker joins the set. */
+		for (k = i = 0; k < c->nw; k++)
+			if (k != c->wid)
+				wids[i++] = k;
+		bus_set_peers(c->bus, wids, i);
 		break;
 	case 'S':
 		report(c, EV_STATS, -1, NULL);
@@ -580,6 +587,42 @@ test_restart(void **state)
 	(void)state;
 }
 
+/*
+ * A peer that reaches us before the master tells us of it: its first
+ * records (its digest) are ignored; when it joins our set, it is asked to
+ * send them again, and its link is left open (closing a pipe while a
+ * message arrives hangs nng 1.5.2's reaper: see bus.c).
+ */
+static void
+test_late_join(void **state)
+{
+	static const int	 p1[] = { 0 };
+	struct evt		 e;
+
+	spawn(0, 2, NULL, 0, MODE_SCRIPT);
+	spawn(1, 2, p1, 1, MODE_SCRIPT);
+	expect(EV_UP, 1, 0, NULL, NULL);
+	usleep(200000);
+	cmd(0, 'S', NULL);
+	expect(EV_STATS, 0, -1, NULL, &e);
+	assert_true(e.st.foreign >= 1);	/* the digest, ignored */
+	assert_int_equal(e.st.recv_records, 0);
+	cmd(0, 'P', NULL);
+	expect(EV_UP, 0, 1, NULL, NULL);
+	expect(EV_RECV, 1, 0, "digest", NULL);
+	expect(EV_RECV, 0, 1, "digest", NULL);	/* sent again */
+	cmd(1, 's', "b1");
+	expect(EV_RECV, 0, 1, "b1", NULL);
+	cmd(0, 'S', NULL);
+	expect(EV_STATS, 0, -1, NULL, &e);
+	assert_int_equal(e.st.gaps, 0);
+	assert_int_equal(e.st.malformed, 0);
+	assert_int_equal(e.st.recv_records, 2);
+	reap(0);
+	reap(1);
+	(void)state;
+}
+
 /* Connect to a bus address and leave before nng's handshake. */
 static void
 probe(int wid)
@@ -793,6 +836,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_join, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_relisten, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slow_peer, setup,
