@@ -58,6 +58,7 @@ struct transport {
 	void			*nudge;		/* ev_timer, see transport.c */
 	void			*drainer;	/* ev_timer, batches of closes */
 	double			 drain_started;
+	double			 sessions_gone;	/* draining, the last one went */
 	long long		 started;	/* unix time */
 	struct worker_stats	 agg[STATS_MAX_WORKERS]; /* the master's */
 	size_t			 nagg;

@@ -210,6 +210,13 @@ handoff_accept(struct handoff *h, struct transport *t, int fd)
 	h->waiting = wt;
 }
 
+/* Connections accepted whose request line has not come: not yet lws's. */
+int
+handoff_waiting(const struct handoff *h)
+{
+	return h != NULL && h->waiting != NULL;
+}
+
 static void
 unwait(struct waiting *wt)
 {

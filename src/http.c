@@ -131,7 +131,7 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 {
 	unsigned char	 hdr[LWS_PRE + HDR_ROOM], *start = hdr + LWS_PRE;
 	unsigned char	*p = start, *end = hdr + sizeof(hdr) - 1;
-	int		 status = c->status;
+	int		 status = c->status, close_after;
 	char		 conn[64];
 
 	if (status == 0)
@@ -150,11 +150,14 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	/*
 	 * lws closes after a request that said "Connection: close" but does
 	 * not say so; Node's keep-alive agent then reuses the closed socket.
+	 * A draining worker closes after every answer, and says so, so that
+	 * the client's next request goes to a worker that stays.
 	 */
-	if (lws_hdr_copy(wsi, conn, sizeof(conn), WSI_TOKEN_CONNECTION) > 0 &&
-	    strcasestr(conn, "close") != NULL &&
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-	    (const unsigned char *)"close", 5, &p, end) != 0)
+	close_after = t->draining || (lws_hdr_copy(wsi, conn, sizeof(conn),
+	    WSI_TOKEN_CONNECTION) > 0 && strcasestr(conn, "close") != NULL);
+	if (close_after && lws_add_http_header_by_token(wsi,
+	    WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p,
+	    end) != 0)
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end) != 0)
 		return -1;
@@ -172,6 +175,8 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 		free(b);
 	}
 	http_conn_free(c);
+	if (t->draining)
+		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

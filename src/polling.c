@@ -289,15 +289,28 @@ payload(struct session *s, uint8_t **out)
 
 /*
  * The answer for a waiting poll, if it has one: a noop after an upgrade
- * or a client's close, a close packet for a closed session, or every
- * queued packet.  The result is malloc'd; NULL means keep waiting.
+ * or a client's close, every queued packet, and a close packet for a
+ * closed session (after what was queued: a drain may close a session
+ * whose CONNECT answer still waits).  The result is malloc'd; NULL means
+ * keep waiting.
  */
 uint8_t *
 polling_take(struct session *s, size_t *len)
 {
-	uint8_t	*body = NULL;
+	uint8_t	*body = NULL, *nb;
 	char	 one;
 
+	if (s->state == SESSION_CLOSED && !s->poll_noop &&
+	    s->kind != SESSION_WEBSOCKET && s->q.n > 0 &&
+	    (*len = payload(s, &body)) > 0) {
+		if ((nb = realloc(body, *len + 2)) == NULL) {
+			free(body);
+			return NULL;
+		}
+		nb[(*len)++] = 0x1e;	/* the payload separator */
+		nb[(*len)++] = '1';
+		return nb;
+	}
 	if (s->poll_noop || s->kind == SESSION_WEBSOCKET ||
 	    s->state == SESSION_CLOSED) {
 		one = s->poll_noop || s->kind == SESSION_WEBSOCKET ? '6' : '1';

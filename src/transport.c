@@ -16,12 +16,15 @@
 
 #include "app.h"
 #include "conf.h"
+#include "handoff.h"
 #include "log.h"
 #include "session.h"
 #include "transport.h"
 #include "worker.h"
 
 #define RX_BUFFER	512	/* small: it is per connection (NOTES.md) */
+#define DRAIN_LINGER	1.0	/* s: see drained() */
+#define DRAIN_GRACE	2.0	/* s: see drain_now() */
 
 static int	callback(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
@@ -197,12 +200,63 @@ transport_adopt(struct transport *t, int fd)
 	return 0;
 }
 
-/* Draining and every session gone: the loop may end. */
+/*
+ * Drained: every session gone, no connection waiting in the hand-off,
+ * and none open in lws either, or none for DRAIN_LINGER seconds since the
+ * last session went.  A connection
+ * this worker accepted just before it stopped accepting has its request
+ * answered (with "Connection: close") instead of being reset by our exit;
+ * an idle keep-alive connection does not hold the exit for longer.
+ */
+static int
+drained(struct transport *t)
+{
+	if (!t->draining || t->all != NULL) {
+		t->sessions_gone = 0;
+		return 0;
+	}
+	if (handoff_waiting(t->handoff))
+		return 0;
+	if (t->stats.conns == 0)
+		return 1;
+	if (t->sessions_gone == 0)
+		t->sessions_gone = ev_now(t->loop);
+	return ev_now(t->loop) - t->sessions_gone >= DRAIN_LINGER;
+}
+
+/* Called when a session or a connection goes: the loop may end. */
 void
 transport_maybe_done(struct transport *t)
 {
-	if (t->draining && t->all == NULL)
+	if (drained(t))
 		ev_break(t->loop, EVBREAK_ALL);
+}
+
+/*
+ * A drain batch closes this session now?  Not a Socket.IO session that
+ * has not finished its CONNECT, for its first DRAIN_GRACE seconds: its
+ * client is still being set up, and a close now would fail its attempt
+ * to connect (one that takes longer is closed).  Not a long-polling
+ * session between two GETs either: what it has queued and the close
+ * packet go out with its next GET, which the session must still be there
+ * to answer (a client that never sends it times out).  A later batch
+ * closes them.
+ */
+static int
+drain_now(const struct transport *t, struct session *s)
+{
+	double	age;
+
+	if (s->state == SESSION_CLOSED)
+		return 0;
+	if (s->nsp_mask == 0 && t->app->eio_message == NULL &&
+	    ev_is_active(&s->deadline)) {
+		age = (double)t->conf->connect_timeout / 1000.0 -
+		    ev_timer_remaining(t->loop, &s->deadline);
+		return age >= DRAIN_GRACE;
+	}
+	return s->kind != SESSION_POLLING || s->poll != NULL ||
+	    s->rpeer != NULL;
 }
 
 /*
@@ -222,14 +276,14 @@ on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	for (s = t->all; s != NULL && n < t->conf->drain_batch; s = sn) {
 		session_pin(s);
-		if (s->state != SESSION_CLOSED) {
+		if (drain_now(t, s)) {
 			session_close(s, "server shutting down");
 			n++;
 		}
 		sn = s->next;
 		session_unpin(s);
 	}
-	if (t->all == NULL) {
+	if (drained(t)) {
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
@@ -240,7 +294,8 @@ on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
-	next = t->stats.sessions > 0 ? (double)t->conf->drain_interval /
+	/* A full batch: wait.  Else poll for late CONNECTs and the linger. */
+	next = n >= t->conf->drain_batch ? (double)t->conf->drain_interval /
 	    1000.0 : 0.05;
 	left = (double)t->conf->shutdown_timeout / 1000.0 -
 	    (ev_now(loop) - t->drain_started);
