@@ -29,7 +29,10 @@ struct gw_socket {
 	size_t		 ulen;
 	int64_t		 exp;		/* token expiry, unix s; 0: none */
 	int		 warned;	/* token_expiring sent for this exp */
+	int		 greet;		/* online_users waits (gw_sync.c) */
 };
+
+#define GW_SYNC_MAX	512	/* workers a new worker waits to hear from */
 
 struct gateway {
 	struct transport	*t;
@@ -42,6 +45,11 @@ struct gateway {
 	uint64_t		 messages;	/* frames delivered */
 	uint64_t		 auth_failures;
 	uint64_t		 bus_too_big;	/* frames the bus could not carry */
+	ev_timer		 sync_wait;	/* gw_sync.c */
+	int			 synced;
+	int			 nwant;		/* -1: no peer list yet */
+	int32_t			 want[GW_SYNC_MAX];
+	uint8_t			 heard[4096 / 8];
 };
 
 /* Bus record types. */
@@ -55,6 +63,7 @@ extern const struct app	 gateway_app;
 extern struct gateway	 gw;
 struct frame	*gw_frame(const char *, json_t *);
 void		 gw_emit(struct session *, const char *, json_t *);
+void		 gw_online_users(struct session *, struct gw_socket *);
 int		 gw_refresh(struct gw_socket *, json_t *, const char **);
 
 #define GW_EXPIRY_NOTICE	60	/* seconds: token_expiring before exp */
@@ -62,6 +71,13 @@ int		 gw_refresh(struct gw_socket *, json_t *, const char **);
 /* gw_events.c */
 void	gw_event(struct session *, struct gw_socket *, const char *, size_t,
 	    json_t *, int64_t);
+
+/* gw_sync.c */
+void	gw_sync_init(struct gateway *);
+void	gw_sync_free(struct gateway *);
+void	gw_sync_peers(struct gateway *, const int32_t *, size_t);
+void	gw_sync_digest(struct gateway *, int);
+int	gw_sync_ready(const struct gateway *);
 
 /* gw_cluster.c */
 int	gw_cluster_init(struct gateway *, const char *);

@@ -133,6 +133,34 @@ time_claim(jwt_t *jwt, const char *name, long long *out)
 }
 
 /* The user id: the configured claim, or the first of sub, user_id, ... */
+/*
+ * RFC 7519 4.1.3: "aud" is a string, or an array of strings of which one
+ * must be ours.
+ */
+static int
+audience_ok(jwt_t *jwt, const char *audience)
+{
+	const char	*s;
+	char		*json;
+	json_t		*v, *e;
+	size_t		 i;
+	int		 ok = 0;
+
+	if ((s = jwt_get_grant(jwt, "aud")) != NULL)
+		return strcmp(s, audience) == 0;
+	if ((json = jwt_get_grants_json(jwt, "aud")) == NULL)
+		return 0;
+	if ((v = json_loads(json, JSON_DECODE_ANY, NULL)) != NULL &&
+	    json_is_array(v))
+		json_array_foreach(v, i, e)
+			if (json_is_string(e) &&
+			    strcmp(json_string_value(e), audience) == 0)
+				ok = 1;
+	json_decref(v);
+	free(json);
+	return ok;
+}
+
 static int
 user_claim(jwt_t *jwt, const char *claim, char *out, size_t len)
 {
@@ -200,8 +228,7 @@ auth_verify(const struct auth *a, const char *token, time_t now,
 	if (a->issuer != NULL && ((s = jwt_get_grant(jwt, "iss")) == NULL ||
 	    strcmp(s, a->issuer) != 0))
 		goto done;
-	if (a->audience != NULL && ((s = jwt_get_grant(jwt, "aud")) == NULL ||
-	    strcmp(s, a->audience) != 0))
+	if (a->audience != NULL && !audience_ok(jwt, a->audience))
 		goto done;
 	if (user_claim(jwt, a->claim, r->user, sizeof(r->user)) != 0) {
 		*why = "Authentication token names no user";

@@ -246,7 +246,18 @@ gw_connected(struct session *s, unsigned nsp, json_t *hs)
 	o = events_connected_json(s->sio_sid, g->user);
 	gw_emit(s, "connected", o);
 	json_decref(o);
-	o = json_array();
+	if (gw_sync_ready(&gw))
+		gw_online_users(s, g);
+	else
+		g->greet = 1;
+}
+
+/* Who is online, for a new socket (in scoped mode: only its user). */
+void
+gw_online_users(struct session *s, struct gw_socket *g)
+{
+	json_t	*o = json_array();
+
 	if (gw.t->conf->presence_mode == 0)
 		presence_list(gw.presence, add_user, o);
 	else

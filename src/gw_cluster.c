@@ -71,6 +71,8 @@ gw_cluster_init(struct gateway *g, const char *dir)
 	    (double)g->t->conf->presence_digest_interval / 1000.0);
 	g->digest.data = g;
 	ev_timer_start(g->t->loop, &g->digest);
+	g->nwant = -1;
+	gw_sync_init(g);
 	return 0;
 }
 
@@ -78,6 +80,7 @@ void
 gw_cluster_free(struct gateway *g)
 {
 	ev_timer_stop(g->t->loop, &g->digest);
+	gw_sync_free(g);
 	if (g->bus != NULL)
 		bus_free(g->bus);
 	rooms_free(g->rooms);
@@ -336,6 +339,8 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 		if (presence_apply_digest(g->presence, (unsigned)from, data,
 		    len, on_online, on_offline, g) < 0)
 			log_debug("bad presence digest from worker %d", from);
+		else
+			gw_sync_digest(g, from);
 		break;
 	}
 }
@@ -372,4 +377,5 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 	for (i = 0; i < n && i < 512; i++)
 		v[i] = wids[i];
 	bus_set_peers(gw.bus, v, i);
+	gw_sync_peers(&gw, wids, n);
 }

@@ -298,6 +298,21 @@ describe("a worker killed with SIGKILL", () => {
 
       const t0 = Date.now();
       process.kill(pid, "SIGKILL");
+      // Connections made from now on: those the respawned worker serves
+      // first are greeted before it has heard from the other workers
+      // unless it waits for their presence (src/gw_sync.c).
+      const earlyP = (async () => {
+        for (let i = 0; i < 200; i++) {
+          const d = await online(gw.url, "k-early").catch(() => null);
+          if (d === null) continue;
+          if (d.slot === vslot) {
+            all.push(d);
+            return { d, after: Date.now() - t0, tries: i + 1 };
+          }
+          d.close();
+        }
+        return null;
+      })();
       const delays = [];
       for (const o of [o1, o2]) {
         await o.wait("user_disconnected", { pred: (a) => a.user_id === "k-victim", ms: 5000 });
@@ -320,6 +335,15 @@ describe("a worker killed with SIGKILL", () => {
       assert.equal(ack.ok, true);
       await o2.wait("receive_message", { pred: (m) => m.content === "still here" });
       assert.equal(o1.all("disconnect").length + o2.all("disconnect").length, 0);
+
+      // The new worker's first socket heard of everyone online elsewhere.
+      const early = await earlyP;
+      assert.ok(early, "no connection reached the respawned worker in 200 tries");
+      const first = await early.d.wait("online_users");
+      console.log(`first socket on the respawned worker: ${early.after} ms after the kill, ` +
+        `${early.tries} tries, online_users ${JSON.stringify(first)}`);
+      for (const u of ["k-obs1", "k-obs2", "k-multi"])
+        assert.ok(first.includes(u), `the respawned worker's first online_users lacks ${u}: ${first}`);
 
       // The master respawns the worker in its slot.
       const m1 = await until(async () => {

@@ -77,6 +77,15 @@ for (const alg of ["RS256", "ES256"]) {
     });
     test("a wrong audience is refused", async () => {
       assert.match(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, aud: "other" })), /^refused:/);
+      const { aud, ...noAud } = good;
+      assert.match(await attempt(gw.url, signed(alg, keys.privateKey, noAud)), /^refused:/);
+      for (const bad of [["other", "more"], [], [7, { chat: 1 }], 7])
+        assert.match(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, aud: bad })), /^refused:/,
+          `aud ${JSON.stringify(bad)}`);
+    });
+    test("an audience array that holds ours is accepted (RFC 7519 4.1.3)", async () => {
+      assert.equal(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, aud: ["other", "chat"] })),
+        "connected:kim");
     });
   });
 }

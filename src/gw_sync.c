@@ -1,0 +1,117 @@
+/*
+ * A worker that starts knows no other worker's users until their presence
+ * digests come: each peer sends one when its link to us comes up, a few
+ * to a few hundred milliseconds after our start.  A client greeted before
+ * that would get an `online_users` missing those users (they would come
+ * later, one `user_connected` each).  So a new socket's `online_users`
+ * waits until every worker of the master's list has sent a digest, or
+ * SYNC_WAIT seconds have passed (a peer that is stuck or dying), and goes
+ * out then.  `connected` is not held back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "gateway.h"
+#include "log.h"
+#include "session.h"
+#include "transport.h"
+
+#define SYNC_WAIT	1.0	/* seconds */
+
+static void	on_sync_wait(struct ev_loop *, ev_timer *, int);
+static void	sync_done(struct gateway *, const char *);
+
+/* In sync at once when there is no bus: no other worker to hear from. */
+void
+gw_sync_init(struct gateway *g)
+{
+	g->synced = g->bus == NULL;
+	ev_timer_init(&g->sync_wait, on_sync_wait, SYNC_WAIT, 0);
+	g->sync_wait.data = g;
+	if (!g->synced)
+		ev_timer_start(g->t->loop, &g->sync_wait);
+}
+
+void
+gw_sync_free(struct gateway *g)
+{
+	ev_timer_stop(g->t->loop, &g->sync_wait);
+}
+
+static int
+heard(const struct gateway *g, int wid)
+{
+	return (g->heard[wid / 8] >> (wid % 8)) & 1;
+}
+
+/* Have we heard from every peer the master names? */
+static void
+check(struct gateway *g)
+{
+	size_t	i;
+
+	if (g->synced || g->nwant < 0)
+		return;
+	for (i = 0; i < (size_t)g->nwant; i++)
+		if (g->want[i] != g->t->wid && !heard(g, g->want[i]))
+			return;
+	sync_done(g, "every worker's presence is in");
+}
+
+/* The master's list of live workers (the first one is what we wait for). */
+void
+gw_sync_peers(struct gateway *g, const int32_t *wids, size_t n)
+{
+	size_t	i;
+
+	if (g->synced || g->nwant >= 0)
+		return;
+	g->nwant = 0;
+	for (i = 0; i < n && i < GW_SYNC_MAX; i++)
+		if (wids[i] >= 0 && wids[i] <= BUS_WID_MAX)
+			g->want[g->nwant++] = wids[i];
+	check(g);
+}
+
+/* A digest from worker wid has been applied. */
+void
+gw_sync_digest(struct gateway *g, int wid)
+{
+	if (g->synced || wid < 0 || wid > BUS_WID_MAX)
+		return;
+	g->heard[wid / 8] |= (uint8_t)(1u << (wid % 8));
+	check(g);
+}
+
+int
+gw_sync_ready(const struct gateway *g)
+{
+	return g->synced;
+}
+
+static void
+on_sync_wait(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sync_done(w->data, "waited long enough for the other workers");
+}
+
+/* Greet the sockets that waited. */
+static void
+sync_done(struct gateway *g, const char *why)
+{
+	struct session		*s;
+	struct gw_socket	*gs;
+
+	g->synced = g->bus == NULL;
+	ev_timer_stop(g->t->loop, &g->sync_wait);
+	log_debug("presence in sync: %s", why);
+	for (s = g->t->all; s != NULL; s = s->next)
+		if ((gs = s->app_data) != NULL && gs->greet &&
+		    s->state != SESSION_CLOSED) {
+			gs->greet = 0;
+			gw_online_users(s, gs);
+		}
+}
