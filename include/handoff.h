@@ -17,6 +17,7 @@ struct handoff	*handoff_new(struct transport *, const char *);
 void		 handoff_free(struct handoff *);
 void		 handoff_accept(struct handoff *, struct transport *, int);
 int		 handoff_waiting(const struct handoff *);
+int		 handoff_pass_plain(struct handoff *, int, int);
 int		 handoff_route(const char *, size_t, int);
 
 #endif /* SGW_HANDOFF_H */

@@ -59,6 +59,7 @@ struct transport {
 	void			*drainer;	/* ev_timer, batches of closes */
 	double			 drain_started;
 	double			 sessions_gone;	/* draining, the last one went */
+	int			 fronts;	/* TLS fronts (tlsfront.h) */
 	long long		 started;	/* unix time */
 	struct worker_stats	 agg[STATS_MAX_WORKERS]; /* the master's */
 	size_t			 nagg;
@@ -96,6 +97,7 @@ struct conn {
 struct transport *transport_new(struct ev_loop *, const struct worker_args *,
 		    const struct app *, const char *);
 int	transport_adopt(struct transport *, int);
+int	transport_adopt_plain(struct transport *, int);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
 void	transport_maybe_done(struct transport *);

@@ -15,10 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "handoff.h"
 #include "log.h"
 #include "relay.h"
 #include "sid.h"
+#include "tlsfront.h"
 #include "transport.h"
 
 #define PEEK_MAX	2048	/* a request line longer than this: ours */
@@ -40,7 +42,7 @@ struct handoff {
 };
 
 static int	 decide(struct handoff *, int);
-static int	 pass(struct handoff *, int, int);
+static int	 pass(struct handoff *, int, int, char);
 static void	 on_receive(struct ev_loop *, ev_io *, int);
 static void	 on_readable(struct ev_loop *, ev_io *, int);
 static void	 on_sweep(struct ev_loop *, ev_timer *, int);
@@ -116,15 +118,18 @@ handoff_route(const char *buf, size_t len, int self)
 	return -1;
 }
 
-/* Send the socket to worker wid; 0 when it went. */
+/*
+ * Send the socket to worker wid; 0 when it went.  kind 'F': a client's
+ * socket, unread; 'P': the plain end of a TLS front (tlsfront.h).
+ */
 static int
-pass(struct handoff *h, int fd, int wid)
+pass(struct handoff *h, int fd, int wid, char kind)
 {
 	struct sockaddr_un	 sun;
 	struct msghdr		 msg;
 	struct cmsghdr		*cm;
 	struct iovec		 iov;
-	char			 one = 'F';
+	char			 one = kind;
 	union {
 		struct cmsghdr	 hdr;
 		char		 buf[CMSG_SPACE(sizeof(int))];
@@ -170,18 +175,25 @@ decide(struct handoff *h, int fd)
 		return 1;
 	}
 	/*
-	 * A TLS ClientHello (record type 22) cannot be read here: served by
-	 * this worker.  An upgrade that then names another worker's session
-	 * is refused and the client stays on long-polling, which the relay
-	 * carries (see the README on TLS with several workers).
+	 * A TLS ClientHello (record type 22) cannot be read here: this worker
+	 * terminates TLS and routes by the request line in clear.
 	 */
-	if ((unsigned char)buf[0] == 0x16)
-		w = -1;
-	else if ((w = handoff_route(buf, (size_t)n, h->t->wid)) == -2)
+	if ((unsigned char)buf[0] == 0x16 && h->t->conf->tls_cert[0] != '\0') {
+		tlsfront_adopt(h->t, fd);
+		return 1;
+	}
+	if ((w = handoff_route(buf, (size_t)n, h->t->wid)) == -2)
 		return 0;
-	if (w < 0 || pass(h, fd, w) != 0)
+	if (w < 0 || pass(h, fd, w, 'F') != 0)
 		transport_adopt(h->t, fd);
 	return 1;
+}
+
+/* The plain end of a TLS front, for the worker that owns the session. */
+int
+handoff_pass_plain(struct handoff *h, int fd, int wid)
+{
+	return h == NULL ? -1 : pass(h, fd, wid, 'P');
 }
 
 /* A new connection: route it now, or once its request line is in. */
@@ -295,6 +307,9 @@ on_receive(struct ev_loop *loop, ev_io *w, int revents)
 		if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		transport_adopt(h->t, fd);	/* draining: served too */
+		if (one == 'P')			/* draining: served too */
+			transport_adopt_plain(h->t, fd);
+		else
+			transport_adopt(h->t, fd);
 	}
 }

@@ -19,10 +19,12 @@
 #include "handoff.h"
 #include "log.h"
 #include "session.h"
+#include "tlsfront.h"
 #include "transport.h"
 #include "worker.h"
 
 #define RX_BUFFER	512	/* small: it is per connection (NOTES.md) */
+#define FRONT_BUFFER	16384	/* a TLS record's worth per copy */
 #define DRAIN_LINGER	1.0	/* s: see drained() */
 #define DRAIN_GRACE	2.0	/* s: see drain_now() */
 
@@ -48,8 +50,26 @@ current_rss(void)
 	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+static int
+front_tls(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	(void)user;
+	return tlsfront_callback(wsi, (int)reason, in, len, 1);
+}
+
+static int
+front_pipe(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	(void)user;
+	return tlsfront_callback(wsi, (int)reason, in, len, 0);
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "engine.io", callback, sizeof(struct conn), RX_BUFFER, 0, NULL, 0 },
+	{ TLSFRONT_PROTOCOL, front_tls, 0, FRONT_BUFFER, 0, NULL, 0 },
+	{ TLSFRONT_PIPE_PROTOCOL, front_pipe, 0, FRONT_BUFFER, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -200,6 +220,21 @@ transport_adopt(struct transport *t, int fd)
 	return 0;
 }
 
+/* A plain connection on a TLS vhost: the far end of a TLS front. */
+int
+transport_adopt_plain(struct transport *t, int fd)
+{
+	lws_sock_file_fd_type	u;
+
+	u.sockfd = fd;
+	if (lws_adopt_descriptor_vhost(t->vhost, LWS_ADOPT_SOCKET |
+	    LWS_ADOPT_HTTP, u, NULL, NULL) == NULL) {
+		t->stats.adopt_failures++;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Drained: every session gone, no connection waiting in the hand-off,
  * and none open in lws either, or none for DRAIN_LINGER seconds since the
@@ -215,7 +250,7 @@ drained(struct transport *t)
 		t->sessions_gone = 0;
 		return 0;
 	}
-	if (handoff_waiting(t->handoff))
+	if (handoff_waiting(t->handoff) || t->fronts > 0)
 		return 0;
 	if (t->stats.conns == 0)
 		return 1;

@@ -1,0 +1,214 @@
+/*
+ * TLS in front of the hand-off (see tlsfront.h).
+ *
+ * Two raw lws connections per client, linked by a struct front: the
+ * client's, where lws does TLS ("sgw-tls"), and our end of a unix socket
+ * pair ("sgw-tls-pipe"), whose other end the serving worker has adopted as
+ * a plain HTTP connection.  Bytes are copied one chunk at a time in each
+ * direction: a chunk read from one side stops that side's reading until
+ * the other side has written it (lws_rx_flow_control), so a slow client
+ * or worker holds back the other end instead of filling our memory, and
+ * the serving worker's own limits (output_queue_limit) see the slowness.
+ * When one side closes, the other closes once its chunk is out.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "handoff.h"
+#include "log.h"
+#include "tlsfront.h"
+#include "transport.h"
+
+#define HEAD_MAX	2048	/* request line longer than this: ours */
+
+struct chunk {
+	uint8_t		*buf;		/* LWS_PRE + len, or NULL */
+	size_t		 len;
+};
+
+struct front {
+	struct transport	*t;
+	struct lws		*tls;		/* the client; NULL once closed */
+	struct lws		*pipe;		/* to the serving worker */
+	struct chunk		 up;		/* client -> worker, waiting */
+	struct chunk		 down;		/* worker -> client, waiting */
+	char			 head[HEAD_MAX];
+	size_t			 hlen;		/* read before the routing */
+	int			 refs;		/* wsi that point here */
+};
+
+static int	 chunk_set(struct chunk *, const void *, size_t);
+static int	 chunk_write(struct chunk *, struct lws *);
+static int	 route(struct front *, const void *, size_t);
+static void	 unref(struct front *);
+static void	 close_soon(struct lws *);
+
+/* A TLS connection: lws does the handshake, we see clear bytes. */
+int
+tlsfront_adopt(struct transport *t, int fd)
+{
+	lws_sock_file_fd_type	 u;
+
+	u.sockfd = fd;
+	if (lws_adopt_descriptor_vhost(t->vhost, LWS_ADOPT_SOCKET |
+	    LWS_ADOPT_ALLOW_SSL, u, TLSFRONT_PROTOCOL, NULL) == NULL) {
+		t->stats.adopt_failures++;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+chunk_set(struct chunk *c, const void *in, size_t len)
+{
+	if ((c->buf = malloc(LWS_PRE + len)) == NULL)
+		return -1;
+	memcpy(c->buf + LWS_PRE, in, len);
+	c->len = len;
+	return 0;
+}
+
+/* Write the waiting chunk, if any; -1 on a write error. */
+static int
+chunk_write(struct chunk *c, struct lws *wsi)
+{
+	int	rc = 0;
+
+	if (c->buf == NULL)
+		return 0;
+	if (lws_write(wsi, c->buf + LWS_PRE, c->len, LWS_WRITE_RAW) <
+	    (int)c->len)
+		rc = -1;
+	free(c->buf);
+	c->buf = NULL;
+	c->len = 0;
+	return rc;
+}
+
+/*
+ * The request line is in: connect the client to the worker it names
+ * (handoff_route) or to us, through a new socket pair.  0: done or wait
+ * for more; -1: close the client.
+ */
+static int
+route(struct front *f, const void *in, size_t len)
+{
+	lws_sock_file_fd_type	u;
+	int			sv[2], w;
+
+	if (len > sizeof(f->head) - f->hlen)
+		len = sizeof(f->head) - f->hlen;
+	memcpy(f->head + f->hlen, in, len);
+	f->hlen += len;
+	if ((w = handoff_route(f->head, f->hlen, f->t->wid)) == -2)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+	    sv) != 0) {
+		log_warn("tls front: socketpair");
+		return -1;
+	}
+	u.sockfd = sv[0];
+	if ((f->pipe = lws_adopt_descriptor_vhost(f->t->vhost,
+	    LWS_ADOPT_SOCKET, u, TLSFRONT_PIPE_PROTOCOL, NULL)) == NULL) {
+		close(sv[1]);
+		return -1;
+	}
+	lws_set_opaque_user_data(f->pipe, f);
+	f->refs++;
+	if (w < 0 || handoff_pass_plain(f->t->handoff, sv[1], w) != 0)
+		transport_adopt_plain(f->t, sv[1]);
+	if (chunk_set(&f->up, f->head, f->hlen) != 0)
+		return -1;
+	lws_rx_flow_control(f->tls, 0);
+	lws_callback_on_writable(f->pipe);
+	return 0;
+}
+
+static void
+unref(struct front *f)
+{
+	if (--f->refs > 0)
+		return;
+	free(f->up.buf);
+	free(f->down.buf);
+	f->t->fronts--;
+	transport_maybe_done(f->t);
+	free(f);
+}
+
+static void
+close_soon(struct lws *wsi)
+{
+	lws_set_timeout(wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+	    LWS_TO_KILL_ASYNC);
+}
+
+/* Both protocols; is_tls: the client's side ("sgw-tls"). */
+int
+tlsfront_callback(struct lws *wsi, int reason, void *in, size_t len,
+    int is_tls)
+{
+	struct transport	*t = lws_context_user(lws_get_context(wsi));
+	struct front		*f = lws_get_opaque_user_data(wsi);
+
+	if (reason == LWS_CALLBACK_RAW_ADOPT && is_tls) {
+		if ((f = calloc(1, sizeof(*f))) == NULL)
+			return -1;
+		f->t = t;
+		f->tls = wsi;
+		f->refs = 1;
+		t->fronts++;
+		lws_set_opaque_user_data(wsi, f);
+		return 0;
+	}
+	if (f == NULL)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX:
+		if (is_tls && f->pipe == NULL)
+			return route(f, in, len);
+		if (chunk_set(is_tls ? &f->up : &f->down, in, len) != 0)
+			return -1;
+		lws_rx_flow_control(wsi, 0);
+		if (is_tls)
+			lws_callback_on_writable(f->pipe);
+		else if (f->tls != NULL)
+			lws_callback_on_writable(f->tls);
+		return 0;
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		if (chunk_write(is_tls ? &f->down : &f->up, wsi) != 0)
+			return -1;
+		if (is_tls ? f->pipe == NULL : f->tls == NULL)
+			return -1;	/* the other side is gone */
+		lws_rx_flow_control(is_tls ? f->pipe : f->tls, 1);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE:
+		lws_set_opaque_user_data(wsi, NULL);
+		if (is_tls)
+			f->tls = NULL;
+		else
+			f->pipe = NULL;
+		/* The other side writes what it holds, then closes. */
+		if (is_tls && f->pipe != NULL) {
+			if (f->up.buf != NULL)
+				lws_callback_on_writable(f->pipe);
+			else
+				close_soon(f->pipe);
+		} else if (!is_tls && f->tls != NULL) {
+			if (f->down.buf != NULL)
+				lws_callback_on_writable(f->tls);
+			else
+				close_soon(f->tls);
+		}
+		unref(f);
+		return 0;
+	default:
+		return 0;
+	}
+}
