@@ -105,7 +105,7 @@ sync_done(struct gateway *g, const char *why)
 	struct session		*s;
 	struct gw_socket	*gs;
 
-	g->synced = g->bus == NULL;
+	g->synced = 1;
 	ev_timer_stop(g->t->loop, &g->sync_wait);
 	log_debug("presence in sync: %s", why);
 	for (s = g->t->all; s != NULL; s = s->next)

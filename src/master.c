@@ -76,6 +76,7 @@ struct master {
 	struct proc		 procs[MAX_PROCS];
 	int			 stopping;
 	char			 relay_ns[32];
+	char			 reload_failed[96]; /* kept in STATUS= */
 	ev_signal		 sig_hup, sig_term, sig_int;
 	ev_child		 child;		/* libev reaps; we get each exit */
 	ev_timer		 stop_timer, report;
@@ -303,6 +304,7 @@ check_ready(struct master *m)
 		drain_generation(m, m->generation - 1);
 		/* Slots no worker serves any more would swallow connections. */
 		close_slots(m, want);
+		m->reload_failed[0] = '\0';
 		log_info("reloaded: generation %u serves with %d workers",
 		    m->generation, want);
 	} else if (!m->announced)
@@ -368,6 +370,7 @@ abandon_reload(struct master *m, const char *why)
 	m->next = NULL;
 	m->generation--;
 	sdnotify_ready();
+	snprintf(m->reload_failed, sizeof(m->reload_failed), "%s", why);
 	sdnotify_status("Reload failed: %s", why);
 	send_peers(m);
 }
@@ -500,6 +503,8 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		log_error("reload failed: %d error%s in %s; still serving with "
 		    "the previous configuration", errors, errors == 1 ? "" :
 		    "s", conf_path(m->opts));
+		snprintf(m->reload_failed, sizeof(m->reload_failed),
+		    "configuration errors");
 		sdnotify_status("Reload failed: configuration errors");
 		conf_free(next);
 		free(next);
@@ -599,9 +604,12 @@ on_report(struct ev_loop *loop, ev_timer *w, int revents)
 		if (m->procs[i].pid != 0)
 			ipc_send(&m->procs[i].chan, IPC_AGGREGATE, all,
 			    n * sizeof(all[0]));
+	/* A failed reload stays in the status until one succeeds. */
 	if (m->announced && !m->stopping && m->next == NULL)
-		sdnotify_status("serving %llu connections, generation %u",
-		    (unsigned long long)sessions, m->generation);
+		sdnotify_status("serving %llu connections, generation %u%s%s",
+		    (unsigned long long)sessions, m->generation,
+		    m->reload_failed[0] != '\0' ? "; last reload failed: " :
+		    "", m->reload_failed);
 }
 
 /* Started as root with `user` set: become that user once bound. */

@@ -25,7 +25,8 @@
 #include "tlsfront.h"
 #include "transport.h"
 
-#define HEAD_MAX	2048	/* request line longer than this: ours */
+#define HEAD_MAX	2048	/* as handoff.c: a longer request line is ours */
+#define HEAD_WAIT	20	/* s for the request line, as lws's timeout_secs */
 
 struct chunk {
 	uint8_t		*buf;		/* LWS_PRE + len, or NULL */
@@ -38,8 +39,8 @@ struct front {
 	struct lws		*pipe;		/* to the serving worker */
 	struct chunk		 up;		/* client -> worker, waiting */
 	struct chunk		 down;		/* worker -> client, waiting */
-	char			 head[HEAD_MAX];
-	size_t			 hlen;		/* read before the routing */
+	char			*head;		/* read before the routing */
+	size_t			 hlen;
 	int			 refs;		/* wsi that point here */
 };
 
@@ -99,14 +100,18 @@ chunk_write(struct chunk *c, struct lws *wsi)
 static int
 route(struct front *f, const void *in, size_t len)
 {
-	lws_sock_file_fd_type	u;
-	int			sv[2], w;
+	lws_sock_file_fd_type	 u;
+	char			*nh;
+	int			 sv[2], w;
 
-	if (len > sizeof(f->head) - f->hlen)
-		len = sizeof(f->head) - f->hlen;
+	/* All of it goes on; the first HEAD_MAX bytes decide where. */
+	if ((nh = realloc(f->head, f->hlen + len)) == NULL)
+		return -1;
+	f->head = nh;
 	memcpy(f->head + f->hlen, in, len);
 	f->hlen += len;
-	if ((w = handoff_route(f->head, f->hlen, f->t->wid)) == -2)
+	if ((w = handoff_route(f->head, f->hlen < HEAD_MAX ? f->hlen :
+	    HEAD_MAX, f->t->wid)) == -2)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 	    sv) != 0) {
@@ -125,6 +130,9 @@ route(struct front *f, const void *in, size_t len)
 		transport_adopt_plain(f->t, sv[1]);
 	if (chunk_set(&f->up, f->head, f->hlen) != 0)
 		return -1;
+	free(f->head);		/* a connection's life is long: keep it small */
+	f->head = NULL;
+	lws_set_timeout(f->tls, NO_PENDING_TIMEOUT, 0);
 	lws_rx_flow_control(f->tls, 0);
 	lws_callback_on_writable(f->pipe);
 	return 0;
@@ -135,6 +143,7 @@ unref(struct front *f)
 {
 	if (--f->refs > 0)
 		return;
+	free(f->head);
 	free(f->up.buf);
 	free(f->down.buf);
 	f->t->fronts--;
@@ -165,6 +174,8 @@ tlsfront_callback(struct lws *wsi, int reason, void *in, size_t len,
 		f->refs = 1;
 		t->fronts++;
 		lws_set_opaque_user_data(wsi, f);
+		/* A client that says nothing goes (the HTTP server's rule). */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, HEAD_WAIT);
 		return 0;
 	}
 	if (f == NULL)

@@ -189,8 +189,13 @@ transport_new(struct ev_loop *loop, const struct worker_args *args,
 	}
 	info.timeout_secs = 20;
 	if ((t->ctx = lws_create_context(&info)) == NULL) {
-		log_error("lws_create_context failed (is the package "
-		    "libwebsockets-evlib-ev installed?)");
+		if (t->conf->tls_cert[0] != '\0')
+			log_error("cannot start libwebsockets with tls_cert %s "
+			    "and tls_key %s: the lines above say why",
+			    t->conf->tls_cert, t->conf->tls_key);
+		else
+			log_error("lws_create_context failed (is the package "
+			    "libwebsockets-evlib-ev installed?)");
 		free(nudge);
 		free(t);
 		return NULL;
@@ -236,12 +241,12 @@ transport_adopt_plain(struct transport *t, int fd)
 }
 
 /*
- * Drained: every session gone, no connection waiting in the hand-off,
- * and none open in lws either, or none for DRAIN_LINGER seconds since the
- * last session went.  A connection
- * this worker accepted just before it stopped accepting has its request
- * answered (with "Connection: close") instead of being reset by our exit;
- * an idle keep-alive connection does not hold the exit for longer.
+ * Drained: every session gone, no connection waiting in the hand-off, no
+ * TLS front carrying one for another worker, and none open in lws either,
+ * or none for DRAIN_LINGER seconds since the last session went.  A
+ * connection this worker accepted just before it stopped accepting has
+ * its request answered (with "Connection: close") instead of being reset
+ * by our exit; an idle keep-alive connection holds the exit no longer.
  */
 static int
 drained(struct transport *t)
