@@ -14,5 +14,8 @@ struct conf_listen;
 /* listener.c */
 int	listener_open(const struct conf_listen *, char *, size_t);
 void	listener_name(const struct conf_listen *, char *, size_t);
+int	listener_inherited(int *, int, char *, size_t);
+int	listener_sibling(int, char *, size_t);
+void	listener_fdname(int, char *, size_t);
 
 #endif /* SGW_LISTENER_H */

@@ -77,6 +77,9 @@ struct master {
 	int			 stopping;
 	char			 relay_ns[32];
 	char			 reload_failed[96]; /* kept in STATUS= */
+	size_t			 nlisten;	/* sockets per slot */
+	int			 inherited[CONF_LISTEN_MAX]; /* from systemd */
+	int			 ninherited;
 	ev_signal		 sig_hup, sig_term, sig_int;
 	ev_child		 child;		/* libev reaps; we get each exit */
 	ev_timer		 stop_timer, report;
@@ -114,6 +117,39 @@ worker_count(const struct conf *c)
 	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
 }
 
+/*
+ * Slot 0 takes the sockets systemd passed; every other slot gets its own
+ * SO_REUSEPORT sibling of each (systemd's ReusePort=yes allows them), or
+ * shares systemd's socket and its one accept queue.
+ */
+static int
+inherit_slot(struct master *m, int slot)
+{
+	char	 name[96], err[256];
+	int	 i, fd;
+
+	for (i = 0; i < m->ninherited; i++) {
+		fd = m->inherited[i];
+		if (slot > 0 && (fd = listener_sibling(fd, err,
+		    sizeof(err))) == -1) {
+			if (slot == 1)
+				log_warnx("socket from systemd: %s; the workers "
+				    "share its accept queue (set ReusePort=yes "
+				    "in the .socket unit)", err);
+			fd = dup(m->inherited[i]);
+		}
+		if (fd == -1) {
+			log_warn("dup");
+			return -1;
+		}
+		m->slots[slot].fds[i] = fd;
+		listener_fdname(fd, name, sizeof(name));
+		if (slot == 0)
+			log_info("listening on %s (socket from systemd)", name);
+	}
+	return 0;
+}
+
 /* Bind every listen address for one slot. */
 static int
 bind_slot(struct master *m, int slot)
@@ -122,7 +158,10 @@ bind_slot(struct master *m, int slot)
 	size_t	 i;
 	int	 fd;
 
-	for (i = 0; i < m->conf->nlisten; i++) {
+	if (m->ninherited > 0)
+		return inherit_slot(m, slot);
+
+	for (i = 0; i < m->nlisten; i++) {
 		listener_name(&m->conf->listen[i], name, sizeof(name));
 		if ((fd = listener_open(&m->conf->listen[i], err,
 		    sizeof(err))) == -1) {
@@ -147,7 +186,7 @@ child_main(struct master *m, int slot, int chan, struct conf *c)
 
 	for (i = 0; i < m->nslots; i++)
 		if (i != slot)
-			for (j = 0; j < m->conf->nlisten; j++)
+			for (j = 0; j < m->nlisten; j++)
 				close(m->slots[i].fds[j]);
 	for (i = 0; i < MAX_PROCS; i++)
 		if (m->procs[i].pid != 0 && m->procs[i].chan.io.fd >= 0)
@@ -173,7 +212,7 @@ child_main(struct master *m, int slot, int chan, struct conf *c)
 	a.slot = slot;
 	a.generation = m->generation;
 	a.fds = m->slots[slot].fds;
-	a.nfds = m->conf->nlisten;
+	a.nfds = m->nlisten;
 	a.chan = chan;
 	a.relay_ns = m->relay_ns;
 	_exit(worker_main(&a));
@@ -327,7 +366,7 @@ close_slots(struct master *m, int first)
 	size_t	j;
 
 	for (i = first; i < m->nslots; i++)
-		for (j = 0; j < m->conf->nlisten; j++)
+		for (j = 0; j < m->nlisten; j++)
 			if (m->slots[i].fds[j] >= 0) {
 				close(m->slots[i].fds[j]);
 				m->slots[i].fds[j] = -1;
@@ -639,6 +678,7 @@ int
 master_main(const struct cli_opts *o, struct conf *c)
 {
 	static struct master	 m;
+	char			 err[256];
 	int			 i;
 
 	m.opts = o;
@@ -657,6 +697,17 @@ master_main(const struct cli_opts *o, struct conf *c)
 	ev_set_userdata(m.loop, &m);
 	for (i = 0; i < MAX_PROCS; i++)
 		m.procs[i].chan.io.fd = -1;
+	m.nlisten = m.conf->nlisten;
+	if ((m.ninherited = listener_inherited(m.inherited, CONF_LISTEN_MAX,
+	    err, sizeof(err))) < 0) {
+		log_error("socket activation: %s", err);
+		return 1;
+	}
+	if (m.ninherited > 0) {
+		m.nlisten = (size_t)m.ninherited;
+		log_info("socket activation: %d sockets from systemd; the "
+		    "listen lines are not used", m.ninherited);
+	}
 	m.nslots = worker_count(m.conf);
 	for (i = 0; i < MAX_WORKERS; i++) {
 		if (i < m.nslots && bind_slot(&m, i) != 0)

@@ -1,6 +1,6 @@
 // Guards issue 5 (master process): what the master tells systemd through
 // sd_notify(3).  A real socket-gatewayd (2 workers) with NOTIFY_SOCKET set
-// to a unix datagram socket that tests/notify/notify-sink reads, and
+// to a unix datagram socket that tests/systemd/notify-sink reads, and
 // WATCHDOG_USEC set as systemd sets it for WatchdogSec=.  127.0.0.1 only.
 //   - READY=1 once the workers serve; STATUS= with the connection count;
 //     WATCHDOG=1 at half the interval;
@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { client, sleep, startMaster, token, until, SGWD } from "./masterlib.mjs";
 
-const SINK = process.env.NOTIFY_SINK ?? join(dirname(SGWD), "tests/notify/notify-sink");
+const SINK = process.env.NOTIFY_SINK ?? join(dirname(SGWD), "tests/systemd/notify-sink");
 const WATCHDOG_USEC = 400000;
 
 let gw, sink;

@@ -102,7 +102,7 @@ export function confText(port, dir, conf = "") {
 // master's "ready" log line (false: only for the process to start).
 // Resolves {url, port, proc, pid, logs, file, dir, ca, exited, ...}.
 export async function startMaster({ workers = 4, conf = "", env = {}, args = [],
-  tls = false, ready = true, readyMs = 15000 } = {}) {
+  tls = false, ready = true, readyMs = 15000, launcher = null } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "sgw-master-"));
   const file = join(dir, "socket-gateway.conf");
@@ -115,7 +115,9 @@ export async function startMaster({ workers = 4, conf = "", env = {}, args = [],
   writeFileSync(file, confText(port, dir, fixed + conf));
   const argv = ["-c", file, ...(workers === null ? [] : ["-w", String(workers)]), ...args];
   const logs = [];
-  const proc = spawn(SGWD, argv, {
+  // launcher(port): a command that executes socket-gatewayd (same pid).
+  const cmd = launcher ? [...launcher(port), SGWD, ...argv] : [SGWD, ...argv];
+  const proc = spawn(cmd[0], cmd.slice(1), {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
