@@ -98,6 +98,7 @@ struct transport *transport_new(struct ev_loop *, const struct worker_args *,
 		    const struct app *, const char *);
 int	transport_adopt(struct transport *, int);
 int	transport_adopt_plain(struct transport *, int);
+int	transport_adopt_as(struct transport *, int, int, const char *);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
 void	transport_maybe_done(struct transport *);

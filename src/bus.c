@@ -47,31 +47,27 @@
  * tells a dead listener from a peer that does not dial us, and a dead
  * listener is restarted.
  *
- * nng 1.5.2 bug: closing a push socket while a link of its dialer is in
- * the SP handshake leaks that link's connection, and nng's poller thread
- * then spins on its EPOLLHUP for good (100% of a core, seen after a few
- * reloads: a peer that exits answers no handshake, and the master's news
- * of its death makes us close the socket redialing it).  Closing a socket
- * 1-3 ms after its dial to a live listener leaked 108 links in 300; after
- * 20-50 ms, none.  So a socket is not closed at once: it waits, unused,
- * SETTLE seconds in the graveyard (its handshakes end: the peer answers,
- * or it is dead and its links reset), and the watchdog then closes it.
- *
  * nng 1.5.2 bug (the ipc twin of nng#1636, fixed for tcp in 1.6.0):
  * closing an incoming pipe while a message is arriving leaves the
  * protocol's receive pending for good; nng's reaper thread then waits on
  * it forever, and nothing nng frees afterwards is ever closed: every
- * failed redial leaks a socket and its poller thread spins on their
+ * failed redial leaks a socket, and nng's poller thread spins on their
  * EPOLLHUP (seen after a few reloads as a worker at 100% CPU, and under
- * ASan as a worker that hangs).  So we never close a live incoming pipe.
- * A peer that joins the set after its records were ignored is asked, by
- * a flag in our first message to it, to send again what a new peer gets.
+ * ASan as a worker that hangs; gdb on a debug build of 1.5.2 showed the
+ * reaper in pull0_pipe_stop).  So we never close a live incoming pipe: a
+ * peer that joins the set after its records were ignored is asked, by a
+ * flag in our first message to it, to send again what a new peer gets.
+ *
+ * Closing a push socket 1-3 ms after its dial to a live listener also
+ * leaked links in a test program (108 in 300; after 20-50 ms, none).  So
+ * a socket we no longer use is not closed at once: it waits SETTLE
+ * seconds in the graveyard, and the watchdog then closes it.
  *
  * Wire format, big-endian: a header {"SGB" + version 1 (u32), from wid
  * (u16), flags (u16: BUS_F_RESYNC), channel (u32), seq (u32), count
- * (u32)}, then count
- * records {type (u8), length (u32), bytes}.  A channel is one sender's
- * link to one receiver (a new id each time it restarts), numbered from 1.
+ * (u32)}, then count records {type (u8), length (u32), bytes}.  A channel
+ * is one sender's link to one receiver (a new id each time it restarts),
+ * numbered from 1.
  */
 #include <sys/queue.h>
 #include <sys/random.h>

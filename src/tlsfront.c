@@ -54,15 +54,8 @@ static void	 close_soon(struct lws *);
 int
 tlsfront_adopt(struct transport *t, int fd)
 {
-	lws_sock_file_fd_type	 u;
-
-	u.sockfd = fd;
-	if (lws_adopt_descriptor_vhost(t->vhost, LWS_ADOPT_SOCKET |
-	    LWS_ADOPT_ALLOW_SSL, u, TLSFRONT_PROTOCOL, NULL) == NULL) {
-		t->stats.adopt_failures++;
-		return -1;
-	}
-	return 0;
+	return transport_adopt_as(t, fd, LWS_ADOPT_SOCKET |
+	    LWS_ADOPT_ALLOW_SSL, TLSFRONT_PROTOCOL);
 }
 
 static int
@@ -100,7 +93,6 @@ chunk_write(struct chunk *c, struct lws *wsi)
 static int
 route(struct front *f, const void *in, size_t len)
 {
-	lws_sock_file_fd_type	 u;
 	char			*nh;
 	int			 sv[2], w;
 
@@ -118,9 +110,9 @@ route(struct front *f, const void *in, size_t len)
 		log_warn("tls front: socketpair");
 		return -1;
 	}
-	u.sockfd = sv[0];
 	if ((f->pipe = lws_adopt_descriptor_vhost(f->t->vhost,
-	    LWS_ADOPT_SOCKET, u, TLSFRONT_PIPE_PROTOCOL, NULL)) == NULL) {
+	    LWS_ADOPT_SOCKET, (lws_sock_file_fd_type){ .sockfd = sv[0] },
+	    TLSFRONT_PIPE_PROTOCOL, NULL)) == NULL) {
 		close(sv[1]);
 		return -1;
 	}

@@ -225,19 +225,30 @@ transport_adopt(struct transport *t, int fd)
 	return 0;
 }
 
-/* A plain connection on a TLS vhost: the far end of a TLS front. */
+/*
+ * Hand lws a socket of another kind: lws_adoption_type flags, and the
+ * protocol of a raw one.
+ */
 int
-transport_adopt_plain(struct transport *t, int fd)
+transport_adopt_as(struct transport *t, int fd, int type, const char *proto)
 {
 	lws_sock_file_fd_type	u;
 
 	u.sockfd = fd;
-	if (lws_adopt_descriptor_vhost(t->vhost, LWS_ADOPT_SOCKET |
-	    LWS_ADOPT_HTTP, u, NULL, NULL) == NULL) {
+	if (lws_adopt_descriptor_vhost(t->vhost, (lws_adoption_type)type, u,
+	    proto, NULL) == NULL) {
 		t->stats.adopt_failures++;
 		return -1;
 	}
 	return 0;
+}
+
+/* A plain connection on a TLS vhost: the far end of a TLS front. */
+int
+transport_adopt_plain(struct transport *t, int fd)
+{
+	return transport_adopt_as(t, fd, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP,
+	    NULL);
 }
 
 /*
