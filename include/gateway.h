@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "htab.h"
+
 struct app;
 struct auth;
 struct bus;
@@ -50,6 +52,7 @@ struct gateway {
 	int			 nwant;		/* -1: no peer list yet */
 	int32_t			 want[GW_SYNC_MAX];
 	uint8_t			 heard[4096 / 8];
+	struct htab		 owed;		/* gw_scoped.c */
 };
 
 /* Bus record types. */
@@ -57,6 +60,7 @@ struct gateway {
 #define GW_BUS_ONLINE	2	/* a user's socket opened here: user */
 #define GW_BUS_OFFLINE	3	/* ... closed here */
 #define GW_BUS_DIGEST	4	/* presence_digest() part */
+#define GW_BUS_ROSTER	5	/* u16 room length, room, user: who is in? */
 
 /* gateway.c */
 extern const struct app	 gateway_app;
@@ -72,6 +76,15 @@ int		 gw_refresh(struct gw_socket *, json_t *, const char **);
 void	gw_event(struct session *, struct gw_socket *, const char *, size_t,
 	    json_t *, int64_t);
 
+/* gw_scoped.c */
+int	gw_scoped_init(struct gateway *, uint64_t);
+void	gw_scoped_free(struct gateway *);
+void	gw_scoped_joined(struct gateway *, struct gw_socket *, const char *,
+	    size_t);
+void	gw_scoped_roster(struct gateway *, const void *, size_t);
+void	gw_scoped_owe(struct gateway *, struct gw_socket *);
+void	gw_scoped_offline(struct gateway *, const char *, size_t);
+
 /* gw_sync.c */
 void	gw_sync_init(struct gateway *);
 void	gw_sync_free(struct gateway *);
@@ -86,8 +99,6 @@ void	gw_deliver(struct gateway *, const char *, size_t, struct frame *,
 	    struct session *);
 void	gw_presence_join(struct gateway *, struct gw_socket *);
 void	gw_presence_leave(struct gateway *, struct gw_socket *, int);
-void	gw_presence_room(struct gateway *, struct gw_socket *, const char *,
-	    size_t);
 void	gw_peers(struct transport *, const int32_t *, size_t);
 
 #endif /* SGW_GATEWAY_H */

@@ -61,7 +61,8 @@ gw_cluster_init(struct gateway *g, const char *dir)
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		return -1;
 	if ((g->presence = presence_new((unsigned)g->t->wid, seed[0])) ==
-	    NULL || (g->rooms = rooms_new(seed[1])) == NULL)
+	    NULL || (g->rooms = rooms_new(seed[1])) == NULL ||
+	    gw_scoped_init(g, seed[0] ^ seed[1]) != 0)
 		return -1;
 	if (dir != NULL && (g->bus = bus_new(g->t->loop, dir, g->t->wid,
 	    &ops, g)) == NULL)
@@ -81,6 +82,7 @@ gw_cluster_free(struct gateway *g)
 {
 	ev_timer_stop(g->t->loop, &g->digest);
 	gw_sync_free(g);
+	gw_scoped_free(g);
 	if (g->bus != NULL)
 		bus_free(g->bus);
 	rooms_free(g->rooms);
@@ -178,68 +180,12 @@ on_online(void *arg, const char *user)
 	announce(arg, "user_connected", user, NULL);
 }
 
+/* A user went offline elsewhere: its subscribers, the rooms owed here. */
 static void
 on_offline(void *arg, const char *user)
 {
 	announce(arg, "user_disconnected", user, NULL);
-}
-
-struct roomtell {
-	struct gateway		*g;
-	struct gw_socket	*gs;
-	struct frame		*f;
-};
-
-static void
-tell_one(void *arg, const char *room, size_t len)
-{
-	struct roomtell	*rt = arg;
-
-	/* The user's own room and presence rooms are not shared rooms. */
-	if ((len > 5 && memcmp(room, "user:", 5) == 0) ||
-	    (len > 9 && memcmp(room, "presence:", 9) == 0))
-		return;
-	gw_deliver(rt->g, room, len, frame_ref(rt->f), rt->gs->s);
-}
-
-/*
- * Scoped presence: the rooms this socket shares with others hear that its
- * user went offline (on every worker, through gw_deliver).
- */
-static void
-tell_rooms(struct gateway *g, struct gw_socket *gs, const char *event)
-{
-	struct roomtell	 rt = { g, gs, NULL };
-	json_t		*o;
-
-	o = events_user_json(gs->user);
-	rt.f = gw_frame(event, o);
-	json_decref(o);
-	if (rt.f == NULL)
-		return;
-	rooms_of(g->rooms, gs, tell_one, &rt);
-	frame_unref(rt.f);
-}
-
-/*
- * Scoped presence: a user joining a shared room (a group, a chat) is
- * announced online to that room, so its members hear of the users they
- * share it with.
- */
-void
-gw_presence_room(struct gateway *g, struct gw_socket *gs, const char *room,
-    size_t len)
-{
-	struct frame	*f;
-	json_t		*o;
-
-	if (g->t->conf->presence_mode != 1)
-		return;
-	o = events_user_json(gs->user);
-	f = gw_frame("user_connected", o);
-	json_decref(o);
-	if (f != NULL)
-		gw_deliver(g, room, len, f, gs->s);
+	gw_scoped_offline(arg, user, strlen(user));
 }
 
 /* A socket of this user opened here. */
@@ -256,11 +202,11 @@ gw_presence_join(struct gateway *g, struct gw_socket *gs)
 void
 gw_presence_leave(struct gateway *g, struct gw_socket *gs, int tell)
 {
+	gw_scoped_owe(g, gs);
 	if (presence_local_del(g->presence, gs->user) == PRESENCE_OFFLINE &&
 	    tell) {
 		announce(g, "user_disconnected", gs->user, gs->s);
-		if (g->t->conf->presence_mode == 1)
-			tell_rooms(g, gs, "user_disconnected");
+		gw_scoped_offline(g, gs->user, gs->ulen);
 	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_OFFLINE, gs->user, gs->ulen);
@@ -334,6 +280,9 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 			on_online(g, user);
 		else if (rc == PRESENCE_OFFLINE)
 			on_offline(g, user);
+		break;
+	case GW_BUS_ROSTER:
+		gw_scoped_roster(g, data, len);
 		break;
 	case GW_BUS_DIGEST:
 		if (presence_apply_digest(g->presence, (unsigned)from, data,

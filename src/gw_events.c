@@ -199,7 +199,7 @@ on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	if (ev->type == EVENTS_JOIN_ROOM) {
 		if (rooms_join(gw.rooms, room, len, gs) == 1 &&
 		    ev->ref.kind != ROOMS_PRESENCE)
-			gw_presence_room(&gw, gs, room, len);
+			gw_scoped_joined(&gw, gs, room, len);
 	} else
 		rooms_leave(gw.rooms, room, len, gs);
 	if (ev->ref.kind == ROOMS_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
