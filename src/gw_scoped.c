@@ -48,11 +48,10 @@ struct ukey {
 	size_t		 len;
 };
 
-struct roster {				/* the distinct users of a room */
-	const char	**users;
-	size_t		 *lens;
-	size_t		  n, cap;
-	int		  oom;
+struct roster {				/* the users of a room's sockets */
+	struct ukey	*users;
+	size_t		 n, cap;
+	int		 oom;
 };
 
 static int	 shared(const char *, size_t);
@@ -115,57 +114,58 @@ add_member(void *arg, void *sock)
 {
 	struct roster		*r = arg;
 	struct gw_socket	*gs = sock;
-	void			*nu, *nl;
+	struct ukey		*nu;
 
 	if (r->n == r->cap) {
-		r->cap = r->cap == 0 ? 16 : 2 * r->cap;
-		nu = realloc(r->users, r->cap * sizeof(*r->users));
-		nl = nu == NULL ? NULL : realloc(r->lens,
-		    r->cap * sizeof(*r->lens));
-		if (nu != NULL)
-			r->users = nu;
-		if (nl == NULL) {
+		if ((nu = realloc(r->users, (r->cap == 0 ? 16 : 2 * r->cap) *
+		    sizeof(*nu))) == NULL) {
 			r->oom = 1;
-			r->cap = r->n;
 			return;
 		}
-		r->lens = nl;
+		r->users = nu;
+		r->cap = r->cap == 0 ? 16 : 2 * r->cap;
 	}
-	r->users[r->n] = gs->user;
-	r->lens[r->n++] = gs->ulen;
+	r->users[r->n].s = gs->user;
+	r->users[r->n++].len = gs->ulen;
+}
+
+static int
+ukey_cmp(const void *a, const void *b)
+{
+	const struct ukey	*x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->s, y->s, x->len);
 }
 
 /*
  * Tell user (each of its sockets, every worker) who of this worker's
- * members of room is online: one user_connected per distinct user.
+ * members of room is online: one user_connected per distinct user (sorted,
+ * so that a big room costs n log n, not n squared).
  */
 static void
 roster_reply(struct gateway *g, const char *room, size_t rlen,
     const char *user, size_t ulen)
 {
-	struct roster	 r = { NULL, NULL, 0, 0, 0 };
+	struct roster	 r = { NULL, 0, 0, 0 };
+	struct ukey	 self = { user, ulen };
 	char		 to[ROOMS_NAME_SIZE];
-	size_t		 i, j;
+	size_t		 i;
 	int		 n;
 
 	rooms_members(g->rooms, room, rlen, add_member, &r);
 	if (r.oom)
 		log_warnx("scoped presence: out of memory for a roster");
+	if (r.n > 1)
+		qsort(r.users, r.n, sizeof(*r.users), ukey_cmp);
 	if ((n = rooms_name_user(user, ulen, to)) > 0)
-		for (i = 0; i < r.n; i++) {
-			if (r.lens[i] == ulen &&
-			    memcmp(r.users[i], user, ulen) == 0)
-				continue;
-			for (j = 0; j < i; j++)	/* seen already? */
-				if (r.lens[j] == r.lens[i] && memcmp(r.users[j],
-				    r.users[i], r.lens[i]) == 0)
-					break;
-			if (j == i)
-				tell(g, "user_connected", r.users[i], r.lens[i],
-				    to, (size_t)n, NULL);
-		}
+		for (i = 0; i < r.n; i++)
+			if (ukey_cmp(&r.users[i], &self) != 0 && (i == 0 ||
+			    ukey_cmp(&r.users[i], &r.users[i - 1]) != 0))
+				tell(g, "user_connected", r.users[i].s,
+				    r.users[i].len, to, (size_t)n, NULL);
 	free(r.users);
-	free(r.lens);
 }
 
 /*

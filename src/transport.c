@@ -288,10 +288,11 @@ transport_maybe_done(struct transport *t)
  * has not finished its CONNECT, for its first DRAIN_GRACE seconds: its
  * client is still being set up, and a close now would fail its attempt
  * to connect (one that takes longer is closed).  Not a long-polling
- * session between two GETs either: what it has queued and the close
- * packet go out with its next GET, which the session must still be there
- * to answer (a client that never sends it times out).  A later batch
- * closes them.
+ * session between two GETs either, in the drain's first DRAIN_GRACE
+ * seconds: what it has queued and the close packet go out with its next
+ * GET, which the session must still be there to answer (a client whose
+ * GET does not come by then has gone: a relayed GET whose worker exited,
+ * say).  A later batch closes them.
  */
 static int
 drain_now(const struct transport *t, struct session *s)
@@ -307,7 +308,8 @@ drain_now(const struct transport *t, struct session *s)
 		return age >= DRAIN_GRACE;
 	}
 	return s->kind != SESSION_POLLING || s->poll != NULL ||
-	    s->rpeer != NULL;
+	    s->rpeer != NULL ||
+	    ev_now(t->loop) - t->drain_started >= DRAIN_GRACE;
 }
 
 /*

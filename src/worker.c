@@ -216,6 +216,9 @@ worker_main(const struct worker_args *args)
 	ipc_close(&w.chan);
 	relay_free(w.transport->relay);
 	handoff_free(w.transport->handoff);
+	/* lws_context_destroy() calls back, and drained() looks at these. */
+	w.transport->relay = NULL;
+	w.transport->handoff = NULL;
 	rc = transport_free(w.transport);
 	ev_loop_destroy(w.loop);
 	return rc;
