@@ -119,6 +119,8 @@ void	conf_free(struct conf *);
 int	conf_set(struct conf *, const struct conf_key *, const char *,
 	    const char *, conf_err_fn, void *);
 int	conf_load_file(struct conf *, const char *, conf_err_fn, void *);
+void	conf_keep_fixed(struct conf *, const struct conf *, conf_err_fn,
+	    void *);
 int	conf_load_buffer(struct conf *, const char *, const char *, size_t,
 	    conf_err_fn, void *);
 int	conf_apply_env(struct conf *, conf_err_fn, void *);

@@ -619,3 +619,34 @@ conf_apply_env(struct conf *c, conf_err_fn err, void *arg)
 		c->log_level = 3;
 	return errors;
 }
+
+/*
+ * A reload keeps the running value of every string key that needs a
+ * restart (no CONF_F_RELOADABLE: user, run_dir, spool_dir, redis_url,
+ * node_id), and says which changed.  `listen` is the master's to keep.
+ */
+void
+conf_keep_fixed(struct conf *next, const struct conf *cur, conf_err_fn err,
+    void *arg)
+{
+	const struct conf_key	*k;
+	char			**np, msg[96];
+	const char		*cv;
+	size_t			 i;
+
+	for (i = 0; i < conf_nkeys; i++) {
+		k = &conf_keys[i];
+		if ((k->flags & CONF_F_RELOADABLE) ||
+		    (k->type != CONF_STRING && k->type != CONF_URL))
+			continue;
+		np = (char **)(void *)((char *)next + k->off);
+		cv = *(char *const *)(const void *)((const char *)cur + k->off);
+		if (strcmp(*np != NULL ? *np : "", cv != NULL ? cv : "") == 0)
+			continue;
+		snprintf(msg, sizeof(msg), "%s changed; restart to apply it",
+		    k->name);
+		err(arg, msg);
+		free(*np);
+		*np = cv != NULL ? strdup(cv) : NULL;
+	}
+}

@@ -26,7 +26,8 @@ const char *const conf_presence_modes[] = { "all", "scoped", NULL };
 
 const struct conf_key conf_keys[] = {
 	/* Process. */
-	{ "workers", CONF_INT, OFF(workers), 0, 256, "0", 0, NULL, NULL,
+	{ "workers", CONF_INT, OFF(workers), 0, 256, "0", CONF_F_RELOADABLE,
+	    NULL, NULL,
 	    "worker processes; 0 means one per CPU" },
 	{ "user", CONF_STRING, OFF(user), 0, 64, "", 0, NULL, NULL,
 	    "user to run as after binding, when started as root" },

@@ -104,6 +104,7 @@ static void	 check_ready(struct master *);
 static void	 abandon_reload(struct master *, const char *);
 static void	 send_peers(struct master *);
 static void	 conf_err(void *, const char *);
+static void	 reload_warn(void *, const char *);
 static int	 drop_privileges(const struct conf *);
 
 static int
@@ -518,6 +519,13 @@ conf_err(void *arg, const char *msg)
 	log_error("reload: %s", msg);
 }
 
+static void
+reload_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("reload: %s", msg);
+}
+
 /* SIGHUP: see the top of this file. */
 static void
 on_hup(struct ev_loop *loop, ev_signal *w, int revents)
@@ -552,6 +560,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	if (next->nlisten != m->conf->nlisten || memcmp(next->listen,
 	    m->conf->listen, sizeof(next->listen)) != 0)
 		log_warnx("reload: listen changed; restart to apply it");
+	conf_keep_fixed(next, m->conf, reload_warn, NULL);
 	next->nlisten = m->conf->nlisten;
 	memcpy(next->listen, m->conf->listen, sizeof(next->listen));
 	n = worker_count(next);

@@ -238,3 +238,26 @@ test("a reload may remove workers (4 -> 2) and every new connection is still acc
     await g.shutdown();
   }
 });
+
+test("a reload keeps the keys that need a restart, and says so", async () => {
+  const g = await startMaster({ workers: 2, conf: "node_id \"first\"" });
+  try {
+    const from = g.logs.length;
+    // run_dir is one of the fixed lines: edit the file in place.
+    writeFileSync(g.file, readFileSync(g.file, "utf8")
+      .replace(`run_dir "${g.dir}"`, `run_dir "${g.dir}/elsewhere"`)
+      .replace('node_id "first"', 'node_id "second"\nping_interval 9s'));
+    await g.reload("reloaded: generation 2");
+    const warned = g.logged("restart to apply it", from).map((l) => l.msg).sort();
+    assert.deepEqual(warned, ["reload: node_id changed; restart to apply it",
+      "reload: run_dir changed; restart to apply it"]);
+    assert.ok(g.logged("restart to apply it", from).every((l) => l.level === "warn"));
+    // The rest of the file did apply, and the workers still reach each
+    // other through the old run_dir.
+    assert.equal((await handshake(g.url)).pingInterval, 9000);
+    await until(async () => (await json(g.url, "/metrics")).workers.length === 2, 10000, "2 workers");
+    assert.equal((await json(g.url, "/health")).status, "ok");
+  } finally {
+    await g.shutdown();
+  }
+});
