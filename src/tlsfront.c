@@ -58,13 +58,20 @@ tlsfront_adopt(struct transport *t, int fd)
 	    LWS_ADOPT_ALLOW_SSL, TLSFRONT_PROTOCOL);
 }
 
+/*
+ * Keep bytes for the other side.  Appended: lws may still deliver what it
+ * had already read after we turned the flow off.
+ */
 static int
 chunk_set(struct chunk *c, const void *in, size_t len)
 {
-	if ((c->buf = malloc(LWS_PRE + len)) == NULL)
+	uint8_t	*nb;
+
+	if ((nb = realloc(c->buf, LWS_PRE + c->len + len)) == NULL)
 		return -1;
-	memcpy(c->buf + LWS_PRE, in, len);
-	c->len = len;
+	c->buf = nb;
+	memcpy(c->buf + LWS_PRE + c->len, in, len);
+	c->len += len;
 	return 0;
 }
 
