@@ -60,7 +60,6 @@ struct gateway {
 #define GW_BUS_ONLINE	2	/* a user's socket opened here: user */
 #define GW_BUS_OFFLINE	3	/* ... closed here */
 #define GW_BUS_DIGEST	4	/* presence_digest() part */
-#define GW_BUS_ROSTER	5	/* u16 room length, room, user: who is in? */
 
 /* gateway.c */
 extern const struct app	 gateway_app;
@@ -81,9 +80,9 @@ int	gw_scoped_init(struct gateway *, uint64_t);
 void	gw_scoped_free(struct gateway *);
 void	gw_scoped_joined(struct gateway *, struct gw_socket *, const char *,
 	    size_t);
-void	gw_scoped_roster(struct gateway *, const void *, size_t);
 void	gw_scoped_owe(struct gateway *, struct gw_socket *);
-void	gw_scoped_offline(struct gateway *, const char *, size_t);
+void	gw_scoped_offline(struct gateway *, const char *, size_t,
+	    struct gw_socket *);
 
 /* gw_sync.c */
 void	gw_sync_init(struct gateway *);

@@ -185,7 +185,7 @@ static void
 on_offline(void *arg, const char *user)
 {
 	announce(arg, "user_disconnected", user, NULL);
-	gw_scoped_offline(arg, user, strlen(user));
+	gw_scoped_offline(arg, user, strlen(user), NULL);
 }
 
 /* A socket of this user opened here. */
@@ -202,11 +202,11 @@ gw_presence_join(struct gateway *g, struct gw_socket *gs)
 void
 gw_presence_leave(struct gateway *g, struct gw_socket *gs, int tell)
 {
-	gw_scoped_owe(g, gs);
-	if (presence_local_del(g->presence, gs->user) == PRESENCE_OFFLINE &&
-	    tell) {
+	if (presence_local_del(g->presence, gs->user) != PRESENCE_OFFLINE)
+		gw_scoped_owe(g, gs);
+	else if (tell) {
 		announce(g, "user_disconnected", gs->user, gs->s);
-		gw_scoped_offline(g, gs->user, gs->ulen);
+		gw_scoped_offline(g, gs->user, gs->ulen, gs);
 	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_OFFLINE, gs->user, gs->ulen);
@@ -280,9 +280,6 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 			on_online(g, user);
 		else if (rc == PRESENCE_OFFLINE)
 			on_offline(g, user);
-		break;
-	case GW_BUS_ROSTER:
-		gw_scoped_roster(g, data, len);
 		break;
 	case GW_BUS_DIGEST:
 		if (presence_apply_digest(g->presence, (unsigned)from, data,
