@@ -23,7 +23,7 @@
 #include "transport.h"
 #include "worker.h"
 
-#define RX_BUFFER	512	/* small: it is per connection (NOTES.md) */
+#define RX_BUFFER	256	/* small: it is per connection (NOTES.md) */
 #define FRONT_BUFFER	16384	/* a TLS record's worth per copy */
 #define DRAIN_LINGER	1.0	/* s: see drained() */
 #define DRAIN_GRACE	2.0	/* s: see drain_now() */
