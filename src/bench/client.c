@@ -149,6 +149,18 @@ client_open(struct load *l, struct conn *c)
 	return 0;
 }
 
+/* What a closed connection kept: its buffers go, it can be reused. */
+static void
+free_buffers(struct conn *c)
+{
+	free(c->rbuf);
+	free(c->wbuf);
+	free(c->frag);
+	c->rbuf = c->wbuf = c->frag = NULL;
+	c->rlen = c->rcap = c->wlen = c->woff = c->wcap = 0;
+	c->fraglen = c->fragcap = 0;
+}
+
 /*
  * Close c.  CLOSE_PEER: the server closed it.  CLOSE_CLEAN: a WebSocket
  * close frame (code 1000), then close(2), as a client that leaves does.
@@ -173,12 +185,7 @@ client_close(struct load *l, struct conn *c, int how)
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
 	close(c->fd);
 	c->fd = -1;
-	free(c->rbuf);
-	free(c->wbuf);
-	free(c->frag);
-	c->rbuf = c->wbuf = c->frag = NULL;
-	c->rlen = c->rcap = c->wlen = c->woff = c->wcap = 0;
-	c->fraglen = c->fragcap = 0;
+	free_buffers(c);
 	l->c.open--;
 	if (by_us)
 		l->c.closed++;
@@ -202,12 +209,7 @@ fail(struct load *l, struct conn *c, const char *why)
 		l->c.open--;
 	}
 	c->fd = -1;
-	free(c->rbuf);
-	free(c->wbuf);
-	free(c->frag);
-	c->rbuf = c->wbuf = c->frag = NULL;
-	c->rlen = c->rcap = c->wlen = c->woff = c->wcap = 0;
-	c->fraglen = c->fragcap = 0;
+	free_buffers(c);
 	c->state = CS_IDLE;
 	l->c.failed++;
 	scen_failed(l, c);

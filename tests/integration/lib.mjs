@@ -73,16 +73,8 @@ export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
-  proc.stderr.setEncoding("utf8");
-  let buf = "";
-  proc.stderr.on("data", (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
-    }
+  eachLine(proc.stderr, (line) => {
+    try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
   });
   let failed = null;
   const exited = new Promise((r) => {
@@ -100,18 +92,7 @@ export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
   }, 10000, "the gateway to answer /health");
   return {
     url, port, proc, logs, file, dir, exited,
-    async stop(signal = "SIGTERM") {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
-    // stop(), but past ms kill the master and its workers; for after().
-    async shutdown(ms = 15000) {
-      const r = await Promise.race([this.stop(), deadline(ms).then(() => null)]);
-      if (r === null) killTree(proc.pid);
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-      return r;
-    },
+    ...stopper(proc, exited, dir),
     // Lines of the log whose msg contains text.
     logged(text) {
       return logs.filter((l) => (l.msg ?? l.raw ?? "").includes(text));
@@ -119,8 +100,43 @@ export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
   };
 }
 
+// Calls fn with each line a readable stream (a child's stdout or
+// stderr) writes, without its newline.
+export function eachLine(stream, fn) {
+  stream.setEncoding("utf8");
+  let buf = "";
+  stream.on("data", (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      fn(line);
+    }
+  });
+}
+
+// stop(signal) and shutdown(ms) of a started socket-gatewayd: shutdown
+// is stop() but, past ms, kills the master and its workers, then removes
+// its directory; for after().
+export function stopper(proc, exited, dir) {
+  return {
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+    async shutdown(ms = 15000) {
+      const r = await Promise.race([this.stop(), deadline(ms).then(() => null)]);
+      if (r === null) killTree(proc.pid);
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+      return r;
+    },
+  };
+}
+
 // Children of a process (the gateway's workers), from /proc.
-function children(pid) {
+export function children(pid) {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
       .split(/\s+/).filter(Boolean).map(Number);
@@ -129,14 +145,14 @@ function children(pid) {
   }
 }
 
-function killTree(pid) {
+export function killTree(pid) {
   for (const c of children(pid)) killTree(c);
   try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
 }
 
 // Whatever a test file started is killed when it exits, even on failure.
 const spawned = new Set();
-function track(proc) {
+export function track(proc) {
   spawned.add(proc);
   proc.on("exit", () => spawned.delete(proc));
 }

@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { eachLine } from "./lib.mjs";
 import { client, sleep, startMaster, token, until, SGWD } from "./masterlib.mjs";
 
 const SINK = process.env.NOTIFY_SINK ?? join(dirname(SGWD), "tests/systemd/notify-sink");
@@ -36,18 +37,10 @@ async function wait(re, from = 0, ms = 10000) {
 before(async () => {
   const path = join(mkdtempSync(join(tmpdir(), "sgw-notify-")), "notify.sock");
   sink = spawn(SINK, [path], { stdio: ["pipe", "pipe", "inherit"] });
-  sink.stdout.setEncoding("utf8");
-  let buf = "";
   const ready = new Promise((resolve) => {
-    sink.stdout.on("data", (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line === "ready") resolve();
-        else heard.push({ at: Date.now(), msg: line });
-      }
+    eachLine(sink.stdout, (line) => {
+      if (line === "ready") resolve();
+      else heard.push({ at: Date.now(), msg: line });
     });
   });
   await ready;

@@ -5,22 +5,19 @@
 // apart from HTTP statuses, the worker a Socket.IO client landed on, and
 // the process table of the master from /proc.
 //
-// Only the helpers of lib.mjs that its first version already had are used.
+// The process helpers (kill, track, line reader, stop and shutdown) are
+// lib.mjs's.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
-import { SECRET, SGWD, freePort, sleep, token, until } from "./lib.mjs";
+import { SECRET, SGWD, children, deadline, eachLine, freePort, sleep, stopper, token, track,
+  until } from "./lib.mjs";
 
-export { SECRET, SGWD, freePort, sleep, token, until };
-
-// A sleep that does not keep the process alive.
-export function deadline(ms) {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
+export { SECRET, SGWD, children, deadline, freePort, sleep, token, until };
 
 // A promise, or a rejection naming `what` after ms.
 export function within(promise, ms, what) {
@@ -28,16 +25,6 @@ export function within(promise, ms, what) {
   return Promise.race([promise, new Promise((_, reject) => {
     t = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
   })]).finally(() => clearTimeout(t));
-}
-
-// Children of a process (the master's workers), from /proc.
-export function children(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
-      .split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 // Is pid a live process (not gone, not a zombie)?
@@ -66,16 +53,6 @@ export function diagnose(gw, lines = 20) {
   });
   return `workers: ${ps.join("; ")}\nlog:\n${gw.tail(lines)}`;
 }
-
-function killTree(pid) {
-  for (const c of children(pid)) killTree(c);
-  try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-}
-
-const spawned = new Set();
-process.on("exit", () => {
-  for (const p of spawned) killTree(p.pid);
-});
 
 // A self-signed certificate for 127.0.0.1 and localhost, made now with
 // openssl(1) in dir; returns {cert, key, pem}.
@@ -121,21 +98,12 @@ export async function startMaster({ workers = 4, conf = "", env = {}, args = [],
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
-  spawned.add(proc);
-  proc.on("exit", () => spawned.delete(proc));
-  proc.stderr.setEncoding("utf8");
-  let buf = "";
-  proc.stderr.on("data", (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let l;
-      try { l = JSON.parse(line); } catch { l = { raw: line }; }
-      l.seen = Date.now();
-      logs.push(l);
-    }
+  track(proc);
+  eachLine(proc.stderr, (line) => {
+    let l;
+    try { l = JSON.parse(line); } catch { l = { raw: line }; }
+    l.seen = Date.now();
+    logs.push(l);
   });
   const exited = new Promise((r) => proc.on("exit", (code, sig) =>
     r({ code, sig, at: Date.now() })));
@@ -178,18 +146,7 @@ export async function startMaster({ workers = 4, conf = "", env = {}, args = [],
       process.kill(proc.pid, "SIGHUP");
       return this.waitLog(expect, ms, from);
     },
-    async stop(signal = "SIGTERM") {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
-    // stop(), but past ms kill the master and its workers.
-    async shutdown(ms = 15000) {
-      const r = await Promise.race([this.stop(), deadline(ms).then(() => null)]);
-      if (r === null) killTree(proc.pid);
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-      return r;
-    },
+    ...stopper(proc, exited, dir),
   };
   if (ready) {
     await until(() => {
