@@ -213,16 +213,15 @@ transport_new(struct ev_loop *loop, const struct worker_args *args,
 	return t;
 }
 
-/* Hand an accepted socket to lws; lws closes it if adoption fails. */
+/*
+ * Hand an accepted socket to lws (HTTP, TLS if the vhost has it, as
+ * lws_adopt_socket_vhost() does); lws closes it if adoption fails.
+ */
 int
 transport_adopt(struct transport *t, int fd)
 {
-	if (lws_adopt_socket_vhost(t->vhost, fd) == NULL) {
-		/* A failed TLS handshake, mostly: counted, not logged. */
-		t->stats.adopt_failures++;
-		return -1;
-	}
-	return 0;
+	return transport_adopt_as(t, fd, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
+	    LWS_ADOPT_ALLOW_SSL, NULL);
 }
 
 /*
@@ -237,6 +236,7 @@ transport_adopt_as(struct transport *t, int fd, int type, const char *proto)
 	u.sockfd = fd;
 	if (lws_adopt_descriptor_vhost(t->vhost, (lws_adoption_type)type, u,
 	    proto, NULL) == NULL) {
+		/* A failed TLS handshake, mostly: counted, not logged. */
 		t->stats.adopt_failures++;
 		return -1;
 	}
