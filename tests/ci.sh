@@ -8,25 +8,37 @@
 #     UndefinedBehaviorSanitizer;
 #  4. every fuzzer for a short while (FUZZ_SECONDS, default 15).
 #
-# It ends with one line "N passed, N failed" counting every test run.
+# It ends with one line "N passed, N failed, N skipped" counting every
+# test case (each cmocka case, each node test, each fuzzer); a skip fails
+# the run, as does a build that fails.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 sh packaging/install-deps.sh --tests
+# The README's first command configures in the source tree, which
+# out-of-tree builds refuse ("source directory already configured").
+if [ -f config.status ]; then
+	echo "ci.sh: the source tree is configured in place; make distclean"
+	make distclean >/dev/null 2>&1 || rm -f config.status config.h
+fi
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
 passed=0
 failed=0
+skipped=0
 count() {
-	# Sum the :test-result: lines automake wrote for one build.
-	p=$(cat "$1"/tests/*.trs "$1"/tests/*/*.trs 2>/dev/null |
-	    grep -c '^:test-result: PASS' || true)
-	f=$(cat "$1"/tests/*.trs "$1"/tests/*/*.trs 2>/dev/null |
-	    grep -c '^:test-result: \(FAIL\|ERROR\)' || true)
+	# Sum the :test-result: lines automake's TAP driver wrote for one
+	# build: a line per test case.
+	trs=$(cat "$1"/tests/*.trs "$1"/tests/*/*.trs 2>/dev/null)
+	p=$(printf '%s\n' "$trs" | grep -c '^:test-result: \(PASS\|XFAIL\)' || true)
+	f=$(printf '%s\n' "$trs" | grep -c '^:test-result: \(FAIL\|ERROR\|XPASS\)' || true)
+	s=$(printf '%s\n' "$trs" | grep -c '^:test-result: SKIP' || true)
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
+	echo "build $name: $p passed, $f failed, $s skipped"
 }
 
 run_build() {
@@ -35,14 +47,22 @@ run_build() {
 	echo "=== build $name: configure $*"
 	rm -rf "_build/$name"
 	mkdir -p "_build/$name"
-	(cd "_build/$name" && ../../configure -q "$@" &&
-	    make -j"$jobs" >/dev/null && make -j"$jobs" check) || rc=1
+	# A build that fails is a failure, not an empty count.
+	if ! (cd "_build/$name" && ../../configure -q "$@" &&
+	    make -j"$jobs" >/dev/null); then
+		echo "build $name: configure or make failed"
+		failed=$((failed + 1))
+		rc=1
+		return
+	fi
+	(cd "_build/$name" && make -j"$jobs" check) || rc=1
 	count "_build/$name"
 	for log in "_build/$name"/tests/*.log "_build/$name"/tests/*/*.log; do
 		[ -f "$log" ] || continue
-		if grep -q '^:test-result: \(FAIL\|ERROR\)' "${log%.log}.trs" \
-		    2>/dev/null; then
+		if grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\|SKIP\)' \
+		    "${log%.log}.trs" 2>/dev/null; then
 			echo "--- $log"
+			grep '^\(not ok\|ok .*# SKIP\|Bail out\)' "$log" | head -n 40
 			tail -n 60 "$log"
 		fi
 	done
@@ -60,16 +80,26 @@ run_build asan --enable-debug --enable-asan CFLAGS="-g -O1"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "=== fuzzers, ${FUZZ_SECONDS:-15}s each"
-if (cd _build/strict && make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" \
-    >fuzz.log 2>&1); then
-	n=$(ls tests/fuzz/*_fuzz.c | wc -l)
-	passed=$((passed + n))
-	echo "fuzzers: $n clean"
-else
-	failed=$((failed + 1))
+# tests/fuzz/run.sh ends with a line per fuzzer: "name: ok, ..." or
+# "name: FAILED ..." / "name: BUILD FAILED".
+(cd _build/strict && make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" \
+    >fuzz.log 2>&1) || rc=1
+fp=$(grep -c '^[a-z_0-9]*: ok,' _build/strict/fuzz.log || true)
+ff=$(grep -c '^[a-z_0-9]*: \(FAILED\|BUILD FAILED\)' _build/strict/fuzz.log || true)
+n=$(ls tests/fuzz/*_fuzz.c | wc -l)
+echo "fuzzers: $fp clean, $ff failed, of $n"
+if [ "$fp" -ne "$n" ]; then
 	tail -n 60 _build/strict/fuzz.log
+	ff=$((n - fp))
 	rc=1
 fi
+passed=$((passed + fp))
+failed=$((failed + ff))
 
-echo "$passed passed, $failed failed"
+# A skipped test is a dependency missing on this machine: CI fails on it.
+if [ "$skipped" -ne 0 ]; then
+	echo "ci.sh: $skipped test(s) skipped: a dependency is missing (see above)"
+	rc=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
