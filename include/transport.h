@@ -39,6 +39,10 @@ struct transport_stats {
 	uint64_t	 relayed;	/* polls relayed to the owner worker */
 	uint64_t	 handed_off;	/* connections passed to their owner */
 	uint64_t	 adopt_failures;
+	uint64_t	 conns_refused;	/* max_connections */
+	uint64_t	 conns_refused_addr;
+	uint64_t	 sessions_refused_addr;
+	uint64_t	 fd_exhausted;	/* accepting paused: no descriptor */
 };
 
 struct transport {

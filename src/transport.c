@@ -387,6 +387,10 @@ transport_stats(const struct transport *t, struct worker_stats *st)
 	st->frames_out = t->stats.frames_out;
 	st->relayed = t->stats.relayed;
 	st->handed_off = t->stats.handed_off;
+	st->conns_refused = t->stats.conns_refused;
+	st->conns_refused_addr = t->stats.conns_refused_addr;
+	st->sessions_refused_addr = t->stats.sessions_refused_addr;
+	st->fd_exhausted = t->stats.fd_exhausted;
 	st->started = (uint64_t)t->started;
 	st->rss = current_rss();
 }
