@@ -65,6 +65,14 @@ const struct conf_key conf_keys[] = {
 	{ "max_connections", CONF_INT, OFF(max_connections), 1, 10000000,
 	    "100000", CONF_F_RELOADABLE, NULL, NULL,
 	    "connections the whole gateway accepts; more are refused" },
+	{ "max_connections_per_address", CONF_INT,
+	    OFF(max_connections_per_address), 0, 10000000, "1000",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "connections one client address may hold per worker; 0: no limit" },
+	{ "max_unconnected_per_address", CONF_INT,
+	    OFF(max_unconnected_per_address), 0, 10000000, "256",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "sessions without a Socket.IO CONNECT per address and worker" },
 
 	/* Engine.IO. */
 	{ "ping_interval", CONF_DURATION, OFF(ping_interval), 100, MS_DAY,
@@ -121,6 +129,9 @@ const struct conf_key conf_keys[] = {
 	    OFF(presence_digest_interval), 100, 3600000, "5s",
 	    CONF_F_RELOADABLE, NULL, NULL,
 	    "how often workers exchange presence digests to repair losses" },
+	{ "max_rooms_per_socket", CONF_INT, OFF(max_rooms_per_socket), 1,
+	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
+	    "rooms one socket may be in, its own user room included" },
 
 	/* Downstream services. */
 	{ "auth_service_url", CONF_URL, OFF(auth_service_url), 0, 1024, "",
