@@ -35,7 +35,6 @@ struct worker_stats {
 	uint64_t	 started;	/* unix time the worker started */
 	uint64_t	 conns_refused;	/* max_connections */
 	uint64_t	 conns_refused_addr; /* max_connections_per_address */
-	uint64_t	 sessions_refused_addr; /* max_unconnected_per_address */
 	uint64_t	 rooms_refused;	/* max_rooms_per_socket */
 	uint64_t	 fd_exhausted;	/* accept4: EMFILE or ENFILE */
 };

@@ -90,6 +90,7 @@ handoff_free(struct handoff *h)
 	if (h == NULL)
 		return;
 	while (h->waiting != NULL) {
+		transport_untrack(h->t, h->waiting->io.fd);
 		close(h->waiting->io.fd);
 		unwait(h->waiting);
 	}
@@ -162,6 +163,7 @@ pass(struct handoff *h, int fd, int wid, char kind)
 		log_debug("handoff to worker %d: %s", wid, strerror(errno));
 		return -1;
 	}
+	transport_untrack(h->t, fd);	/* the owner counts it now */
 	close(fd);
 	h->t->stats.handed_off++;
 	return 0;
@@ -179,6 +181,7 @@ decide(struct handoff *h, int fd)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {
+		transport_untrack(h->t, fd);
 		close(fd);		/* closed or failed before a byte */
 		return 1;
 	}

@@ -50,8 +50,6 @@ static const struct counter {
 	C(conns_refused, "Connections refused at max_connections."),
 	C(conns_refused_addr,
 	    "Connections refused at max_connections_per_address."),
-	C(sessions_refused_addr,
-	    "Handshakes refused at max_unconnected_per_address."),
 	C(rooms_refused, "join_room refused at max_rooms_per_socket."),
 	C(fd_exhausted, "Accepts that found no file descriptor (paused)."),
 #undef C

@@ -64,13 +64,17 @@ static void	drain(struct worker *, const char *);
 static void
 on_accept(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct acceptor	*a = (struct acceptor *)io;
-	int		 fd;
+	struct acceptor		*a = (struct acceptor *)io;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd;
 
 	(void)loop;
 	(void)revents;
 	for (;;) {
-		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sl = sizeof(ss);
+		fd = accept4(io->fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -80,6 +84,8 @@ on_accept(struct ev_loop *loop, ev_io *io, int revents)
 				log_warn("accept");
 			return;
 		}
+		if (transport_admit(a->w->transport, fd, &ss, sl) != 0)
+			continue;
 		handoff_accept(a->w->transport->handoff, a->w->transport, fd);
 	}
 }
