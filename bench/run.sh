@@ -125,6 +125,7 @@ run_dir "$tmp/$name"
 spool_dir "$tmp/$name/spool"
 ping_interval 25s
 max_connections 200000
+max_connections_per_address 0
 presence_mode scoped
 log_level warn
 EOF

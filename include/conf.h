@@ -54,6 +54,7 @@ struct conf {
 	size_t			 ncors_origin;
 	bool			 cors_credentials;
 	long long		 max_connections;
+	long long		 max_connections_per_address;	/* 0: none */
 	/* Engine.IO */
 	long long		 ping_interval;
 	long long		 ping_timeout;
@@ -73,6 +74,7 @@ struct conf {
 	/* presence */
 	int			 presence_mode;	/* 0 all, 1 scoped */
 	long long		 presence_digest_interval;
+	long long		 max_rooms_per_socket;
 	/* downstream services */
 	char			*auth_service_url;
 	char			*chat_service_url;

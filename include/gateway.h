@@ -46,6 +46,7 @@ struct gateway {
 	ev_timer		 expiry;	/* tokens that run out */
 	uint64_t		 messages;	/* frames delivered */
 	uint64_t		 auth_failures;
+	uint64_t		 rooms_refused;	/* max_rooms_per_socket */
 	uint64_t		 bus_too_big;	/* frames the bus could not carry */
 	ev_timer		 sync_wait;	/* gw_sync.c */
 	int			 synced;

@@ -53,6 +53,9 @@ struct rooms_ref {
 #define ROOMS_ERR_NOT_PARTICIPANT -2	/* chat:a:b and the user is neither */
 #define ROOMS_ERR_INVALID	-3	/* not a room name */
 
+/* rooms_join(): the socket is in as many rooms as rooms_set_max() allows. */
+#define ROOMS_JOIN_FULL		-2
+
 struct rooms;
 
 typedef void	 rooms_sock_cb(void *, void *);
@@ -61,6 +64,7 @@ typedef void	 rooms_name_cb(void *, const char *, size_t);
 /* rooms.c: the index */
 struct rooms	*rooms_new(uint64_t);
 void		 rooms_free(struct rooms *);
+void		 rooms_set_max(struct rooms *, size_t);
 int		 rooms_join(struct rooms *, const char *, size_t, void *);
 int		 rooms_leave(struct rooms *, const char *, size_t, void *);
 size_t		 rooms_leave_all(struct rooms *, void *);

@@ -33,6 +33,10 @@ struct worker_stats {
 	uint64_t	 bus_lost;	/* gaps seen in peers' sequence numbers */
 	uint64_t	 messages;	/* events relayed to recipients */
 	uint64_t	 started;	/* unix time the worker started */
+	uint64_t	 conns_refused;	/* max_connections */
+	uint64_t	 conns_refused_addr; /* max_connections_per_address */
+	uint64_t	 rooms_refused;	/* max_rooms_per_socket */
+	uint64_t	 fd_exhausted;	/* accept4: EMFILE or ENFILE */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -39,7 +39,12 @@ struct transport_stats {
 	uint64_t	 relayed;	/* polls relayed to the owner worker */
 	uint64_t	 handed_off;	/* connections passed to their owner */
 	uint64_t	 adopt_failures;
+	uint64_t	 conns_refused;	/* max_connections */
+	uint64_t	 conns_refused_addr;
+	uint64_t	 fd_exhausted;	/* accepting paused: no descriptor */
 };
+
+struct peer;
 
 struct transport {
 	struct ev_loop		*loop;
@@ -63,6 +68,11 @@ struct transport {
 	long long		 started;	/* unix time */
 	struct worker_stats	 agg[STATS_MAX_WORKERS]; /* the master's */
 	size_t			 nagg;
+	void			*peers;		/* struct htab of struct peer */
+	struct peer		**byfd;		/* a TCP client's, by its fd */
+	size_t			 nbyfd;
+	uint64_t		 nclients;	/* TCP clients held: in byfd */
+	uint64_t		 share;		/* of max_connections */
 };
 
 /*
@@ -99,6 +109,9 @@ struct transport *transport_new(struct ev_loop *, const struct worker_args *,
 int	transport_adopt(struct transport *, int);
 int	transport_adopt_plain(struct transport *, int);
 int	transport_adopt_as(struct transport *, int, int, const char *);
+int	transport_admit(struct transport *, int, const void *, unsigned);
+void	transport_untrack(struct transport *, int);
+void	transport_limits(struct transport *);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
 void	transport_maybe_done(struct transport *);

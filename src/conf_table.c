@@ -65,6 +65,10 @@ const struct conf_key conf_keys[] = {
 	{ "max_connections", CONF_INT, OFF(max_connections), 1, 10000000,
 	    "100000", CONF_F_RELOADABLE, NULL, NULL,
 	    "connections the whole gateway accepts; more are refused" },
+	{ "max_connections_per_address", CONF_INT,
+	    OFF(max_connections_per_address), 0, 10000000, "1000",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "connections one client address may hold per worker; 0: no limit" },
 
 	/* Engine.IO. */
 	{ "ping_interval", CONF_DURATION, OFF(ping_interval), 100, MS_DAY,
@@ -121,6 +125,9 @@ const struct conf_key conf_keys[] = {
 	    OFF(presence_digest_interval), 100, 3600000, "5s",
 	    CONF_F_RELOADABLE, NULL, NULL,
 	    "how often workers exchange presence digests to repair losses" },
+	{ "max_rooms_per_socket", CONF_INT, OFF(max_rooms_per_socket), 1,
+	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
+	    "rooms one socket may be in, its own user room included" },
 
 	/* Downstream services. */
 	{ "auth_service_url", CONF_URL, OFF(auth_service_url), 0, 1024, "",

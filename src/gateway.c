@@ -316,6 +316,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->users_online = presence_count(gw.presence);
 	st->messages = gw.messages;
 	st->auth_failures = gw.auth_failures;
+	st->rooms_refused = gw.rooms_refused;
 	if (gw.bus != NULL) {
 		bus_stats(gw.bus, &bs);
 		st->bus_sent = bs.sent_records;

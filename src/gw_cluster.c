@@ -64,6 +64,7 @@ gw_cluster_init(struct gateway *g, const char *dir)
 	    NULL || (g->rooms = rooms_new(seed[1])) == NULL ||
 	    gw_scoped_init(g, seed[0] ^ seed[1]) != 0)
 		return -1;
+	rooms_set_max(g->rooms, (size_t)g->t->conf->max_rooms_per_socket);
 	if (dir != NULL && (g->bus = bus_new(g->t->loop, dir, g->t->wid,
 	    &ops, g)) == NULL)
 		log_warnx("no bus: this worker's users and rooms stay local");

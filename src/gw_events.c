@@ -197,8 +197,15 @@ on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
 		return;
 	}
 	if (ev->type == EVENTS_JOIN_ROOM) {
-		if (rooms_join(gw.rooms, room, len, gs) == 1 &&
-		    ev->ref.kind != ROOMS_PRESENCE)
+		rc = rooms_join(gw.rooms, room, len, gs);
+		if (rc == ROOMS_JOIN_FULL) {
+			gw.rooms_refused++;
+			fail(s, ack, "too_many_rooms", "this socket is in "
+			    "max_rooms_per_socket rooms already", ev->name,
+			    strlen(ev->name));
+			return;
+		}
+		if (rc == 1 && ev->ref.kind != ROOMS_PRESENCE)
 			gw_scoped_joined(&gw, gs, room, len);
 	} else
 		rooms_leave(gw.rooms, room, len, gs);

@@ -34,12 +34,24 @@
 #include "session.h"
 #include "transport.h"
 
-struct owed {				/* rooms to tell when user goes */
+struct oroom {
+	uint32_t	 hash;		/* first: htab */
+	size_t		 len;
+	char		 name[];
+};
+
+/*
+ * Rooms to tell when the user goes, each once: a set (a socket may be in
+ * many rooms, up to max_rooms_per_socket, and a scan per room would make
+ * a close cost their square).
+ */
+struct owed {
 	uint32_t	 hash;		/* first: htab */
 	char		*user;
 	size_t		 ulen;
-	char		**rooms;	/* NUL-terminated names */
-	size_t		 n;
+	struct htab	 set;		/* of struct oroom */
+	struct oroom	**rooms;
+	size_t		 n, cap;
 };
 
 struct ukey {
@@ -67,6 +79,7 @@ owed_free_one(void *e, void *arg)
 	for (i = 0; i < o->n; i++)
 		free(o->rooms[i]);
 	free(o->rooms);
+	htab_free(&o->set);
 	free(o->user);
 	free(o);
 	return true;
@@ -137,10 +150,16 @@ owed_get(struct gateway *g, const char *user, size_t ulen, int create,
 		free(o);
 		return NULL;
 	}
+	if (htab_init(&o->set, g->owed.k0 ^ h) != 0) {
+		free(o->user);
+		free(o);
+		return NULL;
+	}
 	o->hash = h;
 	memcpy(o->user, user, ulen);
 	o->ulen = ulen;
 	if (htab_insert(&g->owed, o) != 0) {
+		htab_free(&o->set);
 		free(o->user);
 		free(o);
 		return NULL;
@@ -148,28 +167,50 @@ owed_get(struct gateway *g, const char *user, size_t ulen, int create,
 	return o;
 }
 
+static bool
+oroom_eq(const void *e, const void *k)
+{
+	const struct oroom	*r = e;
+	const struct ukey	*key = k;
+
+	return r->len == key->len && memcmp(r->name, key->s, key->len) == 0;
+}
+
 static void
 owe_one(void *arg, const char *room, size_t len)
 {
-	struct owed	*o = arg;
-	char		**nr, *name;
-	size_t		 i;
+	struct owed	 *o = arg;
+	struct oroom	**nr, *r;
+	struct ukey	  key = { room, len };
+	uint32_t	  h;
+	size_t		  cap;
 
 	if (!shared(room, len))
 		return;
-	for (i = 0; i < o->n; i++)
-		if (strlen(o->rooms[i]) == len &&
-		    memcmp(o->rooms[i], room, len) == 0)
-			return;
-	if ((nr = realloc(o->rooms, (o->n + 1) * sizeof(*nr))) == NULL ||
-	    (name = strndup(room, len)) == NULL) {
-		if (nr != NULL)
-			o->rooms = nr;
-		log_warnx("scoped presence: out of memory for a room");
+	h = htab_hash(&o->set, room, len);
+	if (htab_find(&o->set, h, oroom_eq, &key, NULL) != NULL)
 		return;
+	if (o->n == o->cap) {
+		cap = o->cap == 0 ? 8 : o->cap * 2;
+		if ((nr = realloc(o->rooms, cap * sizeof(*nr))) == NULL)
+			goto nomem;
+		o->rooms = nr;
+		o->cap = cap;
 	}
-	o->rooms = nr;
-	o->rooms[o->n++] = name;
+	if ((r = malloc(sizeof(*r) + len + 1)) == NULL)
+		goto nomem;
+	r->hash = h;
+	r->len = len;
+	memcpy(r->name, room, len);
+	r->name[len] = '\0';
+	if (htab_insert(&o->set, r) != 0) {
+		free(r);
+		goto nomem;
+	}
+	o->rooms[o->n++] = r;
+	return;
+nomem:
+	log_warnx("scoped presence: out of memory for a room");
 }
 
 /*
@@ -229,7 +270,7 @@ gw_scoped_offline(struct gateway *g, const char *user, size_t ulen,
 		rooms_of(g->rooms, gs, owe_one, o);
 	htab_remove(&g->owed, idx);
 	for (i = 0; i < o->n; i++)
-		tell(g, "user_disconnected", user, ulen, o->rooms[i],
-		    strlen(o->rooms[i]), NULL);
+		tell(g, "user_disconnected", user, ulen, o->rooms[i]->name,
+		    o->rooms[i]->len, NULL);
 	owed_free_one(o, NULL);
 }

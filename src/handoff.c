@@ -3,7 +3,10 @@
  * datagram socket; a datagram carrying one fd is atomic, so there is no
  * framing to get wrong.  A connection whose request line has not arrived
  * waits, unread, on an ev_io of its own for at most PEEK_WAIT seconds; one
- * that never says anything useful is served here.
+ * that never says anything useful is served here.  Once part of the line
+ * is in, the socket stays readable (we only peek), so the ev_io would fire
+ * on every loop iteration: it is stopped and the peek retried on a timer
+ * that backs off from PEEK_RETRY_MIN to PEEK_RETRY_MAX instead.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -25,9 +28,13 @@
 
 #define PEEK_MAX	2048	/* a request line longer than this: ours */
 #define PEEK_WAIT	2.0	/* seconds to wait for the request line */
+#define PEEK_RETRY_MIN	0.01	/* s: a line split over two segments */
+#define PEEK_RETRY_MAX	0.25	/* s: a client that stalls mid-line */
 
 struct waiting {
 	ev_io		 io;
+	ev_timer	 retry;		/* part of the line is in: see above */
+	double		 delay;		/* the retry's, backing off */
 	ev_tstamp	 since;
 	struct handoff	*h;
 	struct waiting	*prev, *next;
@@ -45,6 +52,7 @@ static int	 decide(struct handoff *, int);
 static int	 pass(struct handoff *, int, int, char);
 static void	 on_receive(struct ev_loop *, ev_io *, int);
 static void	 on_readable(struct ev_loop *, ev_io *, int);
+static void	 on_retry(struct ev_loop *, ev_timer *, int);
 static void	 on_sweep(struct ev_loop *, ev_timer *, int);
 static void	 unwait(struct waiting *);
 
@@ -82,6 +90,7 @@ handoff_free(struct handoff *h)
 	if (h == NULL)
 		return;
 	while (h->waiting != NULL) {
+		transport_untrack(h->t, h->waiting->io.fd);
 		close(h->waiting->io.fd);
 		unwait(h->waiting);
 	}
@@ -154,6 +163,7 @@ pass(struct handoff *h, int fd, int wid, char kind)
 		log_debug("handoff to worker %d: %s", wid, strerror(errno));
 		return -1;
 	}
+	transport_untrack(h->t, fd);	/* the owner counts it now */
 	close(fd);
 	h->t->stats.handed_off++;
 	return 0;
@@ -171,6 +181,7 @@ decide(struct handoff *h, int fd)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {
+		transport_untrack(h->t, fd);
 		close(fd);		/* closed or failed before a byte */
 		return 1;
 	}
@@ -216,6 +227,7 @@ handoff_accept(struct handoff *h, struct transport *t, int fd)
 	wt->since = ev_now(t->loop);
 	ev_io_init(&wt->io, on_readable, fd, EV_READ);
 	ev_io_start(t->loop, &wt->io);
+	ev_timer_init(&wt->retry, on_retry, PEEK_RETRY_MIN, 0);
 	wt->next = h->waiting;
 	if (h->waiting != NULL)
 		h->waiting->prev = wt;
@@ -235,6 +247,7 @@ unwait(struct waiting *wt)
 	struct handoff	*h = wt->h;
 
 	ev_io_stop(h->t->loop, &wt->io);
+	ev_timer_stop(h->t->loop, &wt->retry);
 	if (wt->prev != NULL)
 		wt->prev->next = wt->next;
 	else
@@ -249,10 +262,33 @@ on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct waiting	*wt = (struct waiting *)w;
 
-	(void)loop;
 	(void)revents;
-	if (decide(wt->h, w->fd))
+	if (decide(wt->h, w->fd)) {
 		unwait(wt);
+		return;
+	}
+	/* Readable and not decided: part of the line; peek again later. */
+	ev_io_stop(loop, w);
+	wt->delay = PEEK_RETRY_MIN;
+	ev_timer_set(&wt->retry, wt->delay, 0);
+	ev_timer_start(loop, &wt->retry);
+}
+
+static void
+on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct waiting	*wt = (struct waiting *)((char *)w -
+	    offsetof(struct waiting, retry));
+
+	(void)revents;
+	if (decide(wt->h, wt->io.fd)) {
+		unwait(wt);
+		return;
+	}
+	if ((wt->delay *= 2) > PEEK_RETRY_MAX)
+		wt->delay = PEEK_RETRY_MAX;
+	ev_timer_set(w, wt->delay, 0);
+	ev_timer_start(loop, w);
 }
 
 /* Connections silent for PEEK_WAIT are served here (lws times them out). */

@@ -23,7 +23,7 @@ struct buf {
 
 struct totals {
 	uint64_t	 sessions, users, rss, started;
-	uint64_t	 sum[16];
+	uint64_t	 sum[48];	/* counters[], see NCOUNTERS */
 	int		 draining;
 };
 
@@ -47,9 +47,16 @@ static const struct counter {
 	C(bus_received, "Messages received on the bus between workers."),
 	C(bus_lost, "Bus messages lost (gaps in sequence numbers)."),
 	C(messages, "Events delivered to recipients."),
+	C(conns_refused, "Connections refused at max_connections."),
+	C(conns_refused_addr,
+	    "Connections refused at max_connections_per_address."),
+	C(rooms_refused, "join_room refused at max_rooms_per_socket."),
+	C(fd_exhausted, "Accepts that found no file descriptor (paused)."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
+_Static_assert(NCOUNTERS <= sizeof(((struct totals *)0)->sum) /
+    sizeof(uint64_t), "struct totals: sum[] too small for counters[]");
 
 static uint64_t	 counter(const struct worker_stats *, size_t);
 static void	 put(struct buf *, const char *, ...)

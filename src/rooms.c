@@ -34,19 +34,30 @@ struct link {
 };
 
 #define RSOCK_INLINE	2	/* a user room and one more: no allocation */
+#define RSOCK_INDEX_MIN	8	/* from this many rooms, an index of links */
 
+/*
+ * A socket's rooms.  Past RSOCK_INDEX_MIN of them, ix indexes l by room
+ * (open addressing on the room's hash, linear probing, entries li + 1,
+ * 0 free, load at most 1/2), so that finding one of a socket's rooms is
+ * not a scan: a socket in n rooms would make joining and leaving them all
+ * cost n squared.
+ */
 struct rsock {
 	uint32_t	 hash;		/* first, for htab */
 	uint32_t	 n;
 	uint32_t	 cap;		/* RSOCK_INLINE: l is inl */
+	uint32_t	 ixcap;		/* 0: no index yet */
 	void		*sock;
 	struct link	*l;
+	uint32_t	*ix;
 	struct link	 inl[RSOCK_INLINE];
 };
 
 struct rooms {
 	struct htab	 rooms;
 	struct htab	 socks;
+	size_t		 max_per_sock;	/* 0: no limit */
 };
 
 struct key {
@@ -65,6 +76,10 @@ static int		 room_reserve(struct room *);
 static int		 sock_reserve(struct rsock *);
 static void		 unlink_at(struct rooms *, struct rsock *, uint32_t);
 static int		 link_find(const struct rsock *, const struct room *);
+static int		 ix_slot(const struct rsock *, const struct room *);
+static int		 ix_build(struct rsock *, uint32_t);
+static void		 ix_add(struct rsock *, uint32_t);
+static void		 ix_del(struct rsock *, uint32_t);
 static int		 id_cmp(const char *, size_t, const char *, size_t);
 
 struct rooms *
@@ -105,6 +120,7 @@ rooms_free(struct rooms *r)
 		if ((rs = r->socks.slot[i]) != NULL) {
 			if (rs->l != rs->inl)
 				free(rs->l);
+			free(rs->ix);
 			free(rs);
 		}
 	}
@@ -173,6 +189,7 @@ sock_drop(struct rooms *r, struct rsock *rs)
 		htab_remove(&r->socks, idx);
 	if (rs->l != rs->inl)
 		free(rs->l);
+	free(rs->ix);
 	free(rs);
 }
 
@@ -218,12 +235,18 @@ sock_reserve(struct rsock *rs)
 	return (0);
 }
 
-/* The index of room in rs's links, or -1: O(rooms of the socket). */
+/* The index of room in rs's links, or -1. */
 static int
 link_find(const struct rsock *rs, const struct room *room)
 {
 	uint32_t	i;
+	int		slot;
 
+	if (rs->ix != NULL) {
+		if ((slot = ix_slot(rs, room)) < 0)
+			return (-1);
+		return ((int)rs->ix[slot] - 1);
+	}
 	for (i = 0; i < rs->n; i++) {
 		if (rs->l[i].room == room)
 			return ((int)i);
@@ -231,10 +254,80 @@ link_find(const struct rsock *rs, const struct room *room)
 	return (-1);
 }
 
+/* The slot of rs->ix that holds room's link, or -1. */
+static int
+ix_slot(const struct rsock *rs, const struct room *room)
+{
+	uint32_t	mask = rs->ixcap - 1, i;
+
+	for (i = room->hash & mask; rs->ix[i] != 0; i = (i + 1) & mask) {
+		if (rs->l[rs->ix[i] - 1].room == room)
+			return ((int)i);
+	}
+	return (-1);
+}
+
+/* (Re)build the index with cap slots (a power of two > 2 * rs->n). */
+static int
+ix_build(struct rsock *rs, uint32_t cap)
+{
+	uint32_t	*ix, *old = rs->ix, i;
+
+	if ((ix = calloc(cap, sizeof(*ix))) == NULL)
+		return (-1);
+	rs->ix = ix;
+	rs->ixcap = cap;
+	for (i = 0; i < rs->n; i++)
+		ix_add(rs, i);
+	free(old);
+	return (0);
+}
+
+/* Index link li (the caller made room for it). */
+static void
+ix_add(struct rsock *rs, uint32_t li)
+{
+	uint32_t	mask = rs->ixcap - 1, i;
+
+	for (i = rs->l[li].room->hash & mask; rs->ix[i] != 0;
+	    i = (i + 1) & mask)
+		;
+	rs->ix[i] = li + 1;
+}
+
+/* Empty slot i, shifting back the entries after it (no tombstones). */
+static void
+ix_del(struct rsock *rs, uint32_t i)
+{
+	uint32_t	mask = rs->ixcap - 1, j = i, k;
+
+	rs->ix[i] = 0;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (rs->ix[j] == 0)
+			return;
+		k = rs->l[rs->ix[j] - 1].room->hash & mask;
+		/* Stays if its home is cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		rs->ix[i] = rs->ix[j];
+		rs->ix[j] = 0;
+		i = j;
+	}
+}
+
+/* Caps joins at n rooms per socket; 0: no limit. */
+void
+rooms_set_max(struct rooms *r, size_t n)
+{
+	r->max_per_sock = n;
+}
+
 /*
  * Joins sock to the room (any name of 1..ROOMS_NAME_MAX bytes: the index
  * does not care about kinds).  1: joined, 0: already in, -1: bad argument
- * or out of memory (then nothing changed).
+ * or out of memory, ROOMS_JOIN_FULL: sock is in rooms_set_max() rooms
+ * already (then nothing changed).
  */
 int
 rooms_join(struct rooms *r, const char *name, size_t len, void *sock)
@@ -248,7 +341,12 @@ rooms_join(struct rooms *r, const char *name, size_t len, void *sock)
 	if (name == NULL || len == 0 || len > ROOMS_NAME_MAX || sock == NULL)
 		return (-1);
 	h = htab_hash(&r->rooms, name, len);
-	if ((room = htab_find(&r->rooms, h, room_eq, &key, NULL)) == NULL) {
+	room = htab_find(&r->rooms, h, room_eq, &key, NULL);
+	if (r->max_per_sock > 0 && (rs = sock_find(r, sock)) != NULL &&
+	    rs->n >= r->max_per_sock)
+		return (room != NULL && link_find(rs, room) >= 0 ? 0 :
+		    ROOMS_JOIN_FULL);
+	if (room == NULL) {
 		if ((room = calloc(1, sizeof(*room) + len + 1)) == NULL)
 			return (-1);
 		room->hash = h;
@@ -277,6 +375,10 @@ rooms_join(struct rooms *r, const char *name, size_t len, void *sock)
 		return (0);
 	if (room_reserve(room) != 0 || sock_reserve(rs) != 0)
 		goto fail;
+	if (rs->n + 1 >= RSOCK_INDEX_MIN && (rs->n + 1) * 2 >= rs->ixcap &&
+	    ix_build(rs, rs->ixcap == 0 ? 4 * RSOCK_INDEX_MIN : rs->ixcap * 2)
+	    != 0)
+		goto fail;
 	room->m[room->n].sock = sock;
 	room->m[room->n].rs = rs;
 	room->m[room->n].li = rs->n;
@@ -284,6 +386,8 @@ rooms_join(struct rooms *r, const char *name, size_t len, void *sock)
 	rs->l[rs->n].mi = room->n;
 	room->n++;
 	rs->n++;
+	if (rs->ix != NULL)
+		ix_add(rs, rs->n - 1);
 	return (1);
 fail:
 	if (newroom)
@@ -304,13 +408,21 @@ unlink_at(struct rooms *r, struct rsock *rs, uint32_t li)
 	struct room	*room = rs->l[li].room;
 	uint32_t	 mi = rs->l[li].mi, last;
 	struct member	*m;
+	int		 slot;
 
 	last = --room->n;
 	if (mi != last) {
 		room->m[mi] = room->m[last];
 		room->m[mi].rs->l[room->m[mi].li].mi = mi;
 	}
-	last = --rs->n;
+	last = rs->n - 1;
+	if (rs->ix != NULL) {
+		/* Before the array changes: slots find links through it. */
+		ix_del(rs, (uint32_t)ix_slot(rs, room));
+		if (li != last && (slot = ix_slot(rs, rs->l[last].room)) >= 0)
+			rs->ix[slot] = li + 1;
+	}
+	--rs->n;
 	if (li != last) {
 		rs->l[li] = rs->l[last];
 		rs->l[li].room->m[rs->l[li].mi].li = li;

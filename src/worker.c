@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -37,13 +38,25 @@ struct worker {
 	ev_signal		 sig_term, sig_int, sig_hup;
 	struct ipc		 chan;
 	ev_timer		 report;
+	ev_timer		 resume;	/* accepting paused: EMFILE */
+	int			 spare;		/* a descriptor kept for EMFILE */
+	double			 fd_logged;	/* last EMFILE log line */
+	uint64_t		 fd_unlogged;	/* EMFILEs since then */
 	int			 draining;
 };
+
+/*
+ * Out of descriptors, accepting pauses this long: the listening socket
+ * stays readable, so without a pause the loop would spin on accept4().
+ */
+#define ACCEPT_PAUSE	0.25
 
 static void	on_accept(struct ev_loop *, ev_io *, int);
 static void	on_term(struct ev_loop *, ev_signal *, int);
 static void	on_chan(struct ipc *, int, const void *, size_t, void *);
 static void	on_report(struct ev_loop *, ev_timer *, int);
+static void	on_resume(struct ev_loop *, ev_timer *, int);
+static void	out_of_fds(struct worker *, int);
 static void	stop_accepting(struct worker *);
 static void	drain(struct worker *, const char *);
 
@@ -51,24 +64,84 @@ static void	drain(struct worker *, const char *);
 static void
 on_accept(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct acceptor	*a = (struct acceptor *)io;
-	int		 fd;
+	struct acceptor		*a = (struct acceptor *)io;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd;
 
 	(void)loop;
 	(void)revents;
 	for (;;) {
-		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sl = sizeof(ss);
+		fd = accept4(io->fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE)
-				log_warn("accept: out of file descriptors");
+				out_of_fds(a->w, io->fd);
 			else if (errno != EAGAIN)
 				log_warn("accept");
 			return;
 		}
+		if (transport_admit(a->w->transport, fd, &ss, sl) != 0)
+			continue;
 		handoff_accept(a->w->transport->handoff, a->w->transport, fd);
 	}
+}
+
+/*
+ * No descriptor for a new connection (EMFILE or ENFILE).  The spare one
+ * we keep is given up to accept one waiting client and close it at once,
+ * so that it hears a close instead of hanging (libuv's trick), and every
+ * acceptor pauses for ACCEPT_PAUSE (nginx's): the others wait in the
+ * backlog until connections close.  One log line a second at most.
+ */
+static void
+out_of_fds(struct worker *w, int lfd)
+{
+	size_t	i;
+	int	fd;
+
+	w->transport->stats.fd_exhausted++;
+	if (w->spare >= 0) {
+		close(w->spare);
+		w->spare = -1;
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			close(fd);
+		w->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	for (i = 0; i < w->args->nfds; i++)
+		ev_io_stop(w->loop, &w->acceptors[i].io);
+	if (!ev_is_active(&w->resume)) {
+		ev_timer_set(&w->resume, ACCEPT_PAUSE, 0);
+		ev_timer_start(w->loop, &w->resume);
+	}
+	w->fd_unlogged++;
+	if (ev_now(w->loop) - w->fd_logged >= 1.0) {
+		log_warnx("accept: out of file descriptors (%llu times since "
+		    "the last line); pausing accepts", (unsigned long long)
+		    w->fd_unlogged);
+		w->fd_logged = ev_now(w->loop);
+		w->fd_unlogged = 0;
+	}
+}
+
+/* The pause is over: accept again (a drain may have closed the sockets). */
+static void
+on_resume(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+	struct worker	*w = ev_userdata(loop);
+	size_t		 i;
+
+	(void)tm;
+	(void)revents;
+	if (w->draining)
+		return;
+	if (w->spare < 0)
+		w->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (i = 0; i < w->args->nfds; i++)
+		ev_io_start(loop, &w->acceptors[i].io);
 }
 
 static void
@@ -76,6 +149,7 @@ stop_accepting(struct worker *w)
 {
 	size_t	i;
 
+	ev_timer_stop(w->loop, &w->resume);
 	for (i = 0; i < w->args->nfds; i++) {
 		if (ev_is_active(&w->acceptors[i].io))
 			ev_io_stop(w->loop, &w->acceptors[i].io);
@@ -208,11 +282,16 @@ worker_main(const struct worker_args *args)
 	}
 	ev_timer_init(&w.report, on_report, 0, 1.0);
 	ev_timer_start(w.loop, &w.report);
+	ev_timer_init(&w.resume, on_resume, ACCEPT_PAUSE, 0);
+	w.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* SIGHUP belongs to the master; a worker ignores a stray one. */
 	signal(SIGHUP, SIG_IGN);
 	log_debug("worker serving, generation %u", args->generation);
 	ev_run(w.loop, 0);
 	ev_timer_stop(w.loop, &w.report);
+	ev_timer_stop(w.loop, &w.resume);
+	if (w.spare >= 0)
+		close(w.spare);
 	ipc_close(&w.chan);
 	relay_free(w.transport->relay);
 	handoff_free(w.transport->handoff);

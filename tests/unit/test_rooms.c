@@ -474,6 +474,81 @@ test_big_room(void **state)
 	free(socks);
 }
 
+/* rooms_set_max(): a join past the cap changes nothing (issue 11.8). */
+static void
+test_cap(void **state)
+{
+	struct rooms	*r;
+	int		 a, b;
+
+	(void)state;
+	r = rooms_new(3);
+	rooms_set_max(r, 3);
+	assert_int_equal(rooms_join(r, S("user:a"), &a), 1);
+	assert_int_equal(rooms_join(r, S("group:1"), &a), 1);
+	assert_int_equal(rooms_join(r, S("group:2"), &a), 1);
+	assert_int_equal(rooms_join(r, S("group:3"), &a), ROOMS_JOIN_FULL);
+	assert_int_equal(rooms_join(r, S("group:2"), &a), 0);
+	assert_int_equal(rooms_of_count(r, &a), 3);
+	assert_int_equal(rooms_count(r, S("group:3")), 0);
+	assert_int_equal(rooms_total(r), 3);
+	/* Another socket has its own cap. */
+	assert_int_equal(rooms_join(r, S("group:3"), &b), 1);
+	assert_int_equal(rooms_leave(r, S("group:1"), &a), 1);
+	assert_int_equal(rooms_join(r, S("group:3"), &a), 1);
+	assert_int_equal(rooms_count(r, S("group:3")), 2);
+	rooms_set_max(r, 0);
+	assert_int_equal(rooms_join(r, S("group:4"), &a), 1);
+	rooms_free(r);
+}
+
+/*
+ * Sockets in many rooms: the index of a socket's links stays right through
+ * joins of new and existing rooms, leaves in a scattered order (each moves
+ * the last link into the hole) and leave_all.
+ */
+static void
+test_many_rooms(void **state)
+{
+	enum { N = 20000 };
+	struct rooms	*r;
+	char		 name[32];
+	int		 a, b, i, n;
+	unsigned	 j;
+
+	(void)state;
+	r = rooms_new(11);
+	for (i = 0; i < N; i++) {
+		n = snprintf(name, sizeof(name), "group:%d", i);
+		assert_int_equal(rooms_join(r, name, (size_t)n, &a), 1);
+	}
+	for (i = 0; i < N; i++) {
+		n = snprintf(name, sizeof(name), "group:%d", i);
+		assert_int_equal(rooms_join(r, name, (size_t)n, &b), 1);
+		assert_int_equal(rooms_join(r, name, (size_t)n, &a), 0);
+	}
+	/* Leave every other room, in a scattered order. */
+	for (i = 0; i < N / 2; i++) {
+		j = ((unsigned)i * 7919u) % (N / 2) * 2;
+		n = snprintf(name, sizeof(name), "group:%u", j);
+		assert_int_equal(rooms_leave(r, name, (size_t)n, &a), 1);
+		assert_int_equal(rooms_leave(r, name, (size_t)n, &a), 0);
+	}
+	assert_int_equal(rooms_of_count(r, &a), N / 2);
+	for (i = 0; i < N; i++) {
+		n = snprintf(name, sizeof(name), "group:%d", i);
+		assert_int_equal(rooms_is_member(r, name, (size_t)n, &a),
+		    i % 2 == 1);
+		assert_true(rooms_is_member(r, name, (size_t)n, &b));
+		assert_int_equal(rooms_count(r, name, (size_t)n),
+		    i % 2 == 1 ? 2 : 1);
+	}
+	assert_int_equal(rooms_leave_all(r, &a), N / 2);
+	assert_int_equal(rooms_leave_all(r, &b), N);
+	assert_int_equal(rooms_total(r), 0);
+	rooms_free(r);
+}
+
 int
 main(void)
 {
@@ -485,6 +560,8 @@ main(void)
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_walk_close),
 		cmocka_unit_test(test_big_room),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_many_rooms),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
