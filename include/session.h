@@ -57,6 +57,9 @@ struct session {
 	uint8_t			 poll_noop;	/* answer the poll with "6" */
 	uint8_t			 draining;
 	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
+	uint8_t			 reap_queued;	/* on the reaper's list */
+	const char		*doom;		/* close asked for in a send */
+	struct session		*reap_next;	/* the reaper's list */
 	struct sio_binary	*bin;		/* binary packet being assembled */
 	void			*app_data;
 	char			*hs_token;	/* Bearer header or ?token= */
@@ -70,6 +73,7 @@ struct session	*session_find(struct transport *, const char *, size_t);
 void		 session_send(struct session *, struct frame *);
 int		 session_send_text(struct session *, const char *, size_t);
 void		 session_close(struct session *, const char *);
+void		 session_close_soon(struct session *, const char *);
 void		 session_detach_ws(struct session *);
 void		 session_detach_poll(struct session *);
 void		 session_pin(struct session *);
