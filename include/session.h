@@ -58,6 +58,7 @@ struct session {
 	uint8_t			 draining;
 	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
 	uint8_t			 reap_queued;	/* on the reaper's list */
+	uint32_t		 connect_by;	/* ms, loop clock: CONNECT due */
 	const char		*doom;		/* close asked for in a send */
 	struct session		*reap_next;	/* the reaper's list */
 	struct sio_binary	*bin;		/* binary packet being assembled */
@@ -88,5 +89,7 @@ bool		 session_upgrade_done(struct session *);
 void		 session_flush_ws(struct session *);
 size_t		 session_open_packet(struct session *, uint8_t *, size_t);
 void		 session_take_token(struct session *, struct lws *);
+double		 session_connect_left(const struct session *);
+void		 session_await_connect(struct session *);
 
 #endif /* SGW_SESSION_H */

@@ -74,6 +74,46 @@ ping_frame(void)
 	return frame_ref(ping);
 }
 
+/* The loop's clock in ms, wrapping: only differences are used. */
+static uint32_t
+loop_ms(struct ev_loop *loop)
+{
+	return (uint32_t)(uint64_t)(ev_now(loop) * 1000.0);
+}
+
+/*
+ * Seconds left before a Socket.IO session must have sent its CONNECT
+ * (0 when that time is past).  The deadline is fixed at the handshake:
+ * an upgrade probe, lapsed or done, does not move it.
+ */
+double
+session_connect_left(const struct session *s)
+{
+	int32_t	left = (int32_t)(s->connect_by - loop_ms(s->t->loop));
+
+	return left > 0 ? (double)left / 1000.0 : 0;
+}
+
+/*
+ * No namespace joined any more (the client left the last one): the
+ * session has connect_timeout to CONNECT again, as a new one has.
+ */
+void
+session_await_connect(struct session *s)
+{
+	struct transport	*t = s->t;
+
+	if (t->app->eio_message != NULL || s->state == SESSION_CLOSED)
+		return;
+	s->connect_by = loop_ms(t->loop) + (uint32_t)t->conf->connect_timeout;
+	if (s->state == SESSION_UPGRADING)
+		return;		/* on_deadline re-arms it after the upgrade */
+	ev_timer_stop(t->loop, &s->deadline);
+	ev_timer_set(&s->deadline, (double)t->conf->connect_timeout / 1000.0,
+	    0);
+	ev_timer_start(t->loop, &s->deadline);
+}
+
 struct session *
 session_new(struct transport *t, enum session_kind kind)
 {
@@ -108,6 +148,8 @@ session_new(struct transport *t, enum session_kind kind)
 	t->stats.sessions_total++;
 	if (t->app->eio_message == NULL) {
 		/* Socket.IO: a CONNECT must come within connect_timeout. */
+		s->connect_by = loop_ms(t->loop) +
+		    (uint32_t)t->conf->connect_timeout;
 		ev_timer_set(&s->deadline,
 		    (double)t->conf->connect_timeout / 1000.0, 0);
 		ev_timer_start(t->loop, &s->deadline);
@@ -206,7 +248,6 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct session	*s = w->data;
 
-	(void)loop;
 	(void)revents;
 	if (s->state == SESSION_UPGRADING) {
 		s->state = SESSION_OPEN;
@@ -214,6 +255,11 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 		if (s->ws != NULL) {
 			s->ws_closing = 1;
 			lws_callback_on_writable(s->ws);
+		}
+		/* The probe held the connect deadline's timer: re-arm it. */
+		if (s->nsp_mask == 0 && s->t->app->eio_message == NULL) {
+			ev_timer_set(w, session_connect_left(s), 0);
+			ev_timer_start(loop, w);
 		}
 		return;
 	}
@@ -583,8 +629,7 @@ session_upgrade_done(struct session *s)
 	s->kind = SESSION_WEBSOCKET;
 	ev_timer_stop(s->t->loop, &s->deadline);
 	if (s->nsp_mask == 0 && s->t->app->eio_message == NULL) {
-		ev_timer_set(&s->deadline,
-		    (double)s->t->conf->connect_timeout / 1000.0, 0);
+		ev_timer_set(&s->deadline, session_connect_left(s), 0);
 		ev_timer_start(s->t->loop, &s->deadline);
 	}
 	if (s->poll != NULL || s->rpeer != NULL) {

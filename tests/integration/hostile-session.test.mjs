@@ -147,3 +147,80 @@ test("item 2: a polling client cut off during a token expiry", { timeout: 90000 
   for (const c of others) c.close();
   expiring.close();
 });
+
+// A raw Engine.IO WebSocket (no sid: a session of its own), recording
+// every text message; resolves once the OPEN packet is in.
+function rawSocket(url, query = "") {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket${query}`);
+  const got = [];
+  ws.on("message", (d, binary) => got.push(binary ? d : String(d)));
+  ws.on("error", () => {});
+  const closed = new Promise((r) => ws.on("close", (code) => r(code)));
+  return until(() => {
+    if (ws.readyState === WebSocket.CLOSED) throw new Error("closed during the handshake");
+    return got.length > 0 && String(got[0])[0] === "0" ? { ws, got, closed } : null;
+  }, 15000, "the OPEN packet");
+}
+
+async function health(gw) {
+  return getJSON(gw.url, "/health");
+}
+
+test("item 4: CONNECT five times on one socket, then close: the user goes offline", { timeout: 60000 }, async () => {
+  const gw = await gateway("");
+  const watcher = client(gw.url, { auth: { token: token("watcher") }, transports: ["websocket"] });
+  await watcher.wait("connected", { ms: 15000 });
+  const { ws, got, closed } = await rawSocket(gw.url);
+  const connect = `40${JSON.stringify({ token: token("twice") })}`;
+  for (let i = 0; i < 5; i++) ws.send(connect);
+  await until(() => got.some((m) => String(m).startsWith("40{")), 10000, "the CONNECT answer");
+  await sleep(500);
+  assert.equal(got.filter((m) => String(m).startsWith("40{")).length, 1,
+    "one CONNECT answer; the repeats are ignored");
+  assert.equal(watcher.all("user_connected").length, 1, "one user_connected");
+  ws.close();
+  await closed;
+  await watcher.wait("user_disconnected", { ms: 10000 });
+  // Gateway-wide figures are up to a second old: only the watcher stays.
+  await until(async () => (await health(gw)).onlineUsers === 1, 10000,
+    "the closed socket's user to go offline in /health");
+  watcher.close();
+});
+
+test("item 5: a lapsed upgrade probe does not lift the connect deadline", { timeout: 60000 }, async () => {
+  const gw = await gateway("connect_timeout 2s\nupgrade_timeout 300ms\n" +
+    "ping_interval 10m\nping_timeout 10m\n");
+  const p = await pollOpen(gw.url, "prober");
+  // Probe, let it lapse, probe again, for as long as the session lives
+  // (a hang guard of 15 s, over seven times connect_timeout).  A POST of
+  // a noop says whether the session is still there.
+  const end = Date.now() + 15000;
+  let probes = 0, gone = false;
+  while (Date.now() < end && !gone) {
+    const ws = new WebSocket(`${gw.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket&sid=${p.sid}`);
+    ws.on("error", () => {});
+    const closed = new Promise((r) => ws.on("close", r));
+    ws.on("open", () => { ws.send("2probe"); probes++; });
+    await Promise.race([closed, deadline(5000)]);
+    ws.terminate();
+    gone = (await p.post("6")).status === 400;
+  }
+  assert.ok(probes > 0, "the session could be probed");
+  assert.ok(gone, `the session never sent CONNECT and was still open after ${probes} probes`);
+});
+
+test("item 6: a binary packet before CONNECT is refused", { timeout: 60000 }, async () => {
+  const gw = await gateway("max_payload 64kb\n");
+  const pids = children(gw.proc.pid);
+  const { ws, closed } = await rawSocket(gw.url);
+  ws.send('451-["upload",{"_placeholder":true,"num":0}]');
+  const code = await Promise.race([closed, deadline(10000).then(() => "open")]);
+  assert.notEqual(code, "open", "the connection is closed (connect_timeout is 45 s)");
+  // After CONNECT a binary event still works.
+  const c = client(gw.url, { auth: { token: token("bin") }, transports: ["websocket"] });
+  await c.wait("connected", { ms: 15000 });
+  const ack = await c.socket.timeout(10000).emitWithAck("no_such_event", Buffer.from([1, 2, 3]));
+  assert.equal(ack?.ok, false);
+  c.close();
+  await sameWorker(gw, pids);
+});
