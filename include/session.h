@@ -59,6 +59,8 @@ struct session {
 	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
 	uint8_t			 reap_queued;	/* on the reaper's list */
 	uint32_t		 connect_by;	/* ms, loop clock: CONNECT due */
+	uint16_t		 auth_tries;	/* token checks this minute */
+	uint32_t		 auth_since;	/* that minute's start, loop s */
 	const char		*doom;		/* close asked for in a send */
 	struct session		*reap_next;	/* the reaper's list */
 	struct sio_binary	*bin;		/* binary packet being assembled */
@@ -90,6 +92,6 @@ void		 session_flush_ws(struct session *);
 size_t		 session_open_packet(struct session *, uint8_t *, size_t);
 void		 session_take_token(struct session *, struct lws *);
 double		 session_connect_left(const struct session *);
-void		 session_await_connect(struct session *);
+void		 session_connect_within(struct session *, double);
 
 #endif /* SGW_SESSION_H */

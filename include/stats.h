@@ -33,6 +33,9 @@ struct worker_stats {
 	uint64_t	 bus_lost;	/* gaps seen in peers' sequence numbers */
 	uint64_t	 messages;	/* events relayed to recipients */
 	uint64_t	 started;	/* unix time the worker started */
+	uint64_t	 events_rate_limited;	/* past event_rate: warned */
+	uint64_t	 rate_limit_disconnects; /* ... and went on: cut off */
+	uint64_t	 auth_attempts_refused;	/* past auth_attempts */
 };
 
 #define STATS_MAX_WORKERS	512

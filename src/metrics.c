@@ -23,7 +23,7 @@ struct buf {
 
 struct totals {
 	uint64_t	 sessions, users, rss, started;
-	uint64_t	 sum[16];
+	uint64_t	 sum[32];
 	int		 draining;
 };
 
@@ -47,6 +47,11 @@ static const struct counter {
 	C(bus_received, "Messages received on the bus between workers."),
 	C(bus_lost, "Bus messages lost (gaps in sequence numbers)."),
 	C(messages, "Events delivered to recipients."),
+	C(events_rate_limited, "Connections warned for sending events past "
+	    "event_rate."),
+	C(rate_limit_disconnects, "Connections cut off for going on past "
+	    "event_rate."),
+	C(auth_attempts_refused, "Token checks refused past auth_attempts."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

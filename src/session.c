@@ -95,22 +95,22 @@ session_connect_left(const struct session *s)
 }
 
 /*
- * No namespace joined any more (the client left the last one): the
- * session has connect_timeout to CONNECT again, as a new one has.
+ * No namespace joined any more: the session must CONNECT again within
+ * secs or be closed (left its last namespace: connect_timeout, as a new
+ * one; disconnected by the server: a moment to read why, then closed).
  */
 void
-session_await_connect(struct session *s)
+session_connect_within(struct session *s, double secs)
 {
 	struct transport	*t = s->t;
 
 	if (t->app->eio_message != NULL || s->state == SESSION_CLOSED)
 		return;
-	s->connect_by = loop_ms(t->loop) + (uint32_t)t->conf->connect_timeout;
+	s->connect_by = loop_ms(t->loop) + (uint32_t)(secs * 1000.0);
 	if (s->state == SESSION_UPGRADING)
 		return;		/* on_deadline re-arms it after the upgrade */
 	ev_timer_stop(t->loop, &s->deadline);
-	ev_timer_set(&s->deadline, (double)t->conf->connect_timeout / 1000.0,
-	    0);
+	ev_timer_set(&s->deadline, secs, 0);
 	ev_timer_start(t->loop, &s->deadline);
 }
 

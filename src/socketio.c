@@ -161,7 +161,8 @@ on_disconnect(struct session *s, struct sio_packet *p)
 		return;
 	s->nsp_mask &= ~(1u << i);
 	if (s->nsp_mask == 0)
-		session_await_connect(s);
+		session_connect_within(s,
+		    (double)s->t->conf->connect_timeout / 1000.0);
 	if (s->t->app->disconnect != NULL)
 		s->t->app->disconnect(s, (unsigned)i,
 		    "client namespace disconnect");
@@ -365,6 +366,9 @@ socketio_disconnect(struct session *s, unsigned nsp)
 	if (n > 0 && n < sizeof(buf))
 		session_send_text(s, buf, n);
 	s->nsp_mask &= ~(1u << nsp);
+	if (s->nsp_mask == 0)
+		session_connect_within(s,
+		    (double)s->t->conf->connect_timeout / 1000.0);
 	if (s->t->app->disconnect != NULL)
 		s->t->app->disconnect(s, nsp, "server namespace disconnect");
 }

@@ -224,3 +224,70 @@ test("item 6: a binary packet before CONNECT is refused", { timeout: 60000 }, as
   c.close();
   await sameWorker(gw, pids);
 });
+
+async function totals(gw, name, min) {
+  let v;
+  await until(async () => {
+    v = (await getJSON(gw.url, "/metrics")).totals?.[name];
+    return v >= min;
+  }, 10000, `/metrics ${name} >= ${min}`).catch(() => {});
+  return v;
+}
+
+test("item 9: events past event_rate get an error, then a disconnect", { timeout: 60000 }, async () => {
+  const gw = await gateway("event_rate 20\nevent_burst 20\n");
+  const calm = client(gw.url, { auth: { token: token("calm") }, transports: ["websocket"] });
+  const noisy = client(gw.url, { auth: { token: token("noisy") }, transports: ["websocket"] });
+  await calm.wait("connected", { ms: 15000 });
+  await noisy.wait("connected", { ms: 15000 });
+  // A calm client at half the rate hears no complaint.
+  const calmly = (async () => {
+    for (let i = 0; i < 20; i++) {
+      calm.socket.emit("typing", { receiver_id: "noisy" });
+      await sleep(100);
+    }
+  })();
+  // A burst past event_burst: one warning, still connected.
+  for (let i = 0; i < 30; i++) noisy.socket.emit("typing", { receiver_id: "calm" });
+  const [err] = await noisy.wait("error", { ms: 10000 });
+  assert.equal(err.code, "rate_limited");
+  await sleep(500);
+  assert.equal(noisy.all("error").length, 1, "one warning for the burst");
+  assert.equal(noisy.all("disconnect").length, 0, "warned, not cut off");
+  // Going on: disconnected.
+  for (let i = 0; i < 200; i++) noisy.socket.emit("typing", { receiver_id: "calm" });
+  const [reason] = await noisy.wait("disconnect", { ms: 10000 });
+  assert.equal(reason, "io server disconnect");
+  await calmly;
+  assert.equal(calm.all("error").length, 0, "the calm client was never limited");
+  assert.equal(calm.all("disconnect").length, 0);
+  assert.ok(await totals(gw, "events_rate_limited", 1) >= 1, "warnings counted");
+  assert.ok(await totals(gw, "rate_limit_disconnects", 1) >= 1, "disconnects counted");
+  calm.close();
+});
+
+test("item 12: token checks per connection are bounded", { timeout: 60000 }, async () => {
+  const gw = await gateway("auth_attempts 3\n");
+  // CONNECT: three bad tokens, then a good one is refused unchecked.
+  const { ws, got } = await rawSocket(gw.url);
+  const errors = () => got.filter((m) => String(m).startsWith("44"));
+  for (let i = 0; i < 3; i++) ws.send(`40${JSON.stringify({ token: "not.a.token" })}`);
+  await until(() => errors().length === 3, 10000, "three CONNECT_ERRORs");
+  ws.send(`40${JSON.stringify({ token: token("late") })}`);
+  await until(() => errors().length === 4 || got.some((m) => String(m).startsWith("40{")),
+    10000, "the fourth CONNECT's answer");
+  assert.match(String(errors()[3]), /Too many authentication attempts/);
+  ws.close();
+  // refresh_token counts too: CONNECT was one, two refreshes pass, the
+  // third is refused.
+  const c = client(gw.url, { auth: { token: token("refresher") }, transports: ["websocket"] });
+  await c.wait("connected", { ms: 15000 });
+  const acks = [];
+  for (let i = 0; i < 3; i++)
+    acks.push(await c.socket.timeout(10000).emitWithAck("refresh_token", { token: token("refresher") }));
+  assert.deepEqual(acks.slice(0, 2).map((a) => a.ok), [true, true]);
+  assert.equal(acks[2].ok, false);
+  assert.equal(acks[2].error.code, "too_many_attempts");
+  c.close();
+  assert.ok(await totals(gw, "auth_attempts_refused", 2) >= 2, "refusals counted");
+});
