@@ -128,6 +128,9 @@ max_connections 200000
 max_connections_per_address 0
 presence_mode scoped
 log_level warn
+# flat out, a client sends far past event_rate's default
+event_rate 1000000
+event_burst 1000000
 EOF
 		cmd="$pin $SGWD -c $tmp/$name/gw.conf -w $workers"
 		;;

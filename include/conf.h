@@ -62,6 +62,9 @@ struct conf {
 	long long		 connect_timeout;
 	long long		 upgrade_timeout;
 	long long		 output_queue_limit;
+	long long		 event_rate;	/* events/s per connection */
+	long long		 event_burst;
+	long long		 auth_attempts;	/* token checks/minute/conn */
 	/* authentication */
 	char			*jwt_secret;
 	char			*jwt_secret_file;

@@ -32,6 +32,9 @@ struct gw_socket {
 	int64_t		 exp;		/* token expiry, unix s; 0: none */
 	int		 warned;	/* token_expiring sent for this exp */
 	int		 greet;		/* online_users waits (gw_sync.c) */
+	double		 tokens;	/* event_rate's bucket */
+	double		 refilled;	/* when, loop time */
+	long long	 over;		/* events refused since a token */
 };
 
 #define GW_SYNC_MAX	512	/* workers a new worker waits to hear from */
@@ -48,6 +51,9 @@ struct gateway {
 	uint64_t		 auth_failures;
 	uint64_t		 rooms_refused;	/* max_rooms_per_socket */
 	uint64_t		 bus_too_big;	/* frames the bus could not carry */
+	uint64_t		 rate_warnings;	/* past event_rate */
+	uint64_t		 rate_disconnects;
+	uint64_t		 auth_refused;	/* past auth_attempts */
 	ev_timer		 sync_wait;	/* gw_sync.c */
 	int			 synced;
 	int			 nwant;		/* -1: no peer list yet */

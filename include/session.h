@@ -57,6 +57,12 @@ struct session {
 	uint8_t			 poll_noop;	/* answer the poll with "6" */
 	uint8_t			 draining;
 	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
+	uint8_t			 reap_queued;	/* on the reaper's list */
+	uint32_t		 connect_by;	/* ms, loop clock: CONNECT due */
+	uint16_t		 auth_tries;	/* token checks this minute */
+	uint32_t		 auth_since;	/* that minute's start, loop s */
+	const char		*doom;		/* close asked for in a send */
+	struct session		*reap_next;	/* the reaper's list */
 	struct sio_binary	*bin;		/* binary packet being assembled */
 	void			*app_data;
 	char			*hs_token;	/* Bearer header or ?token= */
@@ -70,6 +76,7 @@ struct session	*session_find(struct transport *, const char *, size_t);
 void		 session_send(struct session *, struct frame *);
 int		 session_send_text(struct session *, const char *, size_t);
 void		 session_close(struct session *, const char *);
+void		 session_close_soon(struct session *, const char *);
 void		 session_detach_ws(struct session *);
 void		 session_detach_poll(struct session *);
 void		 session_pin(struct session *);
@@ -84,5 +91,7 @@ bool		 session_upgrade_done(struct session *);
 void		 session_flush_ws(struct session *);
 size_t		 session_open_packet(struct session *, uint8_t *, size_t);
 void		 session_take_token(struct session *, struct lws *);
+double		 session_connect_left(const struct session *);
+void		 session_connect_within(struct session *, double);
 
 #endif /* SGW_SESSION_H */

@@ -37,6 +37,9 @@ struct worker_stats {
 	uint64_t	 conns_refused_addr; /* max_connections_per_address */
 	uint64_t	 rooms_refused;	/* max_rooms_per_socket */
 	uint64_t	 fd_exhausted;	/* accept4: EMFILE or ENFILE */
+	uint64_t	 events_rate_limited;	/* past event_rate: warned */
+	uint64_t	 rate_limit_disconnects; /* ... and went on: cut off */
+	uint64_t	 auth_attempts_refused;	/* past auth_attempts */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -89,6 +89,15 @@ const struct conf_key conf_keys[] = {
 	{ "output_queue_limit", CONF_SIZE, OFF(output_queue_limit), 1024,
 	    1000000000, "4mb", CONF_F_RELOADABLE, NULL, NULL,
 	    "bytes queued for one slow client before it is disconnected" },
+	{ "event_rate", CONF_INT, OFF(event_rate), 1, 1000000, "100",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "events a second one connection may send, on average" },
+	{ "event_burst", CONF_INT, OFF(event_burst), 1, 1000000, "200",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "events one connection may send at once, over event_rate" },
+	{ "auth_attempts", CONF_INT, OFF(auth_attempts), 1, 1000, "10",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "token checks (CONNECT, refresh_token) per connection a minute" },
 
 	/* Authentication. */
 	{ "jwt_secret", CONF_STRING, OFF(jwt_secret), 0, STR_MAX, "",

@@ -40,6 +40,7 @@ static void	gw_disconnect(struct session *, unsigned, const char *);
 static void	gw_stats(struct transport *, struct worker_stats *);
 static void	add_user(void *, const char *);
 static void	on_expiry(struct ev_loop *, ev_timer *, int);
+static int	auth_attempt(struct session *, const char **);
 
 const struct app gateway_app = {
 	.nsps = nsps,
@@ -119,6 +120,31 @@ gw_emit(struct session *s, const char *event, json_t *arg)
 	}
 }
 
+/*
+ * A token check costs a signature verification, and RS and ES ones are
+ * expensive: one connection may ask for auth_attempts of them (CONNECT
+ * and refresh_token together) in a minute.  Past that the attempt is
+ * refused unchecked (the connect deadline still closes a socket that
+ * never connects).
+ */
+static int
+auth_attempt(struct session *s, const char **why)
+{
+	uint32_t	now = (uint32_t)ev_now(gw.t->loop);
+
+	if (now - s->auth_since >= 60) {
+		s->auth_since = now;
+		s->auth_tries = 0;
+	}
+	if (s->auth_tries >= gw.t->conf->auth_attempts) {
+		gw.auth_refused++;
+		*why = "Too many authentication attempts";
+		return -1;
+	}
+	s->auth_tries++;
+	return 0;
+}
+
 /* The token: handshake auth.token, else the Bearer header or ?token=. */
 static int
 gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
@@ -133,6 +159,8 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	token = json_string_value(json_object_get(hs, "token"));
 	if (token == NULL)
 		token = s->hs_token;
+	if (auth_attempt(s, why) != 0)
+		return -1;
 	if (auth_verify(gw.auth, token, time(NULL), &r, why) != 0) {
 		gw.auth_failures++;
 		return -1;
@@ -151,6 +179,8 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	g->s = s;
 	g->ulen = strlen(g->user);
 	g->exp = (int64_t)r.exp;
+	g->tokens = (double)gw.t->conf->event_burst;
+	g->refilled = ev_now(gw.t->loop);
 	s->app_data = g;
 	free(s->hs_token);
 	s->hs_token = NULL;
@@ -173,6 +203,7 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 	char			 at[32];
 	json_t			*o;
 
+	(void)loop;
 	(void)w;
 	(void)revents;
 	for (s = gw.t->all; s != NULL; s = next) {
@@ -191,9 +222,7 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 			 * the connect deadline closes it if it stays.
 			 */
 			socketio_disconnect(s, 0);
-			ev_timer_stop(loop, &s->deadline);
-			ev_timer_set(&s->deadline, 5.0, 0);
-			ev_timer_start(loop, &s->deadline);
+			session_connect_within(s, 5.0);
 		} else if (!g->warned && now >= g->exp - GW_EXPIRY_NOTICE) {
 			g->warned = 1;
 			events_time(g->exp * 1000, at);
@@ -205,12 +234,17 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-/* refresh_token {token}: a fresh token for the same user, verified here. */
+/*
+ * refresh_token {token}: a fresh token for the same user, verified here.
+ * -2: not checked, past auth_attempts.
+ */
 int
 gw_refresh(struct gw_socket *g, json_t *arg, const char **why)
 {
 	struct auth_result	r;
 
+	if (auth_attempt(g->s, why) != 0)
+		return -2;
 	if (auth_verify(gw.auth, json_string_value(json_object_get(arg,
 	    "token")), time(NULL), &r, why) != 0)
 		return -1;
@@ -317,6 +351,9 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->messages = gw.messages;
 	st->auth_failures = gw.auth_failures;
 	st->rooms_refused = gw.rooms_refused;
+	st->events_rate_limited = gw.rate_warnings;
+	st->rate_limit_disconnects = gw.rate_disconnects;
+	st->auth_attempts_refused = gw.auth_refused;
 	if (gw.bus != NULL) {
 		bus_stats(gw.bus, &bs);
 		st->bus_sent = bs.sent_records;

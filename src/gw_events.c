@@ -24,6 +24,7 @@
 #include "transport.h"
 
 #define ID_BYTES	12
+#define RATE_LINGER	1.0	/* s: see rate_ok() */
 
 static int64_t	 now_ms(void);
 static void	 new_id(char *);
@@ -42,6 +43,8 @@ static void	 on_status(struct session *, struct gw_socket *,
 		    struct events_event *, int64_t);
 static void	 on_delete(struct session *, struct gw_socket *,
 		    struct events_event *, int64_t);
+static int	 rate_ok(struct session *, struct gw_socket *, const char *,
+		    size_t, int64_t);
 
 static int64_t
 now_ms(void)
@@ -289,6 +292,51 @@ on_delete(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	reply(s, ack, events_ack_ok(NULL));
 }
 
+/*
+ * Events per connection: a bucket of event_burst tokens, refilled at
+ * event_rate a second, one token an event.  The first event the bucket
+ * cannot pay for gets an `error` (rate_limited) and is dropped, as are
+ * the next ones, unanswered; when event_burst of them have come while
+ * it is empty, the client is disconnected.  A token again forgives.
+ */
+static int
+rate_ok(struct session *s, struct gw_socket *gs, const char *name,
+    size_t len, int64_t ack)
+{
+	const struct conf	*c = gw.t->conf;
+	double			 now = ev_now(gw.t->loop);
+
+	gs->tokens += (now - gs->refilled) * (double)c->event_rate;
+	if (gs->tokens > (double)c->event_burst)
+		gs->tokens = (double)c->event_burst;
+	gs->refilled = now;
+	if (gs->tokens >= 1.0) {
+		gs->tokens -= 1.0;
+		gs->over = 0;
+		return 1;
+	}
+	if (gs->over++ == 0) {
+		gw.rate_warnings++;
+		fail(s, ack, "rate_limited", "too many events: slow down",
+		    name, len);
+	} else if (gs->over >= c->event_burst) {
+		gw.rate_disconnects++;
+		log_debug("session %s: past event_rate; disconnecting",
+		    s->sid);
+		fail(s, -1, "rate_limited", "too many events: disconnected",
+		    name, len);
+		/*
+		 * DISCONNECT, then the transport a moment later: closed now,
+		 * with the flood unread, the kernel would reset it and the
+		 * client lose the DISCONNECT.  Meanwhile its events are for
+		 * a namespace it has left, and ignored.
+		 */
+		socketio_disconnect(s, 0);	/* frees gs */
+		session_connect_within(s, RATE_LINGER);
+	}
+	return 0;
+}
+
 /* One event from a client: validate, then carry it out. */
 void
 gw_event(struct session *s, struct gw_socket *gs, const char *name,
@@ -297,13 +345,15 @@ gw_event(struct session *s, struct gw_socket *gs, const char *name,
 	struct events_event	ev;
 	struct events_error	err;
 
-	if (gs == NULL)
+	if (gs == NULL || !rate_ok(s, gs, name, len, ack))
 		return;
 	if (len == 13 && memcmp(name, "refresh_token", 13) == 0) {
-		const char *why;
+		const char	*why;
+		int		 rc;
 
-		if (gw_refresh(gs, arg, &why) != 0)
-			fail(s, ack, "invalid_token", why, name, len);
+		if ((rc = gw_refresh(gs, arg, &why)) != 0)
+			fail(s, ack, rc == -2 ? "too_many_attempts" :
+			    "invalid_token", why, name, len);
 		else
 			reply(s, ack, events_ack_ok(NULL));
 		return;

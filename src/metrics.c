@@ -52,6 +52,11 @@ static const struct counter {
 	    "Connections refused at max_connections_per_address."),
 	C(rooms_refused, "join_room refused at max_rooms_per_socket."),
 	C(fd_exhausted, "Accepts that found no file descriptor (paused)."),
+	C(events_rate_limited, "Connections warned for sending events past "
+	    "event_rate."),
+	C(rate_limit_disconnects, "Connections cut off for going on past "
+	    "event_rate."),
+	C(auth_attempts_refused, "Token checks refused past auth_attempts."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

@@ -10,7 +10,12 @@
  * output_queue_limit bytes means the client does not read: it is cut off.
  *
  * Lifetime: a closed session is freed when neither its WebSocket nor a
- * pending poll refers to it any more and no caller holds it (pins).
+ * pending poll refers to it any more and no caller holds it (pins), and
+ * never at once: from the loop (reap()), after the callback that let it go
+ * has returned.  A close asked for inside a send (a slow reader, a failed
+ * write) is put off the same way.  So whoever walks t->all, a room or any
+ * other list of sessions while sending, closing or detaching never holds
+ * a freed session or reads a freed next pointer.
  */
 #include <ev.h>
 #include <libwebsockets.h>
@@ -34,11 +39,18 @@ static unsigned	 hash(const char *, size_t);
 static void	 on_heartbeat(struct ev_loop *, ev_timer *, int);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
 static void	 maybe_free(struct session *);
+static bool	 freeable(const struct session *);
+static void	 reap_later(struct session *);
+static void	 reap(struct ev_loop *, ev_prepare *, int);
 static int	 ws_write(struct session *, struct frame *);
 static int	 ws_write_batch(struct session *);
 
 #define BATCH_MAX	(64 * 1024)	/* bytes of frames in one write */
 static struct frame *ping_frame(void);
+
+/* Sessions to close or free once the loop is back (one loop a process). */
+static struct session	*reap_list;
+static ev_prepare	 reaper;
 
 static unsigned
 hash(const char *sid, size_t len)
@@ -60,6 +72,46 @@ ping_frame(void)
 	if (ping == NULL && (ping = frame_text("2", 1)) == NULL)
 		return NULL;
 	return frame_ref(ping);
+}
+
+/* The loop's clock in ms, wrapping: only differences are used. */
+static uint32_t
+loop_ms(struct ev_loop *loop)
+{
+	return (uint32_t)(uint64_t)(ev_now(loop) * 1000.0);
+}
+
+/*
+ * Seconds left before a Socket.IO session must have sent its CONNECT
+ * (0 when that time is past).  The deadline is fixed at the handshake:
+ * an upgrade probe, lapsed or done, does not move it.
+ */
+double
+session_connect_left(const struct session *s)
+{
+	int32_t	left = (int32_t)(s->connect_by - loop_ms(s->t->loop));
+
+	return left > 0 ? (double)left / 1000.0 : 0;
+}
+
+/*
+ * No namespace joined any more: the session must CONNECT again within
+ * secs or be closed (left its last namespace: connect_timeout, as a new
+ * one; disconnected by the server: a moment to read why, then closed).
+ */
+void
+session_connect_within(struct session *s, double secs)
+{
+	struct transport	*t = s->t;
+
+	if (t->app->eio_message != NULL || s->state == SESSION_CLOSED)
+		return;
+	s->connect_by = loop_ms(t->loop) + (uint32_t)(secs * 1000.0);
+	if (s->state == SESSION_UPGRADING)
+		return;		/* on_deadline re-arms it after the upgrade */
+	ev_timer_stop(t->loop, &s->deadline);
+	ev_timer_set(&s->deadline, secs, 0);
+	ev_timer_start(t->loop, &s->deadline);
 }
 
 struct session *
@@ -96,6 +148,8 @@ session_new(struct transport *t, enum session_kind kind)
 	t->stats.sessions_total++;
 	if (t->app->eio_message == NULL) {
 		/* Socket.IO: a CONNECT must come within connect_timeout. */
+		s->connect_by = loop_ms(t->loop) +
+		    (uint32_t)t->conf->connect_timeout;
 		ev_timer_set(&s->deadline,
 		    (double)t->conf->connect_timeout / 1000.0, 0);
 		ev_timer_start(t->loop, &s->deadline);
@@ -194,7 +248,6 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct session	*s = w->data;
 
-	(void)loop;
 	(void)revents;
 	if (s->state == SESSION_UPGRADING) {
 		s->state = SESSION_OPEN;
@@ -202,6 +255,11 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 		if (s->ws != NULL) {
 			s->ws_closing = 1;
 			lws_callback_on_writable(s->ws);
+		}
+		/* The probe held the connect deadline's timer: re-arm it. */
+		if (s->nsp_mask == 0 && s->t->app->eio_message == NULL) {
+			ev_timer_set(w, session_connect_left(s), 0);
+			ev_timer_start(loop, w);
 		}
 		return;
 	}
@@ -302,14 +360,14 @@ session_send(struct session *s, struct frame *f)
 {
 	bool	ws = s->kind == SESSION_WEBSOCKET && s->ws != NULL;
 
-	if (s->state == SESSION_CLOSED || s->draining) {
+	if (s->state == SESSION_CLOSED || s->draining || s->doom != NULL) {
 		frame_unref(f);
 		return;
 	}
 	if (ws && !s->corked && s->q.n == 0 && !lws_partial_buffered(s->ws)) {
 		if (ws_write(s, f) != 0) {
 			frame_unref(f);
-			session_close(s, "transport error");
+			session_close_soon(s, "transport error");
 			return;
 		}
 		frame_unref(f);
@@ -317,7 +375,7 @@ session_send(struct session *s, struct frame *f)
 	}
 	if (outq_push(&s->q, f) != 0) {
 		frame_unref(f);
-		session_close(s, "out of memory");
+		session_close_soon(s, "out of memory");
 		return;
 	}
 	if (s->q.bytes > (size_t)s->t->conf->output_queue_limit) {
@@ -325,7 +383,7 @@ session_send(struct session *s, struct frame *f)
 		log_info("client %s does not read: %zu bytes queued, over "
 		    "output_queue_limit; disconnecting", s->sid, s->q.bytes);
 		outq_clear(&s->q);
-		session_close(s, "slow reader");
+		session_close_soon(s, "slow reader");
 		return;
 	}
 	if (ws && !s->corked)
@@ -389,6 +447,8 @@ void
 session_receive(struct session *s, const struct eio_packet *p)
 {
 	s->t->stats.frames_in++;
+	if (s->doom != NULL)
+		return;		/* being closed: what it says no longer counts */
 	switch (p->type) {
 	case EIO_PONG:
 		if (s->awaiting_pong)
@@ -444,24 +504,84 @@ session_close(struct session *s, const char *reason)
 	maybe_free(s);
 }
 
+/*
+ * A close asked for from inside a send: the caller may be walking a list
+ * of sessions (a broadcast to every socket, the token expiry sweep, a
+ * room) that the close would change under it, through the application's
+ * disconnect.  So the session only stops taking frames and input now, and
+ * reap() closes it once the loop is back.
+ */
+void
+session_close_soon(struct session *s, const char *reason)
+{
+	if (s->state == SESSION_CLOSED || s->doom != NULL)
+		return;
+	s->doom = reason;
+	reap_later(s);
+}
+
+static bool
+freeable(const struct session *s)
+{
+	return s->state == SESSION_CLOSED && s->ws == NULL && s->poll == NULL &&
+	    s->rpeer == NULL && s->pins == 0;
+}
+
 static void
 maybe_free(struct session *s)
 {
-	struct transport	*t = s->t;
+	if (freeable(s))
+		reap_later(s);
+}
 
-	if (s->state != SESSION_CLOSED || s->ws != NULL || s->poll != NULL ||
-	    s->rpeer != NULL || s->pins > 0)
+static void
+reap_later(struct session *s)
+{
+	if (s->reap_queued)
 		return;
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		t->all = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	outq_clear(&s->q);
-	free(s->hs_token);
-	free(s);
-	transport_maybe_done(t);
+	s->reap_queued = 1;
+	s->reap_next = reap_list;
+	reap_list = s;
+	if (!ev_is_active(&reaper)) {
+		ev_prepare_init(&reaper, reap);
+		ev_prepare_start(s->t->loop, &reaper);
+	}
+}
+
+/*
+ * Before the loop waits again, every callback of this iteration done:
+ * close the sessions a send gave up on, free those nobody refers to.  A
+ * close here may queue more (the application tells other sockets).
+ */
+static void
+reap(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct transport	*t;
+	struct session		*s;
+
+	(void)revents;
+	while ((s = reap_list) != NULL) {
+		reap_list = s->reap_next;
+		s->reap_queued = 0;
+		if (s->state != SESSION_CLOSED && s->doom != NULL) {
+			session_close(s, s->doom);	/* queues it again */
+			continue;
+		}
+		if (!freeable(s))
+			continue;	/* a later maybe_free queues it */
+		t = s->t;
+		if (s->prev != NULL)
+			s->prev->next = s->next;
+		else
+			t->all = s->next;
+		if (s->next != NULL)
+			s->next->prev = s->prev;
+		outq_clear(&s->q);
+		free(s->hs_token);
+		free(s);
+		transport_maybe_done(t);
+	}
+	ev_prepare_stop(loop, w);
 }
 
 void
@@ -474,7 +594,7 @@ session_detach_ws(struct session *s)
 	}
 	s->ws_closing = 0;
 	if (s->kind == SESSION_WEBSOCKET)
-		session_close(s, "transport close");	/* frees it */
+		session_close(s, "transport close");	/* reap() frees it */
 	else if (s->state == SESSION_UPGRADING)
 		s->state = SESSION_OPEN;
 }
@@ -509,8 +629,7 @@ session_upgrade_done(struct session *s)
 	s->kind = SESSION_WEBSOCKET;
 	ev_timer_stop(s->t->loop, &s->deadline);
 	if (s->nsp_mask == 0 && s->t->app->eio_message == NULL) {
-		ev_timer_set(&s->deadline,
-		    (double)s->t->conf->connect_timeout / 1000.0, 0);
+		ev_timer_set(&s->deadline, session_connect_left(s), 0);
 		ev_timer_start(s->t->loop, &s->deadline);
 	}
 	if (s->poll != NULL || s->rpeer != NULL) {

@@ -110,6 +110,17 @@ on_connect(struct session *s, struct sio_packet *p)
 			session_send_text(s, buf, n);
 		return;
 	}
+	if (s->nsp_mask & (1u << i)) {
+		/*
+		 * Connected already: running the connect path again would
+		 * count the user online once more, for good.  The reference
+		 * has no answer for this; a client that means it sent a
+		 * DISCONNECT first.
+		 */
+		log_debug("session %s: CONNECT to %s, already connected; "
+		    "ignored", s->sid, p->nsp);
+		return;
+	}
 	auth = p->data != NULL ? json_incref(p->data) : json_object();
 	if (s->t->app->connect != NULL &&
 	    s->t->app->connect(s, (unsigned)i, auth, &why) != 0) {
@@ -149,6 +160,9 @@ on_disconnect(struct session *s, struct sio_packet *p)
 	if ((i = nsp_index(s, p->nsp)) < 0 || !(s->nsp_mask & (1u << i)))
 		return;
 	s->nsp_mask &= ~(1u << i);
+	if (s->nsp_mask == 0)
+		session_connect_within(s,
+		    (double)s->t->conf->connect_timeout / 1000.0);
 	if (s->t->app->disconnect != NULL)
 		s->t->app->disconnect(s, (unsigned)i,
 		    "client namespace disconnect");
@@ -214,6 +228,19 @@ socketio_receive(struct session *s, const struct eio_packet *e)
 		break;
 	case SIO_BINARY_EVENT:
 	case SIO_BINARY_ACK:
+		/*
+		 * Attachments are held until the last one comes (several
+		 * times max_payload): not for a client that has not
+		 * connected to the namespace, whose packet would be ignored.
+		 */
+		if ((rc = nsp_index(s, p.nsp)) < 0 ||
+		    !(s->nsp_mask & (1u << rc))) {
+			log_debug("session %s: binary packet before CONNECT",
+			    s->sid);
+			s->t->stats.parse_errors++;
+			session_close(s, "binary packet before CONNECT");
+			break;
+		}
 		if ((s->bin = calloc(1, sizeof(*s->bin))) == NULL) {
 			session_close(s, "out of memory");
 			break;
@@ -339,6 +366,9 @@ socketio_disconnect(struct session *s, unsigned nsp)
 	if (n > 0 && n < sizeof(buf))
 		session_send_text(s, buf, n);
 	s->nsp_mask &= ~(1u << nsp);
+	if (s->nsp_mask == 0)
+		session_connect_within(s,
+		    (double)s->t->conf->connect_timeout / 1000.0);
 	if (s->t->app->disconnect != NULL)
 		s->t->app->disconnect(s, nsp, "server namespace disconnect");
 }

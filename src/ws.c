@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "conf.h"
 #include "eio.h"
 #include "log.h"
@@ -116,15 +117,24 @@ static int
 probe_packet(struct session *s, struct lws *wsi, const struct eio_packet *p)
 {
 	struct transport	*t = s->t;
+	double			 after;
 
 	if (p->type == EIO_PING && p->len == 5 &&
 	    memcmp(p->data, "probe", 5) == 0 && s->state == SESSION_OPEN) {
 		if (write_now(wsi, "3probe", 6) != 0)
 			return -1;
 		s->state = SESSION_UPGRADING;
+		/*
+		 * One timer for both deadlines: the upgrade's, but never past
+		 * the CONNECT's (on_deadline re-arms that one if the upgrade
+		 * lapses).
+		 */
+		after = (double)t->conf->upgrade_timeout / 1000.0;
+		if (s->nsp_mask == 0 && t->app->eio_message == NULL &&
+		    session_connect_left(s) < after)
+			after = session_connect_left(s);
 		ev_timer_stop(t->loop, &s->deadline);
-		ev_timer_set(&s->deadline,
-		    (double)t->conf->upgrade_timeout / 1000.0, 0);
+		ev_timer_set(&s->deadline, after, 0);
 		ev_timer_start(t->loop, &s->deadline);
 		if (s->poll != NULL || s->rpeer != NULL) {
 			s->poll_noop = 1;
