@@ -126,6 +126,7 @@ spool_dir "$tmp/$name/spool"
 ping_interval 25s
 max_connections 200000
 max_connections_per_address 0
+max_unconnected_per_address 0
 presence_mode scoped
 log_level warn
 # flat out, a client sends far past event_rate's default

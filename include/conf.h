@@ -55,6 +55,7 @@ struct conf {
 	bool			 cors_credentials;
 	long long		 max_connections;
 	long long		 max_connections_per_address;	/* 0: none */
+	long long		 max_unconnected_per_address;	/* 0: none */
 	/* Engine.IO */
 	long long		 ping_interval;
 	long long		 ping_timeout;

@@ -21,6 +21,7 @@
 struct app;
 struct eio_packet;
 struct lws;
+struct peer;
 struct relay_peer;
 struct session;
 struct sio_binary;
@@ -66,6 +67,7 @@ struct session {
 	struct sio_binary	*bin;		/* binary packet being assembled */
 	void			*app_data;
 	char			*hs_token;	/* Bearer header or ?token= */
+	struct peer		*held;		/* its address, until CONNECT */
 	struct session		*hnext;		/* sid hash chain */
 	struct session		*prev, *next;	/* every live session */
 };
@@ -93,5 +95,6 @@ size_t		 session_open_packet(struct session *, uint8_t *, size_t);
 void		 session_take_token(struct session *, struct lws *);
 double		 session_connect_left(const struct session *);
 void		 session_connect_within(struct session *, double);
+void		 session_unhold(struct session *);
 
 #endif /* SGW_SESSION_H */

@@ -40,6 +40,7 @@ struct worker_stats {
 	uint64_t	 events_rate_limited;	/* past event_rate: warned */
 	uint64_t	 rate_limit_disconnects; /* ... and went on: cut off */
 	uint64_t	 auth_attempts_refused;	/* past auth_attempts */
+	uint64_t	 sessions_refused_addr;	/* max_unconnected_per_address */
 };
 
 #define STATS_MAX_WORKERS	512

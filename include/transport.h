@@ -42,6 +42,7 @@ struct transport_stats {
 	uint64_t	 conns_refused;	/* max_connections */
 	uint64_t	 conns_refused_addr;
 	uint64_t	 fd_exhausted;	/* accepting paused: no descriptor */
+	uint64_t	 sessions_refused_addr; /* max_unconnected_per_address */
 };
 
 struct peer;
@@ -111,6 +112,8 @@ int	transport_adopt_plain(struct transport *, int);
 int	transport_adopt_as(struct transport *, int, int, const char *);
 int	transport_admit(struct transport *, int, const void *, unsigned);
 void	transport_untrack(struct transport *, int);
+int	transport_hold(struct transport *, int, struct peer **);
+void	transport_unhold(struct transport *, struct peer *);
 void	transport_limits(struct transport *);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);

@@ -69,6 +69,10 @@ const struct conf_key conf_keys[] = {
 	    OFF(max_connections_per_address), 0, 10000000, "1000",
 	    CONF_F_RELOADABLE, NULL, NULL,
 	    "connections one client address may hold per worker; 0: no limit" },
+	{ "max_unconnected_per_address", CONF_INT,
+	    OFF(max_unconnected_per_address), 0, 10000000, "200",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "sessions without a CONNECT one address may hold per worker" },
 
 	/* Engine.IO. */
 	{ "ping_interval", CONF_DURATION, OFF(ping_interval), 100, MS_DAY,

@@ -57,6 +57,8 @@ static const struct counter {
 	C(rate_limit_disconnects, "Connections cut off for going on past "
 	    "event_rate."),
 	C(auth_attempts_refused, "Token checks refused past auth_attempts."),
+	C(sessions_refused_addr,
+	    "Handshakes refused at max_unconnected_per_address."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

@@ -25,6 +25,9 @@
 
 static const char	TEXT[] = "text/plain; charset=UTF-8";
 static const char	JSON[] = "application/json";
+/* A handshake past max_unconnected_per_address. */
+static const char	UNCONNECTED[] = "{\"code\":5,\"message\":"
+    "\"Too many sessions without a CONNECT from this address\"}";
 
 static int	open_session(struct transport *, struct lws *, struct conn *);
 static int	post_packets(struct transport *, struct session *,
@@ -37,17 +40,24 @@ static int
 open_session(struct transport *t, struct lws *wsi, struct conn *c)
 {
 	struct session	*s;
+	struct peer	*held;
 	uint8_t		 open[256];
 	size_t		 n;
 
+	if (transport_hold(t, lws_get_socket_fd(wsi), &held) != 0)
+		return http_reply(wsi, c, 503, JSON, UNCONNECTED,
+		    sizeof(UNCONNECTED) - 1);
 	/*
 	 * While draining (a reload) a handshake that still reaches us is
 	 * served, not refused: a later drain batch closes it and the client
 	 * reconnects to the new generation.  Refusing would fail it.
 	 */
-	if ((s = session_new(t, SESSION_POLLING)) == NULL)
+	if ((s = session_new(t, SESSION_POLLING)) == NULL) {
+		transport_unhold(t, held);
 		return http_reply(wsi, c, 500, JSON,
 		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
+	}
+	s->held = held;
 	n = session_open_packet(s, open, sizeof(open));
 	session_take_token(s, wsi);
 	session_start_heartbeat(s);

@@ -492,6 +492,7 @@ session_close(struct session *s, const char *reason)
 			break;
 		}
 	t->stats.sessions--;
+	session_unhold(s);
 	log_debug("session %s closed: %s", s->sid, reason);
 	socketio_closed(s, reason);
 	if (t->app->closed != NULL)
@@ -646,4 +647,12 @@ session_flush_ws(struct session *s)
 {
 	if (s->ws != NULL && s->q.n > 0)
 		lws_callback_on_writable(s->ws);
+}
+
+/* No longer a session without a CONNECT for its address's limit. */
+void
+session_unhold(struct session *s)
+{
+	transport_unhold(s->t, s->held);
+	s->held = NULL;
 }

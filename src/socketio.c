@@ -139,6 +139,7 @@ on_connect(struct session *s, struct sio_packet *p)
 	}
 	session_cork(s);	/* the answer and the app's greeting: one write */
 	s->nsp_mask |= 1u << i;
+	session_unhold(s);
 	if (i == 0)
 		memcpy(s->sio_sid, sid, sizeof(s->sio_sid));
 	if (s->state != SESSION_UPGRADING)

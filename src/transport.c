@@ -42,6 +42,7 @@ static void	on_drain(struct ev_loop *, ev_timer *, int);
 static uint64_t	current_rss(void);
 static struct peer *peer_get(struct transport *, const struct sockaddr *);
 static void	track(struct transport *, int, struct peer *);
+static void	peer_done(struct transport *, struct peer *);
 static void	refuse(int);
 
 /*
@@ -52,6 +53,7 @@ static void	refuse(int);
 struct peer {
 	uint32_t	 hash;		/* first: htab */
 	uint32_t	 conns;
+	uint32_t	 unconnected;	/* sessions without a CONNECT */
 	uint8_t		 addr[16];	/* IPv6, or IPv4-mapped */
 };
 
@@ -345,17 +347,64 @@ void
 transport_untrack(struct transport *t, int fd)
 {
 	struct peer	*p;
-	size_t		 idx;
 
 	if (fd < 0 || (size_t)fd >= t->nbyfd || (p = t->byfd[fd]) == NULL)
 		return;
 	t->byfd[fd] = NULL;
 	t->nclients--;
-	if (--p->conns > 0)
+	p->conns--;
+	peer_done(t, p);
+}
+
+/* A peer that holds nothing any more is forgotten. */
+static void
+peer_done(struct transport *t, struct peer *p)
+{
+	size_t	idx;
+
+	if (p->conns > 0 || p->unconnected > 0)
 		return;
 	if (htab_find(t->peers, p->hash, peer_eq, p->addr, &idx) != NULL)
 		htab_remove(t->peers, idx);
 	free(p);
+}
+
+/*
+ * A new session on the connection fd: it counts against its address's
+ * max_unconnected_per_address until its first CONNECT or its close
+ * (transport_unhold).  A polling client opens a session per handshake
+ * without keeping a connection, so max_connections_per_address alone
+ * would not bound them.  -1: refused and counted; 0: *held is the peer
+ * to release, or NULL when the connection has no address we track (a
+ * TLS front's socket pair, or no table).
+ */
+int
+transport_hold(struct transport *t, int fd, struct peer **held)
+{
+	struct peer	*p;
+
+	*held = NULL;
+	if (t->peers == NULL || fd < 0 || (size_t)fd >= t->nbyfd ||
+	    (p = t->byfd[fd]) == NULL)
+		return 0;
+	if (t->conf->max_unconnected_per_address > 0 &&
+	    p->unconnected >= (uint32_t)t->conf->max_unconnected_per_address) {
+		t->stats.sessions_refused_addr++;
+		return -1;
+	}
+	p->unconnected++;
+	*held = p;
+	return 0;
+}
+
+/* The session that held p connected or closed. */
+void
+transport_unhold(struct transport *t, struct peer *p)
+{
+	if (p == NULL)
+		return;
+	p->unconnected--;
+	peer_done(t, p);
 }
 
 /*
@@ -593,6 +642,7 @@ transport_stats(const struct transport *t, struct worker_stats *st)
 	st->conns_refused = t->stats.conns_refused;
 	st->conns_refused_addr = t->stats.conns_refused_addr;
 	st->fd_exhausted = t->stats.fd_exhausted;
+	st->sessions_refused_addr = t->stats.sessions_refused_addr;
 	st->started = (uint64_t)t->started;
 	st->rss = current_rss();
 }

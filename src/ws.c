@@ -52,6 +52,7 @@ int
 ws_confirm(struct transport *t, struct lws *wsi)
 {
 	struct eio_query	 q;
+	struct peer		*held = NULL;
 	char			 uri[256];
 	size_t			 plen = strlen(t->path);
 	int			 rc;
@@ -67,7 +68,14 @@ ws_confirm(struct transport *t, struct lws *wsi)
 		 */
 		if (session_find(t, q.sid, q.sidlen) == NULL)
 			rc = EIO_ERR_SID;
-	}
+	} else if (rc == EIO_OK && transport_hold(t, lws_get_socket_fd(wsi),
+	    &held) != 0) {
+		/* A new session past max_unconnected_per_address. */
+		lws_return_http_status(wsi, 503,
+		    "Too many sessions without a CONNECT from this address");
+		return 1;
+	} else
+		transport_unhold(t, held);	/* taken at ESTABLISHED */
 	if (rc == EIO_OK)
 		return 0;
 	lws_return_http_status(wsi, (unsigned)eio_handshake_status(
@@ -84,6 +92,7 @@ ws_established(struct transport *t, struct lws *wsi, struct conn *c)
 {
 	struct eio_query	 q;
 	struct session		*s;
+	struct peer		*held;
 	uint8_t			 open[256];
 	size_t			 n;
 
@@ -100,8 +109,13 @@ ws_established(struct transport *t, struct lws *wsi, struct conn *c)
 		c->s = s;
 		return 0;
 	}
-	if ((s = session_new(t, SESSION_WEBSOCKET)) == NULL)
+	if (transport_hold(t, lws_get_socket_fd(wsi), &held) != 0)
 		return -1;
+	if ((s = session_new(t, SESSION_WEBSOCKET)) == NULL) {
+		transport_unhold(t, held);
+		return -1;
+	}
+	s->held = held;
 	s->ws = wsi;
 	c->s = s;
 	session_take_token(s, wsi);

@@ -5,11 +5,17 @@
 //     served again (the count goes down when lws closes them);
 //   - max_connections: the gateway never holds more connections than the
 //     limit, each worker enforcing its share; the refused ones get the 503
-//     and are counted as conns_refused.
+//     and are counted as conns_refused;
+//   - max_unconnected_per_address: polling handshakes keep no connection,
+//     so each opens a session that lives until connect_timeout; past the
+//     limit a handshake (polling or WebSocket) gets 503 and is counted as
+//     sessions_refused_addr, and a session that sends its CONNECT (or
+//     closes) makes room.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tcpConnect } from "node:net";
-import { getJSON, sleep, startGateway, until } from "./lib.mjs";
+import WebSocket from "ws";
+import { getJSON, sleep, startGateway, token, until } from "./lib.mjs";
 
 const gws = [];
 after(async () => { await Promise.all(gws.map((g) => g.shutdown())); });
@@ -93,3 +99,54 @@ test("max_connections: the gateway never holds more, the rest get 503", { timeou
     for (const h of held) h.s.destroy();
   }
 });
+
+// A polling handshake on a fresh connection: [status, body].
+async function handshake(url) {
+  const res = await fetch(`${url}/socket.io/?EIO=4&transport=polling`,
+    { headers: { connection: "close" }, signal: AbortSignal.timeout(10000) });
+  return [res.status, await res.text()];
+}
+
+test("max_unconnected_per_address: handshakes past it get 503, a CONNECT makes room",
+  { timeout: 60000 }, async () => {
+    const gw = await startGateway({ workers: 1,
+      conf: "max_unconnected_per_address 4\nconnect_timeout 60s" });
+    gws.push(gw);
+    const sids = [];
+    for (let i = 0; i < 4; i++) {
+      const [status, body] = await handshake(gw.url);
+      assert.equal(status, 200, `handshake ${i}: ${body}`);
+      sids.push(JSON.parse(body.slice(1)).sid);
+    }
+    // Four sessions without a CONNECT, none holding a connection.
+    const [status, body] = await handshake(gw.url);
+    assert.equal(status, 503, `the fifth handshake: ${body}`);
+    assert.equal(JSON.parse(body).code, 5);
+    assert.match(JSON.parse(body).message, /without a CONNECT/);
+    // A WebSocket handshake is refused too, before the upgrade.
+    const ws = new WebSocket(`${gw.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const refused = await new Promise((resolve) => {
+      ws.on("unexpected-response", (req, res) => { resolve(res.statusCode); ws.terminate(); });
+      ws.on("open", () => { resolve("open"); ws.close(); });
+      ws.on("error", () => {});
+    });
+    assert.equal(refused, 503, "the WebSocket handshake is refused with 503");
+
+    // One session sends its CONNECT: it no longer counts.
+    const res = await fetch(`${gw.url}/socket.io/?EIO=4&transport=polling&sid=${sids[0]}`, {
+      method: "POST", body: `40${JSON.stringify({ token: token("unheld") })}`,
+      headers: { "content-type": "text/plain;charset=UTF-8" },
+    });
+    assert.equal(res.status, 200);
+    await res.text();
+    const get = await fetch(`${gw.url}/socket.io/?EIO=4&transport=polling&sid=${sids[0]}`);
+    assert.match(await get.text(), /^40\{"sid"/, "the CONNECT was answered");
+    const [again, body2] = await handshake(gw.url);
+    assert.equal(again, 200, `a handshake after the CONNECT: ${body2}`);
+
+    const t = await until(async () => {
+      const m = (await getJSON(gw.url)).totals;
+      return m.sessions_refused_addr >= 2 ? m : null;
+    }, 10000, "sessions_refused_addr in /metrics");
+    assert.equal(t.sessions_refused_addr, 2);
+  });
