@@ -33,6 +33,9 @@ struct worker_stats {
 	uint64_t	 bus_lost;	/* gaps seen in peers' sequence numbers */
 	uint64_t	 messages;	/* events relayed to recipients */
 	uint64_t	 started;	/* unix time the worker started */
+	uint64_t	 peers_refused;	/* relay/hand-off peers not our workers */
+	uint64_t	 status_refused; /* /health, /metrics: not in status_allow */
+	uint64_t	 isolated;	/* gauge: 1 without bus, relay or hand-off */
 };
 
 #define STATS_MAX_WORKERS	512

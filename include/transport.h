@@ -39,6 +39,8 @@ struct transport_stats {
 	uint64_t	 relayed;	/* polls relayed to the owner worker */
 	uint64_t	 handed_off;	/* connections passed to their owner */
 	uint64_t	 adopt_failures;
+	uint64_t	 peers_refused;	/* relay/hand-off: not our worker */
+	uint64_t	 status_refused; /* /health, /metrics: status_allow */
 };
 
 struct transport {
