@@ -86,37 +86,15 @@ describe("relay and hand-off sockets accept only the gateway's workers (11.16)",
       const d = await online(gw.url, "victim", { transports: ["polling"] });
       try {
         const wid = widOf(d.sid);
-        const sock = createConnection(addr(gw, "w", wid));
-        let closed = false;
-        const gone = new Promise((r) => sock.on("close", () => { closed = true; r(); }));
-        sock.on("error", () => {});
-        // A relayed POST of the close packet "1" for the victim's sid
-        // (header: len, id, type REQ, method POST), then answers for
-        // relayed polls that no worker asked for.
-        const sid = Buffer.from(d.sid), body = Buffer.from("1");
-        const h = Buffer.alloc(16);
-        h.writeUInt32LE(sid.length + body.length, 0);
-        h.writeUInt32LE(4242, 4);
-        h[8] = 1;
-        h[9] = 2;
-        const forged = [h, sid, body];
-        for (let id = 1; id <= 32; id++) {
-          const r = Buffer.alloc(16 + 2);
-          r.writeUInt32LE(2, 0);
-          r.writeUInt32LE(id, 4);
-          r[8] = 2;
-          r.writeUInt16LE(200, 10);
-          r.write("6", 16);
-          forged.push(r);
-        }
-        sock.write(Buffer.concat(forged));
-        await Promise.race([gone, deadline(5000)]);
-        sock.destroy();
+        // A relayed POST of the close packet "1" for the victim's sid,
+        // then answers for relayed polls that no worker asked for.
+        const out = execFileSync(SENDFD, ["relay", addr(gw, "w", wid, "@"), d.sid],
+          { encoding: "utf8", timeout: 20000 }).trim();
         // Bounded wait for what must not happen: the session closing.
         await sleep(1500);
         assert.equal(d.all("disconnect").length, 0, "the victim was disconnected");
         assert.ok(d.socket.connected);
-        assert.ok(closed, "the gateway kept the connection of a process that is not its worker");
+        assert.equal(out, "closed", "the gateway kept the connection of a process that is not its worker");
         const m = await until(async () => {
           const x = await getJSON(gw.url, "/metrics");
           return x.totals.peers_refused >= 1 ? x : null;
@@ -163,8 +141,6 @@ describe("one run_dir, one instance (11.19)", () => {
     const a = await startGateway({ workers: 1 });
     const dir = mkdtempSync(join(tmpdir(), "sgw-trust-b-"));
     try {
-      assert.equal(readFileSync(join(a.dir, "socket-gatewayd.pid"), "utf8").trim(),
-        String(a.proc.pid));
       const port = await freePort();
       const file = join(dir, "b.conf");
       writeFileSync(file, `listen 127.0.0.1:${port}\nrun_dir "${a.dir}"\n` +
@@ -181,6 +157,8 @@ describe("one run_dir, one instance (11.19)", () => {
       assert.equal(r?.code, 1, `the second instance ran: ${err.slice(-400)}`);
       assert.ok(err.includes(`run_dir ${a.dir} is in use by another socket-gatewayd ` +
         `(pid ${a.proc.pid})`), err);
+      assert.equal(readFileSync(join(a.dir, "socket-gatewayd.pid"), "utf8").trim(),
+        String(a.proc.pid));
       assert.equal((await getJSON(a.url, "/health")).status, "ok");
     } finally {
       await a.shutdown();
