@@ -37,7 +37,7 @@ FAN_RATE=${FAN_RATE:-150}
 CHURN_CONNS=${CHURN_CONNS:-100}
 CHURN_RATE=${CHURN_RATE:-200}
 BIG_CONNS=${BIG_CONNS:-30000}
-SECRET=bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+SECRET=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 for p in "$BENCH" "$SGWD" "$FLOOR"; do
 	if [ ! -x "$p" ]; then

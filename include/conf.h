@@ -14,6 +14,7 @@
 #define CONF_LISTEN_MAX		16
 #define CONF_ORIGIN_MAX		16
 #define CONF_LINE_MAX		4096
+#define CONF_HS_SECRET_MIN	32	/* bytes, as RFC 7518 3.2 for HS256 */
 
 enum conf_type {
 	CONF_INT,		/* plain integer */
@@ -56,6 +57,7 @@ struct conf {
 	long long		 max_connections;
 	long long		 max_connections_per_address;	/* 0: none */
 	long long		 max_unconnected_per_address;	/* 0: none */
+	char			*status_allow;	/* who may GET /health, /metrics */
 	/* Engine.IO */
 	long long		 ping_interval;
 	long long		 ping_timeout;
@@ -75,6 +77,7 @@ struct conf {
 	char			*jwt_issuer;
 	char			*jwt_audience;
 	char			*jwt_user_claim;
+	bool			 jwt_require_exp;
 	/* presence */
 	int			 presence_mode;	/* 0 all, 1 scoped */
 	long long		 presence_digest_interval;

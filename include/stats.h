@@ -41,6 +41,9 @@ struct worker_stats {
 	uint64_t	 rate_limit_disconnects; /* ... and went on: cut off */
 	uint64_t	 auth_attempts_refused;	/* past auth_attempts */
 	uint64_t	 sessions_refused_addr;	/* max_unconnected_per_address */
+	uint64_t	 peers_refused;	/* relay/hand-off peers not our workers */
+	uint64_t	 status_refused; /* /health, /metrics: not in status_allow */
+	uint64_t	 isolated;	/* gauge: 1 without bus, relay or hand-off */
 };
 
 #define STATS_MAX_WORKERS	512

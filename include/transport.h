@@ -43,6 +43,8 @@ struct transport_stats {
 	uint64_t	 conns_refused_addr;
 	uint64_t	 fd_exhausted;	/* accepting paused: no descriptor */
 	uint64_t	 sessions_refused_addr; /* max_unconnected_per_address */
+	uint64_t	 peers_refused;	/* relay/hand-off: not our worker */
+	uint64_t	 status_refused; /* /health, /metrics: status_allow */
 };
 
 struct peer;

@@ -23,7 +23,8 @@ struct worker_args {
 	const int		*fds;		/* listening sockets */
 	size_t			 nfds;
 	int			 chan;		/* socketpair end to the master */
-	const char		*relay_ns;	/* relay socket names; NULL: none */
+	const char		*relay_ns;	/* run_dir, for the relay and
+						   hand-off sockets; NULL: none */
 };
 
 /*

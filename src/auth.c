@@ -2,8 +2,9 @@
  * Local JWT verification.  The key is loaded once per worker: the secret
  * (jwt_secret, or the jwt_secret_file) for HS*, the PEM public key for
  * RS256..ES512.  A token passes only if it is signed with exactly the configured
- * algorithm, its exp is in the future and its nbf in the past (both with
- * jwt_leeway), iss and aud match when configured, and it names a user.
+ * algorithm, it has an exp (unless jwt_require_exp is no) in the future and
+ * any nbf in the past (both with jwt_leeway), iss and aud match when
+ * configured, and it names a user.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -20,6 +21,7 @@ struct auth {
 	size_t		 keylen;
 	jwt_alg_t	 alg;
 	long long	 leeway;	/* seconds */
+	int		 require_exp;
 	char		*issuer;
 	char		*audience;
 	char		*claim;
@@ -72,6 +74,7 @@ auth_new(const struct conf *c, char *err, size_t errlen)
 		return NULL;
 	a->alg = jwt_str_alg(alg);
 	a->leeway = c->jwt_leeway / 1000;
+	a->require_exp = c->jwt_require_exp;
 	a->issuer = c->jwt_issuer[0] != '\0' ? strdup(c->jwt_issuer) : NULL;
 	a->audience = c->jwt_audience[0] != '\0' ? strdup(c->jwt_audience) :
 	    NULL;
@@ -91,6 +94,12 @@ auth_new(const struct conf *c, char *err, size_t errlen)
 	}
 	if (a->key == NULL || a->keylen == 0) {
 		snprintf(err, errlen, "no key for %s tokens", alg);
+		goto fail;
+	}
+	/* conf_check() says so at -t; a file may have changed since. */
+	if (c->jwt_algorithm <= 2 && a->keylen < CONF_HS_SECRET_MIN) {
+		snprintf(err, errlen, "the %s secret is %zu bytes, under %d",
+		    alg, a->keylen, CONF_HS_SECRET_MIN);
 		goto fail;
 	}
 	return a;
@@ -217,7 +226,17 @@ auth_verify(const struct auth *a, const char *token, time_t now,
 	if ((e = time_claim(jwt, "exp", &exp)) < 0 ||
 	    (n = time_claim(jwt, "nbf", &nbf)) < 0)
 		goto done;
-	if (e == 1 && (long long)now > exp + a->leeway) {
+	/* A token that never expires is a key for life (issue 11.17). */
+	if (e == 0 && a->require_exp) {
+		*why = "Authentication token has no expiry";
+		goto done;
+	}
+	/*
+	 * exp and nbf are the sender's: any 64-bit value.  now and the leeway
+	 * are small, so the sums stay on our side, where they cannot
+	 * overflow.
+	 */
+	if (e == 1 && (long long)now - a->leeway > exp) {
 		*why = "Authentication token expired";
 		goto done;
 	}

@@ -11,9 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "allow.h"
 #include "conf.h"
 
 static int	check_secret_file(const char *, conf_err_fn, void *);
+static int	check_secret_len(const char *, size_t, conf_err_fn, void *);
+static int	check_http(const struct conf *, conf_err_fn, void *);
 static int	check_readable(const char *, const char *, conf_err_fn, void *);
 
 static void
@@ -32,11 +35,29 @@ say(conf_err_fn err, void *arg, const char *fmt, ...)
 	err(arg, buf);
 }
 
+/*
+ * A short HMAC secret can be found by trying: RFC 7518 3.2 asks for a key
+ * as long as the hash (32 bytes for HS256).  what names where it came from.
+ */
+static int
+check_secret_len(const char *what, size_t len, conf_err_fn err, void *arg)
+{
+	if (len >= CONF_HS_SECRET_MIN)
+		return 0;
+	say(err, arg, "%s is %zu bytes; an HS256/384/512 secret must be at "
+	    "least %d bytes (make one with: head -c 48 /dev/urandom | "
+	    "base64)", what, len, CONF_HS_SECRET_MIN);
+	return 1;
+}
+
 /* A secret that other users can read is no secret (OpenBSD's rule). */
 static int
 check_secret_file(const char *path, conf_err_fn err, void *arg)
 {
 	struct stat	st;
+	char		buf[4096];
+	size_t		n;
+	FILE		*f;
 
 	if (stat(path, &st) != 0) {
 		say(err, arg, "jwt_secret_file: %s: %s", path, strerror(errno));
@@ -47,7 +68,44 @@ check_secret_file(const char *path, conf_err_fn err, void *arg)
 		    "run chmod o-r %s", path, path);
 		return 1;
 	}
-	return check_readable("jwt_secret_file", path, err, arg);
+	if (check_readable("jwt_secret_file", path, err, arg) != 0)
+		return 1;
+	/* As auth.c reads it: the trailing newline is not the key's. */
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	memset(buf, 0, sizeof(buf));
+	return check_secret_len("jwt_secret_file", n, err, arg);
+}
+
+/*
+ * CORS and the status pages.  Any origin with credentials would let every
+ * web site read what a logged-in browser may (issue 11.18): list them.
+ */
+static int
+check_http(const struct conf *c, conf_err_fn err, void *arg)
+{
+	struct allow	a;
+	char		why[160];
+	size_t		i;
+	int		errors = 0;
+
+	for (i = 0; i < c->ncors_origin && c->cors_credentials; i++)
+		if (strcmp(c->cors_origin[i], "*") == 0) {
+			say(err, arg, "cors_origin * with cors_credentials yes "
+			    "would let any web site send credentialed requests; "
+			    "list the allowed origins instead");
+			errors++;
+			break;
+		}
+	if (allow_parse(c->status_allow, &a, why, sizeof(why)) != 0) {
+		say(err, arg, "status_allow: %s", why);
+		errors++;
+	}
+	return errors;
 }
 
 static int
@@ -73,7 +131,10 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	} else if (c->tls_cert[0] != '\0')
 		errors += check_readable("tls_cert", c->tls_cert, err, arg) +
 		    check_readable("tls_key", c->tls_key, err, arg);
-	if (hmac && c->jwt_secret[0] == '\0' && c->jwt_secret_file[0] != '\0' &&
+	if (hmac && c->jwt_secret[0] != '\0')
+		errors += check_secret_len("jwt_secret", strlen(c->jwt_secret),
+		    err, arg);
+	else if (hmac && c->jwt_secret_file[0] != '\0' &&
 	    access(c->jwt_secret_file, F_OK) == 0)
 		errors += check_secret_file(c->jwt_secret_file, err, arg);
 	else if (hmac && c->jwt_secret[0] == '\0') {
@@ -96,6 +157,7 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 		    c->max_payload);
 		errors++;
 	}
+	errors += check_http(c, err, arg);
 	if (c->shutdown_timeout < c->drain_interval) {
 		say(err, arg, "shutdown_timeout (%lldms) is shorter than "
 		    "drain_interval (%lldms)", c->shutdown_timeout,

@@ -73,6 +73,9 @@ const struct conf_key conf_keys[] = {
 	    OFF(max_unconnected_per_address), 0, 10000000, "200",
 	    CONF_F_RELOADABLE, NULL, NULL,
 	    "sessions without a CONNECT one address may hold per worker" },
+	{ "status_allow", CONF_STRING, OFF(status_allow), 0, 1024, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "addresses or CIDRs that may GET /health and /metrics; empty: all" },
 
 	/* Engine.IO. */
 	{ "ping_interval", CONF_DURATION, OFF(ping_interval), 100, MS_DAY,
@@ -129,6 +132,9 @@ const struct conf_key conf_keys[] = {
 	{ "jwt_user_claim", CONF_STRING, OFF(jwt_user_claim), 0, 64, "",
 	    CONF_F_RELOADABLE, NULL, NULL,
 	    "claim holding the user id; empty tries sub, user_id, userId, id" },
+	{ "jwt_require_exp", CONF_BOOL, OFF(jwt_require_exp), 0, 1, "yes",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "refuse tokens without an exp claim (they would never expire)" },
 
 	/* Presence. */
 	{ "presence_mode", CONF_ENUM, OFF(presence_mode), 0, 0, "all",

@@ -210,7 +210,8 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 		next = s->next;
 		if ((g = s->app_data) == NULL || g->exp == 0)
 			continue;
-		if (now > g->exp + leeway) {
+		/* exp is the token's, up to INT64_MAX: no sum with it. */
+		if (now - leeway > g->exp) {
 			o = json_pack("{s:s,s:s,s:s}", "code", "token_expired",
 			    "message", "the authentication token expired",
 			    "event", "");
@@ -346,7 +347,6 @@ gw_stats(struct transport *t, struct worker_stats *st)
 {
 	struct bus_stats	bs;
 
-	(void)t;
 	st->users_online = presence_count(gw.presence);
 	st->messages = gw.messages;
 	st->auth_failures = gw.auth_failures;
@@ -354,6 +354,9 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->events_rate_limited = gw.rate_warnings;
 	st->rate_limit_disconnects = gw.rate_disconnects;
 	st->auth_attempts_refused = gw.auth_refused;
+	/* A bus was wanted (there is a relay: we have siblings) and is not. */
+	if (t->relay != NULL && gw.bus == NULL)
+		st->isolated = 1;
 	if (gw.bus != NULL) {
 		bus_stats(gw.bus, &bs);
 		st->bus_sent = bs.sent_records;

@@ -67,7 +67,8 @@ gw_cluster_init(struct gateway *g, const char *dir)
 	rooms_set_max(g->rooms, (size_t)g->t->conf->max_rooms_per_socket);
 	if (dir != NULL && (g->bus = bus_new(g->t->loop, dir, g->t->wid,
 	    &ops, g)) == NULL)
-		log_warnx("no bus: this worker's users and rooms stay local");
+		log_error("no bus: this worker's users and rooms stay local; "
+		    "/health reports this worker as isolated");
 	ev_timer_init(&g->digest, on_digest,
 	    (double)g->t->conf->presence_digest_interval / 1000.0,
 	    (double)g->t->conf->presence_digest_interval / 1000.0);

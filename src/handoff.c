@@ -1,7 +1,10 @@
 /*
- * Connection hand-off (see handoff.h).  Each worker binds an abstract unix
- * datagram socket; a datagram carrying one fd is atomic, so there is no
- * framing to get wrong.  A connection whose request line has not arrived
+ * Connection hand-off (see handoff.h).  Each worker binds a unix datagram
+ * socket in run_dir; a datagram carrying one fd is atomic, so there is no
+ * framing to get wrong.  Every datagram comes with its sender's
+ * credentials (SO_PASSCRED): a descriptor from anyone but a sibling worker
+ * is closed unread, since it would be served as a client, or, for kind
+ * 'P', as a TLS connection already decrypted (issue 11.16).  A connection whose request line has not arrived
  * waits, unread, on an ev_io of its own for at most PEEK_WAIT seconds; one
  * that never says anything useful is served here.  Once part of the line
  * is in, the socket stays readable (we only peek), so the ev_io would fire
@@ -42,7 +45,7 @@ struct waiting {
 
 struct handoff {
 	struct transport	*t;
-	char			 ns[64];
+	char			 dir[256];
 	ev_io			 in;
 	ev_timer		 sweep;
 	struct waiting		*waiting;
@@ -57,21 +60,30 @@ static void	 on_sweep(struct ev_loop *, ev_timer *, int);
 static void	 unwait(struct waiting *);
 
 struct handoff *
-handoff_new(struct transport *t, const char *ns)
+handoff_new(struct transport *t, const char *dir)
 {
 	struct handoff		*h;
 	struct sockaddr_un	 sun;
 	socklen_t		 len;
-	int			 fd;
+	int			 fd, one = 1;
 
+	relay_trust_init();
+	if (strlen(dir) >= sizeof(h->dir) ||
+	    (len = relay_addr(dir, 'h', t->wid, &sun)) == 0) {
+		log_error("handoff: run_dir %s is too long for a socket path",
+		    dir);
+		return NULL;
+	}
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
 	h->t = t;
-	snprintf(h->ns, sizeof(h->ns), "%s", ns);
-	len = relay_addr(h->ns, 'h', t->wid, &sun);
+	snprintf(h->dir, sizeof(h->dir), "%s", dir);
+	unlink(sun.sun_path);	/* a dead worker's; run_dir is ours */
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, len) != 0) {
-		log_warn("handoff: cannot bind as worker %d", t->wid);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
+	    sizeof(one)) != 0 || bind(fd, (struct sockaddr *)&sun, len) != 0) {
+		log_error("handoff: cannot bind %s: %s", sun.sun_path,
+		    strerror(errno));
 		if (fd != -1)
 			close(fd);
 		free(h);
@@ -87,8 +99,12 @@ handoff_new(struct transport *t, const char *ns)
 void
 handoff_free(struct handoff *h)
 {
+	struct sockaddr_un	sun;
+
 	if (h == NULL)
 		return;
+	if (relay_addr(h->dir, 'h', h->t->wid, &sun) != 0)
+		unlink(sun.sun_path);
 	while (h->waiting != NULL) {
 		transport_untrack(h->t, h->waiting->io.fd);
 		close(h->waiting->io.fd);
@@ -146,7 +162,8 @@ pass(struct handoff *h, int fd, int wid, char kind)
 
 	memset(&msg, 0, sizeof(msg));
 	memset(&ctl, 0, sizeof(ctl));
-	msg.msg_namelen = relay_addr(h->ns, 'h', wid, &sun);
+	if ((msg.msg_namelen = relay_addr(h->dir, 'h', wid, &sun)) == 0)
+		return -1;
 	msg.msg_name = &sun;
 	iov.iov_base = &one;
 	iov.iov_len = 1;
@@ -311,6 +328,45 @@ on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/*
+ * One datagram's descriptors and sender.  Room for a few descriptors so
+ * that a hostile sender's extra ones are ours to close, not left open in
+ * this process; the kernel closes any beyond that (MSG_CTRUNC).
+ */
+#define HANDOFF_FDS	4
+
+struct received {
+	int		fds[HANDOFF_FDS];
+	size_t		nfds;
+	struct ucred	cred;
+	int		has_cred;
+};
+
+static void
+collect(struct msghdr *msg, struct received *rc)
+{
+	struct cmsghdr	*cm;
+	size_t		 n;
+
+	memset(rc, 0, sizeof(*rc));
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			memcpy(&rc->cred, CMSG_DATA(cm), sizeof(rc->cred));
+			rc->has_cred = 1;
+		} else if (cm->cmsg_type == SCM_RIGHTS) {
+			n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			while (n-- > 0 && rc->nfds < HANDOFF_FDS) {
+				memcpy(&rc->fds[rc->nfds], CMSG_DATA(cm) +
+				    rc->nfds * sizeof(int), sizeof(int));
+				rc->nfds++;
+			}
+		}
+	}
+}
+
 /* A socket from another worker: serve it as if we had accepted it. */
 static void
 on_receive(struct ev_loop *loop, ev_io *w, int revents)
@@ -318,13 +374,15 @@ on_receive(struct ev_loop *loop, ev_io *w, int revents)
 	struct handoff	*h = (struct handoff *)((char *)w -
 	    offsetof(struct handoff, in));
 	struct msghdr	 msg;
-	struct cmsghdr	*cm;
 	struct iovec	 iov;
+	struct received	 rc;
 	char		 one;
-	int		 fd;
+	ssize_t		 n;
+	size_t		 i;
 	union {
 		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
+		char		 buf[CMSG_SPACE(sizeof(struct ucred)) +
+				    CMSG_SPACE(HANDOFF_FDS * sizeof(int))];
 	}		 ctl;
 
 	(void)loop;
@@ -337,15 +395,31 @@ on_receive(struct ev_loop *loop, ev_io *w, int revents)
 		msg.msg_iovlen = 1;
 		msg.msg_control = ctl.buf;
 		msg.msg_controllen = sizeof(ctl.buf);
-		if (recvmsg(w->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		if ((n = recvmsg(w->fd, &msg, MSG_DONTWAIT |
+		    MSG_CMSG_CLOEXEC)) < 0)
 			return;
-		cm = CMSG_FIRSTHDR(&msg);
-		if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+		collect(&msg, &rc);
+		if (!rc.has_cred || !relay_sibling(rc.cred.pid,
+		    rc.cred.uid)) {
+			relay_refused(h->t, "handoff", rc.cred.pid,
+			    rc.cred.uid);
+			for (i = 0; i < rc.nfds; i++)
+				close(rc.fds[i]);
 			continue;
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		}
+		/* A sibling sends one descriptor and its kind, always. */
+		for (i = 1; i < rc.nfds; i++)
+			close(rc.fds[i]);
+		if (rc.nfds == 0)
+			continue;
+		if (n != 1 || (one != 'F' && one != 'P') ||
+		    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+			close(rc.fds[0]);
+			continue;
+		}
 		if (one == 'P')			/* draining: served too */
-			transport_adopt_plain(h->t, fd);
+			transport_adopt_plain(h->t, rc.fds[0]);
 		else
-			transport_adopt(h->t, fd);
+			transport_adopt(h->t, rc.fds[0]);
 	}
 }

@@ -3,11 +3,14 @@
  * endpoint.  A reply is queued in the connection and written from the
  * WRITEABLE callback, headers and body together.
  */
+#include <sys/socket.h>
+
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "allow.h"
 #include "conf.h"
 #include "eio.h"
 #include "log.h"
@@ -20,6 +23,7 @@ static int	origin_allowed(const struct conf *, const char *);
 static int	add_cors(struct transport *, struct lws *, unsigned char **,
 		    unsigned char *);
 static int	preflight(struct transport *, struct lws *, struct conn *);
+static int	status_allowed(struct transport *, struct lws *);
 
 static int
 origin_allowed(const struct conf *c, const char *origin)
@@ -45,6 +49,13 @@ add_cors(struct transport *t, struct lws *wsi, unsigned char **p,
 	char			 origin[256];
 	const char		*allow;
 
+	/*
+	 * The answer depends on the Origin (which is echoed, or not): a
+	 * cache between us and browsers must keep one per Origin.
+	 */
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+	    (const unsigned char *)"Origin", 6, p, end) != 0)
+		return -1;
 	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
 		return 0;
 	if (!origin_allowed(c, origin))
@@ -215,6 +226,36 @@ preflight(struct transport *t, struct lws *wsi, struct conn *c)
 	return http_reply(wsi, c, 204, "text/plain", NULL, 0);
 }
 
+/*
+ * status_allow: may this client see /health and /metrics?  The list is
+ * parsed once per configuration (conf_check() has refused a bad one).  A
+ * connection that came through the TLS front arrives over a unix socket
+ * and has no client address here: refused when there is a list.
+ */
+static int
+status_allowed(struct transport *t, struct lws *wsi)
+{
+	static const char		*parsed;
+	static struct allow		 list;
+	struct sockaddr_storage		 ss;
+	socklen_t			 len = sizeof(ss);
+	char				 err[160];
+	int				 fd;
+
+	if (t->conf->status_allow[0] == '\0')
+		return 1;
+	if (parsed != t->conf->status_allow) {
+		if (allow_parse(t->conf->status_allow, &list, err,
+		    sizeof(err)) != 0)
+			return 0;
+		parsed = t->conf->status_allow;
+	}
+	if ((fd = lws_get_socket_fd(wsi)) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	return allow_match(&list, (struct sockaddr *)&ss);
+}
+
 /* LWS_CALLBACK_HTTP: route one request by path and method. */
 int
 http_request(struct transport *t, struct lws *wsi, struct conn *c,
@@ -232,6 +273,12 @@ http_request(struct transport *t, struct lws *wsi, struct conn *c,
 	if (strncmp(path, t->path, plen) == 0 ||
 	    (strncmp(path, t->path, plen - 1) == 0 && path[plen - 1] == '\0'))
 		return polling_request(t, wsi, c, path);
+	if ((strcmp(path, "/health") == 0 || strcmp(path, "/metrics") == 0) &&
+	    !status_allowed(t, wsi)) {
+		t->stats.status_refused++;
+		return http_reply(wsi, c, 403, "application/json",
+		    "{\"error\":\"forbidden\"}", 21);
+	}
 	if (strcmp(path, "/health") == 0)
 		return metrics_health(t, wsi, c);
 	if (strcmp(path, "/metrics") == 0)

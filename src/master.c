@@ -16,12 +16,15 @@
  * list back to every worker, which serves /health and /metrics from it.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -75,7 +78,7 @@ struct master {
 	struct slot		 slots[MAX_WORKERS];
 	struct proc		 procs[MAX_PROCS];
 	int			 stopping;
-	char			 relay_ns[32];
+	char			 lock_path[PATH_MAX]; /* run_dir's, ours */
 	char			 reload_failed[96]; /* kept in STATUS= */
 	size_t			 nlisten;	/* sockets per slot */
 	int			 inherited[CONF_LISTEN_MAX]; /* from systemd */
@@ -106,6 +109,7 @@ static void	 send_peers(struct master *);
 static void	 conf_err(void *, const char *);
 static void	 reload_warn(void *, const char *);
 static int	 drop_privileges(const struct conf *);
+static int	 own_run_dir(struct master *);
 
 static int
 worker_count(const struct conf *c)
@@ -215,7 +219,7 @@ child_main(struct master *m, int slot, int chan, struct conf *c)
 	a.fds = m->slots[slot].fds;
 	a.nfds = m->nlisten;
 	a.chan = chan;
-	a.relay_ns = m->relay_ns;
+	a.relay_ns = c->run_dir;
 	_exit(worker_main(&a));
 }
 
@@ -660,6 +664,73 @@ on_report(struct ev_loop *loop, ev_timer *w, int revents)
 		    "", m->reload_failed);
 }
 
+/*
+ * The run directory belongs to this instance alone (issue 11.19): created
+ * or tightened to mode 0700, so that no other user reaches the bus, relay
+ * and hand-off sockets in it, and locked (flock on socket-gatewayd.pid,
+ * which holds our pid), so that a second gateway given the same run_dir
+ * stops here, naming the first, instead of running with its workers'
+ * sockets taken and its messages between workers silently lost.  The
+ * descriptor is not closed on fork: the lock lasts while any process of
+ * this instance does.
+ */
+static int
+own_run_dir(struct master *m)
+{
+	const char	*dir = m->conf->run_dir;
+	struct stat	 st;
+	char		 other[32];
+	ssize_t		 n;
+	int		 fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_error("run_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_error("run_dir %s: not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() && geteuid() != 0) {
+		log_error("run_dir %s belongs to uid %ld, not to this gateway's "
+		    "uid %ld", dir, (long)st.st_uid, (long)geteuid());
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
+		log_error("run_dir %s: chmod 0700: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((size_t)snprintf(m->lock_path, sizeof(m->lock_path),
+	    "%s/socket-gatewayd.pid", dir) >= sizeof(m->lock_path)) {
+		log_error("run_dir %s: name too long", dir);
+		return -1;
+	}
+	if ((fd = open(m->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		log_error("%s: %s", m->lock_path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(fd, other, sizeof(other) - 1, 0);
+			other[n > 0 ? n : 0] = '\0';
+			other[strcspn(other, "\n")] = '\0';
+			log_error("run_dir %s is in use by another "
+			    "socket-gatewayd (pid %s); give each instance its "
+			    "own run_dir", dir, other[0] != '\0' ? other :
+			    "unknown");
+		} else
+			log_error("%s: flock: %s", m->lock_path,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(other, sizeof(other), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, other, (size_t)n, 0) != n)
+		log_warn("%s", m->lock_path);
+	return 0;
+}
+
 /* Started as root with `user` set: become that user once bound. */
 static int
 drop_privileges(const struct conf *c)
@@ -696,11 +767,10 @@ master_main(const struct cli_opts *o, struct conf *c)
 	*m.conf = *c;		/* the master owns it from now on */
 	memset(c, 0, sizeof(*c));
 	m.generation = 1;
-	snprintf(m.relay_ns, sizeof(m.relay_ns), "sgw.%ld", (long)getpid());
 	log_procinit("master", -1);
 	signal(SIGPIPE, SIG_IGN);
-	if (mkdir(m.conf->run_dir, 0755) != 0 && errno != EEXIST)
-		log_warn("mkdir %s", m.conf->run_dir);
+	if (own_run_dir(&m) != 0)
+		return 1;
 	if ((m.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot create the event loop");
 	ev_set_userdata(m.loop, &m);
@@ -740,5 +810,8 @@ master_main(const struct cli_opts *o, struct conf *c)
 	for (i = 0; i < m.nslots; i++)
 		spawn(&m, i, m.conf);
 	ev_run(m.loop, 0);
+	/* The lock goes with our last descriptor; the name can go now. */
+	if (m.stopping != 2)
+		unlink(m.lock_path);
 	return m.stopping == 2 ? 1 : 0;
 }

@@ -21,12 +21,6 @@ struct buf {
 	size_t	 len, cap;
 };
 
-struct totals {
-	uint64_t	 sessions, users, rss, started;
-	uint64_t	 sum[48];	/* counters[], see NCOUNTERS */
-	int		 draining;
-};
-
 /* Counters summed over the workers, with their Prometheus names. */
 static const struct counter {
 	const char	*name;
@@ -59,11 +53,19 @@ static const struct counter {
 	C(auth_attempts_refused, "Token checks refused past auth_attempts."),
 	C(sessions_refused_addr,
 	    "Handshakes refused at max_unconnected_per_address."),
+	C(peers_refused, "Relay or hand-off peers refused: not our workers."),
+	C(status_refused, "Requests for /health or /metrics refused by "
+	    "status_allow."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
-_Static_assert(NCOUNTERS <= sizeof(((struct totals *)0)->sum) /
-    sizeof(uint64_t), "struct totals: sum[] too small for counters[]");
+
+struct totals {
+	uint64_t	 sessions, users, rss, started;
+	uint64_t	 sum[NCOUNTERS];
+	uint64_t	 isolated;	/* workers without a way to the others */
+	int		 draining;
+};
 
 static uint64_t	 counter(const struct worker_stats *, size_t);
 static void	 put(struct buf *, const char *, ...)
@@ -140,6 +142,7 @@ total(const struct transport *t, struct totals *x)
 			x->started = w->started;
 		for (j = 0; j < NCOUNTERS; j++)
 			x->sum[j] += counter(w, j);
+		x->isolated += w->isolated != 0;
 	}
 }
 
@@ -152,13 +155,21 @@ metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 
 	total(t, &x);
 	iso_now(now, sizeof(now));
+	/*
+	 * A worker that cannot reach the others (no bus, relay or hand-off)
+	 * loses messages between users without telling them: an error, not a
+	 * line in the log (issue 11.19).
+	 */
 	n = snprintf(body, sizeof(body), "{\"status\":\"%s\",\"service\":"
 	    "\"socket-gateway\",\"connections\":%llu,\"onlineUsers\":%llu,"
-	    "\"workers\":%zu,\"timestamp\":\"%s\"}", x.draining ? "draining" :
-	    "ok", (unsigned long long)x.sessions, (unsigned long long)x.users,
-	    t->nagg, now);
-	return http_reply(wsi, c, x.draining ? 503 : 200, "application/json",
-	    body, (size_t)n);
+	    "\"workers\":%zu,\"isolatedWorkers\":%llu,%s\"timestamp\":"
+	    "\"%s\"}", x.draining ? "draining" : x.isolated ? "error" : "ok",
+	    (unsigned long long)x.sessions, (unsigned long long)x.users,
+	    t->nagg, (unsigned long long)x.isolated, x.isolated ?
+	    "\"error\":\"workers without a bus to the other workers: "
+	    "messages between them are lost\"," : "", now);
+	return http_reply(wsi, c, x.draining || x.isolated ? 503 : 200,
+	    "application/json", body, (size_t)n);
 }
 
 static void
@@ -176,6 +187,7 @@ render_json(const struct transport *t, struct buf *b)
 	    (unsigned long long)x.sessions, (unsigned long long)x.users,
 	    x.started ? (long long)(time(NULL) - (time_t)x.started) : 0,
 	    (unsigned long long)x.rss);
+	put(b, "\"isolated_workers\":%llu,", (unsigned long long)x.isolated);
 	put(b, "\"totals\":{");
 	for (j = 0; j < NCOUNTERS; j++)
 		put(b, "%s\"%s\":%llu", j ? "," : "", counters[j].name,
@@ -189,6 +201,7 @@ render_json(const struct transport *t, struct buf *b)
 		    w->draining ? "true" : "false",
 		    (unsigned long long)w->sessions,
 		    (unsigned long long)w->rss);
+		put(b, ",\"isolated\":%s", w->isolated ? "true" : "false");
 		for (j = 0; j < NCOUNTERS; j++)
 			put(b, ",\"%s\":%llu", counters[j].name,
 			    (unsigned long long)counter(w, j));
@@ -221,6 +234,12 @@ render_prometheus(const struct transport *t, struct buf *b)
 	put(b, "# HELP socketgw_draining 1 while the gateway drains.\n"
 	    "# TYPE socketgw_draining gauge\nsocketgw_draining %d\n",
 	    x.draining);
+	put(b, "# HELP socketgw_isolated 1 for a worker without a bus, relay "
+	    "or hand-off to the other workers.\n"
+	    "# TYPE socketgw_isolated gauge\n");
+	for (i = 0; i < t->nagg; i++)
+		put(b, "socketgw_isolated{worker=\"%d\"} %d\n", t->agg[i].slot,
+		    t->agg[i].isolated != 0);
 	for (j = 0; j < NCOUNTERS; j++) {
 		/* Counters end in _total once: sessions_total stays so. */
 		int nl = (int)strlen(counters[j].name);

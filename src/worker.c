@@ -230,6 +230,11 @@ on_report(struct ev_loop *loop, ev_timer *tm, int revents)
 	st.slot = w->args->slot;
 	st.generation = w->args->generation;
 	st.draining = (uint8_t)w->draining;
+	st.peers_refused = t->stats.peers_refused;
+	st.status_refused = t->stats.status_refused;
+	/* A worker that should reach its siblings and cannot is an error. */
+	st.isolated = w->args->relay_ns != NULL && (t->relay == NULL ||
+	    t->handoff == NULL);
 	if (w->args->app->stats != NULL)
 		w->args->app->stats(t, &st);
 	if (w->chan.io.fd >= 0)
@@ -262,7 +267,8 @@ worker_main(const struct worker_args *args)
 	    relay_new(w.transport, args->relay_ns)) == NULL ||
 	    (w.transport->handoff = handoff_new(w.transport,
 	    args->relay_ns)) == NULL))
-		log_warnx("requests will not reach other workers' sessions");
+		log_error("requests will not reach other workers' sessions; "
+		    "/health reports this worker as isolated");
 	if (args->app->init != NULL && args->app->init(w.transport) != 0)
 		return WORKER_EXIT_FATAL;
 	for (i = 0; i < args->nfds; i++) {

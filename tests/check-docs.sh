@@ -47,7 +47,7 @@ unset PORT JWT_SECRET AUTH_SERVICE_URL CHAT_SERVICE_URL PRESENCE_ENGINE_URL \
     NODE_ENV
 
 # The keys, from the daemon itself.
-if ! JWT_SECRET=x "$SGWD" -t -c /dev/null >"$tmp/defaults" 2>"$tmp/err"; then
+if ! JWT_SECRET=x0123456789abcdef0123456789abcdef "$SGWD" -t -c /dev/null >"$tmp/defaults" 2>"$tmp/err"; then
 	cat "$tmp/err" >&2
 	echo "check-docs: $SGWD -t -c /dev/null failed" >&2
 	exit 1
@@ -130,7 +130,7 @@ else
 fi
 
 # The shipped files pass -t, and the configuration changes no default.
-if JWT_SECRET=x "$SGWD" -t -c "$conf" >"$tmp/shipped" 2>"$tmp/err"; then
+if JWT_SECRET=x0123456789abcdef0123456789abcdef "$SGWD" -t -c "$conf" >"$tmp/shipped" 2>"$tmp/err"; then
 	if cmp -s "$tmp/defaults" "$tmp/shipped"; then
 		echo "check-docs: $conf passes -t and changes no default"
 	else

@@ -59,7 +59,7 @@ to_ms() {
 }
 
 # The effective defaults, from the daemon: nothing below hard-codes them.
-if ! env -i PATH="$PATH" JWT_SECRET=check-packaging "$SGWD" -t -c /dev/null \
+if ! env -i PATH="$PATH" JWT_SECRET=check-packaging-0123456789abcdef0123456789 "$SGWD" -t -c /dev/null \
     > "$tmp/defaults" 2> "$tmp/defaults.err"; then
 	cat "$tmp/defaults.err"
 	bad "socket-gatewayd -t -c /dev/null prints the defaults"
@@ -213,6 +213,10 @@ if [ -n "$deb" ]; then
 		check ".deb: Depends on $p" \
 		    sh -c 'echo ", $1," | grep -q ", $2[ ,]"' sh "$depends" "$p"
 	done
+	# Debian 12's security update for CVE-2024-25189, nothing older.
+	check ".deb: Depends on libjwt0 (>= 1.10.2-1+deb12u1)" \
+	    sh -c 'echo ", $1," | grep -q -F ", libjwt0 (>= 1.10.2-1+deb12u1),"' \
+	    sh "$depends"
 	check ".deb: postinst creates the user and the secret" \
 	    sh -c 'grep -q "adduser --system" "$1" && grep -q jwt.secret "$1"' \
 	    sh "$tmp/DEBIAN/postinst"
@@ -222,7 +226,7 @@ if [ -n "$deb" ]; then
 	    grep -q -x -F 'ExecStart=/usr/sbin/socket-gatewayd -c /etc/socket-gateway/socket-gateway.conf' \
 	    "$tmp/root/lib/systemd/system/socket-gatewayd.service"
 	check ".deb: the daemon was built for /etc" \
-	    sh -c 'env -i JWT_SECRET=x "$1" -t -c /dev/null |
+	    sh -c 'env -i JWT_SECRET=x0123456789abcdef0123456789abcdef "$1" -t -c /dev/null |
 	        grep -q -x -F "jwt_secret_file \"/etc/socket-gateway/jwt.secret\""' \
 	    sh "$tmp/root/usr/sbin/socket-gatewayd"
 else
@@ -255,6 +259,9 @@ if command -v rpmbuild >/dev/null 2>&1; then
 		check ".rpm: the configuration is %config" \
 		    sh -c 'rpm -qpc "$1" 2>/dev/null |
 		        grep -q -x /etc/socket-gateway/socket-gateway.conf' sh "$rpm"
+		check ".rpm: Requires libjwt >= 1.16.0 (CVE-2024-25189)" \
+		    sh -c 'rpm -qpR "$1" 2>/dev/null |
+		        grep -q -x "libjwt >= 1.16.0"' sh "$rpm"
 		check ".rpm: Requires libwebsockets (its libev plugin)" \
 		    sh -c 'rpm -qpR "$1" 2>/dev/null | grep -q "^libwebsockets "' \
 		    sh "$rpm"

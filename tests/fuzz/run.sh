@@ -58,7 +58,7 @@ cflags="$cflags -I$top/include -I$top -I$PWD"
 objs=
 for src in "$top"/src/eio_*.c "$top"/src/sio_*.c "$top"/src/sid.c \
     "$top"/src/jsonlimit.c "$top"/src/htab.c "$top"/src/presence.c \
-    "$top"/src/rooms.c "$top"/src/events.c; do
+    "$top"/src/rooms.c "$top"/src/events.c "$top"/src/allow.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

@@ -400,13 +400,13 @@ describe("the largest message crosses workers", () => {
 
   test("max_payload above what the bus carries is refused by -t", () => {
     const r = spawnSync(SGWD, ["-t", "-c", "/dev/null"], {
-      env: { ...process.env, JWT_SECRET: "x" }, encoding: "utf8",
+      env: { ...process.env, JWT_SECRET: "x0123456789abcdef0123456789abcdef" }, encoding: "utf8",
     });
     assert.equal(r.status, 0, r.stderr);
     const file = join(mkdtempSync(join(tmpdir(), "sgw-big-")), "big.conf");
     writeFileSync(file, "max_payload 3m\n");
     const bad = spawnSync(SGWD, ["-t", "-c", file], {
-      env: { ...process.env, JWT_SECRET: "x" }, encoding: "utf8",
+      env: { ...process.env, JWT_SECRET: "x0123456789abcdef0123456789abcdef" }, encoding: "utf8",
     });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /max_payload: 3m is above the maximum 1000000/);

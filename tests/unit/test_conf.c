@@ -25,6 +25,9 @@
 #include "cli.h"
 #include "conf.h"
 
+/* A secret long enough for conf_check() (CONF_HS_SECRET_MIN). */
+#define SECRET32	"0123456789abcdef0123456789abcdef"
+
 #define MAXERR		32
 #define ERRLEN		1024
 
@@ -923,7 +926,7 @@ test_check_rules(void **state)
 	 * gateway verifies tokens locally only, so -t must not pass a
 	 * configuration whose workers could not start.
 	 */
-	assert_int_equal(check(&c, &e, "jwt_secret s3cret\n"), 0);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"), 0);
 	conf_free(&c);
 	assert_int_equal(check(&c, &e, "jwt_secret_file /nonexistent/s\n"
 	    "auth_service_url http://auth:3001\n"), 1);
@@ -934,18 +937,18 @@ test_check_rules(void **state)
 	    "(or JWT_SECRET), or create jwt_secret_file /nonexistent/s");
 	conf_free(&c);
 
-	assert_int_equal(check(&c, &e, "jwt_secret x\n"
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
 	    "tls_cert /etc/ssl/cert.pem\n"), 1);
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.msg[0],
 	    "tls_cert and tls_key must be set together");
 	conf_free(&c);
-	assert_int_equal(check(&c, &e, "jwt_secret x\n"
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
 	    "tls_key /etc/ssl/key.pem\n"), 1);
 	assert_string_equal(e.msg[0],
 	    "tls_cert and tls_key must be set together");
 	conf_free(&c);
-	assert_int_equal(check(&c, &e, "jwt_secret x\n"
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
 	    "tls_cert /nonexistent/cert.pem\ntls_key /nonexistent/key.pem\n"),
 	    2);
 	assert_string_equal(e.msg[0], "tls_cert: /nonexistent/cert.pem: "
@@ -967,19 +970,21 @@ test_check_rules(void **state)
 	    "auth_service_url https://auth\n"), 1);
 	conf_free(&c);
 
-	assert_int_equal(check(&c, &e, "jwt_secret x\nmax_payload 1m\n"
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32
+	    "\nmax_payload 1m\n"
 	    "output_queue_limit 1mb\n"), 1);
 	assert_string_equal(e.msg[0], "output_queue_limit (1048576) must be "
 	    "at least twice max_payload (1000000)");
 	conf_free(&c);
-	assert_int_equal(check(&c, &e, "jwt_secret x\nshutdown_timeout 1s\n"),
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32
+	    "\nshutdown_timeout 1s\n"),
 	    1);
 	assert_string_equal(e.msg[0], "shutdown_timeout (1000ms) is shorter "
 	    "than drain_interval (2000ms)");
 	conf_free(&c);
 
 	/* A secret file others can read is refused, with the fix. */
-	if ((secret = write_temp("s3cret\n", 0644)) == NULL)
+	if ((secret = write_temp(SECRET32 "\n", 0644)) == NULL)
 		abort();
 	if (asprintf(&text, "jwt_secret_file %s\n", secret) == -1)
 		fail();
@@ -996,13 +1001,89 @@ test_check_rules(void **state)
 	/* jwt_secret, when set, is used and the file is not looked at. */
 	assert_int_equal(chmod(secret, 0644), 0);
 	free(text);
-	if (asprintf(&text, "jwt_secret x\njwt_secret_file %s\n", secret) == -1)
+	if (asprintf(&text, "jwt_secret " SECRET32 "\njwt_secret_file %s\n",
+	    secret) == -1)
 		fail();
 	assert_int_equal(check(&c, &e, text), 0);
 	conf_free(&c);
 	unlink(secret);
 	free(secret);
 	free(text);
+}
+
+/*
+ * Issue 11 (hostile clients), items 17 and 18: what -t refuses.  A short
+ * HMAC secret (in the file or in a secret file), any CORS origin with
+ * credentials, and a status_allow that is not a list of addresses.
+ */
+static void
+test_check_hostile(void **state)
+{
+	struct conf	 c;
+	struct errs	 e;
+	char		*secret, *text;
+
+	(void)state;
+	assert_int_equal(check(&c, &e, "jwt_secret "
+	    "0123456789abcdef0123456789abcde\n"), 1);
+	assert_string_equal(e.msg[0], "jwt_secret is 31 bytes; an "
+	    "HS256/384/512 secret must be at least 32 bytes (make one with: "
+	    "head -c 48 /dev/urandom | base64)");
+	conf_free(&c);
+	/* Public keys have no such rule. */
+	assert_int_equal(check(&c, &e, "jwt_secret x\njwt_algorithm RS256\n"
+	    "jwt_public_key_file /nonexistent/k\n"), 1);
+	assert_string_equal(e.msg[0], "jwt_public_key_file: /nonexistent/k: "
+	    "No such file or directory");
+	conf_free(&c);
+	/* A secret file's trailing newline does not count. */
+	if ((secret = write_temp("0123456789abcdef0123456789abcde\n", 0600))
+	    == NULL)
+		abort();
+	if (asprintf(&text, "jwt_secret_file %s\n", secret) == -1)
+		fail();
+	assert_int_equal(check(&c, &e, text), 1);
+	assert_string_equal(e.msg[0], "jwt_secret_file is 31 bytes; an "
+	    "HS256/384/512 secret must be at least 32 bytes (make one with: "
+	    "head -c 48 /dev/urandom | base64)");
+	conf_free(&c);
+	unlink(secret);
+	free(secret);
+	free(text);
+
+	/* jwt_require_exp: yes unless said otherwise. */
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"), 0);
+	assert_true(c.jwt_require_exp);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "jwt_require_exp no\n"), 0);
+	assert_false(c.jwt_require_exp);
+	conf_free(&c);
+
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "cors_credentials yes\n"), 1);
+	assert_string_equal(e.msg[0], "cors_origin * with cors_credentials "
+	    "yes would let any web site send credentialed requests; list the "
+	    "allowed origins instead");
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "cors_origin https://a.example,*\ncors_credentials yes\n"), 1);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "cors_origin https://a.example\ncors_credentials yes\n"), 0);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "cors_origin *\ncors_credentials no\n"), 0);
+	conf_free(&c);
+
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "status_allow \"127.0.0.1, 10.0.0.0/8 ::1\"\n"), 0);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "status_allow \"127.0.0.1,monitoring.local\"\n"), 1);
+	assert_string_equal(e.msg[0], "status_allow: \"monitoring.local\" is "
+	    "not an address or an address/prefix");
+	conf_free(&c);
 }
 
 static void
@@ -1091,7 +1172,7 @@ test_load_all_precedence(void **state)
 
 	(void)state;
 	path = write_temp("log_level error\nlisten 127.0.0.1:4000\nworkers 2\n"
-	    "jwt_secret from-file\n", 0600);
+	    "jwt_secret from-file-" SECRET32 "\n", 0600);
 	memset(&o, 0, sizeof(o));
 	o.config = path;
 	assert_string_equal(conf_path(&o), path);
@@ -1102,18 +1183,18 @@ test_load_all_precedence(void **state)
 	assert_string_equal(c.listen[0].host, "127.0.0.1");
 	assert_int_equal(c.listen[0].port, 4000);
 	assert_int_equal(c.workers, 2);
-	assert_string_equal(c.jwt_secret, "from-file");
+	assert_string_equal(c.jwt_secret, "from-file-" SECRET32);
 	conf_free(&c);
 
 	setenv("LOG_LEVEL", "warn", 1);
 	setenv("PORT", "5000", 1);
-	setenv("JWT_SECRET", "from-env", 1);
+	setenv("JWT_SECRET", "from-env-" SECRET32, 1);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(conf_load_all(&o, &c, collect, &e), 0);
 	assert_int_equal(c.log_level, 1);
 	assert_string_equal(c.listen[0].host, "127.0.0.1");
 	assert_int_equal(c.listen[0].port, 5000);
-	assert_string_equal(c.jwt_secret, "from-env");
+	assert_string_equal(c.jwt_secret, "from-env-" SECRET32);
 	conf_free(&c);
 
 	o.log_level = "debug";
@@ -1308,14 +1389,16 @@ test_env_example(void **state)
 	if (conf_load_env_file(path, collect, &e) != 0)
 		fail_msg("%s", e.msg[0]);
 	assert_string_equal(getenv("PORT"), "3002");
-	assert_string_equal(getenv("JWT_SECRET"), "change-me");
+	assert_string_equal(getenv("JWT_SECRET"),
+	    "change-me-to-a-random-secret-of-32-bytes-or-more");
 	assert_string_equal(getenv("NODE_ENV"), "production");
 	assert_int_equal(load(&c, &e, ""), 0);
 	if (conf_apply_env(&c, collect, &e) != 0)
 		fail_msg("%s", e.msg[0]);
 	assert_int_equal(conf_check(&c, collect, &e), 0);
 	assert_int_equal(c.listen[0].port, 3002);
-	assert_string_equal(c.jwt_secret, "change-me");
+	assert_string_equal(c.jwt_secret,
+	    "change-me-to-a-random-secret-of-32-bytes-or-more");
 	assert_int_equal(c.log_level, 2);
 	conf_free(&c);
 	free(path);
@@ -1347,6 +1430,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_env_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_rules, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_check_hostile, setup,
 		    teardown),
 		cmocka_unit_test(test_dump_masks_secrets),
 		cmocka_unit_test(test_dump_round_trip),
