@@ -60,6 +60,8 @@ struct conf {
 	long long		 max_payload;
 	long long		 connect_timeout;
 	long long		 upgrade_timeout;
+	long long		 body_timeout;
+	long long		 max_header_size;
 	long long		 output_queue_limit;
 	/* authentication */
 	char			*jwt_secret;

@@ -33,6 +33,8 @@ struct worker_stats {
 	uint64_t	 bus_lost;	/* gaps seen in peers' sequence numbers */
 	uint64_t	 messages;	/* events relayed to recipients */
 	uint64_t	 started;	/* unix time the worker started */
+	uint64_t	 body_timeouts;	/* request bodies cut at body_timeout */
+	uint64_t	 header_overflows; /* requests answered 431 */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -21,6 +21,7 @@ struct lws_context;
 struct lws_vhost;
 struct handoff;
 struct relay;
+struct body_wait;
 struct session;
 struct worker_args;
 
@@ -39,6 +40,8 @@ struct transport_stats {
 	uint64_t	 relayed;	/* polls relayed to the owner worker */
 	uint64_t	 handed_off;	/* connections passed to their owner */
 	uint64_t	 adopt_failures;
+	uint64_t	 body_timeouts;	/* POST bodies cut at body_timeout */
+	uint64_t	 header_overflows; /* requests answered 431 */
 };
 
 struct transport {
@@ -83,6 +86,8 @@ struct conn {
 	uint8_t		 is_poll;	/* a GET waiting in s->poll */
 	uint8_t		 rx_binary;	/* WebSocket message being rebuilt */
 	uint8_t		 too_big;	/* POST body over max_payload */
+	uint8_t		 post;		/* collecting a POST body */
+	uint8_t		 closing;	/* close once the reply is out */
 	uint32_t	 relay_id;	/* waiting for another worker's answer */
 	int		 owner;		/* 1 + the worker to relay to, or 0 */
 	char		 sid[20];	/* the session's, when relayed */
@@ -91,6 +96,7 @@ struct conn {
 	uint8_t		*buf;		/* reply body, POST body or rx */
 	size_t		 len;
 	size_t		 cap;
+	struct body_wait *bw;		/* the body's deadline, while it comes */
 };
 
 /* transport.c */
@@ -113,6 +119,7 @@ int	http_reply(struct lws *, struct conn *, int, const char *,
 int	http_error(struct lws *, struct conn *, int);
 int	http_writeable(struct transport *, struct lws *, struct conn *);
 void	http_conn_free(struct conn *);
+void	http_overflow(struct transport *, struct lws *);
 int	conn_append(struct conn *, const void *, size_t);
 
 /* polling.c */
@@ -121,6 +128,7 @@ int	polling_request(struct transport *, struct lws *, struct conn *,
 int	polling_body(struct transport *, struct lws *, struct conn *,
 	    const void *, size_t);
 int	polling_body_done(struct transport *, struct lws *, struct conn *);
+void	polling_body_stop(struct conn *);
 int	polling_writeable(struct transport *, struct lws *, struct conn *);
 void	polling_closed(struct transport *, struct conn *);
 int	polling_relayed(struct transport *, struct session *, int,

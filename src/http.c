@@ -3,6 +3,8 @@
  * endpoint.  A reply is queued in the connection and written from the
  * WRITEABLE callback, headers and body together.
  */
+#include <sys/socket.h>
+
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,7 +133,7 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 {
 	unsigned char	 hdr[LWS_PRE + HDR_ROOM], *start = hdr + LWS_PRE;
 	unsigned char	*p = start, *end = hdr + sizeof(hdr) - 1;
-	int		 status = c->status, close_after;
+	int		 status = c->status, close_after, closing = c->closing;
 	char		 conn[64];
 
 	if (status == 0)
@@ -151,10 +153,13 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	 * lws closes after a request that said "Connection: close" but does
 	 * not say so; Node's keep-alive agent then reuses the closed socket.
 	 * A draining worker closes after every answer, and says so, so that
-	 * the client's next request goes to a worker that stays.
+	 * the client's next request goes to a worker that stays.  A reply
+	 * sent before its request's body was read (c->closing) closes too:
+	 * the rest of the body must not be read as the next request.
 	 */
-	close_after = t->draining || (lws_hdr_copy(wsi, conn, sizeof(conn),
-	    WSI_TOKEN_CONNECTION) > 0 && strcasestr(conn, "close") != NULL);
+	close_after = t->draining || closing || (lws_hdr_copy(wsi, conn,
+	    sizeof(conn), WSI_TOKEN_CONNECTION) > 0 &&
+	    strcasestr(conn, "close") != NULL);
 	if (close_after && lws_add_http_header_by_token(wsi,
 	    WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p,
 	    end) != 0)
@@ -175,9 +180,31 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 		free(b);
 	}
 	http_conn_free(c);
-	if (t->draining)
+	if (t->draining || closing)
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * lws is closing a connection whose request did not fit max_header_size
+ * (it gives no callback for that, and closes without a word): answer 431
+ * on the socket first, unless TLS is lws's own (its bytes are not ours to
+ * write).  The answer is short and the socket's buffer empty: one send.
+ */
+void
+http_overflow(struct transport *t, struct lws *wsi)
+{
+	static const char	resp[] = "HTTP/1.1 431 Request Header Fields "
+	    "Too Large\r\ncontent-type: application/json\r\n"
+	    "content-length: 34\r\nconnection: close\r\n\r\n"
+	    "{\"code\":3,\"message\":\"Bad request\"}";
+	int			fd;
+
+	if (t != NULL)
+		t->stats.header_overflows++;
+	if (lws_is_ssl(wsi) || (fd = lws_get_socket_fd(wsi)) < 0)
+		return;
+	(void)send(fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* Append to the connection's buffer (a POST body, a fragmented message). */
@@ -203,6 +230,7 @@ conn_append(struct conn *c, const void *in, size_t len)
 void
 http_conn_free(struct conn *c)
 {
+	polling_body_stop(c);
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->cap = 0;

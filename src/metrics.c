@@ -23,7 +23,7 @@ struct buf {
 
 struct totals {
 	uint64_t	 sessions, users, rss, started;
-	uint64_t	 sum[16];
+	uint64_t	 sum[32];
 	int		 draining;
 };
 
@@ -47,6 +47,9 @@ static const struct counter {
 	C(bus_received, "Messages received on the bus between workers."),
 	C(bus_lost, "Bus messages lost (gaps in sequence numbers)."),
 	C(messages, "Events delivered to recipients."),
+	C(body_timeouts, "Request bodies not whole within body_timeout (408)."),
+	C(header_overflows, "Requests whose line and headers passed "
+	    "max_header_size (431)."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

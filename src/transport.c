@@ -387,6 +387,8 @@ transport_stats(const struct transport *t, struct worker_stats *st)
 	st->frames_out = t->stats.frames_out;
 	st->relayed = t->stats.relayed;
 	st->handed_off = t->stats.handed_off;
+	st->body_timeouts = t->stats.body_timeouts;
+	st->header_overflows = t->stats.header_overflows;
 	st->started = (uint64_t)t->started;
 	st->rss = current_rss();
 }
