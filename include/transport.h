@@ -27,6 +27,12 @@ struct worker_args;
 
 #define TRANSPORT_BUCKETS	4096	/* sid hash; grows with nothing */
 
+/*
+ * The longest request line or header kept whole, out of max_header_size
+ * for the whole request: a longer one is answered 414 or 431 (http.c).
+ */
+#define HDR_TOKEN_LIMIT(size)	((int)((size) * 3 / 4))
+
 /* Counters a worker reports; all only ever grow except the gauges. */
 struct transport_stats {
 	uint64_t	 conns;		/* gauge: open TCP connections */
@@ -119,7 +125,6 @@ int	http_reply(struct lws *, struct conn *, int, const char *,
 int	http_error(struct lws *, struct conn *, int);
 int	http_writeable(struct transport *, struct lws *, struct conn *);
 void	http_conn_free(struct conn *);
-void	http_overflow(struct transport *, struct lws *);
 int	conn_append(struct conn *, const void *, size_t);
 
 /* polling.c */

@@ -3,8 +3,6 @@
  * endpoint.  A reply is queued in the connection and written from the
  * WRITEABLE callback, headers and body together.
  */
-#include <sys/socket.h>
-
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,25 +184,25 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 }
 
 /*
- * lws is closing a connection whose request did not fit max_header_size
- * (it gives no callback for that, and closes without a word): answer 431
- * on the socket first, unless TLS is lws's own (its bytes are not ours to
- * write).  The answer is short and the socket's buffer empty: one send.
+ * A request line or header that lws cut at its token limit (transport.c
+ * sets HDR_TOKEN_LIMIT for each): 414 for the URI, 431 for a header, else
+ * 0.  lws truncates such a token and reads on, where running out of the
+ * whole buffer would close the connection without a word.
  */
-void
-http_overflow(struct transport *t, struct lws *wsi)
+static int
+too_long(const struct transport *t, struct lws *wsi)
 {
-	static const char	resp[] = "HTTP/1.1 431 Request Header Fields "
-	    "Too Large\r\ncontent-type: application/json\r\n"
-	    "content-length: 34\r\nconnection: close\r\n\r\n"
-	    "{\"code\":3,\"message\":\"Bad request\"}";
-	int			fd;
+	int	limit = HDR_TOKEN_LIMIT(t->conf->max_header_size), tok, i, n;
 
-	if (t != NULL)
-		t->stats.header_overflows++;
-	if (lws_is_ssl(wsi) || (fd = lws_get_socket_fd(wsi)) < 0)
-		return;
-	(void)send(fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	for (tok = 0; tok < WSI_TOKEN_COUNT; tok++)
+		for (i = 0; i < 64 && (n = lws_hdr_fragment_length(wsi,
+		    (enum lws_token_indexes)tok, i)) > 0; i++)
+			if (n >= limit)
+				return tok == WSI_TOKEN_GET_URI ||
+				    tok == WSI_TOKEN_POST_URI ||
+				    tok == WSI_TOKEN_OPTIONS_URI ||
+				    tok == WSI_TOKEN_HTTP_URI_ARGS ? 414 : 431;
+	return 0;
 }
 
 /* Append to the connection's buffer (a POST body, a fragmented message). */
@@ -255,6 +253,12 @@ http_request(struct transport *t, struct lws *wsi, struct conn *c,
 	m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	c->method = m == LWSHUMETH_GET ? CONN_GET : m == LWSHUMETH_POST ?
 	    CONN_POST : m == LWSHUMETH_OPTIONS ? CONN_OPTIONS : CONN_OTHER;
+	if ((m = too_long(t, wsi)) != 0) {
+		t->stats.header_overflows++;
+		c->closing = 1;		/* and any body unread */
+		return http_reply(wsi, c, m, "application/json",
+		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
+	}
 	if (c->method == CONN_OPTIONS)
 		return preflight(t, wsi, c);
 	if (strncmp(path, t->path, plen) == 0 ||

@@ -21,7 +21,7 @@
 #include "sid.h"
 #include "transport.h"
 
-#define QUERY_MAX	1024
+#define QUERY_MAX	(8192 + 1024)	/* a token= of auth.c's longest fits */
 #define POLL_HOLD	3600	/* seconds; the heartbeat ends it sooner */
 
 static const char	TEXT[] = "text/plain; charset=UTF-8";
@@ -167,11 +167,14 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	char			 args[QUERY_MAX];
 	uint8_t			 out[128];
 	const char		*ctype;
-	size_t			 outlen;
+	size_t			 outlen, n;
 	int			 rc, owner, status, relayed;
 
 	(void)path;
-	eio_handshake_query(&q, args, http_query(wsi, args, sizeof(args)));
+	/* A query cut short could lose its sid and open a new session. */
+	if ((n = http_query(wsi, args, sizeof(args))) + 1 >= sizeof(args))
+		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
+	eio_handshake_query(&q, args, n);
 	rc = eio_handshake_verify(&q, c->method == CONN_GET, false);
 	if (rc != EIO_OK)
 		return http_error(wsi, c, rc);
