@@ -41,6 +41,7 @@ static int	post_packets(struct transport *, struct session *,
 		    const uint8_t *, size_t);
 static int	check_session(struct session *, int);
 static int	body_begin(struct transport *, struct lws *, struct conn *);
+static int	relay_hold(const struct transport *);
 static void	body_late(struct ev_loop *, ev_timer *, int);
 static size_t	payload(struct session *, uint8_t **);
 static size_t	error_body(int, uint8_t *, size_t, int *);
@@ -78,6 +79,18 @@ error_body(int err, uint8_t *out, size_t cap, int *status)
 	*status = eio_handshake_status(code);
 	n = eio_handshake_error(code, out, cap);
 	return n < 0 ? 0 : (size_t)n;
+}
+
+/*
+ * How long a relayed request may wait for its owner's answer: a poll is
+ * answered within a heartbeat (a ping), a POST at once.  A dead owner is
+ * answered 503 by relay.c before that; this is for one that hangs.
+ */
+static int
+relay_hold(const struct transport *t)
+{
+	return (int)((t->conf->ping_interval + t->conf->ping_timeout) / 1000) +
+	    10;
 }
 
 /* Can this session take a polling request?  EIO_OK or the error. */
@@ -206,7 +219,8 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 		if (relay_forward(t->relay, wsi, c, owner, RELAY_GET, c->sid,
 		    NULL, 0) != 0)
 			return http_error(wsi, c, EIO_ERR_SID);
-		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, POLL_HOLD);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    relay_hold(t));
 		return 0;
 	}
 	s = session_find(t, q.sid, q.sidlen);
@@ -342,7 +356,11 @@ polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 		rc = relay_forward(t->relay, wsi, c, c->owner - 1, RELAY_POST,
 		    c->sid, c->buf, c->len);
 		http_conn_free(c);
-		return rc != 0 ? http_error(wsi, c, EIO_ERR_SID) : 0;
+		if (rc != 0)
+			return http_error(wsi, c, EIO_ERR_SID);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    relay_hold(t));
+		return 0;
 	}
 	if ((rc = check_session(s, RELAY_POST)) == EIO_OK)
 		rc = post_packets(t, s, c->buf, c->len);

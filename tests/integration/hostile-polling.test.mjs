@@ -9,7 +9,10 @@
 // (its pid changes in /metrics) and AddressSanitizer's report in the log.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { getJSON, sleep, startGateway, until } from "./lib.mjs";
 
 const EIO = "/socket.io/?EIO=4&transport=polling";
@@ -242,5 +245,129 @@ describe("a request body's deadline and size (11.10)", () => {
     assert.equal((await answered(gw, o, 1, 10000)).status, 413);
     o.close();
     await assertUnharmed(gw, pids);
+  });
+});
+
+// The worker slot that owns a sid (sid.h: 12 bits, generation << 8 | slot).
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+function widOf(sid) {
+  return (B64.indexOf(sid[0]) << 6) | B64.indexOf(sid[1]);
+}
+
+// Two keep-alive connections with a session each, on different workers.
+async function pairOnTwoWorkers(gw) {
+  const seen = [];
+  for (let i = 0; i < 40; i++) {
+    const c = raw(gw.port);
+    c.write(`GET ${EIO} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    const r = await c.response(1);
+    const sid = JSON.parse(r.body.slice(1)).sid;
+    const other = seen.find((x) => x.wid !== widOf(sid));
+    if (other) {
+      for (const x of seen) if (x !== other) x.c.close();
+      return [other, { c, sid, wid: widOf(sid) }];
+    }
+    seen.push({ c, sid, wid: widOf(sid) });
+  }
+  throw new Error("40 connections all reached one worker");
+}
+
+// Its pid, from /metrics (whose figures may be a second old).
+async function pidOf(gw, wid) {
+  const w = await until(async () => (await getJSON(gw.url)).workers
+    .find((x) => x.worker === (wid & 0xff) && x.pid > 0), 10000, `worker ${wid} in /metrics`);
+  return w.pid;
+}
+
+// Writes bytes to worker wid's relay socket and reads at least want bytes
+// back.  The socket is a file in run_dir or an abstract one, which Node's
+// net module cannot name (it passes the whole sun_path): python3 then.
+async function relayExchange(gw, wid, bytes, want) {
+  const file = join(gw.dir, `relay-${wid}.sock`);
+  if (existsSync(file)) {
+    const sock = connect({ path: file });
+    const chunks = [];
+    sock.on("data", (d) => chunks.push(d));
+    sock.on("error", () => {});
+    sock.write(bytes);
+    const all = await until(() => {
+      const b = Buffer.concat(chunks);
+      return b.length >= want ? b : null;
+    }, 10000, "the relay's answers");
+    sock.destroy();
+    return all;
+  }
+  const py = "import socket,sys\n" +
+    "s=socket.socket(socket.AF_UNIX,socket.SOCK_STREAM)\n" +
+    "s.settimeout(10)\n" +
+    `s.connect("\\0sgw.${gw.proc.pid}.w${wid}")\n` +
+    "s.sendall(bytes.fromhex(sys.argv[1]))\n" +
+    `b=b""\nwhile len(b)<${want}:\n  d=s.recv(4096)\n  if not d: break\n  b+=d\n` +
+    "print(b.hex())\n";
+  const r = spawnSync("python3", ["-c", py, bytes.toString("hex")], { encoding: "utf8", timeout: 15000 });
+  assert.equal(r.status, 0, `python3: ${r.stderr}`);
+  return Buffer.from(r.stdout.trim(), "hex");
+}
+
+describe("relayed requests whose owner worker dies, or that are malformed (11.15)", () => {
+  let gw;
+  before(async () => { gw = await startGateway({ workers: 2 }); });
+  after(async () => { await gw?.shutdown(); });
+
+  test("a relayed GET waiting when its owner dies is answered 503", { timeout: 60000 }, async () => {
+    const [a, b] = await pairOnTwoWorkers(gw);
+    const pid = await pidOf(gw, a.wid);
+    b.c.write(get(a.sid));		// relayed to a's worker, and waits
+    await sleep(1000);
+    assert.equal(b.c.responses().length, 1, "the poll waits");
+    process.kill(pid, "SIGKILL");
+    const r = await answered(gw, b.c, 2, 15000);
+    assert.equal(r.status, 503, r.body);
+    a.c.close();
+    b.c.close();
+  });
+
+  test("a relayed POST whose owner hangs, then dies, is answered 503", { timeout: 60000 }, async () => {
+    await until(async () => (await getJSON(gw.url)).workers.length === 2, 15000, "two workers");
+    const [a, b] = await pairOnTwoWorkers(gw);
+    const pid = await pidOf(gw, a.wid);
+    process.kill(pid, "SIGSTOP");
+    try {
+      b.c.write(post(a.sid, 1) + "1");
+      await sleep(1000);
+      assert.equal(b.c.responses().length, 1, "the POST waits for the stopped owner");
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+    const r = await answered(gw, b.c, 2, 15000);
+    assert.equal(r.status, 503, r.body);
+    a.c.close();
+    b.c.close();
+  });
+
+  test("a malformed relay request is answered 400", { timeout: 30000 }, async () => {
+    await until(async () => (await getJSON(gw.url)).workers.length === 2, 15000, "two workers");
+    const wid = widOf(await openSession(gw.url));
+    // struct hdr: len, id, type, method, status, ctype, pad[3]
+    const req = (len, id, method, body) => {
+      const h = Buffer.alloc(16);
+      h.writeUInt32LE(len, 0);
+      h.writeUInt32LE(id, 4);
+      h[8] = 1;			// MSG_REQ
+      h[9] = method;
+      return Buffer.concat([h, body]);
+    };
+    const out = Buffer.concat([
+      req(4, 7, 1, Buffer.from("abcd")),		// shorter than a sid
+      req(20, 8, 9, Buffer.from("A".repeat(20))),	// no such method
+    ]);
+    const all = await relayExchange(gw, wid, out, 32);
+    const answers = [];
+    for (let off = 0; off + 16 <= all.length;) {
+      const len = all.readUInt32LE(off);
+      answers.push({ id: all.readUInt32LE(off + 4), type: all[off + 8], status: all.readUInt16LE(off + 10) });
+      off += 16 + len;
+    }
+    assert.deepEqual(answers.map((x) => [x.id, x.type, x.status]), [[7, 2, 400], [8, 2, 400]]);
   });
 });
