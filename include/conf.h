@@ -64,6 +64,8 @@ struct conf {
 	long long		 max_payload;
 	long long		 connect_timeout;
 	long long		 upgrade_timeout;
+	long long		 body_timeout;
+	long long		 max_header_size;
 	long long		 output_queue_limit;
 	long long		 event_rate;	/* events/s per connection */
 	long long		 event_burst;

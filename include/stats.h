@@ -44,6 +44,8 @@ struct worker_stats {
 	uint64_t	 peers_refused;	/* relay/hand-off peers not our workers */
 	uint64_t	 status_refused; /* /health, /metrics: not in status_allow */
 	uint64_t	 isolated;	/* gauge: 1 without bus, relay or hand-off */
+	uint64_t	 body_timeouts;	/* request bodies cut at body_timeout */
+	uint64_t	 header_overflows; /* requests answered 431 */
 };
 
 #define STATS_MAX_WORKERS	512

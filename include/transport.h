@@ -21,10 +21,17 @@ struct lws_context;
 struct lws_vhost;
 struct handoff;
 struct relay;
+struct body_wait;
 struct session;
 struct worker_args;
 
 #define TRANSPORT_BUCKETS	4096	/* sid hash; grows with nothing */
+
+/*
+ * The longest request line or header kept whole, out of max_header_size
+ * for the whole request: a longer one is answered 414 or 431 (http.c).
+ */
+#define HDR_TOKEN_LIMIT(size)	((int)((size) * 3 / 4))
 
 /* Counters a worker reports; all only ever grow except the gauges. */
 struct transport_stats {
@@ -45,6 +52,8 @@ struct transport_stats {
 	uint64_t	 sessions_refused_addr; /* max_unconnected_per_address */
 	uint64_t	 peers_refused;	/* relay/hand-off: not our worker */
 	uint64_t	 status_refused; /* /health, /metrics: status_allow */
+	uint64_t	 body_timeouts;	/* POST bodies cut at body_timeout */
+	uint64_t	 header_overflows; /* requests answered 431 */
 };
 
 struct peer;
@@ -96,6 +105,8 @@ struct conn {
 	uint8_t		 is_poll;	/* a GET waiting in s->poll */
 	uint8_t		 rx_binary;	/* WebSocket message being rebuilt */
 	uint8_t		 too_big;	/* POST body over max_payload */
+	uint8_t		 post;		/* collecting a POST body */
+	uint8_t		 closing;	/* close once the reply is out */
 	uint32_t	 relay_id;	/* waiting for another worker's answer */
 	int		 owner;		/* 1 + the worker to relay to, or 0 */
 	char		 sid[20];	/* the session's, when relayed */
@@ -104,6 +115,7 @@ struct conn {
 	uint8_t		*buf;		/* reply body, POST body or rx */
 	size_t		 len;
 	size_t		 cap;
+	struct body_wait *bw;		/* the body's deadline, while it comes */
 };
 
 /* transport.c */
@@ -139,6 +151,7 @@ int	polling_request(struct transport *, struct lws *, struct conn *,
 int	polling_body(struct transport *, struct lws *, struct conn *,
 	    const void *, size_t);
 int	polling_body_done(struct transport *, struct lws *, struct conn *);
+void	polling_body_stop(struct conn *);
 int	polling_writeable(struct transport *, struct lws *, struct conn *);
 void	polling_closed(struct transport *, struct conn *);
 int	polling_relayed(struct transport *, struct session *, int,

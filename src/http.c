@@ -142,7 +142,7 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 {
 	unsigned char	 hdr[LWS_PRE + HDR_ROOM], *start = hdr + LWS_PRE;
 	unsigned char	*p = start, *end = hdr + sizeof(hdr) - 1;
-	int		 status = c->status, close_after;
+	int		 status = c->status, close_after, closing = c->closing;
 	char		 conn[64];
 
 	if (status == 0)
@@ -162,10 +162,13 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	 * lws closes after a request that said "Connection: close" but does
 	 * not say so; Node's keep-alive agent then reuses the closed socket.
 	 * A draining worker closes after every answer, and says so, so that
-	 * the client's next request goes to a worker that stays.
+	 * the client's next request goes to a worker that stays.  A reply
+	 * sent before its request's body was read (c->closing) closes too:
+	 * the rest of the body must not be read as the next request.
 	 */
-	close_after = t->draining || (lws_hdr_copy(wsi, conn, sizeof(conn),
-	    WSI_TOKEN_CONNECTION) > 0 && strcasestr(conn, "close") != NULL);
+	close_after = t->draining || closing || (lws_hdr_copy(wsi, conn,
+	    sizeof(conn), WSI_TOKEN_CONNECTION) > 0 &&
+	    strcasestr(conn, "close") != NULL);
 	if (close_after && lws_add_http_header_by_token(wsi,
 	    WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p,
 	    end) != 0)
@@ -186,9 +189,31 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 		free(b);
 	}
 	http_conn_free(c);
-	if (t->draining)
+	if (t->draining || closing)
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * A request line or header that lws cut at its token limit (transport.c
+ * sets HDR_TOKEN_LIMIT for each): 414 for the URI, 431 for a header, else
+ * 0.  lws truncates such a token and reads on, where running out of the
+ * whole buffer would close the connection without a word.
+ */
+static int
+too_long(const struct transport *t, struct lws *wsi)
+{
+	int	limit = HDR_TOKEN_LIMIT(t->conf->max_header_size), tok, i, n;
+
+	for (tok = 0; tok < WSI_TOKEN_COUNT; tok++)
+		for (i = 0; i < 64 && (n = lws_hdr_fragment_length(wsi,
+		    (enum lws_token_indexes)tok, i)) > 0; i++)
+			if (n >= limit)
+				return tok == WSI_TOKEN_GET_URI ||
+				    tok == WSI_TOKEN_POST_URI ||
+				    tok == WSI_TOKEN_OPTIONS_URI ||
+				    tok == WSI_TOKEN_HTTP_URI_ARGS ? 414 : 431;
+	return 0;
 }
 
 /* Append to the connection's buffer (a POST body, a fragmented message). */
@@ -214,6 +239,7 @@ conn_append(struct conn *c, const void *in, size_t len)
 void
 http_conn_free(struct conn *c)
 {
+	polling_body_stop(c);
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->cap = 0;
@@ -268,6 +294,12 @@ http_request(struct transport *t, struct lws *wsi, struct conn *c,
 	m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	c->method = m == LWSHUMETH_GET ? CONN_GET : m == LWSHUMETH_POST ?
 	    CONN_POST : m == LWSHUMETH_OPTIONS ? CONN_OPTIONS : CONN_OTHER;
+	if ((m = too_long(t, wsi)) != 0) {
+		t->stats.header_overflows++;
+		c->closing = 1;		/* and any body unread */
+		return http_reply(wsi, c, m, "application/json",
+		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
+	}
 	if (c->method == CONN_OPTIONS)
 		return preflight(t, wsi, c);
 	if (strncmp(path, t->path, plen) == 0 ||

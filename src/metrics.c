@@ -56,6 +56,9 @@ static const struct counter {
 	C(peers_refused, "Relay or hand-off peers refused: not our workers."),
 	C(status_refused, "Requests for /health or /metrics refused by "
 	    "status_allow."),
+	C(body_timeouts, "Request bodies not whole within body_timeout (408)."),
+	C(header_overflows, "Requests whose line and headers passed "
+	    "max_header_size (431)."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

@@ -8,6 +8,7 @@
  * it too.  A request for a session another worker owns is relayed to it
  * (relay.c), which runs the same functions below on its side.
  */
+#include <ev.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 #include "sid.h"
 #include "transport.h"
 
-#define QUERY_MAX	1024
+#define QUERY_MAX	(8192 + 1024)	/* a token= of auth.c's longest fits */
 #define POLL_HOLD	3600	/* seconds; the heartbeat ends it sooner */
 
 static const char	TEXT[] = "text/plain; charset=UTF-8";
@@ -28,11 +29,23 @@ static const char	JSON[] = "application/json";
 /* A handshake past max_unconnected_per_address. */
 static const char	UNCONNECTED[] = "{\"code\":5,\"message\":"
     "\"Too many sessions without a CONNECT from this address\"}";
+static const char	BAD_REQUEST[] = "{\"code\":3,\"message\":\"Bad request\"}";
+
+/* A POST body's deadline (body_timeout), only while the body comes. */
+struct body_wait {
+	ev_timer		 w;		/* first: the callback's cast */
+	struct transport	*t;
+	struct lws		*wsi;
+	struct conn		*c;
+};
 
 static int	open_session(struct transport *, struct lws *, struct conn *);
 static int	post_packets(struct transport *, struct session *,
 		    const uint8_t *, size_t);
 static int	check_session(struct session *, int);
+static int	body_begin(struct transport *, struct lws *, struct conn *);
+static int	relay_hold(const struct transport *);
+static void	body_late(struct ev_loop *, ev_timer *, int);
 static size_t	payload(struct session *, uint8_t **);
 static size_t	error_body(int, uint8_t *, size_t, int *);
 
@@ -54,8 +67,8 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	 */
 	if ((s = session_new(t, SESSION_POLLING)) == NULL) {
 		transport_unhold(t, held);
-		return http_reply(wsi, c, 500, JSON,
-		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
+		return http_reply(wsi, c, 500, JSON, BAD_REQUEST,
+		    sizeof(BAD_REQUEST) - 1);
 	}
 	s->held = held;
 	n = session_open_packet(s, open, sizeof(open));
@@ -76,6 +89,18 @@ error_body(int err, uint8_t *out, size_t cap, int *status)
 	*status = eio_handshake_status(code);
 	n = eio_handshake_error(code, out, cap);
 	return n < 0 ? 0 : (size_t)n;
+}
+
+/*
+ * How long a relayed request may wait for its owner's answer: a poll is
+ * answered within a heartbeat (a ping), a POST at once.  A dead owner is
+ * answered 503 by relay.c before that; this is for one that hangs.
+ */
+static int
+relay_hold(const struct transport *t)
+{
+	return (int)((t->conf->ping_interval + t->conf->ping_timeout) / 1000) +
+	    10;
 }
 
 /* Can this session take a polling request?  EIO_OK or the error. */
@@ -165,11 +190,14 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	char			 args[QUERY_MAX];
 	uint8_t			 out[128];
 	const char		*ctype;
-	size_t			 outlen;
-	int			 rc, owner, status;
+	size_t			 outlen, n;
+	int			 rc, owner, status, relayed;
 
 	(void)path;
-	eio_handshake_query(&q, args, http_query(wsi, args, sizeof(args)));
+	/* A query cut short could lose its sid and open a new session. */
+	if ((n = http_query(wsi, args, sizeof(args))) + 1 >= sizeof(args))
+		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
+	eio_handshake_query(&q, args, n);
 	rc = eio_handshake_verify(&q, c->method == CONN_GET, false);
 	if (rc != EIO_OK)
 		return http_error(wsi, c, rc);
@@ -178,24 +206,34 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	if (c->method != CONN_GET && c->method != CONN_POST)
 		return http_error(wsi, c, EIO_ERR_BAD_REQUEST);
 	owner = sid_worker(q.sid, q.sidlen);
-	if (owner >= 0 && owner != t->wid && t->relay != NULL) {
+	relayed = owner >= 0 && owner != t->wid && t->relay != NULL;
+	if (c->method == CONN_POST) {
+		/*
+		 * Only the sid is kept while the body comes: the session may
+		 * close meanwhile (timeouts, a close packet, a drain), so
+		 * polling_body_done() looks it up again.  An error answered now
+		 * leaves the body unread: the connection closes after it.
+		 */
+		if (!relayed && (rc = check_session(session_find(t, q.sid,
+		    q.sidlen), RELAY_POST)) != EIO_OK) {
+			c->closing = 1;
+			return http_error(wsi, c, rc);
+		}
+		memcpy(c->sid, q.sid, SID_LEN);
+		c->owner = relayed ? owner + 1 : 0;
+		return body_begin(t, wsi, c);
+	}
+	if (relayed) {
 		memcpy(c->sid, q.sid, SID_LEN);
 		c->owner = owner + 1;
-		if (c->method == CONN_POST)
-			return 0;		/* relayed with its body */
 		if (relay_forward(t->relay, wsi, c, owner, RELAY_GET, c->sid,
 		    NULL, 0) != 0)
 			return http_error(wsi, c, EIO_ERR_SID);
-		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, POLL_HOLD);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    relay_hold(t));
 		return 0;
 	}
 	s = session_find(t, q.sid, q.sidlen);
-	if (c->method == CONN_POST) {
-		if ((rc = check_session(s, RELAY_POST)) != EIO_OK)
-			return http_error(wsi, c, rc);
-		c->s = s;			/* the body follows */
-		return 0;
-	}
 	status = polling_relayed(t, s, RELAY_GET, NULL, 0, out, sizeof(out),
 	    &outlen, &ctype);
 	if (status != 0)
@@ -209,6 +247,80 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	return 0;
 }
 
+/*
+ * A POST's body is awaited: refused at once when its Content-Length is
+ * over max_payload (nothing of it is read), else given body_timeout to
+ * arrive whole, however it trickles.
+ */
+static int
+body_begin(struct transport *t, struct lws *wsi, struct conn *c)
+{
+	struct body_wait	*bw;
+	struct session		*s;
+	char			 cl[24], *end;
+	unsigned long long	 n;
+
+	if (lws_hdr_copy(wsi, cl, sizeof(cl),
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		n = strtoull(cl, &end, 10);
+		if (n > (unsigned long long)t->conf->max_payload) {
+			if (c->owner == 0 && (s = session_find(t, c->sid,
+			    SID_LEN)) != NULL) {
+				t->stats.parse_errors++;
+				session_close(s, "payload too large");
+			}
+			c->closing = 1;
+			return http_reply(wsi, c, 413, JSON, BAD_REQUEST,
+			    sizeof(BAD_REQUEST) - 1);
+		}
+	}
+	if ((bw = calloc(1, sizeof(*bw))) == NULL)
+		return -1;
+	bw->t = t;
+	bw->wsi = wsi;
+	bw->c = c;
+	ev_timer_init(&bw->w, body_late,
+	    (double)t->conf->body_timeout / 1000.0, 0);
+	ev_timer_start(t->loop, &bw->w);
+	c->bw = bw;
+	c->post = 1;
+	return 0;
+}
+
+/* body_timeout passed before the body was whole: 408, then close. */
+static void
+body_late(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct body_wait	*bw = (struct body_wait *)w;
+	struct lws		*wsi = bw->wsi;
+	struct conn		*c = bw->c;
+
+	(void)loop;
+	(void)revents;
+	bw->t->stats.body_timeouts++;
+	log_debug("polling: a request body took longer than body_timeout");
+	polling_body_stop(c);
+	c->post = 0;
+	c->closing = 1;
+	if (http_reply(wsi, c, 408, JSON, BAD_REQUEST,
+	    sizeof(BAD_REQUEST) - 1) != 0)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    LWS_TO_KILL_ASYNC);
+}
+
+/* The body is whole, or its connection is gone: no deadline any more. */
+void
+polling_body_stop(struct conn *c)
+{
+	struct body_wait	*bw = c->bw;
+
+	if (bw == NULL)
+		return;
+	ev_timer_stop(bw->t->loop, &bw->w);
+	free(bw);
+	c->bw = NULL;
+}
+
 /* LWS_CALLBACK_HTTP_BODY: collect at most max_payload bytes. */
 int
 polling_body(struct transport *t, struct lws *wsi, struct conn *c,
@@ -217,7 +329,7 @@ polling_body(struct transport *t, struct lws *wsi, struct conn *c,
 	size_t	 max = (size_t)t->conf->max_payload;
 
 	(void)wsi;
-	if ((c->s == NULL && c->owner == 0) || c->too_big)
+	if (!c->post || c->too_big)
 		return 0;
 	if (c->len + len > max) {
 		c->too_big = 1;		/* answered at completion */
@@ -226,30 +338,40 @@ polling_body(struct transport *t, struct lws *wsi, struct conn *c,
 	return conn_append(c, in, len);
 }
 
-/* LWS_CALLBACK_HTTP_BODY_COMPLETION: the packets, then "ok". */
+/*
+ * LWS_CALLBACK_HTTP_BODY_COMPLETION: the packets, then "ok".  The session
+ * is looked up again by its sid: the one there was when the headers came
+ * may be closed and freed by now.
+ */
 int
 polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 {
-	struct session	*s = c->s;
+	struct session	*s;
 	int		 rc;
 
-	c->s = NULL;
+	polling_body_stop(c);
+	if (!c->post)
+		return 0;		/* answered already */
+	c->post = 0;
+	s = c->owner == 0 ? session_find(t, c->sid, SID_LEN) : NULL;
 	if (c->too_big) {
 		if (s != NULL && s->state != SESSION_CLOSED) {
 			t->stats.parse_errors++;
 			session_close(s, "payload too large");
 		}
-		return http_reply(wsi, c, 413, JSON,
-		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
+		return http_reply(wsi, c, 413, JSON, BAD_REQUEST,
+		    sizeof(BAD_REQUEST) - 1);
 	}
 	if (c->owner != 0) {
 		rc = relay_forward(t->relay, wsi, c, c->owner - 1, RELAY_POST,
 		    c->sid, c->buf, c->len);
 		http_conn_free(c);
-		return rc != 0 ? http_error(wsi, c, EIO_ERR_SID) : 0;
-	}
-	if (s == NULL)
+		if (rc != 0)
+			return http_error(wsi, c, EIO_ERR_SID);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    relay_hold(t));
 		return 0;
+	}
 	if ((rc = check_session(s, RELAY_POST)) == EIO_OK)
 		rc = post_packets(t, s, c->buf, c->len);
 	if (rc != EIO_OK)

@@ -61,6 +61,7 @@ struct relay_peer {
 
 struct pending {
 	uint32_t	 id;
+	int		 worker;	/* the peer it waits for */
 	struct lws	*wsi;
 	struct conn	*c;
 	struct pending	*next;
@@ -95,6 +96,12 @@ static int	 ctype_index(const char *);
 static pid_t	 parent_of(pid_t);
 
 static pid_t	 master_pid;	/* our parent when the worker started */
+static void	 answer(struct relay_peer *, uint32_t, int, const char *,
+		    const void *, size_t);
+static void	 fail_pending(struct relay *, int);
+
+static const char	ERROR_BODY[] =
+    "{\"code\":3,\"message\":\"Bad request\"}";
 
 /*
  * A worker's local socket: "<dir>/relay-<worker>.sock" (tag 'w') or
@@ -245,12 +252,12 @@ relay_free(struct relay *r)
 		return;
 	if (relay_addr(r->dir, 'w', r->t->wid, &sun) != 0)
 		unlink(sun.sun_path);
-	while (r->peers != NULL)
-		peer_close(r->peers);
 	while ((p = r->pending) != NULL) {
 		r->pending = p->next;
 		free(p);
 	}
+	while (r->peers != NULL)
+		peer_close(r->peers);
 	ev_io_stop(r->t->loop, &r->accept_io);
 	close(r->accept_io.fd);
 	ev_idle_stop(r->t->loop, &r->flush);
@@ -277,7 +284,30 @@ peer_add(struct relay *r, int fd, int worker)
 }
 
 /*
- * Drop a peer: relayed GETs it was waiting for are answered 503 (the
+ * Requests relayed to worker w, which will not answer now: 503, and the
+ * client retries (its session may be gone with the worker, then the
+ * retry gets 400 and the client reconnects).
+ */
+static void
+fail_pending(struct relay *r, int worker)
+{
+	struct pending	**pp, *p;
+
+	for (pp = &r->pending; (p = *pp) != NULL;) {
+		if (p->worker != worker) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		p->c->relay_id = 0;
+		http_reply(p->wsi, p->c, 503, "application/json", ERROR_BODY,
+		    sizeof(ERROR_BODY) - 1);
+		free(p);
+	}
+}
+
+/*
+ * Drop a peer: relayed requests it was waiting for are answered 503 (the
  * client retries), and sessions it was polling for forget the poll.
  */
 static void
@@ -297,6 +327,8 @@ peer_close(struct relay_peer *p)
 			s->rpeer = NULL;
 			session_detach_poll(s);
 		}
+	if (p->worker >= 0)
+		fail_pending(r, p->worker);
 	ev_io_stop(r->t->loop, &p->io);
 	close(p->io.fd);
 	free(p->in);
@@ -474,7 +506,26 @@ handle(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
 				break;
 			}
 		break;
+	default:
+		log_debug("relay: message of unknown type %u", h->type);
+		break;
 	}
+}
+
+/* An answer to the peer's request id. */
+static void
+answer(struct relay_peer *p, uint32_t id, int status, const char *ctype,
+    const void *body, size_t len)
+{
+	struct hdr	r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_RESP;
+	r.id = id;
+	r.status = (uint16_t)status;
+	r.ctype = (uint8_t)ctype_index(ctype);
+	r.len = (uint32_t)len;
+	peer_send(p, &r, body, len, NULL, 0);
 }
 
 /* A request another worker received for one of our sessions. */
@@ -483,14 +534,19 @@ handle_req(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
 {
 	struct transport	*t = p->r->t;
 	struct session		*s;
-	struct hdr		 r;
 	int			 status;
 	const char		*ctype;
 	uint8_t			 out[128];
 	size_t			 outlen;
 
-	if (h->len < SID_LEN)
+	/* A malformed request is answered too: its client waits. */
+	if (h->len < SID_LEN ||
+	    (h->method != RELAY_GET && h->method != RELAY_POST)) {
+		log_debug("relay: malformed request from a peer");
+		answer(p, h->id, 400, ctypes[1], ERROR_BODY,
+		    sizeof(ERROR_BODY) - 1);
 		return;
+	}
 	s = session_find(t, (const char *)body, SID_LEN);
 	status = polling_relayed(t, s, h->method, body + SID_LEN,
 	    h->len - SID_LEN, out, sizeof(out), &outlen, &ctype);
@@ -502,13 +558,7 @@ handle_req(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
 			relay_schedule(s);
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	r.type = MSG_RESP;
-	r.id = h->id;
-	r.status = (uint16_t)status;
-	r.ctype = (uint8_t)ctype_index(ctype);
-	r.len = (uint32_t)outlen;
-	peer_send(p, &r, out, outlen, NULL, 0);
+	answer(p, h->id, status, ctype, out, outlen);
 }
 
 static int
@@ -559,6 +609,7 @@ relay_forward(struct relay *r, struct lws *wsi, struct conn *c, int worker,
 	if (++r->next_id == 0)
 		r->next_id = 1;
 	p->id = r->next_id;
+	p->worker = worker;
 	p->wsi = wsi;
 	p->c = c;
 	memset(&h, 0, sizeof(h));

@@ -180,7 +180,7 @@ void
 session_take_token(struct session *s, struct lws *wsi)
 {
 	const char	*v;
-	char		 buf[4096];
+	char		 buf[7 + 8192 + 1];	/* "Bearer ", auth.c's longest */
 	int		 n;
 
 	n = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION);
