@@ -18,6 +18,5 @@ void		 handoff_free(struct handoff *);
 void		 handoff_accept(struct handoff *, struct transport *, int);
 int		 handoff_waiting(const struct handoff *);
 int		 handoff_pass_plain(struct handoff *, int, int);
-int		 handoff_route(const char *, size_t, int);
 
 #endif /* SGW_HANDOFF_H */

@@ -25,11 +25,11 @@
 #include "handoff.h"
 #include "log.h"
 #include "relay.h"
+#include "reqhead.h"
 #include "sid.h"
 #include "tlsfront.h"
 #include "transport.h"
 
-#define PEEK_MAX	2048	/* a request line longer than this: ours */
 #define PEEK_WAIT	2.0	/* seconds to wait for the request line */
 #define PEEK_RETRY_MIN	0.01	/* s: a line split over two segments */
 #define PEEK_RETRY_MAX	0.25	/* s: a client that stalls mid-line */
@@ -45,13 +45,16 @@ struct waiting {
 
 struct handoff {
 	struct transport	*t;
-	char			 dir[256];
+	char			 dir[256];	/* "": no socket, one worker */
+	char			*peek;		/* max_header_size bytes */
+	size_t			 peeklen;
 	ev_io			 in;
 	ev_timer		 sweep;
 	struct waiting		*waiting;
 };
 
 static int	 decide(struct handoff *, int);
+static void	 refuse(struct handoff *, int, int);
 static int	 pass(struct handoff *, int, int, char);
 static void	 on_receive(struct ev_loop *, ev_io *, int);
 static void	 on_readable(struct ev_loop *, ev_io *, int);
@@ -59,17 +62,21 @@ static void	 on_retry(struct ev_loop *, ev_timer *, int);
 static void	 on_sweep(struct ev_loop *, ev_timer *, int);
 static void	 unwait(struct waiting *);
 
+/*
+ * dir NULL: a worker without siblings, whose first requests are still
+ * checked (reqhead_check) but never passed on.
+ */
 struct handoff *
 handoff_new(struct transport *t, const char *dir)
 {
 	struct handoff		*h;
 	struct sockaddr_un	 sun;
-	socklen_t		 len;
-	int			 fd, one = 1;
+	socklen_t		 len = 0;
+	int			 fd = -1, one = 1;
 
 	relay_trust_init();
-	if (strlen(dir) >= sizeof(h->dir) ||
-	    (len = relay_addr(dir, 'h', t->wid, &sun)) == 0) {
+	if (dir != NULL && (strlen(dir) >= sizeof(h->dir) ||
+	    (len = relay_addr(dir, 'h', t->wid, &sun)) == 0)) {
 		log_error("handoff: run_dir %s is too long for a socket path",
 		    dir);
 		return NULL;
@@ -77,20 +84,31 @@ handoff_new(struct transport *t, const char *dir)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
 	h->t = t;
-	snprintf(h->dir, sizeof(h->dir), "%s", dir);
-	unlink(sun.sun_path);	/* a dead worker's; run_dir is ours */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
-	    sizeof(one)) != 0 || bind(fd, (struct sockaddr *)&sun, len) != 0) {
-		log_error("handoff: cannot bind %s: %s", sun.sun_path,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
+	h->peeklen = (size_t)t->conf->max_header_size;
+	if ((h->peek = malloc(h->peeklen)) == NULL) {
 		free(h);
 		return NULL;
 	}
+	if (dir != NULL) {
+		snprintf(h->dir, sizeof(h->dir), "%s", dir);
+		unlink(sun.sun_path);	/* a dead worker's; run_dir is ours */
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
+		    sizeof(one)) != 0 ||
+		    bind(fd, (struct sockaddr *)&sun, len) != 0) {
+			log_error("handoff: cannot bind %s: %s", sun.sun_path,
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			free(h->peek);
+			free(h);
+			return NULL;
+		}
+	}
 	ev_io_init(&h->in, on_receive, fd, EV_READ);
-	ev_io_start(t->loop, &h->in);
+	if (fd != -1)
+		ev_io_start(t->loop, &h->in);
 	ev_timer_init(&h->sweep, on_sweep, PEEK_WAIT, PEEK_WAIT);
 	ev_timer_start(t->loop, &h->sweep);
 	return h;
@@ -103,7 +121,7 @@ handoff_free(struct handoff *h)
 
 	if (h == NULL)
 		return;
-	if (relay_addr(h->dir, 'h', h->t->wid, &sun) != 0)
+	if (h->dir[0] != '\0' && relay_addr(h->dir, 'h', h->t->wid, &sun) != 0)
 		unlink(sun.sun_path);
 	while (h->waiting != NULL) {
 		transport_untrack(h->t, h->waiting->io.fd);
@@ -112,35 +130,10 @@ handoff_free(struct handoff *h)
 	}
 	ev_io_stop(h->t->loop, &h->in);
 	ev_timer_stop(h->t->loop, &h->sweep);
-	close(h->in.fd);
+	if (h->in.fd != -1)
+		close(h->in.fd);
+	free(h->peek);
 	free(h);
-}
-
-/*
- * The worker that owns the request's session, from its request line:
- * "GET /socket.io/?EIO=4&transport=websocket&sid=<sid> HTTP/1.1".
- * Returns the worker id, -1 when the line names none, or -2 when the line
- * is not complete yet.
- */
-int
-handoff_route(const char *buf, size_t len, int self)
-{
-	const char	*eol, *p, *q;
-
-	if ((eol = memchr(buf, '\n', len)) == NULL)
-		return len >= PEEK_MAX ? -1 : -2;
-	for (p = buf; p + 4 + SID_LEN <= eol; p++) {
-		if ((*p != '?' && *p != '&') || memcmp(p + 1, "sid=", 4) != 0)
-			continue;
-		q = p + 5;
-		if (q + SID_LEN <= eol && (q + SID_LEN == eol ||
-		    strchr("& \r", q[SID_LEN]) != NULL)) {
-			int w = sid_worker(q, SID_LEN);
-
-			return w == self ? -1 : w;
-		}
-	}
-	return -1;
 }
 
 /*
@@ -160,6 +153,8 @@ pass(struct handoff *h, int fd, int wid, char kind)
 		char		 buf[CMSG_SPACE(sizeof(int))];
 	}			 ctl;
 
+	if (h->dir[0] == '\0')
+		return -1;	/* no siblings */
 	memset(&msg, 0, sizeof(msg));
 	memset(&ctl, 0, sizeof(ctl));
 	if ((msg.msg_namelen = relay_addr(h->dir, 'h', wid, &sun)) == 0)
@@ -186,15 +181,18 @@ pass(struct handoff *h, int fd, int wid, char kind)
 	return 0;
 }
 
-/* Peek and act: 1 decided (served or passed), 0 wait for more. */
+/*
+ * Peek and act: 1 decided (served, passed or refused), 0 wait for more.
+ * The whole head must be in: a head too long for the header buffer is
+ * answered here, since libwebsockets would close it without a word.
+ */
 static int
 decide(struct handoff *h, int fd)
 {
-	char	buf[PEEK_MAX];
 	ssize_t	n;
 	int	w;
 
-	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	n = recv(fd, h->peek, h->peeklen, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {
@@ -206,15 +204,55 @@ decide(struct handoff *h, int fd)
 	 * A TLS ClientHello (record type 22) cannot be read here: this worker
 	 * terminates TLS and routes by the request line in clear.
 	 */
-	if ((unsigned char)buf[0] == 0x16 && h->t->conf->tls_cert[0] != '\0') {
+	if ((unsigned char)h->peek[0] == 0x16 &&
+	    h->t->conf->tls_cert[0] != '\0') {
 		tlsfront_adopt(h->t, fd);
 		return 1;
 	}
-	if ((w = handoff_route(buf, (size_t)n, h->t->wid)) == -2)
+	switch (w = reqhead_check(h->peek, (size_t)n, h->peeklen)) {
+	case REQHEAD_MORE:
 		return 0;
+	case 0:
+		break;
+	default:
+		refuse(h, fd, w);
+		return 1;
+	}
+	w = reqhead_route(h->peek, (size_t)n, h->t->wid);
 	if (w < 0 || pass(h, fd, w, 'F') != 0)
 		transport_adopt(h->t, fd);
 	return 1;
+}
+
+/*
+ * Answer 414 or 431 and close.  What the client sent is read and dropped
+ * first (up to a bound), so that the close does not reset the connection
+ * before the client reads the answer.
+ */
+static void
+refuse(struct handoff *h, int fd, int status)
+{
+	static const char	 body414[] = "{\"code\":3,\"message\":"
+	    "\"Request line too long\"}";
+	static const char	 body431[] = "{\"code\":3,\"message\":"
+	    "\"Request headers too large\"}";
+	const char		*body = status == 414 ? body414 : body431;
+	char			 head[256];
+	int			 len, i;
+
+	len = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s", status, status == 414 ?
+	    "URI Too Long" : "Request Header Fields Too Large", strlen(body),
+	    body);
+	for (i = 0; i < 16 && recv(fd, h->peek, h->peeklen, MSG_DONTWAIT) > 0;
+	    i++)
+		;
+	(void)send(fd, head, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	transport_untrack(h->t, fd);
+	close(fd);
+	h->t->stats.header_overflows++;
 }
 
 /* The plain end of a TLS front, for the worker that owns the session. */

@@ -30,6 +30,8 @@ static const char	JSON[] = "application/json";
 static const char	UNCONNECTED[] = "{\"code\":5,\"message\":"
     "\"Too many sessions without a CONNECT from this address\"}";
 static const char	BAD_REQUEST[] = "{\"code\":3,\"message\":\"Bad request\"}";
+static const char	LENGTH_REQUIRED[] = "{\"code\":3,\"message\":"
+    "\"Content-Length required\"}";
 
 /* A POST body's deadline (body_timeout), only while the body comes. */
 struct body_wait {
@@ -260,19 +262,31 @@ body_begin(struct transport *t, struct lws *wsi, struct conn *c)
 	char			 cl[24], *end;
 	unsigned long long	 n;
 
+	/*
+	 * Engine.IO clients always say how long a body is; lws 4.1 cannot
+	 * read a chunked one, which would wait for body_timeout in vain.
+	 */
 	if (lws_hdr_copy(wsi, cl, sizeof(cl),
-	    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
-		n = strtoull(cl, &end, 10);
-		if (n > (unsigned long long)t->conf->max_payload) {
-			if (c->owner == 0 && (s = session_find(t, c->sid,
-			    SID_LEN)) != NULL) {
-				t->stats.parse_errors++;
-				session_close(s, "payload too large");
-			}
-			c->closing = 1;
-			return http_reply(wsi, c, 413, JSON, BAD_REQUEST,
-			    sizeof(BAD_REQUEST) - 1);
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+		c->closing = 1;
+		return http_reply(wsi, c, 411, JSON, LENGTH_REQUIRED,
+		    sizeof(LENGTH_REQUIRED) - 1);
+	}
+	n = strtoull(cl, &end, 10);
+	if (end == cl || *end != '\0') {
+		c->closing = 1;
+		return http_reply(wsi, c, 400, JSON, BAD_REQUEST,
+		    sizeof(BAD_REQUEST) - 1);
+	}
+	if (n > (unsigned long long)t->conf->max_payload) {
+		if (c->owner == 0 && (s = session_find(t, c->sid,
+		    SID_LEN)) != NULL) {
+			t->stats.parse_errors++;
+			session_close(s, "payload too large");
 		}
+		c->closing = 1;
+		return http_reply(wsi, c, 413, JSON, BAD_REQUEST,
+		    sizeof(BAD_REQUEST) - 1);
 	}
 	if ((bw = calloc(1, sizeof(*bw))) == NULL)
 		return -1;

@@ -22,6 +22,7 @@
 
 #include "handoff.h"
 #include "log.h"
+#include "reqhead.h"
 #include "tlsfront.h"
 #include "transport.h"
 
@@ -94,7 +95,7 @@ chunk_write(struct chunk *c, struct lws *wsi)
 
 /*
  * The request line is in: connect the client to the worker it names
- * (handoff_route) or to us, through a new socket pair.  0: done or wait
+ * (reqhead_route) or to us, through a new socket pair.  0: done or wait
  * for more; -1: close the client.
  */
 static int
@@ -109,7 +110,7 @@ route(struct front *f, const void *in, size_t len)
 	f->head = nh;
 	memcpy(f->head + f->hlen, in, len);
 	f->hlen += len;
-	if ((w = handoff_route(f->head, f->hlen < HEAD_MAX ? f->hlen :
+	if ((w = reqhead_route(f->head, f->hlen < HEAD_MAX ? f->hlen :
 	    HEAD_MAX, f->t->wid)) == -2)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,

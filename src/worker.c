@@ -269,6 +269,10 @@ worker_main(const struct worker_args *args)
 	    args->relay_ns)) == NULL))
 		log_error("requests will not reach other workers' sessions; "
 		    "/health reports this worker as isolated");
+	/* Alone, the hand-off still checks each first request's head. */
+	if (args->relay_ns == NULL && (w.transport->handoff =
+	    handoff_new(w.transport, NULL)) == NULL)
+		return WORKER_EXIT_FATAL;
 	if (args->app->init != NULL && args->app->init(w.transport) != 0)
 		return WORKER_EXIT_FATAL;
 	for (i = 0; i < args->nfds; i++) {

@@ -57,7 +57,11 @@ ws_confirm(struct transport *t, struct lws *wsi)
 	size_t			 plen = strlen(t->path);
 	int			 rc;
 
-	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+	/* lws would close an upgrade without a key (RFC 6455 4.2.1) mute. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_KEY) <= 0 ||
+	    lws_hdr_total_length(wsi, WSI_TOKEN_VERSION) <= 0)
+		rc = EIO_ERR_BAD_REQUEST;
+	else if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
 	    (strncmp(uri, t->path, plen) != 0 &&
 	    !(strncmp(uri, t->path, plen - 1) == 0 && uri[plen - 1] == '\0')))
 		rc = EIO_ERR_BAD_REQUEST;

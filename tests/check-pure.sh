@@ -6,6 +6,7 @@ srcdir=${srcdir:-.}
 bad=0
 for f in "$srcdir"/src/eio_*.c "$srcdir"/src/sio_*.c "$srcdir"/src/sid.c \
     "$srcdir"/src/jsonlimit.c "$srcdir"/include/eio.h "$srcdir"/include/sio.h \
+    "$srcdir"/src/reqhead.c "$srcdir"/include/reqhead.h \
     "$srcdir"/include/sid.h "$srcdir"/include/jsonlimit.h \
     "$srcdir"/src/htab.c "$srcdir"/src/presence.c "$srcdir"/src/rooms.c \
     "$srcdir"/src/events.c "$srcdir"/include/htab.h \

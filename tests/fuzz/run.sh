@@ -57,6 +57,7 @@ cflags="$cflags -I$top/include -I$top -I$PWD"
 # main(), then linked into every harness.
 objs=
 for src in "$top"/src/eio_*.c "$top"/src/sio_*.c "$top"/src/sid.c \
+    "$top"/src/reqhead.c \
     "$top"/src/jsonlimit.c "$top"/src/htab.c "$top"/src/presence.c \
     "$top"/src/rooms.c "$top"/src/events.c "$top"/src/allow.c; do
 	[ -f "$src" ] || continue
