@@ -223,6 +223,8 @@ conn_append(struct conn *c, const void *in, size_t len)
 	size_t	 ncap;
 	uint8_t	*nb;
 
+	if (len == 0)
+		return 0;	/* an empty body: c->buf may be NULL */
 	if (c->len + len > c->cap) {
 		for (ncap = c->cap == 0 ? 512 : c->cap; ncap < c->len + len;)
 			ncap *= 2;
