@@ -21,7 +21,7 @@ man8=$srcdir/man/socket-gatewayd.8.in
 man5=$srcdir/man/socket-gateway.conf.5.in
 conf=$srcdir/etc/socket-gateway.conf
 envex=$srcdir/etc/env.example
-table=$srcdir/src/conf_table.c
+table=$srcdir/src/process/conf_table.c
 
 fails=0
 fail() {

@@ -1,9 +1,9 @@
 #!/bin/sh
 # run.sh SECONDS [NAME...]: build every libFuzzer harness tests/fuzz/*_fuzz.c
 # (or only the NAMEs given, e.g. eio_packet) against the protocol sources
-# that exist (src/eio_*.c src/sio_*.c src/sid.c src/jsonlimit.c, and the
-# pure cluster/gateway modules src/htab.c src/presence.c src/rooms.c
-# src/events.c), then run
+# that exist (src/proto/*.c, and the pure modules of the other layers:
+# src/core/htab.c src/core/allow.c src/cluster/presence.c
+# src/cluster/rooms.c src/gateway/events.c), then run
 # each for SECONDS with its seed corpus and dictionary.  Exits non-zero if a
 # harness fails to build or any run finds a crash, leak, timeout or UB.
 #
@@ -51,15 +51,17 @@ fi
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter"
-cflags="$cflags -I$top/include -I$top -I$PWD"
+for l in core proto cluster gateway; do
+	cflags="$cflags -I$top/include/$l"
+done
+cflags="$cflags -I$top -I$PWD"
 
 # The pure sources, built once with coverage but without libFuzzer's
 # main(), then linked into every harness.
 objs=
-for src in "$top"/src/eio_*.c "$top"/src/sio_*.c "$top"/src/sid.c \
-    "$top"/src/reqhead.c \
-    "$top"/src/jsonlimit.c "$top"/src/htab.c "$top"/src/presence.c \
-    "$top"/src/rooms.c "$top"/src/events.c "$top"/src/allow.c; do
+for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
+    "$top"/src/core/allow.c "$top"/src/cluster/presence.c \
+    "$top"/src/cluster/rooms.c "$top"/src/gateway/events.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

@@ -300,7 +300,7 @@ describe("a worker killed with SIGKILL", () => {
       process.kill(pid, "SIGKILL");
       // Connections made from now on: those the respawned worker serves
       // first are greeted before it has heard from the other workers
-      // unless it waits for their presence (src/gw_sync.c).
+      // unless it waits for their presence (src/gateway/gw_sync.c).
       const earlyP = (async () => {
         for (let i = 0; i < 200; i++) {
           const d = await online(gw.url, "k-early").catch(() => null);
@@ -371,7 +371,7 @@ describe("a worker killed with SIGKILL", () => {
   });
 });
 
-// Known bug: gw_deliver() (src/gw_cluster.c, the `len <= BUS_RECORD_MAX`
+// Known bug: gw_deliver() (src/gateway/gw_cluster.c, the `len <= BUS_RECORD_MAX`
 // test) silently skips the bus for a frame over BUS_RECORD_MAX (about
 // 1 MiB), so with a max_payload above that a large message reaches only
 // the receiver's sockets on the sender's worker; the sender is acked ok

@@ -1,5 +1,5 @@
 // Guards issue 6 (gateway semantics): the event contract of README.md and
-// src/events.c, across 4 workers.  Every event does what the table says
+// src/gateway/events.c, across 4 workers.  Every event does what the table says
 // and reaches exactly whom it should; every bad input gets an ack
 // {ok:false, error:{code, message}} and an `error` event {code, message,
 // event}, and nothing reaches anybody else.
@@ -367,7 +367,7 @@ describe("delete_message", () => {
       ...(own ? [[bob, "message_status_update"]] : [])], bob);
   });
 
-  // Known gap: on_delete() (src/gw_events.c) has no in_group() check,
+  // Known gap: on_delete() (src/gateway/gw_events.c) has no in_group() check,
   // unlike send_message, send_group_message and typing: anybody can make
   // every member of any group hear that a message was deleted.
   test("to a group the sender has not joined: not_in_group",

@@ -14,7 +14,7 @@ export { SECRET, getJSON, sleep, startGateway, token, until } from "./lib.mjs";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-// The worker id (gen << 8 | slot) of an Engine.IO sid (src/sid.c).
+// The worker id (gen << 8 | slot) of an Engine.IO sid (src/proto/sid.c).
 export function widOf(sid) {
   const hi = B64.indexOf(sid[0]), lo = B64.indexOf(sid[1]);
   assert.ok(hi >= 0 && lo >= 0, `not a gateway sid: ${sid}`);

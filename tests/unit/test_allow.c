@@ -1,6 +1,6 @@
 /*
  * test_allow: guards the client address lists of status_allow
- * (src/allow.c; issue 11.18): addresses and CIDR blocks, v4 and v6,
+ * (src/core/allow.c; issue 11.18): addresses and CIDR blocks, v4 and v6,
  * IPv4-mapped clients, what is refused when parsing, and that an empty
  * list allows everyone (the default keeps /health and /metrics open).
  */

@@ -1,5 +1,5 @@
 /*
- * test_auth: guards token verification (src/auth.c) without any I/O but
+ * test_auth: guards token verification (src/gateway/auth.c) without any I/O but
  * the key files: HS256/384/512 tokens signed with the secret are accepted,
  * and nothing else is: a wrong signature, a tampered payload, alg "none",
  * another algorithm than the configured one (algorithm confusion included:
@@ -91,13 +91,15 @@ static struct auth *
 auth_from(const char *text)
 {
 	struct conf	 c;
+	struct auth_conf ac;
 	struct auth	*a;
 	char		 err[256] = "";
 
 	conf_init(&c);
 	assert_int_equal(conf_load_buffer(&c, "x.conf", text, strlen(text),
 	    collect, NULL), 0);
-	a = auth_new(&c, err, sizeof(err));
+	conf_auth(&c, &ac);
+	a = auth_new(&ac, err, sizeof(err));
 	if (a == NULL)
 		fail_msg("auth_new: %s", err);
 	conf_free(&c);
@@ -109,12 +111,14 @@ static void
 expect_no_auth(const char *text, const char *want)
 {
 	struct conf	 c;
+	struct auth_conf ac;
 	char		 err[512] = "";
 
 	conf_init(&c);
 	assert_int_equal(conf_load_buffer(&c, "x.conf", text, strlen(text),
 	    collect, NULL), 0);
-	assert_null(auth_new(&c, err, sizeof(err)));
+	conf_auth(&c, &ac);
+	assert_null(auth_new(&ac, err, sizeof(err)));
 	assert_non_null(strstr(err, want));
 	conf_free(&c);
 }

@@ -1,5 +1,5 @@
 /*
- * test_auth_hostile: guards token verification (src/auth.c) where issue 11.17
+ * test_auth_hostile: guards token verification (src/gateway/auth.c) where issue 11.17
  * (hostile clients) found it open: a token without exp was good forever,
  * an exp near INT64_MAX overflowed exp + leeway (undefined behaviour; in
  * practice it wrapped and such a token read as expired, or with UBSan the
@@ -70,11 +70,13 @@ static int
 verify(const char *tok, const char **why)
 {
 	struct auth		*a;
+	struct auth_conf	 ac;
 	struct auth_result	 r;
 	char			 err[128];
 	int			 rc;
 
-	assert_non_null(a = auth_new(&conf, err, sizeof(err)));
+	conf_auth(&conf, &ac);
+	assert_non_null(a = auth_new(&ac, err, sizeof(err)));
 	rc = auth_verify(a, tok, NOW, &r, why);
 	auth_free(a);
 	return rc;
@@ -130,12 +132,14 @@ test_exp_extremes_do_not_overflow(void **state)
 static void
 test_short_secret_refused(void **state)
 {
-	char	err[128];
+	struct auth_conf	ac;
+	char			err[128];
 
 	(void)state;
 	free(conf.jwt_secret);
 	conf.jwt_secret = strdup("0123456789abcdef0123456789abcde");	/* 31 */
-	assert_null(auth_new(&conf, err, sizeof(err)));
+	conf_auth(&conf, &ac);
+	assert_null(auth_new(&ac, err, sizeof(err)));
 	assert_string_equal(err, "the HS256 secret is 31 bytes, under 32");
 	free(conf.jwt_secret);
 	conf.jwt_secret = strdup(SECRET);

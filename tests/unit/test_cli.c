@@ -1,5 +1,5 @@
 /*
- * test_cli: guards the command line (src/cli.c).  Every flag, long and
+ * test_cli: guards the command line (src/process/cli.c).  Every flag, long and
  * short, lands in its field; every usage error has its exact message (the
  * daemon prints it and exits 2); a second parse starts from scratch; and the
  * usage text agrees with the parser and with socket-gatewayd(8): every long

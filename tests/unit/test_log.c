@@ -1,5 +1,5 @@
 /*
- * test_log: guards the structured logger (src/log.c).  Every line on stderr
+ * test_log: guards the structured logger (src/core/log.c).  Every line on stderr
  * must be exactly one valid JSON object with time, level, pid, role, msg
  * (and worker in a worker), whatever bytes a client put in the message or
  * the extra fields: the escaper turns quotes, backslashes, control bytes and

@@ -12,7 +12,6 @@
 #include "app.h"
 #include "auth.h"
 #include "bus.h"
-#include "conf.h"
 #include "events.h"
 #include "frame.h"
 #include "gateway.h"
@@ -53,18 +52,31 @@ const struct app gateway_app = {
 	.stats = gw_stats,
 };
 
+/* The settings, before the worker starts: gw_init() reads them. */
+void
+gateway_configure(const struct gateway_conf *c)
+{
+	gw.conf = c;
+}
+
 static int
 gw_init(struct transport *t)
 {
-	char	err[256];
+	const struct gateway_conf	*c = gw.conf;
+	char				 err[256];
 
+	if (c == NULL) {
+		log_error("the gateway has no settings (gateway_configure)");
+		return -1;
+	}
 	memset(&gw, 0, sizeof(gw));
+	gw.conf = c;
 	gw.t = t;
-	if ((gw.auth = auth_new(t->conf, err, sizeof(err))) == NULL) {
+	if ((gw.auth = auth_new(&gw.conf->auth, err, sizeof(err))) == NULL) {
 		log_error("authentication: %s", err);
 		return -1;
 	}
-	if (gw_cluster_init(&gw, t->relay != NULL ? t->conf->run_dir : NULL)
+	if (gw_cluster_init(&gw, t->relay != NULL ? gw.conf->run_dir : NULL)
 	    != 0) {
 		log_error("cannot set up presence and rooms");
 		return -1;
@@ -136,7 +148,7 @@ auth_attempt(struct session *s, const char **why)
 		s->auth_since = now;
 		s->auth_tries = 0;
 	}
-	if (s->auth_tries >= gw.t->conf->auth_attempts) {
+	if (s->auth_tries >= gw.conf->auth_attempts) {
 		gw.auth_refused++;
 		*why = "Too many authentication attempts";
 		return -1;
@@ -179,7 +191,7 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	g->s = s;
 	g->ulen = strlen(g->user);
 	g->exp = (int64_t)r.exp;
-	g->tokens = (double)gw.t->conf->event_burst;
+	g->tokens = (double)gw.conf->event_burst;
 	g->refilled = ev_now(gw.t->loop);
 	s->app_data = g;
 	free(s->hs_token);
@@ -199,7 +211,7 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 	struct session		*s, *next;
 	struct gw_socket	*g;
 	int64_t			 now = (int64_t)time(NULL);
-	int64_t			 leeway = gw.t->conf->jwt_leeway / 1000;
+	int64_t			 leeway = gw.conf->auth.leeway / 1000;
 	char			 at[32];
 	json_t			*o;
 
@@ -293,7 +305,7 @@ gw_online_users(struct session *s, struct gw_socket *g)
 {
 	json_t	*o = json_array();
 
-	if (gw.t->conf->presence_mode == 0)
+	if (gw.conf->presence_mode == 0)
 		presence_list(gw.presence, add_user, o);
 	else
 		json_array_append_new(o, json_string(g->user));

@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "conf.h"
 #include "eio.h"
 #include "log.h"
 #include "session.h"
@@ -197,7 +196,7 @@ session_take_token(struct session *s, struct lws *wsi)
 size_t
 session_open_packet(struct session *s, uint8_t *buf, size_t cap)
 {
-	const struct conf	*c = s->t->conf;
+	const struct transport_conf *c = s->t->conf;
 	struct eio_open		 o;
 	ptrdiff_t		 n;
 

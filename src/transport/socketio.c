@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "conf.h"
 #include "eio.h"
 #include "jsonlimit.h"
 #include "log.h"

@@ -248,11 +248,13 @@ on_report(struct ev_loop *loop, ev_timer *tm, int revents)
 int
 worker_main(const struct worker_args *args)
 {
-	struct worker	 w;
-	size_t		 i;
-	int		 rc;
+	struct worker		 w;
+	struct transport_conf	 tc;
+	size_t			 i;
+	int			 rc;
 
 	memset(&w, 0, sizeof(w));
+	conf_transport(args->conf, &tc);
 	w.args = args;
 	if ((w.loop = ev_loop_new(EVFLAG_AUTO)) == NULL) {
 		log_error("cannot create the event loop");
@@ -260,8 +262,8 @@ worker_main(const struct worker_args *args)
 	}
 	ev_set_userdata(w.loop, &w);
 	signal(SIGPIPE, SIG_IGN);
-	if ((w.transport = transport_new(w.loop, args, args->app,
-	    args->path)) == NULL)
+	if ((w.transport = transport_new(w.loop, &tc, worker_id(args->slot,
+	    args->generation), args->app, args->path)) == NULL)
 		return WORKER_EXIT_FATAL;
 	if (args->relay_ns != NULL && ((w.transport->relay =
 	    relay_new(w.transport, args->relay_ns)) == NULL ||

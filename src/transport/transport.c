@@ -20,14 +20,12 @@
 #include <string.h>
 
 #include "app.h"
-#include "conf.h"
 #include "handoff.h"
 #include "htab.h"
 #include "log.h"
 #include "session.h"
 #include "tlsfront.h"
 #include "transport.h"
-#include "worker.h"
 
 #define RX_BUFFER	256	/* small: it is per connection (NOTES.md) */
 #define FRONT_BUFFER	16384	/* a TLS record's worth per copy */
@@ -232,8 +230,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 struct transport *
-transport_new(struct ev_loop *loop, const struct worker_args *args,
-    const struct app *app, const char *path)
+transport_new(struct ev_loop *loop, const struct transport_conf *conf,
+    int wid, const struct app *app, const char *path)
 {
 	struct lws_context_creation_info	 info;
 	struct transport			*t;
@@ -251,9 +249,9 @@ transport_new(struct ev_loop *loop, const struct worker_args *args,
 	}
 	t->loop = loop;
 	t->started = time(NULL);
-	t->conf = args->conf;
+	t->conf = conf;
 	t->app = app;
-	t->wid = worker_id(args->slot, args->generation);
+	t->wid = wid;
 	t->path = path;
 	t->nudge = nudge;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "eio.h"
 #include "log.h"
 #include "relay.h"

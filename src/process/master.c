@@ -185,6 +185,7 @@ static void
 child_main(struct master *m, int slot, int chan, struct conf *c)
 {
 	struct worker_args	a;
+	struct gateway_conf	gc;
 	sigset_t		mask;
 	int			i;
 	size_t			j;
@@ -212,6 +213,8 @@ child_main(struct master *m, int slot, int chan, struct conf *c)
 	log_procinit("worker", slot);
 	memset(&a, 0, sizeof(a));
 	a.conf = c;
+	conf_gateway(c, &gc);
+	gateway_configure(&gc);
 	a.app = &gateway_app;
 	a.path = "/socket.io/";
 	a.slot = slot;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "htab.h"
 
 struct app;
@@ -39,7 +40,24 @@ struct gw_socket {
 
 #define GW_SYNC_MAX	512	/* workers a new worker waits to hear from */
 
+/*
+ * What the gateway takes from the configuration, handed over by the
+ * process layer before a worker starts (gateway_configure()).
+ */
+struct gateway_conf {
+	struct auth_conf	 auth;
+	const char		*run_dir;	/* the bus's sockets */
+	int			 presence_mode;	/* 0 all, 1 scoped */
+	long long		 presence_digest_interval;	/* ms */
+	long long		 max_rooms_per_socket;
+	long long		 max_payload;
+	long long		 event_rate;	/* events/s per connection */
+	long long		 event_burst;
+	long long		 auth_attempts;	/* token checks/minute/conn */
+};
+
 struct gateway {
+	const struct gateway_conf *conf;
 	struct transport	*t;
 	struct auth		*auth;
 	struct presence		*presence;
@@ -71,6 +89,7 @@ struct gateway {
 /* gateway.c */
 extern const struct app	 gateway_app;
 extern struct gateway	 gw;
+void		 gateway_configure(const struct gateway_conf *);
 struct frame	*gw_frame(const char *, json_t *);
 void		 gw_emit(struct session *, const char *, json_t *);
 void		 gw_online_users(struct session *, struct gw_socket *);

@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "bus.h"
-#include "conf.h"
 #include "events.h"
 #include "frame.h"
 #include "gateway.h"
@@ -64,14 +63,14 @@ gw_cluster_init(struct gateway *g, const char *dir)
 	    NULL || (g->rooms = rooms_new(seed[1])) == NULL ||
 	    gw_scoped_init(g, seed[0] ^ seed[1]) != 0)
 		return -1;
-	rooms_set_max(g->rooms, (size_t)g->t->conf->max_rooms_per_socket);
+	rooms_set_max(g->rooms, (size_t)g->conf->max_rooms_per_socket);
 	if (dir != NULL && (g->bus = bus_new(g->t->loop, dir, g->t->wid,
 	    &ops, g)) == NULL)
 		log_error("no bus: this worker's users and rooms stay local; "
 		    "/health reports this worker as isolated");
 	ev_timer_init(&g->digest, on_digest,
-	    (double)g->t->conf->presence_digest_interval / 1000.0,
-	    (double)g->t->conf->presence_digest_interval / 1000.0);
+	    (double)g->conf->presence_digest_interval / 1000.0,
+	    (double)g->conf->presence_digest_interval / 1000.0);
 	g->digest.data = g;
 	ev_timer_start(g->t->loop, &g->digest);
 	g->nwant = -1;
@@ -165,7 +164,7 @@ announce(struct gateway *g, const char *event, const char *user,
 	json_decref(o);
 	if (f == NULL)
 		return;
-	if (g->t->conf->presence_mode == 0)
+	if (g->conf->presence_mode == 0)
 		everyone(g, f, except);
 	else {
 		struct fanout fo = { g, f, except };

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf.h"
 #include "events.h"
 #include "frame.h"
 #include "gateway.h"
@@ -303,7 +302,7 @@ static int
 rate_ok(struct session *s, struct gw_socket *gs, const char *name,
     size_t len, int64_t ack)
 {
-	const struct conf	*c = gw.t->conf;
+	const struct gateway_conf *c = gw.conf;
 	double			 now = ev_now(gw.t->loop);
 
 	gs->tokens += (now - gs->refilled) * (double)c->event_rate;
@@ -358,7 +357,7 @@ gw_event(struct session *s, struct gw_socket *gs, const char *name,
 			reply(s, ack, events_ack_ok(NULL));
 		return;
 	}
-	if (events_parse(name, len, arg, (size_t)gw.t->conf->max_payload,
+	if (events_parse(name, len, arg, (size_t)gw.conf->max_payload,
 	    &ev, &err) != 0) {
 		fail(s, ack, err.code, err.message, name, len);
 		return;

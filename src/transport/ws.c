@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "conf.h"
 #include "eio.h"
 #include "log.h"
 #include "session.h"

@@ -14,7 +14,6 @@
 #include "stats.h"
 
 struct app;
-struct conf;
 struct ev_loop;
 struct lws;
 struct lws_context;
@@ -23,7 +22,6 @@ struct handoff;
 struct relay;
 struct body_wait;
 struct session;
-struct worker_args;
 
 #define TRANSPORT_BUCKETS	4096	/* sid hash; grows with nothing */
 
@@ -58,9 +56,38 @@ struct transport_stats {
 
 struct peer;
 
+/*
+ * What the transport takes from the configuration, handed over by the
+ * process layer when a worker starts (conf_transport()); a reload starts
+ * new workers with new settings.  Durations in ms, sizes in bytes.
+ */
+struct transport_conf {
+	long long		 workers;	/* 0: one per CPU */
+	long long		 shutdown_timeout;
+	long long		 drain_batch;
+	long long		 drain_interval;
+	const char		*tls_cert;	/* "": plain */
+	const char		*tls_key;
+	char *const		*cors_origin;
+	size_t			 ncors_origin;
+	bool			 cors_credentials;
+	long long		 max_connections;
+	long long		 max_connections_per_address;	/* 0: none */
+	long long		 max_unconnected_per_address;	/* 0: none */
+	const char		*status_allow;	/* "": anyone */
+	long long		 ping_interval;
+	long long		 ping_timeout;
+	long long		 max_payload;
+	long long		 connect_timeout;
+	long long		 upgrade_timeout;
+	long long		 body_timeout;
+	long long		 max_header_size;
+	long long		 output_queue_limit;
+};
+
 struct transport {
 	struct ev_loop		*loop;
-	const struct conf	*conf;
+	const struct transport_conf *conf;
 	const struct app	*app;
 	struct lws_context	*ctx;
 	struct lws_vhost	*vhost;
@@ -119,8 +146,9 @@ struct conn {
 };
 
 /* transport.c */
-struct transport *transport_new(struct ev_loop *, const struct worker_args *,
-		    const struct app *, const char *);
+struct transport *transport_new(struct ev_loop *,
+		    const struct transport_conf *, int, const struct app *,
+		    const char *);
 int	transport_adopt(struct transport *, int);
 int	transport_adopt_plain(struct transport *, int);
 int	transport_adopt_as(struct transport *, int, int, const char *);

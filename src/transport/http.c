@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "allow.h"
-#include "conf.h"
 #include "eio.h"
 #include "log.h"
 #include "metrics.h"
@@ -19,14 +18,14 @@
 
 #define HDR_ROOM	1024
 
-static int	origin_allowed(const struct conf *, const char *);
+static int	origin_allowed(const struct transport_conf *, const char *);
 static int	add_cors(struct transport *, struct lws *, unsigned char **,
 		    unsigned char *);
 static int	preflight(struct transport *, struct lws *, struct conn *);
 static int	status_allowed(struct transport *, struct lws *);
 
 static int
-origin_allowed(const struct conf *c, const char *origin)
+origin_allowed(const struct transport_conf *c, const char *origin)
 {
 	size_t	i;
 
@@ -45,7 +44,7 @@ static int
 add_cors(struct transport *t, struct lws *wsi, unsigned char **p,
     unsigned char *end)
 {
-	const struct conf	*c = t->conf;
+	const struct transport_conf *c = t->conf;
 	char			 origin[256];
 	const char		*allow;
 

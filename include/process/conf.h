@@ -11,10 +11,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "auth.h"
+
 #define CONF_LISTEN_MAX		16
 #define CONF_ORIGIN_MAX		16
 #define CONF_LINE_MAX		4096
-#define CONF_HS_SECRET_MIN	32	/* bytes, as RFC 7518 3.2 for HS256 */
+#define CONF_HS_SECRET_MIN	AUTH_HS_SECRET_MIN	/* auth.h */
 
 enum conf_type {
 	CONF_INT,		/* plain integer */
@@ -143,6 +145,13 @@ int	conf_parse_duration(const char *, long long *);
 int	conf_parse_listen(const char *, struct conf_listen *);
 int	conf_set_port(struct conf *, const char *, const char *, conf_err_fn,
 	    void *);
+
+/* settings.c: each layer's settings */
+struct gateway_conf;
+struct transport_conf;
+void	conf_transport(const struct conf *, struct transport_conf *);
+void	conf_auth(const struct conf *, struct auth_conf *);
+void	conf_gateway(const struct conf *, struct gateway_conf *);
 
 /* conf_load.c */
 struct cli_opts;

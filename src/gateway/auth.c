@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "auth.h"
-#include "conf.h"
 
 struct auth {
 	unsigned char	*key;
@@ -65,41 +64,39 @@ read_file(const char *path, unsigned char **out, size_t *len, char *err,
 
 /* Load the key; NULL with err filled when it cannot be had. */
 struct auth *
-auth_new(const struct conf *c, char *err, size_t errlen)
+auth_new(const struct auth_conf *c, char *err, size_t errlen)
 {
 	struct auth	*a;
-	const char	*alg = conf_jwt_algs[c->jwt_algorithm];
+	bool		 hs = strncmp(c->alg, "HS", 2) == 0;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
-	a->alg = jwt_str_alg(alg);
-	a->leeway = c->jwt_leeway / 1000;
-	a->require_exp = c->jwt_require_exp;
-	a->issuer = c->jwt_issuer[0] != '\0' ? strdup(c->jwt_issuer) : NULL;
-	a->audience = c->jwt_audience[0] != '\0' ? strdup(c->jwt_audience) :
-	    NULL;
-	a->claim = c->jwt_user_claim[0] != '\0' ? strdup(c->jwt_user_claim) :
-	    NULL;
-	if (c->jwt_algorithm <= 2 && c->jwt_secret[0] != '\0') {
-		a->keylen = strlen(c->jwt_secret);
-		a->key = (unsigned char *)strdup(c->jwt_secret);
-	} else if (c->jwt_algorithm <= 2 && c->jwt_secret_file[0] != '\0') {
-		if (read_file(c->jwt_secret_file, &a->key, &a->keylen, err,
+	a->alg = jwt_str_alg(c->alg);
+	a->leeway = c->leeway / 1000;
+	a->require_exp = c->require_exp;
+	a->issuer = c->issuer[0] != '\0' ? strdup(c->issuer) : NULL;
+	a->audience = c->audience[0] != '\0' ? strdup(c->audience) : NULL;
+	a->claim = c->user_claim[0] != '\0' ? strdup(c->user_claim) : NULL;
+	if (hs && c->secret[0] != '\0') {
+		a->keylen = strlen(c->secret);
+		a->key = (unsigned char *)strdup(c->secret);
+	} else if (hs && c->secret_file[0] != '\0') {
+		if (read_file(c->secret_file, &a->key, &a->keylen, err,
 		    errlen) != 0)
 			goto fail;
-	} else if (c->jwt_algorithm > 2 && c->jwt_public_key_file[0] != '\0') {
-		if (read_file(c->jwt_public_key_file, &a->key, &a->keylen, err,
+	} else if (!hs && c->public_key_file[0] != '\0') {
+		if (read_file(c->public_key_file, &a->key, &a->keylen, err,
 		    errlen) != 0)
 			goto fail;
 	}
 	if (a->key == NULL || a->keylen == 0) {
-		snprintf(err, errlen, "no key for %s tokens", alg);
+		snprintf(err, errlen, "no key for %s tokens", c->alg);
 		goto fail;
 	}
 	/* conf_check() says so at -t; a file may have changed since. */
-	if (c->jwt_algorithm <= 2 && a->keylen < CONF_HS_SECRET_MIN) {
+	if (hs && a->keylen < AUTH_HS_SECRET_MIN) {
 		snprintf(err, errlen, "the %s secret is %zu bytes, under %d",
-		    alg, a->keylen, CONF_HS_SECRET_MIN);
+		    c->alg, a->keylen, AUTH_HS_SECRET_MIN);
 		goto fail;
 	}
 	return a;

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "handoff.h"
 #include "log.h"
 #include "relay.h"

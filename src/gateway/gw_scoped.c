@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "events.h"
 #include "frame.h"
 #include "gateway.h"
@@ -120,7 +119,7 @@ void
 gw_scoped_joined(struct gateway *g, struct gw_socket *gs, const char *room,
     size_t len)
 {
-	if (g->t->conf->presence_mode != 1 || !shared(room, len))
+	if (g->conf->presence_mode != 1 || !shared(room, len))
 		return;
 	tell(g, "user_connected", gs->user, gs->ulen, room, len, gs->s);
 }
@@ -223,7 +222,7 @@ gw_scoped_owe(struct gateway *g, struct gw_socket *gs)
 	struct owed	*o;
 	size_t		 idx;
 
-	if (g->t->conf->presence_mode != 1)
+	if (g->conf->presence_mode != 1)
 		return;
 	if ((o = owed_get(g, gs->user, gs->ulen, 1, &idx)) == NULL) {
 		log_warnx("scoped presence: out of memory for a user");
@@ -259,7 +258,7 @@ gw_scoped_offline(struct gateway *g, const char *user, size_t ulen,
 	struct owed	*o;
 	size_t		 i, idx;
 
-	if (g->t->conf->presence_mode != 1)
+	if (g->conf->presence_mode != 1)
 		return;
 	if ((o = owed_get(g, user, ulen, 0, &idx)) == NULL) {
 		if (gs != NULL)		/* the usual case: nothing to keep */

@@ -1,0 +1,70 @@
+/*
+ * Each layer's settings from the configuration (conf.h), as nginx hands
+ * each module its own conf struct: the transport and the gateway never see
+ * struct conf, only what they use of it.  The strings point into the conf,
+ * which lives as long as the worker that reads them (a reload starts new
+ * workers with a new conf).
+ */
+#include <string.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "gateway.h"
+#include "transport.h"
+
+void
+conf_transport(const struct conf *c, struct transport_conf *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->workers = c->workers;
+	t->shutdown_timeout = c->shutdown_timeout;
+	t->drain_batch = c->drain_batch;
+	t->drain_interval = c->drain_interval;
+	t->tls_cert = c->tls_cert;
+	t->tls_key = c->tls_key;
+	t->cors_origin = c->cors_origin;
+	t->ncors_origin = c->ncors_origin;
+	t->cors_credentials = c->cors_credentials;
+	t->max_connections = c->max_connections;
+	t->max_connections_per_address = c->max_connections_per_address;
+	t->max_unconnected_per_address = c->max_unconnected_per_address;
+	t->status_allow = c->status_allow;
+	t->ping_interval = c->ping_interval;
+	t->ping_timeout = c->ping_timeout;
+	t->max_payload = c->max_payload;
+	t->connect_timeout = c->connect_timeout;
+	t->upgrade_timeout = c->upgrade_timeout;
+	t->body_timeout = c->body_timeout;
+	t->max_header_size = c->max_header_size;
+	t->output_queue_limit = c->output_queue_limit;
+}
+
+void
+conf_auth(const struct conf *c, struct auth_conf *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->alg = conf_jwt_algs[c->jwt_algorithm];
+	a->secret = c->jwt_secret;
+	a->secret_file = c->jwt_secret_file;
+	a->public_key_file = c->jwt_public_key_file;
+	a->leeway = c->jwt_leeway;
+	a->issuer = c->jwt_issuer;
+	a->audience = c->jwt_audience;
+	a->user_claim = c->jwt_user_claim;
+	a->require_exp = c->jwt_require_exp;
+}
+
+void
+conf_gateway(const struct conf *c, struct gateway_conf *g)
+{
+	memset(g, 0, sizeof(*g));
+	conf_auth(c, &g->auth);
+	g->run_dir = c->run_dir;
+	g->presence_mode = c->presence_mode;
+	g->presence_digest_interval = c->presence_digest_interval;
+	g->max_rooms_per_socket = c->max_rooms_per_socket;
+	g->max_payload = c->max_payload;
+	g->event_rate = c->event_rate;
+	g->event_burst = c->event_burst;
+	g->auth_attempts = c->auth_attempts;
+}
