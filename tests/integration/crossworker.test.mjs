@@ -60,23 +60,49 @@ test(`${CLIENTS} polling clients, ${ROUNDS} acked events each, across 4 workers`
 });
 
 // Polling requests that reached the session's owner from another worker:
-// relayed to it, or their connection handed off to it.  /metrics is either
-// per worker ({transport: {relayed}}) or gateway-wide ({totals, workers}).
+// relayed to it, or their connection handed off to it, gateway-wide
+// (/metrics: {totals, workers[]}).
 function acrossWorkers(m) {
-  if (m.totals) return (m.totals.relayed ?? 0) + (m.totals.handed_off ?? 0);
-  return (m.transport?.relayed ?? 0) + (m.transport?.handed_off ?? 0);
+  assert.equal(typeof m.totals?.relayed, "number", JSON.stringify(m));
+  assert.equal(typeof m.totals.handed_off, "number", JSON.stringify(m));
+  return m.totals.relayed + m.totals.handed_off;
 }
 
+// On a gateway of its own, so that what it counts is its own traffic: a
+// polling client whose every request is a new connection (agent: false),
+// which lands on any of the 4 workers.
 test("GET /metrics shows polling requests that crossed workers", async () => {
-  // Each request is a new connection, so it lands on any worker; with
-  // per-worker figures one of them at least has some.  Gateway-wide
-  // figures may be up to a second old: poll for a while.
-  const seen = [];
-  await until(async () => {
-    const m = await getJSON(gw.url, "/metrics");
-    seen.push(m);
-    return acrossWorkers(m) > 0;
-  }, 15000, "relayed or handed_off > 0 in GET /metrics").catch((e) => {
-    assert.fail(`${e.message}; the last answer: ${JSON.stringify(seen.at(-1))}`);
-  });
+  const own = await startGateway({ workers: 4 });
+  let c;
+  try {
+    // Nothing has crossed yet, once all 4 workers have reported.
+    const m0 = await until(async () => {
+      const m = await getJSON(own.url, "/metrics");
+      return Array.isArray(m.workers) && m.workers.length === 4 ? m : null;
+    }, 15000, "/metrics listing 4 workers");
+    assert.equal(acrossWorkers(m0), 0, JSON.stringify(m0.totals));
+    c = client(own.url, { auth: { token: token("crosser") }, transports: ["polling"], agent: false });
+    await c.wait("connected", { ms: 15000 });
+    // 20 events, each a POST and the poll that brings its ack: with every
+    // request on a new connection, some reach another worker than the
+    // owner (all 40 on the owner: 1 in 4^40).
+    for (let n = 0; n < 20; n++) {
+      const ack = await c.socket.timeout(15000).emitWithAck("ping_across", { n });
+      assert.equal(ack?.error?.code, "unknown_event", JSON.stringify(ack));
+    }
+    // Gateway-wide figures may be up to a second or two old.
+    let m;
+    await until(async () => {
+      m = await getJSON(own.url, "/metrics");
+      return acrossWorkers(m) > 0;
+    }, 15000, "relayed or handed_off > 0 in GET /metrics").catch((e) =>
+      assert.fail(`${e.message}; the last answer: ${JSON.stringify(m)}`));
+    // The totals are the workers' sums.
+    for (const k of ["relayed", "handed_off"])
+      assert.equal(m.totals[k], m.workers.reduce((s, w) => s + w[k], 0), k);
+    assert.equal(c.all("connect_error").length + c.all("disconnect").length, 0);
+  } finally {
+    c?.close();
+    await own.shutdown();
+  }
 });

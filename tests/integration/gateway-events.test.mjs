@@ -367,9 +367,9 @@ describe("delete_message", () => {
       ...(own ? [[bob, "message_status_update"]] : [])], bob);
   });
 
-  // Known gap: on_delete() (src/gateway/gw_events.c) has no in_group() check,
-  // unlike send_message, send_group_message and typing: anybody can make
-  // every member of any group hear that a message was deleted.
+  // on_delete() (gw_events.c) checks in_group() as send_message,
+  // send_group_message and typing do: a socket that has not joined the
+  // group's room gets not_in_group, and no member hears of the deletion.
   test("to a group the sender has not joined: not_in_group",
     async () => {
       // On alice's worker, so that alice's barrier in onlyHeard() also

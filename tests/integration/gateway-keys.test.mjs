@@ -28,6 +28,8 @@ function signed(alg, key, claims) {
   return `${input}.${sig}`;
 }
 
+const REFUSED = "refused:Invalid authentication token";
+
 // Resolves "connected:<user>" or "refused:<message>".
 function attempt(url, tok) {
   const s = io(url, { auth: { token: tok }, transports: ["websocket"], reconnection: false, forceNew: true });
@@ -63,24 +65,25 @@ for (const alg of ["RS256", "ES256"]) {
       const other = alg === "RS256"
         ? generateKeyPairSync("rsa", { modulusLength: 2048 })
         : generateKeyPairSync("ec", { namedCurve: "P-256" });
-      assert.equal(await attempt(gw.url, signed(alg, other.privateKey, good)),
-        "refused:Invalid authentication token");
+      assert.equal(await attempt(gw.url, signed(alg, other.privateKey, good)), REFUSED);
     });
     test("algorithm confusion: HS256 signed with the public key's text is refused", async () => {
-      assert.equal(await attempt(gw.url, signed("HS256", pub, good)),
-        "refused:Invalid authentication token");
+      assert.equal(await attempt(gw.url, signed("HS256", pub, good)), REFUSED);
     });
+    // A wrong or missing iss or aud gets the same answer as a bad
+    // signature (src/auth.c): nothing that tells a forger which check failed.
     test("a wrong or missing issuer is refused", async () => {
-      assert.match(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, iss: "https://evil" })), /^refused:/);
+      assert.equal(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, iss: "https://evil" })),
+        REFUSED);
       const { iss, ...noIss } = good;
-      assert.match(await attempt(gw.url, signed(alg, keys.privateKey, noIss)), /^refused:/);
+      assert.equal(await attempt(gw.url, signed(alg, keys.privateKey, noIss)), REFUSED);
     });
     test("a wrong audience is refused", async () => {
-      assert.match(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, aud: "other" })), /^refused:/);
+      assert.equal(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, aud: "other" })), REFUSED);
       const { aud, ...noAud } = good;
-      assert.match(await attempt(gw.url, signed(alg, keys.privateKey, noAud)), /^refused:/);
+      assert.equal(await attempt(gw.url, signed(alg, keys.privateKey, noAud)), REFUSED);
       for (const bad of [["other", "more"], [], [7, { chat: 1 }], 7])
-        assert.match(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, aud: bad })), /^refused:/,
+        assert.equal(await attempt(gw.url, signed(alg, keys.privateKey, { ...good, aud: bad })), REFUSED,
           `aud ${JSON.stringify(bad)}`);
     });
     test("an audience array that holds ours is accepted (RFC 7519 4.1.3)", async () => {

@@ -131,7 +131,13 @@ test("a user going offline is told to every room its devices shared, on every wo
   try {
     for (const [d, g] of [[d1, "s-o-g1"], [o1, "s-o-g1"], [d2, "s-o-g2"], [o2, "s-o-g2"]])
       assert.equal((await d.ack("join_room", { group_id: g })).ok, true);
-    await sleep(300);
+    // A barrier, not a sleep: d1's worker must know that s-o-x is still
+    // online through d2 when d1 goes.  d2's worker put d2's arrival on
+    // the bus before this message to s-o-x, and the bus keeps each
+    // worker's order: once d1 has the message, its worker has seen d2.
+    const via = `s-o-x-barrier-${process.pid}`;
+    assert.equal((await d2.ack("send_message", { receiver_id: "s-o-x", content: via })).ok, true);
+    await d1.wait("receive_message", { pred: (m) => m.content === via });
     const marks = [o1.mark(), o2.mark()];
     const gone = (d, i) => heardSince(d, marks[i]).filter((e) => e.startsWith("user_disconnected"));
     d1.close();		// s-o-x is still online through d2

@@ -12,7 +12,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { getJSON, sleep, startGateway, until } from "./lib.mjs";
+import { children, getJSON, sleep, startGateway, until } from "./lib.mjs";
 
 const EIO = "/socket.io/?EIO=4&transport=polling";
 
@@ -272,9 +272,12 @@ async function pairOnTwoWorkers(gw) {
 }
 
 // Its pid, from /metrics (whose figures may be a second old).
+// /metrics may still name a worker an earlier test killed: the pid must be
+// one of the master's live children.
 async function pidOf(gw, wid) {
   const w = await until(async () => (await getJSON(gw.url)).workers
-    .find((x) => x.worker === (wid & 0xff) && x.pid > 0), 10000, `worker ${wid} in /metrics`);
+    .find((x) => x.worker === (wid & 0xff) && x.pid > 0 &&
+      children(gw.proc.pid).includes(x.pid)), 10000, `worker ${wid} alive in /metrics`);
   return w.pid;
 }
 

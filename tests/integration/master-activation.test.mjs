@@ -8,26 +8,28 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { client, json, startMaster, token, workerOf, SGWD } from "./masterlib.mjs";
+import { client, json, startMaster, token, until, workerOf, SGWD } from "./masterlib.mjs";
 
 const ACTIVATE = process.env.SOCKET_ACTIVATE ?? join(dirname(SGWD), "tests/systemd/socket-activate");
 const WORKERS = 3;
 const gws = [];
 after(async () => { for (const g of gws) await g.shutdown(); });
 
-// Connect n clients one after another; the set of slots they reached.
+// Connect n clients one after another; the set of slots they reached and
+// the generations of the workers that served them.
 async function slotsReached(url, n, transport) {
-  const slots = new Set();
+  const slots = new Set(), generations = new Set();
   for (let i = 0; i < n; i++) {
     const c = client(url, { auth: { token: token(`activated-${i}`) }, transports: [transport] });
     try {
       await c.wait("connected");
       slots.add(workerOf(c).slot);
+      generations.add(workerOf(c).generation);
     } finally {
       c.close();
     }
   }
-  return slots;
+  return { slots, generations };
 }
 
 for (const reuse of [true, false]) {
@@ -40,16 +42,25 @@ for (const reuse of [true, false]) {
     assert.equal(gw.logged(`listening on 127.0.0.1:${gw.port} (socket from systemd)`).length, 1, gw.tail());
     assert.equal(gw.logged("share its accept queue").length, reuse ? 0 : 1, gw.tail());
     for (const transport of ["websocket", "polling"]) {
-      const slots = await slotsReached(gw.url, 24, transport);
+      const { slots, generations } = await slotsReached(gw.url, 24, transport);
       // The kernel spreads them (reuse) or the workers race for them:
       // either way more than one worker takes connections.
       assert.ok(slots.size >= 2, `${transport}: 24 clients reached only slots ${[...slots]}`);
+      assert.deepEqual([...generations], [1]);
     }
     assert.equal((await json(gw.url, "/health")).status, "ok");
     await gw.reload("reloaded: generation 2");
-    const slots = await slotsReached(gw.url, 12, "websocket");
-    assert.ok(slots.size >= 1);
-    const m = await json(gw.url, "/metrics");
-    assert.ok(m.workers.every((w) => w.generation === 2 || w.draining), JSON.stringify(m.workers));
+    // Once the old generation has gone, the new one serves on systemd's
+    // socket: every new client reaches a worker of generation 2, and more
+    // than one of them takes connections.
+    let m;
+    await until(async () => {
+      m = await json(gw.url, "/metrics");
+      return m.workers.length === WORKERS && m.workers.every((w) => w.generation === 2 && !w.draining);
+    }, 15000, "generation 2 alone in /metrics").catch((e) =>
+      assert.fail(`${e.message}: ${JSON.stringify(m?.workers)}`));
+    const { slots, generations } = await slotsReached(gw.url, 24, "websocket");
+    assert.ok(slots.size >= 2, `after the reload, 24 clients reached only slots ${[...slots]}`);
+    assert.deepEqual([...generations], [2], "new clients are served by generation 2");
   });
 }

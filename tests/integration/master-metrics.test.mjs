@@ -99,7 +99,9 @@ test("GET /metrics with Accept: text/plain;version=0.0.4 is Prometheus text a pa
     for (const s of f.metrics) assert.ok(Number.isFinite(Number(s.value)) && Number(s.value) >= 0);
     assert.ok(f.help.length > 0, `${f.name} has HELP`);
   }
-  const opened = byName.get("socketgw_sessions_total") ?? byName.get("socketgw_sessions_total_total");
+  const opened = byName.get("socketgw_sessions_total");
+  assert.ok(opened, `socketgw_sessions_total in ${[...byName.keys()]}`);
+  assert.equal(opened.type, "COUNTER");
   assert.ok(opened.metrics.reduce((s, x) => s + Number(x.value), 0) >= CLIENTS);
   for (const f of families) assert.match(f.name, /^socketgw_/);
 
@@ -109,8 +111,12 @@ test("GET /metrics with Accept: text/plain;version=0.0.4 is Prometheus text a pa
   assert.match(om.headers["content-type"], /^text\/plain/);
   assert.ok(parsePrometheus(om.body).some((f) => f.name === "socketgw_connections"));
   const js = await probe(gw.url, "/metrics", { headers: { accept: "application/json" } });
+  assert.equal(js.status, 200, js.error ?? js.body);
   assert.match(js.headers["content-type"], /^application\/json/);
-  JSON.parse(js.body);
+  const m = JSON.parse(js.body);
+  assert.equal(typeof m.connections?.total, "number", js.body);
+  assert.equal(typeof m.totals?.sessions_total, "number", js.body);
+  assert.deepEqual(m.workers.map((w) => w.worker).sort(), [0, 1, 2, 3], js.body);
 });
 
 test("GET /health: status ok, connections, onlineUsers, workers", async () => {

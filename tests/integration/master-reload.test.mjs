@@ -7,14 +7,15 @@
 //     logged with its time since the SIGHUP and the generation of its
 //     session.  /health answers 200, or 503 "draining" when the connection
 //     happened to be accepted by an old worker just before it drained.  The
-//     issue's rule, no failed connection at all, is a test of its own (the
-//     first only bounds the failures at 5%, so that a failure of the rule
-//     still shows the rest).  Each reload changes ping_interval and new
-//     handshakes must carry the new value.
+//     issue's rule, no failed connection at all, is checked last, once the
+//     rest has been checked and every failure printed.  Each reload changes
+//     ping_interval and new handshakes must carry the new value.
 //   - a configuration with an error keeps the old generation serving and
 //     logs the error with file:line and the suggestion; a later valid reload
 //     works.  So does a reload whose new workers cannot start.
 //   - `workers` may change on a reload (the command line has no -w there).
+// The first three tests share a gateway but none relies on another having
+// run: each reads the generation it starts from in /metrics.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -27,6 +28,19 @@ const RELOADS = 5;
 let gw;
 before(async () => { gw = await startMaster({ workers: WORKERS, conf: "ping_interval 20s" }); });
 after(async () => { await gw?.shutdown(); });
+
+// The generation that serves alone now (no reload under way), and its
+// /metrics.
+async function settled(n = WORKERS, ms = 15000) {
+  let m;
+  await until(async () => {
+    m = await json(gw.url, "/metrics").catch(() => null);
+    return m && m.workers.length === n && m.workers.every((w) => w.generation === m.workers[0].generation &&
+      !w.draining) && children(gw.pid).length === n;
+  }, ms, `one generation alone, ${n} workers`).catch((e) =>
+    assert.fail(`${e.message}; last /metrics workers: ${JSON.stringify(m?.workers)}\n${diagnose(gw)}`));
+  return { m, gen: m.workers[0].generation };
+}
 
 // /metrics once the given generation alone serves (the old one has exited).
 async function onlyGeneration(g, n = WORKERS, ms = 10000) {
@@ -52,24 +66,28 @@ async function pingIntervals(n = 8) {
   return seen;
 }
 
-// What the clients and probes of the first test saw, for the second.
-const seen = { attempts: 0, clients: 0, failed: [], byGen: new Map(), health: new Map(),
-  healthErrors: [], hups: [] };
-
 // Milliseconds since the last SIGHUP before t (for the failure reports).
-function sinceHup(t) {
+function sinceHup(seen, t) {
   const h = seen.hups.filter((x) => x <= t).at(-1);
   return h === undefined ? "before any SIGHUP" : `${t - h} ms after SIGHUP ${seen.hups.indexOf(h) + 1}`;
 }
 
-function describe(c, transport, e) {
+function describe(seen, c, transport, e) {
   const evs = c.events.map((x) => `${x.name}${x.name === "connect_error" ?
     `(${x.args[0]?.message}: ${x.args[0]?.description?.message ?? x.args[0]?.description ?? ""})` : ""}`);
-  return `${transport} client, ${sinceHup(Date.now())}, session ` +
+  return `${transport} client, ${sinceHup(seen, Date.now())}, session ` +
     `${c.sid ? `${c.sid} of generation ${workerOf(c).generation}` : "none"}: ${e.message} [${evs.join(", ")}]`;
 }
 
-test(`${RELOADS} reloads in a row under connections and /health probes`, async () => {
+// The issue's rule: a reload refuses or fails no new connection.  A
+// connection accepted by an old worker just before it drains must still be
+// served (or handed to the new generation), never refused or reset, and a
+// session it opened must reach the Socket.IO CONNECT before a drain batch
+// closes it.
+test(`${RELOADS} reloads in a row under connections and /health probes: no new connection fails`, async () => {
+  const seen = { attempts: 0, clients: 0, failed: [], byGen: new Map(), health: new Map(),
+    healthErrors: [], hups: [] };
+  const { gen: gen0 } = await settled();
   let running = true;
   const clientLoop = async (k) => {
     for (let i = 0; running && i < 2000; i++) {
@@ -82,7 +100,7 @@ test(`${RELOADS} reloads in a row under connections and /health probes`, async (
         const g = workerOf(c).generation;
         seen.byGen.set(g, (seen.byGen.get(g) ?? 0) + 1);
       } catch (e) {
-        seen.failed.push(describe(c, transports[0], e));
+        seen.failed.push(describe(seen, c, transports[0], e));
       } finally {
         c.close();
       }
@@ -91,7 +109,7 @@ test(`${RELOADS} reloads in a row under connections and /health probes`, async (
   const healthLoop = async () => {
     for (let i = 0; running && i < 5000; i++) {
       const r = await probe(gw.url, "/health", { ms: 5000 });
-      if (r.error) seen.healthErrors.push(`${r.error}, ${sinceHup(Date.now())}`);
+      if (r.error) seen.healthErrors.push(`${r.error}, ${sinceHup(seen, Date.now())}`);
       else {
         let key = String(r.status);
         if (r.status !== 200)
@@ -104,7 +122,7 @@ test(`${RELOADS} reloads in a row under connections and /health probes`, async (
   try {
     await sleep(300);
     for (let i = 1; i <= RELOADS; i++) {
-      const gen = 1 + i;
+      const gen = gen0 + i;
       const ping = 20000 + i * 1000;
       gw.rewrite(`ping_interval ${ping}ms`);
       seen.hups.push(Date.now());
@@ -125,31 +143,19 @@ test(`${RELOADS} reloads in a row under connections and /health probes`, async (
   console.log(`/health: ${[...seen.health].map(([k, n]) => `${k}: ${n}`).join(", ")}; ` +
     `connection errors: ${seen.healthErrors.length}`);
   for (const f of seen.healthErrors) console.log(`  /health error: ${f}`);
-  // The gateway served all along: clients reached every generation and
-  // nearly every attempt succeeded (the strict rule is the next test).
+  // The gateway served all along: clients reached every generation.
   assert.ok(seen.clients >= 50, "clients connected all along");
-  for (let g = 2; g <= 1 + RELOADS; g++) assert.ok(seen.byGen.get(g) > 0, `clients on generation ${g}`);
-  assert.ok(seen.failed.length <= seen.attempts * 0.05, `at most 5% of the clients failed`);
-  const probes = [...seen.health.values()].reduce((a, b) => a + b, 0);
-  assert.ok(seen.healthErrors.length <= probes * 0.05, "at most 5% of /health connections failed");
+  for (let g = gen0 + 1; g <= gen0 + RELOADS; g++) assert.ok(seen.byGen.get(g) > 0, `clients on generation ${g}`);
   for (const k of seen.health.keys())
     assert.ok(k === "200" || k === "503 draining", `/health answered ${k}`);
   assert.equal(gw.logged("reload failed").length, 0);
-});
-
-// The issue's rule: a reload refuses or fails no new connection.  A
-// connection accepted by an old worker just before it drains must still be
-// served (or handed to the new generation), never refused or reset, and a
-// session it opened must reach the Socket.IO CONNECT before a drain batch
-// closes it.
-test("no new connection fails during the reloads", () => {
-  assert.ok(seen.attempts > 0, "the previous test ran");
+  // The rule, last (the failures are printed above).
   assert.deepEqual(seen.failed, [], "every new client connected");
   assert.deepEqual(seen.healthErrors, [], "every /health connection was answered");
 });
 
 test("an invalid configuration on reload: old one kept, error with file:line and suggestion", async () => {
-  const before = await onlyGeneration(1 + RELOADS);
+  const { m: before, gen } = await settled();
   const pids = before.workers.map((w) => w.pid).sort();
   const ping = (await handshake(gw.url)).pingInterval;
   gw.rewrite("ping_interval 9s");
@@ -167,7 +173,7 @@ test("an invalid configuration on reload: old one kept, error with file:line and
   await sleep(1200);
   const m = await json(gw.url, "/metrics");
   assert.deepEqual(m.workers.map((w) => w.pid).sort(), pids);
-  assert.ok(m.workers.every((w) => w.generation === 1 + RELOADS && !w.draining));
+  assert.ok(m.workers.every((w) => w.generation === gen && !w.draining), JSON.stringify(m.workers));
   assert.deepEqual(await pingIntervals(4), Array(4).fill(ping));
   assert.equal(gw.logged("reloaded", from).length, 0);
   const c = client(gw.url, { auth: { token: token("still-here") } });
@@ -175,14 +181,15 @@ test("an invalid configuration on reload: old one kept, error with file:line and
   c.close();
   // Fixed: the next reload works.
   gw.rewrite("ping_interval 9s");
-  await gw.reload(`reloaded: generation ${2 + RELOADS}`);
-  await onlyGeneration(2 + RELOADS);
+  await gw.reload(`reloaded: generation ${gen + 1}`);
+  await onlyGeneration(gen + 1);
   assert.deepEqual(await pingIntervals(4), Array(4).fill(9000));
 });
 
 test("a reload whose new workers cannot start keeps the old generation", async () => {
-  const gen = 2 + RELOADS;
-  const pids = (await onlyGeneration(gen)).workers.map((w) => w.pid).sort();
+  const { m: before, gen } = await settled();
+  const pids = before.workers.map((w) => w.pid).sort();
+  const ping = (await handshake(gw.url)).pingInterval;
   // Readable, so the check passes; not a certificate, so the workers fail.
   writeFileSync(`${gw.dir}/bad.pem`, "not a certificate\n");
   gw.rewrite(`ping_interval 8s\ntls_cert "${gw.dir}/bad.pem"\ntls_key "${gw.dir}/bad.pem"`);
@@ -194,7 +201,7 @@ test("a reload whose new workers cannot start keeps the old generation", async (
   await sleep(1200);
   const m = await onlyGeneration(gen);
   assert.deepEqual(m.workers.map((w) => w.pid).sort(), pids, "the old workers serve on");
-  assert.deepEqual(await pingIntervals(4), Array(4).fill(9000));
+  assert.deepEqual(await pingIntervals(4), Array(4).fill(ping));
   assert.equal((await json(gw.url, "/health")).status, "ok");
   // The next valid reload works, and reuses the abandoned generation number.
   gw.rewrite("ping_interval 7s");

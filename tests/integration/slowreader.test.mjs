@@ -46,13 +46,23 @@ function rawConnect(url, user) {
   }, 15000, "the raw handshake");
 }
 
-// A worker's peak RSS from /metrics, per worker or gateway-wide shapes.
-function rss(m) {
-  if (Array.isArray(m.workers)) {
+// The worker's figures from /metrics (JSON: {totals, workers[]}) once they
+// show the cut-off of round `round` done: slow_readers counts every round
+// so far, and the flooder's session is gone (only the normal client's is
+// left).  Gateway-wide figures are up to a second or two old: polled.
+async function afterCutOff(url, round) {
+  let m;
+  await until(async () => {
+    m = await getJSON(url, "/metrics");
+    assert.ok(Array.isArray(m.workers), JSON.stringify(m));
     assert.equal(m.workers.length, 1, "one worker");
-    return m.workers[0].rss;
-  }
-  return m.memory.rss;
+    assert.equal(typeof m.totals?.slow_readers, "number", JSON.stringify(m));
+    return m.totals.slow_readers >= round + 1 && m.workers[0].connections === 1;
+  }, 15000, `slow_readers ${round + 1} and the flooder's session gone`).catch((e) =>
+    assert.fail(`${e.message}; the last answer: ${JSON.stringify(m)}`));
+  // One cut-off per round, each counted once.
+  assert.equal(m.totals.slow_readers, round + 1, `round ${round}: slow_readers`);
+  return m;
 }
 
 test("a client that does not read is cut off; others are not", async (t) => {
@@ -101,8 +111,7 @@ test("a client that does not read is cut off; others are not", async (t) => {
       const replies = got.length - readBefore;
       assert.ok(replies < 2 * sent,
         `round ${round}: ${replies} replies read for ${sent} events: some were dropped`);
-      await sleep(1500);	// gateway-wide figures are up to a second old
-      rssAfter.push(rss(await getJSON(gw.url, "/metrics")));
+      rssAfter.push((await afterCutOff(gw.url, round)).workers[0].rss);
       t.diagnostic(`round ${round || "0 (warm-up)"}: cut off after ${sent} events, ${replies} replies ` +
         `read, worker RSS ${rssAfter.at(-1)}`);
       assert.equal(normal.all("disconnect").length, 0, "the normal client is still connected");
@@ -116,14 +125,9 @@ test("a client that does not read is cut off; others are not", async (t) => {
   assert.deepEqual(failures, [], "every ack of the normal client arrived");
   assert.equal(answered, asked);
   assert.ok(asked > 0);
-  // Gateway-wide figures may be a second old.
-  let slow;
-  await until(async () => {
-    const m = await getJSON(gw.url, "/metrics");
-    slow = m.totals?.slow_readers ?? m.transport?.slow_readers;
-    return slow >= ROUNDS + 1;
-  }, 10000, "the metrics").catch(() => {});
-  assert.ok(slow >= ROUNDS + 1, `slow_readers ${slow} counts the ${ROUNDS + 1} cut-offs`);
+  // Every cut-off counted once, and the normal client never.
+  const m = await getJSON(gw.url, "/metrics");
+  assert.equal(m.totals.slow_readers, ROUNDS + 1, `slow_readers counts the ${ROUNDS + 1} cut-offs`);
   assert.ok(rssAfter[ROUNDS] <= 2 * rssAfter[1],
     `worker RSS after round 1: ${rssAfter[1]}, after round ${ROUNDS}: ${rssAfter[ROUNDS]}`);
 });

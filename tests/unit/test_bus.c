@@ -701,6 +701,27 @@ test_relisten(void **state)
 }
 
 /*
+ * Wait until worker who has handed its whole backlog to nng, polling its
+ * statistics; fails after 10 s (the children's own deadline is 18 s).
+ */
+static void
+backlog_drained(int who)
+{
+	struct evt	e;
+	int		i;
+
+	for (i = 0; i < 500; i++) {
+		cmd(who, 'S', NULL);
+		expect(EV_STATS, who, -1, NULL, &e);
+		if (e.st.backlog == 0)
+			return;
+		usleep(20000);
+	}
+	fail_msg("worker %d: backlog of %llu bytes not drained in 10 s", who,
+	    (unsigned long long)e.st.backlog);
+}
+
+/*
  * A receiver stopped (SIGSTOP) while 48 MiB are sent to it: the sender's
  * backlog stops at BUS_BACKLOG_MAX and drops the rest, and once the
  * receiver runs again it counts exactly as many gaps as were dropped.
@@ -722,7 +743,11 @@ test_slow_peer(void **state)
 	assert_true(a.st.dropped > 0);
 	assert_true(a.st.backlog <= BUS_BACKLOG_MAX);
 	kill(pids[1], SIGCONT);
-	usleep(300000);
+	/*
+	 * "after" sent into a full backlog would be dropped: wait for the
+	 * cause, the backlog handed over to the running peer.
+	 */
+	backlog_drained(0);
 	cmd(0, 's', "after");
 	expect(EV_RECV, 1, 0, "after", NULL);
 	cmd(0, 'S', NULL);
