@@ -18,6 +18,7 @@
 #include "jsonlimit.h"
 #include "log.h"
 #include "presence.h"
+#include "roomname.h"
 #include "rooms.h"
 #include "session.h"
 #include "sio.h"
@@ -177,7 +178,7 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 		gw.auth_failures++;
 		return -1;
 	}
-	if (!rooms_id_valid(r.user, strlen(r.user))) {
+	if (!roomname_id_valid(r.user, strlen(r.user))) {
 		gw.auth_failures++;
 		*why = "Authentication token names an invalid user id";
 		return -1;
@@ -281,13 +282,13 @@ static void
 gw_connected(struct session *s, unsigned nsp, json_t *hs)
 {
 	struct gw_socket	*g = s->app_data;
-	char			 room[ROOMS_NAME_SIZE];
+	char			 room[ROOMNAME_SIZE];
 	json_t			*o;
 	int			 n;
 
 	(void)nsp;
 	(void)hs;
-	if ((n = rooms_name_user(g->user, g->ulen, room)) > 0)
+	if ((n = roomname_user(g->user, g->ulen, room)) > 0)
 		rooms_join(gw.rooms, room, (size_t)n, g);
 	gw_presence_join(&gw, g);
 	o = events_connected_json(s->sio_sid, g->user);

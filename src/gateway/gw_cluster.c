@@ -25,6 +25,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "presence.h"
+#include "roomname.h"
 #include "rooms.h"
 #include "session.h"
 #include "socketio.h"
@@ -156,7 +157,7 @@ announce(struct gateway *g, const char *event, const char *user,
 {
 	struct frame	*f;
 	json_t		*o;
-	char		 room[ROOMS_NAME_SIZE + 16];
+	char		 room[ROOMNAME_SIZE + 16];
 	int		 n;
 
 	o = events_user_json(user);

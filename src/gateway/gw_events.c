@@ -17,6 +17,7 @@
 #include "log.h"
 #include "randpool.h"
 #include "presence.h"
+#include "roomname.h"
 #include "rooms.h"
 #include "session.h"
 #include "socketio.h"
@@ -119,14 +120,14 @@ static int
 deliver_to(const char *event, const struct events_str *receiver,
     const struct events_str *group, json_t *payload, struct session *except)
 {
-	char		 room[ROOMS_NAME_SIZE];
+	char		 room[ROOMNAME_SIZE];
 	struct frame	*f;
 	int		 n;
 
 	if (receiver->ptr != NULL)
-		n = rooms_name_user(receiver->ptr, receiver->len, room);
+		n = roomname_user(receiver->ptr, receiver->len, room);
 	else
-		n = rooms_name_group(group->ptr, group->len, room);
+		n = roomname_group(group->ptr, group->len, room);
 	if (n <= 0 || (f = gw_frame(event, payload)) == NULL)
 		return -1;
 	gw_deliver(&gw, room, (size_t)n, f, except);
@@ -137,10 +138,10 @@ deliver_to(const char *event, const struct events_str *receiver,
 static int
 in_group(struct gw_socket *gs, const struct events_str *group)
 {
-	char	room[ROOMS_NAME_SIZE];
+	char	room[ROOMNAME_SIZE];
 	int	n;
 
-	n = rooms_name_group(group->ptr, group->len, room);
+	n = roomname_group(group->ptr, group->len, room);
 	return n > 0 && rooms_is_member(gw.rooms, room, (size_t)n, gs);
 }
 
@@ -191,10 +192,10 @@ on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	int		 rc;
 
 	rc = ev->type == EVENTS_JOIN_ROOM ?
-	    rooms_may_join(&ev->ref, gs->user, gs->ulen) :
-	    rooms_may_leave(&ev->ref, gs->user, gs->ulen);
-	if (rc != ROOMS_OK) {
-		fail(s, ack, "forbidden_room", rooms_strerror(rc), ev->name,
+	    roomname_may_join(&ev->ref, gs->user, gs->ulen) :
+	    roomname_may_leave(&ev->ref, gs->user, gs->ulen);
+	if (rc != ROOMNAME_OK) {
+		fail(s, ack, "forbidden_room", roomname_strerror(rc), ev->name,
 		    strlen(ev->name));
 		return;
 	}
@@ -207,13 +208,13 @@ on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
 			    strlen(ev->name));
 			return;
 		}
-		if (rc == 1 && ev->ref.kind != ROOMS_PRESENCE)
+		if (rc == 1 && ev->ref.kind != ROOMNAME_PRESENCE)
 			gw_scoped_joined(&gw, gs, room, len);
 	} else
 		rooms_leave(gw.rooms, room, len, gs);
-	if (ev->ref.kind == ROOMS_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
+	if (ev->ref.kind == ROOMNAME_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
 		/* A subscription: say at once whether the user is online. */
-		char user[ROOMS_NAME_SIZE];
+		char user[ROOMNAME_SIZE];
 
 		memcpy(user, ev->ref.a, ev->ref.alen);
 		user[ev->ref.alen] = '\0';
