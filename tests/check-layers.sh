@@ -52,7 +52,8 @@ for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/core/htab.c "$srcdir"/include/core/htab.h \
     "$srcdir"/src/cluster/presence.c "$srcdir"/include/cluster/presence.h \
     "$srcdir"/src/cluster/rooms.c "$srcdir"/include/cluster/rooms.h \
-    "$srcdir"/src/gateway/events.c "$srcdir"/include/gateway/events.h; do
+    "$srcdir"/src/gateway/events.c "$srcdir"/include/gateway/events.h \
+    "$srcdir"/src/gateway/roomname.c "$srcdir"/include/gateway/roomname.h; do
 	[ -f "$f" ] || continue
 	if grep -nE '#include *[<"](ev\.h|libwebsockets\.h|nng/|curl/|hiredis|sys/socket\.h|sys/random\.h|log\.h|unistd\.h|fcntl\.h)' "$f"; then
 		echo "check-layers: ${f#"$srcdir"/} is pure but includes an" \

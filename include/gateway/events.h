@@ -45,7 +45,7 @@
  *	client_msg_id: a string of 1..128 bytes without NUL, echoed back
  *	status (message_read_status): delivered or read, the two receipts a
  *	    recipient can give ("deleted" comes only from delete_message)
- *	room: user:<id>, group:<id> or chat:<a>:<b> (rooms_parse)
+ *	room: user:<id>, group:<id> or chat:<a>:<b> (roomname_parse)
  */
 #ifndef SGW_EVENTS_H
 #define SGW_EVENTS_H
@@ -56,7 +56,7 @@
 
 #include <jansson.h>
 
-#include "rooms.h"
+#include "roomname.h"
 
 #define EVENTS_ID_MAX		128
 #define EVENTS_CONTENT_MAX	65536	/* default content limit, bytes */
@@ -112,9 +112,9 @@ struct events_event {
 	struct events_str	 sender_id;	/* the original sender */
 	struct events_str	 status;
 	struct events_str	 room;		/* join_room, leave_room */
-	struct rooms_ref	 ref;		/* room, parsed */
+	struct roomname_ref	 ref;		/* room, parsed */
 	char			 num[4][EVENTS_INT_SIZE];
-	char			 roombuf[ROOMS_NAME_SIZE];
+	char			 roombuf[ROOMNAME_SIZE];
 };
 
 struct events_error {

@@ -1,9 +1,24 @@
 /*
- * Layer 4: the gateway application, the seed's event contract on top of
- * the Socket.IO layer.  One struct gateway per worker process:
- *   gateway.c	 the application callbacks (auth at CONNECT, dispatch)
- *   gw_events.c the handlers of the client's events
- *   gw_cluster.c delivery to rooms on every worker, presence, the bus
+ * Layer 5: the gateway application, the seed's event contract on top of
+ * the Socket.IO layer.  One struct gateway per worker process, made by
+ * gateway.c's init and kept in the transport's app_data; every function
+ * takes it as its first argument.
+ *
+ * The files, lowest first; each calls only the files below it (a lower
+ * one that must reach a higher one would do it through a callback the
+ * higher one sets: none needs to today):
+ *   emit.c	the frames of events, to one session or to all of them
+ *   deliver.c	a frame to a room on every worker (GW_BUS_EMIT)
+ *   scoped.c	scoped presence: the rooms a user shares hear of it
+ *   sync.c	a new socket's online_users, held until every worker's
+ *		presence is in
+ *   token.c	a live connection's token: attempts, expiry, refresh
+ *   online.c	presence across workers (GW_BUS_ONLINE, _OFFLINE, _DIGEST)
+ *   handlers.c	the client's events
+ *   gateway.c	the struct app callbacks, setup, and the bus's dispatch
+ * scoped.c, sync.c and token.c are at the same level: none calls another.
+ * Below them all are the pure modules events.c (payloads, events.h) and
+ * roomname.c (room names, roomname.h), and auth.c (auth.h).
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
@@ -32,7 +47,7 @@ struct gw_socket {
 	size_t		 ulen;
 	int64_t		 exp;		/* token expiry, unix s; 0: none */
 	int		 warned;	/* token_expiring sent for this exp */
-	int		 greet;		/* online_users waits (gw_sync.c) */
+	int		 greet;		/* online_users waits (sync.c) */
 	double		 tokens;	/* event_rate's bucket */
 	double		 refilled;	/* when, loop time */
 	long long	 over;		/* events refused since a token */
@@ -63,8 +78,8 @@ struct gateway {
 	struct presence		*presence;
 	struct rooms		*rooms;
 	struct bus		*bus;
-	ev_timer		 digest;	/* presence repair */
-	ev_timer		 expiry;	/* tokens that run out */
+	ev_timer		 digest;	/* online.c: presence repair */
+	ev_timer		 expiry;	/* token.c: expiring tokens */
 	uint64_t		 messages;	/* frames delivered */
 	uint64_t		 auth_failures;
 	uint64_t		 rooms_refused;	/* max_rooms_per_socket */
@@ -72,58 +87,72 @@ struct gateway {
 	uint64_t		 rate_warnings;	/* past event_rate */
 	uint64_t		 rate_disconnects;
 	uint64_t		 auth_refused;	/* past auth_attempts */
-	ev_timer		 sync_wait;	/* gw_sync.c */
+	ev_timer		 sync_wait;	/* sync.c */
 	int			 synced;
 	int			 nwant;		/* -1: no peer list yet */
 	int32_t			 want[GW_SYNC_MAX];
 	uint8_t			 heard[4096 / 8];
-	struct htab		 owed;		/* gw_scoped.c */
+	struct htab		 owed;		/* scoped.c */
 };
 
 /* Bus record types. */
-#define GW_BUS_EMIT	1	/* u16 room length, room, u64 except, frame */
-#define GW_BUS_ONLINE	2	/* a user's socket opened here: user */
+#define GW_BUS_EMIT	1	/* deliver.c: u16 room length, room, frame */
+#define GW_BUS_ONLINE	2	/* online.c: a user's socket opened here */
 #define GW_BUS_OFFLINE	3	/* ... closed here */
-#define GW_BUS_DIGEST	4	/* presence_digest() part */
+#define GW_BUS_DIGEST	4	/* online.c: a presence_digest() part */
+
+/* emit.c */
+struct frame	*emit_frame(const char *, json_t *);
+void		 emit_to(struct gateway *, struct session *, const char *,
+		    json_t *);
+void		 emit_all(struct gateway *, struct frame *, struct session *);
+
+/* deliver.c */
+void	deliver_local(struct gateway *, const char *, size_t, struct frame *,
+	    struct session *);
+void	deliver_room(struct gateway *, const char *, size_t, struct frame *,
+	    struct session *);
+void	deliver_recv(struct gateway *, const void *, size_t);
+
+/* scoped.c */
+int	scoped_init(struct gateway *, uint64_t);
+void	scoped_free(struct gateway *);
+void	scoped_joined(struct gateway *, struct gw_socket *, const char *,
+	    size_t);
+void	scoped_owe(struct gateway *, struct gw_socket *);
+void	scoped_offline(struct gateway *, const char *, size_t,
+	    struct gw_socket *);
+
+/* sync.c */
+void	sync_init(struct gateway *);
+void	sync_free(struct gateway *);
+void	sync_peers(struct gateway *, const int32_t *, size_t);
+void	sync_digest(struct gateway *, int);
+void	sync_greet(struct gateway *, struct session *, struct gw_socket *);
+
+/* token.c */
+void	token_init(struct gateway *);
+int	token_attempt(struct gateway *, struct session *, const char **);
+int	token_refresh(struct gateway *, struct gw_socket *, json_t *,
+	    const char **);
+
+/* online.c */
+void	online_init(struct gateway *);
+void	online_free(struct gateway *);
+void	online_join(struct gateway *, struct gw_socket *);
+void	online_leave(struct gateway *, struct gw_socket *, int);
+void	online_recv(struct gateway *, int, uint8_t, const void *, size_t);
+void	online_digest_send(struct gateway *);
+int	online_digest_recv(struct gateway *, int, const void *, size_t);
+void	online_drop_worker(struct gateway *, int);
+
+/* handlers.c */
+void	handlers_event(struct gateway *, struct session *, struct gw_socket *,
+	    const char *, size_t, json_t *, int64_t);
 
 /* gateway.c */
 extern const struct app	 gateway_app;
-extern struct gateway	 gw;
 void		 gateway_configure(const struct gateway_conf *);
-struct frame	*gw_frame(const char *, json_t *);
-void		 gw_emit(struct session *, const char *, json_t *);
-void		 gw_online_users(struct session *, struct gw_socket *);
-int		 gw_refresh(struct gw_socket *, json_t *, const char **);
-
-#define GW_EXPIRY_NOTICE	60	/* seconds: token_expiring before exp */
-
-/* gw_events.c */
-void	gw_event(struct session *, struct gw_socket *, const char *, size_t,
-	    json_t *, int64_t);
-
-/* gw_scoped.c */
-int	gw_scoped_init(struct gateway *, uint64_t);
-void	gw_scoped_free(struct gateway *);
-void	gw_scoped_joined(struct gateway *, struct gw_socket *, const char *,
-	    size_t);
-void	gw_scoped_owe(struct gateway *, struct gw_socket *);
-void	gw_scoped_offline(struct gateway *, const char *, size_t,
-	    struct gw_socket *);
-
-/* gw_sync.c */
-void	gw_sync_init(struct gateway *);
-void	gw_sync_free(struct gateway *);
-void	gw_sync_peers(struct gateway *, const int32_t *, size_t);
-void	gw_sync_digest(struct gateway *, int);
-int	gw_sync_ready(const struct gateway *);
-
-/* gw_cluster.c */
-int	gw_cluster_init(struct gateway *, const char *);
-void	gw_cluster_free(struct gateway *);
-void	gw_deliver(struct gateway *, const char *, size_t, struct frame *,
-	    struct session *);
-void	gw_presence_join(struct gateway *, struct gw_socket *);
-void	gw_presence_leave(struct gateway *, struct gw_socket *, int);
-void	gw_peers(struct transport *, const int32_t *, size_t);
+void		 gateway_free(struct gateway *);
 
 #endif /* SGW_GATEWAY_H */

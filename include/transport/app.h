@@ -21,7 +21,10 @@ struct worker_stats;
 
 struct app {
 	const char *const *nsps;	/* NULL-terminated, "/" first */
-	/* Once per worker before serving; -1 means it can never serve. */
+	/*
+	 * Once per worker before serving; -1 means it can never serve.  The
+	 * application keeps its own state in t->app_data.
+	 */
 	int	(*init)(struct transport *);
 	/* Engine.IO only: every message goes here, Socket.IO is skipped. */
 	void	(*eio_message)(struct session *, const struct eio_packet *);

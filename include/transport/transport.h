@@ -89,6 +89,7 @@ struct transport {
 	struct ev_loop		*loop;
 	const struct transport_conf *conf;
 	const struct app	*app;
+	void			*app_data;	/* the application's (app.h init) */
 	struct lws_context	*ctx;
 	struct lws_vhost	*vhost;
 	int			 wid;		/* worker id, in every sid */

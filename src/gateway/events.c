@@ -304,7 +304,7 @@ get_room(const json_t *obj, struct events_event *ev,
 		if (get_id(obj, "group_id", true, ev->num[NUM_GROUP],
 		    &ev->group_id, err) != 0)
 			return (-1);
-		if ((n = rooms_name_group(ev->group_id.ptr, ev->group_id.len,
+		if ((n = roomname_group(ev->group_id.ptr, ev->group_id.len,
 		    ev->roombuf)) < 0)
 			return (fail(err, EVENTS_E_INVALID_FIELD,
 			    "group_id: required " ID_RULE));
@@ -318,7 +318,7 @@ get_room(const json_t *obj, struct events_event *ev,
 		ev->room.ptr = json_string_value(v);
 		ev->room.len = json_string_length(v);
 	}
-	if (rooms_parse(ev->room.ptr, ev->room.len, &ev->ref) != ROOMS_OK)
+	if (roomname_parse(ev->room.ptr, ev->room.len, &ev->ref) != ROOMNAME_OK)
 		return (fail(err, EVENTS_E_INVALID_ROOM,
 		    "room: required " ROOM_RULE ", got an invalid name"));
 	return (0);

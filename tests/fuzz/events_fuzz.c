@@ -11,7 +11,7 @@
  *  - a refused event has a code and a message that an error event and an
  *    ack can carry;
  *  - the JSON text taken as a room name parses only if it is valid, and
- *    then rebuilds to the same bytes through rooms_name_*().
+ *    then rebuilds to the same bytes through roomname_*().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "events.h"
-#include "rooms.h"
+#include "roomname.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -46,7 +46,7 @@ static void
 check_id(const struct events_str *s)
 {
 	check_str(s, false);
-	if (s->ptr != NULL && !rooms_id_valid(s->ptr, s->len))
+	if (s->ptr != NULL && !roomname_id_valid(s->ptr, s->len))
 		abort();
 }
 
@@ -54,7 +54,7 @@ static void
 check_ok(const struct events_event *ev, size_t max)
 {
 	struct events_message	 m;
-	struct rooms_ref	 ref;
+	struct roomname_ref	 ref;
 	json_t			*j;
 	int			 k;
 
@@ -91,12 +91,12 @@ check_ok(const struct events_event *ev, size_t max)
 		break;
 	case EVENTS_JOIN_ROOM:
 	case EVENTS_LEAVE_ROOM:
-		if (rooms_parse(ev->room.ptr, ev->room.len, &ref) != 0 ||
+		if (roomname_parse(ev->room.ptr, ev->room.len, &ref) != 0 ||
 		    ref.kind != ev->ref.kind || ref.alen != ev->ref.alen)
 			abort();
-		k = rooms_may_join(&ev->ref, "me", 2);
-		if (k != ROOMS_OK && k != ROOMS_ERR_PERSONAL &&
-		    k != ROOMS_ERR_NOT_PARTICIPANT)
+		k = roomname_may_join(&ev->ref, "me", 2);
+		if (k != ROOMNAME_OK && k != ROOMNAME_ERR_PERSONAL &&
+		    k != ROOMNAME_ERR_NOT_PARTICIPANT)
 			abort();
 		break;
 	case EVENTS_TYPING:
@@ -134,21 +134,21 @@ check_ok(const struct events_event *ev, size_t max)
 static void
 check_room(const char *s, size_t n)
 {
-	struct rooms_ref	ref;
-	char			buf[ROOMS_NAME_SIZE];
+	struct roomname_ref	ref;
+	char			buf[ROOMNAME_SIZE];
 	int			len;
 
-	if (rooms_parse(s, n, &ref) != ROOMS_OK)
+	if (roomname_parse(s, n, &ref) != ROOMNAME_OK)
 		return;
-	if (ref.kind == ROOMS_USER)
-		len = rooms_name_user(ref.a, ref.alen, buf);
-	else if (ref.kind == ROOMS_GROUP)
-		len = rooms_name_group(ref.a, ref.alen, buf);
-	else if (ref.kind == ROOMS_PRESENCE)
+	if (ref.kind == ROOMNAME_USER)
+		len = roomname_user(ref.a, ref.alen, buf);
+	else if (ref.kind == ROOMNAME_GROUP)
+		len = roomname_group(ref.a, ref.alen, buf);
+	else if (ref.kind == ROOMNAME_PRESENCE)
 		len = snprintf(buf, sizeof(buf), "presence:%.*s",
 		    (int)ref.alen, ref.a);
 	else
-		len = rooms_name_chat(ref.b, ref.blen, ref.a, ref.alen, buf);
+		len = roomname_chat(ref.b, ref.blen, ref.a, ref.alen, buf);
 	if (len < 0 || (size_t)len != n || memcmp(buf, s, n) != 0)
 		abort();
 }

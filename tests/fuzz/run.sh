@@ -3,7 +3,7 @@
 # (or only the NAMEs given, e.g. eio_packet) against the protocol sources
 # that exist (src/proto/*.c, and the pure modules of the other layers:
 # src/core/htab.c src/core/allow.c src/cluster/presence.c
-# src/cluster/rooms.c src/gateway/events.c), then run
+# src/cluster/rooms.c src/gateway/events.c src/gateway/roomname.c), then run
 # each for SECONDS with its seed corpus and dictionary.  Exits non-zero if a
 # harness fails to build or any run finds a crash, leak, timeout or UB.
 #
@@ -61,7 +61,8 @@ cflags="$cflags -I$top -I$PWD"
 objs=
 for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/core/allow.c "$top"/src/cluster/presence.c \
-    "$top"/src/cluster/rooms.c "$top"/src/gateway/events.c; do
+    "$top"/src/cluster/rooms.c "$top"/src/gateway/events.c \
+    "$top"/src/gateway/roomname.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

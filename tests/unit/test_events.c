@@ -381,7 +381,7 @@ test_rooms_events(void **state)
 	    &ev, &err, &j), 0);
 	assert_int_equal(ev.type, EVENTS_JOIN_ROOM);
 	expect_str(&ev.room, "chat:alice:bob");
-	assert_int_equal(ev.ref.kind, ROOMS_CHAT);
+	assert_int_equal(ev.ref.kind, ROOMNAME_CHAT);
 	assert_int_equal(ev.ref.alen, 5);
 	json_decref(j);
 
@@ -390,14 +390,14 @@ test_rooms_events(void **state)
 	assert_int_equal(ev.type, EVENTS_LEAVE_ROOM);
 	expect_str(&ev.room, "group:77");
 	expect_str(&ev.group_id, "77");
-	assert_int_equal(ev.ref.kind, ROOMS_GROUP);
+	assert_int_equal(ev.ref.kind, ROOMNAME_GROUP);
 	assert_memory_equal(ev.ref.a, "77", 2);
 	json_decref(j);
 
-	/* Syntax only: who may join user:* is rooms_may_join()'s job. */
+	/* Syntax only: who may join user:* is roomname_may_join()'s job. */
 	assert_int_equal(run("join_room", "{\"room\":\"user:me\","
 	    "\"group_id\":null}", 0, &ev, &err, &j), 0);
-	assert_int_equal(ev.ref.kind, ROOMS_USER);
+	assert_int_equal(ev.ref.kind, ROOMNAME_USER);
 	json_decref(j);
 
 	expect_error("join_room", "{}", "missing_field", "join_room: "

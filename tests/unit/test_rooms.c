@@ -1,8 +1,8 @@
 /*
- * test_rooms.c: rooms.c: room names (build, parse, who may join), and the
- * index checked against a plain matrix model through thousands of random
- * joins and leaves, fan-out walks whose callback closes sockets, and a
- * large room.
+ * test_rooms.c: rooms.c: the index checked against a plain matrix model
+ * through thousands of random joins and leaves, fan-out walks whose
+ * callback closes sockets, and a large room.  (The room names' rules are
+ * the gateway's: test_roomname.c.)
  */
 
 #include <stdarg.h>
@@ -18,183 +18,6 @@
 #include "rooms.h"
 
 #define S(x)	x, sizeof(x) - 1
-
-static void
-test_names(void **state)
-{
-	char	buf[ROOMS_NAME_SIZE], a[ROOMS_ID_MAX + 2], b[ROOMS_ID_MAX + 1];
-
-	(void)state;
-	assert_int_equal(rooms_name_user(S("42"), buf), 7);
-	assert_string_equal(buf, "user:42");
-	assert_int_equal(rooms_name_group(S("g-1"), buf), 9);
-	assert_string_equal(buf, "group:g-1");
-	assert_int_equal(rooms_name_chat(S("bob"), S("alice"), buf), 14);
-	assert_string_equal(buf, "chat:alice:bob");
-	assert_int_equal(rooms_name_chat(S("alice"), S("bob"), buf), 14);
-	assert_string_equal(buf, "chat:alice:bob");
-	/* Bytewise, shorter first: "10" < "9", "ab" < "abc", "B" < "a". */
-	rooms_name_chat(S("9"), S("10"), buf);
-	assert_string_equal(buf, "chat:10:9");
-	rooms_name_chat(S("abc"), S("ab"), buf);
-	assert_string_equal(buf, "chat:ab:abc");
-	rooms_name_chat(S("a"), S("B"), buf);
-	assert_string_equal(buf, "chat:B:a");
-	rooms_name_chat(S("\xc3\xa9"), S("z"), buf);
-	assert_string_equal(buf, "chat:z:\xc3\xa9");
-	assert_int_equal(rooms_name_chat(S("same"), S("same"), buf), -1);
-
-	/* Ids. */
-	assert_int_equal(rooms_name_user(S(""), buf), -1);
-	assert_int_equal(rooms_name_user(NULL, 3, buf), -1);
-	assert_int_equal(rooms_name_user(S("a:b"), buf), -1);
-	assert_int_equal(rooms_name_user(S("a\nb"), buf), -1);
-	assert_int_equal(rooms_name_user(S("a\x7f"), buf), -1);
-	assert_int_equal(rooms_name_user("a\0b", 3, buf), -1);
-	assert_int_equal(rooms_name_group(S("\x1f"), buf), -1);
-	assert_int_equal(rooms_name_chat(S("a"), S("b:c"), buf), -1);
-	assert_int_equal(rooms_name_chat(S("a b"), S(""), buf), -1);
-	assert_true(rooms_id_valid(S("with space and \xe2\x82\xac")));
-	memset(a, 'a', sizeof(a));
-	memset(b, 'b', sizeof(b));
-	assert_int_equal(rooms_name_user(a, ROOMS_ID_MAX, buf),
-	    5 + ROOMS_ID_MAX);
-	assert_int_equal(rooms_name_user(a, ROOMS_ID_MAX + 1, buf), -1);
-	assert_int_equal(rooms_name_chat(b, ROOMS_ID_MAX, a, ROOMS_ID_MAX,
-	    buf), ROOMS_NAME_MAX);
-	assert_int_equal(strlen(buf), ROOMS_NAME_MAX);
-	assert_memory_equal(buf, "chat:aaa", 8);
-	assert_int_equal(buf[5 + ROOMS_ID_MAX], ':');
-}
-
-static void
-test_parse(void **state)
-{
-	static const struct {
-		const char	*name;
-		int		 kind;	/* 0: invalid */
-		const char	*a, *b;
-	} t[] = {
-		{ "user:42", ROOMS_USER, "42", NULL },
-		{ "group:g 1", ROOMS_GROUP, "g 1", NULL },
-		{ "chat:alice:bob", ROOMS_CHAT, "alice", "bob" },
-		{ "chat:10:9", ROOMS_CHAT, "10", "9" },
-		{ "chat:ab:abc", ROOMS_CHAT, "ab", "abc" },
-		{ "user:\xc3\xa9", ROOMS_USER, "\xc3\xa9", NULL },
-		{ "", 0, NULL, NULL },
-		{ "user", 0, NULL, NULL },
-		{ "user:", 0, NULL, NULL },
-		{ "user:a:b", 0, NULL, NULL },
-		{ "User:1", 0, NULL, NULL },
-		{ " user:1", 0, NULL, NULL },
-		{ "group:", 0, NULL, NULL },
-		{ "group:a\tb", 0, NULL, NULL },
-		{ "group:a:b", 0, NULL, NULL },
-		{ "groups:1", 0, NULL, NULL },
-		{ "chat:", 0, NULL, NULL },
-		{ "chat:a", 0, NULL, NULL },
-		{ "chat:a:", 0, NULL, NULL },
-		{ "chat::b", 0, NULL, NULL },
-		{ "chat:b:a", 0, NULL, NULL },		/* not sorted */
-		{ "chat:9:10", 0, NULL, NULL },
-		{ "chat:abc:ab", 0, NULL, NULL },
-		{ "chat:a:a", 0, NULL, NULL },		/* same */
-		{ "chat:a:b:c", 0, NULL, NULL },
-		{ "chat:a:b\x7f", 0, NULL, NULL },
-		{ "room-1", 0, NULL, NULL },
-		{ "private_1_2", 0, NULL, NULL },
-	};
-	struct rooms_ref	 ref;
-	char			 name[ROOMS_NAME_SIZE + 8];
-	size_t			 i;
-
-	(void)state;
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		if (t[i].kind == 0) {
-			if (rooms_parse(t[i].name, strlen(t[i].name), &ref) !=
-			    ROOMS_ERR_INVALID)
-				fail_msg("accepted \"%s\"", t[i].name);
-			assert_int_equal(ref.kind, 0);
-			assert_null(ref.a);
-			continue;
-		}
-		if (rooms_parse(t[i].name, strlen(t[i].name), &ref) != 0)
-			fail_msg("refused \"%s\"", t[i].name);
-		assert_int_equal(ref.kind, t[i].kind);
-		assert_int_equal(ref.alen, strlen(t[i].a));
-		assert_memory_equal(ref.a, t[i].a, ref.alen);
-		if (t[i].b == NULL) {
-			assert_null(ref.b);
-			assert_int_equal(ref.blen, 0);
-		} else {
-			assert_int_equal(ref.blen, strlen(t[i].b));
-			assert_memory_equal(ref.b, t[i].b, ref.blen);
-		}
-	}
-	assert_int_equal(rooms_parse(NULL, 0, &ref), ROOMS_ERR_INVALID);
-	assert_int_equal(rooms_parse("user:a\0b", 8, &ref), ROOMS_ERR_INVALID);
-	assert_int_equal(rooms_parse("user:ab", 6, &ref), 0);	/* length */
-	assert_int_equal(ref.alen, 1);
-
-	/* Lengths: 128-byte ids are the limit. */
-	memset(name, 'x', sizeof(name));
-	memcpy(name, "group:", 6);
-	assert_int_equal(rooms_parse(name, 6 + ROOMS_ID_MAX, &ref), 0);
-	assert_int_equal(rooms_parse(name, 7 + ROOMS_ID_MAX, &ref),
-	    ROOMS_ERR_INVALID);
-	memcpy(name, "chat:", 5);
-	memset(name + 5, 'a', ROOMS_ID_MAX);
-	name[5 + ROOMS_ID_MAX] = ':';
-	memset(name + 6 + ROOMS_ID_MAX, 'b', ROOMS_ID_MAX + 1);
-	assert_int_equal(rooms_parse(name, ROOMS_NAME_MAX, &ref), 0);
-	assert_int_equal(rooms_parse(name, ROOMS_NAME_MAX + 1, &ref),
-	    ROOMS_ERR_INVALID);
-}
-
-static void
-test_may_join(void **state)
-{
-	struct rooms_ref	ref;
-
-	(void)state;
-	assert_int_equal(rooms_parse(S("user:alice"), &ref), 0);
-	assert_int_equal(rooms_may_join(&ref, S("alice")), ROOMS_ERR_PERSONAL);
-	assert_int_equal(rooms_may_join(&ref, S("bob")), ROOMS_ERR_PERSONAL);
-	assert_int_equal(rooms_may_leave(&ref, S("alice")),
-	    ROOMS_ERR_PERSONAL);
-
-	assert_int_equal(rooms_parse(S("chat:alice:bob"), &ref), 0);
-	assert_int_equal(rooms_may_join(&ref, S("alice")), ROOMS_OK);
-	assert_int_equal(rooms_may_join(&ref, S("bob")), ROOMS_OK);
-	assert_int_equal(rooms_may_join(&ref, S("carol")),
-	    ROOMS_ERR_NOT_PARTICIPANT);
-	assert_int_equal(rooms_may_join(&ref, S("alic")),
-	    ROOMS_ERR_NOT_PARTICIPANT);
-	assert_int_equal(rooms_may_join(&ref, S("bobby")),
-	    ROOMS_ERR_NOT_PARTICIPANT);
-	assert_int_equal(rooms_may_join(&ref, NULL, 0),
-	    ROOMS_ERR_NOT_PARTICIPANT);
-	assert_int_equal(rooms_may_leave(&ref, S("carol")), ROOMS_OK);
-
-	assert_int_equal(rooms_parse(S("group:7"), &ref), 0);
-	assert_int_equal(rooms_may_join(&ref, S("anyone")), ROOMS_OK);
-	assert_int_equal(rooms_may_leave(&ref, S("anyone")), ROOMS_OK);
-
-	assert_int_equal(rooms_parse(S("nope"), &ref), ROOMS_ERR_INVALID);
-	assert_int_equal(rooms_may_join(&ref, S("a")), ROOMS_ERR_INVALID);
-	assert_int_equal(rooms_may_join(NULL, S("a")), ROOMS_ERR_INVALID);
-	assert_int_equal(rooms_may_leave(&ref, S("a")), ROOMS_ERR_INVALID);
-
-	assert_string_equal(rooms_strerror(ROOMS_OK), "ok");
-	assert_string_equal(rooms_strerror(ROOMS_ERR_PERSONAL),
-	    "user rooms are joined and left by the gateway only");
-	assert_string_equal(rooms_strerror(ROOMS_ERR_NOT_PARTICIPANT),
-	    "only the two participants may join a chat room");
-	assert_string_equal(rooms_strerror(ROOMS_ERR_INVALID),
-	    "not a room name: expected user:<id>, group:<id> or "
-	    "chat:<a>:<b>");
-	assert_string_equal(rooms_strerror(-99), "unknown error");
-}
 
 static void
 test_basic(void **state)
@@ -553,9 +376,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_may_join),
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_walk_close),

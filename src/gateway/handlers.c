@@ -1,9 +1,9 @@
 /*
- * The client's events (DESIGN.md).  events.c validates and builds the
- * payloads; here each event is carried out.  Identity always comes from
- * the token (gs->user), never from the payload.  Every event may carry an
- * ack, answered {ok:true,...} or {ok:false,error}; bad input also gets an
- * `error` event and changes nothing else.
+ * handlers: the client's events (DESIGN.md).  events.c validates and
+ * builds the payloads; here each event is carried out.  Identity always
+ * comes from the token (gs->user), never from the payload.  Every event
+ * may carry an ack, answered {ok:true,...} or {ok:false,error}; bad input
+ * also gets an `error` event and changes nothing else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@
 #include "log.h"
 #include "randpool.h"
 #include "presence.h"
+#include "roomname.h"
 #include "rooms.h"
 #include "session.h"
 #include "socketio.h"
@@ -28,22 +29,25 @@
 static int64_t	 now_ms(void);
 static void	 new_id(char *);
 static void	 reply(struct session *, int64_t, json_t *);
-static void	 fail(struct session *, int64_t, const char *, const char *,
-		    const char *, size_t);
-static int	 deliver_to(const char *, const struct events_str *,
-		    const struct events_str *, json_t *, struct session *);
-static void	 on_message(struct session *, struct gw_socket *,
-		    struct events_event *, int64_t);
-static void	 on_room(struct session *, struct gw_socket *,
-		    struct events_event *, int64_t);
-static void	 on_typing(struct session *, struct gw_socket *,
-		    struct events_event *, int64_t);
-static void	 on_status(struct session *, struct gw_socket *,
-		    struct events_event *, int64_t);
-static void	 on_delete(struct session *, struct gw_socket *,
-		    struct events_event *, int64_t);
-static int	 rate_ok(struct session *, struct gw_socket *, const char *,
-		    size_t, int64_t);
+static void	 fail(struct gateway *, struct session *, int64_t,
+		    const char *, const char *, const char *, size_t);
+static int	 deliver_to(struct gateway *, const char *,
+		    const struct events_str *, const struct events_str *,
+		    json_t *, struct session *);
+static int	 in_group(struct gateway *, struct gw_socket *,
+		    const struct events_str *);
+static void	 on_message(struct gateway *, struct session *,
+		    struct gw_socket *, struct events_event *, int64_t);
+static void	 on_room(struct gateway *, struct session *,
+		    struct gw_socket *, struct events_event *, int64_t);
+static void	 on_typing(struct gateway *, struct session *,
+		    struct gw_socket *, struct events_event *, int64_t);
+static void	 on_status(struct gateway *, struct session *,
+		    struct gw_socket *, struct events_event *, int64_t);
+static void	 on_delete(struct gateway *, struct session *,
+		    struct gw_socket *, struct events_event *, int64_t);
+static int	 rate_ok(struct gateway *, struct session *,
+		    struct gw_socket *, const char *, size_t, int64_t);
 
 static int64_t
 now_ms(void)
@@ -94,8 +98,8 @@ reply(struct session *s, int64_t ack, json_t *o)
 
 /* Bad input: an `error` event, and the ack's error; nothing else. */
 static void
-fail(struct session *s, int64_t ack, const char *code, const char *message,
-    const char *event, size_t elen)
+fail(struct gateway *g, struct session *s, int64_t ack, const char *code,
+    const char *message, const char *event, size_t elen)
 {
 	json_t	*e;
 
@@ -106,7 +110,7 @@ fail(struct session *s, int64_t ack, const char *code, const char *message,
 			elen--;		/* not inside a UTF-8 sequence */
 	}
 	e = events_error_json(code, message, event, elen);
-	gw_emit(s, "error", e);
+	emit_to(g, s, "error", e);
 	json_decref(e);
 	reply(s, ack, events_ack_error(code, message));
 }
@@ -116,45 +120,47 @@ fail(struct session *s, int64_t ack, const char *code, const char *message,
  * Returns 0, or -1 when the room name cannot be built.
  */
 static int
-deliver_to(const char *event, const struct events_str *receiver,
-    const struct events_str *group, json_t *payload, struct session *except)
+deliver_to(struct gateway *g, const char *event,
+    const struct events_str *receiver, const struct events_str *group,
+    json_t *payload, struct session *except)
 {
-	char		 room[ROOMS_NAME_SIZE];
+	char		 room[ROOMNAME_SIZE];
 	struct frame	*f;
 	int		 n;
 
 	if (receiver->ptr != NULL)
-		n = rooms_name_user(receiver->ptr, receiver->len, room);
+		n = roomname_user(receiver->ptr, receiver->len, room);
 	else
-		n = rooms_name_group(group->ptr, group->len, room);
-	if (n <= 0 || (f = gw_frame(event, payload)) == NULL)
+		n = roomname_group(group->ptr, group->len, room);
+	if (n <= 0 || (f = emit_frame(event, payload)) == NULL)
 		return -1;
-	gw_deliver(&gw, room, (size_t)n, f, except);
+	deliver_room(g, room, (size_t)n, f, except);
 	return 0;
 }
 
 /* Is this socket in the group's room? (It joined with join_room.) */
 static int
-in_group(struct gw_socket *gs, const struct events_str *group)
+in_group(struct gateway *g, struct gw_socket *gs,
+    const struct events_str *group)
 {
-	char	room[ROOMS_NAME_SIZE];
+	char	room[ROOMNAME_SIZE];
 	int	n;
 
-	n = rooms_name_group(group->ptr, group->len, room);
-	return n > 0 && rooms_is_member(gw.rooms, room, (size_t)n, gs);
+	n = roomname_group(group->ptr, group->len, room);
+	return n > 0 && rooms_is_member(g->rooms, room, (size_t)n, gs);
 }
 
 /* send_message and send_group_message. */
 static void
-on_message(struct session *s, struct gw_socket *gs, struct events_event *ev,
-    int64_t ack)
+on_message(struct gateway *g, struct session *s, struct gw_socket *gs,
+    struct events_event *ev, int64_t ack)
 {
 	struct events_message	 m;
 	char			 id[ID_BYTES * 2], at[32];
 	json_t			*o, *sent;
 
-	if (ev->group_id.ptr != NULL && !in_group(gs, &ev->group_id)) {
-		fail(s, ack, "not_in_group", "join the group's room first",
+	if (ev->group_id.ptr != NULL && !in_group(g, gs, &ev->group_id)) {
+		fail(g, s, ack, "not_in_group", "join the group's room first",
 		    ev->name, strlen(ev->name));
 		return;
 	}
@@ -171,54 +177,54 @@ on_message(struct session *s, struct gw_socket *gs, struct events_event *ev,
 	m.created_at = at;
 	m.client_msg_id = ev->client_msg_id.ptr;
 	o = events_message_json(&m);
-	deliver_to("receive_message", &ev->receiver_id, &ev->group_id,
+	deliver_to(g, "receive_message", &ev->receiver_id, &ev->group_id,
 	    o, ev->group_id.ptr != NULL ? s : NULL);
 	json_decref(o);
 	m.status = "sent";
 	sent = events_message_json(&m);
-	gw_emit(s, "message_sent", sent);
+	emit_to(g, s, "message_sent", sent);
 	reply(s, ack, events_ack_ok(json_pack("{s:O}", "message", sent)));
 	json_decref(sent);
 }
 
 /* join_room and leave_room. */
 static void
-on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
-    int64_t ack)
+on_room(struct gateway *g, struct session *s, struct gw_socket *gs,
+    struct events_event *ev, int64_t ack)
 {
 	const char	*room = ev->room.ptr;
 	size_t		 len = ev->room.len;
 	int		 rc;
 
 	rc = ev->type == EVENTS_JOIN_ROOM ?
-	    rooms_may_join(&ev->ref, gs->user, gs->ulen) :
-	    rooms_may_leave(&ev->ref, gs->user, gs->ulen);
-	if (rc != ROOMS_OK) {
-		fail(s, ack, "forbidden_room", rooms_strerror(rc), ev->name,
-		    strlen(ev->name));
+	    roomname_may_join(&ev->ref, gs->user, gs->ulen) :
+	    roomname_may_leave(&ev->ref, gs->user, gs->ulen);
+	if (rc != ROOMNAME_OK) {
+		fail(g, s, ack, "forbidden_room", roomname_strerror(rc),
+		    ev->name, strlen(ev->name));
 		return;
 	}
 	if (ev->type == EVENTS_JOIN_ROOM) {
-		rc = rooms_join(gw.rooms, room, len, gs);
+		rc = rooms_join(g->rooms, room, len, gs);
 		if (rc == ROOMS_JOIN_FULL) {
-			gw.rooms_refused++;
-			fail(s, ack, "too_many_rooms", "this socket is in "
+			g->rooms_refused++;
+			fail(g, s, ack, "too_many_rooms", "this socket is in "
 			    "max_rooms_per_socket rooms already", ev->name,
 			    strlen(ev->name));
 			return;
 		}
-		if (rc == 1 && ev->ref.kind != ROOMS_PRESENCE)
-			gw_scoped_joined(&gw, gs, room, len);
+		if (rc == 1 && ev->ref.kind != ROOMNAME_PRESENCE)
+			scoped_joined(g, gs, room, len);
 	} else
-		rooms_leave(gw.rooms, room, len, gs);
-	if (ev->ref.kind == ROOMS_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
+		rooms_leave(g->rooms, room, len, gs);
+	if (ev->ref.kind == ROOMNAME_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
 		/* A subscription: say at once whether the user is online. */
-		char user[ROOMS_NAME_SIZE];
+		char user[ROOMNAME_SIZE];
 
 		memcpy(user, ev->ref.a, ev->ref.alen);
 		user[ev->ref.alen] = '\0';
 		reply(s, ack, events_ack_ok(json_pack("{s:s%,s:b}", "room",
-		    room, len, "online", presence_online(gw.presence, user))));
+		    room, len, "online", presence_online(g->presence, user))));
 		return;
 	}
 	reply(s, ack, events_ack_ok(json_pack("{s:s%}", "room", room, len)));
@@ -226,19 +232,19 @@ on_room(struct session *s, struct gw_socket *gs, struct events_event *ev,
 
 /* typing and stop_typing: to the receiver, or the group but the sender. */
 static void
-on_typing(struct session *s, struct gw_socket *gs, struct events_event *ev,
-    int64_t ack)
+on_typing(struct gateway *g, struct session *s, struct gw_socket *gs,
+    struct events_event *ev, int64_t ack)
 {
 	json_t	*o;
 
-	if (ev->group_id.ptr != NULL && !in_group(gs, &ev->group_id)) {
-		fail(s, ack, "not_in_group", "join the group's room first",
+	if (ev->group_id.ptr != NULL && !in_group(g, gs, &ev->group_id)) {
+		fail(g, s, ack, "not_in_group", "join the group's room first",
 		    ev->name, strlen(ev->name));
 		return;
 	}
 	o = events_typing_json(gs->user, ev->receiver_id.ptr,
 	    ev->group_id.ptr);
-	deliver_to(ev->type == EVENTS_TYPING ? "user_typing" :
+	deliver_to(g, ev->type == EVENTS_TYPING ? "user_typing" :
 	    "user_stop_typing", &ev->receiver_id, &ev->group_id, o, s);
 	json_decref(o);
 	reply(s, ack, events_ack_ok(NULL));
@@ -246,8 +252,8 @@ on_typing(struct session *s, struct gw_socket *gs, struct events_event *ev,
 
 /* message_read, message_delivered, message_read_status: to the sender. */
 static void
-on_status(struct session *s, struct gw_socket *gs, struct events_event *ev,
-    int64_t ack)
+on_status(struct gateway *g, struct session *s, struct gw_socket *gs,
+    struct events_event *ev, int64_t ack)
 {
 	struct events_str	 none = { NULL, 0 };
 	char			 at[32];
@@ -260,7 +266,7 @@ on_status(struct session *s, struct gw_socket *gs, struct events_event *ev,
 		o = events_status_update_json(ev->message_id.ptr,
 		    ev->type == EVENTS_MESSAGE_DELIVERED ? "delivered" :
 		    ev->status.ptr, gs->user, at);
-	deliver_to(ev->type == EVENTS_MESSAGE_READ ? "message_read_receipt" :
+	deliver_to(g, ev->type == EVENTS_MESSAGE_READ ? "message_read_receipt" :
 	    "message_status_update", &ev->sender_id, &none, o, NULL);
 	json_decref(o);
 	reply(s, ack, events_ack_ok(NULL));
@@ -268,25 +274,25 @@ on_status(struct session *s, struct gw_socket *gs, struct events_event *ev,
 
 /* delete_message: the whole conversation hears it. */
 static void
-on_delete(struct session *s, struct gw_socket *gs, struct events_event *ev,
-    int64_t ack)
+on_delete(struct gateway *g, struct session *s, struct gw_socket *gs,
+    struct events_event *ev, int64_t ack)
 {
 	struct events_str	 me = { gs->user, gs->ulen }, none = { NULL, 0 };
 	char			 at[32];
 	json_t			*o;
 
-	if (ev->group_id.ptr != NULL && !in_group(gs, &ev->group_id)) {
-		fail(s, ack, "not_in_group", "join the group's room first",
+	if (ev->group_id.ptr != NULL && !in_group(g, gs, &ev->group_id)) {
+		fail(g, s, ack, "not_in_group", "join the group's room first",
 		    ev->name, strlen(ev->name));
 		return;
 	}
 	events_time(now_ms(), at);
 	o = events_status_update_json(ev->message_id.ptr, "deleted",
 	    gs->user, at);
-	deliver_to("message_status_update", &ev->receiver_id, &ev->group_id,
+	deliver_to(g, "message_status_update", &ev->receiver_id, &ev->group_id,
 	    o, NULL);
 	if (ev->receiver_id.ptr != NULL)
-		deliver_to("message_status_update", &me, &none, o, NULL);
+		deliver_to(g, "message_status_update", &me, &none, o, NULL);
 	json_decref(o);
 	reply(s, ack, events_ack_ok(NULL));
 }
@@ -299,11 +305,11 @@ on_delete(struct session *s, struct gw_socket *gs, struct events_event *ev,
  * it is empty, the client is disconnected.  A token again forgives.
  */
 static int
-rate_ok(struct session *s, struct gw_socket *gs, const char *name,
-    size_t len, int64_t ack)
+rate_ok(struct gateway *g, struct session *s, struct gw_socket *gs,
+    const char *name, size_t len, int64_t ack)
 {
-	const struct gateway_conf *c = gw.conf;
-	double			 now = ev_now(gw.t->loop);
+	const struct gateway_conf *c = g->conf;
+	double			 now = ev_now(g->t->loop);
 
 	gs->tokens += (now - gs->refilled) * (double)c->event_rate;
 	if (gs->tokens > (double)c->event_burst)
@@ -315,14 +321,14 @@ rate_ok(struct session *s, struct gw_socket *gs, const char *name,
 		return 1;
 	}
 	if (gs->over++ == 0) {
-		gw.rate_warnings++;
-		fail(s, ack, "rate_limited", "too many events: slow down",
+		g->rate_warnings++;
+		fail(g, s, ack, "rate_limited", "too many events: slow down",
 		    name, len);
 	} else if (gs->over >= c->event_burst) {
-		gw.rate_disconnects++;
+		g->rate_disconnects++;
 		log_debug("session %s: past event_rate; disconnecting",
 		    s->sid);
-		fail(s, -1, "rate_limited", "too many events: disconnected",
+		fail(g, s, -1, "rate_limited", "too many events: disconnected",
 		    name, len);
 		/*
 		 * DISCONNECT, then the transport a moment later: closed now,
@@ -338,53 +344,53 @@ rate_ok(struct session *s, struct gw_socket *gs, const char *name,
 
 /* One event from a client: validate, then carry it out. */
 void
-gw_event(struct session *s, struct gw_socket *gs, const char *name,
-    size_t len, json_t *arg, int64_t ack)
+handlers_event(struct gateway *g, struct session *s, struct gw_socket *gs,
+    const char *name, size_t len, json_t *arg, int64_t ack)
 {
 	struct events_event	ev;
 	struct events_error	err;
 
-	if (gs == NULL || !rate_ok(s, gs, name, len, ack))
+	if (gs == NULL || !rate_ok(g, s, gs, name, len, ack))
 		return;
 	if (len == 13 && memcmp(name, "refresh_token", 13) == 0) {
 		const char	*why;
 		int		 rc;
 
-		if ((rc = gw_refresh(gs, arg, &why)) != 0)
-			fail(s, ack, rc == -2 ? "too_many_attempts" :
+		if ((rc = token_refresh(g, gs, arg, &why)) != 0)
+			fail(g, s, ack, rc == -2 ? "too_many_attempts" :
 			    "invalid_token", why, name, len);
 		else
 			reply(s, ack, events_ack_ok(NULL));
 		return;
 	}
-	if (events_parse(name, len, arg, (size_t)gw.conf->max_payload,
+	if (events_parse(name, len, arg, (size_t)g->conf->max_payload,
 	    &ev, &err) != 0) {
-		fail(s, ack, err.code, err.message, name, len);
+		fail(g, s, ack, err.code, err.message, name, len);
 		return;
 	}
 	switch (ev.type) {
 	case EVENTS_SEND_MESSAGE:
 	case EVENTS_SEND_GROUP_MESSAGE:
-		on_message(s, gs, &ev, ack);
+		on_message(g, s, gs, &ev, ack);
 		break;
 	case EVENTS_JOIN_ROOM:
 	case EVENTS_LEAVE_ROOM:
-		on_room(s, gs, &ev, ack);
+		on_room(g, s, gs, &ev, ack);
 		break;
 	case EVENTS_TYPING:
 	case EVENTS_STOP_TYPING:
-		on_typing(s, gs, &ev, ack);
+		on_typing(g, s, gs, &ev, ack);
 		break;
 	case EVENTS_MESSAGE_READ:
 	case EVENTS_MESSAGE_DELIVERED:
 	case EVENTS_MESSAGE_READ_STATUS:
-		on_status(s, gs, &ev, ack);
+		on_status(g, s, gs, &ev, ack);
 		break;
 	case EVENTS_DELETE_MESSAGE:
-		on_delete(s, gs, &ev, ack);
+		on_delete(g, s, gs, &ev, ack);
 		break;
 	default:
-		fail(s, ack, "unknown_event", "this event is not handled",
+		fail(g, s, ack, "unknown_event", "this event is not handled",
 		    name, len);
 		break;
 	}

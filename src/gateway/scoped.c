@@ -1,14 +1,14 @@
 /*
  * Scoped presence (presence_mode scoped): a user's presence reaches the
  * users who share a room with it (group:*, chat:*) and the sockets that
- * subscribed to it (presence:<user>, gw_cluster.c's announce()), nobody
+ * subscribed to it (presence:<user>, online.c's announce()), nobody
  * else, so that a connection storm costs the size of the rooms, not the
  * square of the gateway.
  *
  * No worker knows a room's members on the other workers, so each piece is
  * done where the knowledge is:
  *   - X's socket joins room R: R hears user_connected X (every worker,
- *     gw_deliver).  X learns who is online by subscribing to them
+ *     deliver_room).  X learns who is online by subscribing to them
  *     (presence:<user>, whose ack says it): pushing every online member
  *     of R to every joiner would make a room of n members cost n squared
  *     at a connection storm (measured: 10,000 clients in 100 groups of
@@ -63,7 +63,7 @@ static void	 tell(struct gateway *, const char *, const char *, size_t,
 		    const char *, size_t, struct session *);
 
 int
-gw_scoped_init(struct gateway *g, uint64_t seed)
+scoped_init(struct gateway *g, uint64_t seed)
 {
 	return htab_init(&g->owed, seed);
 }
@@ -85,7 +85,7 @@ owed_free_one(void *e, void *arg)
 }
 
 void
-gw_scoped_free(struct gateway *g)
+scoped_free(struct gateway *g)
 {
 	htab_sweep(&g->owed, owed_free_one, NULL);
 	htab_free(&g->owed);
@@ -108,15 +108,15 @@ tell(struct gateway *g, const char *event, const char *user, size_t ulen,
 	json_t		*o;
 
 	o = json_pack("{s:s%}", "user_id", user, ulen);
-	f = gw_frame(event, o);
+	f = emit_frame(event, o);
 	json_decref(o);
 	if (f != NULL)
-		gw_deliver(g, room, rlen, f, except);
+		deliver_room(g, room, rlen, f, except);
 }
 
 /* A socket of gs's user joined the shared room here: the room hears it. */
 void
-gw_scoped_joined(struct gateway *g, struct gw_socket *gs, const char *room,
+scoped_joined(struct gateway *g, struct gw_socket *gs, const char *room,
     size_t len)
 {
 	if (g->conf->presence_mode != 1 || !shared(room, len))
@@ -217,7 +217,7 @@ nomem:
  * its rooms hear when the user goes.
  */
 void
-gw_scoped_owe(struct gateway *g, struct gw_socket *gs)
+scoped_owe(struct gateway *g, struct gw_socket *gs)
 {
 	struct owed	*o;
 	size_t		 idx;
@@ -251,7 +251,7 @@ tell_gone(void *arg, const char *room, size_t len)
  * each, and so do the rooms of gs, its last socket, if it closed here.
  */
 void
-gw_scoped_offline(struct gateway *g, const char *user, size_t ulen,
+scoped_offline(struct gateway *g, const char *user, size_t ulen,
     struct gw_socket *gs)
 {
 	struct gone	 gn = { g, gs };

@@ -6,7 +6,8 @@
  * later, one `user_connected` each).  So a new socket's `online_users`
  * waits until every worker of the master's list has sent a digest, or
  * SYNC_WAIT seconds have passed (a peer that is stuck or dying), and goes
- * out then.  `connected` is not held back.
+ * out then.  `connected` is not held back.  The greeting is here: it is
+ * what waits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "bus.h"
 #include "gateway.h"
 #include "log.h"
+#include "presence.h"
 #include "session.h"
 #include "transport.h"
 
@@ -21,11 +23,17 @@
 
 static void	on_sync_wait(struct ev_loop *, ev_timer *, int);
 static void	sync_done(struct gateway *, const char *);
+static void	greet(struct gateway *, struct session *, struct gw_socket *);
+static void	add_user(void *, const char *);
 
-/* In sync at once when there is no bus: no other worker to hear from. */
+/*
+ * In sync at once when there is no bus: no other worker to hear from.
+ * Else we wait for the master's list of workers (sync_peers).
+ */
 void
-gw_sync_init(struct gateway *g)
+sync_init(struct gateway *g)
 {
+	g->nwant = -1;
 	g->synced = g->bus == NULL;
 	ev_timer_init(&g->sync_wait, on_sync_wait, SYNC_WAIT, 0);
 	g->sync_wait.data = g;
@@ -34,7 +42,7 @@ gw_sync_init(struct gateway *g)
 }
 
 void
-gw_sync_free(struct gateway *g)
+sync_free(struct gateway *g)
 {
 	ev_timer_stop(g->t->loop, &g->sync_wait);
 }
@@ -61,7 +69,7 @@ check(struct gateway *g)
 
 /* The master's list of live workers (the first one is what we wait for). */
 void
-gw_sync_peers(struct gateway *g, const int32_t *wids, size_t n)
+sync_peers(struct gateway *g, const int32_t *wids, size_t n)
 {
 	size_t	i;
 
@@ -76,7 +84,7 @@ gw_sync_peers(struct gateway *g, const int32_t *wids, size_t n)
 
 /* A digest from worker wid has been applied. */
 void
-gw_sync_digest(struct gateway *g, int wid)
+sync_digest(struct gateway *g, int wid)
 {
 	if (g->synced || wid < 0 || wid > BUS_WID_MAX)
 		return;
@@ -84,10 +92,14 @@ gw_sync_digest(struct gateway *g, int wid)
 	check(g);
 }
 
-int
-gw_sync_ready(const struct gateway *g)
+/* A new socket: its `online_users` now, or once in sync (sync_done). */
+void
+sync_greet(struct gateway *g, struct session *s, struct gw_socket *gs)
 {
-	return g->synced;
+	if (g->synced)
+		greet(g, s, gs);
+	else
+		gs->greet = 1;
 }
 
 static void
@@ -112,6 +124,26 @@ sync_done(struct gateway *g, const char *why)
 		if ((gs = s->app_data) != NULL && gs->greet &&
 		    s->state != SESSION_CLOSED) {
 			gs->greet = 0;
-			gw_online_users(s, gs);
+			greet(g, s, gs);
 		}
+}
+
+static void
+add_user(void *arg, const char *user)
+{
+	json_array_append_new(arg, json_string(user));
+}
+
+/* Who is online, for a new socket (in scoped mode: only its user). */
+static void
+greet(struct gateway *g, struct session *s, struct gw_socket *gs)
+{
+	json_t	*o = json_array();
+
+	if (g->conf->presence_mode == 0)
+		presence_list(g->presence, add_user, o);
+	else
+		json_array_append_new(o, json_string(gs->user));
+	emit_to(g, s, "online_users", o);
+	json_decref(o);
 }

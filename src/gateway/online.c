@@ -1,0 +1,187 @@
+/*
+ * online: presence across workers.  Each worker sends a delta when a
+ * socket of a user opens or closes here (GW_BUS_ONLINE, GW_BUS_OFFLINE);
+ * each worker keeps the gateway-wide table (cluster/presence.c) and tells
+ * its own sockets when a user comes online or goes offline anywhere.
+ * Digests every presence_digest_interval repair lost deltas, and a worker
+ * that dies (the master's peer list, or its bus link) has its users
+ * dropped at once.  (src/cluster/presence.c is the table; this file is
+ * what the gateway does with it.)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "events.h"
+#include "frame.h"
+#include "gateway.h"
+#include "log.h"
+#include "presence.h"
+#include "roomname.h"
+#include "session.h"
+#include "transport.h"
+
+#define DIGEST_PART	(64 * 1024)
+
+static void	 announce(struct gateway *, const char *, const char *,
+		    struct session *);
+static void	 on_online(void *, const char *);
+static void	 on_offline(void *, const char *);
+static void	 on_digest(struct ev_loop *, ev_timer *, int);
+
+/* The digest timer. */
+void
+online_init(struct gateway *g)
+{
+	ev_timer_init(&g->digest, on_digest,
+	    (double)g->conf->presence_digest_interval / 1000.0,
+	    (double)g->conf->presence_digest_interval / 1000.0);
+	g->digest.data = g;
+	ev_timer_start(g->t->loop, &g->digest);
+}
+
+void
+online_free(struct gateway *g)
+{
+	ev_timer_stop(g->t->loop, &g->digest);
+}
+
+/*
+ * Tell this worker's sockets that user went online or offline.  Mode
+ * "all" (the seed's): every socket.  Mode "scoped": the sockets that
+ * subscribed to the user with join_room presence:<user>.
+ */
+static void
+announce(struct gateway *g, const char *event, const char *user,
+    struct session *except)
+{
+	struct frame	*f;
+	json_t		*o;
+	char		 room[ROOMNAME_SIZE + 16];
+	int		 n;
+
+	o = events_user_json(user);
+	f = emit_frame(event, o);
+	json_decref(o);
+	if (f == NULL)
+		return;
+	if (g->conf->presence_mode == 0)
+		emit_all(g, f, except);
+	else {
+		n = snprintf(room, sizeof(room), "presence:%s", user);
+		deliver_local(g, room, (size_t)n, f, except);
+	}
+	frame_unref(f);
+}
+
+static void
+on_online(void *arg, const char *user)
+{
+	announce(arg, "user_connected", user, NULL);
+}
+
+/* A user went offline elsewhere: its subscribers, the rooms owed here. */
+static void
+on_offline(void *arg, const char *user)
+{
+	announce(arg, "user_disconnected", user, NULL);
+	scoped_offline(arg, user, strlen(user), NULL);
+}
+
+/* A socket of this user opened here. */
+void
+online_join(struct gateway *g, struct gw_socket *gs)
+{
+	if (presence_local_add(g->presence, gs->user) == PRESENCE_ONLINE)
+		announce(g, "user_connected", gs->user, gs->s);
+	if (g->bus != NULL)
+		bus_send(g->bus, GW_BUS_ONLINE, gs->user, gs->ulen);
+}
+
+/* A socket of this user closed here. */
+void
+online_leave(struct gateway *g, struct gw_socket *gs, int tell)
+{
+	if (presence_local_del(g->presence, gs->user) != PRESENCE_OFFLINE)
+		scoped_owe(g, gs);
+	else if (tell) {
+		announce(g, "user_disconnected", gs->user, gs->s);
+		scoped_offline(g, gs->user, gs->ulen, gs);
+	}
+	if (g->bus != NULL)
+		bus_send(g->bus, GW_BUS_OFFLINE, gs->user, gs->ulen);
+}
+
+/* A GW_BUS_ONLINE or GW_BUS_OFFLINE record from worker `from`. */
+void
+online_recv(struct gateway *g, int from, uint8_t type, const void *data,
+    size_t len)
+{
+	char	user[PRESENCE_USER_MAX + 1];
+	int	rc;
+
+	if (len == 0 || len > PRESENCE_USER_MAX)
+		return;
+	memcpy(user, data, len);
+	user[len] = '\0';
+	rc = type == GW_BUS_ONLINE ?
+	    presence_remote_add(g->presence, (unsigned)from, user) :
+	    presence_remote_del(g->presence, (unsigned)from, user);
+	if (rc == PRESENCE_ONLINE)
+		on_online(g, user);
+	else if (rc == PRESENCE_OFFLINE)
+		on_offline(g, user);
+}
+
+/* Every part of this worker's digest, all in this loop iteration. */
+void
+online_digest_send(struct gateway *g)
+{
+	struct presence_digest_cursor	 c;
+	static uint8_t			 buf[DIGEST_PART];
+	size_t				 len;
+	int				 more;
+
+	if (g->bus == NULL)
+		return;
+	presence_digest_begin(g->presence, &c);
+	do {
+		more = presence_digest(g->presence, &c, buf, sizeof(buf),
+		    &len);
+		if (more < 0)
+			return;
+		bus_send(g->bus, GW_BUS_DIGEST, buf, len);
+	} while (more == 1);
+}
+
+static void
+on_digest(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	online_digest_send(w->data);
+}
+
+/* A GW_BUS_DIGEST record from worker `from`: 0 applied, -1 refused. */
+int
+online_digest_recv(struct gateway *g, int from, const void *data,
+    size_t len)
+{
+	if (presence_apply_digest(g->presence, (unsigned)from, data,
+	    len, on_online, on_offline, g) < 0) {
+		log_debug("bad presence digest from worker %d", from);
+		return -1;
+	}
+	return 0;
+}
+
+/* A worker is gone: its users are offline unless they are elsewhere. */
+void
+online_drop_worker(struct gateway *g, int wid)
+{
+	int	n;
+
+	n = presence_drop_worker(g->presence, (unsigned)wid, on_offline, g);
+	log_debug("worker %d gone: %d users offline", wid, n);
+}
