@@ -50,6 +50,7 @@ done
 
 for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/core/htab.c "$srcdir"/include/core/htab.h \
+    "$srcdir"/src/core/base64.c "$srcdir"/include/core/base64.h \
     "$srcdir"/src/cluster/presence.c "$srcdir"/include/cluster/presence.h \
     "$srcdir"/src/cluster/rooms.c "$srcdir"/include/cluster/rooms.h \
     "$srcdir"/src/gateway/events.c "$srcdir"/include/gateway/events.h \

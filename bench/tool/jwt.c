@@ -9,38 +9,22 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base64.h"
 #include "bench.h"
 
 /* base64url of {"alg":"HS256","typ":"JWT"} */
 #define JWT_HEADER	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
+/* base64url of len bytes into out, NUL-terminated; its length. */
 static size_t
 b64url(const unsigned char *in, size_t len, char *out)
 {
-	static const char t[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t	i, o = 0;
-	unsigned v;
+	ptrdiff_t	n;
 
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = t[(v >> 6) & 63];
-		out[o++] = t[v & 63];
-	}
-	if (len - i == 1) {
-		v = (unsigned)in[i] << 16;
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-	} else if (len - i == 2) {
-		v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = t[(v >> 6) & 63];
-	}
-	out[o] = '\0';
-	return o;
+	n = base64_encode(in, len, out, base64_encoded_len(len, BASE64_URL),
+	    BASE64_URL);
+	out[n < 0 ? 0 : n] = '\0';
+	return n < 0 ? 0 : (size_t)n;
 }
 
 /*

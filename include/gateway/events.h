@@ -63,7 +63,6 @@
 #define EVENTS_CLIENT_MSG_ID_MAX 128
 #define EVENTS_INT_SIZE		21	/* an int64 in decimal, and NUL */
 #define EVENTS_MESSAGE_SIZE	256	/* error messages, NUL included */
-#define EVENTS_TIME_SIZE	25	/* 2026-02-17T10:30:00.000Z and NUL */
 
 enum events_type {
 	EVENTS_SEND_MESSAGE = 0,
@@ -131,7 +130,7 @@ struct events_message {
 	const char	*content;
 	size_t		 content_len;
 	const char	*message_type;
-	const char	*created_at;		/* events_time() */
+	const char	*created_at;		/* isotime_format() */
 	const char	*client_msg_id;		/* NULL: left out */
 	const char	*status;		/* NULL: left out */
 };
@@ -143,7 +142,6 @@ int		 events_parse(const char *, size_t, const json_t *, size_t,
 		     struct events_event *, struct events_error *);
 
 /* events.c: server -> client */
-int		 events_time(int64_t, char *);
 json_t		*events_message_json(const struct events_message *);
 json_t		*events_typing_json(const char *, const char *,
 		     const char *);

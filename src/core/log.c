@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "isotime.h"
 #include "log.h"
 
 #define LOG_LINE_MAX	4096
@@ -156,9 +157,7 @@ vlog(enum log_level level, const struct logf *f, int errnum, const char *fmt,
     va_list ap)
 {
 	char		 msg[LOG_LINE_MAX / 2], line[LOG_LINE_MAX];
-	char		 ts[32];
-	struct timeval	 tv;
-	struct tm	 tm;
+	char		 ts[ISOTIME_SIZE];
 	size_t		 len;
 	ssize_t		 written;
 	int		 n;
@@ -171,13 +170,11 @@ vlog(enum log_level level, const struct logf *f, int errnum, const char *fmt,
 	if (errnum >= 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
 		    strerror(errnum));
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	isotime_now(ts);
 	n = snprintf(line, sizeof(line),
-	    "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld,"
-	    "\"role\":\"%s\"", ts, (long)tv.tv_usec / 1000, level_names[level],
-	    (long)getpid(), log_role);
+	    "{\"time\":\"%s\",\"level\":\"%s\",\"pid\":%ld,"
+	    "\"role\":\"%s\"", ts, level_names[level], (long)getpid(),
+	    log_role);
 	len = (size_t)n;
 	if (log_worker >= 0)
 		len += (size_t)snprintf(line + len, sizeof(line) - len,

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "base64.h"
 #include "events.h"
 #include "frame.h"
 #include "gateway.h"
+#include "isotime.h"
 #include "jsonlimit.h"
 #include "log.h"
 #include "randpool.h"
@@ -26,7 +28,6 @@
 #define ID_BYTES	12
 #define RATE_LINGER	1.0	/* s: see rate_ok() */
 
-static int64_t	 now_ms(void);
 static void	 new_id(char *);
 static void	 reply(struct session *, int64_t, json_t *);
 static void	 fail(struct gateway *, struct session *, int64_t,
@@ -49,37 +50,18 @@ static void	 on_delete(struct gateway *, struct session *,
 static int	 rate_ok(struct gateway *, struct session *,
 		    struct gw_socket *, const char *, size_t, int64_t);
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A message id: 12 random bytes, base64url. */
 static void
 new_id(char *out)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	const uint8_t	*r;
-	int		 i;
-
 	uint8_t		 rnd[ID_BYTES];
+	ptrdiff_t	 n;
 
 	if (randpool_get(rnd, sizeof(rnd)) != 0)
 		log_warn("getrandom");
-	r = rnd;
-	for (i = 0; i < ID_BYTES / 3; i++) {
-		out[4 * i] = b64[r[3 * i] >> 2];
-		out[4 * i + 1] = b64[((r[3 * i] & 3) << 4) | (r[3 * i + 1] >> 4)];
-		out[4 * i + 2] = b64[((r[3 * i + 1] & 15) << 2) |
-		    (r[3 * i + 2] >> 6)];
-		out[4 * i + 3] = b64[r[3 * i + 2] & 63];
-	}
-	out[ID_BYTES / 3 * 4] = '\0';
+	n = base64_encode(rnd, sizeof(rnd), out, ID_BYTES * 2 - 1,
+	    BASE64_URL);
+	out[n < 0 ? 0 : n] = '\0';
 }
 
 /* The ack, if one was asked for; takes over o. */
@@ -165,7 +147,7 @@ on_message(struct gateway *g, struct session *s, struct gw_socket *gs,
 		return;
 	}
 	new_id(id);
-	events_time(now_ms(), at);
+	isotime_format(isotime_now_ms(), at);
 	memset(&m, 0, sizeof(m));
 	m.id = id;
 	m.sender_id = gs->user;
@@ -259,7 +241,7 @@ on_status(struct gateway *g, struct session *s, struct gw_socket *gs,
 	char			 at[32];
 	json_t			*o;
 
-	events_time(now_ms(), at);
+	isotime_format(isotime_now_ms(), at);
 	if (ev->type == EVENTS_MESSAGE_READ)
 		o = events_read_receipt_json(ev->message_id.ptr, gs->user, at);
 	else
@@ -286,7 +268,7 @@ on_delete(struct gateway *g, struct session *s, struct gw_socket *gs,
 		    ev->name, strlen(ev->name));
 		return;
 	}
-	events_time(now_ms(), at);
+	isotime_format(isotime_now_ms(), at);
 	o = events_status_update_json(ev->message_id.ptr, "deleted",
 	    gs->user, at);
 	deliver_to(g, "message_status_update", &ev->receiver_id, &ev->group_id,

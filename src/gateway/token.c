@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "events.h"
 #include "gateway.h"
+#include "isotime.h"
 #include "session.h"
 #include "socketio.h"
 #include "transport.h"
@@ -93,7 +94,7 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 			session_connect_within(s, 5.0);
 		} else if (!gs->warned && now >= gs->exp - EXPIRY_NOTICE) {
 			gs->warned = 1;
-			events_time(gs->exp * 1000, at);
+			isotime_format(gs->exp * 1000, at);
 			o = json_pack("{s:s,s:I}", "expires_at", at,
 			    "expires_in", (json_int_t)(gs->exp - now));
 			emit_to(g, s, "token_expiring", o);

@@ -14,114 +14,39 @@
  * encode(decode(x)) == x for every payload we accept.
  *
  * The base64 functions keep the eio_ prefix rather than eio_payload_:
- * eio_packet.c uses them too.
+ * eio_packet.c uses them too.  They are core's base64.c with Engine.IO's
+ * error codes.
  */
 
 #include <stdint.h>
 #include <string.h>
 
+#include "base64.h"
 #include "eio.h"
 
-static int	b64_value(uint8_t);
-static int	b64_check(const uint8_t *, size_t, size_t *);
 static int	payload_fail(struct eio_payload *, int);
-
-static const uint8_t b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Value of one base64 digit, or -1 ('=' included). */
-static int
-b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
-	if (c == '+')
-		return (62);
-	if (c == '/')
-		return (63);
-	return (-1);
-}
-
-/*
- * Check that in is canonical padded base64 and give the decoded length.
- * Padding is only "x=" or "xx==" at the very end, and the bits the last
- * digit carries beyond the data must be zero.
- */
-static int
-b64_check(const uint8_t *in, size_t len, size_t *outlen)
-{
-	size_t	i, pad;
-	int	last;
-
-	if (len % 4 != 0)
-		return (EIO_ERR_BASE64);
-	pad = 0;
-	if (len > 0 && in[len - 1] == '=')
-		pad = in[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len - pad; i++) {
-		if (b64_value(in[i]) < 0)
-			return (EIO_ERR_BASE64);
-	}
-	if (pad > 0) {
-		last = b64_value(in[len - pad - 1]);
-		if ((pad == 1 && (last & 0x03) != 0) ||
-		    (pad == 2 && (last & 0x0f) != 0))
-			return (EIO_ERR_BASE64);
-	}
-	*outlen = len / 4 * 3 - pad;
-	return (EIO_OK);
-}
 
 /* Length of the padded base64 of n bytes. */
 size_t
 eio_base64_encoded_len(size_t n)
 {
-	return ((n + 2) / 3 * 4);
+	return (base64_encoded_len(n, BASE64_STD));
 }
 
 /*
- * Standard base64 with padding.  Writes exactly eio_base64_encoded_len(len)
- * bytes, no NUL.  Returns that length or EIO_ERR_NOSPACE.
+ * Standard base64 with padding (base64.c).  Writes exactly
+ * eio_base64_encoded_len(len) bytes, no NUL.  Returns that length,
+ * EIO_ERR_NOSPACE or EIO_ERR_TOO_BIG.
  */
 ptrdiff_t
 eio_base64_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
-	size_t		 i, need;
-	uint32_t	 v;
-	uint8_t		*p;
+	ptrdiff_t	n;
 
-	if (len > (PTRDIFF_MAX / 4) * 3 - 2)
-		return (EIO_ERR_TOO_BIG);
-	need = eio_base64_encoded_len(len);
-	if (need > cap)
+	n = base64_encode(in, len, (char *)out, cap, BASE64_STD);
+	if (n == BASE64_ENOSPACE)
 		return (EIO_ERR_NOSPACE);
-	p = out;
-	for (i = 0; i + 3 <= len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		*p++ = b64_alphabet[v >> 18];
-		*p++ = b64_alphabet[(v >> 12) & 0x3f];
-		*p++ = b64_alphabet[(v >> 6) & 0x3f];
-		*p++ = b64_alphabet[v & 0x3f];
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		*p++ = b64_alphabet[v >> 18];
-		*p++ = b64_alphabet[(v >> 12) & 0x3f];
-		*p++ = '=';
-		*p++ = '=';
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		*p++ = b64_alphabet[v >> 18];
-		*p++ = b64_alphabet[(v >> 12) & 0x3f];
-		*p++ = b64_alphabet[(v >> 6) & 0x3f];
-		*p++ = '=';
-	}
-	return ((ptrdiff_t)need);
+	return (n < 0 ? EIO_ERR_TOO_BIG : n);
 }
 
 /*
@@ -132,28 +57,12 @@ eio_base64_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 ptrdiff_t
 eio_base64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
-	size_t		 i, n, o;
-	uint32_t	 v;
-	int		 r;
+	ptrdiff_t	n;
 
-	if ((r = b64_check(in, len, &n)) != EIO_OK)
-		return (r);
-	if (n > cap)
+	n = base64_decode((const char *)in, len, out, cap, BASE64_STD);
+	if (n == BASE64_ENOSPACE)
 		return (EIO_ERR_NOSPACE);
-	for (i = 0, o = 0; i < len; i += 4) {
-		v = (uint32_t)b64_value(in[i]) << 18 |
-		    (uint32_t)b64_value(in[i + 1]) << 12;
-		out[o++] = (uint8_t)(v >> 16);
-		if (in[i + 2] == '=')
-			break;
-		v |= (uint32_t)b64_value(in[i + 2]) << 6;
-		out[o++] = (uint8_t)(v >> 8);
-		if (in[i + 3] == '=')
-			break;
-		v |= (uint32_t)b64_value(in[i + 3]);
-		out[o++] = (uint8_t)v;
-	}
-	return ((ptrdiff_t)n);
+	return (n < 0 ? EIO_ERR_BASE64 : n);
 }
 
 /* Scratch bytes that always hold every binary packet of a len-byte body. */

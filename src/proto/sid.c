@@ -6,31 +6,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base64.h"
 #include "sid.h"
 
 #define WORKER_CHARS	2
-
-static int	b64url_value(char);
-
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Value of a base64url digit, or -1. */
-static int
-b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
-	if (c == '-')
-		return (62);
-	if (c == '_')
-		return (63);
-	return (-1);
-}
 
 /*
  * Write the sid of a new session of worker (0..SID_WORKER_MAX) into out,
@@ -47,8 +26,8 @@ sid_encode(const uint8_t rnd[SID_RANDOM_BYTES], unsigned worker,
 
 	if (worker > SID_WORKER_MAX)
 		return (-1);
-	out[0] = b64url[worker >> 6];
-	out[1] = b64url[worker & 0x3f];
+	out[0] = base64_digit(worker >> 6, BASE64_URL);
+	out[1] = base64_digit(worker & 0x3f, BASE64_URL);
 	acc = 0;
 	bits = 0;
 	for (i = 0, o = WORKER_CHARS; o < SID_LEN; o++) {
@@ -57,7 +36,7 @@ sid_encode(const uint8_t rnd[SID_RANDOM_BYTES], unsigned worker,
 			bits += 8;
 		}
 		bits -= 6;
-		out[o] = b64url[(acc >> bits) & 0x3f];
+		out[o] = base64_digit((acc >> bits) & 0x3f, BASE64_URL);
 	}
 	out[SID_LEN] = '\0';
 	return (0);
@@ -72,7 +51,7 @@ sid_valid(const char *sid, size_t len)
 	if (sid == NULL || len != SID_LEN)
 		return (false);
 	for (i = 0; i < len; i++) {
-		if (b64url_value(sid[i]) < 0)
+		if (base64_value((unsigned char)sid[i], BASE64_URL) < 0)
 			return (false);
 	}
 	return (true);
@@ -87,5 +66,6 @@ sid_worker(const char *sid, size_t len)
 {
 	if (!sid_valid(sid, len))
 		return (-1);
-	return (b64url_value(sid[0]) << 6 | b64url_value(sid[1]));
+	return (base64_value((unsigned char)sid[0], BASE64_URL) << 6 |
+	    base64_value((unsigned char)sid[1], BASE64_URL));
 }

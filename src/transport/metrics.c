@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "isotime.h"
 #include "metrics.h"
 #include "stats.h"
 #include "transport.h"
@@ -74,7 +75,6 @@ static uint64_t	 counter(const struct worker_stats *, size_t);
 static void	 put(struct buf *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 total(const struct transport *, struct totals *);
-static void	 iso_now(char *, size_t);
 static int	 wants_text(struct lws *);
 static void	 render_json(const struct transport *, struct buf *);
 static void	 render_prometheus(const struct transport *, struct buf *);
@@ -114,19 +114,6 @@ put(struct buf *b, const char *fmt, ...)
 }
 
 static void
-iso_now(char *buf, size_t len)
-{
-	struct timespec	ts;
-	struct tm	tm;
-	size_t		n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
-static void
 total(const struct transport *t, struct totals *x)
 {
 	const struct worker_stats	*w;
@@ -153,11 +140,11 @@ int
 metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 {
 	struct totals	x;
-	char		body[512], now[40];
+	char		body[512], now[ISOTIME_SIZE];
 	int		n;
 
 	total(t, &x);
-	iso_now(now, sizeof(now));
+	isotime_now(now);
 	/*
 	 * A worker that cannot reach the others (no bus, relay or hand-off)
 	 * loses messages between users without telling them: an error, not a
@@ -180,11 +167,11 @@ render_json(const struct transport *t, struct buf *b)
 {
 	const struct worker_stats	*w;
 	struct totals			 x;
-	char				 now[40];
+	char				 now[ISOTIME_SIZE];
 	size_t				 i, j;
 
 	total(t, &x);
-	iso_now(now, sizeof(now));
+	isotime_now(now);
 	put(b, "{\"connections\":{\"total\":%llu,\"online\":%llu},"
 	    "\"uptime\":%lld,\"memory\":{\"rss\":%llu},",
 	    (unsigned long long)x.sessions, (unsigned long long)x.users,

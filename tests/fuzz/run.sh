@@ -60,6 +60,7 @@ cflags="$cflags -I$top -I$PWD"
 # main(), then linked into every harness.
 objs=
 for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
+    "$top"/src/core/base64.c "$top"/src/core/isotime.c \
     "$top"/src/core/allow.c "$top"/src/cluster/presence.c \
     "$top"/src/cluster/rooms.c "$top"/src/gateway/events.c \
     "$top"/src/gateway/roomname.c; do
