@@ -21,13 +21,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "handoff.h"
 #include "log.h"
-#include "relay.h"
 #include "reqhead.h"
 #include "sid.h"
 #include "tlsfront.h"
 #include "transport.h"
+#include "unixsock.h"
 
 #define PEEK_WAIT	2.0	/* seconds to wait for the request line */
 #define PEEK_RETRY_MIN	0.01	/* s: a line split over two segments */
@@ -71,11 +72,11 @@ handoff_new(struct transport *t, const char *dir)
 	struct handoff		*h;
 	struct sockaddr_un	 sun;
 	socklen_t		 len = 0;
-	int			 fd = -1, one = 1;
+	int			 fd = -1;
 
-	relay_trust_init();
+	unixsock_trust_init();
 	if (dir != NULL && (strlen(dir) >= sizeof(h->dir) ||
-	    (len = relay_addr(dir, 'h', t->wid, &sun)) == 0)) {
+	    (len = unixsock_addr(dir, "handoff", t->wid, &sun)) == 0)) {
 		log_error("handoff: run_dir %s is too long for a socket path",
 		    dir);
 		return NULL;
@@ -90,16 +91,10 @@ handoff_new(struct transport *t, const char *dir)
 	}
 	if (dir != NULL) {
 		snprintf(h->dir, sizeof(h->dir), "%s", dir);
-		unlink(sun.sun_path);	/* a dead worker's; run_dir is ours */
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-		if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
-		    sizeof(one)) != 0 ||
-		    bind(fd, (struct sockaddr *)&sun, len) != 0) {
+		/* A dead worker's is removed first; run_dir is ours. */
+		if ((fd = unixsock_bind(&sun, len, SOCK_DGRAM)) == -1) {
 			log_error("handoff: cannot bind %s: %s", sun.sun_path,
 			    strerror(errno));
-			if (fd != -1)
-				close(fd);
 			free(h->peek);
 			free(h);
 			return NULL;
@@ -120,7 +115,8 @@ handoff_free(struct handoff *h)
 
 	if (h == NULL)
 		return;
-	if (h->dir[0] != '\0' && relay_addr(h->dir, 'h', h->t->wid, &sun) != 0)
+	if (h->dir[0] != '\0' && unixsock_addr(h->dir, "handoff", h->t->wid,
+	    &sun) != 0)
 		unlink(sun.sun_path);
 	while (h->waiting != NULL) {
 		transport_untrack(h->t, h->waiting->io.fd);
@@ -142,35 +138,14 @@ handoff_free(struct handoff *h)
 static int
 pass(struct handoff *h, int fd, int wid, char kind)
 {
-	struct sockaddr_un	 sun;
-	struct msghdr		 msg;
-	struct cmsghdr		*cm;
-	struct iovec		 iov;
-	char			 one = kind;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	}			 ctl;
+	struct sockaddr_un	sun;
+	socklen_t		len;
 
 	if (h->dir[0] == '\0')
 		return -1;	/* no siblings */
-	memset(&msg, 0, sizeof(msg));
-	memset(&ctl, 0, sizeof(ctl));
-	if ((msg.msg_namelen = relay_addr(h->dir, 'h', wid, &sun)) == 0)
+	if ((len = unixsock_addr(h->dir, "handoff", wid, &sun)) == 0)
 		return -1;
-	msg.msg_name = &sun;
-	iov.iov_base = &one;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(h->in.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+	if (fdpass_send(h->in.fd, &sun, len, kind, fd) != 0) {
 		log_debug("handoff to worker %d: %s", wid, strerror(errno));
 		return -1;
 	}
@@ -365,98 +340,40 @@ on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-/*
- * One datagram's descriptors and sender.  Room for a few descriptors so
- * that a hostile sender's extra ones are ours to close, not left open in
- * this process; the kernel closes any beyond that (MSG_CTRUNC).
- */
-#define HANDOFF_FDS	4
-
-struct received {
-	int		fds[HANDOFF_FDS];
-	size_t		nfds;
-	struct ucred	cred;
-	int		has_cred;
-};
-
-static void
-collect(struct msghdr *msg, struct received *rc)
-{
-	struct cmsghdr	*cm;
-	size_t		 n;
-
-	memset(rc, 0, sizeof(*rc));
-	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET)
-			continue;
-		if (cm->cmsg_type == SCM_CREDENTIALS &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
-			memcpy(&rc->cred, CMSG_DATA(cm), sizeof(rc->cred));
-			rc->has_cred = 1;
-		} else if (cm->cmsg_type == SCM_RIGHTS) {
-			n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			while (n-- > 0 && rc->nfds < HANDOFF_FDS) {
-				memcpy(&rc->fds[rc->nfds], CMSG_DATA(cm) +
-				    rc->nfds * sizeof(int), sizeof(int));
-				rc->nfds++;
-			}
-		}
-	}
-}
-
 /* A socket from another worker: serve it as if we had accepted it. */
 static void
 on_receive(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct handoff	*h = (struct handoff *)((char *)w -
 	    offsetof(struct handoff, in));
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct received	 rc;
-	char		 one;
-	ssize_t		 n;
-	size_t		 i;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(struct ucred)) +
-				    CMSG_SPACE(HANDOFF_FDS * sizeof(int))];
-	}		 ctl;
+	struct fdpass_msg	 m;
+	size_t			 i;
 
 	(void)loop;
 	(void)revents;
-	for (;;) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = &one;
-		iov.iov_len = 1;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		if ((n = recvmsg(w->fd, &msg, MSG_DONTWAIT |
-		    MSG_CMSG_CLOEXEC)) < 0)
-			return;
-		collect(&msg, &rc);
-		if (!rc.has_cred || !relay_sibling(rc.cred.pid,
-		    rc.cred.uid)) {
-			relay_refused(h->t, "handoff", rc.cred.pid,
-			    rc.cred.uid);
-			for (i = 0; i < rc.nfds; i++)
-				close(rc.fds[i]);
+	while (fdpass_recv(w->fd, &m) == 0) {
+		if (!m.has_cred || !unixsock_sibling(m.cred.pid,
+		    m.cred.uid)) {
+			h->t->stats.peers_refused++;
+			unixsock_refused("handoff", m.cred.pid, m.cred.uid,
+			    ev_now(h->t->loop));
+			for (i = 0; i < m.nfds; i++)
+				close(m.fds[i]);
 			continue;
 		}
 		/* A sibling sends one descriptor and its kind, always. */
-		for (i = 1; i < rc.nfds; i++)
-			close(rc.fds[i]);
-		if (rc.nfds == 0)
+		for (i = 1; i < m.nfds; i++)
+			close(m.fds[i]);
+		if (m.nfds == 0)
 			continue;
-		if (n != 1 || (one != 'F' && one != 'P') ||
-		    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-			close(rc.fds[0]);
+		if (m.n != 1 || (m.kind != 'F' && m.kind != 'P') ||
+		    m.truncated) {
+			close(m.fds[0]);
 			continue;
 		}
-		if (one == 'P')			/* draining: served too */
-			transport_adopt_plain(h->t, rc.fds[0]);
+		if (m.kind == 'P')		/* draining: served too */
+			transport_adopt_plain(h->t, m.fds[0]);
 		else
-			transport_adopt(h->t, rc.fds[0]);
+			transport_adopt(h->t, m.fds[0]);
 	}
 }

@@ -11,8 +11,6 @@
  * the serving worker's own limits (output_queue_limit) see the slowness.
  * When one side closes, the other closes once its chunk is out.
  */
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +23,7 @@
 #include "reqhead.h"
 #include "tlsfront.h"
 #include "transport.h"
+#include "unixsock.h"
 
 #define HEAD_MAX	2048	/* as handoff.c: a longer request line is ours */
 #define HEAD_WAIT	20	/* s for the request line, as lws's timeout_secs */
@@ -113,8 +112,7 @@ route(struct front *f, const void *in, size_t len)
 	if ((w = reqhead_route(f->head, f->hlen < HEAD_MAX ? f->hlen :
 	    HEAD_MAX, f->t->wid)) == -2)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-	    sv) != 0) {
+	if (unixsock_pair(sv) != 0) {
 		log_warn("tls front: socketpair");
 		return -1;
 	}
