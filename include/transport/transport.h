@@ -149,14 +149,6 @@ struct conn {
 struct transport *transport_new(struct ev_loop *,
 		    const struct transport_conf *, int, const struct app *,
 		    const char *);
-int	transport_adopt(struct transport *, int);
-int	transport_adopt_plain(struct transport *, int);
-int	transport_adopt_as(struct transport *, int, int, const char *);
-int	transport_admit(struct transport *, int, const void *, unsigned);
-void	transport_untrack(struct transport *, int);
-int	transport_hold(struct transport *, int, struct peer **);
-void	transport_unhold(struct transport *, struct peer *);
-void	transport_limits(struct transport *);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
 void	transport_maybe_done(struct transport *);

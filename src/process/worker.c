@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "client.h"
 #include "conf.h"
 #include "ipc.h"
 #include "stats.h"
@@ -84,7 +85,7 @@ on_accept(struct ev_loop *loop, ev_io *io, int revents)
 				log_warn("accept");
 			return;
 		}
-		if (transport_admit(a->w->transport, fd, &ss, sl) != 0)
+		if (client_admit(a->w->transport, fd, &ss, sl) != 0)
 			continue;
 		handoff_accept(a->w->transport->handoff, a->w->transport, fd);
 	}

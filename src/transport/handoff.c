@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "fdpass.h"
 #include "handoff.h"
 #include "log.h"
@@ -119,7 +120,7 @@ handoff_free(struct handoff *h)
 	    &sun) != 0)
 		unlink(sun.sun_path);
 	while (h->waiting != NULL) {
-		transport_untrack(h->t, h->waiting->io.fd);
+		client_untrack(h->t, h->waiting->io.fd);
 		close(h->waiting->io.fd);
 		unwait(h->waiting);
 	}
@@ -149,7 +150,7 @@ pass(struct handoff *h, int fd, int wid, char kind)
 		log_debug("handoff to worker %d: %s", wid, strerror(errno));
 		return -1;
 	}
-	transport_untrack(h->t, fd);	/* the owner counts it now */
+	client_untrack(h->t, fd);	/* the owner counts it now */
 	close(fd);
 	h->t->stats.handed_off++;
 	return 0;
@@ -170,7 +171,7 @@ decide(struct handoff *h, int fd)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {
-		transport_untrack(h->t, fd);
+		client_untrack(h->t, fd);
 		close(fd);		/* closed or failed before a byte */
 		return 1;
 	}
@@ -194,7 +195,7 @@ decide(struct handoff *h, int fd)
 	}
 	w = reqhead_route(h->peek, (size_t)n, h->t->wid);
 	if (w < 0 || pass(h, fd, w, 'F') != 0)
-		transport_adopt(h->t, fd);
+		client_adopt(h->t, fd);
 	return 1;
 }
 
@@ -224,7 +225,7 @@ refuse(struct handoff *h, int fd, int status)
 		;
 	(void)send(fd, head, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	shutdown(fd, SHUT_WR);
-	transport_untrack(h->t, fd);
+	client_untrack(h->t, fd);
 	close(fd);
 	h->t->stats.header_overflows++;
 }
@@ -243,13 +244,13 @@ handoff_accept(struct handoff *h, struct transport *t, int fd)
 	struct waiting	*wt;
 
 	if (h == NULL) {
-		transport_adopt(t, fd);
+		client_adopt(t, fd);
 		return;
 	}
 	if (decide(h, fd))
 		return;
 	if ((wt = calloc(1, sizeof(*wt))) == NULL) {
-		transport_adopt(t, fd);
+		client_adopt(t, fd);
 		return;
 	}
 	wt->h = h;
@@ -336,7 +337,7 @@ on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 			continue;
 		fd = wt->io.fd;
 		unwait(wt);
-		transport_adopt(h->t, fd);
+		client_adopt(h->t, fd);
 	}
 }
 
@@ -372,8 +373,8 @@ on_receive(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		if (m.kind == 'P')		/* draining: served too */
-			transport_adopt_plain(h->t, m.fds[0]);
+			client_adopt_plain(h->t, m.fds[0]);
 		else
-			transport_adopt(h->t, m.fds[0]);
+			client_adopt(h->t, m.fds[0]);
 	}
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "eio.h"
 #include "log.h"
 #include "relay.h"
@@ -58,7 +59,7 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	uint8_t		 open[256];
 	size_t		 n;
 
-	if (transport_hold(t, lws_get_socket_fd(wsi), &held) != 0)
+	if (client_hold(t, lws_get_socket_fd(wsi), &held) != 0)
 		return http_reply(wsi, c, 503, JSON, UNCONNECTED,
 		    sizeof(UNCONNECTED) - 1);
 	/*
@@ -67,7 +68,7 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	 * reconnects to the new generation.  Refusing would fail it.
 	 */
 	if ((s = session_new(t, SESSION_POLLING)) == NULL) {
-		transport_unhold(t, held);
+		client_unhold(t, held);
 		return http_reply(wsi, c, 500, JSON, BAD_REQUEST,
 		    sizeof(BAD_REQUEST) - 1);
 	}

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "client.h"
 #include "eio.h"
 #include "log.h"
 #include "session.h"
@@ -652,6 +653,6 @@ session_flush_ws(struct session *s)
 void
 session_unhold(struct session *s)
 {
-	transport_unhold(s->t, s->held);
+	client_unhold(s->t, s->held);
 	s->held = NULL;
 }

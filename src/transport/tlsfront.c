@@ -18,6 +18,7 @@
 
 #include <libwebsockets.h>
 
+#include "client.h"
 #include "handoff.h"
 #include "log.h"
 #include "reqhead.h"
@@ -54,7 +55,7 @@ static void	 close_soon(struct lws *);
 int
 tlsfront_adopt(struct transport *t, int fd)
 {
-	return transport_adopt_as(t, fd, LWS_ADOPT_SOCKET |
+	return client_adopt_as(t, fd, LWS_ADOPT_SOCKET |
 	    LWS_ADOPT_ALLOW_SSL, TLSFRONT_PROTOCOL);
 }
 
@@ -125,7 +126,7 @@ route(struct front *f, const void *in, size_t len)
 	lws_set_opaque_user_data(f->pipe, f);
 	f->refs++;
 	if (w < 0 || handoff_pass_plain(f->t->handoff, sv[1], w) != 0)
-		transport_adopt_plain(f->t, sv[1]);
+		client_adopt_plain(f->t, sv[1]);
 	if (chunk_set(&f->up, f->head, f->hlen) != 0)
 		return -1;
 	free(f->head);		/* a connection's life is long: keep it small */
