@@ -20,9 +20,6 @@ struct relay;
 struct session;
 struct transport;
 
-#define RELAY_GET	1
-#define RELAY_POST	2
-
 /* relay.c */
 struct relay	*relay_new(struct transport *, const char *);
 void		 relay_free(struct relay *);

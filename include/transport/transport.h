@@ -14,6 +14,8 @@
 #include "stats.h"
 
 struct app;
+struct conn;
+struct eio_packet;
 struct ev_loop;
 struct lws;
 struct lws_context;
@@ -22,6 +24,30 @@ struct handoff;
 struct relay;
 struct body_wait;
 struct session;
+struct transport;
+
+/* The methods of a relayed request (relay.c, polling.c). */
+#define RELAY_GET	1
+#define RELAY_POST	2
+
+/*
+ * The calls that go up the order above: a lower file reaches a higher one
+ * only through this table, which transport.c, at the top, fills in (as
+ * the application sets struct app for the whole transport).
+ */
+struct transport_calls {
+	/* session.c -> socketio.c: a message for Socket.IO; a close */
+	void	(*sio_receive)(struct session *, const struct eio_packet *);
+	void	(*sio_closed)(struct session *, const char *);
+	/* session.c -> relay.c: a relayed poll has something to answer */
+	void	(*relay_wake)(struct session *);
+	/* polling.c -> relay.c: a request for another worker's session */
+	int	(*relay_forward)(struct relay *, struct lws *, struct conn *,
+		    int, int, const char *, const void *, size_t);
+	void	(*relay_cancel)(struct relay *, struct conn *);
+	/* session.c, tlsfront.c -> transport.c: one went; drained yet? */
+	void	(*gone)(struct transport *);
+};
 
 #define TRANSPORT_BUCKETS	4096	/* sid hash; grows with nothing */
 
@@ -89,6 +115,7 @@ struct transport {
 	struct ev_loop		*loop;
 	const struct transport_conf *conf;
 	const struct app	*app;
+	const struct transport_calls *up;	/* see above */
 	struct lws_context	*ctx;
 	struct lws_vhost	*vhost;
 	int			 wid;		/* worker id, in every sid */
@@ -156,13 +183,13 @@ void	transport_stats(const struct transport *, struct worker_stats *);
 
 /* http.c */
 size_t	http_query(struct lws *, char *, size_t);
-int	http_request(struct transport *, struct lws *, struct conn *,
-	    const char *);
 int	http_reply(struct lws *, struct conn *, int, const char *,
 	    const void *, size_t);
 int	http_error(struct lws *, struct conn *, int);
 int	http_writeable(struct transport *, struct lws *, struct conn *);
 void	http_conn_free(struct conn *);
+int	http_body_wait(struct transport *, struct lws *, struct conn *);
+void	http_body_stop(struct conn *);
 int	conn_append(struct conn *, const void *, size_t);
 
 /* polling.c */
@@ -171,13 +198,16 @@ int	polling_request(struct transport *, struct lws *, struct conn *,
 int	polling_body(struct transport *, struct lws *, struct conn *,
 	    const void *, size_t);
 int	polling_body_done(struct transport *, struct lws *, struct conn *);
-void	polling_body_stop(struct conn *);
 int	polling_writeable(struct transport *, struct lws *, struct conn *);
 void	polling_closed(struct transport *, struct conn *);
 int	polling_relayed(struct transport *, struct session *, int,
 	    const uint8_t *, size_t, uint8_t *, size_t, size_t *,
 	    const char **);
 uint8_t	*polling_take(struct session *, size_t *);
+
+/* router.c */
+int	router_request(struct transport *, struct lws *, struct conn *,
+	    const char *);
 
 /* ws.c */
 int	ws_confirm(struct transport *, struct lws *);

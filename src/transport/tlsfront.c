@@ -146,7 +146,7 @@ unref(struct front *f)
 	free(f->up.buf);
 	free(f->down.buf);
 	f->t->fronts--;
-	transport_maybe_done(f->t);
+	f->t->up->gone(f->t);
 	free(f);
 }
 

@@ -17,8 +17,10 @@
 #include "app.h"
 #include "client.h"
 #include "handoff.h"
+#include "relay.h"
 #include "log.h"
 #include "session.h"
+#include "socketio.h"
 #include "tlsfront.h"
 #include "transport.h"
 
@@ -74,6 +76,16 @@ front_pipe(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)user;
 	return tlsfront_callback(wsi, (int)reason, in, len, 0);
 }
+
+/* The calls up the order (transport.h): every one ends above session.c. */
+static const struct transport_calls calls = {
+	.sio_receive = socketio_receive,
+	.sio_closed = socketio_closed,
+	.relay_wake = relay_schedule,
+	.relay_forward = relay_forward,
+	.relay_cancel = relay_cancel,
+	.gone = transport_maybe_done
+};
 
 static const struct lws_protocols protocols[] = {
 	{ "engine.io", callback, sizeof(struct conn), RX_BUFFER, 0, NULL, 0 },
@@ -152,7 +164,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		polling_closed(t, c);
 		http_conn_free(c);
 		memset(c, 0, sizeof(*c));
-		return http_request(t, wsi, c, in) != 0 ? -1 : 0;
+		return router_request(t, wsi, c, in) != 0 ? -1 : 0;
 	case LWS_CALLBACK_HTTP_BODY:
 		return polling_body(t, wsi, c, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -224,6 +236,7 @@ transport_new(struct ev_loop *loop, const struct transport_conf *conf,
 	t->started = time(NULL);
 	t->conf = conf;
 	t->app = app;
+	t->up = &calls;
 	t->wid = wid;
 	t->path = path;
 	t->nudge = nudge;
