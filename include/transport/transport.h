@@ -1,8 +1,31 @@
 /*
- * Layer 2: the worker's HTTP and WebSocket server on libwebsockets, running
- * on the worker's libev loop.  It owns every client connection of the worker:
- * ws.c speaks WebSocket, polling.c HTTP long-polling, session.c the Engine.IO
- * session both share, socketio.c the Socket.IO layer above it.
+ * Layer 3: the worker's HTTP and WebSocket server on libwebsockets, running
+ * on the worker's libev loop.  It owns every client connection of the
+ * worker.
+ *
+ * Its files, lowest first.  Read them in this order: each calls only the
+ * files before it.  Where a lower file must reach a higher one it calls
+ * through struct transport_calls (below), which transport.c fills in, as
+ * the application sets struct app (app.h).  tests/check-order.sh fails on
+ * a call that goes up this list; keep a new file's line in it.
+ *
+ *	frame.c		frames, shared by recipients, and the output queue
+ *	client.c	TCP clients by address: limits, adoption into lws
+ *	http.c		HTTP replies, CORS, the query, a body's deadline
+ *	session.c	the Engine.IO session: heartbeat, queue, close
+ *	socketio.c	the Socket.IO layer of a session
+ *	ws.c		WebSocket
+ *	polling.c	HTTP long-polling
+ *	relay.c		long-polls for another worker's sessions
+ *	metrics.c	/health and /metrics, a leaf the router calls
+ *	router.c	an HTTP request, by path: polling, metrics, 404
+ *	handoff.c	a socket passed to the worker that owns its session
+ *	tlsfront.c	TLS in front of the hand-off
+ *	accept.c	the accept decision: here, hand off, TLS, refuse
+ *	transport.c	the lws context and its callbacks, the drain
+ *
+ * Below them all, in the core layer: fdpass.c (SCM_RIGHTS) and unixsock.c
+ * (run_dir sockets and who may be at their other end).
  */
 #ifndef SGW_TRANSPORT_H
 #define SGW_TRANSPORT_H
@@ -21,6 +44,7 @@ struct lws;
 struct lws_context;
 struct lws_vhost;
 struct handoff;
+struct acceptq;
 struct relay;
 struct body_wait;
 struct session;
@@ -53,7 +77,7 @@ struct transport_calls {
 
 /*
  * The longest request line or header kept whole, out of max_header_size
- * for the whole request: a longer one is answered 414 or 431 (http.c).
+ * for the whole request: a longer one is answered 414 or 431 (router.c).
  */
 #define HDR_TOKEN_LIMIT(size)	((int)((size) * 3 / 4))
 
@@ -120,7 +144,8 @@ struct transport {
 	struct lws_vhost	*vhost;
 	int			 wid;		/* worker id, in every sid */
 	struct relay		*relay;		/* to the other workers */
-	struct handoff		*handoff;
+	struct handoff		*handoff;	/* NULL: no siblings */
+	struct acceptq		*acceptq;	/* accept.h */
 	const char		*path;		/* "/socket.io/" */
 	struct session		*buckets[TRANSPORT_BUCKETS];
 	struct session		*all;		/* list of live sessions */
@@ -178,7 +203,6 @@ struct transport *transport_new(struct ev_loop *,
 		    const char *);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
-void	transport_maybe_done(struct transport *);
 void	transport_stats(const struct transport *, struct worker_stats *);
 
 /* http.c */

@@ -26,7 +26,7 @@
 #include "transport.h"
 #include "unixsock.h"
 
-#define HEAD_MAX	2048	/* as handoff.c: a longer request line is ours */
+#define HEAD_MAX	2048	/* as accept.c: a longer request line is ours */
 #define HEAD_WAIT	20	/* s for the request line, as lws's timeout_secs */
 
 struct chunk {
@@ -125,7 +125,7 @@ route(struct front *f, const void *in, size_t len)
 	}
 	lws_set_opaque_user_data(f->pipe, f);
 	f->refs++;
-	if (w < 0 || handoff_pass_plain(f->t->handoff, sv[1], w) != 0)
+	if (w < 0 || handoff_pass(f->t->handoff, sv[1], w, 'P') != 0)
 		client_adopt_plain(f->t, sv[1]);
 	if (chunk_set(&f->up, f->head, f->hlen) != 0)
 		return -1;

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accept.h"
 #include "app.h"
 #include "client.h"
-#include "handoff.h"
 #include "relay.h"
 #include "log.h"
 #include "session.h"
@@ -40,6 +40,7 @@ static int	callback(struct lws *, enum lws_callback_reasons, void *,
 static void	on_nudge(struct ev_loop *, ev_timer *, int);
 static void	lws_log(int, const char *);
 static void	on_drain(struct ev_loop *, ev_timer *, int);
+static void	maybe_done(struct transport *);
 static uint64_t	current_rss(void);
 
 /* Resident memory now (not the peak getrusage gives): /proc/self/statm. */
@@ -84,7 +85,7 @@ static const struct transport_calls calls = {
 	.relay_wake = relay_schedule,
 	.relay_forward = relay_forward,
 	.relay_cancel = relay_cancel,
-	.gone = transport_maybe_done
+	.gone = maybe_done
 };
 
 static const struct lws_protocols protocols[] = {
@@ -100,7 +101,7 @@ static const struct lws_protocols protocols[] = {
  * an error line to lws), so a flood of them must not flood the log.  A
  * request too long for the header buffer is the client's doing, counted
  * (header_overflows) and logged at debug: a token over its limit is cut
- * (and answered 414 or 431 by http.c), and a request over the whole of
+ * (and answered 414 or 431 by router.c), and a request over the whole of
  * max_header_size is closed by lws without an answer (it gives no
  * callback where one could be written).
  */
@@ -205,7 +206,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    lws_get_opaque_user_data(wsi) - 1));
 		if (t != NULL) {
 			t->stats.conns--;
-			transport_maybe_done(t);
+			maybe_done(t);
 		}
 		break;
 	default:
@@ -307,7 +308,7 @@ drained(struct transport *t)
 		t->sessions_gone = 0;
 		return 0;
 	}
-	if (handoff_waiting(t->handoff) || t->fronts > 0)
+	if (accept_waiting(t->acceptq) || t->fronts > 0)
 		return 0;
 	if (t->stats.conns == 0)
 		return 1;
@@ -317,8 +318,8 @@ drained(struct transport *t)
 }
 
 /* Called when a session or a connection goes: the loop may end. */
-void
-transport_maybe_done(struct transport *t)
+static void
+maybe_done(struct transport *t)
 {
 	if (drained(t))
 		ev_break(t->loop, EVBREAK_ALL);
