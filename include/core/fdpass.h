@@ -22,7 +22,7 @@
 
 struct fdpass_msg {
 	char		 kind;		/* the byte sent with them */
-	ssize_t		 n;		/* bytes received: 1 from fdpass_send */
+	ssize_t		 n;		/* bytes: 1 from fdpass_send */
 	int		 truncated;	/* MSG_TRUNC or MSG_CTRUNC */
 	int		 fds[FDPASS_MAX];
 	size_t		 nfds;

@@ -9,7 +9,7 @@
  * the application sets struct app (app.h).  tests/check-order.sh fails on
  * a call that goes up this list; keep a new file's line in it.
  *
- *	frame.c		frames, shared by recipients, and the output queue
+ *	frame.c		frames, shared by recipients; the output queue
  *	client.c	TCP clients by address: limits, adoption into lws
  *	http.c		HTTP replies, CORS, the query, a body's deadline
  *	session.c	the Engine.IO session: heartbeat, queue, close
