@@ -6,25 +6,19 @@
  * another worker is relayed to its owner over a local stream socket and the
  * owner's answer is written back, so no sticky load balancer is needed.
  * The relay and hand-off sockets live in run_dir and serve only the
- * gateway's own workers (relay_sibling).
+ * gateway's own workers (unixsock_sibling).
  */
 #ifndef SGW_RELAY_H
 #define SGW_RELAY_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
-#include <sys/socket.h>
 
 struct conn;
-struct sockaddr_un;
 struct lws;
 struct relay;
 struct session;
 struct transport;
-
-#define RELAY_GET	1
-#define RELAY_POST	2
 
 /* relay.c */
 struct relay	*relay_new(struct transport *, const char *);
@@ -33,9 +27,5 @@ int		 relay_forward(struct relay *, struct lws *, struct conn *,
 		    int, int, const char *, const void *, size_t);
 void		 relay_cancel(struct relay *, struct conn *);
 void		 relay_schedule(struct session *);
-socklen_t	 relay_addr(const char *, char, int, struct sockaddr_un *);
-void		 relay_trust_init(void);
-int		 relay_sibling(pid_t, uid_t);
-void		 relay_refused(struct transport *, const char *, pid_t, uid_t);
 
 #endif /* SGW_RELAY_H */

@@ -1,5 +1,5 @@
 /*
- * TLS with several workers.  The hand-off (handoff.h) routes a connection
+ * TLS with several workers.  The hand-off (accept.h) routes a connection
  * by its request line, which TLS hides.  So a TLS connection is not given
  * to lws's HTTP server: the accepting worker terminates TLS itself, reads
  * the request line in clear, and joins the client to the worker that

@@ -1,8 +1,31 @@
 /*
- * Layer 2: the worker's HTTP and WebSocket server on libwebsockets, running
- * on the worker's libev loop.  It owns every client connection of the worker:
- * ws.c speaks WebSocket, polling.c HTTP long-polling, session.c the Engine.IO
- * session both share, socketio.c the Socket.IO layer above it.
+ * Layer 3: the worker's HTTP and WebSocket server on libwebsockets, running
+ * on the worker's libev loop.  It owns every client connection of the
+ * worker.
+ *
+ * Its files, lowest first.  Read them in this order: each calls only the
+ * files before it.  Where a lower file must reach a higher one it calls
+ * through struct transport_calls (below), which transport.c fills in, as
+ * the application sets struct app (app.h).  tests/check-order.sh fails on
+ * a call that goes up this list; keep a new file's line in it.
+ *
+ *	frame.c		frames, shared by recipients; the output queue
+ *	client.c	TCP clients by address: limits, adoption into lws
+ *	http.c		HTTP replies, CORS, the query, a body's deadline
+ *	session.c	the Engine.IO session: heartbeat, queue, close
+ *	socketio.c	the Socket.IO layer of a session
+ *	ws.c		WebSocket
+ *	polling.c	HTTP long-polling
+ *	relay.c		long-polls for another worker's sessions
+ *	metrics.c	/health and /metrics, a leaf the router calls
+ *	router.c	an HTTP request, by path: polling, metrics, 404
+ *	handoff.c	a socket passed to the worker that owns its session
+ *	tlsfront.c	TLS in front of the hand-off
+ *	accept.c	the accept decision: here, hand off, TLS, refuse
+ *	transport.c	the lws context and its callbacks, the drain
+ *
+ * Below them all, in the core layer: fdpass.c (SCM_RIGHTS) and unixsock.c
+ * (run_dir sockets and who may be at their other end).
  */
 #ifndef SGW_TRANSPORT_H
 #define SGW_TRANSPORT_H
@@ -14,20 +37,47 @@
 #include "stats.h"
 
 struct app;
+struct conn;
+struct eio_packet;
 struct ev_loop;
 struct lws;
 struct lws_context;
 struct lws_vhost;
 struct handoff;
+struct acceptq;
 struct relay;
 struct body_wait;
 struct session;
+struct transport;
+
+/* The methods of a relayed request (relay.c, polling.c). */
+#define RELAY_GET	1
+#define RELAY_POST	2
+
+/*
+ * The calls that go up the order above: a lower file reaches a higher one
+ * only through this table, which transport.c, at the top, fills in (as
+ * the application sets struct app for the whole transport).
+ */
+struct transport_calls {
+	/* session.c -> socketio.c: a message for Socket.IO; a close */
+	void	(*sio_receive)(struct session *, const struct eio_packet *);
+	void	(*sio_closed)(struct session *, const char *);
+	/* session.c -> relay.c: a relayed poll has something to answer */
+	void	(*relay_wake)(struct session *);
+	/* polling.c -> relay.c: a request for another worker's session */
+	int	(*relay_forward)(struct relay *, struct lws *, struct conn *,
+		    int, int, const char *, const void *, size_t);
+	void	(*relay_cancel)(struct relay *, struct conn *);
+	/* session.c, tlsfront.c -> transport.c: one went; drained yet? */
+	void	(*gone)(struct transport *);
+};
 
 #define TRANSPORT_BUCKETS	4096	/* sid hash; grows with nothing */
 
 /*
  * The longest request line or header kept whole, out of max_header_size
- * for the whole request: a longer one is answered 414 or 431 (http.c).
+ * for the whole request: a longer one is answered 414 or 431 (router.c).
  */
 #define HDR_TOKEN_LIMIT(size)	((int)((size) * 3 / 4))
 
@@ -90,11 +140,13 @@ struct transport {
 	const struct transport_conf *conf;
 	const struct app	*app;
 	void			*app_data;	/* the application's (app.h init) */
+	const struct transport_calls *up;	/* see above */
 	struct lws_context	*ctx;
 	struct lws_vhost	*vhost;
 	int			 wid;		/* worker id, in every sid */
 	struct relay		*relay;		/* to the other workers */
-	struct handoff		*handoff;
+	struct handoff		*handoff;	/* NULL: no siblings */
+	struct acceptq		*acceptq;	/* accept.h */
 	const char		*path;		/* "/socket.io/" */
 	struct session		*buckets[TRANSPORT_BUCKETS];
 	struct session		*all;		/* list of live sessions */
@@ -150,28 +202,19 @@ struct conn {
 struct transport *transport_new(struct ev_loop *,
 		    const struct transport_conf *, int, const struct app *,
 		    const char *);
-int	transport_adopt(struct transport *, int);
-int	transport_adopt_plain(struct transport *, int);
-int	transport_adopt_as(struct transport *, int, int, const char *);
-int	transport_admit(struct transport *, int, const void *, unsigned);
-void	transport_untrack(struct transport *, int);
-int	transport_hold(struct transport *, int, struct peer **);
-void	transport_unhold(struct transport *, struct peer *);
-void	transport_limits(struct transport *);
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
-void	transport_maybe_done(struct transport *);
 void	transport_stats(const struct transport *, struct worker_stats *);
 
 /* http.c */
 size_t	http_query(struct lws *, char *, size_t);
-int	http_request(struct transport *, struct lws *, struct conn *,
-	    const char *);
 int	http_reply(struct lws *, struct conn *, int, const char *,
 	    const void *, size_t);
 int	http_error(struct lws *, struct conn *, int);
 int	http_writeable(struct transport *, struct lws *, struct conn *);
 void	http_conn_free(struct conn *);
+int	http_body_wait(struct transport *, struct lws *, struct conn *);
+void	http_body_stop(struct conn *);
 int	conn_append(struct conn *, const void *, size_t);
 
 /* polling.c */
@@ -180,13 +223,16 @@ int	polling_request(struct transport *, struct lws *, struct conn *,
 int	polling_body(struct transport *, struct lws *, struct conn *,
 	    const void *, size_t);
 int	polling_body_done(struct transport *, struct lws *, struct conn *);
-void	polling_body_stop(struct conn *);
 int	polling_writeable(struct transport *, struct lws *, struct conn *);
 void	polling_closed(struct transport *, struct conn *);
 int	polling_relayed(struct transport *, struct session *, int,
 	    const uint8_t *, size_t, uint8_t *, size_t, size_t *,
 	    const char **);
 uint8_t	*polling_take(struct session *, size_t *);
+
+/* router.c */
+int	router_request(struct transport *, struct lws *, struct conn *,
+	    const char *);
 
 /* ws.c */
 int	ws_confirm(struct transport *, struct lws *);

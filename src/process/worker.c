@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "client.h"
 #include "conf.h"
 #include "ipc.h"
 #include "stats.h"
 #include "log.h"
+#include "accept.h"
 #include "handoff.h"
 #include "relay.h"
 #include "transport.h"
@@ -84,9 +86,9 @@ on_accept(struct ev_loop *loop, ev_io *io, int revents)
 				log_warn("accept");
 			return;
 		}
-		if (transport_admit(a->w->transport, fd, &ss, sl) != 0)
+		if (client_admit(a->w->transport, fd, &ss, sl) != 0)
 			continue;
-		handoff_accept(a->w->transport->handoff, a->w->transport, fd);
+		accept_conn(a->w->transport->acceptq, a->w->transport, fd);
 	}
 }
 
@@ -268,12 +270,13 @@ worker_main(const struct worker_args *args)
 	if (args->relay_ns != NULL && ((w.transport->relay =
 	    relay_new(w.transport, args->relay_ns)) == NULL ||
 	    (w.transport->handoff = handoff_new(w.transport,
-	    args->relay_ns)) == NULL))
+	    args->relay_ns)) == NULL ||
+	    (w.transport->acceptq = accept_new(w.transport)) == NULL))
 		log_error("requests will not reach other workers' sessions; "
 		    "/health reports this worker as isolated");
-	/* Alone, the hand-off still checks each first request's head. */
-	if (args->relay_ns == NULL && (w.transport->handoff =
-	    handoff_new(w.transport, NULL)) == NULL)
+	/* Alone, each first request's head is still checked. */
+	if (args->relay_ns == NULL && (w.transport->acceptq =
+	    accept_new(w.transport)) == NULL)
 		return WORKER_EXIT_FATAL;
 	if (args->app->init != NULL && args->app->init(w.transport) != 0)
 		return WORKER_EXIT_FATAL;
@@ -305,9 +308,11 @@ worker_main(const struct worker_args *args)
 	if (w.spare >= 0)
 		close(w.spare);
 	ipc_close(&w.chan);
+	accept_free(w.transport->acceptq);
 	relay_free(w.transport->relay);
 	handoff_free(w.transport->handoff);
 	/* lws_context_destroy() calls back, and drained() looks at these. */
+	w.transport->acceptq = NULL;
 	w.transport->relay = NULL;
 	w.transport->handoff = NULL;
 	rc = transport_free(w.transport);

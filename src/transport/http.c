@@ -5,24 +5,32 @@
  */
 #include <sys/socket.h>
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "allow.h"
 #include "eio.h"
 #include "log.h"
-#include "metrics.h"
 #include "transport.h"
 
 #define HDR_ROOM	1024
 
 static int	origin_allowed(const struct transport_conf *, const char *);
+static const char	BAD_REQUEST[] = "{\"code\":3,\"message\":\"Bad request\"}";
+
+/* A POST body's deadline (body_timeout), only while the body comes. */
+struct body_wait {
+	ev_timer		 w;		/* first: the callback's cast */
+	struct transport	*t;
+	struct lws		*wsi;
+	struct conn		*c;
+};
+
 static int	add_cors(struct transport *, struct lws *, unsigned char **,
 		    unsigned char *);
-static int	preflight(struct transport *, struct lws *, struct conn *);
-static int	status_allowed(struct transport *, struct lws *);
+static void	body_late(struct ev_loop *, ev_timer *, int);
 
 static int
 origin_allowed(const struct transport_conf *c, const char *origin)
@@ -193,28 +201,6 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/*
- * A request line or header that lws cut at its token limit (transport.c
- * sets HDR_TOKEN_LIMIT for each): 414 for the URI, 431 for a header, else
- * 0.  lws truncates such a token and reads on, where running out of the
- * whole buffer would close the connection without a word.
- */
-static int
-too_long(const struct transport *t, struct lws *wsi)
-{
-	int	limit = HDR_TOKEN_LIMIT(t->conf->max_header_size), tok, i, n;
-
-	for (tok = 0; tok < WSI_TOKEN_COUNT; tok++)
-		for (i = 0; i < 64 && (n = lws_hdr_fragment_length(wsi,
-		    (enum lws_token_indexes)tok, i)) > 0; i++)
-			if (n >= limit)
-				return tok == WSI_TOKEN_GET_URI ||
-				    tok == WSI_TOKEN_POST_URI ||
-				    tok == WSI_TOKEN_OPTIONS_URI ||
-				    tok == WSI_TOKEN_HTTP_URI_ARGS ? 414 : 431;
-	return 0;
-}
-
 /* Append to the connection's buffer (a POST body, a fragmented message). */
 int
 conn_append(struct conn *c, const void *in, size_t len)
@@ -240,82 +226,63 @@ conn_append(struct conn *c, const void *in, size_t len)
 void
 http_conn_free(struct conn *c)
 {
-	polling_body_stop(c);
+	http_body_stop(c);
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->cap = 0;
 }
 
-static int
-preflight(struct transport *t, struct lws *wsi, struct conn *c)
-{
-	(void)t;
-	return http_reply(wsi, c, 204, "text/plain", NULL, 0);
-}
-
 /*
- * status_allow: may this client see /health and /metrics?  The list is
- * parsed once per configuration (conf_check() has refused a bad one).  A
- * connection that came through the TLS front arrives over a unix socket
- * and has no client address here: refused when there is a list.
+ * Give a request's body body_timeout to arrive whole, however it
+ * trickles; 0, or -1 without memory.
  */
-static int
-status_allowed(struct transport *t, struct lws *wsi)
+int
+http_body_wait(struct transport *t, struct lws *wsi, struct conn *c)
 {
-	static const char		*parsed;
-	static struct allow		 list;
-	struct sockaddr_storage		 ss;
-	socklen_t			 len = sizeof(ss);
-	char				 err[160];
-	int				 fd;
+	struct body_wait	*bw;
 
-	if (t->conf->status_allow[0] == '\0')
-		return 1;
-	if (parsed != t->conf->status_allow) {
-		if (allow_parse(t->conf->status_allow, &list, err,
-		    sizeof(err)) != 0)
-			return 0;
-		parsed = t->conf->status_allow;
-	}
-	if ((fd = lws_get_socket_fd(wsi)) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
-	return allow_match(&list, (struct sockaddr *)&ss);
+	if ((bw = calloc(1, sizeof(*bw))) == NULL)
+		return -1;
+	bw->t = t;
+	bw->wsi = wsi;
+	bw->c = c;
+	ev_timer_init(&bw->w, body_late,
+	    (double)t->conf->body_timeout / 1000.0, 0);
+	ev_timer_start(t->loop, &bw->w);
+	c->bw = bw;
+	return 0;
 }
 
-/* LWS_CALLBACK_HTTP: route one request by path and method. */
-int
-http_request(struct transport *t, struct lws *wsi, struct conn *c,
-    const char *path)
+/* body_timeout passed before the body was whole: 408, then close. */
+static void
+body_late(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	char	*uri;
-	int	 ulen, m;
-	size_t	 plen = strlen(t->path);
+	struct body_wait	*bw = (struct body_wait *)w;
+	struct lws		*wsi = bw->wsi;
+	struct conn		*c = bw->c;
 
-	m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-	c->method = m == LWSHUMETH_GET ? CONN_GET : m == LWSHUMETH_POST ?
-	    CONN_POST : m == LWSHUMETH_OPTIONS ? CONN_OPTIONS : CONN_OTHER;
-	if ((m = too_long(t, wsi)) != 0) {
-		t->stats.header_overflows++;
-		c->closing = 1;		/* and any body unread */
-		return http_reply(wsi, c, m, "application/json",
-		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
-	}
-	if (c->method == CONN_OPTIONS)
-		return preflight(t, wsi, c);
-	if (strncmp(path, t->path, plen) == 0 ||
-	    (strncmp(path, t->path, plen - 1) == 0 && path[plen - 1] == '\0'))
-		return polling_request(t, wsi, c, path);
-	if ((strcmp(path, "/health") == 0 || strcmp(path, "/metrics") == 0) &&
-	    !status_allowed(t, wsi)) {
-		t->stats.status_refused++;
-		return http_reply(wsi, c, 403, "application/json",
-		    "{\"error\":\"forbidden\"}", 21);
-	}
-	if (strcmp(path, "/health") == 0)
-		return metrics_health(t, wsi, c);
-	if (strcmp(path, "/metrics") == 0)
-		return metrics_reply(t, wsi, c);
-	return http_reply(wsi, c, 404, "application/json",
-	    "{\"error\":\"not found\"}", 21);
+	(void)loop;
+	(void)revents;
+	bw->t->stats.body_timeouts++;
+	log_debug("polling: a request body took longer than body_timeout");
+	http_body_stop(c);
+	c->post = 0;
+	c->closing = 1;
+	if (http_reply(wsi, c, 408, "application/json", BAD_REQUEST,
+	    sizeof(BAD_REQUEST) - 1) != 0)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    LWS_TO_KILL_ASYNC);
+}
+
+/* The body is whole, or its connection is gone: no deadline any more. */
+void
+http_body_stop(struct conn *c)
+{
+	struct body_wait	*bw = c->bw;
+
+	if (bw == NULL)
+		return;
+	ev_timer_stop(bw->t->loop, &bw->w);
+	free(bw);
+	c->bw = NULL;
 }

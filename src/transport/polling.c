@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "eio.h"
 #include "log.h"
-#include "relay.h"
 #include "session.h"
 #include "sid.h"
 #include "transport.h"
@@ -32,21 +32,12 @@ static const char	BAD_REQUEST[] = "{\"code\":3,\"message\":\"Bad request\"}";
 static const char	LENGTH_REQUIRED[] = "{\"code\":3,\"message\":"
     "\"Content-Length required\"}";
 
-/* A POST body's deadline (body_timeout), only while the body comes. */
-struct body_wait {
-	ev_timer		 w;		/* first: the callback's cast */
-	struct transport	*t;
-	struct lws		*wsi;
-	struct conn		*c;
-};
-
 static int	open_session(struct transport *, struct lws *, struct conn *);
 static int	post_packets(struct transport *, struct session *,
 		    const uint8_t *, size_t);
 static int	check_session(struct session *, int);
 static int	body_begin(struct transport *, struct lws *, struct conn *);
 static int	relay_hold(const struct transport *);
-static void	body_late(struct ev_loop *, ev_timer *, int);
 static size_t	payload(struct session *, uint8_t **);
 static size_t	error_body(int, uint8_t *, size_t, int *);
 
@@ -58,7 +49,7 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	uint8_t		 open[256];
 	size_t		 n;
 
-	if (transport_hold(t, lws_get_socket_fd(wsi), &held) != 0)
+	if (client_hold(t, lws_get_socket_fd(wsi), &held) != 0)
 		return http_reply(wsi, c, 503, JSON, UNCONNECTED,
 		    sizeof(UNCONNECTED) - 1);
 	/*
@@ -67,7 +58,7 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	 * reconnects to the new generation.  Refusing would fail it.
 	 */
 	if ((s = session_new(t, SESSION_POLLING)) == NULL) {
-		transport_unhold(t, held);
+		client_unhold(t, held);
 		return http_reply(wsi, c, 500, JSON, BAD_REQUEST,
 		    sizeof(BAD_REQUEST) - 1);
 	}
@@ -227,8 +218,8 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	if (relayed) {
 		memcpy(c->sid, q.sid, SID_LEN);
 		c->owner = owner + 1;
-		if (relay_forward(t->relay, wsi, c, owner, RELAY_GET, c->sid,
-		    NULL, 0) != 0)
+		if (t->up->relay_forward(t->relay, wsi, c, owner, RELAY_GET,
+		    c->sid, NULL, 0) != 0)
 			return http_error(wsi, c, EIO_ERR_SID);
 		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
 		    relay_hold(t));
@@ -256,7 +247,6 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 static int
 body_begin(struct transport *t, struct lws *wsi, struct conn *c)
 {
-	struct body_wait	*bw;
 	struct session		*s;
 	char			 cl[24], *end;
 	unsigned long long	 n;
@@ -287,51 +277,10 @@ body_begin(struct transport *t, struct lws *wsi, struct conn *c)
 		return http_reply(wsi, c, 413, JSON, BAD_REQUEST,
 		    sizeof(BAD_REQUEST) - 1);
 	}
-	if ((bw = calloc(1, sizeof(*bw))) == NULL)
+	if (http_body_wait(t, wsi, c) != 0)
 		return -1;
-	bw->t = t;
-	bw->wsi = wsi;
-	bw->c = c;
-	ev_timer_init(&bw->w, body_late,
-	    (double)t->conf->body_timeout / 1000.0, 0);
-	ev_timer_start(t->loop, &bw->w);
-	c->bw = bw;
 	c->post = 1;
 	return 0;
-}
-
-/* body_timeout passed before the body was whole: 408, then close. */
-static void
-body_late(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct body_wait	*bw = (struct body_wait *)w;
-	struct lws		*wsi = bw->wsi;
-	struct conn		*c = bw->c;
-
-	(void)loop;
-	(void)revents;
-	bw->t->stats.body_timeouts++;
-	log_debug("polling: a request body took longer than body_timeout");
-	polling_body_stop(c);
-	c->post = 0;
-	c->closing = 1;
-	if (http_reply(wsi, c, 408, JSON, BAD_REQUEST,
-	    sizeof(BAD_REQUEST) - 1) != 0)
-		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
-		    LWS_TO_KILL_ASYNC);
-}
-
-/* The body is whole, or its connection is gone: no deadline any more. */
-void
-polling_body_stop(struct conn *c)
-{
-	struct body_wait	*bw = c->bw;
-
-	if (bw == NULL)
-		return;
-	ev_timer_stop(bw->t->loop, &bw->w);
-	free(bw);
-	c->bw = NULL;
 }
 
 /* LWS_CALLBACK_HTTP_BODY: collect at most max_payload bytes. */
@@ -362,7 +311,7 @@ polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 	struct session	*s;
 	int		 rc;
 
-	polling_body_stop(c);
+	http_body_stop(c);
 	if (!c->post)
 		return 0;		/* answered already */
 	c->post = 0;
@@ -376,8 +325,8 @@ polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 		    sizeof(BAD_REQUEST) - 1);
 	}
 	if (c->owner != 0) {
-		rc = relay_forward(t->relay, wsi, c, c->owner - 1, RELAY_POST,
-		    c->sid, c->buf, c->len);
+		rc = t->up->relay_forward(t->relay, wsi, c, c->owner - 1,
+		    RELAY_POST, c->sid, c->buf, c->len);
 		http_conn_free(c);
 		if (rc != 0)
 			return http_error(wsi, c, EIO_ERR_SID);
@@ -501,7 +450,7 @@ polling_closed(struct transport *t, struct conn *c)
 {
 	struct session	*s = c->s;
 
-	relay_cancel(t->relay, c);
+	t->up->relay_cancel(t->relay, c);
 	c->s = NULL;
 	if (s != NULL && c->is_poll && s->poll != NULL) {
 		c->is_poll = 0;

@@ -2,7 +2,7 @@
  * Cross-worker long-polling (see relay.h).  Each worker listens on a unix
  * stream socket in the instance's run_dir, named after its worker id, and
  * connects to a peer the first time it must relay to it.  Only the
- * gateway's own workers may be at either end (relay_sibling).  Messages are
+ * gateway's own workers may be at either end (unixsock_sibling).  Messages are
  * a fixed header and a payload:
  *
  *	REQ	id, method, then the 20-byte sid and the POST body
@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <ev.h>
-#include <fcntl.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "session.h"
 #include "sid.h"
 #include "transport.h"
+#include "unixsock.h"
 
 #define MSG_REQ		1
 #define MSG_RESP	2
@@ -93,116 +93,12 @@ static void	 handle_req(struct relay_peer *, const struct hdr *,
 static void	 handle_resp(struct relay *, const struct hdr *,
 		    const uint8_t *);
 static int	 ctype_index(const char *);
-static pid_t	 parent_of(pid_t);
-
-static pid_t	 master_pid;	/* our parent when the worker started */
 static void	 answer(struct relay_peer *, uint32_t, int, const char *,
 		    const void *, size_t);
 static void	 fail_pending(struct relay *, int);
 
 static const char	ERROR_BODY[] =
     "{\"code\":3,\"message\":\"Bad request\"}";
-
-/*
- * A worker's local socket: "<dir>/relay-<worker>.sock" (tag 'w') or
- * "<dir>/handoff-<worker>.sock" (tag 'h'), in the run_dir the instance has
- * locked and keeps at mode 0700 (master.c), so that no other user can
- * reach it.  The abstract namespace, used before, let any local process
- * connect (issue 11.16).  0 when the path does not fit.
- */
-socklen_t
-relay_addr(const char *dir, char tag, int worker, struct sockaddr_un *sun)
-{
-	int	n;
-
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s-%d.sock",
-	    dir, tag == 'w' ? "relay" : "handoff", worker);
-	if (n < 0 || (size_t)n >= sizeof(sun->sun_path))
-		return 0;
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    (size_t)n + 1);
-}
-
-/* Called as the worker starts, while its parent is surely the master. */
-void
-relay_trust_init(void)
-{
-	if (master_pid == 0)
-		master_pid = getppid();
-}
-
-/* The parent of a process, from /proc/<pid>/stat; -1 if unknown. */
-static pid_t
-parent_of(pid_t pid)
-{
-	char	 path[64], buf[512], *p;
-	ssize_t	 n;
-	long	 ppid;
-	int	 fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %ld", &ppid) != 1)
-		return -1;
-	return (pid_t)ppid;
-}
-
-/*
- * Is the process at the other end of a relay or hand-off socket one of
- * this gateway's workers?  The run_dir's mode keeps other users out, but
- * not other processes of the same user; so the peer must also be a child
- * of our master (every worker is, and no other process can become one).
- * A list of pids from the master would race with a worker just respawned
- * that connects before its siblings have heard of it; the parent does not.
- */
-int
-relay_sibling(pid_t pid, uid_t uid)
-{
-	return pid > 0 && uid == geteuid() && master_pid > 1 &&
-	    parent_of(pid) == master_pid;
-}
-
-/*
- * Count a refused peer and say so, at most every 10 s: any local process
- * may try, as often as it likes.
- */
-void
-relay_refused(struct transport *t, const char *what, pid_t pid, uid_t uid)
-{
-	static ev_tstamp	 last = -100;
-	static unsigned		 quiet;
-
-	t->stats.peers_refused++;
-	if (ev_now(t->loop) - last < 10) {
-		quiet++;
-		return;
-	}
-	last = ev_now(t->loop);
-	log_warnx("%s: refused pid %ld (uid %ld): not a worker of this "
-	    "gateway (%u more refused since the last report)", what,
-	    (long)pid, (long)uid, quiet);
-	quiet = 0;
-}
-
-/* The credentials of a connected unix socket's peer; 0 when had. */
-static int
-peer_cred(int fd, struct ucred *uc)
-{
-	socklen_t	len = sizeof(*uc);
-
-	memset(uc, 0, sizeof(*uc));
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, uc, &len);
-}
 
 struct relay *
 relay_new(struct transport *t, const char *dir)
@@ -212,12 +108,12 @@ relay_new(struct transport *t, const char *dir)
 	socklen_t		 len;
 	int			 fd;
 
-	relay_trust_init();
+	unixsock_trust_init();
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->t = t;
 	if (strlen(dir) >= sizeof(r->dir) ||
-	    (len = relay_addr(dir, 'w', t->wid, &sun)) == 0) {
+	    (len = unixsock_addr(dir, "relay", t->wid, &sun)) == 0) {
 		log_error("relay: run_dir %s is too long for a socket path",
 		    dir);
 		free(r);
@@ -225,14 +121,9 @@ relay_new(struct transport *t, const char *dir)
 	}
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	/* A dead worker of the same id may have left it; run_dir is ours. */
-	unlink(sun.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, len) != 0 ||
-	    listen(fd, 128) != 0) {
+	if ((fd = unixsock_bind(&sun, len, SOCK_STREAM)) == -1) {
 		log_error("relay: cannot listen on %s: %s", sun.sun_path,
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
 		free(r);
 		return NULL;
 	}
@@ -250,7 +141,7 @@ relay_free(struct relay *r)
 
 	if (r == NULL)
 		return;
-	if (relay_addr(r->dir, 'w', r->t->wid, &sun) != 0)
+	if (unixsock_addr(r->dir, "relay", r->t->wid, &sun) != 0)
 		unlink(sun.sun_path);
 	while ((p = r->pending) != NULL) {
 		r->pending = p->next;
@@ -349,19 +240,17 @@ peer_to(struct relay *r, int worker)
 	for (p = r->peers; p != NULL; p = p->next)
 		if (p->worker == worker)
 			return p;
-	if ((len = relay_addr(r->dir, 'w', worker, &sun)) == 0)
+	if ((len = unixsock_addr(r->dir, "relay", worker, &sun)) == 0)
 		return NULL;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sun, len) != 0) {
+	if ((fd = unixsock_connect(&sun, len)) == -1) {
 		log_debug("relay: worker %d: %s", worker, strerror(errno));
-		close(fd);
 		return NULL;
 	}
 	/* Whoever listens there gets clients' requests: a worker only. */
-	if (peer_cred(fd, &uc) != 0 || !relay_sibling(uc.pid, uc.uid)) {
-		relay_refused(r->t, "relay", uc.pid, uc.uid);
+	if (unixsock_peercred(fd, &uc) != 0 ||
+	    !unixsock_sibling(uc.pid, uc.uid)) {
+		r->t->stats.peers_refused++;
+		unixsock_refused("relay", uc.pid, uc.uid, ev_now(r->t->loop));
 		close(fd);
 		return NULL;
 	}
@@ -413,9 +302,11 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) != -1) {
 		/* Not a byte is read from anyone but a sibling worker. */
-		if (peer_cred(fd, &uc) != 0 || !relay_sibling(uc.pid,
-		    uc.uid)) {
-			relay_refused(r->t, "relay", uc.pid, uc.uid);
+		if (unixsock_peercred(fd, &uc) != 0 ||
+		    !unixsock_sibling(uc.pid, uc.uid)) {
+			r->t->stats.peers_refused++;
+			unixsock_refused("relay", uc.pid, uc.uid,
+			    ev_now(r->t->loop));
 			close(fd);
 			continue;
 		}

@@ -23,13 +23,12 @@
 #include <string.h>
 
 #include "app.h"
+#include "client.h"
 #include "eio.h"
 #include "log.h"
 #include "session.h"
 #include "sid.h"
 #include "randpool.h"
-#include "relay.h"
-#include "socketio.h"
 #include "transport.h"
 
 _Static_assert(FRAME_PRE == LWS_PRE, "FRAME_PRE must equal LWS_PRE");
@@ -398,7 +397,7 @@ session_wake_poll(struct session *s)
 	if (s->poll != NULL)
 		lws_callback_on_writable(s->poll);
 	else if (s->rpeer != NULL)
-		relay_schedule(s);
+		s->t->up->relay_wake(s);
 }
 
 /* A copy of text as a frame of its own. */
@@ -457,7 +456,7 @@ session_receive(struct session *s, const struct eio_packet *p)
 		if (s->t->app->eio_message != NULL)
 			s->t->app->eio_message(s, p);
 		else
-			socketio_receive(s, p);
+			s->t->up->sio_receive(s, p);
 		break;
 	case EIO_CLOSE:
 		s->poll_noop = 1;
@@ -493,7 +492,7 @@ session_close(struct session *s, const char *reason)
 	t->stats.sessions--;
 	session_unhold(s);
 	log_debug("session %s closed: %s", s->sid, reason);
-	socketio_closed(s, reason);
+	t->up->sio_closed(s, reason);
 	if (t->app->closed != NULL)
 		t->app->closed(s, reason);
 	session_wake_poll(s);
@@ -579,7 +578,7 @@ reap(struct ev_loop *loop, ev_prepare *w, int revents)
 		outq_clear(&s->q);
 		free(s->hs_token);
 		free(s);
-		transport_maybe_done(t);
+		t->up->gone(t);
 	}
 	ev_prepare_stop(loop, w);
 }
@@ -652,6 +651,6 @@ session_flush_ws(struct session *s)
 void
 session_unhold(struct session *s)
 {
-	transport_unhold(s->t, s->held);
+	client_unhold(s->t, s->held);
 	s->held = NULL;
 }

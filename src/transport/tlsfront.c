@@ -11,8 +11,6 @@
  * the serving worker's own limits (output_queue_limit) see the slowness.
  * When one side closes, the other closes once its chunk is out.
  */
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +18,15 @@
 
 #include <libwebsockets.h>
 
+#include "client.h"
 #include "handoff.h"
 #include "log.h"
 #include "reqhead.h"
 #include "tlsfront.h"
 #include "transport.h"
+#include "unixsock.h"
 
-#define HEAD_MAX	2048	/* as handoff.c: a longer request line is ours */
+#define HEAD_MAX	2048	/* as accept.c: a longer request line is ours */
 #define HEAD_WAIT	20	/* s for the request line, as lws's timeout_secs */
 
 struct chunk {
@@ -55,7 +55,7 @@ static void	 close_soon(struct lws *);
 int
 tlsfront_adopt(struct transport *t, int fd)
 {
-	return transport_adopt_as(t, fd, LWS_ADOPT_SOCKET |
+	return client_adopt_as(t, fd, LWS_ADOPT_SOCKET |
 	    LWS_ADOPT_ALLOW_SSL, TLSFRONT_PROTOCOL);
 }
 
@@ -113,8 +113,7 @@ route(struct front *f, const void *in, size_t len)
 	if ((w = reqhead_route(f->head, f->hlen < HEAD_MAX ? f->hlen :
 	    HEAD_MAX, f->t->wid)) == -2)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-	    sv) != 0) {
+	if (unixsock_pair(sv) != 0) {
 		log_warn("tls front: socketpair");
 		return -1;
 	}
@@ -126,8 +125,8 @@ route(struct front *f, const void *in, size_t len)
 	}
 	lws_set_opaque_user_data(f->pipe, f);
 	f->refs++;
-	if (w < 0 || handoff_pass_plain(f->t->handoff, sv[1], w) != 0)
-		transport_adopt_plain(f->t, sv[1]);
+	if (w < 0 || handoff_pass(f->t->handoff, sv[1], w, 'P') != 0)
+		client_adopt_plain(f->t, sv[1]);
 	if (chunk_set(&f->up, f->head, f->hlen) != 0)
 		return -1;
 	free(f->head);		/* a connection's life is long: keep it small */
@@ -147,7 +146,7 @@ unref(struct front *f)
 	free(f->up.buf);
 	free(f->down.buf);
 	f->t->fronts--;
-	transport_maybe_done(f->t);
+	f->t->up->gone(f->t);
 	free(f);
 }
 

@@ -6,11 +6,6 @@
  * lws_cancel_service, and the protocol's timers are our own ev_timers.
  * One protocol serves HTTP and WebSocket: Socket.IO clients name none.
  */
-#include <sys/resource.h>
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-
 #include <ev.h>
 #include <stdio.h>
 #include <time.h>
@@ -19,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accept.h"
 #include "app.h"
-#include "handoff.h"
-#include "htab.h"
+#include "client.h"
+#include "relay.h"
 #include "log.h"
 #include "session.h"
+#include "socketio.h"
 #include "tlsfront.h"
 #include "transport.h"
 
@@ -43,29 +40,8 @@ static int	callback(struct lws *, enum lws_callback_reasons, void *,
 static void	on_nudge(struct ev_loop *, ev_timer *, int);
 static void	lws_log(int, const char *);
 static void	on_drain(struct ev_loop *, ev_timer *, int);
+static void	maybe_done(struct transport *);
 static uint64_t	current_rss(void);
-static struct peer *peer_get(struct transport *, const struct sockaddr *);
-static void	track(struct transport *, int, struct peer *);
-static void	peer_done(struct transport *, struct peer *);
-static void	refuse(int);
-
-/*
- * A client address and what it holds on this worker: TCP connections
- * (each in byfd[] from accept or adoption until lws or the hand-off
- * closes it) for max_connections_per_address.
- */
-struct peer {
-	uint32_t	 hash;		/* first: htab */
-	uint32_t	 conns;
-	uint32_t	 unconnected;	/* sessions without a CONNECT */
-	uint8_t		 addr[16];	/* IPv6, or IPv4-mapped */
-};
-
-/* What a refused client hears, if it listens (HTTP/1.1, JSON). */
-static const char REFUSED[] = "HTTP/1.1 503 Service Unavailable\r\n"
-    "Content-Type: application/json\r\nContent-Length: 59\r\n"
-    "Connection: close\r\nRetry-After: 1\r\n\r\n"
-    "{\"code\":5,\"message\":\"Too many connections, try again later\"}";
 
 /* Resident memory now (not the peak getrusage gives): /proc/self/statm. */
 static uint64_t
@@ -89,7 +65,7 @@ front_tls(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)user;
 	/* The client's fd, still open: no longer counted (its peer). */
 	if (reason == LWS_CALLBACK_RAW_CLOSE)
-		transport_untrack(lws_context_user(lws_get_context(wsi)),
+		client_untrack(lws_context_user(lws_get_context(wsi)),
 		    lws_get_socket_fd(wsi));
 	return tlsfront_callback(wsi, (int)reason, in, len, 1);
 }
@@ -101,6 +77,16 @@ front_pipe(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)user;
 	return tlsfront_callback(wsi, (int)reason, in, len, 0);
 }
+
+/* The calls up the order (transport.h): every one ends above session.c. */
+static const struct transport_calls calls = {
+	.sio_receive = socketio_receive,
+	.sio_closed = socketio_closed,
+	.relay_wake = relay_schedule,
+	.relay_forward = relay_forward,
+	.relay_cancel = relay_cancel,
+	.gone = maybe_done
+};
 
 static const struct lws_protocols protocols[] = {
 	{ "engine.io", callback, sizeof(struct conn), RX_BUFFER, 0, NULL, 0 },
@@ -115,7 +101,7 @@ static const struct lws_protocols protocols[] = {
  * an error line to lws), so a flood of them must not flood the log.  A
  * request too long for the header buffer is the client's doing, counted
  * (header_overflows) and logged at debug: a token over its limit is cut
- * (and answered 414 or 431 by http.c), and a request over the whole of
+ * (and answered 414 or 431 by router.c), and a request over the whole of
  * max_header_size is closed by lws without an answer (it gives no
  * callback where one could be written).
  */
@@ -179,7 +165,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		polling_closed(t, c);
 		http_conn_free(c);
 		memset(c, 0, sizeof(*c));
-		return http_request(t, wsi, c, in) != 0 ? -1 : 0;
+		return router_request(t, wsi, c, in) != 0 ? -1 : 0;
 	case LWS_CALLBACK_HTTP_BODY:
 		return polling_body(t, wsi, c, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -216,11 +202,11 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (t != NULL && lws_get_protocol(wsi) != NULL &&
 		    lws_get_protocol(wsi)->callback == callback &&
 		    lws_get_opaque_user_data(wsi) != NULL)
-			transport_untrack(t, (int)((intptr_t)
+			client_untrack(t, (int)((intptr_t)
 			    lws_get_opaque_user_data(wsi) - 1));
 		if (t != NULL) {
 			t->stats.conns--;
-			transport_maybe_done(t);
+			maybe_done(t);
 		}
 		break;
 	default:
@@ -251,6 +237,7 @@ transport_new(struct ev_loop *loop, const struct transport_conf *conf,
 	t->started = time(NULL);
 	t->conf = conf;
 	t->app = app;
+	t->up = &calls;
 	t->wid = wid;
 	t->path = path;
 	t->nudge = nudge;
@@ -302,255 +289,8 @@ transport_new(struct ev_loop *loop, const struct transport_conf *conf,
 	ev_timer_init(nudge, on_nudge, 1.0, 1.0);
 	nudge->data = t;
 	ev_timer_start(loop, nudge);
-	transport_limits(t);
+	client_limits(t);
 	return t;
-}
-
-/*
- * The table of peers and this worker's share of max_connections: the
- * limit divided by the workers, rounded up, so that together they never
- * hold more (each worker knows only its own count at once; the master's
- * figures are a second old).  Without the table nothing is limited.
- */
-void
-transport_limits(struct transport *t)
-{
-	struct rlimit	 rl;
-	uint64_t	 seed;
-	long		 n = (long)t->conf->workers;
-
-	if (n <= 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
-		n = 1;
-	t->share = ((uint64_t)t->conf->max_connections + (uint64_t)n - 1) /
-	    (uint64_t)n;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-		rl.rlim_cur = 65536;
-	seed = (uint64_t)(uintptr_t)t ^ ((uint64_t)time(NULL) << 20) ^
-	    (uint64_t)getpid();
-	if ((t->peers = malloc(sizeof(struct htab))) == NULL ||
-	    htab_init(t->peers, seed) != 0 ||
-	    (t->byfd = calloc(rl.rlim_cur, sizeof(*t->byfd))) == NULL) {
-		log_warnx("no memory for the table of client addresses: "
-		    "max_connections is not enforced");
-		if (t->peers != NULL && ((struct htab *)t->peers)->slot != NULL)
-			htab_free(t->peers);
-		free(t->peers);
-		t->peers = NULL;
-		return;
-	}
-	t->nbyfd = rl.rlim_cur;
-}
-
-static bool
-peer_eq(const void *e, const void *k)
-{
-	return memcmp(((const struct peer *)e)->addr, k, 16) == 0;
-}
-
-/* The peer of an IPv4 or IPv6 address, created with no connection. */
-static struct peer *
-peer_get(struct transport *t, const struct sockaddr *sa)
-{
-	struct peer	*p;
-	uint8_t		 a[16];
-	uint32_t	 h;
-
-	if (sa->sa_family == AF_INET6)
-		memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->
-		    sin6_addr, 16);
-	else if (sa->sa_family == AF_INET) {
-		memset(a, 0, 10);
-		a[10] = a[11] = 0xff;
-		memcpy(a + 12, &((const struct sockaddr_in *)(const void *)sa)->
-		    sin_addr, 4);
-	} else
-		return NULL;
-	h = htab_hash(t->peers, a, sizeof(a));
-	if ((p = htab_find(t->peers, h, peer_eq, a, NULL)) != NULL)
-		return p;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return NULL;
-	p->hash = h;
-	memcpy(p->addr, a, sizeof(a));
-	if (htab_insert(t->peers, p) != 0) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-/* fd is a TCP client of peer p, until transport_untrack(). */
-static void
-track(struct transport *t, int fd, struct peer *p)
-{
-	if (p == NULL || fd < 0 || (size_t)fd >= t->nbyfd)
-		return;
-	if (t->byfd[fd] != NULL)	/* closed behind our back: reused */
-		transport_untrack(t, fd);
-	t->byfd[fd] = p;
-	p->conns++;
-	t->nclients++;
-}
-
-/* The fd is closing: no longer a client of its peer. */
-void
-transport_untrack(struct transport *t, int fd)
-{
-	struct peer	*p;
-
-	if (fd < 0 || (size_t)fd >= t->nbyfd || (p = t->byfd[fd]) == NULL)
-		return;
-	t->byfd[fd] = NULL;
-	t->nclients--;
-	p->conns--;
-	peer_done(t, p);
-}
-
-/* A peer that holds nothing any more is forgotten. */
-static void
-peer_done(struct transport *t, struct peer *p)
-{
-	size_t	idx;
-
-	if (p->conns > 0 || p->unconnected > 0)
-		return;
-	if (htab_find(t->peers, p->hash, peer_eq, p->addr, &idx) != NULL)
-		htab_remove(t->peers, idx);
-	free(p);
-}
-
-/*
- * A new session on the connection fd: it counts against its address's
- * max_unconnected_per_address until its first CONNECT or its close
- * (transport_unhold).  A polling client opens a session per handshake
- * without keeping a connection, so max_connections_per_address alone
- * would not bound them.  -1: refused and counted; 0: *held is the peer
- * to release, or NULL when the connection has no address we track (a
- * TLS front's socket pair, or no table).
- */
-int
-transport_hold(struct transport *t, int fd, struct peer **held)
-{
-	struct peer	*p;
-
-	*held = NULL;
-	if (t->peers == NULL || fd < 0 || (size_t)fd >= t->nbyfd ||
-	    (p = t->byfd[fd]) == NULL)
-		return 0;
-	if (t->conf->max_unconnected_per_address > 0 &&
-	    p->unconnected >= (uint32_t)t->conf->max_unconnected_per_address) {
-		t->stats.sessions_refused_addr++;
-		return -1;
-	}
-	p->unconnected++;
-	*held = p;
-	return 0;
-}
-
-/* The session that held p connected or closed. */
-void
-transport_unhold(struct transport *t, struct peer *p)
-{
-	if (p == NULL)
-		return;
-	p->unconnected--;
-	peer_done(t, p);
-}
-
-/*
- * Refuse a connection at accept: the 503 goes out before we read the
- * request (HTTP clients take an early answer; a WebSocket client sees its
- * upgrade answered with it), then the socket closes.
- */
-static void
-refuse(int fd)
-{
-	(void)send(fd, REFUSED, sizeof(REFUSED) - 1, MSG_DONTWAIT |
-	    MSG_NOSIGNAL);
-	shutdown(fd, SHUT_WR);
-	close(fd);
-}
-
-/*
- * A connection just accepted from sa: 0 and it is tracked, or -1 and it
- * was refused and closed (max_connections, max_connections_per_address).
- */
-int
-transport_admit(struct transport *t, int fd, const void *sa, unsigned salen)
-{
-	struct peer	*p;
-	long long	 per = t->conf->max_connections_per_address;
-
-	(void)salen;
-	if (t->peers == NULL)
-		return 0;
-	if (t->nclients >= t->share) {
-		t->stats.conns_refused++;
-		refuse(fd);
-		return -1;
-	}
-	if ((p = peer_get(t, sa)) == NULL)
-		return 0;
-	if (per > 0 && p->conns >= (uint64_t)per) {
-		t->stats.conns_refused_addr++;
-		refuse(fd);
-		return -1;
-	}
-	track(t, fd, p);
-	return 0;
-}
-
-/*
- * Hand an accepted socket to lws (HTTP, TLS if the vhost has it, as
- * lws_adopt_socket_vhost() does); lws closes it if adoption fails.
- */
-int
-transport_adopt(struct transport *t, int fd)
-{
-	return transport_adopt_as(t, fd, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
-	    LWS_ADOPT_ALLOW_SSL, NULL);
-}
-
-/*
- * Hand lws a socket of another kind: lws_adoption_type flags, and the
- * protocol of a raw one.
- */
-int
-transport_adopt_as(struct transport *t, int fd, int type, const char *proto)
-{
-	lws_sock_file_fd_type	u;
-	struct lws		*wsi;
-	struct sockaddr_storage	ss;
-	socklen_t		sl = sizeof(ss);
-
-	/* One another worker handed us: counted here, never refused. */
-	if (t->peers != NULL && fd >= 0 && (size_t)fd < t->nbyfd &&
-	    t->byfd[fd] == NULL &&
-	    getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		track(t, fd, peer_get(t, (struct sockaddr *)&ss));
-	u.sockfd = fd;
-	if ((wsi = lws_adopt_descriptor_vhost(t->vhost,
-	    (lws_adoption_type)type, u, proto, NULL)) == NULL) {
-		/* A failed TLS handshake, mostly: counted, not logged. */
-		t->stats.adopt_failures++;
-		transport_untrack(t, fd);	/* lws closed it */
-		return -1;
-	}
-	/*
-	 * An HTTP connection's fd, for WSI_DESTROY (lws forgets it first);
-	 * a TLS front's opaque data is tlsfront.c's: RAW_CLOSE untracks it.
-	 */
-	if (proto == NULL)
-		lws_set_opaque_user_data(wsi, (void *)(intptr_t)(fd + 1));
-	return 0;
-}
-
-/* A plain connection on a TLS vhost: the far end of a TLS front. */
-int
-transport_adopt_plain(struct transport *t, int fd)
-{
-	return transport_adopt_as(t, fd, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP,
-	    NULL);
 }
 
 /*
@@ -568,7 +308,7 @@ drained(struct transport *t)
 		t->sessions_gone = 0;
 		return 0;
 	}
-	if (handoff_waiting(t->handoff) || t->fronts > 0)
+	if (accept_waiting(t->acceptq) || t->fronts > 0)
 		return 0;
 	if (t->stats.conns == 0)
 		return 1;
@@ -578,8 +318,8 @@ drained(struct transport *t)
 }
 
 /* Called when a session or a connection goes: the loop may end. */
-void
-transport_maybe_done(struct transport *t)
+static void
+maybe_done(struct transport *t)
 {
 	if (drained(t))
 		ev_break(t->loop, EVBREAK_ALL);
@@ -708,13 +448,7 @@ transport_free(struct transport *t)
 	free(t->drainer);
 	lws_context_destroy(t->ctx);
 	ev_run(t->loop, EVRUN_NOWAIT);
-	if (t->peers != NULL) {
-		for (size_t i = 0; i < t->nbyfd; i++)
-			transport_untrack(t, (int)i);
-		htab_free(t->peers);
-		free(t->peers);
-	}
-	free(t->byfd);
+	client_free(t);
 	free(t->nudge);
 	free(t);
 	return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "client.h"
 #include "eio.h"
 #include "log.h"
 #include "session.h"
@@ -71,14 +72,14 @@ ws_confirm(struct transport *t, struct lws *wsi)
 		 */
 		if (session_find(t, q.sid, q.sidlen) == NULL)
 			rc = EIO_ERR_SID;
-	} else if (rc == EIO_OK && transport_hold(t, lws_get_socket_fd(wsi),
+	} else if (rc == EIO_OK && client_hold(t, lws_get_socket_fd(wsi),
 	    &held) != 0) {
 		/* A new session past max_unconnected_per_address. */
 		lws_return_http_status(wsi, 503,
 		    "Too many sessions without a CONNECT from this address");
 		return 1;
 	} else
-		transport_unhold(t, held);	/* taken at ESTABLISHED */
+		client_unhold(t, held);	/* taken at ESTABLISHED */
 	if (rc == EIO_OK)
 		return 0;
 	lws_return_http_status(wsi, (unsigned)eio_handshake_status(
@@ -112,10 +113,10 @@ ws_established(struct transport *t, struct lws *wsi, struct conn *c)
 		c->s = s;
 		return 0;
 	}
-	if (transport_hold(t, lws_get_socket_fd(wsi), &held) != 0)
+	if (client_hold(t, lws_get_socket_fd(wsi), &held) != 0)
 		return -1;
 	if ((s = session_new(t, SESSION_WEBSOCKET)) == NULL) {
-		transport_unhold(t, held);
+		client_unhold(t, held);
 		return -1;
 	}
 	s->held = held;
