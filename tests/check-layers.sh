@@ -51,6 +51,8 @@ done
 for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/core/htab.c "$srcdir"/include/core/htab.h \
     "$srcdir"/src/cluster/presence.c "$srcdir"/include/cluster/presence.h \
+    "$srcdir"/src/cluster/presence_digest.c \
+    "$srcdir"/include/cluster/presence_digest.h \
     "$srcdir"/src/cluster/rooms.c "$srcdir"/include/cluster/rooms.h \
     "$srcdir"/src/gateway/events.c "$srcdir"/include/gateway/events.h; do
 	[ -f "$f" ] || continue
