@@ -50,6 +50,7 @@ done
 
 for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/core/htab.c "$srcdir"/include/core/htab.h \
+    "$srcdir"/src/cluster/bus_wire.c "$srcdir"/include/cluster/bus_wire.h \
     "$srcdir"/src/cluster/presence.c "$srcdir"/include/cluster/presence.h \
     "$srcdir"/src/cluster/presence_digest.c \
     "$srcdir"/include/cluster/presence_digest.h \

@@ -2,9 +2,9 @@
 # run.sh SECONDS [NAME...]: build every libFuzzer harness tests/fuzz/*_fuzz.c
 # (or only the NAMEs given, e.g. eio_packet) against the protocol sources
 # that exist (src/proto/*.c, and the pure modules of the other layers:
-# src/core/htab.c src/core/allow.c src/cluster/presence.c
-# src/cluster/presence_digest.c src/cluster/rooms.c src/gateway/events.c),
-# then run each for SECONDS with its seed corpus and dictionary.  Exits
+# src/core/htab.c src/core/allow.c src/cluster/bus_wire.c
+# src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
+# src/gateway/events.c), then run each for SECONDS with its seed corpus and dictionary.  Exits
 # non-zero if a harness fails to build or any run finds a crash, leak,
 # timeout or UB.
 #
@@ -61,7 +61,8 @@ cflags="$cflags -I$top -I$PWD"
 # main(), then linked into every harness.
 objs=
 for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
-    "$top"/src/core/allow.c "$top"/src/cluster/presence.c \
+    "$top"/src/core/allow.c "$top"/src/cluster/bus_wire.c \
+    "$top"/src/cluster/presence.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
     "$top"/src/gateway/events.c; do
 	[ -f "$src" ] || continue
