@@ -51,7 +51,10 @@ done
 for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/core/htab.c "$srcdir"/include/core/htab.h \
     "$srcdir"/src/core/base64.c "$srcdir"/include/core/base64.h \
+    "$srcdir"/src/cluster/bus_wire.c "$srcdir"/include/cluster/bus_wire.h \
     "$srcdir"/src/cluster/presence.c "$srcdir"/include/cluster/presence.h \
+    "$srcdir"/src/cluster/presence_digest.c \
+    "$srcdir"/include/cluster/presence_digest.h \
     "$srcdir"/src/cluster/rooms.c "$srcdir"/include/cluster/rooms.h \
     "$srcdir"/src/gateway/events.c "$srcdir"/include/gateway/events.h \
     "$srcdir"/src/gateway/roomname.c "$srcdir"/include/gateway/roomname.h; do

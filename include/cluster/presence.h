@@ -17,22 +17,10 @@
  * The return values PRESENCE_ONLINE and PRESENCE_OFFLINE are the only
  * moments user_connected / user_disconnected are due.
  *
- * Digest wire format, version 1 (all integers big-endian):
- *
- *	off size
- *	0   1	version, 1
- *	1   1	flags: 0x01 = last part of this digest; other bits zero
- *	2   2	sender's worker id, 0..4095
- *	4   4	digest id (the sender's counter; equal in every part)
- *	8   2	part index, 0 for the first part
- *	10  4	number of entries that follow
- *	14  ...	entries: count (LEB128 varint, 1..2^32-1, shortest form),
- *		name length (1 byte, 1..128), name (no NUL byte)
- *
- * Nothing may follow the last entry.  A digest too big for one bus
- * message is cut into parts (presence_digest() does it against a size
- * cap); an empty table is one part with no entry.  A receiver applies each
- * part as it comes (the counts in it are true) and, on the last part of a
+ * A digest too big for one bus message is cut into parts (presence_digest()
+ * does it against a size cap; an empty table is one part with no entry),
+ * in the wire format of presence_digest.h.  A receiver applies each part
+ * as it comes (the counts in it are true) and, on the last part of a
  * digest it received whole and in order, removes what the digest did not
  * mention.  A part out of sequence, or any delta from that worker in the
  * middle of a digest, cancels that removal: the next digest will do it.
@@ -53,13 +41,6 @@
 #define PRESENCE_NOCHANGE	0
 #define PRESENCE_ONLINE		1	/* first socket in the gateway */
 #define PRESENCE_OFFLINE	2	/* last socket in the gateway closed */
-
-#define PRESENCE_DIGEST_VERSION	1
-#define PRESENCE_DIGEST_LAST	0x01
-#define PRESENCE_DIGEST_HDR	14
-/* A part with the header and one entry of the longest name. */
-#define PRESENCE_DIGEST_MIN	(PRESENCE_DIGEST_HDR + 5 + 1 + \
-				    PRESENCE_USER_MAX)
 
 struct presence;
 
@@ -93,7 +74,7 @@ size_t		 presence_count(const struct presence *);
 size_t		 presence_local_users(const struct presence *);
 void		 presence_list(const struct presence *, presence_cb *, void *);
 
-/* presence.c: digests */
+/* presence.c: digests of the table (the wire format: presence_digest.h) */
 void		 presence_digest_begin(struct presence *,
 		     struct presence_digest_cursor *);
 int		 presence_digest(struct presence *,

@@ -12,7 +12,7 @@
 struct cli_opts {
 	const char	*config;	/* -c; NULL = the default path */
 	const char	*env_file;	/* -e */
-	const char	*workers;	/* -w, as text: conf_set checks it */
+	const char	*workers;	/* -w, as text, checked by conf_parse.c */
 	const char	*port;		/* -p */
 	const char	*log_level;	/* -l */
 	bool		 test;		/* -t */

@@ -114,6 +114,9 @@ struct conf_key {
 	const char		*doc;		/* one line */
 };
 
+/* Key k's field, of type t, in struct conf c. */
+#define CONF_FIELD(c, k, t)	((t *)(void *)((char *)(c) + (k)->off))
+
 /* Where errors go: the parser reports every one, then the caller decides. */
 typedef void (*conf_err_fn)(void *, const char *);
 
@@ -129,22 +132,31 @@ const struct conf_key *conf_key_suggest(const char *);
 /* conf.c */
 void	conf_init(struct conf *);
 void	conf_free(struct conf *);
-int	conf_set(struct conf *, const struct conf_key *, const char *,
-	    const char *, conf_err_fn, void *);
 int	conf_load_file(struct conf *, const char *, conf_err_fn, void *);
 void	conf_keep_fixed(struct conf *, const struct conf *, conf_err_fn,
 	    void *);
 int	conf_load_buffer(struct conf *, const char *, const char *, size_t,
 	    conf_err_fn, void *);
-int	conf_apply_env(struct conf *, conf_err_fn, void *);
-int	conf_load_env_file(const char *, conf_err_fn, void *);
-int	conf_check(struct conf *, conf_err_fn, void *);
-void	conf_dump(const struct conf *, FILE *);
+void	conf_list_reset(struct conf *, const struct conf_key *);
+void	conf_report(conf_err_fn, void *, const char *, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
+
+/* conf_parse.c */
+int	conf_parse_value(struct conf *, const struct conf_key *,
+	    const char *, const char *, conf_err_fn, void *);
 int	conf_parse_size(const char *, long long *);
 int	conf_parse_duration(const char *, long long *);
 int	conf_parse_listen(const char *, struct conf_listen *);
-int	conf_set_port(struct conf *, const char *, const char *, conf_err_fn,
-	    void *);
+int	conf_parse_port(struct conf *, const char *, const char *,
+	    conf_err_fn, void *);
+
+/* conf_env.c */
+int	conf_apply_env(struct conf *, conf_err_fn, void *);
+int	conf_load_env_file(const char *, conf_err_fn, void *);
+
+/* conf_check.c */
+int	conf_check(struct conf *, conf_err_fn, void *);
+void	conf_dump(const struct conf *, FILE *);
 
 /* settings.c: each layer's settings */
 struct gateway_conf;

@@ -1,17 +1,13 @@
 /*
- * jsonlimit: JSON text in and out for the protocol layer, pure C.
+ * jsonlimit: JSON text in for the protocol layer, pure C (out is
+ * jsonwrite.h).
  *
- * In: jansson's own nesting limit is 2048 and cannot be changed, and it
+ * jansson's own nesting limit is 2048 and cannot be changed, and it
  * builds the whole tree before anyone can count it.  jsonlimit_scan() is a
  * single validating pass over the text that enforces our limits (bytes,
  * nesting depth, number of values and keys) and the string rules jansson
  * applies (escapes, UTF-8, \u0000), so that hostile input is refused before
  * one allocation is made.  jsonlimit_load() scans, then parses with jansson.
- *
- * Out: jsonlimit_dump() writes a json_t exactly as JavaScript's
- * JSON.stringify() would (shortest round-trip numbers, lower-case \u
- * escapes), into a caller's buffer, so bytes the gateway sends match what a
- * Node.js Socket.IO server sends.
  */
 #ifndef SGW_JSONLIMIT_H
 #define SGW_JSONLIMIT_H
@@ -64,9 +60,7 @@ int		 jsonlimit_scan(const char *, size_t,
 		     const struct jsonlimit *, struct jsonlimit_stat *);
 int		 jsonlimit_load(const char *, size_t,
 		     const struct jsonlimit *, json_t **);
-size_t		 jsonlimit_dump(const json_t *, char *, size_t);
-size_t		 jsonlimit_dump_string(const char *, size_t, char *,
-		     size_t);
+size_t		 jsonlimit_utf8_len(const unsigned char *, size_t);
 bool		 jsonlimit_utf8_valid(const char *, size_t);
 const char	*jsonlimit_strerror(int);
 

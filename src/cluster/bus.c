@@ -40,34 +40,15 @@
  * its first message (nng_msg_get_pipe), which comes at once: a link that
  * comes up with nothing queued sends an empty message.
  *
- * nng 1.5.2 bug (nng#1518, fixed in 1.6.0): a client that disconnects
- * during the handshake (nng's own stale-socket probe does) can stop the
- * listener for good; new links then hang unseen.  When a peer we reach has
- * not reached us for WATCHDOG seconds, a canary message sent to ourselves
- * tells a dead listener from a peer that does not dial us, and a dead
- * listener is restarted.
+ * nng 1.5.2 needs workarounds: a watchdog that restarts a dead listener
+ * (nng#1518), a graveyard that closes a push socket only once it has
+ * settled, and never closing a live incoming pipe (the ipc twin of
+ * nng#1636), for which a peer that joins the set after its records were
+ * ignored is asked, by a flag in our first message to it, to send again
+ * what a new peer gets.  bus_nng15.c has them and says why; the places
+ * here that call them are marked "nng 1.5.2".
  *
- * nng 1.5.2 bug (the ipc twin of nng#1636, fixed for tcp in 1.6.0):
- * closing an incoming pipe while a message is arriving leaves the
- * protocol's receive pending for good; nng's reaper thread then waits on
- * it forever, and nothing nng frees afterwards is ever closed: every
- * failed redial leaks a socket, and nng's poller thread spins on their
- * EPOLLHUP (seen after a few reloads as a worker at 100% CPU, and under
- * ASan as a worker that hangs; gdb on a debug build of 1.5.2 showed the
- * reaper in pull0_pipe_stop).  So we never close a live incoming pipe: a
- * peer that joins the set after its records were ignored is asked, by a
- * flag in our first message to it, to send again what a new peer gets.
- *
- * Closing a push socket 1-3 ms after its dial to a live listener also
- * leaked links in a test program (108 in 300; after 20-50 ms, none).  So
- * a socket we no longer use is not closed at once: it waits SETTLE
- * seconds in the graveyard, and the watchdog then closes it.
- *
- * Wire format, big-endian: a header {"SGB" + version 1 (u32), from wid
- * (u16), flags (u16: BUS_F_RESYNC), channel (u32), seq (u32), count
- * (u32)}, then count records {type (u8), length (u32), bytes}.  A channel
- * is one sender's link to one receiver (a new id each time it restarts),
- * numbered from 1.
+ * The wire format and its checks are bus_wire.c.
  */
 #include <sys/queue.h>
 #include <sys/random.h>
@@ -84,18 +65,15 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "bus_nng15.h"
+#include "bus_wire.h"
 #include "log.h"
 
-#define BUS_MAGIC	0x53474201u	/* "SGB", version 1 */
 #define RECV_BUDGET	256		/* messages per readable event */
 #define EVQ_LEN		256		/* pipe events between two wakeups */
 #define RECONN_MIN	100		/* ms, doubling up to RECONN_MAX */
 #define RECONN_MAX	1000
 #define BATCH_KEEP	(64u * 1024)	/* keep a batch buffer this big */
-#define WATCHDOG	3.		/* s: a peer we reach must reach us */
-#define CALM		30.		/* s without a test after a good one */
-#define BUS_F_RESYNC	1		/* "send me what a new peer gets" */
-#define SETTLE		1.		/* s in the graveyard (see the top) */
 
 struct qmsg {
 	nng_msg			*m;
@@ -118,13 +96,6 @@ struct peer {
 	int		 sealed;	/* a batch was dropped after the tail */
 	int		 full;		/* dropping: warned once */
 };
-
-struct grave {				/* a push socket closed when SETTLEd */
-	nng_socket		sock;
-	ev_tstamp		buried;
-	TAILQ_ENTRY(grave)	entry;
-};
-TAILQ_HEAD(graves, grave);
 
 struct sender {				/* what comes from one wid */
 	uint32_t	chan;
@@ -150,15 +121,10 @@ struct bus {
 	ev_io			 rio;
 	ev_prepare		 prep;
 	ev_async		 async;
-	ev_timer		 watchdog;
-	nng_socket		 canary;	/* open while testing */
-	ev_tstamp		 canary_at;
-	ev_tstamp		 calm_until;
-	uint32_t		 canary_chan;
-	int			 canary_ok;
+	ev_timer		 watchdog;	/* nng 1.5.2 */
+	struct bus_nng15	 nng15;
 	struct peer		**peers;
 	size_t			 npeers;
-	struct graves		 graves;
 	uint8_t			 member[(BUS_WID_MAX + 1) / 8];
 	struct sender		 senders[BUS_WID_MAX + 1];
 	uint8_t			*batch;		/* records, no header */
@@ -172,15 +138,11 @@ struct bus {
 	struct bus_stats	 st;
 };
 
-static void	put32(uint8_t *, uint32_t);
-static void	hdr_put(uint8_t *, int, uint32_t, uint32_t, uint32_t);
-static uint32_t	get32(const uint8_t *);
 static int	is_member(const struct bus *, int);
 static void	set_member(uint8_t *, int, int);
 static int	relisten(struct bus *);
 static struct peer *peer_open(struct bus *, int);
 static void	peer_close(struct bus *, struct peer *);
-static void	graves_close(struct bus *, int);
 static void	peer_discard(struct bus *, struct peer *);
 static void	peer_enqueue(struct bus *, struct peer *);
 static void	peer_kick(struct bus *, struct peer *);
@@ -193,37 +155,10 @@ static void	prep_cb(struct ev_loop *, ev_prepare *, int);
 static void	wio_cb(struct ev_loop *, ev_io *, int);
 static void	rio_cb(struct ev_loop *, ev_io *, int);
 static void	watchdog_cb(struct ev_loop *, ev_timer *, int);
-static void	canary_send(struct bus *);
-static int	msg_check(struct bus *, const uint8_t *, size_t, uint32_t);
-static void	msg_deliver(struct bus *, const uint8_t *);
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-hdr_put(uint8_t *h, int wid, uint32_t chan, uint32_t seq, uint32_t n)
-{
-	put32(h, BUS_MAGIC);
-	h[4] = wid >> 8;
-	h[5] = wid & 0xff;
-	h[6] = h[7] = 0;
-	put32(h + 8, chan);
-	put32(h + 12, seq);
-	put32(h + 16, n);
-}
+static int	msg_check(struct bus *, const uint8_t *, size_t, uint32_t,
+		    struct bus_wire_hdr *);
+static void	msg_deliver(struct bus *, const uint8_t *,
+		    const struct bus_wire_hdr *);
 
 static int
 is_member(const struct bus *b, int wid)
@@ -258,9 +193,9 @@ bus_new(struct ev_loop *loop, const char *dir, int wid,
 	b->ops = *ops;
 	b->arg = arg;
 	b->wid = wid;
-	TAILQ_INIT(&b->graves);
 	memcpy(b->dir, dir, strlen(dir) + 1);
 	snprintf(b->path, sizeof(b->path), "%s/bus-%d.ipc", dir, wid);
+	bus_nng15_init(&b->nng15, loop, b->path, wid);
 	if (getrandom(&b->chan_next, sizeof(b->chan_next), 0) !=
 	    sizeof(b->chan_next))
 		b->chan_next = (uint32_t)getpid() << 12 ^ (uint32_t)ev_time();
@@ -314,7 +249,7 @@ bus_free(struct bus *b)
 	for (i = 0; i < b->npeers; i++)
 		peer_close(b, b->peers[i]);
 	free(b->peers);
-	graves_close(b, 1);
+	bus_nng15_graves_close(&b->nng15, 1);
 	ev_io_stop(b->loop, &b->rio);
 	nng_close(b->pull);
 	ev_ref(b->loop);
@@ -323,8 +258,7 @@ bus_free(struct bus *b)
 	ev_async_stop(b->loop, &b->async);
 	ev_ref(b->loop);
 	ev_timer_stop(b->loop, &b->watchdog);
-	if (nng_socket_id(b->canary) > 0)
-		nng_close(b->canary);
+	bus_nng15_free(&b->nng15);
 	if (unlink(b->path) == -1 && errno != ENOENT)
 		log_warn("bus: unlink %s", b->path);
 	pthread_mutex_destroy(&b->evmtx);
@@ -437,12 +371,8 @@ bus_send(struct bus *b, uint8_t type, const void *data, size_t len)
 		b->batch = nb;
 		b->batchcap = cap;
 	}
-	nb = b->batch + b->batchlen;
-	nb[0] = type;
-	put32(nb + 1, len);
-	if (len > 0)
-		memcpy(nb + BUS_REC_HDR_LEN, data, len);
-	b->batchlen += need;
+	b->batchlen += bus_wire_put_record(b->batch + b->batchlen, type, data,
+	    len);
 	b->batchn++;
 	return 0;
 }
@@ -506,36 +436,14 @@ peer_open(struct bus *b, int wid)
 
 /*
  * Its SENDFD watcher stops (in peer_discard) before nng closes the fd.
- * The socket goes to the graveyard (see the top); if even that fails, it
- * is closed now, leak or not.
+ * nng 1.5.2: the socket goes to the graveyard (bus_nng15.c).
  */
 static void
 peer_close(struct bus *b, struct peer *p)
 {
-	struct grave	*g;
-
 	peer_discard(b, p);
-	if ((g = malloc(sizeof(*g))) != NULL) {
-		g->sock = p->sock;
-		g->buried = ev_now(b->loop);
-		TAILQ_INSERT_TAIL(&b->graves, g, entry);
-	} else
-		nng_close(p->sock);
+	bus_nng15_bury(&b->nng15, p->sock);
 	free(p);
-}
-
-/* Close the graveyard's sockets that have SETTLEd, or all of them. */
-static void
-graves_close(struct bus *b, int all)
-{
-	struct grave	*g;
-
-	while ((g = TAILQ_FIRST(&b->graves)) != NULL &&
-	    (all || ev_now(b->loop) - g->buried >= SETTLE)) {
-		TAILQ_REMOVE(&b->graves, g, entry);
-		nng_close(g->sock);
-		free(g);
-	}
 }
 
 /*
@@ -596,8 +504,7 @@ peer_enqueue(struct bus *b, struct peer *p)
 		if (nng_msg_reserve(q->m, cap) != 0 ||
 		    nng_msg_append(q->m, b->batch, b->batchlen) != 0)
 			goto drop;
-		h = nng_msg_body(q->m);
-		put32(h + 16, get32(h + 16) + b->batchn);
+		bus_wire_add_count(nng_msg_body(q->m), b->batchn);
 		p->backlog_len += b->batchlen;
 		return;
 	}
@@ -609,7 +516,7 @@ peer_enqueue(struct bus *b, struct peer *p)
 		goto drop;
 	}
 	h = nng_msg_body(q->m);
-	hdr_put(h, b->wid, p->chan, ++p->seq, b->batchn);
+	bus_wire_put_hdr(h, b->wid, p->chan, ++p->seq, b->batchn);
 	if (b->batchlen > 0)
 		memcpy(h + BUS_HDR_LEN, b->batch, b->batchlen);
 	TAILQ_INSERT_TAIL(&p->backlog, q, entry);
@@ -636,7 +543,7 @@ peer_kick(struct bus *b, struct peer *p)
 	while ((q = TAILQ_FIRST(&p->backlog)) != NULL) {
 		len = nng_msg_len(q->m);
 		if (p->resync)
-			((uint8_t *)nng_msg_body(q->m))[7] |= BUS_F_RESYNC;
+			bus_wire_set_resync(nng_msg_body(q->m));
 		if ((rv = nng_sendmsg(p->sock, q->m, NNG_FLAG_NONBLOCK)) ==
 		    NNG_EAGAIN)
 			break;
@@ -791,11 +698,11 @@ wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /*
- * A peer we have reached for WATCHDOG seconds has no link to us.  Either
- * it does not dial us (then test again in CALM seconds), or our listener
- * is dead (nng#1518): a canary sent to ourselves tells which.  Restarting
- * the listener closes every incoming link; each peer sees its link drop
- * and comes back with peer_up.
+ * nng 1.5.2: once a second, settled sockets are closed and, if a peer we
+ * have reached for BUS_NNG15_WATCHDOG seconds has no link to us, our
+ * listener is tested (bus_nng15_watch()).  A dead one is restarted, which
+ * closes every incoming link; each peer sees its link drop and comes back
+ * with peer_up.
  */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -803,55 +710,20 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct bus	*b = w->data;
 	struct peer	*p;
 	size_t		 i;
+	int		 unreached = 0;
 
-	graves_close(b, 0);
-	if (nng_socket_id(b->canary) > 0) {
-		if (ev_now(loop) - b->canary_at < 1.)
-			return;
-		nng_close(b->canary);
-		b->canary.id = 0;
-		if (b->canary_ok) {
-			b->calm_until = ev_now(loop) + CALM;
-			return;
-		}
-		log_warnx("bus: %s accepts no link: restarting it", b->path);
+	for (i = 0; i < b->npeers && !unreached; i++) {
+		p = b->peers[i];
+		unreached = p->pipe != 0 && b->senders[p->wid].pipe == 0 &&
+		    ev_now(loop) - p->up_at >= BUS_NNG15_WATCHDOG;
+	}
+	if (bus_nng15_watch(&b->nng15, unreached, &b->chan_next) == 1) {
 		b->st.relistens++;
 		relisten(b);
 		for (i = 0; i < b->npeers; i++)
 			b->peers[i]->up_at = ev_now(loop);
-		return;
-	}
-	if (ev_now(loop) < b->calm_until)
-		return;
-	for (i = 0; i < b->npeers; i++) {
-		p = b->peers[i];
-		if (p->pipe != 0 && b->senders[p->wid].pipe == 0 &&
-		    ev_now(loop) - p->up_at >= WATCHDOG) {
-			canary_send(b);
-			break;
-		}
 	}
 	(void)revents;
-}
-
-/* An empty message from ourselves on a channel of its own. */
-static void
-canary_send(struct bus *b)
-{
-	uint8_t	h[BUS_HDR_LEN];
-	char	url[300];
-
-	b->canary_at = ev_now(b->loop);
-	b->canary_ok = 0;
-	b->canary_chan = b->chan_next++;
-	hdr_put(h, b->wid, b->canary_chan, 1, 0);
-	snprintf(url, sizeof(url), "ipc://%s", b->path);
-	/* One message may wait in nng until the link is up. */
-	if (nng_push0_open(&b->canary) != 0 ||
-	    nng_socket_set_int(b->canary, NNG_OPT_SENDBUF, 1) != 0 ||
-	    nng_dial(b->canary, url, NULL, NNG_FLAG_NONBLOCK) != 0 ||
-	    nng_send(b->canary, h, sizeof(h), NNG_FLAG_NONBLOCK) != 0)
-		b->canary_ok = 1;	/* cannot test: assume alive */
 }
 
 /*
@@ -863,9 +735,10 @@ static void
 rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct bus	*b = w->data;
-	nng_msg		*m;
-	size_t		 i, len;
-	int		 rv;
+	struct bus_wire_hdr	 h;
+	nng_msg			*m;
+	size_t			 i, len;
+	int			 rv;
 
 	for (i = 0; i < RECV_BUDGET; i++) {
 		if ((rv = nng_recvmsg(b->pull, &m, NNG_FLAG_NONBLOCK)) != 0) {
@@ -879,8 +752,8 @@ rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 		b->st.recv_msgs++;
 		b->st.recv_bytes += len;
 		if (msg_check(b, nng_msg_body(m), len,
-		    nng_msg_get_pipe(m).id) == 0)
-			msg_deliver(b, nng_msg_body(m));
+		    nng_msg_get_pipe(m).id, &h) == 0)
+			msg_deliver(b, nng_msg_body(m), &h);
 		nng_msg_free(m);
 	}
 	(void)revents;
@@ -893,47 +766,32 @@ rio_cb(struct ev_loop *loop, ev_io *w, int revents)
  * sender's link, even from outside the set.  0: deliver it.
  */
 static int
-msg_check(struct bus *b, const uint8_t *p, size_t len, uint32_t pipe)
+msg_check(struct bus *b, const uint8_t *p, size_t len, uint32_t pipe,
+    struct bus_wire_hdr *h)
 {
 	struct sender	*s;
-	size_t		 off, rlen;
-	uint32_t	 i, n, chan, seq;
-	int		 from;
 
-	if (len < BUS_HDR_LEN || get32(p) != BUS_MAGIC || p[6] != 0 ||
-	    (p[7] & ~BUS_F_RESYNC) != 0 || (from = p[4] << 8 | p[5]) > BUS_WID_MAX)
+	if (bus_wire_decode(p, len, h) != 0)
 		goto bad;
-	n = get32(p + 16);
-	for (i = 0, off = BUS_HDR_LEN; i < n; i++) {
-		if (len - off < BUS_REC_HDR_LEN ||
-		    (rlen = get32(p + off + 1)) > len - off - BUS_REC_HDR_LEN)
-			goto bad;
-		off += BUS_REC_HDR_LEN + rlen;
-	}
-	chan = get32(p + 8);
-	seq = get32(p + 12);
-	s = &b->senders[from];
-	if (off != len || seq == 0)
-		goto bad;
-	if (from == b->wid) {
-		if (chan == b->canary_chan && nng_socket_id(b->canary) > 0)
-			b->canary_ok = 1;
-		else
+	s = &b->senders[h->from];
+	if (h->from == b->wid) {
+		/* nng 1.5.2: our listener's test (bus_nng15.c). */
+		if (!bus_nng15_canary_seen(&b->nng15, h->chan))
 			b->st.foreign++;
 		return -1;
 	}
 	s->pipe = pipe;
-	if (!is_member(b, from)) {
+	if (!is_member(b, h->from)) {
 		b->st.foreign++;
 		return -1;
 	}
-	if (s->seq != 0 && s->chan == chan) {
-		if (seq <= s->seq)
+	if (s->seq != 0 && s->chan == h->chan) {
+		if (h->seq <= s->seq)
 			goto bad;	/* replayed */
-		b->st.gaps += seq - s->seq - 1;
+		b->st.gaps += h->seq - s->seq - 1;
 	}
-	s->chan = chan;
-	s->seq = seq;
+	s->chan = h->chan;
+	s->seq = h->seq;
 	return 0;
 bad:
 	b->st.malformed++;
@@ -943,25 +801,23 @@ bad:
 
 /*
  * One recv call per record; stop if a callback dropped the sender.  Then
- * a sender that asks for it (BUS_F_RESYNC) hears what a new peer hears.
+ * a sender that asks for it (BUS_WIRE_RESYNC) hears what a new peer hears.
  */
 static void
-msg_deliver(struct bus *b, const uint8_t *p)
+msg_deliver(struct bus *b, const uint8_t *p, const struct bus_wire_hdr *h)
 {
-	size_t		off, rlen;
-	uint32_t	i, n;
-	int		from;
+	const uint8_t	*data;
+	size_t		 off, rlen;
+	uint32_t	 i;
+	uint8_t		 type;
 
-	from = p[4] << 8 | p[5];
-	n = get32(p + 16);
-	for (i = 0, off = BUS_HDR_LEN; i < n && is_member(b, from); i++) {
-		rlen = get32(p + off + 1);
+	for (i = 0, off = BUS_HDR_LEN; i < h->count && is_member(b, h->from);
+	    i++) {
+		off = bus_wire_record(p, off, &type, &data, &rlen);
 		b->st.recv_records++;
-		b->ops.recv(b->arg, from, p[off], p + off + BUS_REC_HDR_LEN,
-		    rlen);
-		off += BUS_REC_HDR_LEN + rlen;
+		b->ops.recv(b->arg, h->from, type, data, rlen);
 	}
-	if ((p[7] & BUS_F_RESYNC) && is_member(b, from) &&
+	if ((h->flags & BUS_WIRE_RESYNC) && is_member(b, h->from) &&
 	    b->ops.peer_up != NULL)
-		b->ops.peer_up(b->arg, from);
+		b->ops.peer_up(b->arg, h->from);
 }

@@ -1,7 +1,8 @@
 /*
- * presence: the gateway-wide presence table of one worker (presence.h).
- * Pure: no I/O, no logging.  Memory is allocated only when a user or a
- * second worker for a user appears, never on lookup.
+ * presence: the gateway-wide presence table of one worker (presence.h);
+ * the digest's wire format is presence_digest.c.  Pure: no I/O, no
+ * logging.  Memory is allocated only when a user or a second worker for a
+ * user appears, never on lookup.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "htab.h"
 #include "jsonlimit.h"
 #include "presence.h"
+#include "presence_digest.h"
 
 /* One other worker's sockets of a user. */
 struct pw {
@@ -62,15 +64,6 @@ struct sweep {
 	int		 gone;
 };
 
-/* A parsed digest header. */
-struct dhdr {
-	uint8_t		 flags;
-	uint16_t	 wid;
-	uint32_t	 id;
-	uint16_t	 part;
-	uint32_t	 n;
-};
-
 static bool		 user_valid(const char *, size_t *);
 static bool		 user_eq(const void *, const void *);
 static struct puser	*user_find(const struct presence *, const char *,
@@ -84,10 +77,6 @@ static struct pw	*pw_add(struct puser *, unsigned);
 static void		 pw_del(struct puser *, struct pw *);
 static bool		 sweep_one(void *, void *);
 static bool		 wid_ok(const struct presence *, unsigned);
-static size_t		 varint_len(uint32_t);
-static size_t		 varint_put(uint8_t *, uint32_t);
-static int		 varint_get(const uint8_t *, size_t, uint32_t *);
-static int		 digest_check(const uint8_t *, size_t, struct dhdr *);
 
 struct presence *
 presence_new(unsigned self, uint64_t seed)
@@ -439,50 +428,6 @@ presence_list(const struct presence *p, presence_cb *cb, void *arg)
 	}
 }
 
-static size_t
-varint_len(uint32_t v)
-{
-	size_t	n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return (n);
-}
-
-static size_t
-varint_put(uint8_t *b, uint32_t v)
-{
-	size_t	n = 0;
-
-	while (v >= 0x80) {
-		b[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b[n++] = (uint8_t)v;
-	return (n);
-}
-
-/* Bytes used, or -1: truncated, above 2^32-1, or not the shortest form. */
-static int
-varint_get(const uint8_t *b, size_t len, uint32_t *v)
-{
-	uint64_t	x = 0;
-	size_t		i;
-
-	for (i = 0; i < len && i < 5; i++) {
-		x |= (uint64_t)(b[i] & 0x7f) << (7 * i);
-		if ((b[i] & 0x80) == 0) {
-			if ((i > 0 && b[i] == 0) || x > UINT32_MAX)
-				return (-1);
-			*v = (uint32_t)x;
-			return ((int)i + 1);
-		}
-	}
-	return (-1);
-}
-
 void
 presence_digest_begin(struct presence *p, struct presence_digest_cursor *c)
 {
@@ -502,82 +447,35 @@ int
 presence_digest(struct presence *p, struct presence_digest_cursor *c,
     uint8_t *buf, size_t cap, size_t *len)
 {
-	struct puser	*u;
-	size_t		 off = PRESENCE_DIGEST_HDR;
-	uint32_t	 n = 0;
+	struct presence_digest_hdr	 h;
+	struct puser			*u;
+	size_t				 off = PRESENCE_DIGEST_HDR;
+	uint32_t			 n = 0;
 
 	if (c->done || cap < PRESENCE_DIGEST_MIN || c->gen != p->gen)
 		return (-1);
 	for (; c->slot < p->users.cap; c->slot++) {
 		if ((u = p->users.slot[c->slot]) == NULL || u->local == 0)
 			continue;
-		if (off + varint_len(u->local) + 1 + u->len > cap)
+		if (off + presence_digest_entry_size(u->local, u->len) > cap)
 			break;
-		off += varint_put(buf + off, u->local);
-		buf[off++] = u->len;
-		memcpy(buf + off, u->name, u->len);
-		off += u->len;
+		off += presence_digest_encode_entry(buf + off, u->local,
+		    u->name, u->len);
 		n++;
 	}
 	if (c->slot == p->users.cap)
 		c->done = true;
 	else if (c->part == UINT16_MAX)
 		return (-1);
-	buf[0] = PRESENCE_DIGEST_VERSION;
-	buf[1] = c->done ? PRESENCE_DIGEST_LAST : 0;
-	buf[2] = (uint8_t)(p->self >> 8);
-	buf[3] = (uint8_t)p->self;
-	buf[4] = (uint8_t)(c->id >> 24);
-	buf[5] = (uint8_t)(c->id >> 16);
-	buf[6] = (uint8_t)(c->id >> 8);
-	buf[7] = (uint8_t)c->id;
-	buf[8] = (uint8_t)(c->part >> 8);
-	buf[9] = (uint8_t)c->part;
-	buf[10] = (uint8_t)(n >> 24);
-	buf[11] = (uint8_t)(n >> 16);
-	buf[12] = (uint8_t)(n >> 8);
-	buf[13] = (uint8_t)n;
+	h.flags = c->done ? PRESENCE_DIGEST_LAST : 0;
+	h.wid = (uint16_t)p->self;
+	h.id = c->id;
+	h.part = c->part;
+	h.n = n;
+	presence_digest_encode_hdr(buf, &h);
 	c->part++;
 	*len = off;
 	return (c->done ? 0 : 1);
-}
-
-/* Validates a whole part before anything is applied: 0 or -1. */
-static int
-digest_check(const uint8_t *d, size_t len, struct dhdr *h)
-{
-	size_t		off = PRESENCE_DIGEST_HDR;
-	uint32_t	i, count;
-	int		k;
-
-	if (d == NULL || len < PRESENCE_DIGEST_HDR ||
-	    d[0] != PRESENCE_DIGEST_VERSION ||
-	    (d[1] & ~PRESENCE_DIGEST_LAST) != 0)
-		return (-1);
-	h->flags = d[1];
-	h->wid = (uint16_t)(d[2] << 8 | d[3]);
-	h->id = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 |
-	    (uint32_t)d[6] << 8 | d[7];
-	h->part = (uint16_t)(d[8] << 8 | d[9]);
-	h->n = (uint32_t)d[10] << 24 | (uint32_t)d[11] << 16 |
-	    (uint32_t)d[12] << 8 | d[13];
-	/* An entry takes at least 3 bytes. */
-	if (h->wid > PRESENCE_WID_MAX || h->n > (len - off) / 3)
-		return (-1);
-	for (i = 0; i < h->n; i++) {
-		if ((k = varint_get(d + off, len - off, &count)) < 0 ||
-		    count == 0)
-			return (-1);
-		off += (size_t)k;
-		if (off >= len || d[off] == 0 || d[off] > PRESENCE_USER_MAX ||
-		    len - off - 1 < d[off])
-			return (-1);
-		if (memchr(d + off + 1, 0, d[off]) != NULL ||
-		    !jsonlimit_utf8_valid((const char *)d + off + 1, d[off]))
-			return (-1);
-		off += 1 + (size_t)d[off];
-	}
-	return (off == len ? 0 : -1);
 }
 
 /*
@@ -594,18 +492,19 @@ int
 presence_apply_digest(struct presence *p, unsigned wid, const uint8_t *d,
     size_t len, presence_cb *online_cb, presence_cb *offline_cb, void *arg)
 {
-	struct dhdr	 h;
-	struct wstate	*ws;
-	struct sweep	 s;
-	struct puser	*u;
-	struct pw	*w;
-	size_t		 off = PRESENCE_DIGEST_HDR, idx;
-	uint32_t	 i, count = 0;
-	bool		 created;
-	const char	*name;
-	uint8_t		 nlen;
+	struct presence_digest_hdr	 h;
+	struct wstate			*ws;
+	struct sweep			 s;
+	struct puser			*u;
+	struct pw			*w;
+	size_t				 off = PRESENCE_DIGEST_HDR, idx;
+	uint32_t			 i, count = 0;
+	bool				 created;
+	const char			*name;
+	uint8_t				 nlen;
 
-	if (!wid_ok(p, wid) || digest_check(d, len, &h) != 0 || h.wid != wid)
+	if (!wid_ok(p, wid) || presence_digest_decode(d, len, &h) != 0 ||
+	    h.wid != wid)
 		return (-1);
 	ws = &p->ws[wid];
 	if (h.part == 0) {
@@ -619,10 +518,8 @@ presence_apply_digest(struct presence *p, unsigned wid, const uint8_t *d,
 		ws->active = 0;
 
 	for (i = 0; i < h.n; i++) {
-		off += (size_t)varint_get(d + off, len - off, &count);
-		nlen = d[off++];
-		name = (const char *)d + off;
-		off += nlen;
+		off = presence_digest_decode_entry(d, len, off, &count, &name,
+		    &nlen);
 		if ((u = user_get(p, name, nlen, &created)) == NULL)
 			goto nomem;
 		if ((w = pw_find(u, wid)) == NULL &&

@@ -10,7 +10,7 @@
 
 #include "frame.h"
 #include "gateway.h"
-#include "jsonlimit.h"
+#include "jsonwrite.h"
 #include "session.h"
 #include "sio.h"
 #include "transport.h"
@@ -24,11 +24,11 @@ emit_frame(const char *event, json_t *arg)
 	size_t		 jlen, n;
 	struct frame	*f = NULL;
 
-	jlen = jsonlimit_dump(arg, small, sizeof(small));
+	jlen = jsonwrite_dump(arg, small, sizeof(small));
 	if (jlen >= sizeof(small)) {
 		if ((json = malloc(jlen + 1)) == NULL)
 			return NULL;
-		jsonlimit_dump(arg, json, jlen + 1);
+		jsonwrite_dump(arg, json, jlen + 1);
 	}
 	args[0] = json;
 	n = sio_encode_event(NULL, 0, NULL, event, args, &jlen, 1, -1);

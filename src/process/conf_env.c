@@ -1,8 +1,10 @@
 /*
- * --env-file: read a dotenv file (KEY=VALUE lines, `export` prefix, single
- * or double quotes, # comments) into the environment, so people who ran the
- * Node.js service with a .env file keep it.  As dotenv does, a variable that
- * is already set in the environment wins over the file.
+ * The environment: the seed's variables override the file
+ * (conf_apply_env()), and --env-file reads a dotenv file (KEY=VALUE lines,
+ * `export` prefix, single or double quotes, # comments) into the
+ * environment, so people who ran the Node.js service with a .env file keep
+ * it.  As dotenv does, a variable that is already set in the environment
+ * wins over the file.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -82,5 +84,41 @@ conf_load_env_file(const char *path, conf_err_fn err, void *arg)
 			setenv(key, val, 0);
 	}
 	fclose(f);
+	return errors;
+}
+
+/*
+ * The seed's environment variables override the file.  NODE_ENV=development
+ * turns on debug logging when LOG_LEVEL does not say otherwise, as the seed's
+ * logger did.
+ */
+int
+conf_apply_env(struct conf *c, conf_err_fn err, void *arg)
+{
+	const struct conf_key	*k;
+	const char		*v;
+	char			 where[128];
+	size_t			 i;
+	int			 errors = 0;
+
+	for (i = 0; i < conf_nkeys; i++) {
+		k = &conf_keys[i];
+		if (k->env == NULL || (v = getenv(k->env)) == NULL)
+			continue;
+		snprintf(where, sizeof(where), "environment %s", k->env);
+		if (k->type == CONF_LISTEN) {
+			if (conf_parse_port(c, v, where, err, arg) != 0)
+				errors++;
+			continue;
+		}
+		if (k->type == CONF_LIST)
+			conf_list_reset(c, k);
+		if (conf_parse_value(c, k, v, where, err, arg) != 0)
+			errors++;
+	}
+	v = getenv("NODE_ENV");
+	if (v != NULL && strcmp(v, "development") == 0 &&
+	    getenv("LOG_LEVEL") == NULL)
+		c->log_level = 3;
 	return errors;
 }

@@ -31,14 +31,15 @@ conf_load_all(const struct cli_opts *o, struct conf *c, conf_err_fn err,
 	if (path != NULL)
 		errors += conf_load_file(c, path, err, arg);
 	errors += conf_apply_env(c, err, arg);
-	if (o->workers != NULL && conf_set(c, conf_key_find("workers"),
+	if (o->workers != NULL && conf_parse_value(c, conf_key_find("workers"),
 	    o->workers, "command line -w", err, arg) != 0)
 		errors++;
 	if (o->port != NULL &&
-	    conf_set_port(c, o->port, "command line -p", err, arg) != 0)
+	    conf_parse_port(c, o->port, "command line -p", err, arg) != 0)
 		errors++;
-	if (o->log_level != NULL && conf_set(c, conf_key_find("log_level"),
-	    o->log_level, "command line -l", err, arg) != 0)
+	if (o->log_level != NULL && conf_parse_value(c,
+	    conf_key_find("log_level"), o->log_level, "command line -l", err,
+	    arg) != 0)
 		errors++;
 	if (errors == 0)
 		errors += conf_check(c, err, arg);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "jsonlimit.h"
+#include "jsonwrite.h"
 #include "sio.h"
 
 struct out {
@@ -377,7 +378,7 @@ put_json(struct out *o, const json_t *j)
 {
 	size_t	 n, room = o->len < o->cap ? o->cap - o->len : 0;
 
-	n = jsonlimit_dump(j, room != 0 ? o->buf + o->len : NULL, room);
+	n = jsonwrite_dump(j, room != 0 ? o->buf + o->len : NULL, room);
 	if (n == 0)
 		return (-1);
 	o->len += n;
@@ -389,7 +390,7 @@ put_jstring(struct out *o, const char *s)
 {
 	size_t	 room = o->len < o->cap ? o->cap - o->len : 0;
 
-	o->len += jsonlimit_dump_string(s, strlen(s),
+	o->len += jsonwrite_string(s, strlen(s),
 	    room != 0 ? o->buf + o->len : NULL, room);
 }
 
@@ -404,7 +405,7 @@ finish(struct out *o)
 
 /*
  * Encode p as socket.io-parser's encodeAsString() would (payload through
- * jsonlimit_dump(), i.e. JSON.stringify()); SIO_ENCODE_EIO adds the
+ * jsonwrite_dump(), i.e. JSON.stringify()); SIO_ENCODE_EIO adds the
  * Engine.IO '4'.  Returns the length as the sio_encode_*() helpers do.
  */
 size_t

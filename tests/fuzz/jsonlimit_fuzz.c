@@ -5,7 +5,7 @@
  *    (jansson may still refuse a number beyond its range, and it takes a
  *    few texts with raw NUL bytes that the scan rightly refuses);
  *  - a limited scan refuses exactly when the text exceeds a limit;
- *  - jsonlimit_dump() output reads back to an equal value, and a short
+ *  - jsonwrite_dump() output reads back to an equal value, and a short
  *    buffer is never overrun.
  */
 #include <stdint.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jsonlimit.h"
+#include "jsonwrite.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -63,18 +64,18 @@ check_dump(const json_t *j)
 	char			*buf;
 	size_t			 n, m;
 
-	n = jsonlimit_dump(j, NULL, 0);
+	n = jsonwrite_dump(j, NULL, 0);
 	if (n == 0)
 		abort();
 	if ((buf = malloc(n)) == NULL)
 		return;
 	/* Exactly n bytes: no room for the NUL, nothing written past. */
-	if (jsonlimit_dump(j, buf, n) != n)
+	if (jsonwrite_dump(j, buf, n) != n)
 		abort();
 	m = n / 2;
-	if (jsonlimit_dump(j, buf, m) != n)
+	if (jsonwrite_dump(j, buf, m) != n)
 		abort();
-	jsonlimit_dump(j, buf, n);
+	jsonwrite_dump(j, buf, n);
 	if (jsonlimit_scan(buf, n, &lim, NULL) != JSONLIMIT_OK)
 		abort();
 	/* 1e20 is written 100000000000000000000, as JS does: int64 or not. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "presence.h"
+#include "presence_digest.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

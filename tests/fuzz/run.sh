@@ -2,10 +2,11 @@
 # run.sh SECONDS [NAME...]: build every libFuzzer harness tests/fuzz/*_fuzz.c
 # (or only the NAMEs given, e.g. eio_packet) against the protocol sources
 # that exist (src/proto/*.c, and the pure modules of the other layers:
-# src/core/htab.c src/core/allow.c src/cluster/presence.c
-# src/cluster/rooms.c src/gateway/events.c src/gateway/roomname.c), then run
-# each for SECONDS with its seed corpus and dictionary.  Exits non-zero if a
-# harness fails to build or any run finds a crash, leak, timeout or UB.
+# src/core/htab.c src/core/base64.c src/core/allow.c src/cluster/bus_wire.c
+# src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
+# src/gateway/events.c src/gateway/roomname.c), then run each for SECONDS
+# with its seed corpus and dictionary.  Exits non-zero if a harness fails
+# to build or any run finds a crash, leak, timeout or UB.
 #
 # Works from the source tree and from a VPATH build: sources are found from
 # $srcdir or this script's own location; everything written (objects,
@@ -61,9 +62,10 @@ cflags="$cflags -I$top -I$PWD"
 objs=
 for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/core/base64.c "$top"/src/core/isotime.c \
-    "$top"/src/core/allow.c "$top"/src/cluster/presence.c \
-    "$top"/src/cluster/rooms.c "$top"/src/gateway/events.c \
-    "$top"/src/gateway/roomname.c; do
+    "$top"/src/core/allow.c "$top"/src/cluster/bus_wire.c \
+    "$top"/src/cluster/presence.c \
+    "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
+    "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

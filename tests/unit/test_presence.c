@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "presence.h"
+#include "presence_digest.h"
 
 /* What the callbacks heard, "+alice" / "-bob", in order. */
 struct heard {
