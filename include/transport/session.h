@@ -41,26 +41,27 @@ enum session_state {
 struct session {
 	char			 sid[SID_LEN + 1];
 	char			 sio_sid[SID_LEN + 1];	/* Socket.IO "/" id */
+	/* Small fields packed where the two ids leave room. */
+	uint16_t		 auth_tries;	/* token checks this minute */
+	uint8_t			 kind;		/* enum session_kind */
+	uint8_t			 state;		/* enum session_state */
+	uint8_t			 pins;		/* callers still using it */
+	uint8_t			 reap_queued;	/* on the reaper's list */
 	struct transport	*t;
 	struct lws		*ws;		/* the WebSocket, if any */
 	struct lws		*poll;		/* a pending long-poll GET */
 	struct relay_peer	*rpeer;		/* ... or one another worker holds */
-	uint32_t		 rpoll_id;
 	struct outq		 q;
 	ev_timer		 heartbeat;	/* ping interval, then timeout */
 	ev_timer		 deadline;	/* connect and upgrade timeouts */
-	uint8_t			 kind;		/* enum session_kind */
-	uint8_t			 state;		/* enum session_state */
 	uint8_t			 awaiting_pong;
 	uint8_t			 ws_closing;	/* close once the queue is out */
-	uint8_t			 pins;		/* callers still using it */
 	uint8_t			 corked;	/* hold frames: a burst comes */
 	uint8_t			 poll_noop;	/* answer the poll with "6" */
 	uint8_t			 draining;
+	uint32_t		 rpoll_id;
 	uint32_t		 nsp_mask;	/* Socket.IO namespaces joined */
-	uint8_t			 reap_queued;	/* on the reaper's list */
 	uint32_t		 connect_by;	/* ms, loop clock: CONNECT due */
-	uint16_t		 auth_tries;	/* token checks this minute */
 	uint32_t		 auth_since;	/* that minute's start, loop s */
 	const char		*doom;		/* close asked for in a send */
 	struct session		*reap_next;	/* the reaper's list */
