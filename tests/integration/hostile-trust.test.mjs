@@ -9,14 +9,14 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { device, online } from "./gwlib.mjs";
 import {
-  SECRET, SGWD, deadline, freePort, getJSON, killTree, sleep, startGateway, token, track, until,
+  SECRET, SGWD, deadline, freePort, getJSON, killTree, probe, sleep, startGateway, token, track,
+  until,
 } from "./lib.mjs";
 
 const SENDFD = process.env.SENDFD ?? join(dirname(SGWD), "tests/systemd/sendfd");
@@ -29,19 +29,10 @@ function addr(gw, tag, wid, at = "\0") {
   return existsSync(p) ? p : `${at}sgw.${gw.proc.pid}.${tag}${wid}`;
 }
 
-// GET from a given local address; resolves {status, headers, body}.
-function getFrom(url, path, { localAddress = "127.0.0.1", headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { agent: false, localAddress, headers }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => { body += d; });
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.setTimeout(10000, () => req.destroy(new Error(`GET ${path}: no answer in 10 s`)));
-    req.on("error", reject);
-    req.end();
-  });
+// GET from a given local address (opts.localAddress); resolves {status,
+// headers, body}, or {error}.
+function getFrom(url, path, opts = {}) {
+  return probe(url, path, { ms: 10000, ...opts });
 }
 
 describe("relay and hand-off sockets accept only the gateway's workers (11.16)", () => {
