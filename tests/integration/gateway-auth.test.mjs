@@ -21,7 +21,7 @@ describe("tokens at connect (4 workers, jwt_leeway 30s)", () => {
   async function greeted(opts, user = "u") {
     const d = device(gw.url, user, opts);
     try {
-      const hello = await d.wait("connected", { ms: 15000 });
+      const [hello] = await d.wait("connected", { ms: 15000 });
       await d.wait("online_users");
       return hello;
     } finally {
@@ -32,10 +32,10 @@ describe("tokens at connect (4 workers, jwt_leeway 30s)", () => {
   test("handshake auth.token", async () => {
     const d = device(gw.url, "alice");
     try {
-      const hello = await d.wait("connected", { ms: 15000 });
+      const [hello] = await d.wait("connected", { ms: 15000 });
       assert.deepEqual(hello, { socket_id: d.socket.id, user_id: "alice" });
       assert.ok(hello.socket_id.length > 0);
-      assert.ok((await d.wait("online_users")).includes("alice"));
+      assert.ok((await d.wait("online_users"))[0].includes("alice"));
     } finally {
       d.close();
     }
@@ -114,7 +114,7 @@ describe("tokens at connect (4 workers, jwt_leeway 30s)", () => {
     test(`refused: ${what}`, async () => {
       const d = device(gw.url, null, { auth: { token: make() } });
       try {
-        const err = await d.wait("connect_error", { ms: 15000 });
+        const [err] = await d.wait("connect_error", { ms: 15000 });
         assert.match(err.message, re);
         assert.equal(d.all("connect").length, 0);
         assert.equal(d.all("connected").length, 0, "greeted anyway");
@@ -134,7 +134,7 @@ describe("tokens at connect (4 workers, jwt_leeway 30s)", () => {
     test(`refused: ${what}`, async () => {
       const d = device(gw.url, null, opts);
       try {
-        const err = await d.wait("connect_error", { ms: 15000 });
+        const [err] = await d.wait("connect_error", { ms: 15000 });
         assert.match(err.message, /Authentication token required/);
         assert.equal(d.all("connected").length, 0);
       } finally {
@@ -149,7 +149,7 @@ describe("tokens at connect (4 workers, jwt_leeway 30s)", () => {
     const watcher = await online(own.url, "watcher");
     const d = device(own.url, null, { auth: { token: token("ghost", { exp: now() - 999 }) } });
     try {
-      assert.match((await d.wait("connect_error", { ms: 15000 })).message, /Authentication token expired/);
+      assert.match((await d.wait("connect_error", { ms: 15000 }))[0].message, /Authentication token expired/);
       const m = await until(async () => {
         const x = await metrics(own.url, 2);
         return x.totals.auth_failures > 0 ? x : null;
@@ -173,18 +173,18 @@ describe("tokens at connect (4 workers, jwt_leeway 30s)", () => {
       });
       assert.equal(ack.ok, true);
       assert.equal(ack.message.sender_id, "id-alice");
-      const m = await bob.wait("receive_message");
+      const [m] = await bob.wait("receive_message");
       assert.equal(m.sender_id, "id-alice");
       assert.equal(m.content, "who am I");
-      assert.equal((await alice.wait("message_sent")).sender_id, "id-alice");
+      assert.equal((await alice.wait("message_sent"))[0].sender_id, "id-alice");
 
       assert.equal((await alice.ack("typing", { receiver_id: "id-bob", user_id: "mallory" })).ok,
         true);
-      assert.equal((await bob.wait("user_typing")).user_id, "id-alice");
+      assert.equal((await bob.wait("user_typing"))[0].user_id, "id-alice");
 
       assert.equal((await alice.ack("message_read",
         { message_id: "m1", sender_id: "id-bob", reader_id: "mallory" })).ok, true);
-      assert.equal((await bob.wait("message_read_receipt")).reader_id, "id-alice");
+      assert.equal((await bob.wait("message_read_receipt"))[0].reader_id, "id-alice");
     } finally {
       alice.close();
       bob.close();
@@ -202,7 +202,7 @@ describe("token expiry on a live connection (jwt_leeway 0)", () => {
     const d = device(gw.url, "exp-a", { auth: { token: token("exp-a", { exp }) } });
     try {
       await d.ready();
-      const warn = await d.wait("token_expiring", { ms: 15000 });
+      const [warn] = await d.wait("token_expiring", { ms: 15000 });
       assert.equal(warn.expires_at, new Date(exp * 1000).toISOString());
       assert.equal(typeof warn.expires_in, "number");
       assert.ok(warn.expires_in > 0 && warn.expires_in <= 60,
@@ -282,7 +282,7 @@ describe("token expiry on a live connection (jwt_leeway 0)", () => {
     const d = device(gw.url, "exp-c", { auth: { token: token("exp-c", { exp: now() + 3 }) } });
     try {
       await d.ready();
-      const err = await d.wait("error", { ms: 15000 });
+      const [err] = await d.wait("error", { ms: 15000 });
       assert.equal(err.code, "token_expired");
       assert.equal(typeof err.message, "string");
       const [reason] = (await until(() => d.all("disconnect")[0], 15000, "the disconnect")).args;

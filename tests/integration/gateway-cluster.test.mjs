@@ -13,7 +13,7 @@ import { SGWD } from "./lib.mjs";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  closeAll, device, metrics, online, placed, sleep, startGateway, until, widOf,
+  closeAll, device, metrics, online, placed, sleep, startGateway, until,
 } from "./gwlib.mjs";
 
 describe("direct messages across workers", () => {
@@ -191,7 +191,7 @@ describe("presence across workers", () => {
       }
       // A newcomer's online_users lists carol (whose sockets are elsewhere).
       const late = await online(gw.url, "p-late");
-      assert.ok((await late.wait("online_users")).includes("p-carol"));
+      assert.ok((await late.wait("online_users"))[0].includes("p-carol"));
       assert.ok(late.args("online_users")[0].includes("p-watch"));
       late.close();
       await watch.wait("user_disconnected", { pred: (a) => a.user_id === "p-late" });
@@ -206,7 +206,7 @@ describe("presence across workers", () => {
       for (const w of [watch, watch2])
         assert.equal(w.all("user_disconnected", isCarol).length, 0, `${w.user}: offline too early`);
       const late2 = await online(gw.url, "p-late2");
-      assert.ok((await late2.wait("online_users")).includes("p-carol"));
+      assert.ok((await late2.wait("online_users"))[0].includes("p-carol"));
       late2.close();
 
       // The last one goes: everyone hears it, once.
@@ -217,7 +217,7 @@ describe("presence across workers", () => {
       for (const w of [watch, watch2])
         assert.equal(w.all("user_disconnected", isCarol).length, 1);
       const late3 = await online(gw.url, "p-late3");
-      assert.ok(!(await late3.wait("online_users")).includes("p-carol"));
+      assert.ok(!(await late3.wait("online_users"))[0].includes("p-carol"));
       late3.close();
     } finally {
       await closeAll([watch, watch2, ...ds]);
@@ -257,7 +257,7 @@ describe("presence under churn", () => {
         }
         const late = await online(gw.url, "c-late");
         obs.push(late);
-        assert.ok(!(await late.wait("online_users")).includes("c-flap"));
+        assert.ok(!(await late.wait("online_users"))[0].includes("c-flap"));
       } finally {
         await closeAll(obs);
       }
@@ -278,7 +278,7 @@ describe("a worker killed with SIGKILL", () => {
     const all = [victim, o1, o2];
     try {
       for (const o of [o1, o2])
-        assert.ok((await o.wait("online_users")).includes("k-victim"));
+        assert.ok((await o.wait("online_users"))[0].includes("k-victim"));
       // k-multi has a device on the doomed worker and one elsewhere.
       let mv = null, mo = null;
       const extra = [];
@@ -293,7 +293,7 @@ describe("a worker killed with SIGKILL", () => {
       for (const d of extra) d.close();
       const entry = m0.workers.find((w) => w.worker === vslot);
       assert.ok(entry, `worker ${vslot} not in /metrics`);
-      assert.equal(entry.generation, widOf(victim.sid) >> 8);
+      assert.equal(entry.generation, victim.wid >> 8);
       const pid = entry.pid;
       await sleep(300);		// the placement's extra sockets are closed
 
@@ -340,7 +340,7 @@ describe("a worker killed with SIGKILL", () => {
       // The new worker's first socket heard of everyone online elsewhere.
       const early = await earlyP;
       assert.ok(early, "no connection reached the respawned worker in 200 tries");
-      const first = await early.d.wait("online_users");
+      const [first] = await early.d.wait("online_users");
       console.log(`first socket on the respawned worker: ${early.after} ms after the kill, ` +
         `${early.tries} tries, online_users ${JSON.stringify(first)}`);
       for (const u of ["k-obs1", "k-obs2", "k-multi"])
@@ -360,7 +360,7 @@ describe("a worker killed with SIGKILL", () => {
       const ack2 = await fresh[0].ack("send_message", { receiver_id: "k-obs1", content: "new" });
       assert.equal(ack2.ok, true);
       await o1.wait("receive_message", { pred: (m) => m.content === "new" });
-      const listed = await fresh[0].wait("online_users");
+      const [listed] = await fresh[0].wait("online_users");
       for (const u of ["k-obs1", "k-obs2", "k-multi"]) assert.ok(listed.includes(u), `${u} not in ${listed}`);
       assert.ok(!listed.includes("k-victim"));
       const ack3 = await o2.ack("send_message", { receiver_id: "k-multi", content: "to multi" });
@@ -392,7 +392,7 @@ describe("the largest message crosses workers", () => {
         const content = "x".repeat(999000);
         const ack = await a.ack("send_message", { receiver_id: "big-b", content });
         assert.equal(ack.ok, true);
-        const m = await b.wait("receive_message", { ms: 10000 });
+        const [m] = await b.wait("receive_message", { ms: 10000 });
         assert.equal(m.content.length, content.length);
       } finally {
         await closeAll([a, b]);

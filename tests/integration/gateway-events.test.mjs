@@ -78,8 +78,8 @@ describe("send_message", () => {
     });
     const { status, ...plain } = m;
     assert.equal(status, "sent");
-    assert.deepEqual(await bob.next(marks[2], "receive_message"), plain);
-    assert.deepEqual(await alice.next(marks[0], "message_sent"), m);
+    assert.deepEqual((await bob.next(marks[2], "receive_message"))[0], plain);
+    assert.deepEqual((await alice.next(marks[0], "message_sent"))[0], m);
     await onlyHeard(cast(), marks, [[bob, "receive_message"]]);
     assert.equal(alice.all("message_sent", (x) => x.id === m.id).length, 1);
   });
@@ -93,7 +93,7 @@ describe("send_message", () => {
       receiver_id: "bob", content, group_id: null, message_type: null, extra: { x: 1 },
     });
     assert.equal(ack.ok, true, JSON.stringify(ack));
-    const m = await bob.next(mark, "receive_message", { pred: (x) => x.id === ack.message.id });
+    const [m] = await bob.next(mark, "receive_message", { pred: (x) => x.id === ack.message.id });
     assert.equal(m.content, content);
     assert.equal(m.message_type, "text");
     assert.equal("client_msg_id" in m, false);
@@ -113,7 +113,7 @@ describe("send_message", () => {
     try {
       const ack = await alice.ack("send_message", { receiver_id: 42, content: "to 42" });
       assert.equal(ack.ok, true);
-      const m = await n42.wait("receive_message");
+      const [m] = await n42.wait("receive_message");
       assert.equal(m.content, "to 42");
       assert.equal(String(m.receiver_id), "42");
     } finally {
@@ -128,7 +128,7 @@ describe("send_message", () => {
     assert.equal(ack.message.group_id, GROUP);
     assert.equal("receiver_id" in ack.message, false);
     for (const [i, d] of [[1, alice2], [2, bob], [3, olga]]) {
-      const m = await d.next(marks[i], "receive_message", { pred: (x) => x.id === ack.message.id });
+      const [m] = await d.next(marks[i], "receive_message", { pred: (x) => x.id === ack.message.id });
       assert.equal(m.sender_id, "alice");
       assert.equal(m.content, "hi group");
     }
@@ -158,7 +158,7 @@ describe("send_group_message", () => {
       assert.equal(ack.ok, true);
       assert.equal(ack.message.group_id, g);
       assert.equal((await bob.next(m2[1], "receive_message",
-        { pred: (x) => x.id === ack.message.id })).content, "to g");
+        { pred: (x) => x.id === ack.message.id }))[0].content, "to g");
       // Leaving: no more sending, no more hearing.
       assert.deepEqual(await bob.ack("leave_room", { group_id: g }), { ok: true, room: `group:${g}` });
       await rejected(bob, "not_in_group", "send_group_message", { group_id: g, content: "x" });
@@ -240,19 +240,19 @@ describe("typing / stop_typing", () => {
   test("to a user and to a group", async () => {
     const marks = cast().map((d) => d.mark());
     assert.deepEqual(await alice.ack("typing", { receiver_id: "bob" }), { ok: true });
-    assert.deepEqual(await bob.next(marks[2], "user_typing"), { user_id: "alice", receiver_id: "bob" });
+    assert.deepEqual((await bob.next(marks[2], "user_typing"))[0], { user_id: "alice", receiver_id: "bob" });
     assert.deepEqual(await alice.ack("stop_typing", { receiver_id: "bob" }), { ok: true });
-    assert.deepEqual(await bob.next(marks[2], "user_stop_typing"),
+    assert.deepEqual((await bob.next(marks[2], "user_stop_typing"))[0],
       { user_id: "alice", receiver_id: "bob" });
     await onlyHeard(cast(), marks, [[bob, "user_typing"], [bob, "user_stop_typing"]]);
 
     const m2 = cast().map((d) => d.mark());
     assert.deepEqual(await bob.ack("typing", { group_id: GROUP }), { ok: true });
     for (const [i, d] of [[0, alice], [1, alice2], [3, olga]])
-      assert.deepEqual(await d.next(m2[i], "user_typing"), { user_id: "bob", group_id: GROUP });
+      assert.deepEqual((await d.next(m2[i], "user_typing"))[0], { user_id: "bob", group_id: GROUP });
     assert.deepEqual(await bob.ack("stop_typing", { group_id: GROUP }), { ok: true });
     for (const [i, d] of [[0, alice], [1, alice2], [3, olga]])
-      assert.deepEqual(await d.next(m2[i], "user_stop_typing"), { user_id: "bob", group_id: GROUP });
+      assert.deepEqual((await d.next(m2[i], "user_stop_typing"))[0], { user_id: "bob", group_id: GROUP });
     await onlyHeard(cast(), m2, [[alice, "user_typing"], [alice, "user_stop_typing"],
       [alice2, "user_typing"], [alice2, "user_stop_typing"],
       [olga, "user_typing"], [olga, "user_stop_typing"]]);
@@ -278,7 +278,7 @@ describe("receipts", () => {
     assert.deepEqual(await bob.ack("message_read", { message_id: id, sender_id: "alice" }),
       { ok: true });
     for (const [i, d] of [[0, alice], [1, alice2]]) {
-      const r = await d.next(marks[i], "message_read_receipt");
+      const [r] = await d.next(marks[i], "message_read_receipt");
       assert.match(r.read_at, ISO);
       assert.deepEqual(r, { message_id: id, reader_id: "bob", read_at: r.read_at });
     }
@@ -291,16 +291,16 @@ describe("receipts", () => {
     const id = uid("msg");
     assert.deepEqual(await bob.ack("message_delivered", { message_id: id, sender_id: "alice" }),
       { ok: true });
-    const u1 = await alice.next(marks[0], "message_status_update", { pred: (x) => x.status === "delivered" });
+    const [u1] = await alice.next(marks[0], "message_status_update", { pred: (x) => x.status === "delivered" });
     assert.match(u1.at, ISO);
     assert.deepEqual(u1, { message_id: id, status: "delivered", user_id: "bob", at: u1.at });
     assert.deepEqual(await bob.ack("message_read_status",
       { message_id: id, sender_id: "alice", status: "read" }), { ok: true });
-    const u2 = await alice2.next(marks[1], "message_status_update", { pred: (x) => x.status === "read" });
+    const [u2] = await alice2.next(marks[1], "message_status_update", { pred: (x) => x.status === "read" });
     assert.deepEqual(u2, { message_id: id, status: "read", user_id: "bob", at: u2.at });
     assert.deepEqual(await bob.ack("message_read_status",
       { message_id: 99, sender_id: "alice", status: "delivered" }), { ok: true });
-    const u3 = await alice.next(marks[0], "message_status_update",
+    const [u3] = await alice.next(marks[0], "message_status_update",
       { pred: (x) => String(x.message_id) === "99" });
     assert.equal(u3.status, "delivered");
     await onlyHeard(cast(), marks, [
@@ -339,7 +339,7 @@ describe("delete_message", () => {
     assert.deepEqual(await alice.ack("delete_message", { message_id: id, receiver_id: "bob" }),
       { ok: true });
     for (const [i, d] of [[1, alice2], [2, bob]]) {
-      const u = await d.next(marks[i], "message_status_update");
+      const [u] = await d.next(marks[i], "message_status_update");
       assert.match(u.at, ISO);
       assert.deepEqual(u, { message_id: id, status: "deleted", user_id: "alice", at: u.at });
     }
@@ -356,7 +356,7 @@ describe("delete_message", () => {
     const id = uid("msg");
     assert.deepEqual(await bob.ack("delete_message", { message_id: id, group_id: GROUP }), { ok: true });
     for (const [i, d] of [[0, alice], [1, alice2], [3, olga]]) {
-      const u = await d.next(marks[i], "message_status_update");
+      const [u] = await d.next(marks[i], "message_status_update");
       assert.deepEqual(u, { message_id: id, status: "deleted", user_id: "bob", at: u.at });
     }
     await sleep(200);
@@ -466,12 +466,12 @@ describe("bad input everywhere: an ack error, an error event, nothing else", () 
   test("without an ack, bad input still gets the error event", async () => {
     const mark = alice.mark();
     alice.socket.emit("send_message", { receiver_id: "bob", content: "" });
-    const e = await alice.next(mark, "error");
+    const [e] = await alice.next(mark, "error");
     assert.equal(e.code, "invalid_field");
     assert.equal(e.event, "send_message");
     assert.equal(typeof e.message, "string");
     alice.socket.emit("nope");
-    const e2 = await alice.next(mark, "error", { pred: (x) => x.event === "nope" });
+    const [e2] = await alice.next(mark, "error", { pred: (x) => x.event === "nope" });
     assert.equal(e2.code, "unknown_event");
     const marks = cast().map((d) => d.mark());
     await onlyHeard(cast(), marks);

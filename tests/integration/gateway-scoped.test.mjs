@@ -70,7 +70,7 @@ test("presence:<user> subscribers hear that user, from any worker", async () => 
 
     // bob comes online with two devices, neither on sub's worker.
     bobs = await placed(gw.url, "s-bob", 2, { avoid: new Set([sub.slot]) });
-    assert.deepEqual(await sub.wait("user_connected", { pred: isBob }), { user_id: "s-bob" });
+    assert.deepEqual((await sub.wait("user_connected", { pred: isBob }))[0], { user_id: "s-bob" });
     assert.deepEqual(bobs[0].args("online_users"), [["s-bob"]]);
 
     // A later subscriber, on another worker, is told bob is online.
@@ -85,7 +85,7 @@ test("presence:<user> subscribers hear that user, from any worker", async () => 
     // The last one goes: both subscribers hear it once; the unsubscribed do not.
     bobs[1].close();
     for (const d of [sub, sub2])
-      assert.deepEqual(await d.wait("user_disconnected", { pred: isBob, ms: 10000 }),
+      assert.deepEqual((await d.wait("user_disconnected", { pred: isBob, ms: 10000 }))[0],
         { user_id: "s-bob" });
     assert.deepEqual(await sub.ack("join_room", { room: "presence:s-bob" }),
       { ok: true, room: "presence:s-bob", online: false });

@@ -1,99 +1,16 @@
 // Helpers of the gateway-*.test.mjs files (issue 6: gateway semantics):
-// recorded devices (a socket.io-client with a token, every event recorded
-// from before the connection completes), the worker that owns a socket,
-// placing a user's devices on distinct workers, acked emits, and a check
-// that nobody heard anything they should not have.
+// devices (a socket.io-client of a user, with its token, recorded by
+// lib.mjs's record()), placing a user's devices on distinct workers, a bad
+// input's answer, and a check that nobody heard anything they should not
+// have.
 //
-// lib.mjs (startGateway, token, getJSON, ...) is shared with the other
-// integration tests and is only imported here, never changed.
+// lib.mjs (startGateway, record, token, getJSON, ...) is shared with the
+// other integration tests.
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
-import { getJSON, sleep, token, until } from "./lib.mjs";
+import { getJSON, record, sleep, token, until } from "./lib.mjs";
 
 export { SECRET, getJSON, sleep, startGateway, token, until } from "./lib.mjs";
-
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-// The worker id (gen << 8 | slot) of an Engine.IO sid (src/proto/sid.c).
-export function widOf(sid) {
-  const hi = B64.indexOf(sid[0]), lo = B64.indexOf(sid[1]);
-  assert.ok(hi >= 0 && lo >= 0, `not a gateway sid: ${sid}`);
-  return hi * 64 + lo;
-}
-
-// The slot (0..255) of the worker that owns the sid.
-export function slotOf(sid) {
-  return widOf(sid) & 0xff;
-}
-
-// A recorder around a socket made here, before it connects.
-function recorder(socket, user) {
-  const events = [];
-  socket.onAny((name, ...args) => events.push({ name, args, at: Date.now() }));
-  for (const name of ["connect", "connect_error", "disconnect"])
-    socket.on(name, (...args) => events.push({ name, args, at: Date.now() }));
-  const d = {
-    socket,
-    user,
-    events,
-    // Events of this name (optionally matching pred on the first argument).
-    all(name, pred = () => true) {
-      return events.filter((e) => e.name === name && pred(e.args[0]));
-    },
-    // The first argument of those events.
-    args(name, pred) {
-      return this.all(name, pred).map((e) => e.args[0]);
-    },
-    // Wait until n events of this name (matching pred) were recorded;
-    // resolves the first argument of the n-th.
-    async wait(name, { n = 1, ms = 10000, pred = () => true } = {}) {
-      const e = await until(() => {
-        const l = this.all(name, pred);
-        if (l.length >= n) return l[n - 1];
-        const err = this.all("connect_error").at(-1);
-        if (name !== "connect_error" && err && this.all("connect").length === 0)
-          throw new Error(`${user}: connect_error while waiting for ${name}: ` +
-            `${err.args[0]?.message}`);
-        return null;
-      }, ms, `${user}: ${n} x ${name} (seen: ` +
-        `${events.map((x) => x.name).join(",").slice(-300)})`);
-      return e.args[0];
-    },
-    // The position of the next event to be recorded.
-    mark() {
-      return events.length;
-    },
-    // Wait for an event of this name (matching pred) recorded at or after
-    // mark; resolves its first argument.
-    async next(mark, name, { ms = 10000, pred = () => true } = {}) {
-      const e = await until(() => events.slice(mark).find((x) =>
-        x.name === name && pred(x.args[0])), ms,
-        `${user}: ${name} after #${mark} (seen: ` +
-        `${events.slice(mark).map((x) => x.name).join(",").slice(-300)})`);
-      return e.args[0];
-    },
-    // The gateway's greeting has arrived: connected and online_users.
-    async ready(ms = 15000) {
-      await this.wait("online_users", { ms });
-      return this;
-    },
-    // The slot of the worker owning this socket (once connected).
-    get slot() {
-      return slotOf(socket.io.engine.id);
-    },
-    get sid() {
-      return socket.io.engine.id;
-    },
-    // An acked emit; resolves the ack's argument.
-    ack(event, ...args) {
-      return socket.timeout(15000).emitWithAck(event, ...args);
-    },
-    close() {
-      socket.close();
-    },
-  };
-  return d;
-}
 
 // A device of user (a token for it unless opts.auth is given); not awaited.
 // Websocket only unless opts.transports says otherwise: one TCP
@@ -106,7 +23,7 @@ export function device(url, user, opts = {}) {
     auth: user === null ? undefined : { token: token(user) },
     ...opts,
   });
-  return recorder(socket, user);
+  return record(socket, user);
 }
 
 // A connected device (greeting received).

@@ -8,14 +8,10 @@
 // worker uses about one CPU tick per tick), never as a wall timing.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
-  SECRET, SGWD, children, client, deadline, eachLine, freePort, getJSON, sleep, stopper,
-  token, track, until,
+  children, client, getJSON, sleep, startGateway, token, until,
 } from "./lib.mjs";
 
 const NOFILE = 64;
@@ -24,30 +20,6 @@ const WATCH_MS = 3000;		// how long the worker's CPU is watched
 
 let gw;
 
-// startGateway() of lib.mjs, but under prlimit (which execs the gateway).
-async function startLimited() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "sgw-test-"));
-  const file = join(dir, "socket-gateway.conf");
-  writeFileSync(file, `listen 127.0.0.1:${port}\nrun_dir "${dir}"\n` +
-    `spool_dir "${dir}/spool"\njwt_secret "${SECRET}"\n`);
-  const logs = [];
-  const proc = spawn("prlimit", [`--nofile=${NOFILE}:${NOFILE}`, SGWD, "-c", file, "-w", "1"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  eachLine(proc.stderr, (line) => {
-    try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
-  });
-  const exited = new Promise((r) => proc.on("exit", (code, sig) => r({ code, sig })));
-  track(proc);
-  const url = `http://127.0.0.1:${port}`;
-  await until(async () => {
-    if (proc.exitCode !== null) throw new Error(`gateway exited: ${JSON.stringify(logs.slice(-5))}`);
-    try { return (await fetch(`${url}/health`)).ok; } catch { return false; }
-  }, 10000, "the gateway to answer /health");
-  return { url, port, proc, logs, ...stopper(proc, exited, dir) };
-}
-
 // utime + stime of a process, in clock ticks (/proc/<pid>/stat, fields 14, 15).
 function cpuTicks(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -55,7 +27,10 @@ function cpuTicks(pid) {
   return Number(f[11]) + Number(f[12]);
 }
 
-before(async () => { gw = await startLimited(); });
+before(async () => {
+  gw = await startGateway({ workers: 1,
+    launcher: () => ["prlimit", `--nofile=${NOFILE}:${NOFILE}`] });
+});
 after(async () => { await gw?.shutdown(); });
 
 test("a worker out of descriptors pauses instead of spinning, logs little, and recovers",

@@ -12,7 +12,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { children, getJSON, sleep, startGateway, until } from "./lib.mjs";
+import { children, getJSON, sleep, startGateway, until, workerOfSid } from "./lib.mjs";
 
 const EIO = "/socket.io/?EIO=4&transport=polling";
 
@@ -247,12 +247,6 @@ describe("a request body's deadline and size (11.10)", () => {
   });
 });
 
-// The worker slot that owns a sid (sid.h: 12 bits, generation << 8 | slot).
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-function widOf(sid) {
-  return (B64.indexOf(sid[0]) << 6) | B64.indexOf(sid[1]);
-}
-
 // Two keep-alive connections with a session each, on different workers.
 async function pairOnTwoWorkers(gw) {
   const seen = [];
@@ -261,12 +255,12 @@ async function pairOnTwoWorkers(gw) {
     c.write(`GET ${EIO} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     const r = await c.response(1);
     const sid = JSON.parse(r.body.slice(1)).sid;
-    const other = seen.find((x) => x.wid !== widOf(sid));
+    const other = seen.find((x) => x.wid !== workerOfSid(sid).wid);
     if (other) {
       for (const x of seen) if (x !== other) x.c.close();
-      return [other, { c, sid, wid: widOf(sid) }];
+      return [other, { c, sid, wid: workerOfSid(sid).wid }];
     }
-    seen.push({ c, sid, wid: widOf(sid) });
+    seen.push({ c, sid, wid: workerOfSid(sid).wid });
   }
   throw new Error("40 connections all reached one worker");
 }

@@ -9,15 +9,14 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { device, online, widOf } from "./gwlib.mjs";
+import { device, online } from "./gwlib.mjs";
 import {
-  SECRET, SGWD, deadline, eachLine, freePort, getJSON, killTree, sleep, startGateway, stopper,
-  token, track, until,
+  SECRET, SGWD, deadline, freePort, getJSON, killTree, probe, sleep, startGateway, token, track,
+  until,
 } from "./lib.mjs";
 
 const SENDFD = process.env.SENDFD ?? join(dirname(SGWD), "tests/systemd/sendfd");
@@ -30,50 +29,10 @@ function addr(gw, tag, wid, at = "\0") {
   return existsSync(p) ? p : `${at}sgw.${gw.proc.pid}.${tag}${wid}`;
 }
 
-// A gateway in a directory of our own making, whose /health may answer
-// anything but 200: resolves once it answers at all.
-async function spawnGateway({ workers = 2, conf = "", dir, env = {} } = {}) {
-  const port = await freePort();
-  dir ??= mkdtempSync(join(tmpdir(), "sgw-trust-"));
-  const file = join(dir, "socket-gateway.conf");
-  writeFileSync(file, `listen 127.0.0.1:${port}\nrun_dir "${dir}"\n` +
-    `spool_dir "${dir}/spool"\njwt_secret "${SECRET}"\n${conf}\n`);
-  const logs = [];
-  const proc = spawn(SGWD, ["-c", file, "-w", String(workers)], {
-    env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"],
-  });
-  eachLine(proc.stderr, (line) => {
-    try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
-  });
-  const exited = new Promise((r) => proc.on("exit", (code, sig) => r({ code, sig })));
-  track(proc);
-  const url = `http://127.0.0.1:${port}`;
-  const gw = { url, port, proc, logs, dir, exited, ...stopper(proc, exited, dir) };
-  await until(async () => {
-    if (proc.exitCode !== null)
-      throw new Error(`the gateway exited with ${proc.exitCode}: ${JSON.stringify(logs.slice(-3))}`);
-    try { await fetch(`${url}/health`); return true; } catch { return false; }
-  }, 15000, "the gateway to answer");
-  return gw;
-}
-
-// GET from a given local address; resolves {status, headers, body}.
-function getFrom(url, path, { localAddress = "127.0.0.1", headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { agent: false, localAddress, headers }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => { body += d; });
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.setTimeout(10000, () => req.destroy(new Error(`GET ${path}: no answer in 10 s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-function logged(gw, text) {
-  return gw.logs.filter((l) => (l.msg ?? l.raw ?? "").includes(text));
+// GET from a given local address (opts.localAddress); resolves {status,
+// headers, body}, or {error}.
+function getFrom(url, path, opts = {}) {
+  return probe(url, path, { ms: 10000, ...opts });
 }
 
 describe("relay and hand-off sockets accept only the gateway's workers (11.16)", () => {
@@ -85,7 +44,7 @@ describe("relay and hand-off sockets accept only the gateway's workers (11.16)",
     async () => {
       const d = await online(gw.url, "victim", { transports: ["polling"] });
       try {
-        const wid = widOf(d.sid);
+        const wid = d.wid;
         // A relayed POST of the close packet "1" for the victim's sid,
         // then answers for relayed polls that no worker asked for.
         const out = execFileSync(SENDFD, ["relay", addr(gw, "w", wid, "@"), d.sid],
@@ -100,7 +59,7 @@ describe("relay and hand-off sockets accept only the gateway's workers (11.16)",
           return x.totals.peers_refused >= 1 ? x : null;
         }, 5000, "peers_refused in /metrics");
         assert.ok(m.totals.peers_refused >= 1);
-        assert.ok(logged(gw, "relay: refused pid").length >= 1);
+        assert.ok(gw.logged("relay: refused pid").length >= 1);
       } finally {
         d.close();
       }
@@ -109,7 +68,7 @@ describe("relay and hand-off sockets accept only the gateway's workers (11.16)",
   test("many refused connections: all counted, logged at most once per 10 s per worker",
     async () => {
       const before = (await getJSON(gw.url, "/metrics")).totals.peers_refused;
-      const lines = logged(gw, "refused pid").length;
+      const lines = gw.logged("refused pid").length;
       const wid = 256;			// slot 0, generation 1
       for (let i = 0; i < 20; i++) {
         const s = createConnection(addr(gw, "w", wid));
@@ -119,8 +78,8 @@ describe("relay and hand-off sockets accept only the gateway's workers (11.16)",
       }
       await until(async () => (await getJSON(gw.url, "/metrics")).totals.peers_refused >=
         before + 20, 5000, "20 more peers_refused");
-      assert.ok(logged(gw, "refused pid").length - lines <= 2,
-        `${logged(gw, "refused pid").length - lines} log lines for 20 refusals`);
+      assert.ok(gw.logged("refused pid").length - lines <= 2,
+        `${gw.logged("refused pid").length - lines} log lines for 20 refusals`);
     });
 
   test("a descriptor passed to a hand-off socket by a local process is closed unserved",
@@ -170,7 +129,7 @@ describe("one run_dir, one instance (11.19)", () => {
     const dir = mkdtempSync(join(tmpdir(), "sgw-trust-"));
     // Worker 1 (slot 1, generation 1) cannot listen on its bus address.
     mkdirSync(join(dir, "bus-257.ipc"));
-    const gw = await spawnGateway({ workers: 2, dir });
+    const gw = await startGateway({ workers: 2, dir, ready: "http" });
     try {
       const h = await until(async () => {
         const r = await fetch(`${gw.url}/health`);
@@ -187,7 +146,7 @@ describe("one run_dir, one instance (11.19)", () => {
         { headers: { accept: "text/plain" } })).text();
       assert.match(text, /^socketgw_isolated\{worker="1"\} 1$/m);
       assert.match(text, /^socketgw_isolated\{worker="0"\} 0$/m);
-      assert.ok(logged(gw, "no bus").some((l) => l.level === "error"));
+      assert.ok(gw.logged("no bus").some((l) => l.level === "error"));
     } finally {
       await gw.shutdown();
     }
@@ -202,7 +161,7 @@ describe("tokens without exp (11.17)", () => {
   test("a token with no exp is refused by default", async () => {
     const d = device(gw.url, null, { auth: { token: token("forever", { exp: undefined }) } });
     try {
-      const err = await d.wait("connect_error");
+      const [err] = await d.wait("connect_error");
       assert.match(err.message, /no expiry/);
     } finally {
       d.close();
@@ -259,7 +218,8 @@ describe("CORS and the status pages (11.18)", () => {
   });
 
   test("status_allow: a client not listed gets 403 and is counted; others unchanged", async () => {
-    const gw = await spawnGateway({ workers: 1, conf: 'status_allow "127.0.0.2, ::1"\n' });
+    const gw = await startGateway({ workers: 1, conf: 'status_allow "127.0.0.2, ::1"\n',
+      ready: "http" });
     try {
       for (const path of ["/health", "/metrics"]) {
         const r = await getFrom(gw.url, path);

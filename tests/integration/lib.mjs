@@ -1,10 +1,14 @@
-// Shared helpers of the integration tests: a real socket-gatewayd started
-// on a loopback port with its own configuration, HS256 tokens, and the
-// real socket.io-client.
-import { spawn } from "node:child_process";
+// Shared helpers of the integration tests: the one launcher of a real
+// socket-gatewayd on a loopback port with its own configuration
+// (startGateway), the conformance server, HS256 tokens, fresh-connection
+// HTTP probes, the worker that owns a session, and the one recorder of a
+// real socket.io-client's events (record, client).  gwlib.mjs and
+// masterlib.mjs add what only the gateway-* or master-* tests need.
+import { execFileSync, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { get as httpGet } from "node:http";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,43 +65,128 @@ export async function until(fn, ms = 5000, what = "condition") {
   }
 }
 
-// Start socket-gatewayd with extra config lines; resolves when /health answers.
-export async function startGateway({ workers = 4, conf = "", env = {} } = {}) {
+// A self-signed certificate for 127.0.0.1 and localhost, made now with
+// openssl(1) in dir; returns {cert, key, pem}.
+export function makeCert(dir) {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes",
+    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+  { stdio: ["ignore", "ignore", "pipe"] });
+  return { cert, key, pem: readFileSync(cert) };
+}
+
+// The configuration file of a test gateway: listen, run_dir, spool_dir and
+// the secret, then the test's own lines.
+export function confText(port, dir, conf = "") {
+  return `listen 127.0.0.1:${port}\nrun_dir "${dir}"\n` +
+    `spool_dir "${dir}/spool"\njwt_secret "${SECRET}"\n${conf}\n`;
+}
+
+// Start socket-gatewayd on a free loopback port, with the test's
+// configuration lines (conf) after the fixed ones (confText), in dir (a new
+// temporary directory unless given; shutdown() removes it).
+//   workers: passed as -w unless null (then the file's `workers` rules,
+//     and a reload may change it);
+//   env: added to the environment; args: more command-line arguments;
+//   tls: make a certificate (makeCert) and set tls_cert and tls_key;
+//   launcher(port): a command that executes socket-gatewayd in its own
+//     process (prlimit, socket-activate), put before it;
+//   ready: what "started" means, waited for up to readyMs:
+//     "health"  /health answers 200 (a worker serves; the default),
+//     "http"    /health answers at all (a test of what it answers),
+//     "master"  the master's ready line (every worker serves),
+//     false     the process was spawned.
+// Resolves {url, port, proc, pid, logs, file, dir, ca, tls, exited, ...}:
+// exited resolves {code, sig} (exitedAt is the time of the exit), logs
+// holds the log lines (JSON, or {raw}) each with the time it was `seen`.
+export async function startGateway({ workers = 4, conf = "", env = {}, args = [],
+  tls = false, ready = "health", readyMs = 15000, launcher = null, dir } = {}) {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "sgw-test-"));
+  dir ??= mkdtempSync(join(tmpdir(), "sgw-test-"));
   const file = join(dir, "socket-gateway.conf");
-  writeFileSync(file, `listen 127.0.0.1:${port}\nrun_dir "${dir}"\n` +
-    `spool_dir "${dir}/spool"\njwt_secret "${SECRET}"\n${conf}\n`);
+  let ca = null, fixed = "";
+  if (tls) {
+    const c = makeCert(dir);
+    ca = c.pem;
+    fixed = `tls_cert "${c.cert}"\ntls_key "${c.key}"\n`;
+  }
+  writeFileSync(file, confText(port, dir, fixed + conf));
+  const argv = ["-c", file, ...(workers === null ? [] : ["-w", String(workers)]), ...args];
+  const cmd = launcher ? [...launcher(port), SGWD, ...argv] : [SGWD, ...argv];
   const logs = [];
-  const proc = spawn(SGWD, ["-c", file, "-w", String(workers)], {
+  const proc = spawn(cmd[0], cmd.slice(1), {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  track(proc);
   eachLine(proc.stderr, (line) => {
-    try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
+    let l;
+    try { l = JSON.parse(line); } catch { l = { raw: line }; }
+    l.seen = Date.now();
+    logs.push(l);
   });
   let failed = null;
   const exited = new Promise((r) => {
-    proc.on("exit", (code, sig) => r({ code, sig }));
-    proc.on("error", (e) => { failed = `${SGWD}: ${e.message}`; r({ code: null, sig: null }); });
+    proc.on("exit", (code, sig) => { gw.exitedAt = Date.now(); r({ code, sig }); });
+    proc.on("error", (e) => { failed = `${cmd[0]}: ${e.message}`; r({ code: null, sig: null }); });
   });
-  track(proc);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
+  const gw = {
+    url, port, proc, pid: proc.pid, logs, file, dir, ca, tls, exited, exitedAt: null,
+    // Lines of the log whose msg contains text (or matches a RegExp), at
+    // or after index from.
+    logged(text, from = 0) {
+      return logs.slice(from).filter((l) => {
+        const m = l.msg ?? l.raw ?? "";
+        return text instanceof RegExp ? text.test(m) : m.includes(text);
+      });
+    },
+    // Wait for such a line; resolves the line.
+    async waitLog(text, ms = 10000, from = 0) {
+      return until(() => {
+        const l = this.logged(text, from)[0];
+        if (l) return l;
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          throw new Error(`gateway exited while waiting for log "${text}":\n${this.tail()}`);
+        return null;
+      }, ms, `log line "${text}"\n${this.tail()}`);
+    },
+    tail(n = 15) {
+      return logs.slice(-n).map((l) => JSON.stringify(l)).join("\n");
+    },
+    // Replace the configuration file (the test lines after the fixed ones).
+    rewrite(text) {
+      writeFileSync(file, confText(port, dir, fixed + text));
+    },
+    append(text) {
+      appendFileSync(file, text);
+    },
+    signal(sig) {
+      process.kill(proc.pid, sig);
+    },
+    // SIGHUP, then wait for the outcome; resolves the log line.
+    async reload(expect = "reloaded: generation", ms = 15000) {
+      const from = logs.length;
+      process.kill(proc.pid, "SIGHUP");
+      return this.waitLog(expect, ms, from);
+    },
+    ...stopper(proc, exited, dir),
+  };
+  if (ready === false) return gw;
+  const what = { health: "/health to answer 200", http: "/health to answer",
+    master: "the master's ready line" }[ready];
+  if (what === undefined) throw new Error(`startGateway: ready ${ready}?`);
   await until(async () => {
     if (failed) throw new Error(`cannot start the gateway: ${failed} (set SGWD)`);
-    if (proc.exitCode !== null)
-      throw new Error(`the gateway exited with status ${proc.exitCode}: ` +
-        JSON.stringify(logs.slice(-5)));
-    try { return (await fetch(`${url}/health`)).ok; } catch { return false; }
-  }, 10000, "the gateway to answer /health");
-  return {
-    url, port, proc, logs, file, dir, exited,
-    ...stopper(proc, exited, dir),
-    // Lines of the log whose msg contains text.
-    logged(text) {
-      return logs.filter((l) => (l.msg ?? l.raw ?? "").includes(text));
-    },
-  };
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`socket-gatewayd exited at start (status ${proc.exitCode}):\n${gw.tail()}`);
+    if (ready === "master") return gw.logged("socket-gatewayd ready").length > 0;
+    const r = await probe(url, "/health", { ca });
+    return ready === "http" ? r.error === undefined : r.status === 200;
+  }, readyMs, `${what}\n${gw.tail()}`);
+  return gw;
 }
 
 // Calls fn with each line a readable stream (a child's stdout or
@@ -119,7 +208,7 @@ export function eachLine(stream, fn) {
 // stop(signal) and shutdown(ms) of a started socket-gatewayd: shutdown
 // is stop() but, past ms, kills the master and its workers, then removes
 // its directory; for after().
-export function stopper(proc, exited, dir) {
+function stopper(proc, exited, dir) {
   return {
     async stop(signal = "SIGTERM") {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
@@ -193,23 +282,71 @@ export async function startConformance({ engineio = false } = {}) {
   };
 }
 
-// GET url+path as JSON, on a new connection each time (so that repeated
-// calls reach different workers; fetch would reuse one connection).
-export function getJSON(url, path = "/metrics", headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = httpGet(`${url}${path}`, { agent: false, headers }, (res) => {
+// One HTTP(S) request on a connection of its own (agent: false, so it is
+// accepted anew by whichever worker the kernel picks; fetch would reuse
+// one connection).  Never rejects: resolves {status, body, headers} or
+// {error} (a connection failure or no answer within ms).
+export function probe(url, path = "/health", { headers = {}, ms = 5000, ca, agent = false,
+  method = "GET", rejectUnauthorized, localAddress } = {}) {
+  return new Promise((resolve) => {
+    const u = new URL(path, url);
+    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(u, {
+      method, agent, headers, ca, localAddress,
+      ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+    }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => { body += d; });
-      res.on("end", () => {
-        if (res.statusCode !== 200)
-          return reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body}`));
-        try { resolve(JSON.parse(body)); } catch (e) { reject(new Error(`GET ${path}: ${e.message}: ${body}`)); }
-      });
+      res.on("end", () => resolve({ status: res.statusCode, body, headers: res.headers }));
+      res.on("error", (e) => resolve({ error: e.code ?? e.message }));
     });
-    req.setTimeout(10000, () => req.destroy(new Error(`GET ${path}: no answer in 10 s`)));
-    req.on("error", reject);
+    req.setTimeout(ms, () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
+    req.on("error", (e) => resolve({ error: e.code ?? e.message }));
+    req.end();
   });
+}
+
+// GET path as JSON on a fresh connection; rejects on anything but 200.
+export async function json(url, path = "/metrics", opts = {}) {
+  const r = await probe(url, path, opts);
+  if (r.error) throw new Error(`GET ${path}: ${r.error}`);
+  if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.body}`);
+  try {
+    return JSON.parse(r.body);
+  } catch (e) {
+    throw new Error(`GET ${path}: ${e.message}: ${r.body}`);
+  }
+}
+
+// json() with request headers, and 10 s for the answer.
+export function getJSON(url, path = "/metrics", headers = {}) {
+  return json(url, path, { headers, ms: 10000 });
+}
+
+// The Engine.IO handshake of a raw polling request: the open packet's JSON.
+export async function handshake(url, opts = {}) {
+  const r = await probe(url, "/socket.io/?EIO=4&transport=polling", opts);
+  if (r.error) throw new Error(`handshake: ${r.error}`);
+  if (r.status !== 200 || r.body[0] !== "0")
+    throw new Error(`handshake: HTTP ${r.status}: ${r.body}`);
+  return JSON.parse(r.body.slice(1));
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// The worker that owns an Engine.IO session (src/proto/sid.c): the sid's
+// first two base64url characters are the 12-bit worker id, generation
+// (low 4 bits) << 8 | slot.
+export function workerOfSid(sid) {
+  const hi = B64.indexOf(sid?.[0]), lo = B64.indexOf(sid?.[1]);
+  if (hi < 0 || lo < 0) throw new Error(`not a gateway sid: ${sid}`);
+  const wid = hi << 6 | lo;
+  return { wid, slot: wid & 0xff, generation: wid >> 8 };
+}
+
+// The worker of a recorded client (record()) or of a connected socket.
+export function workerOf(c) {
+  return workerOfSid(c.sid ?? c.socket?.io.engine.id ?? c.io.engine.id);
 }
 
 // A socket.io-client that records everything from the start (the gateway
@@ -219,40 +356,97 @@ export function client(url, opts = {}) {
   return record(io(url, { reconnection: false, forceNew: true, ...opts }));
 }
 
+// The socket's lifecycle events (socket.io-client's reserved names).
+const LIFE = ["connect", "connect_error", "disconnect"];
+
 // The recorder of client(), around a socket made elsewhere (for instance
-// manager.socket("/custom") to share a connection); call before it connects.
-export function record(socket) {
+// manager.socket("/custom") to share a connection, or gwlib's device() of
+// a user, named in messages); call before it connects.  Every event is
+// recorded as {name, args, at}, with the manager's errors and reconnect
+// attempts as manager_error and reconnect_attempt.
+export function record(socket, user = null) {
   const events = [];
   const push = (name) => (...args) => events.push({ name, args, at: Date.now() });
-  socket.onAny((name, ...args) => events.push({ name, args, at: Date.now() }));
-  for (const name of ["connect", "connect_error", "disconnect"]) socket.on(name, push(name));
-  socket.io.on("error", push("manager_error"));
-  socket.io.on("reconnect_attempt", push("reconnect_attempt"));
-  return {
+  const who = user === null ? "" : `${user}: `;
+  const rec = {
     socket,
+    user,
     events,
-    // Events recorded with this name.
-    all(name) {
-      return events.filter((e) => e.name === name);
+    // The Engine.IO session id, kept after a close.
+    sid: socket.io.engine?.id ?? null,
+    // Events recorded with this name (and whose first argument matches pred).
+    all(name, pred = () => true) {
+      return events.filter((e) => e.name === name && pred(e.args[0]));
     },
-    // Wait until the n-th (1-based) event of this name; resolves its args.
-    async wait(name, { n = 1, ms = 10000 } = {}) {
-      const seen = () => events.map((e) => e.name).join(",").slice(-300);
+    // The first argument of those events.
+    args(name, pred) {
+      return this.all(name, pred).map((e) => e.args[0]);
+    },
+    // The lifecycle event after which nothing more can come, if any: a
+    // connect_error before any connect or, without reconnection, the
+    // disconnect or connect_error that followed the last connect.
+    ended() {
+      const life = events.filter((e) => LIFE.includes(e.name));
+      if (!life.some((e) => e.name === "connect"))
+        return life.find((e) => e.name === "connect_error") ?? null;
+      const last = life.at(-1);
+      return last.name === "connect" || socket.io.reconnection() ? null : last;
+    },
+    // Wait until the n-th event of this name (matching pred) was recorded;
+    // resolves its args.  Rejects at once if the socket ended before it.
+    async wait(name, { n = 1, ms = 10000, pred = () => true } = {}) {
       const got = await until(() => {
-        const l = this.all(name);
+        const l = this.all(name, pred);
         if (l.length >= n) return l[n - 1];
-        const err = this.all("connect_error").at(-1);
-        if (name !== "connect_error" && err && this.all("connect").length === 0)
-          throw new Error(`connect_error while waiting for ${name}: ${err.args[0]?.message}`);
+        const end = this.ended();
+        if (end && end.name !== name)
+          throw new Error(`${who}${end.name} while waiting for ${name}: ` +
+            `${end.args[0]?.message ?? end.args[0]}`);
         return null;
-      }, ms, `event ${name} #${n} (transport ${socket.io.engine?.transport?.name}, ` +
-        `recorded: ${seen()})`);
+      }, ms, `${who}event ${name} #${n} (transport ${socket.io.engine?.transport?.name}, ` +
+        `recorded: ${events.map((e) => e.name).join(",").slice(-300)})`);
       return got.args;
+    },
+    // The position of the next event to be recorded.
+    mark() {
+      return events.length;
+    },
+    // Wait for an event of this name (matching pred) recorded at or after
+    // mark; resolves its args.
+    async next(mark, name, { ms = 10000, pred = () => true } = {}) {
+      const e = await until(() => events.slice(mark).find((x) =>
+        x.name === name && pred(x.args[0])), ms,
+        `${who}${name} after #${mark} (recorded: ` +
+        `${events.slice(mark).map((x) => x.name).join(",").slice(-300)})`);
+      return e.args;
+    },
+    // The gateway's greeting has arrived: connected and online_users.
+    async ready(ms = 15000) {
+      await this.wait("online_users", { ms });
+      return this;
+    },
+    // The worker owning this session (once it opened): its id, slot
+    // (0..255) and generation.
+    get wid() {
+      return workerOfSid(this.sid).wid;
+    },
+    get slot() {
+      return workerOfSid(this.sid).slot;
+    },
+    // An acked emit; resolves the ack's argument.
+    ack(event, ...args) {
+      return socket.timeout(15000).emitWithAck(event, ...args);
     },
     close() {
       socket.close();
     },
   };
+  socket.io.on("open", () => { rec.sid = socket.io.engine.id; });
+  socket.onAny((name, ...args) => events.push({ name, args, at: Date.now() }));
+  for (const name of LIFE) socket.on(name, push(name));
+  socket.io.on("error", push("manager_error"));
+  socket.io.on("reconnect_attempt", push("reconnect_attempt"));
+  return rec;
 }
 
 // A connected socket.io-client; rejects on connect_error.

@@ -8,7 +8,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { client, json, startMaster, token, until, workerOf, SGWD } from "./masterlib.mjs";
+import { SGWD, client, json, startGateway, token, until, workerOf } from "./lib.mjs";
 
 const ACTIVATE = process.env.SOCKET_ACTIVATE ?? join(dirname(SGWD), "tests/systemd/socket-activate");
 const WORKERS = 3;
@@ -35,7 +35,7 @@ async function slotsReached(url, n, transport) {
 for (const reuse of [true, false]) {
   test(`a socket from systemd${reuse ? " with ReusePort=yes" : ", without ReusePort"}: ` +
     "every worker serves on it, across a reload", async () => {
-    const gw = await startMaster({ workers: WORKERS,
+    const gw = await startGateway({ ready: "master", workers: WORKERS,
       launcher: (port) => [ACTIVATE, ...(reuse ? ["-r"] : []), "127.0.0.1", String(port)] });
     gws.push(gw);
     assert.equal(gw.logged("socket activation: 1 sockets from systemd").length, 1, gw.tail());

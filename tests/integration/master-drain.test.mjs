@@ -15,8 +15,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Agent } from "node:http";
-import { alive, children, connectMany, histogram, json, probe, sleep, startMaster, until }
-  from "./masterlib.mjs";
+import { children, json, probe, sleep, startGateway, until } from "./lib.mjs";
+import { alive, connectMany, histogram } from "./masterlib.mjs";
 
 const CLIENTS = 150;
 const BATCH = 50;
@@ -37,7 +37,7 @@ test(`SIGTERM with ${CLIENTS} clients: batches of ${BATCH}, one at a time, /heal
   // presence_mode scoped: with `all`, each batch of closes would also send
   // every remaining client a user_disconnected per closed user, enough to
   // delay what this one process of clients sees.
-  const gw = await startMaster({ workers: 1, args: ["-l", "debug"],
+  const gw = await startGateway({ ready: "master", workers: 1, args: ["-l", "debug"],
     conf: `drain_batch ${BATCH}\ndrain_interval 4s\nshutdown_timeout ${timeout}ms\npresence_mode scoped` });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   let cs = [];
@@ -86,7 +86,7 @@ test(`SIGTERM with ${CLIENTS} clients: batches of ${BATCH}, one at a time, /heal
 });
 
 test("a drain that reaches shutdown_timeout closes the rest and exits 0", async () => {
-  const gw = await startMaster({ workers: 1,
+  const gw = await startGateway({ ready: "master", workers: 1,
     conf: "drain_batch 1\ndrain_interval 1s\nshutdown_timeout 2s" });
   let cs = [];
   try {
@@ -96,7 +96,7 @@ test("a drain that reaches shutdown_timeout closes the rest and exits 0", async 
     const r = await exitWithin(gw, 2000 + 3000);
     assert.ok(r, `exits within shutdown_timeout + 3 s:\n${gw.tail()}`);
     assert.equal(r.code, 0, gw.tail());
-    console.log(`exit 0 after ${r.at - t0} ms`);
+    console.log(`exit 0 after ${gw.exitedAt - t0} ms`);
     const left = gw.logged(/drain: shutdown_timeout reached with \d+ sessions; closing them/);
     assert.equal(left.length, 1, gw.tail());
     // A few went in batches (one a batch, a batch a second: at most 3 by
@@ -112,7 +112,7 @@ test("a drain that reaches shutdown_timeout closes the rest and exits 0", async 
 });
 
 test("a second SIGTERM during a long drain kills the workers at once, exit non-zero", async () => {
-  const gw = await startMaster({ workers: 2,
+  const gw = await startGateway({ ready: "master", workers: 2,
     conf: "drain_batch 1\ndrain_interval 10s\nshutdown_timeout 60s" });
   let cs = [];
   try {
@@ -142,7 +142,7 @@ test("a second SIGTERM during a long drain kills the workers at once, exit non-z
 // allows any drain_interval up to shutdown_timeout).
 test("shutdown_timeout bounds the drain even when drain_interval does not divide it", {
 }, async () => {
-  const gw = await startMaster({ workers: 1,
+  const gw = await startGateway({ ready: "master", workers: 1,
     conf: "drain_batch 1\ndrain_interval 2500ms\nshutdown_timeout 2600ms" });
   let cs = [];
   try {
@@ -150,7 +150,7 @@ test("shutdown_timeout bounds the drain even when drain_interval does not divide
     const t0 = Date.now();
     gw.signal("SIGTERM");
     const r = await exitWithin(gw, 2600 + 3000);
-    console.log(`exit ${r?.code} after ${r ? r.at - t0 : "-"} ms`);
+    console.log(`exit ${r?.code} after ${r ? gw.exitedAt - t0 : "-"} ms`);
     assert.ok(r, "exits");
     assert.equal(r.code, 0, gw.tail());
     assert.equal(gw.logged("workers still running after shutdown_timeout").length, 0);
@@ -165,7 +165,7 @@ test("shutdown_timeout bounds the drain even when drain_interval does not divide
 // the backlog of a socket nobody accepts on until the master exits.
 test("during the SIGTERM drain a new connection is refused at once", {
 }, async () => {
-  const gw = await startMaster({ workers: 1,
+  const gw = await startGateway({ ready: "master", workers: 1,
     conf: "drain_batch 1\ndrain_interval 2s\nshutdown_timeout 10s" });
   let cs = [];
   try {
@@ -187,7 +187,7 @@ test("during the SIGTERM drain a new connection is refused at once", {
 // worker must go on draining in batches, not die of the second signal.
 test("^C in a terminal (SIGINT to every process, then the master's SIGTERM): no worker is killed", {
 }, async () => {
-  const gw = await startMaster({ workers: 2,
+  const gw = await startGateway({ ready: "master", workers: 2,
     conf: "drain_batch 1\ndrain_interval 2s\nshutdown_timeout 30s" });
   let cs = [];
   try {
@@ -203,7 +203,7 @@ test("^C in a terminal (SIGINT to every process, then the master's SIGTERM): no 
     const r = await exitWithin(gw, 30000 + 3000);
     assert.ok(r, "exits");
     assert.equal(r.code, 0, gw.tail());
-    console.log(`exit 0 after ${r.at - t0} ms; worker exits: ` +
+    console.log(`exit 0 after ${gw.exitedAt - t0} ms; worker exits: ` +
       gw.logged(/^worker \d+ pid \d+ exited/).map((l) => l.msg).join("; "));
     assert.deepEqual(gw.logged("exited on signal").map((l) => l.msg), [], "no worker killed");
     assert.equal(gw.logged("exited after draining").length, 2);

@@ -8,7 +8,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
-import { children, connectMany, json, probe, startMaster, until, workerOf } from "./masterlib.mjs";
+import { children, json, probe, startGateway, until, workerOf } from "./lib.mjs";
+import { connectMany } from "./masterlib.mjs";
 
 const WORKERS = 4;
 const CLIENTS = 16;
@@ -16,7 +17,7 @@ const LAG = 2500;	// ms: "within 2 s", plus the time of the requests
 
 let gw, cs = [];
 before(async () => {
-  gw = await startMaster({ workers: WORKERS });
+  gw = await startGateway({ ready: "master", workers: WORKERS });
   cs = await connectMany(gw.url, CLIENTS, { prefix: "metrics-user-" });
 });
 after(async () => {

@@ -19,8 +19,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { eachLine } from "./lib.mjs";
-import { client, startMaster, token, until, SGWD } from "./masterlib.mjs";
+import { SGWD, client, eachLine, startGateway, token, until } from "./lib.mjs";
 
 const SINK = process.env.NOTIFY_SINK ?? join(dirname(SGWD), "tests/systemd/notify-sink");
 const WATCHDOG_USEC = 400000;
@@ -49,7 +48,7 @@ before(async () => {
     });
   });
   await ready;
-  gw = await startMaster({ workers: 2, env: { NOTIFY_SOCKET: path, WATCHDOG_USEC: String(WATCHDOG_USEC) } });
+  gw = await startGateway({ ready: "master", workers: 2, env: { NOTIFY_SOCKET: path, WATCHDOG_USEC: String(WATCHDOG_USEC) } });
 });
 after(async () => {
   await gw?.shutdown();

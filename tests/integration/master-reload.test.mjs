@@ -19,14 +19,16 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { children, client, diagnose, handshake, json, probe, sleep, startMaster, token, until, workerOf }
-  from "./masterlib.mjs";
+import {
+  children, client, handshake, json, probe, sleep, startGateway, token, until, workerOf,
+} from "./lib.mjs";
+import { diagnose } from "./masterlib.mjs";
 
 const WORKERS = 4;
 const RELOADS = 5;
 
 let gw;
-before(async () => { gw = await startMaster({ workers: WORKERS, conf: "ping_interval 20s" }); });
+before(async () => { gw = await startGateway({ ready: "master", workers: WORKERS, conf: "ping_interval 20s" }); });
 after(async () => { await gw?.shutdown(); });
 
 // The generation that serves alone now (no reload under way), and its
@@ -95,7 +97,7 @@ test(`${RELOADS} reloads in a row under connections and /health probes: no new c
       const c = client(gw.url, { auth: { token: token(`reload-${k}-${i}`) }, transports });
       seen.attempts++;
       try {
-        await c.wait("connected", 10000);
+        await c.wait("connected", { ms: 10000 });
         seen.clients++;
         const g = workerOf(c).generation;
         seen.byGen.set(g, (seen.byGen.get(g) ?? 0) + 1);
@@ -211,7 +213,7 @@ test("a reload whose new workers cannot start keeps the old generation", async (
 });
 
 test("a reload may add workers (2 -> 4)", async () => {
-  const g = await startMaster({ workers: null, conf: "workers 2" });
+  const g = await startGateway({ ready: "master", workers: null, conf: "workers 2" });
   try {
     g.rewrite("workers 4");
     const line = await g.reload("reloaded: generation 2");
@@ -231,7 +233,7 @@ test("a reload may add workers (2 -> 4)", async () => {
 
 test("a reload may remove workers (4 -> 2) and every new connection is still accepted", {
 }, async () => {
-  const g = await startMaster({ workers: null, conf: "workers 4" });
+  const g = await startGateway({ ready: "master", workers: null, conf: "workers 4" });
   try {
     g.rewrite("workers 2");
     const line = await g.reload("reloaded: generation 2");
@@ -247,7 +249,7 @@ test("a reload may remove workers (4 -> 2) and every new connection is still acc
 });
 
 test("a reload keeps the keys that need a restart, and says so", async () => {
-  const g = await startMaster({ workers: 2, conf: "node_id \"first\"" });
+  const g = await startGateway({ ready: "master", workers: 2, conf: "node_id \"first\"" });
   try {
     const from = g.logs.length;
     // run_dir is one of the fixed lines: edit the file in place.

@@ -12,13 +12,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { alive, children, client, connectMany, diagnose, json, sleep, startMaster, token, until, within, workerOf }
-  from "./masterlib.mjs";
+import { children, client, json, sleep, startGateway, token, until, workerOf } from "./lib.mjs";
+import { alive, connectMany, diagnose, within } from "./masterlib.mjs";
 
 const WORKERS = 4;
 
 let gw;
-before(async () => { gw = await startMaster({ workers: WORKERS }); });
+before(async () => { gw = await startGateway({ ready: "master", workers: WORKERS }); });
 after(async () => { await gw?.shutdown(); });
 
 // The pid of every worker slot, from GET /metrics.
@@ -232,7 +232,7 @@ test("workers that can never start: not respawned, the master exits 1", async ()
   // every worker then fails to create its TLS context (exit status 2).
   const dir = mkdtempSync(join(tmpdir(), "sgw-badcert-"));
   writeFileSync(join(dir, "bad.pem"), "not a certificate\n");
-  const gw2 = await startMaster({ workers: 2, ready: false,
+  const gw2 = await startGateway({ workers: 2, ready: false,
     conf: `tls_cert "${dir}/bad.pem"\ntls_key "${dir}/bad.pem"` });
   try {
     const r = await Promise.race([gw2.exited, sleep(10000).then(() => null)]);

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { client, handshake, json, makeCert, probe, startMaster, token, until } from "./masterlib.mjs";
+import { client, handshake, json, makeCert, probe, startGateway, token, until } from "./lib.mjs";
 
 // The certificate is made by openssl(1) (Debian's openssl, which
 // ca-certificates pulls in); without it every test here fails, saying so:
@@ -45,7 +45,7 @@ function causeOf(c) {
 const UNTRUSTED = "DEPTH_ZERO_SELF_SIGNED_CERT";
 
 let gw;
-before(async () => { if (!NO_OPENSSL) gw = await startMaster({ workers: 2, tls: true }); });
+before(async () => { if (!NO_OPENSSL) gw = await startGateway({ ready: "master", workers: 2, tls: true }); });
 after(async () => { await gw?.shutdown(); });
 
 for (const [name, opts] of [
@@ -101,7 +101,7 @@ for (const transport of ["websocket", "polling"]) {
   test(`a ${transport} client that verifies the certificate without the CA is refused`, async () => {
     const c = client(gw.url, { auth: { token: token(`tls-untrusting-${transport}`) }, transports: [transport] });
     try {
-      await assert.rejects(c.wait("connected", 5000), /connect_error/);
+      await assert.rejects(c.wait("connected", { ms: 5000 }), /connect_error/);
       assert.equal(causeOf(c), `${transport}: ${UNTRUSTED}`, "refused for the certificate");
     } finally {
       c.close();
@@ -149,7 +149,7 @@ test("plain HTTP to the TLS port gets no HTTP answer", async () => {
   }
   const c = client(plain, { auth: { token: token("tls-plain") }, transports: ["websocket"] });
   try {
-    await assert.rejects(c.wait("connected", 5000), /connect_error/);
+    await assert.rejects(c.wait("connected", { ms: 5000 }), /connect_error/);
     assert.equal(causeOf(c), "websocket: ECONNRESET");
   } finally {
     c.close();
@@ -181,7 +181,7 @@ test("a reload picks up a renewed certificate; clients move to it, none fails", 
     const stale = client(gw.url, { auth: { token: token("tls-renew-stale") }, ca: gw.ca,
       transports: ["websocket"] });
     try {
-      await assert.rejects(stale.wait("connected", 5000), /connect_error/, "the old certificate is gone");
+      await assert.rejects(stale.wait("connected", { ms: 5000 }), /connect_error/, "the old certificate is gone");
       // The new certificate is not the one it trusts.
       assert.equal(causeOf(stale), `websocket: ${UNTRUSTED}`);
     } finally {

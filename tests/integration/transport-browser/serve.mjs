@@ -1,6 +1,6 @@
-// The browser test's web server (browser.test.mjs): page.html and the
-// browser bundle of socket.io-client, on 127.0.0.1 and a port of its own,
-// so that the page is cross-origin to the gateway.
+// The browser test's web server (transport-browser.test.mjs): page.html
+// and the browser bundle of socket.io-client, on 127.0.0.1 and a port of
+// its own, so that the page is cross-origin to the gateway.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { servePage } from "./browser/serve.mjs";
+import { servePage } from "./transport-browser/serve.mjs";
 import { startGateway, token, until } from "./lib.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
