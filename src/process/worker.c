@@ -303,6 +303,14 @@ worker_main(const struct worker_args *args)
 	signal(SIGHUP, SIG_IGN);
 	log_debug("worker serving, generation %u", args->generation);
 	ev_run(w.loop, 0);
+	/*
+	 * Done serving: a TERM or INT from now on (the master's TERM after a
+	 * terminal's INT) must not kill the exit.  libev holds them blocked
+	 * for its signalfd; destroying the loop unblocks them, and a pending
+	 * one would then take the default action: exit on signal 15.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	ev_timer_stop(w.loop, &w.report);
 	ev_timer_stop(w.loop, &w.resume);
 	if (w.spare >= 0)
