@@ -7,7 +7,6 @@
  * respawns of a worker that keeps dying young.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <ev.h>
@@ -17,6 +16,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
+#include "unixsock.h"
 #include "worker.h"
 
 #define BACKOFF_MIN		0.1	/* seconds before a second respawn */
@@ -81,8 +81,7 @@ proc_spawn(struct proc_table *t, int slot, unsigned generation,
 		log_error("process table full; worker %d not started", slot);
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-	    sv) != 0) {
+	if (unixsock_pair(sv) != 0) {
 		log_warn("socketpair for worker %d", slot);
 		return -1;
 	}
