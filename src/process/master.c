@@ -1,7 +1,8 @@
 /*
- * The master: a libev loop that owns the process table.  Signal watchers run
- * in the loop (ev_signal), never in signal context, so every action below is
- * ordinary code.  Policy, after nginx:
+ * The master: a libev loop that owns the process table (proc.c spawns and
+ * reaps; this file decides).  Signal watchers run in the loop (ev_signal),
+ * never in signal context, so every action below is ordinary code.  Policy,
+ * after nginx:
  *   - a worker that dies is respawned in its slot, at once the first time and
  *     with exponential backoff while it keeps dying young;
  *   - exit status WORKER_EXIT_FATAL means it can never start: not respawned,
@@ -17,9 +18,7 @@
  */
 #include <sys/types.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <ev.h>
@@ -40,32 +39,10 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "proc.h"
 #include "sdnotify.h"
 #include "stats.h"
 #include "worker.h"
-
-#define MAX_WORKERS		256
-#define MAX_PROCS		(2 * MAX_WORKERS)
-#define BACKOFF_MIN		0.1	/* seconds before a second respawn */
-#define BACKOFF_MAX		30.0
-#define YOUNG			2.0	/* died younger than this: a crash loop */
-
-struct proc {
-	pid_t			 pid;		/* 0: entry empty */
-	int			 slot;
-	unsigned		 generation;
-	int			 exiting;	/* told to drain: no respawn */
-	int			 ready;
-	ev_tstamp		 started;
-	struct ipc		 chan;
-	struct worker_stats	 stats;
-};
-
-struct slot {
-	int		 fds[CONF_LISTEN_MAX];	/* kept for respawns */
-	unsigned	 crashes;
-	ev_timer	 respawn;
-};
 
 struct master {
 	struct ev_loop		*loop;
@@ -73,14 +50,11 @@ struct master {
 	struct conf		*conf;		/* what the serving workers run */
 	struct conf		*next;		/* a reload waiting for READY */
 	unsigned		 generation;	/* newest generation started */
-	int			 nslots;
 	int			 announced;	/* READY=1 sent */
-	struct slot		 slots[MAX_WORKERS];
-	struct proc		 procs[MAX_PROCS];
+	struct proc_table	 tab;		/* slots and workers */
 	int			 stopping;
 	char			 lock_path[PATH_MAX]; /* run_dir's, ours */
 	char			 reload_failed[96]; /* kept in STATUS= */
-	size_t			 nlisten;	/* sockets per slot */
 	int			 inherited[CONF_LISTEN_MAX]; /* from systemd */
 	int			 ninherited;
 	ev_signal		 sig_hup, sig_term, sig_int;
@@ -90,7 +64,7 @@ struct master {
 
 static int	 bind_slot(struct master *, int);
 static pid_t	 spawn(struct master *, int, struct conf *);
-static void	 child_main(struct master *, int, int, struct conf *);
+static int	 child_main(void *, int, unsigned, int, void *);
 static void	 on_respawn(struct ev_loop *, ev_timer *, int);
 static void	 on_child(struct ev_loop *, ev_child *, int);
 static void	 on_hup(struct ev_loop *, ev_signal *, int);
@@ -98,8 +72,6 @@ static void	 on_term(struct ev_loop *, ev_signal *, int);
 static void	 on_stop_timeout(struct ev_loop *, ev_timer *, int);
 static void	 on_report(struct ev_loop *, ev_timer *, int);
 static void	 on_chan(struct ipc *, int, const void *, size_t, void *);
-static struct proc *proc_find(struct master *, pid_t);
-static int	 proc_count(struct master *, unsigned, int);
 static void	 reap_one(struct master *, pid_t, int);
 static void	 drain_generation(struct master *, unsigned);
 static void	 close_slots(struct master *, int);
@@ -119,7 +91,7 @@ worker_count(const struct conf *c)
 	if (c->workers > 0)
 		return (int)c->workers;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+	return n < 1 ? 1 : n > PROC_MAX_WORKERS ? PROC_MAX_WORKERS : (int)n;
 }
 
 /*
@@ -147,7 +119,7 @@ inherit_slot(struct master *m, int slot)
 			log_warn("dup");
 			return -1;
 		}
-		m->slots[slot].fds[i] = fd;
+		m->tab.slots[slot].fds[i] = fd;
 		listener_fdname(fd, name, sizeof(name));
 		if (slot == 0)
 			log_info("listening on %s (socket from systemd)", name);
@@ -166,37 +138,34 @@ bind_slot(struct master *m, int slot)
 	if (m->ninherited > 0)
 		return inherit_slot(m, slot);
 
-	for (i = 0; i < m->nlisten; i++) {
+	for (i = 0; i < m->tab.nlisten; i++) {
 		listener_name(&m->conf->listen[i], name, sizeof(name));
 		if ((fd = listener_open(&m->conf->listen[i], err,
 		    sizeof(err))) == -1) {
 			log_error("listen %s: %s", name, err);
 			return -1;
 		}
-		m->slots[slot].fds[i] = fd;
+		m->tab.slots[slot].fds[i] = fd;
 		if (slot == 0)
 			log_info("listening on %s", name);
 	}
 	return 0;
 }
 
-/* In the child: close what belongs to others, then run the worker. */
-static void
-child_main(struct master *m, int slot, int chan, struct conf *c)
+/*
+ * In the child, once proc_spawn() has closed what belongs to other
+ * workers: leave the master's loop and signals, then run the worker of a
+ * slot and generation on conf c.
+ */
+static int
+child_main(void *arg, int slot, unsigned generation, int chan, void *data)
 {
+	struct master		*m = arg;
+	struct conf		*c = data;
 	struct worker_args	a;
 	struct gateway_conf	gc;
 	sigset_t		mask;
-	int			i;
-	size_t			j;
 
-	for (i = 0; i < m->nslots; i++)
-		if (i != slot)
-			for (j = 0; j < m->nlisten; j++)
-				close(m->slots[i].fds[j]);
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0 && m->procs[i].chan.io.fd >= 0)
-			close(m->procs[i].chan.io.fd);
 	/* Free the signals from the master's loop for the worker's. */
 	ev_signal_stop(m->loop, &m->sig_hup);
 	ev_signal_stop(m->loop, &m->sig_term);
@@ -218,95 +187,42 @@ child_main(struct master *m, int slot, int chan, struct conf *c)
 	a.app = &gateway_app;
 	a.path = "/socket.io/";
 	a.slot = slot;
-	a.generation = m->generation;
-	a.fds = m->slots[slot].fds;
-	a.nfds = m->nlisten;
+	a.generation = generation;
+	a.fds = m->tab.slots[slot].fds;
+	a.nfds = m->tab.nlisten;
 	a.chan = chan;
 	a.relay_ns = c->run_dir;
-	_exit(worker_main(&a));
+	return worker_main(&a);
 }
 
 /* Fork one worker for a slot of the newest generation. */
 static pid_t
 spawn(struct master *m, int slot, struct conf *c)
 {
-	struct proc	*p;
-	int		 sv[2];
-	pid_t		 pid;
+	pid_t	pid;
 
-	if ((p = proc_find(m, 0)) == NULL) {
-		log_error("process table full; worker %d not started", slot);
+	if ((pid = proc_spawn(&m->tab, slot, m->generation, child_main,
+	    c)) == -1)
 		return -1;
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-	    sv) != 0) {
-		log_warn("socketpair for worker %d", slot);
-		return -1;
-	}
-	switch ((pid = fork())) {
-	case -1:
-		log_warn("fork for worker %d", slot);
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	case 0:
-		close(sv[0]);
-		child_main(m, slot, sv[1], c);
-		/* NOTREACHED */
-	}
-	close(sv[1]);
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	p->slot = slot;
-	p->generation = m->generation;
-	p->started = ev_now(m->loop);
-	ipc_init(&p->chan, m->loop, sv[0], on_chan, m);
-	log_debug("worker %d started, pid %d, generation %u", slot, (int)pid,
-	    m->generation);
 	send_peers(m);
 	return pid;
-}
-
-static struct proc *
-proc_find(struct master *m, pid_t pid)
-{
-	int	i;
-
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid == pid)
-			return &m->procs[i];
-	return NULL;
-}
-
-/* Live workers of a generation (0: any), only ready ones if asked. */
-static int
-proc_count(struct master *m, unsigned gen, int ready)
-{
-	int	i, n = 0;
-
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0 && (gen == 0 ||
-		    m->procs[i].generation == gen) &&
-		    (!ready || m->procs[i].ready))
-			n++;
-	return n;
 }
 
 /* Every worker learns which workers live, for the bus between them. */
 static void
 send_peers(struct master *m)
 {
-	int32_t	wids[MAX_PROCS];
+	int32_t	wids[PROC_MAX];
 	size_t	n = 0;
 	int	i;
 
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0 && !m->procs[i].exiting)
-			wids[n++] = worker_id(m->procs[i].slot,
-			    m->procs[i].generation);
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0)
-			ipc_send(&m->procs[i].chan, IPC_PEERS, wids,
+	for (i = 0; i < PROC_MAX; i++)
+		if (m->tab.procs[i].pid != 0 && !m->tab.procs[i].exiting)
+			wids[n++] = worker_id(m->tab.procs[i].slot,
+			    m->tab.procs[i].generation);
+	for (i = 0; i < PROC_MAX; i++)
+		if (m->tab.procs[i].pid != 0)
+			ipc_send(&m->tab.procs[i].chan, IPC_PEERS, wids,
 			    n * sizeof(wids[0]));
 }
 
@@ -340,7 +256,7 @@ check_ready(struct master *m)
 {
 	int	want = worker_count(m->next != NULL ? m->next : m->conf);
 
-	if (proc_count(m, m->generation, 1) < want || m->stopping)
+	if (proc_count(&m->tab, m->generation, 1) < want || m->stopping)
 		return;
 	if (m->next != NULL) {
 		conf_free(m->conf);
@@ -373,14 +289,14 @@ close_slots(struct master *m, int first)
 	int	i;
 	size_t	j;
 
-	for (i = first; i < m->nslots; i++)
-		for (j = 0; j < m->nlisten; j++)
-			if (m->slots[i].fds[j] >= 0) {
-				close(m->slots[i].fds[j]);
-				m->slots[i].fds[j] = -1;
+	for (i = first; i < m->tab.nslots; i++)
+		for (j = 0; j < m->tab.nlisten; j++)
+			if (m->tab.slots[i].fds[j] >= 0) {
+				close(m->tab.slots[i].fds[j]);
+				m->tab.slots[i].fds[j] = -1;
 			}
-	if (first > 0 && first < m->nslots)
-		m->nslots = first;
+	if (first > 0 && first < m->tab.nslots)
+		m->tab.nslots = first;
 }
 
 /* Tell every worker of older generations (gen and below) to drain. */
@@ -389,11 +305,12 @@ drain_generation(struct master *m, unsigned gen)
 {
 	int	i;
 
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0 && m->procs[i].generation <= gen &&
-		    !m->procs[i].exiting) {
-			m->procs[i].exiting = 1;
-			kill(m->procs[i].pid, SIGTERM);
+	for (i = 0; i < PROC_MAX; i++)
+		if (m->tab.procs[i].pid != 0 &&
+		    m->tab.procs[i].generation <= gen &&
+		    !m->tab.procs[i].exiting) {
+			m->tab.procs[i].exiting = 1;
+			kill(m->tab.procs[i].pid, SIGTERM);
 		}
 	send_peers(m);
 }
@@ -406,11 +323,11 @@ abandon_reload(struct master *m, const char *why)
 
 	log_error("reload failed: %s; still serving generation %u with the "
 	    "previous configuration", why, m->generation - 1);
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0 &&
-		    m->procs[i].generation == m->generation) {
-			m->procs[i].exiting = 1;
-			kill(m->procs[i].pid, SIGTERM);
+	for (i = 0; i < PROC_MAX; i++)
+		if (m->tab.procs[i].pid != 0 &&
+		    m->tab.procs[i].generation == m->generation) {
+			m->tab.procs[i].exiting = 1;
+			kill(m->tab.procs[i].pid, SIGTERM);
 		}
 	conf_free(m->next);
 	free(m->next);
@@ -426,10 +343,11 @@ static void
 on_respawn(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master	*m = ev_userdata(loop);
-	int		 slot = (int)((struct slot *)w->data - m->slots);
+	int		 slot = (int)((struct proc_slot *)w->data -
+	    m->tab.slots);
 
 	(void)revents;
-	if (!m->stopping && slot < m->nslots)
+	if (!m->stopping && slot < m->tab.nslots)
 		spawn(m, slot, m->next != NULL ? m->next : m->conf);
 }
 
@@ -437,58 +355,24 @@ on_respawn(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 reap_one(struct master *m, pid_t pid, int status)
 {
-	struct proc	*p;
-	struct slot	*s;
-	ev_tstamp	 age, delay;
-	int		 slot, told, fatal;
-	unsigned	 gen;
+	struct proc_exit	e;
 
-	if ((p = proc_find(m, pid)) == NULL)
+	if (proc_reap(&m->tab, pid, status, &e) != 0)
 		return;
-	slot = p->slot;
-	gen = p->generation;
-	s = &m->slots[slot];
-	age = ev_now(m->loop) - p->started;
-	told = p->exiting;
-	ipc_close(&p->chan);
-	memset(p, 0, sizeof(*p));
-	p->chan.io.fd = -1;
-	if (WIFSIGNALED(status))
-		log_error("worker %d pid %d exited on signal %d (%s)%s", slot,
-		    (int)pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-	else if (WEXITSTATUS(status) != 0 || !told)
-		log_emit(told ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, NULL,
-		    "worker %d pid %d exited with code %d", slot, (int)pid,
-		    WEXITSTATUS(status));
-	else
-		log_info("worker %d pid %d exited after draining", slot,
-		    (int)pid);
 	send_peers(m);
-	if (told || m->stopping)
+	if (e.exiting || m->stopping)
 		return;
-	fatal = WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL;
-	if (m->next != NULL && gen == m->generation) {
-		abandon_reload(m, fatal ? "a new worker cannot start" :
+	if (m->next != NULL && e.generation == m->generation) {
+		abandon_reload(m, e.fatal ? "a new worker cannot start" :
 		    "a new worker died");
 		return;
 	}
-	if (fatal) {
+	if (e.fatal) {
 		log_error("worker %d cannot start and will not be respawned",
-		    slot);
+		    e.slot);
 		return;
 	}
-	s->crashes = age < YOUNG ? s->crashes + 1 : 0;
-	delay = s->crashes <= 1 ? 0 : BACKOFF_MIN * (1 << (s->crashes > 12 ?
-	    12 : s->crashes - 1));
-	if (delay > BACKOFF_MAX)
-		delay = BACKOFF_MAX;
-	if (delay > 0)
-		log_warnx("worker %d is crash looping (%u quick exits); "
-		    "respawning in %.1fs", slot, s->crashes, delay);
-	ev_timer_stop(m->loop, &s->respawn);
-	ev_timer_set(&s->respawn, delay, 0);
-	ev_timer_start(m->loop, &s->respawn);
+	proc_respawn(&m->tab, e.slot, e.age);
 }
 
 /*
@@ -503,15 +387,15 @@ on_child(struct ev_loop *loop, ev_child *w, int revents)
 
 	(void)revents;
 	reap_one(m, w->rpid, w->rstatus);
-	if (proc_count(m, 0, 0) > 0)
+	if (proc_count(&m->tab, 0, 0) > 0)
 		return;
 	if (m->stopping) {
 		log_info("all workers exited; master exiting");
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
-	for (i = 0; i < m->nslots; i++)
-		pending += ev_is_active(&m->slots[i].respawn);
+	for (i = 0; i < m->tab.nslots; i++)
+		pending += ev_is_active(&m->tab.slots[i].respawn);
 	if (pending == 0) {
 		log_error("no worker can run; exiting");
 		m->stopping = 2;
@@ -571,20 +455,20 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	next->nlisten = m->conf->nlisten;
 	memcpy(next->listen, m->conf->listen, sizeof(next->listen));
 	n = worker_count(next);
-	for (i = m->nslots; i < n; i++)
+	for (i = m->tab.nslots; i < n; i++)
 		if (bind_slot(m, i) != 0) {
 			next->workers = i;
 			n = i;
 			break;
 		}
-	if (n > m->nslots)
-		m->nslots = n;
+	if (n > m->tab.nslots)
+		m->tab.nslots = n;
 	sdnotify_reloading();
 	m->next = next;
 	m->generation++;
 	for (i = 0; i < n; i++) {
-		m->slots[i].crashes = 0;
-		ev_timer_stop(loop, &m->slots[i].respawn);
+		m->tab.slots[i].crashes = 0;
+		ev_timer_stop(loop, &m->tab.slots[i].respawn);
 		spawn(m, i, next);
 	}
 }
@@ -599,9 +483,9 @@ on_term(struct ev_loop *loop, ev_signal *w, int revents)
 	if (m->stopping) {
 		log_warnx("signal %d received again; killing workers now",
 		    w->signum);
-		for (i = 0; i < MAX_PROCS; i++)
-			if (m->procs[i].pid != 0)
-				kill(m->procs[i].pid, SIGKILL);
+		for (i = 0; i < PROC_MAX; i++)
+			if (m->tab.procs[i].pid != 0)
+				kill(m->tab.procs[i].pid, SIGKILL);
 		m->stopping = 2;
 		ev_break(loop, EVBREAK_ALL);
 		return;
@@ -612,13 +496,13 @@ on_term(struct ev_loop *loop, ev_signal *w, int revents)
 	m->stopping = 1;
 	/* New connections are refused at once, so balancers move on. */
 	close_slots(m, 0);
-	for (i = 0; i < m->nslots; i++)
-		ev_timer_stop(loop, &m->slots[i].respawn);
+	for (i = 0; i < m->tab.nslots; i++)
+		ev_timer_stop(loop, &m->tab.slots[i].respawn);
 	drain_generation(m, m->generation);
 	ev_timer_init(&m->stop_timer, on_stop_timeout,
 	    (double)m->conf->shutdown_timeout / 1000.0 + 2.0, 0);
 	ev_timer_start(loop, &m->stop_timer);
-	if (proc_count(m, 0, 0) == 0)
+	if (proc_count(&m->tab, 0, 0) == 0)
 		ev_break(loop, EVBREAK_ALL);
 }
 
@@ -631,9 +515,9 @@ on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	(void)revents;
 	log_error("workers still running after shutdown_timeout; killing");
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0)
-			kill(m->procs[i].pid, SIGKILL);
+	for (i = 0; i < PROC_MAX; i++)
+		if (m->tab.procs[i].pid != 0)
+			kill(m->tab.procs[i].pid, SIGKILL);
 	m->stopping = 2;
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -643,21 +527,22 @@ static void
 on_report(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master		*m = ev_userdata(loop);
-	static struct worker_stats all[MAX_PROCS];
+	static struct worker_stats all[PROC_MAX];
 	uint64_t		 sessions = 0;
 	size_t			 n = 0;
 	int			 i;
 
 	(void)w;
 	(void)revents;
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0 && m->procs[i].stats.pid != 0) {
-			all[n++] = m->procs[i].stats;
-			sessions += m->procs[i].stats.sessions;
+	for (i = 0; i < PROC_MAX; i++)
+		if (m->tab.procs[i].pid != 0 &&
+		    m->tab.procs[i].stats.pid != 0) {
+			all[n++] = m->tab.procs[i].stats;
+			sessions += m->tab.procs[i].stats.sessions;
 		}
-	for (i = 0; i < MAX_PROCS; i++)
-		if (m->procs[i].pid != 0)
-			ipc_send(&m->procs[i].chan, IPC_AGGREGATE, all,
+	for (i = 0; i < PROC_MAX; i++)
+		if (m->tab.procs[i].pid != 0)
+			ipc_send(&m->tab.procs[i].chan, IPC_AGGREGATE, all,
 			    n * sizeof(all[0]));
 	/* A failed reload stays in the status until one succeeds. */
 	if (m->announced && !m->stopping && m->next == NULL)
@@ -777,26 +662,22 @@ master_main(const struct cli_opts *o, struct conf *c)
 	if ((m.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot create the event loop");
 	ev_set_userdata(m.loop, &m);
-	for (i = 0; i < MAX_PROCS; i++)
-		m.procs[i].chan.io.fd = -1;
-	m.nlisten = m.conf->nlisten;
+	proc_init(&m.tab, m.loop, on_chan, on_respawn, &m);
+	m.tab.nlisten = m.conf->nlisten;
 	if ((m.ninherited = listener_inherited(m.inherited, CONF_LISTEN_MAX,
 	    err, sizeof(err))) < 0) {
 		log_error("socket activation: %s", err);
 		return 1;
 	}
 	if (m.ninherited > 0) {
-		m.nlisten = (size_t)m.ninherited;
+		m.tab.nlisten = (size_t)m.ninherited;
 		log_info("socket activation: %d sockets from systemd; the "
 		    "listen lines are not used", m.ninherited);
 	}
-	m.nslots = worker_count(m.conf);
-	for (i = 0; i < MAX_WORKERS; i++) {
-		if (i < m.nslots && bind_slot(&m, i) != 0)
+	m.tab.nslots = worker_count(m.conf);
+	for (i = 0; i < m.tab.nslots; i++)
+		if (bind_slot(&m, i) != 0)
 			return 1;
-		ev_timer_init(&m.slots[i].respawn, on_respawn, 0, 0);
-		m.slots[i].respawn.data = &m.slots[i];
-	}
 	if (drop_privileges(m.conf) != 0)
 		return 1;
 	ev_child_init(&m.child, on_child, 0, 0);
@@ -810,7 +691,7 @@ master_main(const struct cli_opts *o, struct conf *c)
 	ev_timer_init(&m.report, on_report, 1.0, 1.0);
 	ev_timer_start(m.loop, &m.report);
 	sdnotify_watchdog_start(m.loop);
-	for (i = 0; i < m.nslots; i++)
+	for (i = 0; i < m.tab.nslots; i++)
 		spawn(&m, i, m.conf);
 	ev_run(m.loop, 0);
 	/* The lock goes with our last descriptor; the name can go now. */
