@@ -62,6 +62,7 @@ cflags="$cflags -I$top -I$PWD"
 objs=
 for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/core/base64.c "$top"/src/core/isotime.c \
+    "$top"/src/core/buf.c "$top"/src/core/bw.c \
     "$top"/src/core/allow.c "$top"/src/cluster/bus_wire.c \
     "$top"/src/cluster/presence.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
