@@ -21,9 +21,9 @@ void	bw_init(struct bw *, char *, size_t);
 void	bw_append(struct bw *, const void *, size_t);
 void	bw_puts(struct bw *, const char *);
 void	bw_putc(struct bw *, char);
-void	bw_printf(struct bw *, const char *, ...)
+int	bw_printf(struct bw *, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
-void	bw_vprintf(struct bw *, const char *, va_list)
+int	bw_vprintf(struct bw *, const char *, va_list)
 	    __attribute__((__format__ (printf, 2, 0)));
 size_t	bw_room(const struct bw *);
 char	*bw_tail(const struct bw *);

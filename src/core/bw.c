@@ -43,28 +43,32 @@ bw_putc(struct bw *w, char c)
 
 /*
  * Append printf-formatted text.  When it does not fit, the bytes that do
- * are written and the last of the buffer is a NUL (vsnprintf's rule); a
- * format error appends nothing.
+ * are written and the last of the buffer is a NUL (vsnprintf's rule).  -1
+ * on a format error, and nothing is counted.
  */
-void
+int
 bw_vprintf(struct bw *w, const char *fmt, va_list ap)
 {
 	size_t	 room = bw_room(w);
 	int	 n;
 
 	n = vsnprintf(room != 0 ? w->p + w->len : NULL, room, fmt, ap);
-	if (n > 0)
-		w->len += (size_t)n;
+	if (n < 0)
+		return -1;
+	w->len += (size_t)n;
+	return 0;
 }
 
-void
+int
 bw_printf(struct bw *w, const char *fmt, ...)
 {
 	va_list	 ap;
+	int	 rc;
 
 	va_start(ap, fmt);
-	bw_vprintf(w, fmt, ap);
+	rc = bw_vprintf(w, fmt, ap);
 	va_end(ap);
+	return rc;
 }
 
 /* Bytes left at the end, 0 once full or truncated. */
