@@ -51,6 +51,8 @@ done
 for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/core/htab.c "$srcdir"/include/core/htab.h \
     "$srcdir"/src/core/base64.c "$srcdir"/include/core/base64.h \
+    "$srcdir"/src/core/buf.c "$srcdir"/include/core/buf.h \
+    "$srcdir"/src/core/bw.c "$srcdir"/include/core/bw.h \
     "$srcdir"/src/cluster/bus_wire.c "$srcdir"/include/cluster/bus_wire.h \
     "$srcdir"/src/cluster/presence.c "$srcdir"/include/cluster/presence.h \
     "$srcdir"/src/cluster/presence_digest.c \

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define IPC_VERSION	1
 #define IPC_MAX		(1024 * 1024)	/* largest payload */
 
@@ -37,8 +39,7 @@ struct ipc {
 	struct ev_loop	*loop;
 	ipc_fn		 fn;		/* type -1: the channel closed */
 	void		*arg;
-	uint8_t		*in, *out;
-	size_t		 inlen, incap, outlen, outcap;
+	struct buf	 in, out;	/* read, and queued to write */
 };
 
 /* ipc.c */

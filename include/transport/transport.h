@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "stats.h"
 
 struct app;
@@ -192,9 +193,7 @@ struct conn {
 	char		 sid[20];	/* the session's, when relayed */
 	int		 status;	/* HTTP reply, when queued */
 	const char	*ctype;
-	uint8_t		*buf;		/* reply body, POST body or rx */
-	size_t		 len;
-	size_t		 cap;
+	struct buf	 buf;		/* reply body, POST body or rx */
 	struct body_wait *bw;		/* the body's deadline, while it comes */
 };
 
@@ -215,7 +214,6 @@ int	http_writeable(struct transport *, struct lws *, struct conn *);
 void	http_conn_free(struct conn *);
 int	http_body_wait(struct transport *, struct lws *, struct conn *);
 void	http_body_stop(struct conn *);
-int	conn_append(struct conn *, const void *, size_t);
 
 /* polling.c */
 int	polling_request(struct transport *, struct lws *, struct conn *,

@@ -64,6 +64,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "bus.h"
 #include "bus_nng15.h"
 #include "bus_wire.h"
@@ -127,8 +128,7 @@ struct bus {
 	size_t			 npeers;
 	uint8_t			 member[(BUS_WID_MAX + 1) / 8];
 	struct sender		 senders[BUS_WID_MAX + 1];
-	uint8_t			*batch;		/* records, no header */
-	size_t			 batchlen, batchcap;
+	struct buf		 batch;		/* records, no header */
 	uint32_t		 batchn;
 	uint32_t		 chan_next;
 	pthread_mutex_t		 evmtx;
@@ -262,7 +262,7 @@ bus_free(struct bus *b)
 	if (unlink(b->path) == -1 && errno != ENOENT)
 		log_warn("bus: unlink %s", b->path);
 	pthread_mutex_destroy(&b->evmtx);
-	free(b->batch);
+	buf_free(&b->batch);
 	free(b);
 }
 
@@ -348,8 +348,7 @@ bus_set_peers(struct bus *b, const int *wids, size_t n)
 int
 bus_send(struct bus *b, uint8_t type, const void *data, size_t len)
 {
-	uint8_t	*nb;
-	size_t	 need, cap;
+	size_t	 need;
 
 	if (len > BUS_RECORD_MAX) {
 		errno = EMSGSIZE;
@@ -358,21 +357,12 @@ bus_send(struct bus *b, uint8_t type, const void *data, size_t len)
 	if (b->npeers == 0)
 		return 0;
 	need = BUS_REC_HDR_LEN + len;
-	if (b->batchlen + need > BUS_MSG_MAX - BUS_HDR_LEN)
+	if (b->batch.len + need > BUS_MSG_MAX - BUS_HDR_LEN)
 		flush_batch(b);
-	if (b->batchlen + need > b->batchcap) {
-		cap = b->batchcap != 0 ? b->batchcap : 4096;
-		while (cap < b->batchlen + need)
-			cap *= 2;
-		if (cap > BUS_MSG_MAX)
-			cap = BUS_MSG_MAX;
-		if ((nb = realloc(b->batch, cap)) == NULL)
-			return -1;
-		b->batch = nb;
-		b->batchcap = cap;
-	}
-	b->batchlen += bus_wire_put_record(b->batch + b->batchlen, type, data,
-	    len);
+	if (buf_reserve(&b->batch, need, BUS_MSG_MAX) != 0)
+		return -1;
+	b->batch.len += bus_wire_put_record(b->batch.p + b->batch.len, type,
+	    data, len);
 	b->batchn++;
 	return 0;
 }
@@ -390,7 +380,7 @@ bus_stats(const struct bus *b, struct bus_stats *st)
 	size_t	i;
 
 	*st = b->st;
-	st->backlog = b->batchlen;
+	st->backlog = b->batch.len;
 	for (i = 0; i < b->npeers; i++)
 		st->backlog += b->peers[i]->backlog_len;
 }
@@ -492,23 +482,23 @@ peer_enqueue(struct bus *b, struct peer *p)
 	size_t		 len, cap;
 
 	q = TAILQ_LAST(&p->backlog, qmsgs);
-	if (p->backlog_len + BUS_HDR_LEN + b->batchlen > BUS_BACKLOG_MAX)
+	if (p->backlog_len + BUS_HDR_LEN + b->batch.len > BUS_BACKLOG_MAX)
 		goto drop;
 	if (q != NULL && !p->sealed &&
-	    (len = nng_msg_len(q->m)) + b->batchlen <= BUS_MSG_MAX) {
+	    (len = nng_msg_len(q->m)) + b->batch.len <= BUS_MSG_MAX) {
 		/* nng grows a message to the exact size: double it here. */
 		if ((cap = 2 * nng_msg_capacity(q->m)) > BUS_MSG_MAX)
 			cap = BUS_MSG_MAX;
-		if (cap < len + b->batchlen)
-			cap = len + b->batchlen;
+		if (cap < len + b->batch.len)
+			cap = len + b->batch.len;
 		if (nng_msg_reserve(q->m, cap) != 0 ||
-		    nng_msg_append(q->m, b->batch, b->batchlen) != 0)
+		    nng_msg_append(q->m, b->batch.p, b->batch.len) != 0)
 			goto drop;
 		bus_wire_add_count(nng_msg_body(q->m), b->batchn);
-		p->backlog_len += b->batchlen;
+		p->backlog_len += b->batch.len;
 		return;
 	}
-	len = BUS_HDR_LEN + b->batchlen;
+	len = BUS_HDR_LEN + b->batch.len;
 	if ((q = malloc(sizeof(*q))) == NULL)
 		goto drop;
 	if (nng_msg_alloc(&q->m, len) != 0) {
@@ -517,8 +507,8 @@ peer_enqueue(struct bus *b, struct peer *p)
 	}
 	h = nng_msg_body(q->m);
 	bus_wire_put_hdr(h, b->wid, p->chan, ++p->seq, b->batchn);
-	if (b->batchlen > 0)
-		memcpy(h + BUS_HDR_LEN, b->batch, b->batchlen);
+	if (b->batch.len > 0)
+		memcpy(h + BUS_HDR_LEN, b->batch.p, b->batch.len);
 	TAILQ_INSERT_TAIL(&p->backlog, q, entry);
 	p->backlog_len += len;
 	p->sealed = 0;
@@ -582,13 +572,9 @@ flush_batch(struct bus *b)
 		peer_enqueue(b, b->peers[i]);
 		peer_kick(b, b->peers[i]);
 	}
-	b->batchlen = 0;
+	b->batch.len = 0;
 	b->batchn = 0;
-	if (b->batchcap > BATCH_KEEP) {
-		free(b->batch);
-		b->batch = NULL;
-		b->batchcap = 0;
-	}
+	buf_release(&b->batch, BATCH_KEEP);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bw.h"
 #include "isotime.h"
 #include "log.h"
 
@@ -120,35 +121,36 @@ log_json_escape(char *out, size_t cap, const char *s, size_t len)
 	return o;
 }
 
-/* Append "key":"value" to a line's extra fields. */
+/*
+ * Append "key":"value" to a line's extra fields: nothing if the key and
+ * both quotes do not fit, else as much of the escaped value as does.
+ */
 void
 logf_str(struct logf *f, const char *key, const char *val)
 {
-	size_t	 room;
-	int	 n;
+	struct bw	w;
 
-	room = sizeof(f->buf) - f->len;
-	n = snprintf(f->buf + f->len, room, ",\"%s\":\"", key);
-	if (n < 0 || (size_t)n + 2 >= room)
+	bw_init(&w, f->buf, sizeof(f->buf));
+	bw_advance(&w, f->len);
+	if (bw_printf(&w, ",\"%s\":\"", key) != 0 || bw_room(&w) <= 2)
 		return;
-	f->len += (size_t)n;
-	f->len += log_json_escape(f->buf + f->len, sizeof(f->buf) - f->len - 1,
-	    val == NULL ? "" : val, val == NULL ? 0 : strlen(val));
-	f->buf[f->len++] = '"';
-	f->buf[f->len] = '\0';
+	bw_advance(&w, log_json_escape(bw_tail(&w), bw_room(&w) - 1,
+	    val == NULL ? "" : val, val == NULL ? 0 : strlen(val)));
+	bw_putc(&w, '"');
+	f->len = bw_finish(&w);
 }
 
-/* Append "key":number to a line's extra fields. */
+/* Append "key":number to a line's extra fields, whole or not at all. */
 void
 logf_int(struct logf *f, const char *key, long long val)
 {
-	size_t	 room;
-	int	 n;
+	struct bw	w;
 
-	room = sizeof(f->buf) - f->len;
-	n = snprintf(f->buf + f->len, room, ",\"%s\":%lld", key, val);
-	if (n > 0 && (size_t)n < room)
-		f->len += (size_t)n;
+	bw_init(&w, f->buf, sizeof(f->buf));
+	bw_advance(&w, f->len);
+	if (bw_printf(&w, ",\"%s\":%lld", key, val) == 0 &&
+	    !bw_truncated(&w))
+		f->len = w.len;
 }
 
 /* Build one line and write it at once; errnum >= 0 appends its string. */
@@ -158,40 +160,34 @@ vlog(enum log_level level, const struct logf *f, int errnum, const char *fmt,
 {
 	char		 msg[LOG_LINE_MAX / 2], line[LOG_LINE_MAX];
 	char		 ts[ISOTIME_SIZE];
-	size_t		 len;
+	struct bw	 m, w;
 	ssize_t		 written;
-	int		 n;
 
 	if (level > log_level)
 		return;
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (n < 0)
+	bw_init(&m, msg, sizeof(msg));
+	if (bw_vprintf(&m, fmt, ap) != 0)
 		return;
-	if (errnum >= 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
-		    strerror(errnum));
+	if (errnum >= 0 && !bw_truncated(&m))
+		bw_printf(&m, ": %s", strerror(errnum));
 	isotime_now(ts);
-	n = snprintf(line, sizeof(line),
-	    "{\"time\":\"%s\",\"level\":\"%s\",\"pid\":%ld,"
+	bw_init(&w, line, sizeof(line));
+	bw_printf(&w, "{\"time\":\"%s\",\"level\":\"%s\",\"pid\":%ld,"
 	    "\"role\":\"%s\"", ts, level_names[level], (long)getpid(),
 	    log_role);
-	len = (size_t)n;
 	if (log_worker >= 0)
-		len += (size_t)snprintf(line + len, sizeof(line) - len,
-		    ",\"worker\":%d", log_worker);
-	memcpy(line + len, ",\"msg\":\"", 8);
-	len += 8;
-	len += log_json_escape(line + len, sizeof(line) - len - 1024, msg,
-	    strlen(msg));
-	line[len++] = '"';
-	if (f != NULL && f->len > 0 && len + f->len + 3 < sizeof(line)) {
-		memcpy(line + len, f->buf, f->len);
-		len += f->len;
-	}
-	line[len++] = '}';
-	line[len++] = '\n';
+		bw_printf(&w, ",\"worker\":%d", log_worker);
+	bw_puts(&w, ",\"msg\":\"");
+	/* The message leaves 1 KiB: the extra fields and the end fit. */
+	bw_advance(&w, log_json_escape(bw_tail(&w), bw_room(&w) - 1024, msg,
+	    strlen(msg)));
+	bw_putc(&w, '"');
+	if (f != NULL && f->len > 0 && w.len + f->len + 3 < sizeof(line))
+		bw_append(&w, f->buf, f->len);
+	bw_putc(&w, '}');
+	bw_putc(&w, '\n');
 	/* Nothing to do if stderr is gone; the result only silences gcc. */
-	written = write(STDERR_FILENO, line, len);
+	written = write(STDERR_FILENO, line, w.len);
 	(void)written;
 }
 

@@ -14,7 +14,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "conf.h"
+
+/*
+ * The most a configuration file may hold, read 4 KiB at least at a time:
+ * a file over CONF_FILE_MAX - 4096 bytes is refused as too large.
+ */
+#define CONF_FILE_MAX	(16 * 1024 * 1024 + 65536)
 
 static int	 parse_line(char *, char **, char **, const char **);
 static int	 is_list_key(const struct conf_key *);
@@ -212,10 +219,10 @@ conf_load_buffer(struct conf *c, const char *name, const char *buf,
 int
 conf_load_file(struct conf *c, const char *path, conf_err_fn err, void *arg)
 {
-	FILE	*f;
-	char	*buf = NULL;
-	size_t	 len = 0, cap = 0, n;
-	int	 errors;
+	FILE		*f;
+	struct buf	 b = { NULL, 0, 0 };
+	size_t		 n;
+	int		 errors;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		conf_report(err, arg, "%s: cannot open: %s", path,
@@ -223,34 +230,28 @@ conf_load_file(struct conf *c, const char *path, conf_err_fn err, void *arg)
 		return 1;
 	}
 	for (;;) {
-		if (cap - len < 4096) {
-			char *nb;
-
-			if (cap > 16 * 1024 * 1024 ||
-			    (nb = realloc(buf, cap + 65536)) == NULL) {
-				conf_report(err, arg, "%s: too large", path);
-				free(buf);
-				fclose(f);
-				return 1;
-			}
-			buf = nb;
-			cap += 65536;
+		/* Read 4 KiB at least at a time, up to CONF_FILE_MAX. */
+		if (buf_reserve(&b, 4096, CONF_FILE_MAX) != 0) {
+			conf_report(err, arg, "%s: too large", path);
+			buf_free(&b);
+			fclose(f);
+			return 1;
 		}
-		if ((n = fread(buf + len, 1, cap - len, f)) == 0)
+		if ((n = fread(b.p + b.len, 1, b.cap - b.len, f)) == 0)
 			break;
-		len += n;
+		b.len += n;
 	}
 	if (ferror(f)) {
 		conf_report(err, arg, "%s: read error: %s", path,
 		    strerror(errno));
 		fclose(f);
-		free(buf);
+		buf_free(&b);
 		return 1;
 	}
 	fclose(f);
-	errors = conf_load_buffer(c, path, buf == NULL ? "" : buf, len, err,
-	    arg);
-	free(buf);
+	errors = conf_load_buffer(c, path, b.p == NULL ? "" : (char *)b.p,
+	    b.len, err, arg);
+	buf_free(&b);
 	return errors;
 }
 

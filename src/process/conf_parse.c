@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bw.h"
 #include "conf.h"
 
 static int	 set_number(struct conf *, const struct conf_key *,
@@ -182,9 +183,11 @@ static int
 set_enum(struct conf *c, const struct conf_key *k, const char *v,
     const char *where, conf_err_fn err, void *arg)
 {
-	char	 all[256];
-	size_t	 i, len = 0;
+	char		 all[256];
+	struct bw	 w;
+	size_t		 i;
 
+	bw_init(&w, all, sizeof(all));
 	for (i = 0; k->choices[i] != NULL; i++) {
 		if (strcasecmp(v, k->choices[i]) == 0 ||
 		    (k->choices == conf_log_levels &&
@@ -192,9 +195,9 @@ set_enum(struct conf *c, const struct conf_key *k, const char *v,
 			*CONF_FIELD(c, k, int) = (int)i;
 			return 0;
 		}
-		len += (size_t)snprintf(all + len, sizeof(all) - len, "%s%s",
-		    i > 0 ? ", " : "", k->choices[i]);
+		bw_printf(&w, "%s%s", i > 0 ? ", " : "", k->choices[i]);
 	}
+	bw_finish(&w);
 	conf_report(err, arg, "%s: %s: '%s' is not one of %s", where,
 	    k->name, v, all);
 	return -1;

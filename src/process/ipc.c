@@ -42,27 +42,17 @@ int
 ipc_send(struct ipc *c, int type, const void *data, size_t len)
 {
 	struct ipc_hdr	 h;
-	size_t		 need, ncap;
-	uint8_t		*nb;
 
 	if (c->io.fd < 0 || len > IPC_MAX)
 		return -1;
-	need = c->outlen + sizeof(h) + len;
-	if (need > c->outcap) {
-		for (ncap = c->outcap ? c->outcap : 4096; ncap < need;)
-			ncap *= 2;
-		if ((nb = realloc(c->out, ncap)) == NULL)
-			return -1;
-		c->out = nb;
-		c->outcap = ncap;
-	}
+	if (buf_reserve(&c->out, sizeof(h) + len, BUF_NOMAX) != 0)
+		return -1;
 	h.version = IPC_VERSION;
 	h.type = (uint16_t)type;
 	h.len = (uint32_t)len;
-	memcpy(c->out + c->outlen, &h, sizeof(h));
-	if (len > 0)
-		memcpy(c->out + c->outlen + sizeof(h), data, len);
-	c->outlen = need;
+	/* Room is reserved for both: neither append can fail. */
+	buf_append(&c->out, &h, sizeof(h));
+	buf_append(&c->out, data, len);
 	if (do_write(c) != 0) {
 		ipc_close(c);
 		return -1;
@@ -75,18 +65,17 @@ do_write(struct ipc *c)
 {
 	ssize_t	n;
 
-	while (c->outlen > 0) {
-		n = write(c->io.fd, c->out, c->outlen);
+	while (c->out.len > 0) {
+		n = write(c->io.fd, c->out.p, c->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0)
 			return -1;
-		memmove(c->out, c->out + n, c->outlen - (size_t)n);
-		c->outlen -= (size_t)n;
+		buf_consume(&c->out, (size_t)n);
 	}
-	set_events(c, c->outlen > 0 ? EV_READ | EV_WRITE : EV_READ);
+	set_events(c, c->out.len > 0 ? EV_READ | EV_WRITE : EV_READ);
 	return 0;
 }
 
@@ -97,22 +86,17 @@ do_read(struct ipc *c)
 	struct ipc_hdr	 h;
 	size_t		 off = 0;
 	ssize_t		 n;
-	uint8_t		*nb;
 
-	if (c->incap - c->inlen < 65536) {
-		if ((nb = realloc(c->in, c->incap + 65536)) == NULL)
-			return -1;
-		c->in = nb;
-		c->incap += 65536;
-	}
-	n = read(c->io.fd, c->in + c->inlen, c->incap - c->inlen);
+	if (buf_reserve(&c->in, 65536, BUF_NOMAX) != 0)
+		return -1;
+	n = read(c->io.fd, c->in.p + c->in.len, c->in.cap - c->in.len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0)
 		return -1;
-	c->inlen += (size_t)n;
-	while (c->inlen - off >= sizeof(h)) {
-		memcpy(&h, c->in + off, sizeof(h));
+	c->in.len += (size_t)n;
+	while (c->in.len - off >= sizeof(h)) {
+		memcpy(&h, c->in.p + off, sizeof(h));
 		if (h.version != IPC_VERSION || h.type == 0 ||
 		    h.type > IPC_TYPE_LAST || h.len > IPC_MAX) {
 			log_warnx("ipc: bad message (version %u, type %u, "
@@ -120,21 +104,16 @@ do_read(struct ipc *c)
 			    h.len);
 			return -1;
 		}
-		if (c->inlen - off < sizeof(h) + h.len)
+		if (c->in.len - off < sizeof(h) + h.len)
 			break;
-		c->fn(c, h.type, c->in + off + sizeof(h), h.len, c->arg);
+		c->fn(c, h.type, c->in.p + off + sizeof(h), h.len, c->arg);
 		if (c->io.fd < 0)
 			return 0;	/* closed by the callback */
 		off += sizeof(h) + h.len;
 	}
-	memmove(c->in, c->in + off, c->inlen - off);
-	c->inlen -= off;
+	buf_consume(&c->in, off);
 	/* Keep the buffer for a burst small once it is over. */
-	if (c->inlen == 0 && c->incap > 4 * 65536) {
-		free(c->in);
-		c->in = NULL;
-		c->incap = 0;
-	}
+	buf_release(&c->in, 4 * 65536);
 	return 0;
 }
 
@@ -165,8 +144,6 @@ ipc_close(struct ipc *c)
 	ev_io_stop(c->loop, &c->io);
 	close(c->io.fd);
 	c->io.fd = -1;
-	free(c->in);
-	free(c->out);
-	c->in = c->out = NULL;
-	c->inlen = c->incap = c->outlen = c->outcap = 0;
+	buf_free(&c->in);
+	buf_free(&c->out);
 }

@@ -12,6 +12,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "bw.h"
 #include "sdnotify.h"
 
 static void	notify(const char *);
@@ -57,14 +58,16 @@ sdnotify_stopping(void)
 void
 sdnotify_status(const char *fmt, ...)
 {
-	char	buf[256];
-	va_list	ap;
-	int	n;
+	char		buf[256];
+	struct bw	w;
+	va_list		ap;
 
-	n = snprintf(buf, sizeof(buf), "STATUS=");
+	bw_init(&w, buf, sizeof(buf));
+	bw_puts(&w, "STATUS=");
 	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	bw_vprintf(&w, fmt, ap);
 	va_end(ap);
+	bw_finish(&w);
 	notify(buf);
 }
 

@@ -9,34 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw.h"
 #include "jsonlimit.h"
 #include "jsonwrite.h"
 
-/* The caller's buffer: cap bytes at buf, len counts what was asked for. */
-struct out {
-	char			*buf;
-	size_t			 cap;
-	size_t			 len;
-};
-
-static void	put(struct out *, const char *, size_t);
-static void	put_string(struct out *, const char *, size_t);
-static void	put_real(struct out *, double);
-static void	put_digits(struct out *, const char *, int, int);
-static int	dump_value(struct out *, const json_t *, unsigned);
-
-/* Append n bytes; what does not fit is counted, not written. */
-static void
-put(struct out *o, const char *s, size_t n)
-{
-	size_t	 room;
-
-	if (o->len < o->cap) {
-		room = o->cap - o->len;
-		memcpy(o->buf + o->len, s, n < room ? n : room);
-	}
-	o->len += n;
-}
+static void	put_string(struct bw *, const char *, size_t);
+static void	put_real(struct bw *, double);
+static void	put_digits(struct bw *, const char *, int, int);
+static int	dump_value(struct bw *, const json_t *, unsigned);
 
 /*
  * A quoted string, escaped as JSON.stringify() does: ", \ and the C0
@@ -45,7 +25,7 @@ put(struct out *o, const char *s, size_t n)
  * WebSocket text frame must be).
  */
 static void
-put_string(struct out *o, const char *str, size_t n)
+put_string(struct bw *o, const char *str, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)str;
 	const unsigned char	*run, *end = p + n;
@@ -53,7 +33,7 @@ put_string(struct out *o, const char *str, size_t n)
 	char			 esc[6];
 	size_t			 len;
 
-	put(o, "\"", 1);
+	bw_append(o, "\"", 1);
 	run = p;
 	while (p < end) {
 		if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
@@ -64,33 +44,33 @@ put_string(struct out *o, const char *str, size_t n)
 			p += len;
 			continue;
 		}
-		put(o, (const char *)run, (size_t)(p - run));
+		bw_append(o, (const char *)run, (size_t)(p - run));
 		if (*p >= 0x80)
-			put(o, "\xef\xbf\xbd", 3);
+			bw_append(o, "\xef\xbf\xbd", 3);
 		else if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
-			put(o, esc, 2);
+			bw_append(o, esc, 2);
 		} else if (*p == '\b')
-			put(o, "\\b", 2);
+			bw_append(o, "\\b", 2);
 		else if (*p == '\f')
-			put(o, "\\f", 2);
+			bw_append(o, "\\f", 2);
 		else if (*p == '\n')
-			put(o, "\\n", 2);
+			bw_append(o, "\\n", 2);
 		else if (*p == '\r')
-			put(o, "\\r", 2);
+			bw_append(o, "\\r", 2);
 		else if (*p == '\t')
-			put(o, "\\t", 2);
+			bw_append(o, "\\t", 2);
 		else {
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 0xf];
-			put(o, esc, 6);
+			bw_append(o, esc, 6);
 		}
 		run = ++p;
 	}
-	put(o, (const char *)run, (size_t)(p - run));
-	put(o, "\"", 1);
+	bw_append(o, (const char *)run, (size_t)(p - run));
+	bw_append(o, "\"", 1);
 }
 
 /*
@@ -99,7 +79,7 @@ put_string(struct out *o, const char *str, size_t n)
  * d.ddde+x.  jansson's own %.17g would turn 0.1 into 0.10000000000000001.
  */
 static void
-put_real(struct out *o, double d)
+put_real(struct bw *o, double d)
 {
 	char	 buf[40], digits[20];
 	char	*e;
@@ -107,7 +87,7 @@ put_real(struct out *o, double d)
 	size_t	 i;
 
 	if (d == 0 || !isfinite(d)) {
-		put(o, d == 0 ? "0" : "null", d == 0 ? 1 : 4);
+		bw_append(o, d == 0 ? "0" : "null", d == 0 ? 1 : 4);
 		return;
 	}
 	/*
@@ -133,45 +113,45 @@ put_real(struct out *o, double d)
 	while (k > 1 && digits[k - 1] == '0')
 		k--;
 	if (d < 0)
-		put(o, "-", 1);
+		bw_append(o, "-", 1);
 	put_digits(o, digits, k, exp10 + 1);
 }
 
 /* Lay out k significant digits with decimal exponent n (JS rules). */
 static void
-put_digits(struct out *o, const char *digits, int k, int n)
+put_digits(struct bw *o, const char *digits, int k, int n)
 {
 	char	 buf[16];
 	int	 i, exp10 = n - 1;
 
 	if (k <= n && n <= 21) {
-		put(o, digits, (size_t)k);
+		bw_append(o, digits, (size_t)k);
 		for (i = k; i < n; i++)
-			put(o, "0", 1);
+			bw_append(o, "0", 1);
 	} else if (0 < n && n <= 21) {
-		put(o, digits, (size_t)n);
-		put(o, ".", 1);
-		put(o, digits + n, (size_t)(k - n));
+		bw_append(o, digits, (size_t)n);
+		bw_append(o, ".", 1);
+		bw_append(o, digits + n, (size_t)(k - n));
 	} else if (-6 < n && n <= 0) {
-		put(o, "0.", 2);
+		bw_append(o, "0.", 2);
 		for (i = n; i < 0; i++)
-			put(o, "0", 1);
-		put(o, digits, (size_t)k);
+			bw_append(o, "0", 1);
+		bw_append(o, digits, (size_t)k);
 	} else {
-		put(o, digits, 1);
+		bw_append(o, digits, 1);
 		if (k > 1) {
-			put(o, ".", 1);
-			put(o, digits + 1, (size_t)(k - 1));
+			bw_append(o, ".", 1);
+			bw_append(o, digits + 1, (size_t)(k - 1));
 		}
 		snprintf(buf, sizeof(buf), "e%c%d", exp10 < 0 ? '-' : '+',
 		    exp10 < 0 ? -exp10 : exp10);
-		put(o, buf, strlen(buf));
+		bw_append(o, buf, strlen(buf));
 	}
 }
 
 /* One value, recursively; depth guards against cycles. */
 static int
-dump_value(struct out *o, const json_t *j, unsigned depth)
+dump_value(struct bw *o, const json_t *j, unsigned depth)
 {
 	char		 buf[32];
 	const char	*key;
@@ -183,27 +163,27 @@ dump_value(struct out *o, const json_t *j, unsigned depth)
 		return (-1);
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
-		put(o, "{", 1);
+		bw_append(o, "{", 1);
 		json_object_foreach((json_t *)j, key, v) {
 			if (!first)
-				put(o, ",", 1);
+				bw_append(o, ",", 1);
 			first = 0;
 			put_string(o, key, strlen(key));
-			put(o, ":", 1);
+			bw_append(o, ":", 1);
 			if (dump_value(o, v, depth + 1) != 0)
 				return (-1);
 		}
-		put(o, "}", 1);
+		bw_append(o, "}", 1);
 		return (0);
 	case JSON_ARRAY:
-		put(o, "[", 1);
+		bw_append(o, "[", 1);
 		json_array_foreach(j, i, v) {
 			if (i > 0)
-				put(o, ",", 1);
+				bw_append(o, ",", 1);
 			if (dump_value(o, v, depth + 1) != 0)
 				return (-1);
 		}
-		put(o, "]", 1);
+		bw_append(o, "]", 1);
 		return (0);
 	case JSON_STRING:
 		put_string(o, json_string_value(j), json_string_length(j));
@@ -211,19 +191,19 @@ dump_value(struct out *o, const json_t *j, unsigned depth)
 	case JSON_INTEGER:
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(j));
-		put(o, buf, strlen(buf));
+		bw_append(o, buf, strlen(buf));
 		return (0);
 	case JSON_REAL:
 		put_real(o, json_real_value(j));
 		return (0);
 	case JSON_TRUE:
-		put(o, "true", 4);
+		bw_append(o, "true", 4);
 		return (0);
 	case JSON_FALSE:
-		put(o, "false", 5);
+		bw_append(o, "false", 5);
 		return (0);
 	case JSON_NULL:
-		put(o, "null", 4);
+		bw_append(o, "null", 4);
 		return (0);
 	}
 	return (-1);
@@ -238,27 +218,21 @@ dump_value(struct out *o, const json_t *j, unsigned depth)
 size_t
 jsonwrite_dump(const json_t *j, char *out, size_t cap)
 {
-	struct out	 o = { out, cap, 0 };
+	struct bw	 o;
 
-	if (out == NULL)
-		o.cap = 0;
+	bw_init(&o, out, cap);
 	if (dump_value(&o, j, 0) != 0)
 		return (0);
-	if (o.len < o.cap)
-		out[o.len] = '\0';
-	return (o.len);
+	return (bw_finish(&o));
 }
 
 /* A JSON string literal for n bytes of str, as jsonwrite_dump() writes it. */
 size_t
 jsonwrite_string(const char *str, size_t n, char *out, size_t cap)
 {
-	struct out	 o = { out, cap, 0 };
+	struct bw	 o;
 
-	if (out == NULL)
-		o.cap = 0;
+	bw_init(&o, out, cap);
 	put_string(&o, str, n);
-	if (o.len < o.cap)
-		out[o.len] = '\0';
-	return (o.len);
+	return (bw_finish(&o));
 }

@@ -17,15 +17,10 @@
  */
 #include <string.h>
 
+#include "bw.h"
 #include "jsonlimit.h"
 #include "jsonwrite.h"
 #include "sio.h"
-
-struct out {
-	char		*buf;
-	size_t		 cap;
-	size_t		 len;
-};
 
 static int	decode_attachments(const char **, const char *,
 		    const struct sio_limits *, struct sio_packet *);
@@ -36,13 +31,11 @@ static int	decode_payload(const char *, size_t,
 static int	check_payload(const struct sio_packet *);
 static int	check_event(const json_t *);
 static bool	nsp_ok(const char *);
-static void	put(struct out *, const char *, size_t);
-static void	put_uint(struct out *, uint64_t);
-static int	put_header(struct out *, bool, enum sio_type, unsigned,
+static void	put_uint(struct bw *, uint64_t);
+static int	put_header(struct bw *, bool, enum sio_type, unsigned,
 		    const char *, int64_t);
-static int	put_json(struct out *, const json_t *);
-static void	put_jstring(struct out *, const char *);
-static size_t	finish(struct out *);
+static int	put_json(struct bw *, const json_t *);
+static void	put_jstring(struct bw *, const char *);
 
 /* What a peer may send unless configured otherwise. */
 const struct sio_limits sio_limits_default = {
@@ -312,21 +305,8 @@ sio_event_nargs(const struct sio_packet *p)
 	}
 }
 
-/* Append; what does not fit is counted, not written. */
 static void
-put(struct out *o, const char *s, size_t n)
-{
-	size_t	 room;
-
-	if (o->len < o->cap) {
-		room = o->cap - o->len;
-		memcpy(o->buf + o->len, s, n < room ? n : room);
-	}
-	o->len += n;
-}
-
-static void
-put_uint(struct out *o, uint64_t v)
+put_uint(struct bw *o, uint64_t v)
 {
 	char	 buf[24];
 	size_t	 i = sizeof(buf);
@@ -335,7 +315,7 @@ put_uint(struct out *o, uint64_t v)
 		buf[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	put(o, buf + i, sizeof(buf) - i);
+	bw_append(o, buf + i, sizeof(buf) - i);
 }
 
 /* A namespace we may write: "/..." without a comma (NULL is "/"). */
@@ -347,7 +327,7 @@ nsp_ok(const char *nsp)
 
 /* [4]<type>[<n>-][<nsp>,][<id>]; a binary type needs n >= 1. */
 static int
-put_header(struct out *o, bool eio, enum sio_type type, unsigned nattach,
+put_header(struct bw *o, bool eio, enum sio_type type, unsigned nattach,
     const char *nsp, int64_t ack_id)
 {
 	bool	 binary = type == SIO_BINARY_EVENT || type == SIO_BINARY_ACK;
@@ -357,16 +337,16 @@ put_header(struct out *o, bool eio, enum sio_type type, unsigned nattach,
 	    ack_id < -1 || ack_id > SIO_ACK_MAX || (binary && nattach == 0))
 		return (-1);
 	if (eio)
-		put(o, "4", 1);
+		bw_append(o, "4", 1);
 	c = (char)('0' + type);
-	put(o, &c, 1);
+	bw_append(o, &c, 1);
 	if (binary) {
 		put_uint(o, nattach);
-		put(o, "-", 1);
+		bw_append(o, "-", 1);
 	}
 	if (nsp != NULL && strcmp(nsp, "/") != 0) {
-		put(o, nsp, strlen(nsp));
-		put(o, ",", 1);
+		bw_append(o, nsp, strlen(nsp));
+		bw_append(o, ",", 1);
 	}
 	if (ack_id >= 0)
 		put_uint(o, (uint64_t)ack_id);
@@ -374,33 +354,22 @@ put_header(struct out *o, bool eio, enum sio_type type, unsigned nattach,
 }
 
 static int
-put_json(struct out *o, const json_t *j)
+put_json(struct bw *o, const json_t *j)
 {
-	size_t	 n, room = o->len < o->cap ? o->cap - o->len : 0;
+	size_t	 n;
 
-	n = jsonwrite_dump(j, room != 0 ? o->buf + o->len : NULL, room);
+	n = jsonwrite_dump(j, bw_tail(o), bw_room(o));
 	if (n == 0)
 		return (-1);
-	o->len += n;
+	bw_advance(o, n);
 	return (0);
 }
 
 static void
-put_jstring(struct out *o, const char *s)
+put_jstring(struct bw *o, const char *s)
 {
-	size_t	 room = o->len < o->cap ? o->cap - o->len : 0;
-
-	o->len += jsonwrite_string(s, strlen(s),
-	    room != 0 ? o->buf + o->len : NULL, room);
-}
-
-/* NUL-terminate if there is room; the length either way. */
-static size_t
-finish(struct out *o)
-{
-	if (o->len < o->cap)
-		o->buf[o->len] = '\0';
-	return (o->len);
+	bw_advance(o, jsonwrite_string(s, strlen(s), bw_tail(o),
+	    bw_room(o)));
 }
 
 /*
@@ -412,14 +381,15 @@ size_t
 sio_packet_encode(const struct sio_packet *p, int flags, char *out,
     size_t cap)
 {
-	struct out	 o = { out, out != NULL ? cap : 0, 0 };
+	struct bw	 o;
 
+	bw_init(&o, out, cap);
 	if (put_header(&o, (flags & SIO_ENCODE_EIO) != 0, p->type,
 	    p->attachments, p->nsp, p->ack_id) != 0)
 		return (0);
 	if (p->data != NULL && put_json(&o, p->data) != 0)
 		return (0);
-	return (finish(&o));
+	return (bw_finish(&o));
 }
 
 /*
@@ -432,26 +402,27 @@ sio_encode_args(char *out, size_t cap, enum sio_type type, unsigned nattach,
     const char *nsp, int64_t ack_id, const char *event,
     const char *const *args, const size_t *args_len, size_t nargs)
 {
-	struct out	 o = { out, out != NULL ? cap : 0, 0 };
+	struct bw	 o;
 	size_t		 i;
 
+	bw_init(&o, out, cap);
 	if (type != SIO_EVENT && type != SIO_ACK && type != SIO_BINARY_EVENT &&
 	    type != SIO_BINARY_ACK)
 		return (0);
 	if ((nargs != 0 && args == NULL) ||
 	    put_header(&o, true, type, nattach, nsp, ack_id) != 0)
 		return (0);
-	put(&o, "[", 1);
+	bw_append(&o, "[", 1);
 	if (event != NULL)
 		put_jstring(&o, event);
 	for (i = 0; i < nargs; i++) {
 		if (i > 0 || event != NULL)
-			put(&o, ",", 1);
-		put(&o, args[i], args_len != NULL ? args_len[i] :
+			bw_append(&o, ",", 1);
+		bw_append(&o, args[i], args_len != NULL ? args_len[i] :
 		    strlen(args[i]));
 	}
-	put(&o, "]", 1);
-	return (finish(&o));
+	bw_append(&o, "]", 1);
+	return (bw_finish(&o));
 }
 
 /* 42[<nsp>,][<id>]["event",args...] */
@@ -481,14 +452,15 @@ sio_encode_ack(char *out, size_t cap, const char *nsp, int64_t ack_id,
 size_t
 sio_encode_connect(char *out, size_t cap, const char *nsp, const char *sid)
 {
-	struct out	 o = { out, out != NULL ? cap : 0, 0 };
+	struct bw	 o;
 
+	bw_init(&o, out, cap);
 	if (sid == NULL || put_header(&o, true, SIO_CONNECT, 0, nsp, -1) != 0)
 		return (0);
-	put(&o, "{\"sid\":", 7);
+	bw_append(&o, "{\"sid\":", 7);
 	put_jstring(&o, sid);
-	put(&o, "}", 1);
-	return (finish(&o));
+	bw_append(&o, "}", 1);
+	return (bw_finish(&o));
 }
 
 /* 44[<nsp>,]{"message":"..."}: the namespace connection is refused. */
@@ -496,26 +468,28 @@ size_t
 sio_encode_connect_error(char *out, size_t cap, const char *nsp,
     const char *message)
 {
-	struct out	 o = { out, out != NULL ? cap : 0, 0 };
+	struct bw	 o;
 
+	bw_init(&o, out, cap);
 	if (message == NULL ||
 	    put_header(&o, true, SIO_CONNECT_ERROR, 0, nsp, -1) != 0)
 		return (0);
-	put(&o, "{\"message\":", 11);
+	bw_append(&o, "{\"message\":", 11);
 	put_jstring(&o, message);
-	put(&o, "}", 1);
-	return (finish(&o));
+	bw_append(&o, "}", 1);
+	return (bw_finish(&o));
 }
 
 /* 41[<nsp>,]: the server leaves a namespace. */
 size_t
 sio_encode_disconnect(char *out, size_t cap, const char *nsp)
 {
-	struct out	 o = { out, out != NULL ? cap : 0, 0 };
+	struct bw	 o;
 
+	bw_init(&o, out, cap);
 	if (put_header(&o, true, SIO_DISCONNECT, 0, nsp, -1) != 0)
 		return (0);
-	return (finish(&o));
+	return (bw_finish(&o));
 }
 
 const char *

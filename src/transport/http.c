@@ -111,15 +111,9 @@ int
 http_reply(struct lws *wsi, struct conn *c, int status, const char *ctype,
     const void *body, size_t len)
 {
-	free(c->buf);
-	c->buf = NULL;
-	c->len = c->cap = 0;
-	if (len > 0) {
-		if ((c->buf = malloc(len)) == NULL)
-			return -1;
-		memcpy(c->buf, body, len);
-	}
-	c->len = len;
+	buf_free(&c->buf);
+	if (buf_append(&c->buf, body, len) != 0)
+		return -1;
 	c->status = status;
 	c->ctype = ctype;
 	lws_callback_on_writable(wsi);
@@ -156,7 +150,7 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 		return 0;
 	c->status = 0;
 	if (lws_add_http_common_headers(wsi, (unsigned)status, c->ctype,
-	    c->len, &p, end) != 0 || add_cors(t, wsi, &p, end) != 0)
+	    c->buf.len, &p, end) != 0 || add_cors(t, wsi, &p, end) != 0)
 		return -1;
 	if (c->method == CONN_OPTIONS && (lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"access-control-allow-methods:",
@@ -182,14 +176,14 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end) != 0)
 		return -1;
-	if (c->len > 0) {
-		uint8_t *b = malloc(LWS_PRE + c->len);
+	if (c->buf.len > 0) {
+		uint8_t *b = malloc(LWS_PRE + c->buf.len);
 
 		if (b == NULL)
 			return -1;
-		memcpy(b + LWS_PRE, c->buf, c->len);
-		if (lws_write(wsi, b + LWS_PRE, c->len,
-		    LWS_WRITE_HTTP_FINAL) != (int)c->len) {
+		memcpy(b + LWS_PRE, c->buf.p, c->buf.len);
+		if (lws_write(wsi, b + LWS_PRE, c->buf.len,
+		    LWS_WRITE_HTTP_FINAL) != (int)c->buf.len) {
 			free(b);
 			return -1;
 		}
@@ -201,35 +195,11 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* Append to the connection's buffer (a POST body, a fragmented message). */
-int
-conn_append(struct conn *c, const void *in, size_t len)
-{
-	size_t	 ncap;
-	uint8_t	*nb;
-
-	if (len == 0)
-		return 0;	/* an empty body: c->buf may be NULL */
-	if (c->len + len > c->cap) {
-		for (ncap = c->cap == 0 ? 512 : c->cap; ncap < c->len + len;)
-			ncap *= 2;
-		if ((nb = realloc(c->buf, ncap)) == NULL)
-			return -1;
-		c->buf = nb;
-		c->cap = ncap;
-	}
-	memcpy(c->buf + c->len, in, len);
-	c->len += len;
-	return 0;
-}
-
 void
 http_conn_free(struct conn *c)
 {
 	http_body_stop(c);
-	free(c->buf);
-	c->buf = NULL;
-	c->len = c->cap = 0;
+	buf_free(&c->buf);
 }
 
 /*

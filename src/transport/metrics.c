@@ -6,7 +6,6 @@
  * when the scraper's Accept header asks for text/plain or OpenMetrics.
  */
 #include <libwebsockets.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +15,6 @@
 #include "metrics.h"
 #include "stats.h"
 #include "transport.h"
-
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-};
 
 /* Counters summed over the workers, with their Prometheus names. */
 static const struct counter {
@@ -72,8 +66,6 @@ struct totals {
 };
 
 static uint64_t	 counter(const struct worker_stats *, size_t);
-static void	 put(struct buf *, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
 static void	 total(const struct transport *, struct totals *);
 static int	 wants_text(struct lws *);
 static void	 render_json(const struct transport *, struct buf *);
@@ -87,30 +79,6 @@ counter(const struct worker_stats *w, size_t j)
 
 	memcpy(&v, (const char *)w + counters[j].off, sizeof(v));
 	return v;
-}
-
-static void
-put(struct buf *b, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-	char	*np;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		if ((np = realloc(b->p, b->cap * 2 + (size_t)n)) == NULL)
-			return;
-		b->p = np;
-		b->cap = b->cap * 2 + (size_t)n;
-	}
 }
 
 static void
@@ -172,32 +140,34 @@ render_json(const struct transport *t, struct buf *b)
 
 	total(t, &x);
 	isotime_now(now);
-	put(b, "{\"connections\":{\"total\":%llu,\"online\":%llu},"
+	buf_printf(b, "{\"connections\":{\"total\":%llu,\"online\":%llu},"
 	    "\"uptime\":%lld,\"memory\":{\"rss\":%llu},",
 	    (unsigned long long)x.sessions, (unsigned long long)x.users,
 	    x.started ? (long long)(time(NULL) - (time_t)x.started) : 0,
 	    (unsigned long long)x.rss);
-	put(b, "\"isolated_workers\":%llu,", (unsigned long long)x.isolated);
-	put(b, "\"totals\":{");
+	buf_printf(b, "\"isolated_workers\":%llu,",
+	    (unsigned long long)x.isolated);
+	buf_printf(b, "\"totals\":{");
 	for (j = 0; j < NCOUNTERS; j++)
-		put(b, "%s\"%s\":%llu", j ? "," : "", counters[j].name,
+		buf_printf(b, "%s\"%s\":%llu", j ? "," : "", counters[j].name,
 		    (unsigned long long)x.sum[j]);
-	put(b, "},\"workers\":[");
+	buf_printf(b, "},\"workers\":[");
 	for (i = 0; i < t->nagg; i++) {
 		w = &t->agg[i];
-		put(b, "%s{\"worker\":%d,\"generation\":%u,\"pid\":%d,"
+		buf_printf(b, "%s{\"worker\":%d,\"generation\":%u,\"pid\":%d,"
 		    "\"draining\":%s,\"connections\":%llu,\"rss\":%llu",
 		    i ? "," : "", w->slot, w->generation, w->pid,
 		    w->draining ? "true" : "false",
 		    (unsigned long long)w->sessions,
 		    (unsigned long long)w->rss);
-		put(b, ",\"isolated\":%s", w->isolated ? "true" : "false");
+		buf_printf(b, ",\"isolated\":%s",
+		    w->isolated ? "true" : "false");
 		for (j = 0; j < NCOUNTERS; j++)
-			put(b, ",\"%s\":%llu", counters[j].name,
+			buf_printf(b, ",\"%s\":%llu", counters[j].name,
 			    (unsigned long long)counter(w, j));
-		put(b, "}");
+		buf_printf(b, "}");
 	}
-	put(b, "],\"timestamp\":\"%s\"}", now);
+	buf_printf(b, "],\"timestamp\":\"%s\"}", now);
 }
 
 static void
@@ -208,41 +178,43 @@ render_prometheus(const struct transport *t, struct buf *b)
 	size_t				 i, j;
 
 	total(t, &x);
-	put(b, "# HELP socketgw_connections Socket.IO sessions open now.\n"
-	    "# TYPE socketgw_connections gauge\n");
+	buf_printf(b, "# HELP socketgw_connections Socket.IO sessions open "
+	    "now.\n# TYPE socketgw_connections gauge\n");
 	for (i = 0; i < t->nagg; i++)
-		put(b, "socketgw_connections{worker=\"%d\"} %llu\n",
+		buf_printf(b, "socketgw_connections{worker=\"%d\"} %llu\n",
 		    t->agg[i].slot, (unsigned long long)t->agg[i].sessions);
-	put(b, "# HELP socketgw_online_users Users online, gateway-wide.\n"
-	    "# TYPE socketgw_online_users gauge\nsocketgw_online_users %llu\n",
+	buf_printf(b, "# HELP socketgw_online_users Users online, "
+	    "gateway-wide.\n# TYPE socketgw_online_users gauge\n"
+	    "socketgw_online_users %llu\n",
 	    (unsigned long long)x.users);
-	put(b, "# HELP socketgw_resident_memory_bytes Resident memory.\n"
+	buf_printf(b, "# HELP socketgw_resident_memory_bytes Resident memory.\n"
 	    "# TYPE socketgw_resident_memory_bytes gauge\n");
 	for (i = 0; i < t->nagg; i++)
-		put(b, "socketgw_resident_memory_bytes{worker=\"%d\"} %llu\n",
-		    t->agg[i].slot, (unsigned long long)t->agg[i].rss);
-	put(b, "# HELP socketgw_draining 1 while the gateway drains.\n"
+		buf_printf(b, "socketgw_resident_memory_bytes{worker=\"%d\"} "
+		    "%llu\n", t->agg[i].slot,
+		    (unsigned long long)t->agg[i].rss);
+	buf_printf(b, "# HELP socketgw_draining 1 while the gateway drains.\n"
 	    "# TYPE socketgw_draining gauge\nsocketgw_draining %d\n",
 	    x.draining);
-	put(b, "# HELP socketgw_isolated 1 for a worker without a bus, relay "
-	    "or hand-off to the other workers.\n"
+	buf_printf(b, "# HELP socketgw_isolated 1 for a worker without a "
+	    "bus, relay or hand-off to the other workers.\n"
 	    "# TYPE socketgw_isolated gauge\n");
 	for (i = 0; i < t->nagg; i++)
-		put(b, "socketgw_isolated{worker=\"%d\"} %d\n", t->agg[i].slot,
-		    t->agg[i].isolated != 0);
+		buf_printf(b, "socketgw_isolated{worker=\"%d\"} %d\n",
+		    t->agg[i].slot, t->agg[i].isolated != 0);
 	for (j = 0; j < NCOUNTERS; j++) {
 		/* Counters end in _total once: sessions_total stays so. */
 		int nl = (int)strlen(counters[j].name);
 
 		if (nl > 6 && strcmp(counters[j].name + nl - 6, "_total") == 0)
 			nl -= 6;
-		put(b, "# HELP socketgw_%.*s_total %s\n"
+		buf_printf(b, "# HELP socketgw_%.*s_total %s\n"
 		    "# TYPE socketgw_%.*s_total counter\n", nl,
 		    counters[j].name, counters[j].help, nl, counters[j].name);
 		for (i = 0; i < t->nagg; i++) {
 			w = &t->agg[i];
-			put(b, "socketgw_%.*s_total{worker=\"%d\"} %llu\n",
-			    nl, counters[j].name, w->slot,
+			buf_printf(b, "socketgw_%.*s_total{worker=\"%d\"} "
+			    "%llu\n", nl, counters[j].name, w->slot,
 			    (unsigned long long)counter(w, j));
 		}
 	}
@@ -267,9 +239,8 @@ metrics_reply(struct transport *t, struct lws *wsi, struct conn *c)
 	struct buf	b = { NULL, 0, 0 };
 	int		rc, text = wants_text(wsi);
 
-	if ((b.p = malloc(4096)) == NULL)
+	if (buf_reserve(&b, 4096, BUF_NOMAX) != 0)
 		return -1;
-	b.cap = 4096;
 	if (text)
 		render_prometheus(t, &b);
 	else
@@ -277,6 +248,6 @@ metrics_reply(struct transport *t, struct lws *wsi, struct conn *c)
 	rc = http_reply(wsi, c, 200, text ?
 	    "text/plain; version=0.0.4; charset=utf-8" : "application/json",
 	    b.p, b.len);
-	free(b.p);
+	buf_free(&b);
 	return rc;
 }

@@ -293,11 +293,11 @@ polling_body(struct transport *t, struct lws *wsi, struct conn *c,
 	(void)wsi;
 	if (!c->post || c->too_big)
 		return 0;
-	if (c->len + len > max) {
+	if (c->buf.len + len > max) {
 		c->too_big = 1;		/* answered at completion */
 		return 0;
 	}
-	return conn_append(c, in, len);
+	return buf_append(&c->buf, in, len);
 }
 
 /*
@@ -326,7 +326,7 @@ polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 	}
 	if (c->owner != 0) {
 		rc = t->up->relay_forward(t->relay, wsi, c, c->owner - 1,
-		    RELAY_POST, c->sid, c->buf, c->len);
+		    RELAY_POST, c->sid, c->buf.p, c->buf.len);
 		http_conn_free(c);
 		if (rc != 0)
 			return http_error(wsi, c, EIO_ERR_SID);
@@ -335,7 +335,7 @@ polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 		return 0;
 	}
 	if ((rc = check_session(s, RELAY_POST)) == EIO_OK)
-		rc = post_packets(t, s, c->buf, c->len);
+		rc = post_packets(t, s, c->buf.p, c->buf.len);
 	if (rc != EIO_OK)
 		return http_error(wsi, c, rc);
 	return http_reply(wsi, c, 200, "text/html", "ok", 2);

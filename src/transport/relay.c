@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "eio.h"
 #include "log.h"
 #include "relay.h"
@@ -54,8 +55,7 @@ struct relay_peer {
 	struct relay	*r;
 	ev_io		 io;
 	int		 worker;	/* -1: a peer that connected to us */
-	uint8_t		*in, *out;
-	size_t		 inlen, incap, outlen, outcap;
+	struct buf	 in, out;	/* read, and queued to write */
 	struct relay_peer	*next;
 };
 
@@ -222,8 +222,8 @@ peer_close(struct relay_peer *p)
 		fail_pending(r, p->worker);
 	ev_io_stop(r->t->loop, &p->io);
 	close(p->io.fd);
-	free(p->in);
-	free(p->out);
+	buf_free(&p->in);
+	buf_free(&p->out);
 	free(p);
 }
 
@@ -262,25 +262,12 @@ static int
 peer_send(struct relay_peer *p, const struct hdr *h, const void *a, size_t alen,
     const void *b, size_t blen)
 {
-	size_t	 need = p->outlen + sizeof(*h) + alen + blen, ncap;
-	uint8_t	*nb;
-
-	if (need > p->outcap) {
-		for (ncap = p->outcap ? p->outcap : 4096; ncap < need;)
-			ncap *= 2;
-		if ((nb = realloc(p->out, ncap)) == NULL)
-			return -1;
-		p->out = nb;
-		p->outcap = ncap;
-	}
-	memcpy(p->out + p->outlen, h, sizeof(*h));
-	p->outlen += sizeof(*h);
-	if (alen > 0)
-		memcpy(p->out + p->outlen, a, alen);
-	p->outlen += alen;
-	if (blen > 0)
-		memcpy(p->out + p->outlen, b, blen);
-	p->outlen += blen;
+	if (buf_reserve(&p->out, sizeof(*h) + alen + blen, BUF_NOMAX) != 0)
+		return -1;
+	/* Room is reserved for all three: no append can fail. */
+	buf_append(&p->out, h, sizeof(*h));
+	buf_append(&p->out, a, alen);
+	buf_append(&p->out, b, blen);
 	if (!(p->io.events & EV_WRITE)) {
 		ev_io_stop(p->r->t->loop, &p->io);
 		ev_io_set(&p->io, p->io.fd, EV_READ | EV_WRITE);
@@ -325,16 +312,14 @@ on_peer(struct ev_loop *loop, ev_io *w, int revents)
 	size_t		 off = 0;
 
 	if (revents & EV_WRITE) {
-		n = write(w->fd, p->out, p->outlen);
+		n = write(w->fd, p->out.p, p->out.len);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			peer_close(p);
 			return;
 		}
-		if (n > 0) {
-			memmove(p->out, p->out + n, p->outlen - (size_t)n);
-			p->outlen -= (size_t)n;
-		}
-		if (p->outlen == 0) {
+		if (n > 0)
+			buf_consume(&p->out, (size_t)n);
+		if (p->out.len == 0) {
 			ev_io_stop(loop, w);
 			ev_io_set(w, w->fd, EV_READ);
 			ev_io_start(loop, w);
@@ -342,39 +327,32 @@ on_peer(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (!(revents & EV_READ))
 		return;
-	if (p->incap - p->inlen < 65536) {
-		uint8_t *nb = realloc(p->in, p->incap + 65536);
-
-		if (nb == NULL) {
-			peer_close(p);
-			return;
-		}
-		p->in = nb;
-		p->incap += 65536;
+	if (buf_reserve(&p->in, 65536, BUF_NOMAX) != 0) {
+		peer_close(p);
+		return;
 	}
-	n = read(w->fd, p->in + p->inlen, p->incap - p->inlen);
+	n = read(w->fd, p->in.p + p->in.len, p->in.cap - p->in.len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		peer_close(p);
 		return;
 	}
 	if (n < 0)
 		return;
-	p->inlen += (size_t)n;
-	while (p->inlen - off >= sizeof(h)) {
-		memcpy(&h, p->in + off, sizeof(h));
+	p->in.len += (size_t)n;
+	while (p->in.len - off >= sizeof(h)) {
+		memcpy(&h, p->in.p + off, sizeof(h));
 		if (h.len > MSG_MAX) {
 			log_error("relay: message of %u bytes; dropping peer",
 			    h.len);
 			peer_close(p);
 			return;
 		}
-		if (p->inlen - off < sizeof(h) + h.len)
+		if (p->in.len - off < sizeof(h) + h.len)
 			break;
-		handle(p, &h, p->in + off + sizeof(h));
+		handle(p, &h, p->in.p + off + sizeof(h));
 		off += sizeof(h) + h.len;
 	}
-	memmove(p->in, p->in + off, p->inlen - off);
-	p->inlen -= off;
+	buf_consume(&p->in, off);
 }
 
 static void

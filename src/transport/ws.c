@@ -203,26 +203,24 @@ ws_receive(struct transport *t, struct lws *wsi, struct conn *c,
 		return 0;
 	last = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi)
 	    == 0;
-	if (first && last && c->len == 0)
+	if (first && last && c->buf.len == 0)
 		return message(t, wsi, c, in, len,
 		    lws_frame_is_binary(wsi) != 0);
-	if (first && c->len == 0)
+	if (first && c->buf.len == 0)
 		c->rx_binary = lws_frame_is_binary(wsi) != 0;
-	if (c->len + len > max) {
+	if (c->buf.len + len > max) {
 		t->stats.parse_errors++;
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL,
 		    0);
 		session_close(c->s, "message too large");
 		return -1;
 	}
-	if (conn_append(c, in, len) != 0)
+	if (buf_append(&c->buf, in, len) != 0)
 		return -1;
 	if (!last)
 		return 0;
-	rc = message(t, wsi, c, c->buf, c->len, c->rx_binary);
-	free(c->buf);
-	c->buf = NULL;
-	c->len = c->cap = 0;
+	rc = message(t, wsi, c, c->buf.p, c->buf.len, c->rx_binary);
+	buf_free(&c->buf);
 	return rc;
 }
 
@@ -252,9 +250,7 @@ ws_closed(struct conn *c)
 	struct session	*s = c->s;
 
 	c->s = NULL;
-	free(c->buf);
-	c->buf = NULL;
-	c->len = c->cap = 0;
+	buf_free(&c->buf);
 	if (s != NULL && s->ws != NULL)
 		session_detach_ws(s);
 }

@@ -2,7 +2,8 @@
 # run.sh SECONDS [NAME...]: build every libFuzzer harness tests/fuzz/*_fuzz.c
 # (or only the NAMEs given, e.g. eio_packet) against the protocol sources
 # that exist (src/proto/*.c, and the pure modules of the other layers:
-# src/core/htab.c src/core/base64.c src/core/allow.c src/cluster/bus_wire.c
+# src/core/htab.c src/core/base64.c src/core/allow.c src/core/buf.c
+# src/core/bw.c src/cluster/bus_wire.c
 # src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
 # src/gateway/events.c src/gateway/roomname.c), then run each for SECONDS
 # with its seed corpus and dictionary.  Exits non-zero if a harness fails
@@ -62,6 +63,7 @@ cflags="$cflags -I$top -I$PWD"
 objs=
 for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/core/base64.c "$top"/src/core/isotime.c \
+    "$top"/src/core/buf.c "$top"/src/core/bw.c \
     "$top"/src/core/allow.c "$top"/src/cluster/bus_wire.c \
     "$top"/src/cluster/presence.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
