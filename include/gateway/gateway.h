@@ -29,6 +29,8 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "backoff.h"
+#include "breaker.h"
 #include "htab.h"
 
 struct app;
@@ -69,6 +71,8 @@ struct gateway_conf {
 	long long		 event_rate;	/* events/s per connection */
 	long long		 event_burst;
 	long long		 auth_attempts;	/* token checks/minute/conn */
+	struct breaker_conf	 breaker;	/* each downstream service's */
+	struct backoff_conf	 retry;		/* their retries */
 };
 
 struct gateway {

@@ -96,6 +96,13 @@ struct conf {
 	long long		 service_retries;
 	long long		 breaker_threshold;
 	long long		 breaker_cooldown;
+	long long		 breaker_max_cooldown;
+	long long		 breaker_failure_rate;	/* percent */
+	long long		 breaker_window;
+	long long		 breaker_min_calls;
+	long long		 retry_base;
+	long long		 retry_cap;
+	long long		 retry_budget;		/* percent */
 	char			*spool_dir;
 	/* cluster */
 	char			*redis_url;

@@ -18,6 +18,7 @@ static int	check_secret_file(const char *, conf_err_fn, void *);
 static int	check_secret_len(const char *, size_t, conf_err_fn, void *);
 static int	check_http(const struct conf *, conf_err_fn, void *);
 static int	check_readable(const char *, const char *, conf_err_fn, void *);
+static int	check_services(const struct conf *, conf_err_fn, void *);
 
 static void
 say(conf_err_fn err, void *arg, const char *fmt, ...)
@@ -118,6 +119,31 @@ check_readable(const char *key, const char *path, conf_err_fn err, void *arg)
 	return 0;
 }
 
+/*
+ * The downstream services' resilience policy: a cap below the base would
+ * make every backoff the cap, and a longest open time below the first
+ * would shrink it when it should double; both are typos more likely than
+ * wishes.
+ */
+static int
+check_services(const struct conf *c, conf_err_fn err, void *arg)
+{
+	int	errors = 0;
+
+	if (c->retry_cap < c->retry_base) {
+		say(err, arg, "retry_cap (%lldms) is shorter than retry_base "
+		    "(%lldms)", c->retry_cap, c->retry_base);
+		errors++;
+	}
+	if (c->breaker_max_cooldown < c->breaker_cooldown) {
+		say(err, arg, "breaker_max_cooldown (%lldms) is shorter than "
+		    "breaker_cooldown (%lldms)", c->breaker_max_cooldown,
+		    c->breaker_cooldown);
+		errors++;
+	}
+	return errors;
+}
+
 /* Cross-key rules; returns the number of errors. */
 int
 conf_check(struct conf *c, conf_err_fn err, void *arg)
@@ -158,6 +184,7 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 		errors++;
 	}
 	errors += check_http(c, err, arg);
+	errors += check_services(c, err, arg);
 	if (c->shutdown_timeout < c->drain_interval) {
 		say(err, arg, "shutdown_timeout (%lldms) is shorter than "
 		    "drain_interval (%lldms)", c->shutdown_timeout,

@@ -67,4 +67,15 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->event_rate = c->event_rate;
 	g->event_burst = c->event_burst;
 	g->auth_attempts = c->auth_attempts;
+	g->breaker.failure_rate = c->breaker_failure_rate;
+	g->breaker.window = c->breaker_window;
+	g->breaker.min_calls = c->breaker_min_calls;
+	g->breaker.consecutive = c->breaker_threshold;
+	g->breaker.cooldown = c->breaker_cooldown;
+	g->breaker.max_cooldown = c->breaker_max_cooldown;
+	g->retry.base = c->retry_base;
+	g->retry.cap = c->retry_cap;
+	g->retry.tries = 1 + c->service_retries;	/* the first one too */
+	g->retry.budget = c->retry_budget;
+	g->retry.burst = BACKOFF_BURST;
 }

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "gateway.h"
 
 /* A secret long enough for conf_check() (CONF_HS_SECRET_MIN). */
 #define SECRET32	"0123456789abcdef0123456789abcdef"
@@ -212,7 +213,74 @@ test_table_and_defaults(void **state)
 	assert_string_equal(c.jwt_secret, "");
 	assert_string_equal(c.auth_service_url, "");
 	assert_string_equal(c.run_dir, "/run/socket-gateway");
+	/* Issue 13's resilience defaults: at most 3 tries in all. */
+	assert_int_equal(c.service_retries, 2);
+	assert_int_equal(c.retry_base, 100);
+	assert_int_equal(c.retry_cap, 2000);
+	assert_int_equal(c.retry_budget, 20);
+	assert_int_equal(c.breaker_threshold, 5);
+	assert_int_equal(c.breaker_failure_rate, 50);
+	assert_int_equal(c.breaker_window, 10000);
+	assert_int_equal(c.breaker_min_calls, 20);
+	assert_int_equal(c.breaker_cooldown, 30000);
+	assert_int_equal(c.breaker_max_cooldown, 300000);
 	conf_free(&c);
+}
+
+/*
+ * The resilience keys reach the gateway as the breaker's and the backoff's
+ * own settings, and their defaults are those modules' defaults, so that
+ * the table and breaker.h / backoff.h cannot drift apart.
+ */
+static void
+test_services_policy(void **state)
+{
+	struct conf		 c;
+	struct errs		 e;
+	struct gateway_conf	 g;
+	struct breaker_conf	 bc;
+	struct backoff_conf	 rc;
+
+	(void)state;
+	assert_int_equal(load(&c, &e, ""), 0);
+	conf_gateway(&c, &g);
+	breaker_defaults(&bc);
+	backoff_defaults(&rc);
+	assert_memory_equal(&g.breaker, &bc, sizeof(bc));
+	assert_memory_equal(&g.retry, &rc, sizeof(rc));
+	conf_free(&c);
+
+	assert_int_equal(load(&c, &e, "service_retries 0\nretry_base 5ms\n"
+	    "retry_cap 1m\nretry_budget 0\nbreaker_threshold 7\n"
+	    "breaker_failure_rate 100\nbreaker_window 1m\n"
+	    "breaker_min_calls 1\nbreaker_cooldown 1s\n"
+	    "breaker_max_cooldown 1h\n"), 0);
+	conf_gateway(&c, &g);
+	assert_int_equal(g.retry.tries, 1);
+	assert_int_equal(g.retry.base, 5);
+	assert_int_equal(g.retry.cap, 60000);
+	assert_int_equal(g.retry.budget, 0);
+	assert_int_equal(g.breaker.consecutive, 7);
+	assert_int_equal(g.breaker.failure_rate, 100);
+	assert_int_equal(g.breaker.window, 60000);
+	assert_int_equal(g.breaker.min_calls, 1);
+	assert_int_equal(g.breaker.cooldown, 1000);
+	assert_int_equal(g.breaker.max_cooldown, 3600000);
+	conf_free(&c);
+
+	expect_error("breaker_failure_rate 0\n",
+	    "x.conf:1: breaker_failure_rate: 0 is below the minimum 1");
+	expect_error("breaker_failure_rate 101\n",
+	    "x.conf:1: breaker_failure_rate: 101 is above the maximum 100");
+	expect_error("retry_budget 101\n",
+	    "x.conf:1: retry_budget: 101 is above the maximum 100");
+	expect_error("breaker_window 999ms\n",
+	    "x.conf:1: breaker_window: 999ms is below the minimum 1s");
+	expect_error("breaker_min_calls 0\n",
+	    "x.conf:1: breaker_min_calls: 0 is below the minimum 1");
+	expect_error("retry_base 0\n",
+	    "x.conf:1: retry_base: 0 is below the minimum 1ms");
+	expect_ok("retry_budget 0\nbreaker_failure_rate 1\nretry_base 1\n");
 }
 
 /* Every key written with its default, as the shipped file shows them. */
@@ -983,6 +1051,21 @@ test_check_rules(void **state)
 	    "than drain_interval (2000ms)");
 	conf_free(&c);
 
+	/* Issue 13: a backoff cap under its base, an open time that shrinks. */
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "retry_base 500ms\nretry_cap 200ms\n"), 1);
+	assert_string_equal(e.msg[0], "retry_cap (200ms) is shorter than "
+	    "retry_base (500ms)");
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "breaker_cooldown 1m\nbreaker_max_cooldown 30s\n"), 1);
+	assert_string_equal(e.msg[0], "breaker_max_cooldown (30000ms) is "
+	    "shorter than breaker_cooldown (60000ms)");
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "retry_base 2s\nretry_cap 2s\nbreaker_cooldown 5m\n"), 0);
+	conf_free(&c);
+
 	/* A secret file others can read is refused, with the fix. */
 	if ((secret = write_temp(SECRET32 "\n", 0644)) == NULL)
 		abort();
@@ -1410,6 +1493,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_and_defaults),
 		cmocka_unit_test(test_every_default_parses_from_a_file),
+		cmocka_unit_test(test_services_policy),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_ranges),
