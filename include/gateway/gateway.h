@@ -17,8 +17,10 @@
  *   handlers.c	the client's events
  *   gateway.c	the struct app callbacks, setup, and the bus's dispatch
  * scoped.c, sync.c and token.c are at the same level: none calls another.
- * Below them all are the pure modules events.c (payloads, events.h) and
- * roomname.c (room names, roomname.h), and auth.c (auth.h).
+ * Below them all are the pure modules events.c (payloads, events.h),
+ * roomname.c (room names, roomname.h), breaker.c and backoff.c (the
+ * downstream services' circuit breaker and retries, breaker.h and
+ * backoff.h: not called yet), and auth.c (auth.h).
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
