@@ -526,6 +526,72 @@ test_keepalive(void **state)
 	httpc_free(c);
 }
 
+/* A callback that starts the next request, as a retry would. */
+struct chain {
+	struct httpc	*c;
+	int		 left;
+	int		 calls;
+	int		 ok;
+};
+
+static void
+on_chain(const struct httpc_result *res, void *arg)
+{
+	struct chain		*ch = arg;
+	struct httpc_call	 hc;
+
+	ch->calls++;
+	ch->ok += res->error == HTTPC_OK && res->status == 200;
+	if (ch->left-- > 0) {
+		memset(&hc, 0, sizeof hc);
+		hc.method = HTTPC_GET;
+		hc.path = "/ok";
+		hc.cb = on_chain;
+		hc.arg = ch;
+		assert_int_equal(httpc_request(ch->c, &hc, NULL), HTTPC_OK);
+	}
+}
+
+/*
+ * Bursts of concurrent requests all succeed, and the connections of the
+ * first burst are kept for the second: the server sees no new ones.
+ */
+static void
+test_concurrent(void **state)
+{
+	struct fix		*f = *state;
+	struct httpc		*c = httpc_new(f->loop, f->base, 8);
+	struct chain		 ch[8];
+	struct seen		 s = { 0 };
+	int			 i, burst, total = 0, conns, first = 0;
+
+	for (burst = 0; burst < 2; burst++) {
+		memset(ch, 0, sizeof ch);
+		for (i = 0; i < 8; i++) {
+			ch[i].c = c;
+			ch[i].left = 3;	/* the first call is ours */
+			on_chain(&(struct httpc_result){ .error = -1 }, &ch[i]);
+		}
+		assert_int_equal(httpc_inflight(c), 8);
+		for (i = 0; i < 8; i++) {
+			run_until(f, &ch[i].calls, 4, 5);
+			assert_int_equal(ch[i].calls, 4);
+			assert_int_equal(ch[i].ok, 3);
+		}
+		assert_int_equal(call(c, HTTPC_GET, "/conns", 2, &s, NULL),
+		    HTTPC_OK);
+		run_until(f, &s.calls, ++total, 5);
+		assert_int_equal(s.calls, total);
+		conns = atoi(strchr(s.body, ':') + 1);
+		assert_true(conns >= 1 && conns <= 8);
+		if (burst == 0)
+			first = conns;
+		else
+			assert_int_equal(conns, first);
+	}
+	httpc_free(c);
+}
+
 static void
 test_inflight_bound(void **state)
 {
@@ -666,6 +732,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_bound, setup,
 		    teardown),
