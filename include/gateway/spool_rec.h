@@ -6,8 +6,8 @@
  *
  *	off size
  *	0   8	magic "SGSPOOL" + version 1 (SPOOL_FILE_MAGIC)
- *	8   8	creation time, milliseconds since the epoch: replay takes
- *		the files it holds oldest first
+ *	8   8	creation time, nanoseconds since the epoch: a handle
+ *		replays the files it holds oldest first
  *
  * then records, one after the other, each a header of SPOOL_REC_HDR_LEN
  * bytes and a body:

@@ -155,14 +155,19 @@ parse_name(const char *name, int *wid)
 	return (0);
 }
 
-/* Put f among the files held, oldest first (equal times: after). */
+/*
+ * Put f among the files held, oldest first; a file taken over goes
+ * before the own one made at the same time (its worker is gone: its
+ * records are the older ones).
+ */
 static void
 insert(struct spool *s, struct sfile *f)
 {
 	struct sfile	*g;
 
 	TAILQ_FOREACH(g, &s->files, entry) {
-		if (g->created > f->created) {
+		if (g->created > f->created ||
+		    (g->created == f->created && g->own)) {
 			TAILQ_INSERT_BEFORE(g, f, entry);
 			return;
 		}
@@ -178,7 +183,7 @@ init_file(struct spool *s, struct sfile *f)
 	uint8_t		h[SPOOL_FILE_HDR_LEN];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	f->created = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	f->created = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	spool_rec_put_file_hdr(h, f->created);
 	if (ftruncate(f->fd, 0) == -1 ||
 	    pwrite(f->fd, h, sizeof h, 0) != (ssize_t)sizeof h ||
