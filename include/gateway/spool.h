@@ -46,7 +46,10 @@
  *
  * The calls block on the disk (write, fdatasync, and the rename of a
  * compaction); the batching keeps the fsyncs few.  Not thread-safe: one
- * handle per worker, on the worker's loop.
+ * handle per worker, on the worker's loop.  The durable callback runs
+ * inside spool_append() or spool_sync() (or the timer) and must not
+ * call back into the spool.  spool_dir must be on a local file system:
+ * the locks are flock(2)'s.
  */
 #ifndef SGW_SPOOL_H
 #define SGW_SPOOL_H

@@ -1,19 +1,12 @@
 /*
  * spool: a durable, append-only queue of opaque records on disk, one file
- * per worker (spool.h says what it guarantees, spool_rec.h how a file is
- * written).  A handle holds its own file, where it appends, and the files
- * it took over from gone workers; it replays them oldest first.
- *
- * In memory a file is a few offsets: end (where the next record goes),
- * rd (the oldest record not taken) and the seqs acked and acked on disk.
- * Nothing of the records is kept in memory; spool_peek() reads the oldest
- * one back with pread(2).
+ * per worker (spool.h says what it guarantees).  A handle holds its own
+ * file, where it appends, and the files it took over from gone workers
+ * (spool_file.c does the work on one file); it replays them oldest first,
+ * and batches the ACKs and the fdatasync(2)s.
  */
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,116 +15,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "spool.h"
+#include "spool_file.h"
 #include "spool_rec.h"
 
 #define SPOOL_NAMES_MAX		256		/* k in w<id>-<k>.spool */
 #define SPOOL_COMPACT_MIN	(64 * 1024)	/* acked bytes worth a copy */
-#define SPOOL_CHUNK		(64 * 1024)	/* reads when a file opens */
 
-struct sfile {
-	TAILQ_ENTRY(sfile)	 entry;
-	char			 name[64];
-	int			 fd;
-	int			 own;		/* appended to */
-	int			 dirty;		/* written, not synced */
-	uint64_t		 created;
-	uint64_t		 end;		/* valid bytes; appends go here */
-	uint64_t		 rd;		/* oldest record not taken */
-	uint64_t		 next_seq;	/* the next DATA record's */
-	uint64_t		 acked;		/* DATA up to here were taken */
-	uint64_t		 acked_disk;	/* ... and an ACK says so */
-	uint64_t		 depth;		/* DATA records not taken */
-	uint64_t		 bytes;		/* and their payload bytes */
-	uint64_t		 peek_seq;	/* the record at rd, if peeked */
-	size_t			 peek_size;	/* its size; 0: not peeked */
-};
-TAILQ_HEAD(sfiles, sfile);
+TAILQ_HEAD(spool_files, spool_file);
 
 struct spool {
 	struct spool_conf	 conf;
 	char			*dir;
-	int			 dirfd;
-	struct sfiles		 files;		/* oldest first */
-	struct sfile		*own;
-	uint64_t		 durable;	/* own seqs on disk up to here */
+	struct spool_io		 io;
+	struct spool_files	 files;		/* oldest first */
+	struct spool_file	*own;
+	uint64_t		 durable;	/* own seqs durable up to it */
 	uint64_t		 last;		/* own seq appended last */
-	unsigned		 unsynced;	/* appends since the last sync */
+	unsigned		 unsynced;	/* appends not synced yet */
 	int			 failed;	/* an fdatasync failed */
 	ev_timer		 timer;
-	uint8_t			*buf;		/* reads: scans and peeks */
-	size_t			 bufsz;
 	struct spool_stats	 st;
 };
 
-static int	 buf_reserve(struct spool *, size_t);
-static int	 take(struct spool *, const char *, int);
 static int	 parse_name(const char *, int *);
-static void	 insert(struct spool *, struct sfile *);
-static int	 init_file(struct spool *, struct sfile *);
-static int	 scan(struct spool *, struct sfile *, uint64_t, int);
-static struct sfile *load(struct spool *, const char *, int, int);
-static void	 drop(struct spool *, struct sfile *, int);
-static int	 truncate_own(struct spool *, struct sfile *);
-static int	 compact(struct spool *, struct sfile *);
-static int	 read_rec(struct spool *, struct sfile *, struct spool_rec *);
+static void	 insert(struct spool *, struct spool_file *);
+static void	 drop(struct spool *, struct spool_file *, int);
 static void	 arm(struct spool *);
 static void	 timer_cb(struct ev_loop *, ev_timer *, int);
-
-/* Make the read buffer at least n bytes long. */
-static int
-buf_reserve(struct spool *s, size_t n)
-{
-	uint8_t	*p;
-
-	if (s->bufsz >= n)
-		return (0);
-	if ((p = realloc(s->buf, n)) == NULL)
-		return (-1);
-	s->buf = p;
-	s->bufsz = n;
-	return (0);
-}
-
-/*
- * Open name in the spool directory (making it if create) and lock it
- * for this handle alone: the fd, or -1 with errno EWOULDBLOCK when a live
- * process holds it, ENOENT when it is gone.  Having the lock is not
- * enough: the holder may have renamed a compacted copy over the name, or
- * deleted the file, between our open and our lock, and the lock we got is
- * then on a file nobody will look at again.  So the name must still
- * name the locked file; if not, the new one is tried once more.
- */
-static int
-take(struct spool *s, const char *name, int create)
-{
-	struct stat	a, b;
-	int		fd, tries, saved;
-
-	for (tries = 0; tries < 3; tries++) {
-		fd = openat(s->dirfd, name, O_RDWR | O_CLOEXEC |
-		    (create ? O_CREAT : 0), 0600);
-		if (fd == -1)
-			return (-1);
-		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return (-1);
-		}
-		if (fstat(fd, &a) == 0 &&
-		    fstatat(s->dirfd, name, &b, 0) == 0 &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-			return (fd);
-		close(fd);
-	}
-	errno = ENOENT;
-	return (-1);
-}
 
 /* The worker id of a spool file's name w<id>-<k>.spool, or -1. */
 static int
@@ -161,9 +75,9 @@ parse_name(const char *name, int *wid)
  * records are the older ones).
  */
 static void
-insert(struct spool *s, struct sfile *f)
+insert(struct spool *s, struct spool_file *f)
 {
-	struct sfile	*g;
+	struct spool_file	*g;
 
 	TAILQ_FOREACH(g, &s->files, entry) {
 		if (g->created > f->created ||
@@ -175,263 +89,14 @@ insert(struct spool *s, struct sfile *f)
 	TAILQ_INSERT_TAIL(&s->files, f, entry);
 }
 
-/* Write a new file's header and make it and its name durable. */
-static int
-init_file(struct spool *s, struct sfile *f)
-{
-	struct timespec	ts;
-	uint8_t		h[SPOOL_FILE_HDR_LEN];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	f->created = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	spool_rec_put_file_hdr(h, f->created);
-	if (ftruncate(f->fd, 0) == -1 ||
-	    pwrite(f->fd, h, sizeof h, 0) != (ssize_t)sizeof h ||
-	    fdatasync(f->fd) == -1 || fsync(s->dirfd) == -1) {
-		log_warn("spool: %s/%s: write", s->dir, f->name);
-		return (-1);
-	}
-	f->end = f->rd = SPOOL_FILE_HDR_LEN;
-	f->next_seq = 1;
-	return (0);
-}
-
-/*
- * Read f's records from its header to limit.  Pass 1 finds where the
- * valid records end (f->end: the first one that does not decode, or
- * whose seq does not follow, ends the file), the last DATA seq and the
- * highest ACK.  Pass 2, up to f->end, finds the oldest record not
- * acked (f->rd) and counts those (depth, bytes).  -1 on a read error.
- */
-static int
-scan(struct spool *s, struct sfile *f, uint64_t limit, int pass)
-{
-	struct spool_rec	 r;
-	uint64_t		 off, boff, last = 0;
-	size_t			 have = 0, at;
-	ssize_t			 n;
-	int			 rc;
-
-	off = boff = SPOOL_FILE_HDR_LEN;
-	if (pass == 2)
-		f->rd = 0;
-	for (;;) {
-		at = off - boff;
-		rc = spool_rec_decode(s->buf + at, have - at, &r);
-		if (rc == SPOOL_REC_SHORT && boff + have < limit) {
-			/* Keep the part read, read on. */
-			memmove(s->buf, s->buf + at, have - at);
-			have -= at;
-			boff = off;
-			if (buf_reserve(s, have + SPOOL_CHUNK) == -1)
-				return (-1);
-			n = pread(f->fd, s->buf + have, limit - boff - have <
-			    SPOOL_CHUNK ? limit - boff - have : SPOOL_CHUNK,
-			    boff + have);
-			if (n <= 0) {
-				if (n == 0)
-					errno = EIO;
-				log_warn("spool: %s/%s: read", s->dir,
-				    f->name);
-				return (-1);
-			}
-			have += n;
-			continue;
-		}
-		if (rc != SPOOL_REC_OK)
-			break;
-		if (pass == 1 && r.type == SPOOL_REC_DATA) {
-			if (last != 0 && r.seq != last + 1)
-				break;
-			last = r.seq;
-		} else if (pass == 1 && r.seq > f->acked)
-			f->acked = r.seq;
-		if (pass == 2 && r.type == SPOOL_REC_DATA &&
-		    r.seq > f->acked) {
-			if (f->rd == 0)
-				f->rd = off;
-			f->depth++;
-			f->bytes += r.len;
-		}
-		off += r.size;
-	}
-	if (pass == 1) {
-		f->end = off;
-		f->next_seq = last + 1;
-		f->acked_disk = f->acked;
-	} else if (f->rd == 0)
-		f->rd = f->end;
-	return (0);
-}
-
-/*
- * Load the file name that fd holds locked: check its header, cut a torn
- * tail, find what is left to replay.  An own file that holds nothing yet
- * gets its header.  NULL if the file cannot be used: not a spool file (it
- * is renamed to name.bad and left alone, errno EAGAIN: try the name
- * again), a read error, or a file taken over that holds nothing to
- * replay (deleted, errno 0).
- */
-static struct sfile *
-load(struct spool *s, const char *name, int fd, int own)
-{
-	struct sfile	*f;
-	struct stat	 sb;
-	uint8_t		 h[SPOOL_FILE_HDR_LEN];
-	char		 bad[80];
-	ssize_t		 n;
-	int		 rc;
-
-	if ((f = calloc(1, sizeof *f)) == NULL) {
-		close(fd);
-		return (NULL);
-	}
-	f->fd = fd;
-	f->own = own;
-	snprintf(f->name, sizeof f->name, "%s", name);
-	if (fstat(fd, &sb) == -1 || (n = pread(fd, h, sizeof h, 0)) == -1) {
-		log_warn("spool: %s/%s: read", s->dir, name);
-		goto fail;
-	}
-	if ((rc = spool_rec_file_hdr(h, n, &f->created)) == -1) {
-		snprintf(bad, sizeof bad, "%s.bad", name);
-		log_warnx("spool: %s/%s is not a spool file: renamed to %s",
-		    s->dir, name, bad);
-		if (renameat(s->dirfd, name, s->dirfd, bad) == -1)
-			log_warn("spool: rename %s/%s", s->dir, name);
-		else
-			errno = EAGAIN;
-		goto fail;
-	}
-	if (rc == 1) {
-		/* Made and never written: holds nothing. */
-		if (!own)
-			goto empty;
-		if (init_file(s, f) == -1)
-			goto fail;
-		return (f);
-	}
-	if (buf_reserve(s, SPOOL_CHUNK) == -1 ||
-	    scan(s, f, sb.st_size, 1) == -1)
-		goto fail;
-	if (f->end < (uint64_t)sb.st_size) {
-		s->st.torn++;
-		s->st.torn_bytes += sb.st_size - f->end;
-		log_warnx("spool: %s/%s: torn tail of %llu bytes at offset "
-		    "%llu cut", s->dir, name,
-		    (unsigned long long)(sb.st_size - f->end),
-		    (unsigned long long)f->end);
-		if (ftruncate(fd, f->end) == -1) {
-			log_warn("spool: %s/%s: ftruncate", s->dir, name);
-			goto fail;
-		}
-	}
-	/* What the last holder wrote is durable from here on. */
-	if (fdatasync(fd) == -1) {
-		log_warn("spool: %s/%s: fdatasync", s->dir, name);
-		goto fail;
-	}
-	if (scan(s, f, f->end, 2) == -1)
-		goto fail;
-	if (!own && f->depth == 0)
-		goto empty;
-	return (f);
-
-empty:
-	if (unlinkat(s->dirfd, name, 0) == -1)
-		log_warn("spool: unlink %s/%s", s->dir, name);
-	errno = 0;
-fail:
-	close(fd);
-	free(f);
-	return (NULL);
-}
-
 /* Stop holding f; delete it first if unlink (it holds nothing). */
 static void
-drop(struct spool *s, struct sfile *f, int unlink)
+drop(struct spool *s, struct spool_file *f, int unlink)
 {
-	if (unlink && unlinkat(s->dirfd, f->name, 0) == -1)
-		log_warn("spool: unlink %s/%s", s->dir, f->name);
 	TAILQ_REMOVE(&s->files, f, entry);
-	close(f->fd);
 	if (s->own == f)
 		s->own = NULL;
-	free(f);
-}
-
-/* Everything in the own file was taken: back to its header alone. */
-static int
-truncate_own(struct spool *s, struct sfile *f)
-{
-	if (ftruncate(f->fd, SPOOL_FILE_HDR_LEN) == -1) {
-		log_warn("spool: %s/%s: ftruncate", s->dir, f->name);
-		return (-1);
-	}
-	f->end = f->rd = SPOOL_FILE_HDR_LEN;
-	f->acked_disk = f->acked;
-	f->peek_size = 0;
-	f->dirty = 1;
-	return (0);
-}
-
-/*
- * Drop the acked prefix of the own file: copy what is left to name.tmp,
- * make it durable, rename it over the file and make the rename durable.
- * The copy is locked before the rename, so the name never names a file
- * nobody holds.  On failure the file is as it was.
- */
-static int
-compact(struct spool *s, struct sfile *f)
-{
-	char		tmp[80];
-	uint8_t		h[SPOOL_FILE_HDR_LEN];
-	uint64_t	off, len;
-	ssize_t		n;
-	int		fd;
-
-	snprintf(tmp, sizeof tmp, "%s.tmp", f->name);
-	fd = openat(s->dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		log_warn("spool: %s/%s: open", s->dir, tmp);
-		return (-1);
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
-		goto fail;
-	spool_rec_put_file_hdr(h, f->created);
-	if (pwrite(fd, h, sizeof h, 0) != (ssize_t)sizeof h)
-		goto fail;
-	if (buf_reserve(s, SPOOL_CHUNK) == -1)
-		goto fail;
-	for (off = f->rd; off < f->end; off += n) {
-		len = f->end - off < SPOOL_CHUNK ? f->end - off : SPOOL_CHUNK;
-		if ((n = pread(f->fd, s->buf, len, off)) <= 0)
-			goto fail;
-		if (pwrite(fd, s->buf, n, SPOOL_FILE_HDR_LEN + off - f->rd) !=
-		    n)
-			goto fail;
-	}
-	if (fdatasync(fd) == -1 ||
-	    renameat(s->dirfd, tmp, s->dirfd, f->name) == -1)
-		goto fail;
-	if (fsync(s->dirfd) == -1)
-		log_warn("spool: %s: fsync", s->dir);
-	close(f->fd);
-	f->fd = fd;
-	f->end = SPOOL_FILE_HDR_LEN + f->end - f->rd;
-	f->rd = SPOOL_FILE_HDR_LEN;
-	f->acked_disk = f->acked;
-	f->peek_size = 0;
-	f->dirty = 0;
-	s->st.compactions++;
-	return (0);
-
-fail:
-	log_warn("spool: %s/%s: compaction", s->dir, f->name);
-	unlinkat(s->dirfd, tmp, 0);
-	close(fd);
-	return (-1);
+	spool_file_free(&s->io, f, unlink);
 }
 
 /*
@@ -445,8 +110,8 @@ struct spool *
 spool_open(const struct spool_conf *conf)
 {
 	struct spool	*s;
-	struct sfile	*f = NULL;
-	char		 name[64];
+	struct spool_file	*f = NULL;
+	char		 name[64], tmp[80];
 	int		 k, fd;
 
 	if ((s = calloc(1, sizeof *s)) == NULL)
@@ -454,26 +119,27 @@ spool_open(const struct spool_conf *conf)
 	s->conf = *conf;
 	if (s->conf.sync_records == 0)
 		s->conf.sync_records = 1;
-	s->dirfd = -1;
+	s->io.dirfd = -1;
 	TAILQ_INIT(&s->files);
 	ev_timer_init(&s->timer, timer_cb, 0, 0);
 	s->timer.data = s;
 	if ((s->dir = strdup(conf->dir)) == NULL)
 		goto fail;
-	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dirfd == -1) {
+	s->io.dir = s->dir;
+	s->io.dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->io.dirfd == -1) {
 		log_warn("spool: %s", s->dir);
 		goto fail;
 	}
 	for (k = 0; k < SPOOL_NAMES_MAX && f == NULL; k++) {
 		snprintf(name, sizeof name, "w%d-%d.spool", conf->wid, k);
-		if ((fd = take(s, name, 1)) == -1) {
+		if ((fd = spool_file_take(&s->io, name, 1)) == -1) {
 			if (errno == EWOULDBLOCK || errno == ENOENT)
 				continue;
 			log_warn("spool: %s/%s", s->dir, name);
 			goto fail;
 		}
-		if ((f = load(s, name, fd, 1)) == NULL) {
+		if ((f = spool_file_load(&s->io, name, fd, 1)) == NULL) {
 			if (errno != EAGAIN)
 				goto fail;
 			k--;	/* moved aside: the name is free */
@@ -486,6 +152,10 @@ spool_open(const struct spool_conf *conf)
 	}
 	s->own = f;
 	insert(s, f);
+	/* A compaction's copy left by a crash is ours now: remove it. */
+	snprintf(tmp, sizeof tmp, "%s.tmp", f->name);
+	if (unlinkat(s->io.dirfd, tmp, 0) == -1 && errno != ENOENT)
+		log_warn("spool: unlink %s/%s", s->dir, tmp);
 	s->last = s->durable = f->next_seq - 1;
 	spool_adopt(s, INT_MAX);
 	return (s);
@@ -502,7 +172,7 @@ fail:
 void
 spool_close(struct spool *s)
 {
-	struct sfile	*f;
+	struct spool_file	*f;
 
 	if (s == NULL)
 		return;
@@ -512,10 +182,10 @@ spool_close(struct spool *s)
 		ev_timer_stop(s->conf.loop, &s->timer);
 	while ((f = TAILQ_FIRST(&s->files)) != NULL)
 		drop(s, f, f->own && f->depth == 0 && !s->failed);
-	if (s->dirfd != -1)
-		close(s->dirfd);
-	free(s->buf);
-	free(s->dir);
+	if (s->io.dirfd != -1)
+		close(s->io.dirfd);
+	free(s->io.buf);
+		free(s->dir);
 	free(s);
 }
 
@@ -547,11 +217,8 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 int
 spool_append(struct spool *s, const void *data, size_t len, uint64_t *seqp)
 {
-	struct sfile	*f = s->own;
-	struct iovec	 iov[2];
-	uint8_t		 h[SPOOL_REC_HDR_LEN];
-	uint64_t	 size = SPOOL_REC_HDR_LEN + len;
-	ssize_t		 n;
+	struct spool_file	*f = s->own;
+	uint64_t		 size = SPOOL_REC_HDR_LEN + len;
 
 	if (s->failed || len > SPOOL_REC_MAX) {
 		errno = s->failed ? EIO : EMSGSIZE;
@@ -562,37 +229,20 @@ spool_append(struct spool *s, const void *data, size_t len, uint64_t *seqp)
 	    f->rd > SPOOL_FILE_HDR_LEN) {
 		/* Room may be had by dropping what was taken. */
 		if (f->depth == 0)
-			truncate_own(s, f);
+			spool_file_truncate(&s->io, f);
 		else
-			compact(s, f);
+			spool_file_compact(&s->io, f);
 	}
 	if (s->conf.max_bytes != 0 && f->end + size > s->conf.max_bytes) {
 		s->st.refused++;
 		errno = EFBIG;
 		return (-1);
 	}
-	spool_rec_put_hdr(h, SPOOL_REC_DATA, f->next_seq, data, len);
-	iov[0].iov_base = h;
-	iov[0].iov_len = sizeof h;
-	iov[1].iov_base = (void *)data;
-	iov[1].iov_len = len;
-	if ((n = pwritev(f->fd, iov, len > 0 ? 2 : 1, f->end)) !=
-	    (ssize_t)size) {
-		if (n >= 0)
-			errno = ENOSPC;
-		log_warn("spool: %s/%s: write", s->dir, f->name);
-		n = errno;
-		if (ftruncate(f->fd, f->end) == -1)
-			log_warn("spool: %s/%s: ftruncate", s->dir, f->name);
-		errno = n;
+	if (spool_file_append(&s->io, f, data, len) == -1) {
 		s->st.errors++;
 		return (-1);
 	}
-	f->end += size;
-	f->depth++;
-	f->bytes += len;
-	f->dirty = 1;
-	s->last = f->next_seq++;
+	s->last = f->next_seq - 1;
 	s->st.appended++;
 	if (seqp != NULL)
 		*seqp = s->last;
@@ -615,9 +265,8 @@ spool_append(struct spool *s, const void *data, size_t len, uint64_t *seqp)
 int
 spool_sync(struct spool *s)
 {
-	struct sfile	*f;
-	uint8_t		 h[SPOOL_REC_HDR_LEN];
-	uint64_t	 taken;
+	struct spool_file	*f;
+	uint64_t		 taken;
 
 	if (s->conf.loop != NULL)
 		ev_timer_stop(s->conf.loop, &s->timer);
@@ -628,31 +277,16 @@ spool_sync(struct spool *s)
 	TAILQ_FOREACH(f, &s->files, entry) {
 		taken = f->rd - SPOOL_FILE_HDR_LEN;
 		if (f->own && f->depth == 0 && f->end > SPOOL_FILE_HDR_LEN)
-			truncate_own(s, f);
-		else if (f->own && taken >= SPOOL_COMPACT_MIN &&
-		    taken >= (f->end - SPOOL_FILE_HDR_LEN) / 2 &&
-		    compact(s, f) == 0)
-			;
-		else if (f->acked > f->acked_disk) {
-			spool_rec_put_hdr(h, SPOOL_REC_ACK, f->acked, NULL, 0);
-			if (pwrite(f->fd, h, sizeof h, f->end) == sizeof h) {
-				f->end += sizeof h;
-				f->acked_disk = f->acked;
-				f->dirty = 1;
-			} else
-				log_warn("spool: %s/%s: write", s->dir,
-				    f->name);
-		}
-		if (!f->dirty)
-			continue;
-		s->st.syncs++;
-		if (fdatasync(f->fd) == -1) {
-			log_warn("spool: %s/%s: fdatasync", s->dir, f->name);
+			spool_file_truncate(&s->io, f);
+		else if (!f->own || taken < SPOOL_COMPACT_MIN ||
+		    taken < (f->end - SPOOL_FILE_HDR_LEN) / 2 ||
+		    spool_file_compact(&s->io, f) == -1)
+			spool_file_put_ack(&s->io, f);
+		if (spool_file_sync(&s->io, f) == -1) {
 			s->failed = 1;
 			errno = EIO;
 			return (-1);
 		}
-		f->dirty = 0;
 	}
 	s->unsynced = 0;
 	if (s->durable != s->last) {
@@ -671,43 +305,6 @@ spool_durable(const struct spool *s)
 }
 
 /*
- * Read the DATA record at f->rd into the read buffer, skipping ACKs:
- * 0 and *r, or -1 if it cannot be read back as it was written (the rest
- * of the file is then lost: it is cut and counted as torn).
- */
-static int
-read_rec(struct spool *s, struct sfile *f, struct spool_rec *r)
-{
-	uint8_t		h[SPOOL_REC_HDR_LEN];
-	size_t		size;
-
-	while (f->rd < f->end) {
-		if (pread(f->fd, h, sizeof h, f->rd) != (ssize_t)sizeof h)
-			goto bad;
-		size = SPOOL_REC_HDR_LEN + ((size_t)h[4] << 24 |
-		    (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7]);
-		if (size > SPOOL_REC_HDR_LEN + SPOOL_REC_MAX ||
-		    f->rd + size > f->end || buf_reserve(s, size) == -1 ||
-		    pread(f->fd, s->buf, size, f->rd) != (ssize_t)size ||
-		    spool_rec_decode(s->buf, size, r) != SPOOL_REC_OK)
-			goto bad;
-		if (r->type == SPOOL_REC_DATA && r->seq > f->acked)
-			return (0);
-		f->rd += size;
-	}
-bad:
-	log_warnx("spool: %s/%s: record at offset %llu unreadable: the "
-	    "%llu records after it are lost", s->dir, f->name,
-	    (unsigned long long)f->rd, (unsigned long long)f->depth);
-	s->st.torn++;
-	s->st.torn_bytes += f->end - f->rd;
-	if (ftruncate(f->fd, f->rd) == 0)
-		f->end = f->rd;
-	f->depth = f->bytes = 0;
-	return (-1);
-}
-
-/*
  * The oldest record not taken yet: 1 and its payload in *data, *len
  * (valid until the next call on s), 0 if there is none.  The same
  * record comes back until spool_ack() drops it.
@@ -715,14 +312,14 @@ bad:
 int
 spool_peek(struct spool *s, const void **data, size_t *len)
 {
-	struct sfile		*f, *next;
+	struct spool_file		*f, *next;
 	struct spool_rec	 r;
 
 	for (f = TAILQ_FIRST(&s->files); f != NULL; f = next) {
 		next = TAILQ_NEXT(f, entry);
 		if (f->depth == 0)
 			continue;
-		if (read_rec(s, f, &r) == -1) {
+		if (spool_file_read(&s->io, f, &r) == -1) {
 			if (!f->own)
 				drop(s, f, 1);
 			continue;
@@ -744,7 +341,7 @@ spool_peek(struct spool *s, const void **data, size_t *len)
 int
 spool_ack(struct spool *s)
 {
-	struct sfile	*f;
+	struct spool_file	*f;
 	const void	*data;
 	size_t		 len;
 
@@ -782,12 +379,12 @@ spool_ack(struct spool *s)
 int
 spool_adopt(struct spool *s, int nworkers)
 {
-	struct sfile	*f;
+	struct spool_file	*f;
 	struct dirent	*de;
 	DIR		*d;
 	int		 fd, wid, n = 0;
 
-	if ((fd = dup(s->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+	if ((fd = dup(s->io.dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
 		log_warn("spool: %s", s->dir);
 		if (fd != -1)
 			close(fd);
@@ -804,9 +401,9 @@ spool_adopt(struct spool *s, int nworkers)
 				break;
 		if (f != NULL || strlen(de->d_name) >= sizeof f->name)
 			continue;
-		if ((fd = take(s, de->d_name, 0)) == -1)
+		if ((fd = spool_file_take(&s->io, de->d_name, 0)) == -1)
 			continue;
-		if ((f = load(s, de->d_name, fd, 0)) == NULL)
+		if ((f = spool_file_load(&s->io, de->d_name, fd, 0)) == NULL)
 			continue;
 		insert(s, f);
 		s->st.adopted++;
@@ -822,9 +419,13 @@ spool_adopt(struct spool *s, int nworkers)
 void
 spool_stats(const struct spool *s, struct spool_stats *st)
 {
-	const struct sfile	*f;
+	const struct spool_file	*f;
 
 	*st = s->st;
+	st->torn = s->io.torn;
+	st->torn_bytes = s->io.torn_bytes;
+	st->compactions = s->io.compactions;
+	st->syncs = s->io.syncs;
 	st->depth = st->bytes = st->file_bytes = 0;
 	st->files = 0;
 	TAILQ_FOREACH(f, &s->files, entry) {
