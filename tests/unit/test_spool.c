@@ -538,10 +538,17 @@ test_two_handles(void **state)
 	assert_int_equal(spool_ack(c), 0);
 	assert_int_equal(spool_peek(c, &p, &len), 0);
 	spool_close(c);
-	/* w2-1 (3) and the w9 record it took over are back for worker 2. */
+	/*
+	 * A restarted worker 2 takes w2-1 (m3) back; the w9 file it had
+	 * taken over is free again but waits for a spool_adopt().
+	 */
 	assert_non_null(b = open_spool(2, 0, 1, NULL));
 	spool_stats(b, &st);
 	assert_int_equal(st.depth, 1);
+	expect(b, 3);
+	assert_int_equal(spool_adopt(b, 8), 1);
+	spool_stats(b, &st);
+	assert_int_equal(st.depth, 2);
 	spool_close(b);
 }
 
