@@ -61,7 +61,8 @@ for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/gateway/events.c "$srcdir"/include/gateway/events.h \
     "$srcdir"/src/gateway/roomname.c "$srcdir"/include/gateway/roomname.h \
     "$srcdir"/src/gateway/breaker.c "$srcdir"/include/gateway/breaker.h \
-    "$srcdir"/src/gateway/backoff.c "$srcdir"/include/gateway/backoff.h; do
+    "$srcdir"/src/gateway/backoff.c "$srcdir"/include/gateway/backoff.h \
+    "$srcdir"/src/gateway/spool_rec.c "$srcdir"/include/gateway/spool_rec.h; do
 	[ -f "$f" ] || continue
 	if grep -nE '#include *[<"](ev\.h|libwebsockets\.h|nng/|curl/|hiredis|sys/socket\.h|sys/random\.h|log\.h|unistd\.h|fcntl\.h)' "$f"; then
 		echo "check-layers: ${f#"$srcdir"/} is pure but includes an" \
