@@ -20,7 +20,10 @@
  * Below them all are the pure modules events.c (payloads, events.h),
  * roomname.c (room names, roomname.h), breaker.c and backoff.c (the
  * downstream services' circuit breaker and retries, breaker.h and
- * backoff.h: not called yet), and auth.c (auth.h).
+ * backoff.h), and auth.c (auth.h); and, for the downstream services, the
+ * HTTP client httpc.c (httpc.h, libcurl on the worker's loop) and the
+ * durable spool spool.c over spool_file.c and spool_rec.c (spool.h).
+ * The services' modules are not called yet (issue 13).
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
