@@ -23,7 +23,9 @@
  * backoff.h), and auth.c (auth.h); and, for the downstream services, the
  * HTTP client httpc.c (httpc.h, libcurl on the worker's loop) and the
  * durable spool spool.c over spool_file.c and spool_rec.c (spool.h).
- * The services' modules are not called yet (issue 13).
+ * services.c (services.h) gives each worker its services' clients,
+ * breakers and retries; engines.c calls the fire-and-forget engines.
+ * The spool is not called yet (issue 13).
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
@@ -37,6 +39,7 @@
 #include "backoff.h"
 #include "breaker.h"
 #include "htab.h"
+#include "services.h"
 
 struct app;
 struct auth;
@@ -78,6 +81,7 @@ struct gateway_conf {
 	long long		 auth_attempts;	/* token checks/minute/conn */
 	struct breaker_conf	 breaker;	/* each downstream service's */
 	struct backoff_conf	 retry;		/* their retries */
+	struct services_conf	 services;	/* services.h */
 };
 
 struct gateway {
@@ -102,6 +106,7 @@ struct gateway {
 	int32_t			 want[GW_SYNC_MAX];
 	uint8_t			 heard[4096 / 8];
 	struct htab		 owed;		/* scoped.c */
+	struct services		*services;	/* services.c */
 };
 
 /* Bus record types. */
@@ -154,6 +159,11 @@ void	online_recv(struct gateway *, int, uint8_t, const void *, size_t);
 void	online_digest_send(struct gateway *);
 int	online_digest_recv(struct gateway *, int, const void *, size_t);
 void	online_drop_worker(struct gateway *, int);
+
+/* engines.c */
+struct events_message;
+void	engines_message(struct gateway *, const struct events_message *);
+void	engines_presence(struct gateway *, const char *, int);
 
 /* handlers.c */
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,

@@ -93,6 +93,11 @@ struct conf {
 	char			*ai_engine_url;
 	char			*quantum_room_engine_url;
 	long long		 service_timeout;
+	long long		 service_max_inflight;
+	char			*service_token;
+	char			*presence_engine_path;
+	char			*ai_engine_path;
+	char			*quantum_room_engine_path;
 	long long		 service_retries;
 	long long		 breaker_threshold;
 	long long		 breaker_cooldown;

@@ -43,6 +43,8 @@ struct app {
 	void	(*peers)(struct transport *, const int32_t *, size_t);
 	/* Add the application's figures to this worker's report. */
 	void	(*stats)(struct transport *, struct worker_stats *);
+	/* The worker is done serving: release what init made (optional). */
+	void	(*fini)(struct transport *);
 };
 
 #endif /* SGW_APP_H */

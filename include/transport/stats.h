@@ -9,6 +9,40 @@
 
 #include <stdint.h>
 
+/*
+ * The downstream services (issue 13), in this order everywhere: the
+ * gateway's services.c fills one struct stats_service per service, and
+ * metrics.c renders the sums under these names.
+ */
+enum stats_service_id {
+	STATS_SVC_AUTH = 0,
+	STATS_SVC_CHAT,
+	STATS_SVC_PRESENCE,
+	STATS_SVC_AI,
+	STATS_SVC_QUANTUM,
+	STATS_SERVICES
+};
+/* Their names in /metrics, /health and the log, in that order. */
+#define STATS_SERVICE_NAMES	"auth", "chat", "presence_engine", \
+	"ai_engine", "quantum_room_engine"
+
+/* Latency buckets, upper bounds in ms; one more bucket holds the rest. */
+#define STATS_LATENCY_BOUNDS	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
+#define STATS_LATENCY_BUCKETS	10
+
+struct stats_service {
+	uint64_t	 configured;	/* 1: it has a URL */
+	uint64_t	 requests;	/* HTTP requests sent, retries too */
+	uint64_t	 errors;	/* of which failed: 5xx, timeout, ... */
+	uint64_t	 retries;
+	uint64_t	 rejected;	/* refused by the open breaker, unsent */
+	uint64_t	 shed;		/* refused at service_max_inflight */
+	uint64_t	 inflight;	/* gauge */
+	uint64_t	 state;		/* gauge: 0 closed, 1 open, 2 half-open */
+	uint64_t	 latency_sum;	/* ms, over the requests answered */
+	uint64_t	 latency[STATS_LATENCY_BUCKETS + 1]; /* not cumulative */
+};
+
 struct worker_stats {
 	int32_t		 wid;
 	int32_t		 slot;
@@ -46,6 +80,7 @@ struct worker_stats {
 	uint64_t	 isolated;	/* gauge: 1 without bus, relay or hand-off */
 	uint64_t	 body_timeouts;	/* request bodies cut at body_timeout */
 	uint64_t	 header_overflows; /* requests answered 431 */
+	struct stats_service services[STATS_SERVICES];	/* issue 13 */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -39,6 +39,7 @@ static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 static void	gw_disconnect(struct session *, unsigned, const char *);
 static void	gw_peers(struct transport *, const int32_t *, size_t);
 static void	gw_stats(struct transport *, struct worker_stats *);
+static void	gw_fini(struct transport *);
 static int	cluster_init(struct gateway *, const char *);
 static void	bus_recv(void *, int, uint8_t, const void *, size_t);
 static void	bus_peer_up(void *, int);
@@ -53,6 +54,7 @@ const struct app gateway_app = {
 	.disconnect = gw_disconnect,
 	.peers = gw_peers,
 	.stats = gw_stats,
+	.fini = gw_fini,
 };
 
 static const struct bus_ops ops = { bus_recv, bus_peer_up, bus_peer_down };
@@ -95,7 +97,24 @@ gw_init(struct transport *t)
 		return -1;
 	}
 	token_init(g);
+	if ((g->services = services_new(t->loop, &g->conf->services,
+	    &g->conf->breaker, &g->conf->retry)) == NULL) {
+		log_error("the downstream services: out of memory");
+		return -1;
+	}
 	return 0;
+}
+
+/* The worker is done serving: its calls to the services end here. */
+static void
+gw_fini(struct transport *t)
+{
+	struct gateway	*g = t->app_data;
+
+	if (g == NULL)
+		return;
+	services_free(g->services);
+	g->services = NULL;
 }
 
 /*
@@ -276,6 +295,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->events_rate_limited = g->rate_warnings;
 	st->rate_limit_disconnects = g->rate_disconnects;
 	st->auth_attempts_refused = g->auth_refused;
+	services_stats(g->services, st->services);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

@@ -162,6 +162,7 @@ on_message(struct gateway *g, struct session *s, struct gw_socket *gs,
 	deliver_to(g, "receive_message", &ev->receiver_id, &ev->group_id,
 	    o, ev->group_id.ptr != NULL ? s : NULL);
 	json_decref(o);
+	engines_message(g, &m);
 	m.status = "sent";
 	sent = events_message_json(&m);
 	emit_to(g, s, "message_sent", sent);

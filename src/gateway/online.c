@@ -93,8 +93,10 @@ on_offline(void *arg, const char *user)
 void
 online_join(struct gateway *g, struct gw_socket *gs)
 {
-	if (presence_local_add(g->presence, gs->user) == PRESENCE_ONLINE)
+	if (presence_local_add(g->presence, gs->user) == PRESENCE_ONLINE) {
 		announce(g, "user_connected", gs->user, gs->s);
+		engines_presence(g, gs->user, 1);
+	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_ONLINE, gs->user, gs->ulen);
 }
@@ -108,6 +110,7 @@ online_leave(struct gateway *g, struct gw_socket *gs, int tell)
 	else if (tell) {
 		announce(g, "user_disconnected", gs->user, gs->s);
 		scoped_offline(g, gs->user, gs->ulen, gs);
+		engines_presence(g, gs->user, 0);
 	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_OFFLINE, gs->user, gs->ulen);

@@ -78,4 +78,15 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->retry.tries = 1 + c->service_retries;	/* the first one too */
 	g->retry.budget = c->retry_budget;
 	g->retry.burst = BACKOFF_BURST;
+	g->services.url[STATS_SVC_AUTH] = c->auth_service_url;
+	g->services.url[STATS_SVC_CHAT] = c->chat_service_url;
+	g->services.url[STATS_SVC_PRESENCE] = c->presence_engine_url;
+	g->services.url[STATS_SVC_AI] = c->ai_engine_url;
+	g->services.url[STATS_SVC_QUANTUM] = c->quantum_room_engine_url;
+	g->services.path[STATS_SVC_PRESENCE] = c->presence_engine_path;
+	g->services.path[STATS_SVC_AI] = c->ai_engine_path;
+	g->services.path[STATS_SVC_QUANTUM] = c->quantum_room_engine_path;
+	g->services.token = c->service_token;
+	g->services.timeout = c->service_timeout;
+	g->services.max_inflight = c->service_max_inflight;
 }

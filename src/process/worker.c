@@ -313,6 +313,8 @@ worker_main(const struct worker_args *args)
 	signal(SIGINT, SIG_IGN);
 	ev_timer_stop(w.loop, &w.report);
 	ev_timer_stop(w.loop, &w.resume);
+	if (args->app->fini != NULL)
+		args->app->fini(w.transport);
 	if (w.spare >= 0)
 		close(w.spare);
 	ipc_close(&w.chan);

@@ -58,16 +58,30 @@ static const struct counter {
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
 
+/* The downstream services, in stats.h's order. */
+static const char *const svc_names[STATS_SERVICES] = {
+	STATS_SERVICE_NAMES
+};
+static const long long svc_bounds[STATS_LATENCY_BUCKETS] = {
+	STATS_LATENCY_BOUNDS
+};
+
 struct totals {
 	uint64_t	 sessions, users, rss, started;
 	uint64_t	 sum[NCOUNTERS];
 	uint64_t	 isolated;	/* workers without a way to the others */
 	int		 draining;
+	struct stats_service svc[STATS_SERVICES];	/* summed; state: max */
 };
 
 static uint64_t	 counter(const struct worker_stats *, size_t);
 static void	 total(const struct transport *, struct totals *);
 static int	 wants_text(struct lws *);
+static void	 svc_total(const struct worker_stats *, struct totals *);
+static int	 svc_down(const struct totals *, char *, size_t);
+static void	 svc_json(const struct totals *, struct buf *);
+static void	 svc_prometheus(const struct transport *, const struct totals *,
+		    struct buf *);
 static void	 render_json(const struct transport *, struct buf *);
 static void	 render_prometheus(const struct transport *, struct buf *);
 
@@ -101,18 +115,80 @@ total(const struct transport *t, struct totals *x)
 		for (j = 0; j < NCOUNTERS; j++)
 			x->sum[j] += counter(w, j);
 		x->isolated += w->isolated != 0;
+		svc_total(w, x);
 	}
+}
+
+/*
+ * One worker's services into the sums.  The breaker state is per worker:
+ * the gateway's is the worst one, open before half-open before closed.
+ */
+static void
+svc_total(const struct worker_stats *w, struct totals *x)
+{
+	const struct stats_service	*s;
+	struct stats_service		*t;
+	size_t				 i, k;
+
+	for (i = 0; i < STATS_SERVICES; i++) {
+		s = &w->services[i];
+		t = &x->svc[i];
+		t->configured |= s->configured;
+		t->requests += s->requests;
+		t->errors += s->errors;
+		t->retries += s->retries;
+		t->rejected += s->rejected;
+		t->shed += s->shed;
+		t->inflight += s->inflight;
+		t->latency_sum += s->latency_sum;
+		for (k = 0; k <= STATS_LATENCY_BUCKETS; k++)
+			t->latency[k] += s->latency[k];
+		if (s->state == 1 || (s->state == 2 && t->state != 1))
+			t->state = s->state;
+	}
+}
+
+/* The names of the services whose breaker is open, as a JSON list. */
+static int
+svc_down(const struct totals *x, char *out, size_t size)
+{
+	size_t	i, n = 0;
+	int	down = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < STATS_SERVICES && n < size; i++) {
+		if (!x->svc[i].configured || x->svc[i].state != 1)
+			continue;
+		n += (size_t)snprintf(out + n, size - n, "%s\"%s\"",
+		    down ? "," : "", svc_names[i]);
+		down++;
+	}
+	return down;
 }
 
 int
 metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 {
 	struct totals	x;
-	char		body[512], now[ISOTIME_SIZE];
+	char		body[768], now[ISOTIME_SIZE], down[160];
 	int		n;
 
 	total(t, &x);
 	isotime_now(now);
+	/*
+	 * A service whose breaker is open: the gateway still serves (200),
+	 * degraded, and says which (issue 13).
+	 */
+	if (!x.draining && !x.isolated && svc_down(&x, down, sizeof(down))) {
+		n = snprintf(body, sizeof(body), "{\"status\":\"degraded\","
+		    "\"service\":\"socket-gateway\",\"connections\":%llu,"
+		    "\"onlineUsers\":%llu,\"workers\":%zu,"
+		    "\"isolatedWorkers\":0,\"servicesDown\":[%s],"
+		    "\"timestamp\":\"%s\"}", (unsigned long long)x.sessions,
+		    (unsigned long long)x.users, t->nagg, down, now);
+		return http_reply(wsi, c, 200, "application/json", body,
+		    (size_t)n);
+	}
 	/*
 	 * A worker that cannot reach the others (no bus, relay or hand-off)
 	 * loses messages between users without telling them: an error, not a
@@ -167,7 +243,9 @@ render_json(const struct transport *t, struct buf *b)
 			    (unsigned long long)counter(w, j));
 		buf_printf(b, "}");
 	}
-	buf_printf(b, "],\"timestamp\":\"%s\"}", now);
+	buf_printf(b, "],");
+	svc_json(&x, b);
+	buf_printf(b, "\"timestamp\":\"%s\"}", now);
 }
 
 static void
@@ -178,6 +256,7 @@ render_prometheus(const struct transport *t, struct buf *b)
 	size_t				 i, j;
 
 	total(t, &x);
+	svc_prometheus(t, &x, b);
 	buf_printf(b, "# HELP socketgw_connections Socket.IO sessions open "
 	    "now.\n# TYPE socketgw_connections gauge\n");
 	for (i = 0; i < t->nagg; i++)
@@ -217,6 +296,128 @@ render_prometheus(const struct transport *t, struct buf *b)
 			    "%llu\n", nl, counters[j].name, w->slot,
 			    (unsigned long long)counter(w, j));
 		}
+	}
+}
+
+/*
+ * "services": one object per configured service, summed over the workers;
+ * latency as the histogram's cumulative buckets, by upper bound in ms.
+ */
+static void
+svc_json(const struct totals *x, struct buf *b)
+{
+	const struct stats_service	*s;
+	uint64_t			 cum;
+	size_t				 i, k;
+	int				 first = 1;
+
+	for (i = 0; i < STATS_SERVICES && !x->svc[i].configured; i++)
+		;
+	if (i == STATS_SERVICES)
+		return;		/* none: the figures of a gateway without */
+	buf_printf(b, "\"services\":{");
+	for (i = 0; i < STATS_SERVICES; i++) {
+		s = &x->svc[i];
+		if (!s->configured)
+			continue;
+		buf_printf(b, "%s\"%s\":{\"requests\":%llu,\"errors\":%llu,"
+		    "\"retries\":%llu,\"rejected\":%llu,\"shed\":%llu,"
+		    "\"inflight\":%llu,\"breaker\":%llu,\"latency_ms\":{"
+		    "\"sum\":%llu,\"buckets\":{", first ? "" : ",",
+		    svc_names[i], (unsigned long long)s->requests,
+		    (unsigned long long)s->errors,
+		    (unsigned long long)s->retries,
+		    (unsigned long long)s->rejected,
+		    (unsigned long long)s->shed,
+		    (unsigned long long)s->inflight,
+		    (unsigned long long)s->state,
+		    (unsigned long long)s->latency_sum);
+		for (cum = 0, k = 0; k <= STATS_LATENCY_BUCKETS; k++) {
+			cum += s->latency[k];
+			if (k < STATS_LATENCY_BUCKETS)
+				buf_printf(b, "\"%lld\":%llu,", svc_bounds[k],
+				    (unsigned long long)cum);
+			else
+				buf_printf(b, "\"+Inf\":%llu}}}",
+				    (unsigned long long)cum);
+		}
+		first = 0;
+	}
+	buf_printf(b, "},");
+}
+
+/* The services' families, labelled by service, summed over the workers. */
+static void
+svc_prometheus(const struct transport *t, const struct totals *x,
+    struct buf *b)
+{
+	static const struct {
+		const char	*name, *help, *type;
+		size_t		 off;
+	} fam[] = {
+#define F(n, f, h, ty) { n, h, ty, offsetof(struct stats_service, f) }
+		F("service_requests_total", requests,
+		    "HTTP requests sent to a service, retries included.",
+		    "counter"),
+		F("service_errors_total", errors, "Requests that failed: 5xx, "
+		    "4xx, timeout, no connection.", "counter"),
+		F("service_retries_total", retries, "Retries of idempotent "
+		    "calls.", "counter"),
+		F("service_rejected_total", rejected, "Calls refused unsent "
+		    "by an open circuit breaker.", "counter"),
+		F("service_shed_total", shed, "Calls shed unsent at "
+		    "service_max_inflight.", "counter"),
+		F("service_inflight", inflight, "Requests in flight now.",
+		    "gauge"),
+		F("service_breaker_state", state, "Circuit breaker: 0 closed, "
+		    "1 open, 2 half-open (the worst worker's).", "gauge"),
+#undef F
+	};
+	const struct stats_service	*s;
+	uint64_t			 v, cum;
+	size_t				 i, j, k;
+
+	(void)t;
+	for (i = 0; i < STATS_SERVICES && !x->svc[i].configured; i++)
+		;
+	if (i == STATS_SERVICES)
+		return;
+	for (j = 0; j < sizeof(fam) / sizeof(fam[0]); j++) {
+		buf_printf(b, "# HELP socketgw_%s %s\n# TYPE socketgw_%s %s\n",
+		    fam[j].name, fam[j].help, fam[j].name, fam[j].type);
+		for (i = 0; i < STATS_SERVICES; i++) {
+			if (!x->svc[i].configured)
+				continue;
+			memcpy(&v, (const char *)&x->svc[i] + fam[j].off,
+			    sizeof(v));
+			buf_printf(b, "socketgw_%s{service=\"%s\"} %llu\n",
+			    fam[j].name, svc_names[i], (unsigned long long)v);
+		}
+	}
+	buf_printf(b, "# HELP socketgw_service_latency_seconds Time to a "
+	    "service's answer.\n# TYPE socketgw_service_latency_seconds "
+	    "histogram\n");
+	for (i = 0; i < STATS_SERVICES; i++) {
+		s = &x->svc[i];
+		if (!s->configured)
+			continue;
+		for (cum = 0, k = 0; k <= STATS_LATENCY_BUCKETS; k++) {
+			cum += s->latency[k];
+			if (k < STATS_LATENCY_BUCKETS)
+				buf_printf(b, "socketgw_service_latency_seconds_"
+				    "bucket{service=\"%s\",le=\"%g\"} %llu\n",
+				    svc_names[i], svc_bounds[k] / 1000.0,
+				    (unsigned long long)cum);
+			else
+				buf_printf(b, "socketgw_service_latency_seconds_"
+				    "bucket{service=\"%s\",le=\"+Inf\"} %llu\n",
+				    svc_names[i], (unsigned long long)cum);
+		}
+		buf_printf(b, "socketgw_service_latency_seconds_sum{service="
+		    "\"%s\"} %g\nsocketgw_service_latency_seconds_count{"
+		    "service=\"%s\"} %llu\n", svc_names[i],
+		    s->latency_sum / 1000.0, svc_names[i],
+		    (unsigned long long)cum);
 	}
 }
 
