@@ -1,0 +1,202 @@
+// Guards issue 13 (downstream services), the part that is not the auth or
+// chat service: each worker's services have a circuit breaker, retries and
+// figures in /metrics; /health says "degraded" naming a service whose
+// breaker is open; the fire-and-forget engines (presence, AI, quantum room)
+// are told of presence transitions and messages, and a hung engine neither
+// slows delivery nor costs more than service_max_inflight calls per worker.
+//
+// The services are Node stubs (stubs.mjs): real HTTP on loopback.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { closeAll, getJSON, metrics, online, placed, sleep, startGateway, uid, until } from "./gwlib.mjs";
+import { probe } from "./lib.mjs";
+import { startStub } from "./stubs.mjs";
+
+const WORKERS = 2;
+
+// The service's figures in /metrics once pred holds of them.
+async function service(url, name, pred = () => true, what = "") {
+  return until(async () => {
+    const m = await getJSON(url, "/metrics");
+    if (m.workers?.length !== WORKERS) return null;
+    const s = m.services?.[name];
+    return s && pred(s) ? s : null;
+  }, 15000, `/metrics services.${name} ${what}`);
+}
+
+// alice sends bob a message; resolves when bob has it.
+async function send(alice, bob, content = uid("m"), extra = {}) {
+  const ack = await alice.ack("send_message", { receiver_id: bob.user, content, ...extra });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+  await bob.wait("receive_message", { pred: (m) => m.content === content });
+  return content;
+}
+
+describe("breaker, retries and /health", () => {
+  let gw, ai, pres, room, alice, bob;
+
+  before(async () => {
+    [ai, pres, room] = await Promise.all([startStub(), startStub(), startStub()]);
+    gw = await startGateway({
+      workers: WORKERS,
+      conf: `ai_engine_url "${ai.url}"\npresence_engine_url "${pres.url}"\n` +
+        `quantum_room_engine_url "${room.url}"\n` +
+        "breaker_threshold 3\nbreaker_cooldown 2s\nbreaker_max_cooldown 4s\n" +
+        "service_token \"s3cret-token\"\n",
+    });
+    alice = await online(gw.url, "alice");
+    bob = await online(gw.url, "bob");
+  });
+
+  after(async () => {
+    await closeAll([alice, bob].filter(Boolean));
+    await gw?.shutdown();
+    await Promise.all([ai, pres, room].filter(Boolean).map((s) => s.close()));
+  });
+
+  test("each delivered message is POSTed to the AI engine, group ones to the room engine", async () => {
+    const content = await send(alice, bob);
+    const c = await until(() => ai.calls.find((x) => x.body?.content === content), 10000, "the AI call");
+    assert.equal(c.method, "POST");
+    assert.equal(c.path, "/analyze");
+    assert.equal(c.headers.authorization, "Bearer s3cret-token");
+    assert.equal(c.body.type, "message");
+    assert.equal(c.body.senderId, "alice");
+    assert.equal(c.body.receiverId, "bob");
+    assert.match(c.body.messageId, /\S/);
+    // A direct message is not a group's: the room engine heard nothing.
+    assert.equal(room.calls.length, 0);
+    for (const d of [alice, bob])
+      assert.deepEqual(await d.ack("join_room", { group_id: "g-svc" }), { ok: true, room: "group:g-svc" });
+    const gc = uid("g");
+    assert.equal((await alice.ack("send_message", { group_id: "g-svc", content: gc })).ok, true);
+    await bob.wait("receive_message", { pred: (m) => m.content === gc });
+    const r = await until(() => room.calls.find((x) => x.body?.content === gc), 10000, "the room call");
+    assert.equal(r.path, "/rooms/message");
+    assert.equal(r.body.groupId, "g-svc");
+    await until(() => ai.calls.find((x) => x.body?.content === gc), 10000, "the AI call of the group message");
+  });
+
+  test("presence transitions go to the presence engine", async () => {
+    const carol = await online(gw.url, "carol");
+    const on = await until(() => pres.calls.find((x) => x.body?.userId === "carol"), 10000, "carol online");
+    assert.equal(on.path, "/presence");
+    assert.equal(on.body.type, "online");
+    assert.match(on.headers["idempotency-key"], /^online-\d+-carol$/);
+    carol.close();
+    await until(() => pres.calls.find((x) => x.body?.userId === "carol" && x.body.type === "offline"),
+      10000, "carol offline");
+  });
+
+  test("a failed presence call is retried with the same idempotency key", async () => {
+    pres.mode = "flap";
+    pres.flip = 0;
+    const before = pres.calls.length;
+    const dave = await online(gw.url, "dave");
+    const two = await until(() => {
+      const l = pres.calls.slice(before).filter((x) => x.body?.userId === "dave");
+      return l.length >= 2 ? l : null;
+    }, 10000, "dave's call and its retry");
+    assert.equal(two[0].headers["idempotency-key"], two[1].headers["idempotency-key"]);
+    assert.equal(two[1].body.type, "online");
+    const s = await service(gw.url, "presence_engine", (x) => x.retries >= 1, "retries >= 1");
+    assert.ok(s.errors >= 1);
+    assert.equal(s.breaker, 0);
+    pres.mode = "ok";
+    dave.close();
+  });
+
+  test("the breaker opens, rejects, tries one call half-open and closes", async () => {
+    // alice's worker makes her messages' AI calls: 3 failures in a row open it.
+    ai.mode = "fail";
+    const n0 = ai.calls.length;
+    for (let i = 0; i < 3; i++)
+      await send(alice, bob);
+    await until(() => ai.calls.length >= n0 + 3, 10000, "3 failed AI calls");
+    let s = await service(gw.url, "ai_engine", (x) => x.breaker === 1, "breaker open");
+    assert.ok(s.errors >= 3);
+    // Open: the calls are rejected, never sent; messages still flow.
+    const r0 = s.rejected;
+    for (let i = 0; i < 3; i++)
+      await send(alice, bob);
+    s = await service(gw.url, "ai_engine", (x) => x.rejected >= r0 + 3, "3 more rejected");
+    assert.equal(ai.calls.length, n0 + 3, "a rejected call reached the service");
+    // /health: degraded, still 200, naming the service.
+    const h = await probe(gw.url, "/health");
+    assert.equal(h.status, 200);
+    const hb = JSON.parse(h.body);
+    assert.equal(hb.status, "degraded");
+    assert.deepEqual(hb.servicesDown, ["ai_engine"]);
+    // After the cooldown one trial goes through (slow, so half-open shows).
+    ai.mode = "slow";
+    ai.delay = 4000;
+    await sleep(2300);
+    await send(alice, bob);
+    await until(() => ai.calls.length === n0 + 4, 10000, "the trial call");
+    s = await service(gw.url, "ai_engine", (x) => x.breaker === 2, "half-open");
+    // Another message meanwhile: its call is rejected, the trial is alone.
+    await send(alice, bob);
+    await sleep(100);
+    assert.equal(ai.calls.length, n0 + 4);
+    s = await service(gw.url, "ai_engine", (x) => x.breaker === 0, "closed again");
+    assert.equal((JSON.parse((await probe(gw.url, "/health")).body)).status, "ok");
+    // The latency histogram counted the answers, in both formats.
+    assert.ok(s.latency_ms.buckets["+Inf"] >= 4);
+    assert.ok(s.latency_ms.buckets["5000"] >= 1 && s.latency_ms.buckets["1000"] < s.latency_ms.buckets["5000"]);
+    const p = await probe(gw.url, "/metrics", { headers: { accept: "text/plain" } });
+    assert.match(p.body, /^socketgw_service_breaker_state\{service="ai_engine"\} 0$/m);
+    assert.match(p.body, /^socketgw_service_rejected_total\{service="ai_engine"\} [1-9]\d*$/m);
+    assert.match(p.body, /^socketgw_service_latency_seconds_bucket\{service="ai_engine",le="\+Inf"\} [1-9]\d*$/m);
+    assert.match(p.body, /^socketgw_service_retries_total\{service="presence_engine"\} [1-9]\d*$/m);
+    assert.doesNotMatch(p.body, /service="(auth|chat)"/, "services without a URL are not listed");
+  });
+});
+
+describe("a hung AI engine", () => {
+  let gw, ai, alice, bob;
+  const MAX = 4;
+
+  before(async () => {
+    ai = await startStub();
+    gw = await startGateway({
+      workers: WORKERS,
+      conf: `ai_engine_url "${ai.url}"\nservice_max_inflight ${MAX}\nservice_timeout 60s\n`,
+    });
+    alice = await online(gw.url, "alice");
+    [bob] = await placed(gw.url, "bob", 1, { avoid: new Set([alice.slot]) });
+  });
+
+  after(async () => {
+    await closeAll([alice, bob].filter(Boolean));
+    await gw?.shutdown();
+    await ai?.close();
+  });
+
+  // The median delivery latency of n messages sent one after the other.
+  async function latency(n) {
+    const l = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await send(alice, bob);
+      l.push(performance.now() - t0);
+    }
+    l.sort((a, b) => a - b);
+    return l[Math.floor(n / 2)];
+  }
+
+  test("does not slow message delivery; its calls are shed and counted", async () => {
+    const N = 40;
+    await latency(5);               // warm up
+    const base = await latency(N);
+    ai.mode = "hang";
+    const shed0 = (await metrics(gw.url, WORKERS)).services.ai_engine.shed;
+    const hung = await latency(N);
+    // Generous: the issue asks that delivery not be slowed, not for a number.
+    assert.ok(hung < base * 10 + 50,
+      `median delivery ${hung.toFixed(1)} ms with the AI engine hung, ${base.toFixed(1)} ms before`);
+    const s = await service(gw.url, "ai_engine", (x) => x.shed >= shed0 + N - MAX, `shed >= ${N - MAX}`);
+    assert.ok(s.inflight <= MAX * WORKERS, `in flight ${s.inflight}`);
+    assert.ok(ai.hanging() <= MAX * WORKERS, `requests held by the stub: ${ai.hanging()}`);
+    assert.equal(s.breaker, 0, "a hung call is not a failure until its timeout");
+  });
+});
