@@ -41,7 +41,7 @@ describe("breaker, retries and /health", () => {
       workers: WORKERS,
       conf: `ai_engine_url "${ai.url}"\npresence_engine_url "${pres.url}"\n` +
         `quantum_room_engine_url "${room.url}"\n` +
-        "breaker_threshold 3\nbreaker_cooldown 2s\nbreaker_max_cooldown 4s\n" +
+        "breaker_threshold 3\nbreaker_cooldown 6s\nbreaker_max_cooldown 12s\n" +
         "service_token \"s3cret-token\"\n",
     });
     alice = await online(gw.url, "alice");
@@ -113,13 +113,15 @@ describe("breaker, retries and /health", () => {
     for (let i = 0; i < 3; i++)
       await send(alice, bob);
     await until(() => ai.calls.length >= n0 + 3, 10000, "3 failed AI calls");
-    let s = await service(gw.url, "ai_engine", (x) => x.breaker === 1, "breaker open");
-    assert.ok(s.errors >= 3);
-    // Open: the calls are rejected, never sent; messages still flow.
-    const r0 = s.rejected;
+    const opened = Date.now();
+    await sleep(200);               // the third 500 is back at the gateway
+    // Open (for breaker_cooldown): the calls are rejected, never sent;
+    // messages still flow.
     for (let i = 0; i < 3; i++)
       await send(alice, bob);
-    s = await service(gw.url, "ai_engine", (x) => x.rejected >= r0 + 3, "3 more rejected");
+    let s = await service(gw.url, "ai_engine", (x) => x.breaker === 1 && x.rejected >= 3,
+      "breaker open, 3 rejected");
+    assert.ok(s.errors >= 3);
     assert.equal(ai.calls.length, n0 + 3, "a rejected call reached the service");
     // /health: degraded, still 200, naming the service.
     const h = await probe(gw.url, "/health");
@@ -130,7 +132,7 @@ describe("breaker, retries and /health", () => {
     // After the cooldown one trial goes through (slow, so half-open shows).
     ai.mode = "slow";
     ai.delay = 4000;
-    await sleep(2300);
+    await sleep(Math.max(0, opened + 6000 + 300 - Date.now()));
     await send(alice, bob);
     await until(() => ai.calls.length === n0 + 4, 10000, "the trial call");
     s = await service(gw.url, "ai_engine", (x) => x.breaker === 2, "half-open");
