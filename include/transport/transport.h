@@ -206,6 +206,8 @@ int	transport_free(struct transport *);
 void	transport_stats(const struct transport *, struct worker_stats *);
 
 /* http.c */
+extern const char	http_bad_request[];	/* the reference's JSON body */
+#define HTTP_BAD_REQUEST_LEN	34
 size_t	http_query(struct lws *, char *, size_t);
 int	http_reply(struct lws *, struct conn *, int, const char *,
 	    const void *, size_t);

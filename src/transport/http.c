@@ -18,7 +18,10 @@
 #define HDR_ROOM	1024
 
 static int	origin_allowed(const struct transport_conf *, const char *);
-static const char	BAD_REQUEST[] = "{\"code\":3,\"message\":\"Bad request\"}";
+/* The body of the reference server's 400, and of our other refusals. */
+const char	http_bad_request[] = "{\"code\":3,\"message\":\"Bad request\"}";
+_Static_assert(sizeof(http_bad_request) - 1 == HTTP_BAD_REQUEST_LEN,
+    "HTTP_BAD_REQUEST_LEN");
 
 /* A POST body's deadline (body_timeout), only while the body comes. */
 struct body_wait {
@@ -238,8 +241,8 @@ body_late(struct ev_loop *loop, ev_timer *w, int revents)
 	http_body_stop(c);
 	c->post = 0;
 	c->closing = 1;
-	if (http_reply(wsi, c, 408, "application/json", BAD_REQUEST,
-	    sizeof(BAD_REQUEST) - 1) != 0)
+	if (http_reply(wsi, c, 408, "application/json", http_bad_request,
+	    HTTP_BAD_REQUEST_LEN) != 0)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
 		    LWS_TO_KILL_ASYNC);
 }

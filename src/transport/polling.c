@@ -28,7 +28,6 @@ static const char	JSON[] = "application/json";
 /* A handshake past max_unconnected_per_address. */
 static const char	UNCONNECTED[] = "{\"code\":5,\"message\":"
     "\"Too many sessions without a CONNECT from this address\"}";
-static const char	BAD_REQUEST[] = "{\"code\":3,\"message\":\"Bad request\"}";
 static const char	LENGTH_REQUIRED[] = "{\"code\":3,\"message\":"
     "\"Content-Length required\"}";
 
@@ -59,8 +58,8 @@ open_session(struct transport *t, struct lws *wsi, struct conn *c)
 	 */
 	if ((s = session_new(t, SESSION_POLLING)) == NULL) {
 		client_unhold(t, held);
-		return http_reply(wsi, c, 500, JSON, BAD_REQUEST,
-		    sizeof(BAD_REQUEST) - 1);
+		return http_reply(wsi, c, 500, JSON, http_bad_request,
+		    HTTP_BAD_REQUEST_LEN);
 	}
 	s->held = held;
 	n = session_open_packet(s, open, sizeof(open));
@@ -264,8 +263,8 @@ body_begin(struct transport *t, struct lws *wsi, struct conn *c)
 	n = strtoull(cl, &end, 10);
 	if (end == cl || *end != '\0') {
 		c->closing = 1;
-		return http_reply(wsi, c, 400, JSON, BAD_REQUEST,
-		    sizeof(BAD_REQUEST) - 1);
+		return http_reply(wsi, c, 400, JSON, http_bad_request,
+		    HTTP_BAD_REQUEST_LEN);
 	}
 	if (n > (unsigned long long)t->conf->max_payload) {
 		if (c->owner == 0 && (s = session_find(t, c->sid,
@@ -274,8 +273,8 @@ body_begin(struct transport *t, struct lws *wsi, struct conn *c)
 			session_close(s, "payload too large");
 		}
 		c->closing = 1;
-		return http_reply(wsi, c, 413, JSON, BAD_REQUEST,
-		    sizeof(BAD_REQUEST) - 1);
+		return http_reply(wsi, c, 413, JSON, http_bad_request,
+		    HTTP_BAD_REQUEST_LEN);
 	}
 	if (http_body_wait(t, wsi, c) != 0)
 		return -1;
@@ -321,8 +320,8 @@ polling_body_done(struct transport *t, struct lws *wsi, struct conn *c)
 			t->stats.parse_errors++;
 			session_close(s, "payload too large");
 		}
-		return http_reply(wsi, c, 413, JSON, BAD_REQUEST,
-		    sizeof(BAD_REQUEST) - 1);
+		return http_reply(wsi, c, 413, JSON, http_bad_request,
+		    HTTP_BAD_REQUEST_LEN);
 	}
 	if (c->owner != 0) {
 		rc = t->up->relay_forward(t->relay, wsi, c, c->owner - 1,

@@ -97,9 +97,6 @@ static void	 answer(struct relay_peer *, uint32_t, int, const char *,
 		    const void *, size_t);
 static void	 fail_pending(struct relay *, int);
 
-static const char	ERROR_BODY[] =
-    "{\"code\":3,\"message\":\"Bad request\"}";
-
 struct relay *
 relay_new(struct transport *t, const char *dir)
 {
@@ -191,8 +188,8 @@ fail_pending(struct relay *r, int worker)
 		}
 		*pp = p->next;
 		p->c->relay_id = 0;
-		http_reply(p->wsi, p->c, 503, "application/json", ERROR_BODY,
-		    sizeof(ERROR_BODY) - 1);
+		http_reply(p->wsi, p->c, 503, "application/json", http_bad_request,
+		    HTTP_BAD_REQUEST_LEN);
 		free(p);
 	}
 }
@@ -412,8 +409,8 @@ handle_req(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
 	if (h->len < SID_LEN ||
 	    (h->method != RELAY_GET && h->method != RELAY_POST)) {
 		log_debug("relay: malformed request from a peer");
-		answer(p, h->id, 400, ctypes[1], ERROR_BODY,
-		    sizeof(ERROR_BODY) - 1);
+		answer(p, h->id, 400, ctypes[1], http_bad_request,
+		    HTTP_BAD_REQUEST_LEN);
 		return;
 	}
 	s = session_find(t, (const char *)body, SID_LEN);

@@ -91,7 +91,7 @@ router_request(struct transport *t, struct lws *wsi, struct conn *c,
 		t->stats.header_overflows++;
 		c->closing = 1;		/* and any body unread */
 		return http_reply(wsi, c, m, "application/json",
-		    "{\"code\":3,\"message\":\"Bad request\"}", 34);
+		    http_bad_request, HTTP_BAD_REQUEST_LEN);
 	}
 	if (c->method == CONN_OPTIONS)
 		return preflight(t, wsi, c);
