@@ -7,6 +7,8 @@
 #ifndef SGW_CLIENT_H
 #define SGW_CLIENT_H
 
+#include <stdbool.h>
+
 struct peer;
 struct transport;
 
@@ -15,6 +17,7 @@ void	client_limits(struct transport *);
 int	client_admit(struct transport *, int, const void *, unsigned);
 void	client_untrack(struct transport *, int);
 int	client_hold(struct transport *, int, struct peer **);
+bool	client_full(struct transport *, int);
 void	client_unhold(struct transport *, struct peer *);
 int	client_adopt(struct transport *, int);
 int	client_adopt_plain(struct transport *, int);

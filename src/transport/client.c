@@ -170,20 +170,35 @@ peer_done(struct transport *t, struct peer *p)
 int
 client_hold(struct transport *t, int fd, struct peer **held)
 {
+	*held = NULL;
+	if (client_full(t, fd))
+		return -1;
+	if (t->peers == NULL || fd < 0 || (size_t)fd >= t->nbyfd ||
+	    t->byfd[fd] == NULL)
+		return 0;
+	*held = t->byfd[fd];
+	(*held)->unconnected++;
+	return 0;
+}
+
+/*
+ * Would a new session on fd pass its address's
+ * max_unconnected_per_address?  Then it is refused, and counted here: a
+ * WebSocket handshake asks before the upgrade, and holds once the
+ * session exists (client_hold).
+ */
+bool
+client_full(struct transport *t, int fd)
+{
 	struct peer	*p;
 
-	*held = NULL;
 	if (t->peers == NULL || fd < 0 || (size_t)fd >= t->nbyfd ||
-	    (p = t->byfd[fd]) == NULL)
-		return 0;
-	if (t->conf->max_unconnected_per_address > 0 &&
-	    p->unconnected >= (uint32_t)t->conf->max_unconnected_per_address) {
-		t->stats.sessions_refused_addr++;
-		return -1;
-	}
-	p->unconnected++;
-	*held = p;
-	return 0;
+	    (p = t->byfd[fd]) == NULL ||
+	    t->conf->max_unconnected_per_address <= 0 ||
+	    p->unconnected < (uint32_t)t->conf->max_unconnected_per_address)
+		return false;
+	t->stats.sessions_refused_addr++;
+	return true;
 }
 
 /* The session that held p connected or closed. */

@@ -52,7 +52,6 @@ int
 ws_confirm(struct transport *t, struct lws *wsi)
 {
 	struct eio_query	 q;
-	struct peer		*held = NULL;
 	char			 uri[256];
 	size_t			 plen = strlen(t->path);
 	int			 rc;
@@ -72,14 +71,12 @@ ws_confirm(struct transport *t, struct lws *wsi)
 		 */
 		if (session_find(t, q.sid, q.sidlen) == NULL)
 			rc = EIO_ERR_SID;
-	} else if (rc == EIO_OK && client_hold(t, lws_get_socket_fd(wsi),
-	    &held) != 0) {
+	} else if (rc == EIO_OK && client_full(t, lws_get_socket_fd(wsi))) {
 		/* A new session past max_unconnected_per_address. */
 		lws_return_http_status(wsi, 503,
 		    "Too many sessions without a CONNECT from this address");
 		return 1;
-	} else
-		client_unhold(t, held);	/* taken at ESTABLISHED */
+	}
 	if (rc == EIO_OK)
 		return 0;
 	lws_return_http_status(wsi, (unsigned)eio_handshake_status(
