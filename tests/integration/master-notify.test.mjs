@@ -97,7 +97,10 @@ test("a reload: RELOADING=1 with MONOTONIC_USEC, then READY=1", async () => {
 
 test("a reload with configuration errors: no RELOADING=1, STATUS= says so until one succeeds", async () => {
   gw.rewrite("ping_interval 20s");
+  const mark = heard.length;
   const gen = generation(await gw.reload("reloaded: generation"));
+  // That good reload's READY=1 may reach the sink after its log line.
+  await wait(/^READY=1/, mark);
   let from = heard.length;
   gw.append("wrokers 2\n");
   await gw.reload("reload failed");
