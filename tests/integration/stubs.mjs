@@ -8,13 +8,16 @@
 //   fail    500
 //   flap    500 and 200 in turn, 500 first
 //   down    the connection is cut without an answer
+// route(call), if given (or set later as stub.route), answers in place of
+// the 200 {"ok":true} of ok, slow and flap: it returns {status, body} for a
+// call it knows, or undefined for the default.  The other modes win over it.
 import { createServer } from "node:http";
 
-export async function startStub({ mode = "ok", delay = 200 } = {}) {
+export async function startStub({ mode = "ok", delay = 200, route = null } = {}) {
   const calls = [];
   const hung = new Set();
   const stub = {
-    mode, delay, calls, url: null, port: 0,
+    mode, delay, route, calls, url: null, port: 0,
     flip: 0,        // flap: the next answer is 500 when even
     // Requests whose path starts with prefix.
     on(prefix = "/") {
@@ -37,8 +40,14 @@ export async function startStub({ mode = "ok", delay = 200 } = {}) {
     req.on("end", () => {
       let body = null;
       try { body = text ? JSON.parse(text) : null; } catch { body = text; }
-      calls.push({ method: req.method, path: req.url, headers: req.headers, body, at: Date.now() });
+      const call = { method: req.method, path: req.url, headers: req.headers, body, at: Date.now() };
+      calls.push(call);
       const answer = (status) => {
+        const routed = status < 300 && stub.route ? stub.route(call) : undefined;
+        if (routed !== undefined) {
+          res.writeHead(routed.status ?? 200, { "content-type": "application/json" });
+          return res.end(JSON.stringify(routed.body ?? { ok: true }));
+        }
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(status < 300 ? { ok: true } : { error: "stub" }));
       };
