@@ -44,6 +44,7 @@
 struct app;
 struct auth;
 struct bus;
+struct engines;
 struct frame;
 struct presence;
 struct rooms;
@@ -82,6 +83,8 @@ struct gateway_conf {
 	struct breaker_conf	 breaker;	/* each downstream service's */
 	struct backoff_conf	 retry;		/* their retries */
 	struct services_conf	 services;	/* services.h */
+	long long		 engine_batch_max;	/* engines.c */
+	long long		 engine_batch_delay;	/* ms */
 };
 
 struct gateway {
@@ -107,6 +110,7 @@ struct gateway {
 	uint8_t			 heard[4096 / 8];
 	struct htab		 owed;		/* scoped.c */
 	struct services		*services;	/* services.c */
+	struct engines		*engines;	/* engines.c */
 };
 
 /* Bus record types. */
@@ -162,6 +166,8 @@ void	online_drop_worker(struct gateway *, int);
 
 /* engines.c */
 struct events_message;
+int	engines_init(struct gateway *);
+void	engines_free(struct gateway *);
 void	engines_message(struct gateway *, const struct events_message *);
 void	engines_presence(struct gateway *, const char *, int);
 

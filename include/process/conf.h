@@ -98,6 +98,8 @@ struct conf {
 	char			*presence_engine_path;
 	char			*ai_engine_path;
 	char			*quantum_room_engine_path;
+	long long		 engine_batch_max;
+	long long		 engine_batch_delay;
 	long long		 service_retries;
 	long long		 breaker_threshold;
 	long long		 breaker_cooldown;

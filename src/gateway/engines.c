@@ -2,7 +2,7 @@
  * The fire-and-forget engines (issue 13): the presence engine hears of a
  * user's gateway-wide online and offline transitions, the AI engine of
  * each delivered message, the quantum room engine of each group message.
- * Each is one POST with a JSON body to the engine's path (presence_engine_
+ * Each is a POST with a JSON body to the engine's path (presence_engine_
  * path, ai_engine_path, quantum_room_engine_path).
  *
  * They are called after the message went out and nothing waits for their
@@ -10,6 +10,14 @@
  * service_max_inflight is shed and counted (services.c), so a hung engine
  * costs at most that many calls' memory.  Without an engine's URL nothing
  * here does anything, not even build the body.
+ *
+ * Batching.  One HTTP call per message is most of what an engine costs
+ * the worker (a request, a response, a connection's turn), so events are
+ * gathered: the first one waits engine_batch_delay for others, and
+ * engine_batch_max of them go at once as {"events":[...]}.  A batch is
+ * bounded by engine_batch_max, so a hung engine costs at most one batch
+ * being gathered plus service_max_inflight calls.  engine_batch_max 1
+ * sends each event alone, as its own body (the seed's calls).
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -21,8 +29,63 @@
 #include "gateway.h"
 #include "isotime.h"
 #include "services.h"
+#include "transport.h"
+
+/* The events gathered for one engine. */
+struct batch {
+	struct engines	*all;
+	int		 id;		/* STATS_SVC_* */
+	json_t		*events;	/* array, or NULL: none */
+	ev_timer	 timer;		/* engine_batch_delay */
+};
+
+struct engines {
+	struct gateway	*g;
+	uint64_t	 seq;		/* batches sent, for their keys */
+	struct batch	 b[STATS_SERVICES];
+};
 
 static void	post(struct gateway *, int, json_t *, const char *);
+static void	add(struct gateway *, int, json_t *, const char *);
+static void	flush(struct batch *);
+static void	on_timer(struct ev_loop *, ev_timer *, int);
+
+/* Each engine's batch, empty. */
+int
+engines_init(struct gateway *g)
+{
+	struct engines	*e;
+	int		 i;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	e->g = g;
+	for (i = 0; i < STATS_SERVICES; i++) {
+		e->b[i].all = e;
+		e->b[i].id = i;
+		ev_timer_init(&e->b[i].timer, on_timer, 0., 0.);
+		e->b[i].timer.data = &e->b[i];
+	}
+	g->engines = e;
+	return 0;
+}
+
+/* Events still being gathered are dropped: the worker is going away. */
+void
+engines_free(struct gateway *g)
+{
+	struct engines	*e = g->engines;
+	int		 i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < STATS_SERVICES; i++) {
+		ev_timer_stop(g->t->loop, &e->b[i].timer);
+		json_decref(e->b[i].events);
+	}
+	free(e);
+	g->engines = NULL;
+}
 
 /*
  * POST o (taken) to engine id's path; no answer is waited for.  A call
@@ -51,6 +114,70 @@ post(struct gateway *g, int id, json_t *o, const char *key)
 	free(body);
 }
 
+/*
+ * Event o (taken) for engine id: sent alone when batches are off, else
+ * added to the engine's batch, which goes when full or when its first
+ * event has waited engine_batch_delay.  key says the event is safe to
+ * repeat; a batch of such events is sent with a key of its own.
+ */
+static void
+add(struct gateway *g, int id, json_t *o, const char *key)
+{
+	struct batch	*b;
+
+	if (o == NULL)
+		return;
+	if (g->conf->engine_batch_max <= 1 || g->engines == NULL) {
+		post(g, id, o, key);
+		return;
+	}
+	b = &g->engines->b[id];
+	if (b->events == NULL && (b->events = json_array()) == NULL) {
+		json_decref(o);
+		return;
+	}
+	json_array_append_new(b->events, o);
+	if ((long long)json_array_size(b->events) >=
+	    g->conf->engine_batch_max)
+		flush(b);
+	else if (!ev_is_active(&b->timer)) {
+		ev_timer_set(&b->timer,
+		    (double)g->conf->engine_batch_delay / 1000.0, 0.);
+		ev_timer_start(g->t->loop, &b->timer);
+	}
+}
+
+/*
+ * Send what b gathered.  Only the presence engine's events carry keys
+ * (engines_presence()), so only its batches get one: "batch-<worker>-
+ * <ms>-<n>", unique across workers and restarts.
+ */
+static void
+flush(struct batch *b)
+{
+	struct gateway	*g = b->all->g;
+	json_t		*events = b->events;
+	char		 key[96];
+
+	ev_timer_stop(g->t->loop, &b->timer);
+	if (events == NULL)
+		return;
+	b->events = NULL;
+	snprintf(key, sizeof(key), "batch-%d-%lld-%llu", g->t->wid,
+	    (long long)isotime_now_ms(),
+	    (unsigned long long)++b->all->seq);
+	post(g, b->id, json_pack("{s:o}", "events", events),
+	    b->id == STATS_SVC_PRESENCE ? key : NULL);
+}
+
+static void
+on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	flush(w->data);
+}
+
 /* A message was delivered: the AI engine, and for a group the room engine. */
 void
 engines_message(struct gateway *g, const struct events_message *m)
@@ -72,9 +199,9 @@ engines_message(struct gateway *g, const struct events_message *m)
 	if (o == NULL)
 		return;
 	if (room)
-		post(g, STATS_SVC_QUANTUM, json_incref(o), NULL);
+		add(g, STATS_SVC_QUANTUM, json_incref(o), NULL);
 	if (ai)
-		post(g, STATS_SVC_AI, json_incref(o), NULL);
+		add(g, STATS_SVC_AI, json_incref(o), NULL);
 	json_decref(o);
 }
 
@@ -99,7 +226,7 @@ engines_presence(struct gateway *g, const char *user, int online)
 	for (p = key; *p != '\0'; p++)		/* a header's value */
 		if (*p < 0x21 || *p > 0x7e)
 			*p = '_';
-	post(g, STATS_SVC_PRESENCE, json_pack("{s:s, s:s, s:s}", "type",
+	add(g, STATS_SVC_PRESENCE, json_pack("{s:s, s:s, s:s}", "type",
 	    online ? "online" : "offline", "userId", user, "timestamp", at),
 	    key);
 }

@@ -102,6 +102,10 @@ gw_init(struct transport *t)
 		log_error("the downstream services: out of memory");
 		return -1;
 	}
+	if (engines_init(g) != 0) {
+		log_error("the engines' batches: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -113,6 +117,7 @@ gw_fini(struct transport *t)
 
 	if (g == NULL)
 		return;
+	engines_free(g);
 	services_free(g->services);
 	g->services = NULL;
 }

@@ -89,4 +89,6 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->services.token = c->service_token;
 	g->services.timeout = c->service_timeout;
 	g->services.max_inflight = c->service_max_inflight;
+	g->engine_batch_max = c->engine_batch_max;
+	g->engine_batch_delay = c->engine_batch_delay;
 }

@@ -3,7 +3,8 @@
 // figures in /metrics; /health says "degraded" naming a service whose
 // breaker is open; the fire-and-forget engines (presence, AI, quantum room)
 // are told of presence transitions and messages, and a hung engine neither
-// slows delivery nor costs more than service_max_inflight calls per worker.
+// slows delivery nor costs more than service_max_inflight calls per worker;
+// events to the engines go in batches of at most engine_batch_max.
 //
 // The services are Node stubs (stubs.mjs): real HTTP on loopback.
 import { after, before, describe, test } from "node:test";
@@ -42,7 +43,8 @@ describe("breaker, retries and /health", () => {
       conf: `ai_engine_url "${ai.url}"\npresence_engine_url "${pres.url}"\n` +
         `quantum_room_engine_url "${room.url}"\n` +
         "breaker_threshold 3\nbreaker_cooldown 6s\nbreaker_max_cooldown 12s\n" +
-        "service_token \"s3cret-token\"\n",
+        "service_token \"s3cret-token\"\n" +
+        "engine_batch_max 1\n",   // one call per event: the calls are counted
     });
     alice = await online(gw.url, "alice");
     bob = await online(gw.url, "bob");
@@ -162,7 +164,8 @@ describe("a hung AI engine", () => {
     ai = await startStub();
     gw = await startGateway({
       workers: WORKERS,
-      conf: `ai_engine_url "${ai.url}"\nservice_max_inflight ${MAX}\nservice_timeout 60s\n`,
+      conf: `ai_engine_url "${ai.url}"\nservice_max_inflight ${MAX}\nservice_timeout 60s\n` +
+        "engine_batch_max 1\n",   // one call per message: the calls are counted
     });
     alice = await online(gw.url, "alice");
     [bob] = await placed(gw.url, "bob", 1, { avoid: new Set([alice.slot]) });
@@ -200,5 +203,73 @@ describe("a hung AI engine", () => {
     assert.ok(s.inflight <= MAX * WORKERS, `in flight ${s.inflight}`);
     assert.ok(ai.hanging() <= MAX * WORKERS, `requests held by the stub: ${ai.hanging()}`);
     assert.equal(s.breaker, 0, "a hung call is not a failure until its timeout");
+  });
+});
+
+describe("engine batches", () => {
+  let gw, ai, pres, alice, bob;
+  const BATCH = 5;
+
+  before(async () => {
+    [ai, pres] = await Promise.all([startStub(), startStub()]);
+    gw = await startGateway({
+      workers: WORKERS,
+      conf: `ai_engine_url "${ai.url}"\npresence_engine_url "${pres.url}"\n` +
+        `engine_batch_max ${BATCH}\nengine_batch_delay 2s\n`,
+    });
+    alice = await online(gw.url, "alice");
+    [bob] = await placed(gw.url, "bob", 1, { avoid: new Set([alice.slot]) });
+  });
+
+  after(async () => {
+    await closeAll([alice, bob].filter(Boolean));
+    await gw?.shutdown();
+    await Promise.all([ai, pres].filter(Boolean).map((s) => s.close()));
+  });
+
+  const events = (c) => c.body?.events ?? [];
+
+  test("a full batch goes in one call, the rest after engine_batch_delay", async () => {
+    const tag = uid("b");
+    const sent = [];
+    for (let i = 0; i < BATCH + 2; i++) sent.push(await send(alice, bob, `${tag}-${i}`));
+    const mine = (c) => events(c).filter((e) => e.content?.startsWith(tag));
+    const calls = await until(() => {
+      const l = ai.calls.filter((c) => mine(c).length > 0);
+      return l.reduce((n, c) => n + mine(c).length, 0) === sent.length ? l : null;
+    }, 15000, "every message in some batch");
+    assert.equal(calls.length, 2, "one full batch, then the two left after the delay");
+    assert.deepEqual(calls.flatMap(mine).map((e) => e.content), sent, "in order, each once");
+    assert.equal(events(calls[0]).length, BATCH);
+    for (const c of calls) {
+      assert.equal(c.path, "/analyze");
+      assert.equal(c.headers["idempotency-key"], undefined, "AI batches are not retried");
+      assert.ok(events(c).length <= BATCH);
+    }
+  });
+
+  test("presence transitions are batched, with a key, and a failed batch is retried whole", async () => {
+    pres.mode = "flap";
+    pres.flip = 0;
+    const tag = uid("p");
+    const users = [`${tag}-a`, `${tag}-b`, `${tag}-c`];
+    const socks = [];
+    for (const u of users) socks.push(await online(gw.url, u));
+    const mine = (c) => events(c).filter((e) => users.includes(e.userId));
+    const two = await until(() => {
+      const l = pres.calls.filter((c) => mine(c).length > 0);
+      const keys = new Set(l.map((c) => c.headers["idempotency-key"]));
+      if (new Set(l.flatMap(mine).map((e) => e.userId)).size < users.length) return null;
+      return [...keys].some((k) => l.filter((c) => c.headers["idempotency-key"] === k).length >= 2) ? l : null;
+    }, 15000, "a presence batch and its retry");
+    const k = two.map((c) => c.headers["idempotency-key"]);
+    assert.match(k[0], /^batch-\d+-\d+-\d+$/);
+    const again = two.filter((c) => c.headers["idempotency-key"] === k[0]);
+    assert.deepEqual(mine(again[1]), mine(again[0]), "the retry carries the same events");
+    const seen = new Set(two.flatMap(mine).map((e) => e.userId));
+    assert.deepEqual([...seen].sort(), users, "every transition is in a batch");
+    for (const e of two.flatMap(mine)) assert.equal(e.type, "online");
+    pres.mode = "ok";
+    await closeAll(socks);
   });
 });
