@@ -84,15 +84,27 @@ static void	 finish(struct load *) __attribute__((__noreturn__));
 static size_t	 build(struct load *, const char *, const char *, uint32_t);
 
 static uint64_t
+pending(uint64_t due, uint64_t done)
+{
+	return due > done ? due - done : 0;
+}
+
+/*
+ * Messages in flight.  dm-persist: a message is in flight until both its
+ * receive_message and its message_sent came, counted as the larger of the
+ * two backlogs, so that --window bounds messages as in dm.
+ */
+static uint64_t
 inflight(const struct load *l)
 {
-	uint64_t due = l->c.expected, done = l->c.delivered + l->c.lost;
+	uint64_t n = pending(l->c.expected, l->c.delivered + l->c.lost), a;
 
 	if (l->o->scenario == SCEN_DM_PERSIST) {
-		due += l->c.sent;
-		done += l->c.msg_sent;
+		a = pending(l->c.sent, l->c.msg_sent + l->c.lost);
+		if (a > n)
+			n = a;
 	}
-	return due > done ? due - done : 0;
+	return n;
 }
 
 /* The send time a bench message carries: content "<t>|xxx"; or 0. */
