@@ -299,8 +299,10 @@ if (dmp.length > 0) {
     'with `Idempotency-Key: <message id>`, and the sender\'s ' +
     '`message_sent` says `status: "persisted"` once the stub answered. ' +
     'The stub runs on CPU 0 beside the load generator; its CPU is its ' +
-    'own column, never in the server CPU. A message is in flight until ' +
-    'both its `receive_message` and its `message_sent` came.');
+    'own column, never in the server CPU ("load + stub CPU busy" is CPU ' +
+    '0: where it nears 100% flat out, the load generator and the stub, ' +
+    'not the server, set the rate). A message is in flight until both ' +
+    'its `receive_message` and its `message_sent` came.');
   p();
   p('- **gateway**: `chat_service_url` set; it delivers `receive_message` ' +
     'at once and sends `message_sent` when the chat service answered ' +
@@ -340,8 +342,8 @@ if (dmp.length > 0) {
   };
   table(['server', 'load', 'delivered/s', 'delivery p50', 'p99',
     'message_sent p50', 'p99 (ms)', 'server CPU', 'CPU per message',
-    '+ over dm', 'stub CPU per message', 'persisted per delivery',
-    'stub took', 'notes'],
+    '+ over dm', 'stub CPU per message', 'load + stub CPU busy',
+    'persisted per delivery', 'stub took', 'notes'],
   dmp.map((r) => {
     const d = plain(r);
     const extra = d && d.cpu_us_per_delivery !== null &&
@@ -353,7 +355,7 @@ if (dmp.length > 0) {
       fmt(r.cpu_us_per_delivery, 1) + ' us', extra,
       r.stub_cpu_us_per_delivery === null ||
       r.stub_cpu_us_per_delivery === undefined ? 'n/a' :
-        fmt(r.stub_cpu_us_per_delivery, 1) + ' us',
+        fmt(r.stub_cpu_us_per_delivery, 1) + ' us', loadBusy(r),
       fmt(r.persisted_per_delivery, 2), fmt(r.stub_messages_per_delivery, 2),
       persistNote(r)];
   }));
