@@ -19,6 +19,12 @@ for (const line of fs.readFileSync(machineFile, 'utf8').split('\n')) {
 const commands = fs.readFileSync(commandsFile, 'utf8').trim();
 const runs = fs.readFileSync(resultsFile, 'utf8').split('\n')
     .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+/* A latency with no sample (nothing arrived in the window) is n/a, not 0. */
+for (const r of runs)
+  for (const k of ['lat_ms', 'ack_ms'])
+    if (r[k] && r[k].n === 0)
+      for (const q of ['p50', 'p99', 'p999', 'max', 'mean'])
+        r[k][q] = null;
 
 const SERVERS = ['gateway-1w', 'gateway-all', 'anchor', 'floor'];
 const out = [];
@@ -46,6 +52,17 @@ function find(server, scenario, flat, conns) {
       (flat === undefined || (r.rate === 0) === flat) &&
       (conns === undefined || r.conns === conns));
 }
+
+/* The run of server for scenario at exactly this rate (0: flat out). */
+function findRate(server, scenario, rate) {
+  return runs.find((r) => r.label === server && r.scenario === scenario &&
+      r.rate === rate);
+}
+
+/* dm-persist's fixed rates, lowest first. */
+const persistRates = [...new Set(runs.filter((r) =>
+  r.scenario === 'dm-persist' && r.rate > 0).map((r) => r.rate))]
+    .sort((a, b) => a - b);
 
 function table(head, rows) {
   p('| ' + head.join(' | ') + ' |');
@@ -95,7 +112,9 @@ table(['', ''], [
   ['load average before / after the run', `${machine.load_before} / ` +
     `${machine.load_after}`],
   ['gateway', `${machine.gateway}, commit ${machine.commit}`],
-  ['anchor', `Node.js ${machine.node}, socket.io ${machine.socketio} (ws)`],
+  ['anchor', `Node.js ${machine.node}, socket.io ${machine.socketio} (ws)` +
+    (machine.axios ? `; persistence: axios ${machine.axios}, opossum ` +
+      `${machine.opossum}` : '')],
 ]);
 p('The servers under test: **gateway-1w** is `socket-gatewayd -w 1` ' +
   'pinned to CPU 1; **gateway-all** is `socket-gatewayd -w 0` (one worker ' +
@@ -164,6 +183,38 @@ function summary() {
       'lat_ms.p99', 'fanout', false, ' ms', 1, less);
   line('server CPU per connect + disconnect, flat out', 'cpu_us_per_cycle',
       'churn', true, ' us', 0, less);
+  const persisted = (rate, what, key, unit, digits) => {
+    const a = get(findRate('gateway-1w', 'dm-persist', rate), key);
+    const b = get(findRate('anchor', 'dm-persist', rate), key);
+    if (a === null)
+      return;
+    let t = `- ${what} ${rate > 0 ? `at ${fmt(rate)}/s` : 'flat out'}: ` +
+      `gateway ${fmt(a, digits)}${unit}`;
+    if (b !== null)
+      t += `, anchor ${fmt(b, digits)}${unit} (${key === 'delivered_per_s' ?
+        more(a, b) : less(a, b)})`;
+    const g = findRate('gateway-1w', 'dm-persist', rate);
+    const an = findRate('anchor', 'dm-persist', rate);
+    if (b !== null && rate > 0 && an.delivered_per_s < rate * 0.95)
+      t += ` (the anchor fell behind: ${fmt(an.delivered_per_s)} of ` +
+        `${fmt(rate)} messages/s)`;
+    if (g && !(g.persisted_per_delivery >= 0.99))
+      t += ' (**the gateway did not persist**: ' +
+        `${fmt(g.persisted_per_delivery, 2)} persisted per delivery)`;
+    p(t + '.');
+  };
+  for (const rate of persistRates.slice(0, 1)) {
+    persisted(rate, 'server CPU per persisted direct message',
+        'cpu_us_per_delivery', ' us', 1);
+    persisted(rate, 'p99 latency of delivery with persistence',
+        'lat_ms.p99', ' ms', 1);
+    persisted(rate, 'p99 latency of message_sent (persisted)',
+        'ack_ms.p99', ' ms', 1);
+  }
+  persisted(0, 'persisted direct messages per second', 'delivered_per_s', '',
+      0);
+  persisted(0, 'server CPU per persisted direct message',
+      'cpu_us_per_delivery', ' us', 1);
   p();
 }
 const rateOf = (scen) => {
@@ -236,6 +287,80 @@ for (const scen of ['dm', 'fanout']) {
     loadBusy(r), note(r)]));
 }
 
+/* dm-persist */
+const dmp = runs.filter((r) => r.scenario === 'dm-persist');
+if (dmp.length > 0) {
+  p(`## dm-persist: direct messages persisted to a stub chat service ` +
+    `(${fmt(dmp[0].conns)} clients in pairs, ${dmp[0].size}-byte content)`);
+  p();
+  p('As `dm`, with a chat service configured: the server POSTs every ' +
+    'message to `/api/messages` on **bench/stub/chat-stub** (raw epoll, ' +
+    'HTTP/1.1 keep-alive, 200 `{"ok":true}`; it counts what it took), ' +
+    'with `Idempotency-Key: <message id>`, and the sender\'s ' +
+    '`message_sent` says `status: "persisted"` once the stub answered. ' +
+    'The stub runs on CPU 0 beside the load generator; its CPU is its ' +
+    'own column, never in the server CPU ("load + stub CPU busy" is CPU ' +
+    '0: where it nears 100% flat out, the load generator and the stub, ' +
+    'not the server, set the rate). A message is in flight until both ' +
+    'its `receive_message` and its `message_sent` came.');
+  p();
+  p('- **gateway**: `chat_service_url` set; it delivers `receive_message` ' +
+    'at once and sends `message_sent` when the chat service answered ' +
+    '(delivery does not wait for persistence), through its libcurl ' +
+    'client, circuit breaker and retry budget.');
+  p('- **anchor**: `CHAT_SERVICE_URL` set; as the seed: an axios instance ' +
+    '(keep-alive agent, 5 s timeout) behind an opossum circuit breaker ' +
+    '(bench/anchor-node/persist.js). **Delivery after persistence**: the ' +
+    'handler awaits the chat service, then emits `receive_message` and ' +
+    '`message_sent`, as the seed\'s message handler awaits its message ' +
+    'service before it emits (issue 13\'s description of the seed; the ' +
+    'seed\'s source is not in this repository, its README names axios ' +
+    'and a circuit breaker). So the anchor\'s delivery latency includes ' +
+    'the chat service\'s round trip, and the gateway\'s does not; its ' +
+    '`message_sent` latency compares like for like. ' +
+    '(`PERSIST_ORDER=before` makes the anchor deliver first.)');
+  p();
+  p('"+ over dm" is the CPU per message minus that of the plain `dm` run ' +
+    'of the same server at the same rate (or flat out): what persistence ' +
+    'costs. "persisted per delivery" counts the `message_sent` with status ' +
+    '`persisted`; "stub took" the messages the stub received, per ' +
+    'delivered message (both 1.00 when every message was persisted once).');
+  p();
+  const plain = (r) => r.rate > 0 ? findRate(r.label, 'dm', r.rate) :
+    find(r.label, 'dm', true);
+  const persistNote = (r) => {
+    const bad = [];
+    if (r.rate > 0 && r.delivered_per_s < r.rate * 0.95)
+      bad.push(`fell behind: ${fmt(r.delivered_per_s)}/s of ` +
+        `${fmt(r.rate)}/s`);
+    if (!(r.persisted_per_delivery >= 0.99))
+      bad.push('not persisted');
+    const n = note(r);
+    if (n)
+      bad.push(n);
+    return bad.join('; ');
+  };
+  table(['server', 'load', 'delivered/s', 'delivery p50', 'p99',
+    'message_sent p50', 'p99 (ms)', 'server CPU', 'CPU per message',
+    '+ over dm', 'stub CPU per message', 'load + stub CPU busy',
+    'persisted per delivery', 'stub took', 'notes'],
+  dmp.map((r) => {
+    const d = plain(r);
+    const extra = d && d.cpu_us_per_delivery !== null &&
+      r.cpu_us_per_delivery !== null ?
+      fmt(r.cpu_us_per_delivery - d.cpu_us_per_delivery, 1) + ' us' : 'n/a';
+    return [r.label, mode(r), fmt(r.delivered_per_s), ms(r.lat_ms.p50),
+      ms(r.lat_ms.p99), ms(get(r, 'ack_ms.p50')), ms(get(r, 'ack_ms.p99')),
+      fmt(r.server_cpu_pct) + '%',
+      fmt(r.cpu_us_per_delivery, 1) + ' us', extra,
+      r.stub_cpu_us_per_delivery === null ||
+      r.stub_cpu_us_per_delivery === undefined ? 'n/a' :
+        fmt(r.stub_cpu_us_per_delivery, 1) + ' us', loadBusy(r),
+      fmt(r.persisted_per_delivery, 2), fmt(r.stub_messages_per_delivery, 2),
+      persistNote(r)];
+  }));
+}
+
 p('## churn: connect and disconnect, with presence events');
 p();
 const churn0 = runs.find((r) => r.scenario === 'churn');
@@ -299,11 +424,27 @@ const metrics = [
     'churn', false, undefined, 'cpu_us_per_cycle'],
   ['churn: cycles/s flat out', 'churn', true, undefined, 'cycles_per_s'],
 ];
+for (const rate of persistRates) {
+  metrics.push([`dm-persist: server CPU per message at ${fmt(rate)}/s (us)`,
+    'dm-persist', undefined, undefined, 'cpu_us_per_delivery', rate]);
+  metrics.push([`dm-persist: delivery p99 at ${fmt(rate)}/s (ms)`,
+    'dm-persist', undefined, undefined, 'lat_ms.p99', rate]);
+  metrics.push([`dm-persist: message_sent p99 at ${fmt(rate)}/s (ms)`,
+    'dm-persist', undefined, undefined, 'ack_ms.p99', rate]);
+}
+if (runs.some((r) => r.scenario === 'dm-persist' && r.rate === 0)) {
+  metrics.push(['dm-persist: deliveries/s flat out', 'dm-persist', undefined,
+    undefined, 'delivered_per_s', 0]);
+  metrics.push(['dm-persist: server CPU per message flat out (us)',
+    'dm-persist', undefined, undefined, 'cpu_us_per_delivery', 0]);
+}
 table(['figure', ...SERVERS, 'gateway-1w / anchor', 'gateway-1w / floor',
   'gateway-all / anchor'],
-metrics.map(([title, scen, flat, n, key]) => {
-  const v = SERVERS.map((s) => get(find(s, scen, flat, n), key));
-  const digits = key.startsWith('lat') || key.startsWith('cpu_us') ? 1 : 0;
+metrics.map(([title, scen, flat, n, key, rate]) => {
+  const v = SERVERS.map((s) => get(rate !== undefined ?
+    findRate(s, scen, rate) : find(s, scen, flat, n), key));
+  const digits = key.startsWith('lat') || key.startsWith('ack') ||
+    key.startsWith('cpu_us') ? 1 : 0;
   return [title, ...v.map((x) => key === 'rss_per_conn_bytes' ?
     (x === null ? 'n/a' : kb(x)) : fmt(x, digits)),
   ratio(v[0], v[2]), ratio(v[0], v[3]), ratio(v[1], v[2])];
@@ -313,7 +454,10 @@ p('## The exact commands');
 p();
 p('`$SECRET` is a random HS256 secret made for the run (also in ' +
   '`$TMP/secret`), `$TMP` the run\'s temporary directory, `$PID` the pid ' +
-  'of the server just started (the gateway\'s master).');
+  'of the server just started (the gateway\'s master), `$STUB_PID` that ' +
+  'of the stub chat service.' + (machine.scenarios ? ' Scenarios run: ' +
+  `\`SCENARIOS="${machine.scenarios}"\`, dm-persist at ` +
+  `\`PERSIST_RATES="${machine.persist_rates}"\`.` : ''));
 p();
 p('```');
 p(commands);

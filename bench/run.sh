@@ -7,13 +7,23 @@
 # and writes bench/RESULTS.md (the machine, the exact commands, the figures
 # and the ratios) and bench/RESULTS.jsonl (each run's JSON line).  `make bench` runs it with the programs just built.
 #
-# Environment: BENCH, SGWD, FLOOR (the programs; default: the build tree
-# beside this script), OUT (default bench/RESULTS.md), DUR (measured
+# dm-persist runs the servers again with a chat service configured: the
+# stub bench/stub/chat-stub, on the load's CPU 0 (its CPU is reported apart,
+# not as server CPU); the floor persists nothing and has no dm-persist.
+#
+# Environment: BENCH, SGWD, FLOOR, STUB (the programs; default: the build
+# tree beside this script), OUT (default bench/RESULTS.md), DUR (measured
 # seconds per run, default 8), CONNS (idle connections, default 18000),
-# SERVERS (default "gateway-1w gateway-all anchor floor"), NODE (node);
+# SERVERS (default "gateway-1w gateway-all anchor floor"), SCENARIOS
+# (default "conns dm fanout churn dm-persist"; e.g. SCENARIOS=dm-persist
+# runs that one alone), NODE (node);
 # the loads: DM_CONNS (2000), DM_RATE (5000 messages/s), FAN_CONNS
 # (10000), FAN_GROUPS (100), FAN_RATE (150 messages/s), CHURN_CONNS (100),
-# CHURN_RATE (200 cycles/s), BIG_CONNS (30000, gateway-all only; 0: skip).
+# CHURN_RATE (200 cycles/s), BIG_CONNS (30000, gateway-all only; 0: skip),
+# PERSIST_RATES (dm-persist's fixed rates, "1000 5000": one the anchor
+# keeps up with, and dm's), PERSIST_FLAT (1: dm-persist flat out too; 0:
+# skip), PERSIST_WARMUP (3 s: the anchor's JIT and its backlog of the
+# connect phase are over before the window).
 # Every server gets a free port, is stopped on exit (trap), and every
 # bench run is bounded by --max-time.  Needs node and npm (the anchor's
 # packages are installed with `npm ci` on first use).
@@ -24,11 +34,13 @@ top=$(dirname "$here")
 BENCH=${BENCH:-$top/socket-gateway-bench}
 SGWD=${SGWD:-$top/socket-gatewayd}
 FLOOR=${FLOOR:-$top/bench/floor/floor-server}
+STUB=${STUB:-$top/bench/stub/chat-stub}
 NODE=${NODE:-node}
 OUT=${OUT:-$here/RESULTS.md}
 DUR=${DUR:-8}
 CONNS=${CONNS:-18000}
 SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
+SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist}
 DM_CONNS=${DM_CONNS:-2000}
 DM_RATE=${DM_RATE:-5000}
 FAN_CONNS=${FAN_CONNS:-10000}
@@ -37,19 +49,25 @@ FAN_RATE=${FAN_RATE:-150}
 CHURN_CONNS=${CHURN_CONNS:-100}
 CHURN_RATE=${CHURN_RATE:-200}
 BIG_CONNS=${BIG_CONNS:-30000}
+PERSIST_RATES=${PERSIST_RATES:-1000 5000}
+PERSIST_FLAT=${PERSIST_FLAT:-1}
+PERSIST_WARMUP=${PERSIST_WARMUP:-3}
 SECRET=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
-for p in "$BENCH" "$SGWD" "$FLOOR"; do
+for p in "$BENCH" "$SGWD" "$FLOOR" "$STUB"; do
 	if [ ! -x "$p" ]; then
-		echo "run.sh: $p is not built (make, or set BENCH/SGWD/FLOOR)" >&2
+		echo "run.sh: $p is not built (make, or set BENCH/SGWD/FLOOR/STUB)" >&2
 		exit 1
 	fi
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgw-bench.XXXXXX") || exit 1
 server_pid=
+stub_pid=
+chat_url=
 cleanup() {
 	stop_server
+	stop_stub
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -77,11 +95,13 @@ free_port() {
 	echo "$port"
 }
 
+# wait_port PORT [PID]: until something listens on PORT (PID: the server).
 wait_port() {
 	i=0
 	while ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+		if [ $i -gt 100 ] || ! kill -0 "${2:-$server_pid}" 2>/dev/null
+		then
 			return 1
 		fi
 		sleep 0.1
@@ -102,7 +122,37 @@ stop_server() {
 	fi
 }
 
+# start_stub: the stub chat service on a free port, on the load's CPU; sets
+# stub_port, stub_pid and chat_url.
+start_stub() {
+	stub_port=$(free_port)
+	cmd="$LOAD_PIN $STUB -p $stub_port"
+	log "starting the stub chat service: $cmd"
+	echo "# chat-stub" >> "$tmp/commands"
+	echo "$cmd" >> "$tmp/commands"
+	sh -c "exec $cmd" 2>>"$tmp/chat-stub.log" &
+	stub_pid=$!
+	if ! wait_port "$stub_port" "$stub_pid"; then
+		log "the stub chat service did not start; its log:"
+		tail -20 "$tmp/chat-stub.log" >&2
+		stop_stub
+		return 1
+	fi
+	chat_url=http://127.0.0.1:$stub_port
+}
+
+stop_stub() {
+	if [ -n "$stub_pid" ]; then
+		kill "$stub_pid" 2>/dev/null
+		wait "$stub_pid" 2>/dev/null
+		tail -1 "$tmp/chat-stub.log" >&2
+		stub_pid=
+		chat_url=
+	fi
+}
+
 # start_server NAME: starts it on a free port; sets port, server_pid, pin.
+# With chat_url set, its chat service is that one.
 start_server() {
 	name=$1
 	port=$(free_port)
@@ -133,18 +183,24 @@ log_level warn
 event_rate 1000000
 event_burst 1000000
 EOF
+		[ -n "$chat_url" ] &&
+		    echo "chat_service_url \"$chat_url\"" >> "$tmp/$name/gw.conf"
 		cmd="$pin $SGWD -c $tmp/$name/gw.conf -w $workers"
 		;;
 	anchor)
-		if [ ! -d "$here/anchor-node/node_modules/socket.io" ]; then
+		if [ ! -d "$here/anchor-node/node_modules/socket.io" ] ||
+		    [ ! -d "$here/anchor-node/node_modules/opossum" ] ||
+		    [ ! -d "$here/anchor-node/node_modules/axios" ]; then
 			log "installing the anchor's packages (npm ci)"
 			(cd "$here/anchor-node" && npm ci --no-audit --no-fund \
 			    --omit=dev >&2) || return 1
 		fi
 		[ -n "$SERVER_CPU" ] && pin="taskset -c $SERVER_CPU" &&
 		    cpus=$SERVER_CPU
+		chat=
+		[ -n "$chat_url" ] && chat="CHAT_SERVICE_URL=$chat_url "
 		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=scoped \
-$pin $NODE $here/anchor-node/server.js"
+$chat$pin $NODE $here/anchor-node/server.js"
 		;;
 	floor)
 		[ -n "$SERVER_CPU" ] && pin="taskset -c $SERVER_CPU" &&
@@ -153,7 +209,11 @@ $pin $NODE $here/anchor-node/server.js"
 		;;
 	esac
 	log "starting $name: $cmd"
-	echo "# $name" >> "$tmp/commands"
+	echo "# $name${chat_url:+ (chat service: the stub)}" >> "$tmp/commands"
+	[ -n "$chat_url" ] && case $name in gateway-*)
+		echo "#   its gw.conf adds: chat_service_url \"$chat_url\"" \
+		    >> "$tmp/commands" ;;
+	esac
 	echo "$cmd" | sed "s|$SECRET|\$SECRET|g; s|$tmp|\$TMP|g" \
 	    >> "$tmp/commands"
 	# exec: $! is the server itself (the gateway's master), not a shell.
@@ -175,11 +235,14 @@ bench() {
 	shift 2
 	extra=
 	[ -n "$cpus" ] && extra="--server-cpus $cpus"
+	[ -n "$stub_pid" ] && extra="$extra --stub 127.0.0.1:$stub_port \
+--stub-pids $stub_pid"
 	set -- -q -l "$label" -t "127.0.0.1:$port" --secret-file \
 	    "$tmp/secret" --server-pids "$server_pid" $extra \
 	    --max-time 180 "$@" "$scen"
 	echo "$LOAD_PIN socket-gateway-bench $*" | sed "s|$tmp|\$TMP|g; \
-s|--server-pids $server_pid|--server-pids \$PID|" >> "$tmp/commands"
+s|--server-pids $server_pid|--server-pids \$PID|; \
+s|--stub-pids ${stub_pid:-none}|--stub-pids \$STUB_PID|" >> "$tmp/commands"
 	log "$label $scen $*"
 	# shellcheck disable=SC2086
 	if $LOAD_PIN "$BENCH" "$@" > "$tmp/out" 2>>"$tmp/bench.log"; then
@@ -198,29 +261,63 @@ printf '%s\n' "$SECRET" > "$tmp/secret"
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
+has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
+
 for s in $SERVERS; do
-	start_server "$s" || continue
+	if has conns || has dm || has fanout || has churn; then
+		start_server "$s" || continue
+	fi
 	# conns: idle authenticated connections (a fresh server: its RSS
 	# before the first connection is the baseline).
-	bench "$s" conns -c "$CONNS" -d 3
-	if [ "$s" = gateway-all ] && [ "$BIG_CONNS" -gt 0 ]; then
-		# Beyond one load process and one source address.
-		bench "$s" conns -c "$BIG_CONNS" -d 3
+	if has conns; then
+		bench "$s" conns -c "$CONNS" -d 3
+		if [ "$s" = gateway-all ] && [ "$BIG_CONNS" -gt 0 ]; then
+			# Beyond one load process and one source address.
+			bench "$s" conns -c "$BIG_CONNS" -d 3
+		fi
 	fi
 	# dm: clients in pairs, at a fixed rate, then flat out.
-	bench "$s" dm -c "$DM_CONNS" -r "$DM_RATE" -d "$DUR"
-	bench "$s" dm -c "$DM_CONNS" -d "$DUR"
+	if has dm; then
+		bench "$s" dm -c "$DM_CONNS" -r "$DM_RATE" -d "$DUR"
+		bench "$s" dm -c "$DM_CONNS" -d "$DUR"
+	fi
 	# fanout: clients in groups; 150 messages/s in 100 groups of 100 is
 	# 14,850 deliveries/s; then flat out.
-	bench "$s" fanout -c "$FAN_CONNS" -g "$FAN_GROUPS" -r "$FAN_RATE" \
-	    -d "$DUR"
-	bench "$s" fanout -c "$FAN_CONNS" -g "$FAN_GROUPS" -d "$DUR"
+	if has fanout; then
+		bench "$s" fanout -c "$FAN_CONNS" -g "$FAN_GROUPS" \
+		    -r "$FAN_RATE" -d "$DUR"
+		bench "$s" fanout -c "$FAN_CONNS" -g "$FAN_GROUPS" -d "$DUR"
+	fi
 	# churn: users connecting and leaving, watched by 10 observers
 	# through presence:<user>; at a fixed rate, then flat out.
-	bench "$s" churn -c "$CHURN_CONNS" --observers 10 -r "$CHURN_RATE" \
-	    -d "$DUR"
-	bench "$s" churn -c "$CHURN_CONNS" --observers 10 -d "$DUR"
+	if has churn; then
+		bench "$s" churn -c "$CHURN_CONNS" --observers 10 \
+		    -r "$CHURN_RATE" -d "$DUR"
+		bench "$s" churn -c "$CHURN_CONNS" --observers 10 -d "$DUR"
+	fi
 	stop_server
+	# dm-persist: dm again, the server persisting every message to the
+	# stub chat service; a fresh stub and server for each run, since a
+	# server that could not keep up with one rate still works off its
+	# backlog of calls long after the run.
+	if has dm-persist && [ "$s" != floor ]; then
+		rates=$PERSIST_RATES
+		[ "$PERSIST_FLAT" = 1 ] && rates="$rates 0"
+		for r in $rates; do
+			start_stub || break
+			if start_server "$s"; then
+				if [ "$r" = 0 ]; then
+					set --
+				else
+					set -- -r "$r"
+				fi
+				bench "$s" dm-persist -c "$DM_CONNS" "$@" \
+				    -d "$DUR" --warmup "$PERSIST_WARMUP"
+				stop_server
+			fi
+			stop_stub
+		done
+	fi
 done
 
 ended=$(date +%s)
@@ -235,6 +332,12 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "node=$($NODE --version 2>/dev/null)"
 	echo "socketio=$(cd "$here/anchor-node" && $NODE -p \
 	    'require("socket.io/package.json").version' 2>/dev/null)"
+	echo "axios=$(cd "$here/anchor-node" && $NODE -p \
+	    'require("axios/package.json").version' 2>/dev/null)"
+	echo "opossum=$(cd "$here/anchor-node" && $NODE -p \
+	    'require("opossum/package.json").version' 2>/dev/null)"
+	echo "scenarios=$SCENARIOS"
+	echo "persist_rates=$PERSIST_RATES"
 	echo "gateway=$($SGWD -V 2>/dev/null | head -1)"
 	echo "commit=$(cd "$top" 2>/dev/null && git rev-parse --short HEAD \
 	    2>/dev/null)$(cd "$top" 2>/dev/null && git diff --quiet HEAD \

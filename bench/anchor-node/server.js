@@ -16,11 +16,25 @@
  *   presence             user_connected / user_disconnected on a user's
  *                        first / last socket: to everyone (mode all) or to
  *                        presence:<user> (mode scoped), as the gateway does
+ *   persistence          with CHAT_SERVICE_URL, the way the seed persists
+ *                        a message: an axios instance (keep-alive agent,
+ *                        timeout) behind an opossum circuit breaker POSTs
+ *                        it to <url>/api/messages with Idempotency-Key: id;
+ *                        the handler awaits that call, then delivers
+ *                        receive_message and sends message_sent with
+ *                        status "persisted" (on failure: an error event
+ *                        persist_failed, nothing delivered).
  *
  * Environment: PORT (3002), HOST (127.0.0.1), JWT_SECRET (required),
- * PRESENCE_MODE (all | scoped, default all).  Socket.IO runs on its default
- * engine (ws), with the defaults of socket.io 4.8 (pingInterval 25 s,
- * maxHttpBufferSize 1 MB, no per-message deflate).
+ * PRESENCE_MODE (all | scoped, default all), CHAT_SERVICE_URL (none: no
+ * persistence, status "sent"), CHAT_MESSAGES_PATH (/api/messages),
+ * SERVICE_TOKEN (a bearer token for the chat service, none by default),
+ * SERVICE_TIMEOUT_MS (5000, as the gateway's service_timeout),
+ * SERVICE_MAX_SOCKETS (64, as the gateway's service_max_inflight),
+ * PERSIST_ORDER (after: deliver once persisted, as the seed; before:
+ * deliver first, then persist, as the gateway does).  Socket.IO runs on
+ * its default engine (ws), with the defaults of socket.io 4.8
+ * (pingInterval 25 s, maxHttpBufferSize 1 MB, no per-message deflate).
  */
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -32,6 +46,15 @@ const HOST = process.env.HOST || '127.0.0.1';
 const SECRET = process.env.JWT_SECRET;
 const SCOPED = (process.env.PRESENCE_MODE || 'all') === 'scoped';
 const TYPES = new Set(['text', 'image', 'file', 'audio', 'video', 'system']);
+const CHAT_URL = process.env.CHAT_SERVICE_URL || '';
+const DELIVER_FIRST = (process.env.PERSIST_ORDER || 'after') === 'before';
+const persist = CHAT_URL ? require('./persist.js')({
+  url: CHAT_URL,
+  path: process.env.CHAT_MESSAGES_PATH || '/api/messages',
+  token: process.env.SERVICE_TOKEN || '',
+  timeout: parseInt(process.env.SERVICE_TIMEOUT_MS || '5000', 10),
+  maxSockets: parseInt(process.env.SERVICE_MAX_SOCKETS || '64', 10),
+}) : null;
 
 if (!SECRET) {
   console.error('anchor: JWT_SECRET is required');
@@ -48,7 +71,8 @@ const server = http.createServer((req, res) => {
     res.end(JSON.stringify({
       status: 'ok', service: 'socket-gateway-anchor',
       connections: io.engine.clientsCount, onlineUsers: online.size,
-      messages, uptime: Math.round(process.uptime()),
+      messages, persistence: persist === null ? null : persist.stats(),
+      uptime: Math.round(process.uptime()),
       memory: { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed },
       timestamp: new Date().toISOString(),
     }));
@@ -129,11 +153,30 @@ function onMessage(socket, event, p, ack) {
   if (typeof p.client_msg_id === 'string')
     m.client_msg_id = p.client_msg_id;
   messages++;
+  if (persist === null) {
+    deliver(socket, receiver, group, m);
+    confirm(socket, ack, m, 'sent');
+    return;
+  }
+  if (DELIVER_FIRST)
+    deliver(socket, receiver, group, m);
+  persist.message(m).then(() => {
+    if (!DELIVER_FIRST)
+      deliver(socket, receiver, group, m);
+    confirm(socket, ack, m, 'persisted');
+  }, (err) => fail(socket, ack, 'persist_failed',
+      'the chat service did not take the message: ' + err.message, event));
+}
+
+function deliver(socket, receiver, group, m) {
   if (receiver !== undefined)
     io.to('user:' + receiver).emit('receive_message', m);
   else
     socket.to('group:' + group).emit('receive_message', m);
-  const sent = Object.assign({}, m, { status: 'sent' });
+}
+
+function confirm(socket, ack, m, status) {
+  const sent = Object.assign({}, m, { status });
   socket.emit('message_sent', sent);
   if (typeof ack === 'function')
     ack({ ok: true, message: sent });
@@ -203,7 +246,8 @@ io.on('connection', (socket) => {
 server.listen(PORT, HOST, () => {
   console.error(JSON.stringify({ msg: 'anchor listening', host: HOST,
     port: PORT, presence_mode: SCOPED ? 'scoped' : 'all', pid: process.pid,
-    node: process.version }));
+    node: process.version, chat_service: CHAT_URL || null,
+    persist_order: DELIVER_FIRST ? 'before' : 'after' }));
 });
 
 function stop() {

@@ -37,8 +37,11 @@ enum bench_scenario {
 	SCEN_CONNS = 0,
 	SCEN_DM,
 	SCEN_FANOUT,
-	SCEN_CHURN
+	SCEN_CHURN,
+	SCEN_DM_PERSIST		/* dm, every message_sent awaited too */
 };
+
+#define SCEN_IS_DM(s)	((s) == SCEN_DM || (s) == SCEN_DM_PERSIST)
 
 /* Coordinator -> load processes. */
 enum bench_phase {
@@ -96,6 +99,7 @@ struct bench_counters {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	uint64_t	cpu_ns;		/* this process's CPU time */
+	uint64_t	persisted;	/* message_sent, status persisted */
 };
 
 struct bench_slot {
@@ -105,6 +109,7 @@ struct bench_slot {
 	struct hist		lat;	/* message latency */
 	struct hist		conn;	/* connect start -> ready */
 	char			err[160];
+	struct hist		ack;	/* send -> message_sent */
 };
 
 struct bench_shared {
@@ -147,6 +152,9 @@ struct bench_opts {
 	const char		*user_prefix;
 	bool			 quiet;
 	bool			 json_only;
+	const char		*stub;		/* host:port, GET /count */
+	pid_t			 stub_pids[BENCH_MAXPIDS];
+	unsigned		 nstub_pids;
 };
 
 /* A snapshot of the servers: CPU ticks and RSS over the followed pids. */
@@ -179,6 +187,9 @@ struct bench_result {
 	long			 hz;
 	bool			 timed_out;
 	char			 note[256];
+	struct hist		 ack;
+	struct server_sample	 stub_w0, stub_w1; /* measured window */
+	int64_t			 stub_idle, stub_w0n, stub_w1n, stub_end;
 };
 
 /* main.c */
@@ -206,7 +217,9 @@ int	 jwt_hs256(const char *, size_t, const char *, long, long, char *,
 uint64_t now_ns(void);
 unsigned server_pids_expand(const pid_t *, unsigned, pid_t *, unsigned);
 void	 server_sample(const struct bench_opts *, struct server_sample *);
+void	 stub_sample(const struct bench_opts *, struct server_sample *);
 int	 metrics_rss(const char *, uint64_t *);
+int64_t	 stub_count(const char *);
 uint64_t self_cpu_ns(void);
 uint64_t cpus_busy(uint64_t);
 uint64_t self_cpu_mask(void);

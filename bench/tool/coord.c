@@ -225,8 +225,10 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->hz = sysconf(_SC_CLK_TCK);
+	r->stub_idle = r->stub_w0n = r->stub_w1n = r->stub_end = -1;
 	hist_init(&r->lat);
 	hist_init(&r->conn);
+	hist_init(&r->ack);
 	total = o->conns + (o->scenario == SCEN_CHURN ? o->observers : 0);
 	need = (total + BENCH_CONNS_PER_PROC - 1) / BENCH_CONNS_PER_PROC;
 	if (need == 0)
@@ -295,6 +297,10 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		fprintf(stderr, "bench: cannot read memory.rss from "
 		    "http://%s/metrics\n", o->metrics);
 	server_sample(o, &r->srv_idle);
+	r->stub_idle = stub_count(o->stub);
+	if (o->stub != NULL && r->stub_idle < 0)
+		fprintf(stderr, "bench: cannot read messages from "
+		    "http://%s/count\n", o->stub);
 	fflush(NULL);
 	C.t0 = C.last_progress = now_ns();
 	C.last_srv = r->srv_idle;
@@ -344,13 +350,17 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		cpu0 = r->w0.cpu_ns;
 		if (mask != 0)
 			busy0 = cpus_busy(mask);
+		r->stub_w0n = stub_count(o->stub);
 		server_sample(o, &r->srv_w0);
+		stub_sample(o, &r->stub_w0);
 		sh->win_start = now_ns();
 		sleep_for(o->duration, "run");
 		t = now_ns();
 		sh->win_end = t;
 		sum(&r->w1);
 		server_sample(o, &r->srv_w1);
+		stub_sample(o, &r->stub_w1);
+		r->stub_w1n = stub_count(o->stub);
 		r->window_s = (double)(t - sh->win_start) / 1e9;
 		r->client_cpu_s = (double)(r->w1.cpu_ns - cpu0) / 1e9;
 		if (mask != 0)
@@ -367,6 +377,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 			    "--max-time reached");
 	}
 	server_sample(o, &r->srv_end);
+	r->stub_end = stub_count(o->stub);
 	if (o->metrics != NULL)
 		(void)metrics_rss(o->metrics, &r->metrics_rss1);
 	progress(true);
@@ -391,6 +402,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	for (i = 0; i < C.n; i++) {
 		hist_merge(&r->lat, &sh->slot[i].lat);
 		hist_merge(&r->conn, &sh->slot[i].conn);
+		hist_merge(&r->ack, &sh->slot[i].ack);
 		if (sh->slot[i].err[0] != '\0' && r->note[0] == '\0')
 			snprintf(r->note, sizeof(r->note), "%s",
 			    sh->slot[i].err);

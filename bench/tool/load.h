@@ -63,6 +63,7 @@ struct load {
 	unsigned		 nsrc;
 	char			 upgrade[512];	/* the HTTP request */
 	size_t			 upgradelen;
+	struct hist		 ack;		/* send -> message_sent */
 };
 
 /* client.c */

@@ -12,12 +12,15 @@
 
 #include "bench.h"
 
-const char *bench_scenario_names[] = { "conns", "dm", "fanout", "churn" };
+const char *bench_scenario_names[] = { "conns", "dm", "fanout", "churn",
+    "dm-persist" };
+#define NSCENARIOS	(sizeof(bench_scenario_names) / \
+			    sizeof(bench_scenario_names[0]))
 
 static void	 usage(int) __attribute__((__noreturn__));
 static double	 num(const char *, const char *, double, double);
 static char	*read_secret(const char *, size_t *);
-static void	 parse_pids(struct bench_opts *, const char *);
+static unsigned	 parse_pids(pid_t *, const char *, const char *);
 static uint64_t	 parse_cpus(const char *);
 
 static void
@@ -30,9 +33,10 @@ usage(int status)
 "           [--connect-rate n] [--hold ms] [--json] [--max-time seconds]\n"
 "           [--metrics host:port] [--observers n] [--path path]\n"
 "           [--secret-file file] [--server-cpus list]\n"
-"           [--server-pids pid,...] [--sources n] [--timeout seconds]\n"
+"           [--server-pids pid,...] [--sources n] [--stub host:port]\n"
+"           [--stub-pids pid,...] [--timeout seconds]\n"
 "           [--user-prefix prefix] [--warmup seconds]\n"
-"           conns | dm | fanout | churn\n");
+"           conns | dm | dm-persist | fanout | churn\n");
 	exit(status);
 }
 
@@ -73,19 +77,21 @@ read_secret(const char *path, size_t *len)
 	return strdup(buf);
 }
 
-static void
-parse_pids(struct bench_opts *o, const char *s)
+/* A list of pids into pids[BENCH_MAXPIDS]; how many. */
+static unsigned
+parse_pids(pid_t *pids, const char *opt, const char *s)
 {
-	char	*copy = strdup(s), *p, *save = NULL;
+	char		*copy = strdup(s), *p, *save = NULL;
+	unsigned	 n = 0;
 
 	for (p = strtok_r(copy, ", ", &save); p != NULL;
 	    p = strtok_r(NULL, ", ", &save)) {
-		if (o->nserver_pids == BENCH_MAXPIDS)
+		if (n == BENCH_MAXPIDS)
 			break;
-		o->server_pids[o->nserver_pids++] =
-		    (pid_t)num("--server-pids", p, 1, 4194304);
+		pids[n++] = (pid_t)num(opt, p, 1, 4194304);
 	}
 	free(copy);
+	return n;
 }
 
 /* A CPU list as taskset(1) takes it: 1 or 0-1 or 0,2-3. */
@@ -127,7 +133,7 @@ main(int argc, char *argv[])
 		OPT_MAX_TIME, OPT_METRICS, OPT_OBSERVERS, OPT_PATH,
 		OPT_SECRET_FILE, OPT_SERVER_CPUS, OPT_SERVER_PIDS,
 		OPT_SOURCES, OPT_TIMEOUT,
-		OPT_USER_PREFIX, OPT_WARMUP
+		OPT_USER_PREFIX, OPT_WARMUP, OPT_STUB, OPT_STUB_PIDS
 	};
 	static const struct option longopts[] = {
 		{ "conns",		required_argument, NULL, 'c' },
@@ -156,6 +162,8 @@ main(int argc, char *argv[])
 		{ "server-cpus",	required_argument, NULL, OPT_SERVER_CPUS },
 		{ "server-pids",	required_argument, NULL, OPT_SERVER_PIDS },
 		{ "sources",		required_argument, NULL, OPT_SOURCES },
+		{ "stub",		required_argument, NULL, OPT_STUB },
+		{ "stub-pids",		required_argument, NULL, OPT_STUB_PIDS },
 		{ "timeout",		required_argument, NULL, OPT_TIMEOUT },
 		{ "user-prefix",	required_argument, NULL, OPT_USER_PREFIX },
 		{ "warmup",		required_argument, NULL, OPT_WARMUP },
@@ -257,7 +265,15 @@ main(int argc, char *argv[])
 			o.server_cpus = parse_cpus(optarg);
 			break;
 		case OPT_SERVER_PIDS:
-			parse_pids(&o, optarg);
+			o.nserver_pids = parse_pids(o.server_pids,
+			    "--server-pids", optarg);
+			break;
+		case OPT_STUB:
+			o.stub = optarg;
+			break;
+		case OPT_STUB_PIDS:
+			o.nstub_pids = parse_pids(o.stub_pids, "--stub-pids",
+			    optarg);
 			break;
 		case OPT_SOURCES:
 			o.sources = (unsigned)num("--sources", optarg, 1,
@@ -282,10 +298,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		usage(2);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)NSCENARIOS; i++)
 		if (strcmp(argv[0], bench_scenario_names[i]) == 0)
 			break;
-	if (i == 4)
+	if (i == (int)NSCENARIOS)
 		usage(2);
 	o.scenario = (enum bench_scenario)i;
 	if (o.label == NULL)
@@ -299,6 +315,7 @@ main(int argc, char *argv[])
 		o.warmup = 0;
 		break;
 	case SCEN_DM:
+	case SCEN_DM_PERSIST:
 		o.conns = conns > 0 ? (unsigned)conns : 1000;
 		o.duration = duration >= 0 ? duration : 10;
 		o.window = window > 0 ? (unsigned)window : 512;

@@ -76,7 +76,8 @@ report_print(const struct bench_result *r)
 	double	 win = r->window_s > 0 ? r->window_s : 1;
 	double	 cpu_c, cpu_w, delivered, sent, cycles, presence;
 	double	 per_msg = -1, per_conn = -1, per_cycle = -1, rss_per = -1;
-	double	 rss = -1, conn_rate, busy_c, busy_w;
+	double	 rss = -1, conn_rate, busy_c, busy_w, stub_cpu, stub_win;
+	double	 stub_total, persisted;
 	uint64_t open;
 	const char *scen = bench_scenario_names[o->scenario];
 
@@ -84,6 +85,12 @@ report_print(const struct bench_result *r)
 	cpu_w = ticks_s(r, &r->srv_w0, &r->srv_w1);
 	busy_c = busy_s(r, &r->srv_c0, &r->srv_c1);
 	busy_w = busy_s(r, &r->srv_w0, &r->srv_w1);
+	stub_cpu = ticks_s(r, &r->stub_w0, &r->stub_w1);
+	stub_win = r->stub_w0n >= 0 && r->stub_w1n >= r->stub_w0n ?
+	    (double)(r->stub_w1n - r->stub_w0n) : -1;
+	stub_total = r->stub_idle >= 0 && r->stub_end >= r->stub_idle ?
+	    (double)(r->stub_end - r->stub_idle) : -1;
+	persisted = (double)(b->persisted - a->persisted);
 	delivered = (double)(b->delivered - a->delivered);
 	sent = (double)(b->sent - a->sent);
 	cycles = (double)(b->cycles - a->cycles);
@@ -147,7 +154,7 @@ report_print(const struct bench_result *r)
 				printf(", flat out (window %u)", o->window);
 			putchar('\n');
 		}
-		if (o->scenario == SCEN_DM || o->scenario == SCEN_FANOUT) {
+		if (SCEN_IS_DM(o->scenario) || o->scenario == SCEN_FANOUT) {
 			printf("  %-14s %.0f (%.0f/s), skipped %llu\n", "sent",
 			    sent, sent / win, (unsigned long long)(b->skipped -
 			    a->skipped));
@@ -170,6 +177,26 @@ report_print(const struct bench_result *r)
 				    "server CPUs", busy_w, per(busy_w,
 				    delivered));
 		}
+		if (SCEN_IS_DM(o->scenario))
+			printf("  %-14s %llu, %.0f persisted; p50 %.3f ms  p99 "
+			    "%.3f ms  p99.9 %.3f ms  max %.3f ms\n",
+			    "message_sent", (unsigned long long)(b->msg_sent -
+			    a->msg_sent), persisted,
+			    ms(hist_quantile(&r->ack, 0.5)),
+			    ms(hist_quantile(&r->ack, 0.99)),
+			    ms(hist_quantile(&r->ack, 0.999)), ms(r->ack.max));
+		if (o->stub != NULL)
+			printf("  %-14s %.0f messages in the window (%.3f per "
+			    "delivery), %.0f in all (%.3f per message sent)"
+			    "\n", "stub service", stub_win, delivered > 0 &&
+			    stub_win >= 0 ? stub_win / delivered : -1,
+			    stub_total, t->sent > 0 && stub_total >= 0 ?
+			    stub_total / (double)t->sent : -1);
+		if (stub_cpu >= 0)
+			printf("  %-14s %.2f s CPU (%.0f%% of one CPU), %.2f us "
+			    "per delivered message (not in server CPU)\n",
+			    "stub CPU", stub_cpu, stub_cpu / win * 100,
+			    per(stub_cpu, delivered));
 		if (o->scenario == SCEN_CHURN) {
 			printf("  %-14s %.0f (%.0f/s), presence events %.0f "
 			    "(%.0f/s, %.1f%% of 2 per cycle)\n", "cycles",
@@ -272,6 +299,35 @@ report_print(const struct bench_result *r)
 	json_num("pings", (double)t->pings);
 	printf(",\"ok\":%s", r->timed_out || t->ready == 0 ? "false" : "true");
 	json_str("note", r->note);
+	if (SCEN_IS_DM(o->scenario)) {
+		printf(",\"ack_ms\":{\"n\":%llu,\"p50\":%.3f,\"p99\":%.3f,"
+		    "\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f}",
+		    (unsigned long long)r->ack.count,
+		    ms(hist_quantile(&r->ack, 0.5)),
+		    ms(hist_quantile(&r->ack, 0.99)),
+		    ms(hist_quantile(&r->ack, 0.999)), ms(r->ack.max),
+		    hist_mean(&r->ack) / 1e6);
+		json_num("persisted", persisted);
+		json_num("persisted_per_delivery", delivered > 0 ?
+		    persisted / delivered : -1);
+		json_num("sent_total", (double)t->sent);
+		json_num("delivered_total", (double)t->delivered);
+		json_num("message_sent_total", (double)t->msg_sent);
+	}
+	if (o->stub != NULL) {
+		json_num("stub_messages", stub_win);
+		json_num("stub_messages_per_delivery", delivered > 0 &&
+		    stub_win >= 0 ? stub_win / delivered : -1);
+		json_num("stub_messages_total", stub_total);
+		json_num("stub_messages_per_sent", t->sent > 0 &&
+		    stub_total >= 0 ? stub_total / (double)t->sent : -1);
+	}
+	if (o->nstub_pids > 0) {
+		json_num("stub_cpu_s", stub_cpu);
+		json_num("stub_cpu_pct", stub_cpu >= 0 ? stub_cpu / win * 100 :
+		    -1);
+		json_num("stub_cpu_us_per_delivery", per(stub_cpu, delivered));
+	}
 	printf("}\n");
 	fflush(stdout);
 }

@@ -12,6 +12,9 @@
  *
  *	conns	CONNECT: open every connection; RUN: hold them, idle
  *	dm	RUN: send_message {receiver_id: partner, content: "<t>|xxx"}
+ *	dm-persist  the same, against a server that persists each message
+ *		(a chat service): a message is in flight until both its
+ *		receive_message and the sender's message_sent came
  *	fanout	SETUP: join_room {group_id}; RUN: send_group_message
  *	churn	CONNECT: the observers; SETUP: they join presence:<user> of
  *		the users they watch; RUN: connect, wait for online_users,
@@ -81,11 +84,50 @@ static void	 finish(struct load *) __attribute__((__noreturn__));
 static size_t	 build(struct load *, const char *, const char *, uint32_t);
 
 static uint64_t
+pending(uint64_t due, uint64_t done)
+{
+	return due > done ? due - done : 0;
+}
+
+/*
+ * Messages in flight.  dm-persist: a message is in flight until both its
+ * receive_message and its message_sent came, counted as the larger of the
+ * two backlogs, so that --window bounds messages as in dm.
+ */
+static uint64_t
 inflight(const struct load *l)
 {
-	uint64_t done = l->c.delivered + l->c.lost;
+	uint64_t n = pending(l->c.expected, l->c.delivered + l->c.lost), a;
 
-	return l->c.expected > done ? l->c.expected - done : 0;
+	if (l->o->scenario == SCEN_DM_PERSIST) {
+		a = pending(l->c.sent, l->c.msg_sent + l->c.lost);
+		if (a > n)
+			n = a;
+	}
+	return n;
+}
+
+/* The send time a bench message carries: content "<t>|xxx"; or 0. */
+static uint64_t
+stamp(const char *args, size_t alen)
+{
+	const char	*p, *end = args + alen;
+	uint64_t	 t = 0;
+
+	p = memmem(args, alen, "\"content\":\"", 11);
+	if (p == NULL)
+		return 0;
+	for (p += 11; p < end && *p >= '0' && *p <= '9'; p++)
+		t = t * 10 + (uint64_t)(*p - '0');
+	return t;
+}
+
+/* Into h, if the message was sent inside the measured window. */
+static void
+latency(struct load *l, struct hist *h, uint64_t t, uint64_t now)
+{
+	if (t >= l->sh->win_start && t < l->sh->win_end && now >= t)
+		hist_add(h, now - t);
 }
 
 static bool
@@ -133,24 +175,23 @@ void
 scen_event(struct load *l, struct conn *c, const char *name, size_t nlen,
     const char *args, size_t alen)
 {
-	const char	*p, *end = args + alen;
-	uint64_t	 t = 0, now;
+	uint64_t	 now;
 
 	(void)c;
 	if (nlen == 15 && memcmp(name, "receive_message", 15) == 0) {
 		l->c.delivered++;
 		now = now_ns();
 		S.last_arrival = now;
-		p = memmem(args, alen, "\"content\":\"", 11);
-		if (p == NULL)
-			return;
-		for (p += 11; p < end && *p >= '0' && *p <= '9'; p++)
-			t = t * 10 + (uint64_t)(*p - '0');
-		if (t >= l->sh->win_start && t < l->sh->win_end && now >= t)
-			hist_add(&l->lat, now - t);
-	} else if (nlen == 12 && memcmp(name, "message_sent", 12) == 0)
+		latency(l, &l->lat, stamp(args, alen), now);
+	} else if (nlen == 12 && memcmp(name, "message_sent", 12) == 0) {
 		l->c.msg_sent++;
-	else if ((nlen == 14 && memcmp(name, "user_connected", 14) == 0) ||
+		now = now_ns();
+		if (l->o->scenario == SCEN_DM_PERSIST)
+			S.last_arrival = now;
+		latency(l, &l->ack, stamp(args, alen), now);
+		if (memmem(args, alen, "\"status\":\"persisted\"", 20) != NULL)
+			l->c.persisted++;
+	} else if ((nlen == 14 && memcmp(name, "user_connected", 14) == 0) ||
 	    (nlen == 17 && memcmp(name, "user_disconnected", 17) == 0)) {
 		l->c.presence++;
 		S.last_arrival = l->now;
@@ -335,7 +376,7 @@ run_start(struct load *l)
 		if (l->o->scenario == SCEN_FANOUT && S.ngroups > 0)
 			S.maxinflight *= l->nconns / S.ngroups + 1;
 	}
-	if (l->o->scenario == SCEN_DM) {
+	if (SCEN_IS_DM(l->o->scenario)) {
 		S.senders = calloc(l->nconns + 1, sizeof(*S.senders));
 		for (i = 0; i < l->nconns; i++)
 			if (l->conns[i].state == CS_READY)
@@ -368,7 +409,7 @@ generate(struct load *l)
 	unsigned	 burst = 0;
 	int		 (*one)(struct load *);
 
-	if (l->o->scenario == SCEN_DM && S.nsenders > 0)
+	if (SCEN_IS_DM(l->o->scenario) && S.nsenders > 0)
 		one = send_dm;
 	else if (l->o->scenario == SCEN_FANOUT && S.ngroups > 0)
 		one = send_group;
@@ -473,6 +514,7 @@ finish(struct load *l)
 	}
 	memcpy(&l->slot->lat, &l->lat, sizeof(l->lat));
 	memcpy(&l->slot->conn, &l->connlat, sizeof(l->connlat));
+	memcpy(&l->slot->ack, &l->ack, sizeof(l->ack));
 	publish(l, STAGE_DONE);
 	_exit(0);
 }
@@ -508,6 +550,7 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 	l->slot->pid = getpid();
 	hist_init(&l->lat);
 	hist_init(&l->connlat);
+	hist_init(&l->ack);
 	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		_exit(1);
 

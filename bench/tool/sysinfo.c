@@ -3,7 +3,9 @@
  * clock ticks) and resident memory (VmRSS from /proc/<pid>/status) summed
  * over the pids given with --server-pids and all their descendants (the
  * gateway's master and its workers), or the gateway's own figure from
- * GET /metrics (memory.rss).
+ * GET /metrics (memory.rss).  The stub chat service of dm-persist is
+ * measured the same way (--stub-pids), apart, and asked how many messages
+ * it took (GET /count, --stub).
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -191,21 +193,17 @@ self_cpu_mask(void)
 	return n < ncpu ? mask : 0;
 }
 
-/* CPU ticks and RSS of the servers now. */
-void
-server_sample(const struct bench_opts *o, struct server_sample *s)
+/* CPU ticks and RSS of pids and their descendants now. */
+static void
+pids_sample(const pid_t *roots, unsigned nroots, struct server_sample *s)
 {
 	pid_t		 pids[BENCH_MAXPIDS];
 	uint64_t	 t;
 	unsigned	 n, i;
 
-	memset(s, 0, sizeof(*s));
-	if (o->server_cpus != 0)
-		s->busy_ticks = cpus_busy(o->server_cpus);
-	if (o->nserver_pids == 0)
+	if (nroots == 0)
 		return;
-	n = server_pids_expand(o->server_pids, o->nserver_pids, pids,
-	    BENCH_MAXPIDS);
+	n = server_pids_expand(roots, nroots, pids, BENCH_MAXPIDS);
 	for (i = 0; i < n; i++) {
 		if (stat_fields(pids[i], NULL, &t) != 0)
 			continue;
@@ -216,17 +214,35 @@ server_sample(const struct bench_opts *o, struct server_sample *s)
 	s->ok = s->npids > 0;
 }
 
+/* CPU ticks and RSS of the servers now. */
+void
+server_sample(const struct bench_opts *o, struct server_sample *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (o->server_cpus != 0)
+		s->busy_ticks = cpus_busy(o->server_cpus);
+	pids_sample(o->server_pids, o->nserver_pids, s);
+}
+
+/* The same for the stub service (--stub-pids), counted apart. */
+void
+stub_sample(const struct bench_opts *o, struct server_sample *s)
+{
+	memset(s, 0, sizeof(*s));
+	pids_sample(o->stub_pids, o->nstub_pids, s);
+}
+
 /*
- * GET /metrics from host:port and read memory.rss (bytes).  A blocking,
- * one-shot HTTP/1.0 request with a 2 s timeout: it runs outside the
- * measured window.
+ * GET path from host:port into buf (the whole response, NUL-terminated).
+ * A blocking, one-shot HTTP/1.0 request with a 2 s timeout: it runs
+ * outside the measured window, or at its edges.
  */
-int
-metrics_rss(const char *hostport, uint64_t *rss)
+static int
+http_get(const char *hostport, const char *path, char *buf, size_t cap)
 {
 	struct sockaddr_in	 sin;
 	struct timeval		 tv = { 2, 0 };
-	char			 host[64], req[160], buf[65536], *p, *colon;
+	char			 host[64], req[256], *colon;
 	size_t			 len = 0;
 	ssize_t			 r;
 	int			 fd;
@@ -250,20 +266,46 @@ metrics_rss(const char *hostport, uint64_t *rss)
 		close(fd);
 		return -1;
 	}
-	snprintf(req, sizeof(req), "GET /metrics HTTP/1.0\r\nHost: %s\r\n"
-	    "Connection: close\r\n\r\n", hostport);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
+	    "Connection: close\r\n\r\n", path, hostport);
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		close(fd);
 		return -1;
 	}
-	while (len < sizeof(buf) - 1 &&
-	    (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+	while (len < cap - 1 &&
+	    (r = read(fd, buf + len, cap - 1 - len)) > 0)
 		len += (size_t)r;
 	close(fd);
 	buf[len] = '\0';
-	if ((p = strstr(buf, "\"memory\"")) == NULL ||
+	return 0;
+}
+
+/* GET /metrics from host:port and read memory.rss (bytes). */
+int
+metrics_rss(const char *hostport, uint64_t *rss)
+{
+	static char	 buf[65536];
+	char		*p;
+
+	if (http_get(hostport, "/metrics", buf, sizeof(buf)) != 0 ||
+	    (p = strstr(buf, "\"memory\"")) == NULL ||
 	    (p = strstr(p, "\"rss\":")) == NULL)
 		return -1;
 	*rss = strtoull(p + 6, NULL, 10);
 	return 0;
+}
+
+/*
+ * GET /count from the bench's stub chat service (bench/stub): the
+ * messages it was asked to persist so far, or -1.
+ */
+int64_t
+stub_count(const char *hostport)
+{
+	char	 buf[4096], *p;
+
+	if (hostport == NULL || http_get(hostport, "/count", buf,
+	    sizeof(buf)) != 0 || (p = strstr(buf, "\"messages\":")) == NULL)
+		return -1;
+	return (int64_t)strtoll(p + 11, NULL, 10);
 }
