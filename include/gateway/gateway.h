@@ -25,7 +25,9 @@
  * durable spool spool.c over spool_file.c and spool_rec.c (spool.h).
  * services.c (services.h) gives each worker its services' clients,
  * breakers and retries; engines.c calls the fire-and-forget engines.
- * The spool is not called yet (issue 13).
+ * The chat service's calls are chat.c's, over chatspool.c (the spool and
+ * its replay) over chatmsg.c (a message on its way, what its sender is
+ * told), under handlers.c; chatrec.c (chatrec.h) is their pure records.
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
@@ -44,6 +46,7 @@
 struct app;
 struct auth;
 struct bus;
+struct chat;
 struct frame;
 struct presence;
 struct rooms;
@@ -82,6 +85,12 @@ struct gateway_conf {
 	struct breaker_conf	 breaker;	/* each downstream service's */
 	struct backoff_conf	 retry;		/* their retries */
 	struct services_conf	 services;	/* services.h */
+	const char		*chat_messages_path;	/* chat.c */
+	long long		 chat_queue_max;
+	const char		*spool_dir;	/* chatspool.c */
+	long long		 spool_max_bytes;
+	long long		 spool_sync_interval;	/* ms */
+	long long		 spool_sync_records;
 };
 
 struct gateway {
@@ -107,6 +116,7 @@ struct gateway {
 	uint8_t			 heard[4096 / 8];
 	struct htab		 owed;		/* scoped.c */
 	struct services		*services;	/* services.c */
+	struct chat		*chat;		/* chat.c; NULL: no service */
 };
 
 /* Bus record types. */
@@ -164,6 +174,18 @@ void	online_drop_worker(struct gateway *, int);
 struct events_message;
 void	engines_message(struct gateway *, const struct events_message *);
 void	engines_presence(struct gateway *, const char *, int);
+
+/* chat.c (over chatspool.c over chatmsg.c: chat.h) */
+int	chat_init(struct gateway *, uint64_t);
+void	chat_free(struct gateway *);
+void	chat_peers(struct gateway *, const int32_t *, size_t);
+void	chat_stats(struct gateway *, struct stats_service *);
+int	chat_message(struct gateway *, struct session *, int64_t,
+	    const char *, const char *, const char *, json_t *);
+void	chat_status(struct gateway *, const char *, const char *,
+	    const char *, const char *);
+void	chat_delete(struct gateway *, const char *, const char *,
+	    const char *);
 
 /* handlers.c */
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,
