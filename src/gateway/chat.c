@@ -27,6 +27,14 @@ struct ukey {
 	size_t		 len;
 };
 
+/* What an update's call carries, kept until its answer. */
+struct chat_update {
+	LIST_ENTRY(chat_update)	 entry;		/* chat->updates */
+	struct chat		*c;
+	int			 type;
+	char			*id, *key, *body;
+};
+
 static void	 send_next(struct chat *, struct chat_sender *);
 static void	 spill(struct chat *, struct chat_sender *);
 static void	 persisted(int, const struct httpc_result *, void *);
@@ -67,6 +75,8 @@ sender_spill(void *e, void *arg)
 }
 
 static void	 update_free(struct chat_update *);
+static void	 update_spool(struct chat *, int, const char *, const char *,
+		    const char *);
 
 /*
  * At the worker's end: every message still in memory goes to the spool
@@ -82,8 +92,12 @@ chat_free(struct gateway *g)
 
 	if (c == NULL)
 		return;
+	struct chat_update *u;
+
 	htab_sweep(&c->senders, sender_spill, c);
 	htab_free(&c->senders);
+	LIST_FOREACH(u, &c->updates, entry)
+		update_spool(c, u->type, u->id, u->key, u->body);
 	chatspool_close(c);
 	/* The calls still running are spooled, and end unanswered. */
 	while ((m = LIST_FIRST(&c->live)) != NULL)
@@ -327,13 +341,6 @@ chat_message(struct gateway *g, struct session *s, int64_t ack,
 	return 0;
 }
 
-/* What an update's call carries, kept until its answer. */
-struct chat_update {
-	LIST_ENTRY(chat_update)	 entry;		/* chat->updates */
-	struct chat		*c;
-	int			 type;
-	char			*id, *key, *body;
-};
 
 static void
 update_free(struct chat_update *u)

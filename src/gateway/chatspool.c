@@ -84,9 +84,28 @@ static void
 adopt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct chat	*c = w->data;
+	struct chat_msg	*m;
 
 	(void)loop;
 	(void)revents;
+	/*
+	 * The sync timer makes the waiting durable within sync_interval;
+	 * if they still wait, an fdatasync failed and they never will be.
+	 */
+	if (!TAILQ_EMPTY(&c->waiting) && spool_sync(c->spool) == -1) {
+		log_warnx("chat service: the spool cannot be synced: the "
+		    "messages waiting for it are not stored");
+		while ((m = TAILQ_FIRST(&c->waiting)) != NULL) {
+			TAILQ_REMOVE(&c->waiting, m, entry);
+			m->waiting = 0;
+			c->spool_failed++;
+			chatmsg_fail(m, "not_stored", "the spool cannot be "
+			    "written: this message was delivered but is not "
+			    "stored");
+			if (!m->inflight)
+				chatmsg_free(m);
+		}
+	}
 	/* Not before the master's list: 0 would take every slot's files. */
 	if (c->nworkers > 0 && spool_adopt(c->spool, c->nworkers) > 0)
 		chatspool_kick(c);
