@@ -230,6 +230,33 @@ describe("the spool", () => {
     }
   });
 
+  test("a hung service: the sender hears queued within service_timeout; stored once when it answers", async () => {
+    const svc = chatService();
+    const stub = await startStub({ mode: "hang", route: svc.route });
+    const gw = await startGateway({
+      workers: WORKERS,
+      conf: `chat_service_url "${stub.url}"\nservice_timeout 1s\nbreaker_cooldown 1s\n`,
+    });
+    const alice = await online(gw.url, "alice");
+    const bob = await online(gw.url, "bob");
+    try {
+      const acks = ["h1", "h2", "h3"].map((content) =>
+        alice.ack("send_message", { receiver_id: "bob", content }));
+      await bob.wait("receive_message", { n: 3 });
+      const got = await Promise.all(acks);
+      assert.deepEqual(got.map((a) => a.message.status), ["queued", "queued", "queued"]);
+      assert.equal(svc.stored.size, 0);
+      stub.mode = "ok";
+      await until(() => svc.stored.size === 3, 30000, "the three stored");
+      assert.deepEqual(svc.order, got.map((a) => a.message.id));
+      await chatFigures(gw.url, (x) => x.spool_depth === 0 && x.replayed >= 3, "spool drained");
+    } finally {
+      await closeAll([alice, bob]);
+      await gw.shutdown();
+      await stub.close();
+    }
+  });
+
   test("without a spool: /health degraded with a reason, senders told, counted", async () => {
     const stub = await startStub({ mode: "down" });
     const dir = mkdtempSync(join(tmpdir(), "sgw-test-"));
