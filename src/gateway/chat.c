@@ -37,6 +37,10 @@ struct chat_update {
 
 static void	 send_next(struct chat *, struct chat_sender *);
 static void	 spill(struct chat *, struct chat_sender *);
+static void	 spill_msgs(struct chat *, struct chat_sender *);
+static void	 update_free(struct chat_update *);
+static void	 update_spool(struct chat *, int, const char *, const char *,
+		    const char *);
 static void	 persisted(int, const struct httpc_result *, void *);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
 
@@ -61,8 +65,6 @@ chat_init(struct gateway *g, uint64_t seed)
 	return 0;
 }
 
-static void	 spill_msgs(struct chat *, struct chat_sender *);
-
 static bool
 sender_spill(void *e, void *arg)
 {
@@ -74,10 +76,6 @@ sender_spill(void *e, void *arg)
 	return true;
 }
 
-static void	 update_free(struct chat_update *);
-static void	 update_spool(struct chat *, int, const char *, const char *,
-		    const char *);
-
 /*
  * At the worker's end: every message still in memory goes to the spool
  * (nothing is lost when the worker stops while the service is slow), the
@@ -87,13 +85,12 @@ static void	 update_spool(struct chat *, int, const char *, const char *,
 void
 chat_free(struct gateway *g)
 {
-	struct chat	*c = g->chat;
-	struct chat_msg	*m;
+	struct chat		*c = g->chat;
+	struct chat_msg		*m;
+	struct chat_update	*u;
 
 	if (c == NULL)
 		return;
-	struct chat_update *u;
-
 	htab_sweep(&c->senders, sender_spill, c);
 	htab_free(&c->senders);
 	LIST_FOREACH(u, &c->updates, entry)
