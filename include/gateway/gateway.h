@@ -25,7 +25,9 @@
  * durable spool spool.c over spool_file.c and spool_rec.c (spool.h).
  * services.c (services.h) gives each worker its services' clients,
  * breakers and retries; engines.c calls the fire-and-forget engines.
- * The spool is not called yet (issue 13).
+ * The chat service's calls are chat.c's, over chatspool.c (the spool and
+ * its replay) over chatmsg.c (a message on its way, what its sender is
+ * told), under handlers.c; chatrec.c (chatrec.h) is their pure records.
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
@@ -45,6 +47,7 @@ struct app;
 struct auth;
 struct bus;
 struct engines;
+struct chat;
 struct frame;
 struct presence;
 struct rooms;
@@ -85,6 +88,12 @@ struct gateway_conf {
 	struct services_conf	 services;	/* services.h */
 	long long		 engine_batch_max;	/* engines.c */
 	long long		 engine_batch_delay;	/* ms */
+	const char		*chat_messages_path;	/* chat.c */
+	long long		 chat_queue_max;
+	const char		*spool_dir;	/* chatspool.c */
+	long long		 spool_max_bytes;
+	long long		 spool_sync_interval;	/* ms */
+	long long		 spool_sync_records;
 };
 
 struct gateway {
@@ -111,6 +120,7 @@ struct gateway {
 	struct htab		 owed;		/* scoped.c */
 	struct services		*services;	/* services.c */
 	struct engines		*engines;	/* engines.c */
+	struct chat		*chat;		/* chat.c; NULL: no service */
 };
 
 /* Bus record types. */
@@ -170,6 +180,18 @@ int	engines_init(struct gateway *);
 void	engines_free(struct gateway *);
 void	engines_message(struct gateway *, const struct events_message *);
 void	engines_presence(struct gateway *, const char *, int);
+
+/* chat.c (over chatspool.c over chatmsg.c: chat.h) */
+int	chat_init(struct gateway *, uint64_t);
+void	chat_free(struct gateway *);
+void	chat_peers(struct gateway *, const int32_t *, size_t);
+void	chat_stats(struct gateway *, struct stats_service *);
+int	chat_message(struct gateway *, struct session *, int64_t,
+	    const char *, const char *, const char *, json_t *);
+void	chat_status(struct gateway *, const char *, const char *,
+	    const char *, const char *);
+void	chat_delete(struct gateway *, const char *, const char *,
+	    const char *);
 
 /* handlers.c */
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,

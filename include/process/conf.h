@@ -114,6 +114,12 @@ struct conf {
 	/* cluster */
 	char			*redis_url;
 	char			*node_id;
+	/* the chat service's persistence (issue 13) */
+	char			*chat_messages_path;
+	long long		 chat_queue_max;
+	long long		 spool_max_bytes;
+	long long		 spool_sync_interval;
+	long long		 spool_sync_records;
 };
 
 struct conf_key {

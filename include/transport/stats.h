@@ -41,6 +41,16 @@ struct stats_service {
 	uint64_t	 state;		/* gauge: 0 closed, 1 open, 2 half-open */
 	uint64_t	 latency_sum;	/* ms, over the requests answered */
 	uint64_t	 latency[STATS_LATENCY_BUCKETS + 1]; /* not cumulative */
+	/* The chat service's persistence (issue 13); 0 for the others. */
+	uint64_t	 queued;	/* gauge: messages behind a sender's call */
+	uint64_t	 spool_depth;	/* gauge: records in the spool */
+	uint64_t	 spool_bytes;	/* gauge: their bytes */
+	uint64_t	 spooled;	/* records appended */
+	uint64_t	 spool_refused;	/* appends past spool_max_bytes */
+	uint64_t	 spool_failed;	/* not spooled: no spool, no write */
+	uint64_t	 replayed;	/* records the service took on replay */
+	uint64_t	 refused;	/* calls refused for good (4xx) */
+	uint64_t	 spool_down;	/* gauge: workers without a spool */
 };
 
 struct worker_stats {

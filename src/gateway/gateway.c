@@ -75,6 +75,7 @@ gw_init(struct transport *t)
 {
 	struct gateway	*g;
 	char		 err[256];
+	uint64_t	 seed;
 
 	if (configured == NULL) {
 		log_error("the gateway has no settings (gateway_configure)");
@@ -106,6 +107,11 @@ gw_init(struct transport *t)
 		log_error("the engines' batches: out of memory");
 		return -1;
 	}
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    chat_init(g, seed) != 0) {
+		log_error("the chat service: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -117,6 +123,7 @@ gw_fini(struct transport *t)
 
 	if (g == NULL)
 		return;
+	chat_free(g);		/* spools what is in memory: before the calls go */
 	engines_free(g);
 	services_free(g->services);
 	g->services = NULL;
@@ -279,6 +286,7 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 	int		 v[512];
 	size_t		 i;
 
+	chat_peers(g, wids, n);
 	if (g->bus == NULL)
 		return;
 	for (i = 0; i < n && i < 512; i++)
@@ -301,6 +309,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->rate_limit_disconnects = g->rate_disconnects;
 	st->auth_attempts_refused = g->auth_refused;
 	services_stats(g->services, st->services);
+	chat_stats(g, &st->services[STATS_SVC_CHAT]);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

@@ -161,8 +161,15 @@ on_message(struct gateway *g, struct session *s, struct gw_socket *gs,
 	o = events_message_json(&m);
 	deliver_to(g, "receive_message", &ev->receiver_id, &ev->group_id,
 	    o, ev->group_id.ptr != NULL ? s : NULL);
-	json_decref(o);
 	engines_message(g, &m);
+	/*
+	 * Delivered; now stored: the sender hears `persisted` or `queued`
+	 * when the chat service or the spool has it (chat.c takes o).
+	 */
+	if (o != NULL && chat_message(g, s, ack, ev->name, gs->user, id, o)
+	    == 0)
+		return;
+	json_decref(o);
 	m.status = "sent";
 	sent = events_message_json(&m);
 	emit_to(g, s, "message_sent", sent);
@@ -252,6 +259,9 @@ on_status(struct gateway *g, struct session *s, struct gw_socket *gs,
 	deliver_to(g, ev->type == EVENTS_MESSAGE_READ ? "message_read_receipt" :
 	    "message_status_update", &ev->sender_id, &none, o, NULL);
 	json_decref(o);
+	chat_status(g, ev->message_id.ptr, ev->type == EVENTS_MESSAGE_READ ?
+	    "read" : ev->type == EVENTS_MESSAGE_DELIVERED ? "delivered" :
+	    ev->status.ptr, gs->user, at);
 	reply(s, ack, events_ack_ok(NULL));
 }
 
@@ -277,6 +287,7 @@ on_delete(struct gateway *g, struct session *s, struct gw_socket *gs,
 	if (ev->receiver_id.ptr != NULL)
 		deliver_to(g, "message_status_update", &me, &none, o, NULL);
 	json_decref(o);
+	chat_delete(g, ev->message_id.ptr, gs->user, at);
 	reply(s, ack, events_ack_ok(NULL));
 }
 

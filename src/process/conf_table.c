@@ -234,6 +234,26 @@ const struct conf_key conf_keys[] = {
 	    NULL, "Redis for several hosts; empty means one host" },
 	{ "node_id", CONF_STRING, OFF(node_id), 0, 64, "", 0, NULL, NULL,
 	    "this host's name in a cluster; empty means the host name" },
+
+	/* The chat service's persistence (issue 13). */
+	{ "chat_messages_path", CONF_STRING, OFF(chat_messages_path), 1, 256,
+	    "/api/messages", CONF_F_RELOADABLE, NULL, NULL,
+	    "where messages are POSTed on the chat service; <path>/<id> and "
+	    "<path>/<id>/status for deletions and receipts" },
+	{ "chat_queue_max", CONF_INT, OFF(chat_queue_max), 0, 10000000,
+	    "10000", CONF_F_RELOADABLE, NULL, NULL,
+	    "messages a worker holds in memory behind their senders' calls; "
+	    "past it they are spooled" },
+	{ "spool_max_bytes", CONF_SIZE, OFF(spool_max_bytes), 65536,
+	    1099511627776LL, "256mb", CONF_F_RELOADABLE, NULL, NULL,
+	    "size limit of a worker's spool file; past it messages are not "
+	    "stored and their senders told" },
+	{ "spool_sync_interval", CONF_DURATION, OFF(spool_sync_interval), 1,
+	    1000, "5ms", CONF_F_RELOADABLE, NULL, NULL,
+	    "the spool's fdatasync runs this long after an append" },
+	{ "spool_sync_records", CONF_INT, OFF(spool_sync_records), 1, 100000,
+	    "64", CONF_F_RELOADABLE, NULL, NULL,
+	    "or at once when this many appended records wait for it" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

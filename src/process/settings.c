@@ -91,4 +91,10 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->services.max_inflight = c->service_max_inflight;
 	g->engine_batch_max = c->engine_batch_max;
 	g->engine_batch_delay = c->engine_batch_delay;
+	g->chat_messages_path = c->chat_messages_path;
+	g->chat_queue_max = c->chat_queue_max;
+	g->spool_dir = c->spool_dir;
+	g->spool_max_bytes = c->spool_max_bytes;
+	g->spool_sync_interval = c->spool_sync_interval;
+	g->spool_sync_records = c->spool_sync_records;
 }

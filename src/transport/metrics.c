@@ -145,6 +145,15 @@ svc_total(const struct worker_stats *w, struct totals *x)
 			t->latency[k] += s->latency[k];
 		if (s->state == 1 || (s->state == 2 && t->state != 1))
 			t->state = s->state;
+		t->queued += s->queued;
+		t->spool_depth += s->spool_depth;
+		t->spool_bytes += s->spool_bytes;
+		t->spooled += s->spooled;
+		t->spool_refused += s->spool_refused;
+		t->spool_failed += s->spool_failed;
+		t->replayed += s->replayed;
+		t->refused += s->refused;
+		t->spool_down += s->spool_down;
 	}
 }
 
@@ -179,13 +188,18 @@ metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 	 * A service whose breaker is open: the gateway still serves (200),
 	 * degraded, and says which (issue 13).
 	 */
-	if (!x.draining && !x.isolated && svc_down(&x, down, sizeof(down))) {
+	if (!x.draining && !x.isolated && (svc_down(&x, down, sizeof(down)) ||
+	    x.svc[STATS_SVC_CHAT].spool_down != 0)) {
+		/* A worker without its spool would lose what it must spool. */
 		n = snprintf(body, sizeof(body), "{\"status\":\"degraded\","
 		    "\"service\":\"socket-gateway\",\"connections\":%llu,"
 		    "\"onlineUsers\":%llu,\"workers\":%zu,"
-		    "\"isolatedWorkers\":0,\"servicesDown\":[%s],"
+		    "\"isolatedWorkers\":0,\"servicesDown\":[%s],%s"
 		    "\"timestamp\":\"%s\"}", (unsigned long long)x.sessions,
-		    (unsigned long long)x.users, t->nagg, down, now);
+		    (unsigned long long)x.users, t->nagg, down,
+		    x.svc[STATS_SVC_CHAT].spool_down ? "\"reason\":\"workers "
+		    "without a spool (spool_dir): messages the chat service "
+		    "cannot take are not stored\"," : "", now);
 		return http_reply(wsi, c, 200, "application/json", body,
 		    (size_t)n);
 	}
@@ -338,9 +352,22 @@ svc_json(const struct totals *x, struct buf *b)
 				buf_printf(b, "\"%lld\":%llu,", svc_bounds[k],
 				    (unsigned long long)cum);
 			else
-				buf_printf(b, "\"+Inf\":%llu}}}",
+				buf_printf(b, "\"+Inf\":%llu}}",
 				    (unsigned long long)cum);
 		}
+		buf_printf(b, ",\"queued\":%llu,\"spool_depth\":%llu,"
+		    "\"spool_bytes\":%llu,\"spooled\":%llu,"
+		    "\"spool_refused\":%llu,\"spool_failed\":%llu,"
+		    "\"replayed\":%llu,\"refused\":%llu,\"spool_down\":%llu}",
+		    (unsigned long long)s->queued,
+		    (unsigned long long)s->spool_depth,
+		    (unsigned long long)s->spool_bytes,
+		    (unsigned long long)s->spooled,
+		    (unsigned long long)s->spool_refused,
+		    (unsigned long long)s->spool_failed,
+		    (unsigned long long)s->replayed,
+		    (unsigned long long)s->refused,
+		    (unsigned long long)s->spool_down);
 		first = 0;
 	}
 	buf_printf(b, "},");
@@ -371,6 +398,26 @@ svc_prometheus(const struct transport *t, const struct totals *x,
 		    "gauge"),
 		F("service_breaker_state", state, "Circuit breaker: 0 closed, "
 		    "1 open, 2 half-open (the worst worker's).", "gauge"),
+		F("service_queue_depth", queued, "Messages waiting in memory "
+		    "behind their sender's call (chat).", "gauge"),
+		F("service_spool_depth", spool_depth, "Records in the spool, "
+		    "to replay (chat).", "gauge"),
+		F("service_spool_bytes", spool_bytes, "Payload bytes of the "
+		    "records in the spool (chat).", "gauge"),
+		F("service_spooled_total", spooled, "Records appended to the "
+		    "spool (chat).", "counter"),
+		F("service_spool_refused_total", spool_refused, "Records "
+		    "refused by a full spool, spool_max_bytes (chat).",
+		    "counter"),
+		F("service_spool_failed_total", spool_failed, "Records that "
+		    "could not be spooled: no spool, a failed write (chat).",
+		    "counter"),
+		F("service_replayed_total", replayed, "Spooled records the "
+		    "service took on replay (chat).", "counter"),
+		F("service_refused_total", refused, "Calls the service refused "
+		    "for good, a 4xx (chat).", "counter"),
+		F("service_spool_down", spool_down, "Workers without a spool "
+		    "(chat).", "gauge"),
 #undef F
 	};
 	const struct stats_service	*s;

@@ -5,7 +5,8 @@
 # src/core/htab.c src/core/base64.c src/core/allow.c src/core/buf.c
 # src/core/bw.c src/cluster/bus_wire.c
 # src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
-# src/gateway/events.c src/gateway/roomname.c src/gateway/spool_rec.c),
+# src/gateway/events.c src/gateway/roomname.c src/gateway/spool_rec.c
+# src/gateway/chatrec.c),
 # then run each for SECONDS
 # with its seed corpus and dictionary.  Exits non-zero if a harness fails
 # to build or any run finds a crash, leak, timeout or UB.
@@ -69,7 +70,7 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/cluster/presence.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
     "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c \
-    "$top"/src/gateway/spool_rec.c; do
+    "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"
