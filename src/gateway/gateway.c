@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "events.h"
 #include "gateway.h"
+#include "grouplist.h"
 #include "log.h"
 #include "presence.h"
 #include "roomname.h"
@@ -75,6 +76,7 @@ gw_init(struct transport *t)
 {
 	struct gateway	*g;
 	char		 err[256];
+	uint64_t	 seed;
 
 	if (configured == NULL) {
 		log_error("the gateway has no settings (gateway_configure)");
@@ -102,6 +104,11 @@ gw_init(struct transport *t)
 		log_error("the downstream services: out of memory");
 		return -1;
 	}
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    handlers_init(g, seed) != 0) {
+		log_error("group membership: cannot set up");
+		return -1;
+	}
 	return 0;
 }
 
@@ -115,6 +122,7 @@ gw_fini(struct transport *t)
 		return;
 	services_free(g->services);
 	g->services = NULL;
+	membership_free(g);	/* after: no answer comes now */
 }
 
 /*
@@ -182,12 +190,14 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	}
 	if (!roomname_id_valid(r.user, strlen(r.user))) {
 		g->auth_failures++;
+		grouplist_free(r.groups);
 		*why = "Authentication token names an invalid user id";
 		return -1;
 	}
 	if ((gs = calloc(1, sizeof(*gs))) == NULL ||
 	    (gs->user = strdup(r.user)) == NULL) {
 		free(gs);
+		grouplist_free(r.groups);
 		*why = "Server out of memory";
 		return -1;
 	}
@@ -196,6 +206,7 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	gs->exp = (int64_t)r.exp;
 	gs->tokens = (double)g->conf->event_burst;
 	gs->refilled = ev_now(g->t->loop);
+	membership_token(g, gs, &r);	/* token mode: r's groups */
 	s->app_data = gs;
 	free(s->hs_token);
 	s->hs_token = NULL;
@@ -261,6 +272,8 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	online_leave(g, gs, strcmp(reason, "server shutting down") != 0);
 	/* (presence told gs's rooms above: only now leave them) */
 	rooms_leave_all(g->rooms, gs);
+	membership_gone(g, gs);
+	grouplist_free(gs->groups);
 	s->app_data = NULL;
 	free(gs->user);
 	free(gs);
@@ -296,6 +309,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->rate_limit_disconnects = g->rate_disconnects;
 	st->auth_attempts_refused = g->auth_refused;
 	services_stats(g->services, st->services);
+	membership_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

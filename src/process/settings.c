@@ -89,4 +89,35 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->services.token = c->service_token;
 	g->services.timeout = c->service_timeout;
 	g->services.max_inflight = c->service_max_inflight;
+	g->membership = conf_membership(c);
+	g->groups_path = c->chat_groups_path;
+	g->membership_ttl = c->membership_cache_ttl;
+	g->membership_negative_ttl = c->membership_negative_ttl;
+	g->membership_cache_size = c->membership_cache_size;
+	g->membership_wait_per_socket = c->membership_wait_per_socket;
+	g->membership_wait_max = c->membership_wait_max;
+	g->membership_token_groups = c->membership_token_groups;
+	/* The groups claim is read, and kept, in token mode only. */
+	if (g->membership == GW_MEMBERSHIP_TOKEN)
+		g->auth.groups_max = c->membership_token_groups;
+}
+
+/*
+ * group_membership as it applies (GW_MEMBERSHIP_*): "auto" asks the chat
+ * service when there is one, else lets anyone in, as the seed did.
+ */
+int
+conf_membership(const struct conf *c)
+{
+	switch (c->group_membership) {
+	case 1:
+		return GW_MEMBERSHIP_SERVICE;
+	case 2:
+		return GW_MEMBERSHIP_TOKEN;
+	case 3:
+		return GW_MEMBERSHIP_OPEN;
+	default:
+		return c->chat_service_url[0] != '\0' ?
+		    GW_MEMBERSHIP_SERVICE : GW_MEMBERSHIP_OPEN;
+	}
 }
