@@ -38,6 +38,7 @@
 #include "urlesc.h"
 
 #define KEY_SIZE	(AUTH_USER_MAX + 1 + ROOMNAME_ID_MAX)
+#define UNKNOWN		3	/* lookup(): none of MEMBERSHIP_* */
 
 /* One event waiting, with what it takes to run it later. */
 struct mheld {
@@ -185,7 +186,10 @@ check_eq(const void *entry, const void *arg)
 	return c->klen == p->klen && memcmp(c->key, p->key, p->klen) == 0;
 }
 
-/* What is known of a key now: the answer being carried out, the cache. */
+/*
+ * What is known of a key now: the answer being carried out (which may be
+ * MEMBERSHIP_DOWN), else the cache; UNKNOWN when neither knows.
+ */
 static int
 lookup(struct gateway *g, const char *key, size_t klen)
 {
@@ -197,7 +201,7 @@ lookup(struct gateway *g, const char *key, size_t klen)
 		return m->averdict;
 	v = mcache_get(m->cache, key, klen, ev_now(g->t->loop));
 	if (v == MCACHE_MISS)
-		return MCACHE_MISS;
+		return UNKNOWN;
 	m->hits++;
 	return v ? MEMBERSHIP_YES : MEMBERSHIP_NO;
 }
@@ -228,7 +232,7 @@ membership_gate(struct gateway *g, struct session *s, struct gw_socket *gs,
 		v = MEMBERSHIP_NO;	/* events.c lets none through */
 	else {
 		klen = make_key(gs, group, glen, key);
-		if ((v = lookup(g, key, klen)) == MCACHE_MISS)
+		if ((v = lookup(g, key, klen)) == UNKNOWN)
 			v = ask(g, s, gs, key, klen, name, nlen, arg, ack);
 	}
 	if (m != NULL && v == MEMBERSHIP_NO)
