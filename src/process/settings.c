@@ -52,6 +52,9 @@ conf_auth(const struct conf *c, struct auth_conf *a)
 	a->audience = c->jwt_audience;
 	a->user_claim = c->jwt_user_claim;
 	a->require_exp = c->jwt_require_exp;
+	/* The groups claim is read, and kept, in token mode only. */
+	if (conf_membership(c) == GW_MEMBERSHIP_TOKEN)
+		a->groups_max = c->membership_token_groups;
 }
 
 void
@@ -97,9 +100,6 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->membership_wait_per_socket = c->membership_wait_per_socket;
 	g->membership_wait_max = c->membership_wait_max;
 	g->membership_token_groups = c->membership_token_groups;
-	/* The groups claim is read, and kept, in token mode only. */
-	if (g->membership == GW_MEMBERSHIP_TOKEN)
-		g->auth.groups_max = c->membership_token_groups;
 }
 
 /*
