@@ -101,7 +101,7 @@ static int	 ask(struct gateway *, struct session *, struct gw_socket *,
 		    const char *, size_t, const char *, size_t, json_t *,
 		    int64_t);
 static struct mcheck *start(struct gateway *, const char *, size_t,
-		    const char *, size_t, const struct gw_socket *);
+		    const char *, size_t);
 static int	 enqueue(struct gateway *, struct gw_socket *, const char *,
 		    size_t, json_t *, int64_t);
 static void	 on_answer(int, const struct httpc_result *, void *);
@@ -267,8 +267,8 @@ ask(struct gateway *g, struct session *s, struct gw_socket *gs,
 		return MEMBERSHIP_BUSY;
 	c = htab_find(&m->checks, htab_hash(&m->checks, key, klen), check_eq,
 	    &p, NULL);
-	if (c == NULL && (c = start(g, key, klen, gs->user, gs->ulen,
-	    gs)) == NULL)
+	if (c == NULL && (c = start(g, key, klen, gs->user, gs->ulen)) ==
+	    NULL)
 		return MEMBERSHIP_DOWN;
 	if (c->nsids == c->cap) {
 		if ((sids = reallocarray(c->sids, c->cap ? 2 * c->cap : 4,
@@ -291,7 +291,7 @@ ask(struct gateway *g, struct session *s, struct gw_socket *gs,
  */
 static struct mcheck *
 start(struct gateway *g, const char *key, size_t klen, const char *user,
-    size_t ulen, const struct gw_socket *gs)
+    size_t ulen)
 {
 	struct membership	*m = g->membership;
 	struct services_call	 sc;
@@ -302,7 +302,6 @@ start(struct gateway *g, const char *key, size_t klen, const char *user,
 	ssize_t			 n;
 	int			 rc;
 
-	(void)gs;
 	plen = strlen(g->conf->groups_path);
 	if (plen > 256)
 		return NULL;
