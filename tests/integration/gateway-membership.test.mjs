@@ -149,6 +149,19 @@ describe("group_membership service", () => {
       for (const a of acks) assert.equal(a.ok, true, JSON.stringify(acks));
       await bob.wait("receive_message", { pred: (m) => m.content === c });
       assert.equal(checks(chat, g, "alice").length, 1);
+
+      // An event that needs no check waits its turn behind a held one:
+      // the acks come in the order the events were sent.
+      const g2 = uid("g");
+      groups.set(g2, new Set(["alice"]));
+      const order = [];
+      const tag = (p, name) => p.then((a) => { order.push(name); return a; });
+      const both = await Promise.all([
+        tag(alice.ack("join_room", { group_id: g2 }), "join"),
+        tag(alice.ack("send_message", { receiver_id: "bob", content: uid("d") }), "direct"),
+      ]);
+      for (const a of both) assert.equal(a.ok, true, JSON.stringify(both));
+      assert.deepEqual(order, ["join", "direct"]);
     } finally {
       chat.mode = "ok";
     }
