@@ -74,6 +74,7 @@ describe("group_membership service", () => {
     await closeAll([alice, bob, mallory]);
     await gw?.shutdown();
     await chat?.close();
+    if (gw) noCrash(gw);	// leaks too, under ASan, at the workers' exit
   });
 
   test("a member joins and posts; a non-member's join, message and typing are refused", async () => {
@@ -229,6 +230,7 @@ describe("group_membership token", () => {
 
   after(async () => {
     await gw?.shutdown();
+    if (gw) noCrash(gw);
   });
 
   test("the groups claim says who may join, post and type; refresh_token replaces it", async () => {
