@@ -11,6 +11,7 @@
 #include <time.h>
 
 struct auth;
+struct grouplist;
 
 #define AUTH_USER_MAX		128
 #define AUTH_HS_SECRET_MIN	32	/* bytes, as RFC 7518 3.2 for HS256 */
@@ -26,11 +27,16 @@ struct auth_conf {
 	const char	*audience;	/* "": not checked */
 	const char	*user_claim;	/* "": sub, user_id, ... */
 	bool		 require_exp;
+	long long	 groups_max;	/* keep this many of the groups claim;
+					   0: the claim is not read */
 };
 
 struct auth_result {
 	char	 user[AUTH_USER_MAX + 1];
 	time_t	 exp;			/* 0: no expiry */
+	struct grouplist *groups;	/* groups claim (groups_max > 0), or
+					   NULL; the caller frees it */
+	size_t	 groups_claimed;	/* valid ids in the claim */
 };
 
 /* auth.c */

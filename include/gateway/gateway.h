@@ -12,6 +12,9 @@
  *   scoped.c	scoped presence: the rooms a user shares hear of it
  *   sync.c	a new socket's online_users, held until every worker's
  *		presence is in
+ *   membership.c	who may use a group (group_membership): the cache, the
+ *		chat service's answers, the events held for them; it runs
+ *		the held events through the callback handlers.c gives it
  *   token.c	a live connection's token: attempts, expiry, refresh
  *   online.c	presence across workers (GW_BUS_ONLINE, _OFFLINE, _DIGEST)
  *   handlers.c	the client's events
@@ -20,7 +23,9 @@
  * Below them all are the pure modules events.c (payloads, events.h),
  * roomname.c (room names, roomname.h), breaker.c and backoff.c (the
  * downstream services' circuit breaker and retries, breaker.h and
- * backoff.h), and auth.c (auth.h); and, for the downstream services, the
+ * backoff.h), auth.c (auth.h), and for group membership mcache.c (the
+ * cache, mcache.h), grouplist.c (a token's groups, grouplist.h) and
+ * urlesc.c (ids in a URL path, urlesc.h); and, for the downstream services, the
  * HTTP client httpc.c (httpc.h, libcurl on the worker's loop) and the
  * durable spool spool.c over spool_file.c and spool_rec.c (spool.h).
  * services.c (services.h) gives each worker its services' clients,
@@ -45,6 +50,9 @@
 
 struct app;
 struct auth;
+struct grouplist;
+struct membership;
+struct mqueue;
 struct bus;
 struct engines;
 struct chat;
@@ -65,9 +73,16 @@ struct gw_socket {
 	double		 tokens;	/* event_rate's bucket */
 	double		 refilled;	/* when, loop time */
 	long long	 over;		/* events refused since a token */
+	struct grouplist *groups;	/* group_membership token: the token's */
+	struct mqueue	*held;		/* membership.c: events waiting */
 };
 
 #define GW_SYNC_MAX	512	/* workers a new worker waits to hear from */
+
+/* group_membership (issue 13): who may join, read and post in a group. */
+#define GW_MEMBERSHIP_OPEN	0	/* anyone: the seed's behaviour */
+#define GW_MEMBERSHIP_SERVICE	1	/* the chat service says, cached */
+#define GW_MEMBERSHIP_TOKEN	2	/* the token's groups claim says */
 
 /*
  * What the gateway takes from the configuration, handed over by the
@@ -94,6 +109,14 @@ struct gateway_conf {
 	long long		 spool_max_bytes;
 	long long		 spool_sync_interval;	/* ms */
 	long long		 spool_sync_records;
+	int			 membership;	/* GW_MEMBERSHIP_* */
+	const char		*groups_path;	/* chat_groups_path */
+	long long		 membership_ttl;	/* ms: a member */
+	long long		 membership_negative_ttl; /* ms: not; 0: none */
+	long long		 membership_cache_size;	/* per worker */
+	long long		 membership_wait_per_socket;
+	long long		 membership_wait_max;	/* per worker */
+	long long		 membership_token_groups;
 };
 
 struct gateway {
@@ -121,6 +144,7 @@ struct gateway {
 	struct services		*services;	/* services.c */
 	struct engines		*engines;	/* engines.c */
 	struct chat		*chat;		/* chat.c; NULL: no service */
+	struct membership	*membership;	/* membership.c */
 };
 
 /* Bus record types. */
@@ -192,8 +216,31 @@ void	chat_status(struct gateway *, const char *, const char *,
 	    const char *, const char *);
 void	chat_delete(struct gateway *, const char *, const char *,
 	    const char *);
+/* membership.c */
+#define MEMBERSHIP_YES		 1	/* a member: go on */
+#define MEMBERSHIP_NO		 0	/* not a member: refuse */
+#define MEMBERSHIP_HELD		 2	/* held until the answer: stop here */
+#define MEMBERSHIP_DOWN		-1	/* could not be checked: refuse */
+#define MEMBERSHIP_BUSY		-2	/* too many events wait: refuse */
+typedef void	(*membership_run)(struct gateway *, struct session *,
+		    struct gw_socket *, const char *, size_t, json_t *,
+		    int64_t);
+int	membership_init(struct gateway *, membership_run, uint64_t);
+void	membership_free(struct gateway *);
+int	membership_waiting(const struct gw_socket *);
+int	membership_hold(struct gateway *, struct session *,
+	    struct gw_socket *, const char *, size_t, json_t *, int64_t);
+int	membership_gate(struct gateway *, struct session *,
+	    struct gw_socket *, const char *, size_t, const char *, size_t,
+	    json_t *, int64_t);
+void	membership_gone(struct gateway *, struct gw_socket *);
+void	membership_token(struct gateway *, struct gw_socket *,
+	    struct auth_result *);
+struct worker_stats;
+void	membership_stats(struct gateway *, struct worker_stats *);
 
 /* handlers.c */
+int	handlers_init(struct gateway *, uint64_t);
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,
 	    const char *, size_t, json_t *, int64_t);
 

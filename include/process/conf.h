@@ -120,6 +120,15 @@ struct conf {
 	long long		 spool_max_bytes;
 	long long		 spool_sync_interval;
 	long long		 spool_sync_records;
+	/* group membership (issue 13) */
+	int			 group_membership; /* conf_membership_modes */
+	char			*chat_groups_path;
+	long long		 membership_cache_ttl;
+	long long		 membership_negative_ttl;
+	long long		 membership_cache_size;
+	long long		 membership_wait_per_socket;
+	long long		 membership_wait_max;
+	long long		 membership_token_groups;
 };
 
 struct conf_key {
@@ -146,6 +155,7 @@ extern const size_t		 conf_nkeys;
 extern const char *const	 conf_log_levels[];
 extern const char *const	 conf_jwt_algs[];
 extern const char *const	 conf_presence_modes[];
+extern const char *const	 conf_membership_modes[];
 const struct conf_key *conf_key_find(const char *);
 const struct conf_key *conf_key_suggest(const char *);
 
@@ -184,6 +194,7 @@ struct transport_conf;
 void	conf_transport(const struct conf *, struct transport_conf *);
 void	conf_auth(const struct conf *, struct auth_conf *);
 void	conf_gateway(const struct conf *, struct gateway_conf *);
+int	conf_membership(const struct conf *);
 
 /* conf_load.c */
 struct cli_opts;

@@ -91,6 +91,15 @@ struct worker_stats {
 	uint64_t	 body_timeouts;	/* request bodies cut at body_timeout */
 	uint64_t	 header_overflows; /* requests answered 431 */
 	struct stats_service services[STATS_SERVICES];	/* issue 13 */
+	uint64_t	 membership_hits;	/* answered by the cache */
+	uint64_t	 membership_misses;	/* waited for the chat service */
+	uint64_t	 membership_calls;	/* checks sent to it */
+	uint64_t	 membership_refused;	/* events of non-members */
+	uint64_t	 membership_unavailable; /* refused: not checked */
+	uint64_t	 membership_busy;	/* past membership_wait_* */
+	uint64_t	 membership_groups_truncated; /* token claims cut */
+	uint64_t	 membership_entries;	/* gauge: cached answers */
+	uint64_t	 membership_held;	/* gauge: events waiting */
 };
 
 #define STATS_MAX_WORKERS	512

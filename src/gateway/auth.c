@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "grouplist.h"
 
 struct auth {
 	unsigned char	*key;
@@ -24,6 +25,7 @@ struct auth {
 	char		*issuer;
 	char		*audience;
 	char		*claim;
+	size_t		 groups_max;
 };
 
 static const char *const default_claims[] = { "sub", "user_id", "userId",
@@ -33,6 +35,7 @@ static int	read_file(const char *, unsigned char **, size_t *, char *,
 		    size_t);
 static int	user_claim(jwt_t *, const char *, char *, size_t);
 static int	time_claim(jwt_t *, const char *, long long *);
+static struct grouplist *groups_claim(jwt_t *, size_t, size_t *);
 
 static int
 read_file(const char *path, unsigned char **out, size_t *len, char *err,
@@ -74,6 +77,7 @@ auth_new(const struct auth_conf *c, char *err, size_t errlen)
 	a->alg = jwt_str_alg(c->alg);
 	a->leeway = c->leeway / 1000;
 	a->require_exp = c->require_exp;
+	a->groups_max = c->groups_max > 0 ? (size_t)c->groups_max : 0;
 	a->issuer = c->issuer[0] != '\0' ? strdup(c->issuer) : NULL;
 	a->audience = c->audience[0] != '\0' ? strdup(c->audience) : NULL;
 	a->claim = c->user_claim[0] != '\0' ? strdup(c->user_claim) : NULL;
@@ -138,7 +142,28 @@ time_claim(jwt_t *jwt, const char *name, long long *out)
 	return rc;
 }
 
-/* The user id: the configured claim, or the first of sub, user_id, ... */
+/*
+ * The groups claim (group_membership token): an array of group ids, of
+ * which max are kept.  Without a claim, or with one that is not an
+ * array, the user is in no group.
+ */
+static struct grouplist *
+groups_claim(jwt_t *jwt, size_t max, size_t *claimed)
+{
+	struct grouplist	*l;
+	char			*json;
+	json_t			*v;
+
+	*claimed = 0;
+	if ((json = jwt_get_grants_json(jwt, "groups")) == NULL)
+		return NULL;
+	v = json_loads(json, JSON_DECODE_ANY, NULL);
+	free(json);
+	l = grouplist_from_json(v, max, claimed);
+	json_decref(v);
+	return l;
+}
+
 /*
  * RFC 7519 4.1.3: "aud" is a string, or an array of strings of which one
  * must be ours.
@@ -167,6 +192,7 @@ audience_ok(jwt_t *jwt, const char *audience)
 	return ok;
 }
 
+/* The user id: the configured claim, or the first of sub, user_id, ... */
 static int
 user_claim(jwt_t *jwt, const char *claim, char *out, size_t len)
 {
@@ -251,6 +277,9 @@ auth_verify(const struct auth *a, const char *token, time_t now,
 		goto done;
 	}
 	r->exp = e == 1 ? (time_t)exp : 0;
+	if (a->groups_max > 0)
+		r->groups = groups_claim(jwt, a->groups_max,
+		    &r->groups_claimed);
 	rc = 0;
 	*why = NULL;
 done:

@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "events.h"
 #include "gateway.h"
+#include "grouplist.h"
 #include "log.h"
 #include "presence.h"
 #include "roomname.h"
@@ -112,6 +113,11 @@ gw_init(struct transport *t)
 		log_error("the chat service: out of memory");
 		return -1;
 	}
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    handlers_init(g, seed) != 0) {
+		log_error("group membership: cannot set up");
+		return -1;
+	}
 	return 0;
 }
 
@@ -127,6 +133,7 @@ gw_fini(struct transport *t)
 	engines_free(g);
 	services_free(g->services);
 	g->services = NULL;
+	membership_free(g);	/* after: no answer comes now */
 }
 
 /*
@@ -194,12 +201,14 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	}
 	if (!roomname_id_valid(r.user, strlen(r.user))) {
 		g->auth_failures++;
+		grouplist_free(r.groups);
 		*why = "Authentication token names an invalid user id";
 		return -1;
 	}
 	if ((gs = calloc(1, sizeof(*gs))) == NULL ||
 	    (gs->user = strdup(r.user)) == NULL) {
 		free(gs);
+		grouplist_free(r.groups);
 		*why = "Server out of memory";
 		return -1;
 	}
@@ -208,6 +217,7 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	gs->exp = (int64_t)r.exp;
 	gs->tokens = (double)g->conf->event_burst;
 	gs->refilled = ev_now(g->t->loop);
+	membership_token(g, gs, &r);	/* token mode: r's groups */
 	s->app_data = gs;
 	free(s->hs_token);
 	s->hs_token = NULL;
@@ -273,6 +283,8 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	online_leave(g, gs, strcmp(reason, "server shutting down") != 0);
 	/* (presence told gs's rooms above: only now leave them) */
 	rooms_leave_all(g->rooms, gs);
+	membership_gone(g, gs);
+	grouplist_free(gs->groups);
 	s->app_data = NULL;
 	free(gs->user);
 	free(gs);
@@ -310,6 +322,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->auth_attempts_refused = g->auth_refused;
 	services_stats(g->services, st->services);
 	chat_stats(g, &st->services[STATS_SVC_CHAT]);
+	membership_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

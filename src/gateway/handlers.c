@@ -49,6 +49,11 @@ static void	 on_delete(struct gateway *, struct session *,
 		    struct gw_socket *, struct events_event *, int64_t);
 static int	 rate_ok(struct gateway *, struct session *,
 		    struct gw_socket *, const char *, size_t, int64_t);
+static int	 member_ok(struct gateway *, struct session *,
+		    struct gw_socket *, struct events_event *, const char *,
+		    size_t, json_t *, int64_t);
+static void	 run(struct gateway *, struct session *, struct gw_socket *,
+		    const char *, size_t, json_t *, int64_t);
 
 /* A message id: 12 random bytes, base64url. */
 static void
@@ -336,16 +341,86 @@ rate_ok(struct gateway *g, struct session *s, struct gw_socket *gs,
 	return 0;
 }
 
-/* One event from a client: validate, then carry it out. */
+/*
+ * group_membership (membership.c): may the user use the group the event
+ * names?  1: go on; 0: refused (answered here) or held (it runs again
+ * from the chat service's answer).
+ */
+static int
+member_ok(struct gateway *g, struct session *s, struct gw_socket *gs,
+    struct events_event *ev, const char *name, size_t len, json_t *arg,
+    int64_t ack)
+{
+	const char	*group = NULL;
+	size_t		 glen = 0;
+
+	if (ev->type == EVENTS_JOIN_ROOM && ev->ref.kind == ROOMNAME_GROUP) {
+		group = ev->ref.a;
+		glen = ev->ref.alen;
+	} else if ((ev->type == EVENTS_SEND_MESSAGE ||
+	    ev->type == EVENTS_SEND_GROUP_MESSAGE ||
+	    ev->type == EVENTS_TYPING || ev->type == EVENTS_STOP_TYPING) &&
+	    ev->group_id.ptr != NULL) {
+		group = ev->group_id.ptr;
+		glen = ev->group_id.len;
+	}
+	if (group == NULL)
+		return 1;
+	switch (membership_gate(g, s, gs, group, glen, name, len, arg, ack)) {
+	case MEMBERSHIP_YES:
+		return 1;
+	case MEMBERSHIP_HELD:
+		return 0;
+	case MEMBERSHIP_NO:
+		fail(g, s, ack, "not_a_member", "you are not a member of this "
+		    "group", ev->name, strlen(ev->name));
+		return 0;
+	case MEMBERSHIP_BUSY:
+		fail(g, s, ack, "membership_busy", "too many events wait for "
+		    "a membership check", ev->name, strlen(ev->name));
+		return 0;
+	default:
+		fail(g, s, ack, "membership_unavailable", "membership could "
+		    "not be checked: chat service unavailable", ev->name,
+		    strlen(ev->name));
+		return 0;
+	}
+}
+
+/* The handlers' part of a worker's setup: membership runs held events. */
+int
+handlers_init(struct gateway *g, uint64_t seed)
+{
+	return membership_init(g, run, seed);
+}
+
+/*
+ * One event from a client.  Behind events held for a membership check it
+ * waits its turn, so that a socket's events keep their order.
+ */
 void
 handlers_event(struct gateway *g, struct session *s, struct gw_socket *gs,
+    const char *name, size_t len, json_t *arg, int64_t ack)
+{
+	if (gs == NULL || !rate_ok(g, s, gs, name, len, ack))
+		return;
+	if (membership_waiting(gs)) {
+		if (membership_hold(g, s, gs, name, len, arg, ack) != 0)
+			fail(g, s, ack, "membership_busy", "too many events "
+			    "wait for a membership check", name, len);
+		return;
+	}
+	run(g, s, gs, name, len, arg, ack);
+}
+
+/* An event: validate, then carry it out. */
+static void
+run(struct gateway *g, struct session *s, struct gw_socket *gs,
     const char *name, size_t len, json_t *arg, int64_t ack)
 {
 	struct events_event	ev;
 	struct events_error	err;
 
-	if (gs == NULL || !rate_ok(g, s, gs, name, len, ack))
-		return;
 	if (len == 13 && memcmp(name, "refresh_token", 13) == 0) {
 		const char	*why;
 		int		 rc;
@@ -362,6 +437,8 @@ handlers_event(struct gateway *g, struct session *s, struct gw_socket *gs,
 		fail(g, s, ack, err.code, err.message, name, len);
 		return;
 	}
+	if (!member_ok(g, s, gs, &ev, name, len, arg, ack))
+		return;
 	switch (ev.type) {
 	case EVENTS_SEND_MESSAGE:
 	case EVENTS_SEND_GROUP_MESSAGE:

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "events.h"
 #include "gateway.h"
+#include "grouplist.h"
 #include "isotime.h"
 #include "session.h"
 #include "socketio.h"
@@ -119,10 +120,12 @@ token_refresh(struct gateway *g, struct gw_socket *gs, json_t *arg,
 	    "token")), time(NULL), &r, why) != 0)
 		return -1;
 	if (strcmp(r.user, gs->user) != 0) {
+		grouplist_free(r.groups);
 		*why = "the new token names another user";
 		return -1;
 	}
 	gs->exp = (int64_t)r.exp;
 	gs->warned = 0;
+	membership_token(g, gs, &r);	/* the new token's groups */
 	return 0;
 }

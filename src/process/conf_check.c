@@ -141,6 +141,12 @@ check_services(const struct conf *c, conf_err_fn err, void *arg)
 		    c->breaker_cooldown);
 		errors++;
 	}
+	/* 1: service (conf_membership_modes). */
+	if (c->group_membership == 1 && c->chat_service_url[0] == '\0') {
+		say(err, arg, "group_membership service needs chat_service_url "
+		    "(CHAT_SERVICE_URL)");
+		errors++;
+	}
 	return errors;
 }
 

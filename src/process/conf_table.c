@@ -19,6 +19,9 @@ const char *const conf_log_levels[] = { "error", "warn", "info", "debug",
 const char *const conf_jwt_algs[] = { "HS256", "HS384", "HS512", "RS256",
     "RS384", "RS512", "ES256", "ES384", "ES512", NULL };
 const char *const conf_presence_modes[] = { "all", "scoped", NULL };
+/* "auto": service with a chat_service_url, else open (settings.c). */
+const char *const conf_membership_modes[] = { "auto", "service", "token",
+    "open", NULL };
 
 #define OFF(f)		offsetof(struct conf, f)
 #define MS_DAY		86400000LL
@@ -254,6 +257,34 @@ const struct conf_key conf_keys[] = {
 	{ "spool_sync_records", CONF_INT, OFF(spool_sync_records), 1, 100000,
 	    "64", CONF_F_RELOADABLE, NULL, NULL,
 	    "or at once when this many appended records wait for it" },
+	/* Group membership (issue 13). */
+	{ "group_membership", CONF_ENUM, OFF(group_membership), 0, 0, "auto",
+	    CONF_F_RELOADABLE, NULL, conf_membership_modes,
+	    "who may use a group: service, token, open; auto: service with a "
+	    "chat service, else open" },
+	{ "chat_groups_path", CONF_STRING, OFF(chat_groups_path), 1, 256,
+	    "/api/groups", CONF_F_RELOADABLE, NULL, NULL,
+	    "membership calls: GET <path>/<group>/members/<user>" },
+	{ "membership_cache_ttl", CONF_DURATION, OFF(membership_cache_ttl),
+	    1000, MS_DAY, "60s", CONF_F_RELOADABLE, NULL, NULL,
+	    "how long a worker remembers that a user is in a group" },
+	{ "membership_negative_ttl", CONF_DURATION,
+	    OFF(membership_negative_ttl), 0, MS_DAY, "10s", CONF_F_RELOADABLE,
+	    NULL, NULL,
+	    "how long a worker remembers that a user is not; 0: not at all" },
+	{ "membership_cache_size", CONF_INT, OFF(membership_cache_size), 1,
+	    100000000, "100000", CONF_F_RELOADABLE, NULL, NULL,
+	    "membership answers one worker remembers; the oldest go first" },
+	{ "membership_wait_per_socket", CONF_INT,
+	    OFF(membership_wait_per_socket), 1, 100000, "64",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "events of one socket held while its membership check runs" },
+	{ "membership_wait_max", CONF_INT, OFF(membership_wait_max), 1,
+	    100000000, "20000", CONF_F_RELOADABLE, NULL, NULL,
+	    "events held for membership checks in one worker" },
+	{ "membership_token_groups", CONF_INT, OFF(membership_token_groups), 1,
+	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
+	    "group_membership token: groups kept from a token's claim" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

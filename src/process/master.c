@@ -76,6 +76,7 @@ static void	 reap_one(struct master *, pid_t, int);
 static void	 drain_generation(struct master *, unsigned);
 static void	 close_slots(struct master *, int);
 static void	 check_ready(struct master *);
+static void	 warn_open(const struct conf *);
 static void	 abandon_reload(struct master *, const char *);
 static void	 send_peers(struct master *);
 static void	 conf_err(void *, const char *);
@@ -248,6 +249,25 @@ on_chan(struct ipc *c, int type, const void *data, size_t len, void *arg)
 }
 
 /*
+ * group_membership open (the default without a chat service): anyone may
+ * join any group, read it and post in it.  Said once, at start, loudly.
+ */
+static void
+warn_open(const struct conf *c)
+{
+	struct logf	f;
+
+	if (conf_membership(c) != GW_MEMBERSHIP_OPEN)
+		return;
+	memset(&f, 0, sizeof(f));
+	logf_str(&f, "key", "group_membership");
+	logf_str(&f, "mode", "open");
+	log_emit(LOG_LEVEL_WARN, &f, "group membership is not checked: any "
+	    "user may join any group, read it and post in it; set "
+	    "chat_service_url or group_membership token");
+}
+
+/*
  * All workers of the newest generation serve: tell systemd, and if this
  * was a reload, drain the old generation now.
  */
@@ -270,9 +290,11 @@ check_ready(struct master *m)
 		m->reload_failed[0] = '\0';
 		log_info("reloaded: generation %u serves with %d workers",
 		    m->generation, want);
-	} else if (!m->announced)
+	} else if (!m->announced) {
 		log_info("socket-gatewayd ready: %d workers, generation %u",
 		    want, m->generation);
+		warn_open(m->conf);
+	}
 	m->announced = 1;
 	sdnotify_ready();
 	sdnotify_status("serving, generation %u, %d workers", m->generation,

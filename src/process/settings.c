@@ -52,6 +52,9 @@ conf_auth(const struct conf *c, struct auth_conf *a)
 	a->audience = c->jwt_audience;
 	a->user_claim = c->jwt_user_claim;
 	a->require_exp = c->jwt_require_exp;
+	/* The groups claim is read, and kept, in token mode only. */
+	if (conf_membership(c) == GW_MEMBERSHIP_TOKEN)
+		a->groups_max = c->membership_token_groups;
 }
 
 void
@@ -97,4 +100,32 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->spool_max_bytes = c->spool_max_bytes;
 	g->spool_sync_interval = c->spool_sync_interval;
 	g->spool_sync_records = c->spool_sync_records;
+	g->membership = conf_membership(c);
+	g->groups_path = c->chat_groups_path;
+	g->membership_ttl = c->membership_cache_ttl;
+	g->membership_negative_ttl = c->membership_negative_ttl;
+	g->membership_cache_size = c->membership_cache_size;
+	g->membership_wait_per_socket = c->membership_wait_per_socket;
+	g->membership_wait_max = c->membership_wait_max;
+	g->membership_token_groups = c->membership_token_groups;
+}
+
+/*
+ * group_membership as it applies (GW_MEMBERSHIP_*): "auto" asks the chat
+ * service when there is one, else lets anyone in, as the seed did.
+ */
+int
+conf_membership(const struct conf *c)
+{
+	switch (c->group_membership) {
+	case 1:
+		return GW_MEMBERSHIP_SERVICE;
+	case 2:
+		return GW_MEMBERSHIP_TOKEN;
+	case 3:
+		return GW_MEMBERSHIP_OPEN;
+	default:
+		return c->chat_service_url[0] != '\0' ?
+		    GW_MEMBERSHIP_SERVICE : GW_MEMBERSHIP_OPEN;
+	}
 }

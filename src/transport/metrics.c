@@ -54,9 +54,30 @@ static const struct counter {
 	C(body_timeouts, "Request bodies not whole within body_timeout (408)."),
 	C(header_overflows, "Requests whose line and headers passed "
 	    "max_header_size (431)."),
+	C(membership_hits, "Group membership checks answered by the cache."),
+	C(membership_misses, "Group membership checks that waited for the "
+	    "chat service."),
+	C(membership_calls, "Group membership calls sent to the chat "
+	    "service (concurrent checks share one)."),
+	C(membership_refused, "Group events refused: not a member."),
+	C(membership_unavailable, "Group events refused: membership could "
+	    "not be checked (chat service down or slow)."),
+	C(membership_busy, "Events refused past membership_wait_per_socket "
+	    "or membership_wait_max."),
+	C(membership_groups_truncated, "Tokens whose groups claim was cut "
+	    "at membership_token_groups."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
+
+/* Gauges summed over the workers (issue 13), rendered as gauges. */
+static const struct counter gauges[] = {
+#define G(f, h) { #f, h, offsetof(struct worker_stats, f) }
+	G(membership_entries, "Group membership answers cached now."),
+	G(membership_held, "Events held now for a group membership check."),
+#undef G
+};
+#define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))
 
 /* The downstream services, in stats.h's order. */
 static const char *const svc_names[STATS_SERVICES] = {
@@ -69,12 +90,15 @@ static const long long svc_bounds[STATS_LATENCY_BUCKETS] = {
 struct totals {
 	uint64_t	 sessions, users, rss, started;
 	uint64_t	 sum[NCOUNTERS];
+	uint64_t	 gsum[NGAUGES];
 	uint64_t	 isolated;	/* workers without a way to the others */
 	int		 draining;
 	struct stats_service svc[STATS_SERVICES];	/* summed; state: max */
 };
 
 static uint64_t	 counter(const struct worker_stats *, size_t);
+static uint64_t	 gauge(const struct worker_stats *, size_t);
+static void	 gauges_prometheus(const struct transport *, struct buf *);
 static void	 total(const struct transport *, struct totals *);
 static int	 wants_text(struct lws *);
 static void	 svc_total(const struct worker_stats *, struct totals *);
@@ -92,6 +116,16 @@ counter(const struct worker_stats *w, size_t j)
 	uint64_t	v;
 
 	memcpy(&v, (const char *)w + counters[j].off, sizeof(v));
+	return v;
+}
+
+/* Gauge j of one worker's figures. */
+static uint64_t
+gauge(const struct worker_stats *w, size_t j)
+{
+	uint64_t	v;
+
+	memcpy(&v, (const char *)w + gauges[j].off, sizeof(v));
 	return v;
 }
 
@@ -114,6 +148,8 @@ total(const struct transport *t, struct totals *x)
 			x->started = w->started;
 		for (j = 0; j < NCOUNTERS; j++)
 			x->sum[j] += counter(w, j);
+		for (j = 0; j < NGAUGES; j++)
+			x->gsum[j] += gauge(w, j);
 		x->isolated += w->isolated != 0;
 		svc_total(w, x);
 	}
@@ -241,6 +277,9 @@ render_json(const struct transport *t, struct buf *b)
 	for (j = 0; j < NCOUNTERS; j++)
 		buf_printf(b, "%s\"%s\":%llu", j ? "," : "", counters[j].name,
 		    (unsigned long long)x.sum[j]);
+	for (j = 0; j < NGAUGES; j++)
+		buf_printf(b, ",\"%s\":%llu", gauges[j].name,
+		    (unsigned long long)x.gsum[j]);
 	buf_printf(b, "},\"workers\":[");
 	for (i = 0; i < t->nagg; i++) {
 		w = &t->agg[i];
@@ -255,6 +294,9 @@ render_json(const struct transport *t, struct buf *b)
 		for (j = 0; j < NCOUNTERS; j++)
 			buf_printf(b, ",\"%s\":%llu", counters[j].name,
 			    (unsigned long long)counter(w, j));
+		for (j = 0; j < NGAUGES; j++)
+			buf_printf(b, ",\"%s\":%llu", gauges[j].name,
+			    (unsigned long long)gauge(w, j));
 		buf_printf(b, "}");
 	}
 	buf_printf(b, "],");
@@ -310,6 +352,23 @@ render_prometheus(const struct transport *t, struct buf *b)
 			    "%llu\n", nl, counters[j].name, w->slot,
 			    (unsigned long long)counter(w, j));
 		}
+	}
+	gauges_prometheus(t, b);
+}
+
+/* The gauges, per worker. */
+static void
+gauges_prometheus(const struct transport *t, struct buf *b)
+{
+	size_t	i, j;
+
+	for (j = 0; j < NGAUGES; j++) {
+		buf_printf(b, "# HELP socketgw_%s %s\n# TYPE socketgw_%s gauge\n",
+		    gauges[j].name, gauges[j].help, gauges[j].name);
+		for (i = 0; i < t->nagg; i++)
+			buf_printf(b, "socketgw_%s{worker=\"%d\"} %llu\n",
+			    gauges[j].name, t->agg[i].slot,
+			    (unsigned long long)gauge(&t->agg[i], j));
 	}
 }
 

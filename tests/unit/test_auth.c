@@ -26,6 +26,7 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "grouplist.h"
 
 #define SECRET		"unit-test-secret-0123456789abcdef-xyz"
 #define OTHER		"another-secret-0123456789abcdef-xyzzy"
@@ -495,6 +496,38 @@ test_user_claim(void **state)
 	(void)state;
 }
 
+/*
+ * group_membership token: the groups claim, at most membership_token_
+ * groups of it; in the other modes it is not read (no memory for it).
+ */
+static void
+test_groups_claim(void **state)
+{
+	struct auth		*a;
+	struct auth_result	 r;
+	const char		*why;
+	char			*tok;
+
+	(void)state;
+	tok = sign("HS256", SECRET, "{\"exp\":1900000000,\"sub\":\"alice\","
+	    "\"groups\":[\"g1\",\"g2\",\"g3\",7]}");
+	a = auth_from("jwt_secret \"" SECRET "\"\ngroup_membership token\n"
+	    "membership_token_groups 2\n");
+	assert_int_equal(auth_verify(a, tok, NOW, &r, &why), 0);
+	assert_non_null(r.groups);
+	assert_int_equal(r.groups_claimed, 3);
+	assert_int_equal(r.groups->n, 2);
+	assert_true(grouplist_has(r.groups, "g1", 2));
+	assert_false(grouplist_has(r.groups, "g3", 2));
+	grouplist_free(r.groups);
+	auth_free(a);
+	a = auth_from("jwt_secret \"" SECRET "\"\n");
+	assert_int_equal(auth_verify(a, tok, NOW, &r, &why), 0);
+	assert_null(r.groups);
+	auth_free(a);
+	free(tok);
+}
+
 /* jwt_secret_file: its text less the final newline is the secret. */
 static void
 test_secret_file(void **state)
@@ -550,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_iss_aud),
 		cmocka_unit_test(test_user_claim),
 		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_groups_claim),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

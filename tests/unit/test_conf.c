@@ -283,6 +283,51 @@ test_services_policy(void **state)
 	expect_ok("retry_budget 0\nbreaker_failure_rate 1\nretry_base 1\n");
 }
 
+/*
+ * group_membership (issue 13): auto is service with a chat service, else
+ * open; service without one is an error of -t; the groups claim is read
+ * in token mode only.
+ */
+static void
+test_membership(void **state)
+{
+	struct conf		 c;
+	struct errs		 e;
+	struct gateway_conf	 g;
+
+	(void)state;
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"), 0);
+	conf_gateway(&c, &g);
+	assert_int_equal(g.membership, GW_MEMBERSHIP_OPEN);
+	assert_int_equal(g.auth.groups_max, 0);
+	assert_string_equal(g.groups_path, "/api/groups");
+	assert_int_equal(g.membership_ttl, 60000);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "chat_service_url http://chat:3003\n"), 0);
+	conf_gateway(&c, &g);
+	assert_int_equal(g.membership, GW_MEMBERSHIP_SERVICE);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "chat_service_url http://chat:3003\ngroup_membership open\n"), 0);
+	conf_gateway(&c, &g);
+	assert_int_equal(g.membership, GW_MEMBERSHIP_OPEN);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "group_membership token\nmembership_token_groups 5\n"), 0);
+	conf_gateway(&c, &g);
+	assert_int_equal(g.membership, GW_MEMBERSHIP_TOKEN);
+	assert_int_equal(g.auth.groups_max, 5);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "group_membership service\n"), 1);
+	assert_non_null(strstr(e.msg[0], "group_membership service needs "
+	    "chat_service_url"));
+	conf_free(&c);
+	expect_error("group_membership closed\n", "x.conf:1: group_membership: "
+	    "'closed' is not one of auto, service, token, open");
+}
+
 /* Every key written with its default, as the shipped file shows them. */
 static void
 test_every_default_parses_from_a_file(void **state)
@@ -1494,6 +1539,7 @@ main(void)
 		cmocka_unit_test(test_table_and_defaults),
 		cmocka_unit_test(test_every_default_parses_from_a_file),
 		cmocka_unit_test(test_services_policy),
+		cmocka_unit_test(test_membership),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_ranges),
