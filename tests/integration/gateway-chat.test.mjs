@@ -24,13 +24,17 @@ const WORKERS = 2;
 
 // A chat service: stores each message once by its Idempotency-Key (a
 // repeat answers 409, as the API allows), remembers the order of first
-// stores; answers status updates and deletions, also once per key.
+// stores; answers status updates and deletions, also once per key; and
+// says everyone is a member of every group (group_membership service, the
+// default with a chat service, is gateway-membership.test.mjs's subject).
 function chatService(refuse = () => false) {
   const stored = new Map();     // key -> body
   const order = [];             // keys, in the order of their first store
   const updates = new Map();    // key -> {method, path, body}
   const route = (call) => {
     const key = call.headers["idempotency-key"];
+    if (call.method === "GET" && /^\/api\/groups\/[^/]+\/members\/[^/]+$/.test(call.path))
+      return { status: 200, body: { member: true } };
     if (call.method === "POST" && call.path === "/api/messages") {
       if (refuse(call.body)) return { status: 422, body: { error: "refused" } };
       if (stored.has(key)) return { status: 409, body: { error: "exists" } };
