@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chatrec.h"
+#include "urlesc.h"
 
 static int
 valid_type(int t)
@@ -80,17 +81,16 @@ chatrec_decode(const void *data, size_t len, struct chatrec *r)
 }
 
 /*
- * base "/" id suffix into out, the id percent-encoded (all but RFC 3986's
- * unreserved bytes), so that no id can leave its path segment: the length,
- * or -1 if it does not fit.
+ * base "/" id suffix into out, the id one escaped path segment
+ * (urlesc.h: no id can leave it, not even ".."): the length, or -1 if it
+ * does not fit.
  */
 int
 chatrec_path(const char *base, const char *id, size_t idlen,
     const char *suffix, char *out, size_t size)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 n, i;
-	unsigned char		 ch;
+	size_t	 n, i;
+	ssize_t	 e;
 
 	n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
@@ -99,22 +99,9 @@ chatrec_path(const char *base, const char *id, size_t idlen,
 		return -1;
 	memcpy(out, base, n);
 	out[n++] = '/';
-	for (i = 0; i < idlen; i++) {
-		ch = (unsigned char)id[i];
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~') {
-			if (n + 1 >= size)
-				return -1;
-			out[n++] = (char)ch;
-		} else {
-			if (n + 3 >= size)
-				return -1;
-			out[n++] = '%';
-			out[n++] = hex[ch >> 4];
-			out[n++] = hex[ch & 15];
-		}
-	}
+	if ((e = urlesc_segment(id, idlen, out + n, size - n)) < 0)
+		return -1;
+	n += (size_t)e;
 	i = strlen(suffix);
 	if (n + i >= size)
 		return -1;

@@ -70,7 +70,8 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/cluster/presence.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
     "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c \
-    "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c; do
+    "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c \
+    "$top"/src/gateway/urlesc.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"
