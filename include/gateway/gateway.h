@@ -24,7 +24,10 @@
  * HTTP client httpc.c (httpc.h, libcurl on the worker's loop) and the
  * durable spool spool.c over spool_file.c and spool_rec.c (spool.h).
  * services.c (services.h) gives each worker its services' clients,
- * breakers and retries; engines.c calls the fire-and-forget engines.
+ * breakers and retries; engines.c calls the fire-and-forget engines;
+ * authsvc.c the auth service (token verification, with its cache
+ * authcache.c, and users' status), at the level of engines.c: online.c
+ * and gateway.c call it, it reaches gateway.c back through a callback.
  * The spool is not called yet (issue 13).
  */
 #ifndef SGW_GATEWAY_H
@@ -82,7 +85,19 @@ struct gateway_conf {
 	struct breaker_conf	 breaker;	/* each downstream service's */
 	struct backoff_conf	 retry;		/* their retries */
 	struct services_conf	 services;	/* services.h */
+	int			 auth_mode;	/* GW_AUTH_*, resolved */
+	const char		*auth_verify_path;
+	const char		*auth_status_path;	/* with {user} */
+	long long		 auth_cache_size;	/* entries per worker */
+	long long		 auth_cache_ttl;	/* ms, without an exp */
+	long long		 auth_negative_ttl;	/* ms, a refusal */
+	long long		 auth_pending_max;	/* CONNECTs waiting */
 };
+
+/* auth_mode: who verifies a token. */
+#define GW_AUTH_LOCAL	0	/* the configured key (auth.c) */
+#define GW_AUTH_SERVICE	1	/* the auth service (authsvc.c) */
+#define GW_AUTH_BOTH	2	/* the key, then the service */
 
 struct gateway {
 	const struct gateway_conf *conf;
@@ -107,6 +122,7 @@ struct gateway {
 	uint8_t			 heard[4096 / 8];
 	struct htab		 owed;		/* scoped.c */
 	struct services		*services;	/* services.c */
+	struct authsvc		*authsvc;	/* authsvc.c */
 };
 
 /* Bus record types. */
@@ -114,6 +130,8 @@ struct gateway {
 #define GW_BUS_ONLINE	2	/* online.c: a user's socket opened here */
 #define GW_BUS_OFFLINE	3	/* ... closed here */
 #define GW_BUS_DIGEST	4	/* online.c: a presence_digest() part */
+#define GW_BUS_AUTH_ASK	5	/* authsvc.c: verify this token, owner */
+#define GW_BUS_AUTH_ANSWER 6	/* authsvc.c: a token's answer, by hash */
 
 /* emit.c */
 struct frame	*emit_frame(const char *, json_t *);
@@ -164,6 +182,23 @@ void	online_drop_worker(struct gateway *, int);
 struct events_message;
 void	engines_message(struct gateway *, const struct events_message *);
 void	engines_presence(struct gateway *, const char *, int);
+
+/* authsvc.c */
+struct worker_stats;
+#define AUTHSVC_PENDING	1
+/* A waiting CONNECT's answer: r, or NULL and why. */
+typedef void	(*authsvc_done)(struct gateway *, struct session *, unsigned,
+		    const struct auth_result *, const char *);
+int	authsvc_init(struct gateway *, authsvc_done, uint64_t);
+void	authsvc_free(struct gateway *);
+int	authsvc_cached(struct gateway *, const char *, struct auth_result *,
+	    const char **);
+int	authsvc_verify(struct gateway *, struct session *, unsigned,
+	    const char *, struct auth_result *, const char **);
+void	authsvc_status(struct gateway *, const char *, int);
+void	authsvc_peers(struct gateway *, const int32_t *, size_t);
+void	authsvc_recv(struct gateway *, uint8_t, const void *, size_t);
+void	authsvc_stats(const struct gateway *, struct worker_stats *);
 
 /* handlers.c */
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,

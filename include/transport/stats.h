@@ -81,6 +81,12 @@ struct worker_stats {
 	uint64_t	 body_timeouts;	/* request bodies cut at body_timeout */
 	uint64_t	 header_overflows; /* requests answered 431 */
 	struct stats_service services[STATS_SERVICES];	/* issue 13 */
+	uint64_t	 auth_cache_hits;	/* tokens answered from the cache */
+	uint64_t	 auth_cache_misses;	/* ... that needed the service */
+	uint64_t	 auth_cache_entries;	/* gauge */
+	uint64_t	 auth_coalesced;	/* misses that waited on a call */
+	uint64_t	 auth_unavailable;	/* CONNECTs refused: service down */
+	uint64_t	 auth_pending_refused;	/* past auth_pending_max */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -89,4 +89,13 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->services.token = c->service_token;
 	g->services.timeout = c->service_timeout;
 	g->services.max_inflight = c->service_max_inflight;
+	g->auth_mode = conf_auth_mode(c) == CONF_AUTH_SERVICE ?
+	    GW_AUTH_SERVICE : conf_auth_mode(c) == CONF_AUTH_BOTH ?
+	    GW_AUTH_BOTH : GW_AUTH_LOCAL;
+	g->auth_verify_path = c->auth_verify_path;
+	g->auth_status_path = c->auth_status_path;
+	g->auth_cache_size = c->auth_cache_size;
+	g->auth_cache_ttl = c->auth_cache_ttl;
+	g->auth_negative_ttl = c->auth_negative_ttl;
+	g->auth_pending_max = c->auth_pending_max;
 }
