@@ -47,6 +47,15 @@ async function outcome(d, ms = 20000) {
   return e.name === "connected" ? { user: e.args[0].user_id } : { error: e.args[0]?.message };
 }
 
+// Stop the gateway; under ASan (tests/ci.sh's second build) any report of
+// a worker or the master is a failure.
+async function stop(gw) {
+  if (!gw) return;
+  await gw.shutdown();
+  assert.deepEqual(gw.logged(/Sanitizer|runtime error:/).map((l) => l.raw ?? l.msg), [],
+    "sanitizer reports");
+}
+
 const verifies = (stub, tok) => stub.on(VERIFY).filter((c) => c.body?.token === tok);
 
 describe("auth_mode service", () => {
@@ -62,8 +71,8 @@ describe("auth_mode service", () => {
   });
 
   after(async () => {
-    await gw?.shutdown();
     await auth?.close();
+    await stop(gw);
   });
 
   test("a valid token connects as the service's user, asked once", async () => {
@@ -216,8 +225,8 @@ describe("a storm of 2,000 connections", () => {
   });
 
   after(async () => {
-    await gw?.shutdown();
     await auth?.close();
+    await stop(gw);
   });
 
   test("make at most one auth call per distinct token, gateway-wide", { timeout: 240000 }, async () => {
@@ -271,8 +280,8 @@ describe("online/offline status to the auth service", () => {
   });
 
   after(async () => {
-    await gw?.shutdown();
     await auth?.close();
+    await stop(gw);
   });
 
   test("three devices on three workers: one online call, one offline call", { timeout: 120000 }, async () => {
