@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
-import { closeAll, getJSON, metrics, placed, sleep, startGateway, until } from "./gwlib.mjs";
+import { closeAll, getJSON, metrics, placed, sleep, startGateway, token, until } from "./gwlib.mjs";
 import { SGWD, record } from "./lib.mjs";
 import { startStub } from "./stubs.mjs";
 
@@ -207,6 +207,46 @@ describe("auth_mode service", () => {
       assert.equal(ok.ok, true, JSON.stringify(ok));
     } finally {
       d.close();
+    }
+  });
+});
+
+describe("auth_mode both", () => {
+  let gw, auth;
+
+  // The service knows JWTs by their sub: "revoked..." ones it refuses.
+  const route = (call) => {
+    if (call.path !== VERIFY) return undefined;
+    const sub = JSON.parse(Buffer.from(String(call.body?.token).split(".")[1] ?? "", "base64url")
+      .toString() || "{}").sub ?? "";
+    return sub.startsWith("revoked") ? { status: 403, body: {} } : { status: 200, body: { valid: true, user_id: sub } };
+  };
+
+  before(async () => {
+    auth = await startStub({ route });
+    gw = await startGateway({
+      workers: WORKERS,
+      conf: `auth_mode both\nauth_service_url "${auth.url}"\n`,
+    });
+  });
+
+  after(async () => {
+    await auth?.close();
+    await stop(gw);
+  });
+
+  test("the key first, then the service: a forged token is not sent, a revoked one is refused", async () => {
+    const good = withToken(gw.url, token("frank"));
+    const revoked = withToken(gw.url, token("revoked-gina"));
+    const forged = withToken(gw.url, token("frank", {}, { secret: "another-secret-0123456789abcdef0123" }));
+    try {
+      assert.deepEqual(await outcome(good), { user: "frank" });
+      assert.deepEqual(await outcome(revoked), { error: "Invalid authentication token" });
+      assert.deepEqual(await outcome(forged), { error: "Invalid authentication token" });
+      const subs = auth.on(VERIFY).map((c) => route(c).body.user_id ?? "refused");
+      assert.equal(auth.on(VERIFY).length, 2, JSON.stringify(subs));
+    } finally {
+      await closeAll([good, revoked, forged]);
     }
   });
 });
