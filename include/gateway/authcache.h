@@ -31,6 +31,8 @@ struct authcache_entry {
 void		 authcache_key(const char *, size_t,
 		    uint8_t [AUTHCACHE_KEY_LEN]);
 int64_t		 authcache_jwt_exp(const char *);
+int		 authcache_parse(const char *, size_t,
+		    struct authcache_entry *);
 struct authcache *authcache_new(size_t, uint64_t);
 void		 authcache_free(struct authcache *);
 int		 authcache_get(struct authcache *, const uint8_t *, int64_t,

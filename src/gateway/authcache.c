@@ -13,6 +13,7 @@
 #include "authcache.h"
 #include "base64.h"
 #include "htab.h"
+#include "roomname.h"
 
 struct rec {
 	uint32_t		 hash;		/* htab's: the key's first bytes */
@@ -70,6 +71,46 @@ authcache_jwt_exp(const char *token)
 		exp = (int64_t)json_integer_value(v);
 	json_decref(o);
 	return exp;
+}
+
+/*
+ * The body of the verify call's 2xx answer: 1 valid ({"valid": true,
+ * "user_id": a valid id, "exp"?: a positive integer}), 0 refused
+ * ({"valid": false}), -1 anything else (an answer one cannot trust).
+ */
+int
+authcache_parse(const char *body, size_t len, struct authcache_entry *e)
+{
+	json_t	*o, *v;
+	int	 rc = -1, n = -1;
+
+	memset(e, 0, sizeof(*e));
+	if (body == NULL || (o = json_loadb(body, len, 0, NULL)) == NULL)
+		return -1;
+	if (json_is_false(json_object_get(o, "valid")))
+		rc = 0;
+	else if (json_is_true(json_object_get(o, "valid"))) {
+		v = json_object_get(o, "user_id");
+		if (json_is_string(v))
+			n = snprintf(e->user, sizeof(e->user), "%s",
+			    json_string_value(v));
+		else if (json_is_integer(v))
+			n = snprintf(e->user, sizeof(e->user), "%lld",
+			    (long long)json_integer_value(v));
+		/* An id with a NUL inside would be cut: refused whole. */
+		if (n > 0 && (size_t)n < sizeof(e->user) &&
+		    (!json_is_string(v) || json_string_length(v) ==
+		    (size_t)n) && roomname_id_valid(e->user, (size_t)n))
+			rc = 1;
+		if (json_is_integer(v = json_object_get(o, "exp")) &&
+		    json_integer_value(v) > 0)
+			e->exp = (int64_t)json_integer_value(v);
+	}
+	json_decref(o);
+	if (rc != 1)
+		memset(e, 0, sizeof(*e));
+	e->valid = rc == 1;
+	return rc;
 }
 
 struct authcache *

@@ -366,37 +366,14 @@ static int
 parse_answer(int outcome, const struct httpc_result *r,
     struct authcache_entry *e)
 {
-	json_t	*o, *v;
-	int	 rc = -1, n = -1;
-
 	memset(e, 0, sizeof(*e));
 	if (r == NULL || r->error != HTTPC_OK)
 		return -1;
 	if (r->status == 401 || r->status == 403)
 		return 0;
-	if (outcome != SERVICES_OK ||
-	    (o = json_loadb(r->body, r->len, 0, NULL)) == NULL)
+	if (outcome != SERVICES_OK)
 		return -1;
-	if (json_is_false(json_object_get(o, "valid")))
-		rc = 0;
-	else if (json_is_true(json_object_get(o, "valid"))) {
-		v = json_object_get(o, "user_id");
-		if (json_is_string(v))
-			n = snprintf(e->user, sizeof(e->user), "%s",
-			    json_string_value(v));
-		else if (json_is_integer(v))
-			n = snprintf(e->user, sizeof(e->user), "%lld",
-			    (long long)json_integer_value(v));
-		if (n > 0 && (size_t)n < sizeof(e->user) &&
-		    roomname_id_valid(e->user, (size_t)n))
-			rc = 1;
-		if (json_is_integer(v = json_object_get(o, "exp")) &&
-		    json_integer_value(v) > 0)
-			e->exp = (int64_t)json_integer_value(v);
-	}
-	json_decref(o);
-	e->valid = rc == 1;
-	return rc;
+	return authcache_parse(r->body, r->len, e);
 }
 
 /* The call's answer: cached, and told to whoever still waits. */

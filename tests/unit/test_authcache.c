@@ -3,7 +3,8 @@
  * (issue 13): the key is the token's SHA-256; an entry lives until its
  * deadline; the table keeps at most max entries, dropping the expired ones
  * first, then the oldest; a refusal is cached like an answer; a JWT's exp
- * is read without trusting it, and anything else reads as none.
+ * is read without trusting it, and anything else reads as none; the
+ * service's answer is valid, refused, or not to be trusted.
  */
 
 #include <stdarg.h>
@@ -162,6 +163,48 @@ test_jwt_exp(void **state)
 	assert_int_equal(authcache_jwt_exp(NULL), 0);
 }
 
+/* The verify call's answers: valid, refused, and the untrustworthy rest. */
+static void
+test_parse(void **state)
+{
+	struct authcache_entry	 e;
+	static const char *const bad[] = {
+		"", "null", "[]", "{}", "{\"valid\":1,\"user_id\":\"a\"}",
+		"{\"valid\":true}", "{\"valid\":true,\"user_id\":\"\"}",
+		"{\"valid\":true,\"user_id\":\"a:b\"}",
+		"{\"valid\":true,\"user_id\":{}}", "{\"valid\":\"true\"}",
+		"{\"valid\":true,\"user_id\":\"a\"", NULL
+	};
+	const char	*s;
+	char		 big[600];
+	size_t		 i;
+
+	(void)state;
+	s = "{\"valid\":true,\"user_id\":\"u1\",\"exp\":1900000000}";
+	assert_int_equal(authcache_parse(s, strlen(s), &e), 1);
+	assert_int_equal(e.valid, 1);
+	assert_string_equal(e.user, "u1");
+	assert_int_equal(e.exp, 1900000000);
+	s = "{\"valid\":true,\"user_id\":42,\"exp\":-5,\"groups\":[]}";
+	assert_int_equal(authcache_parse(s, strlen(s), &e), 1);
+	assert_string_equal(e.user, "42");
+	assert_int_equal(e.exp, 0);
+	s = "{\"valid\":false,\"user_id\":\"u1\"}";
+	assert_int_equal(authcache_parse(s, strlen(s), &e), 0);
+	assert_int_equal(e.valid, 0);
+	assert_string_equal(e.user, "");
+	for (i = 0; bad[i] != NULL; i++) {
+		assert_int_equal(authcache_parse(bad[i], strlen(bad[i]), &e),
+		    -1);
+		assert_int_equal(e.valid, 0);
+	}
+	/* A user id longer than any the gateway keeps. */
+	i = (size_t)snprintf(big, sizeof(big), "{\"valid\":true,"
+	    "\"user_id\":\"%0300d\"}", 7);
+	assert_int_equal(authcache_parse(big, i, &e), -1);
+	assert_int_equal(authcache_parse(NULL, 0, &e), -1);
+}
+
 int
 main(void)
 {
@@ -171,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_negative_and_replace),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_jwt_exp),
+		cmocka_unit_test(test_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
