@@ -25,9 +25,10 @@
  * durable spool spool.c over spool_file.c and spool_rec.c (spool.h).
  * services.c (services.h) gives each worker its services' clients,
  * breakers and retries; engines.c calls the fire-and-forget engines;
- * authsvc.c the auth service (token verification, with its cache
- * authcache.c, and users' status), at the level of engines.c: online.c
- * and gateway.c call it, it reaches gateway.c back through a callback.
+ * authsvc.c the auth service's token verification (with its cache
+ * authcache.c), at the level of engines.c: gateway.c calls it, it reaches
+ * gateway.c back through a callback; authstatus.c, above it, tells the
+ * service the users' status (online.c calls it).
  * The spool is not called yet (issue 13).
  */
 #ifndef SGW_GATEWAY_H
@@ -195,10 +196,13 @@ int	authsvc_cached(struct gateway *, const char *, struct auth_result *,
 	    const char **);
 int	authsvc_verify(struct gateway *, struct session *, unsigned,
 	    const char *, struct auth_result *, const char **);
-void	authsvc_status(struct gateway *, const char *, int);
 void	authsvc_peers(struct gateway *, const int32_t *, size_t);
+int32_t	authsvc_owner(const struct gateway *, uint32_t);
 void	authsvc_recv(struct gateway *, uint8_t, const void *, size_t);
 void	authsvc_stats(const struct gateway *, struct worker_stats *);
+
+/* authstatus.c */
+void	authstatus_tell(struct gateway *, const char *, int);
 
 /* handlers.c */
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,

@@ -1,7 +1,6 @@
 /*
- * authsvc: the auth service (issue 13).  Token verification delegated to
- * it (auth_mode service, or both: after the local check), and the users'
- * gateway-wide online/offline status.
+ * authsvc: the auth service (issue 13), token verification delegated to
+ * it (auth_mode service, or both: after the local check).
  *
  * Verification: POST auth_verify_path {"token"} answers 200 {"valid":
  * true, "user_id", "exp"?}; 401, 403 or {"valid": false} refuse.  Each
@@ -25,11 +24,8 @@
  * at the deadline (fail closed), never a wrong answer.  Without a bus or
  * a list of workers, each worker calls for itself.
  *
- * Status: PUT auth_status_path ({user} replaced) {user_id, status,
- * last_seen} with an Idempotency-Key, retried; online.c calls it once per
- * gateway-wide transition.
+ * The users' status is authstatus.c's.
  */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +35,6 @@
 #include "authcache.h"
 #include "bus.h"
 #include "gateway.h"
-#include "isotime.h"
 #include "log.h"
 #include "roomname.h"
 #include "services.h"
@@ -275,16 +270,29 @@ flight_start(struct authsvc *as, const char *token, const uint8_t *key)
 	return f;
 }
 
-/* The worker that calls for key: a live worker, by the key's hash. */
+/*
+ * The live worker (the master's list) in charge of what hashes to h: the
+ * same one on every worker that has the same list.  Ourselves without a
+ * bus or a list.
+ */
+int32_t
+authsvc_owner(const struct gateway *g, uint32_t h)
+{
+	const struct authsvc	*as = g->authsvc;
+
+	if (as == NULL || g->bus == NULL || as->npeers == 0)
+		return g->t->wid;
+	return as->peers[h % as->npeers];
+}
+
+/* The worker that calls for key: by the key's hash. */
 static int32_t
 owner(const struct authsvc *as, const uint8_t *key)
 {
 	uint32_t	h;
 
-	if (as->g->bus == NULL || as->npeers == 0)
-		return as->g->t->wid;
 	memcpy(&h, key + 4, sizeof(h));
-	return as->peers[h % as->npeers];
+	return authsvc_owner(as->g, h);
 }
 
 /* Ask worker wid to call for the token: a remote flight, or NULL. */
@@ -569,80 +577,6 @@ answer_all(struct flight *f, const struct authcache_entry *e,
 		}
 		free(w);
 	}
-}
-
-/*
- * The worker that reports user's status: one of the live workers, by a
- * hash every worker computes alike (FNV-1a of the id).
- */
-static int32_t
-status_owner(const struct authsvc *as, const char *user)
-{
-	uint32_t	h = 2166136261u;
-
-	if (as->g->bus == NULL || as->npeers == 0)
-		return as->g->t->wid;
-	for (; *user != '\0'; user++)
-		h = (h ^ (uint8_t)*user) * 16777619u;
-	return as->peers[h % as->npeers];
-}
-
-/*
- * A user's first socket anywhere (online 1) or last socket anywhere (0),
- * as this worker's table of the whole gateway saw it: every worker sees
- * each transition, whether it happened here or elsewhere (online.c calls
- * this for both), and only the user's status owner tells the service.
- * So one call per gateway-wide transition, even when the user's last
- * sockets on several workers close at once (each worker then sees the
- * user still elsewhere, and the last delta makes the transition).
- * PUT auth_status_path, the user in its {user}, retried under the key
- * "status-<online|offline>-<ms>-<user>".
- */
-void
-authsvc_status(struct gateway *g, const char *user, int online)
-{
-	struct services_call	 sc;
-	char			 at[32], key[256], path[1024], *esc, *body, *p;
-	const char		*tpl = g->conf->auth_status_path, *hole;
-	int64_t			 ms;
-	json_t			*o;
-	int			 n;
-
-	if (!services_configured(g->services, STATS_SVC_AUTH) ||
-	    g->authsvc == NULL || status_owner(g->authsvc, user) != g->t->wid)
-		return;
-	ms = isotime_now_ms();
-	isotime_format(ms, at);
-	if ((esc = curl_easy_escape(NULL, user, 0)) == NULL)
-		return;
-	if ((hole = strstr(tpl, "{user}")) != NULL)
-		n = snprintf(path, sizeof(path), "%.*s%s%s", (int)(hole - tpl),
-		    tpl, esc, hole + 6);
-	else
-		n = snprintf(path, sizeof(path), "%s", tpl);
-	curl_free(esc);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return;
-	snprintf(key, sizeof(key), "status-%s-%lld-%s", online ? "online" :
-	    "offline", (long long)ms, user);
-	for (p = key; *p != '\0'; p++)		/* a header's value */
-		if (*p < 0x21 || *p > 0x7e)
-			*p = '_';
-	o = json_pack("{s:s, s:s, s:s}", "user_id", user, "status",
-	    online ? "online" : "offline", "last_seen", at);
-	body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (body == NULL)
-		return;
-	memset(&sc, 0, sizeof(sc));
-	sc.method = HTTPC_PUT;
-	sc.path = path;
-	sc.body = body;
-	sc.len = strlen(body);
-	sc.idempotent = true;
-	sc.key = key;
-	(void)services_call(g->services, STATS_SVC_AUTH, &sc);
-	free(body);
 }
 
 /* This worker's figures (stats.h). */
