@@ -348,6 +348,11 @@ authsvc_verify(struct gateway *g, struct session *s, unsigned nsp,
 		return from_entry(&e, r, why);
 	}
 	as->misses++;
+	if (as->waiting >= g->conf->auth_pending_max) {
+		as->busy++;		/* before a flight is made for nobody */
+		*why = "auth service busy";
+		return -1;
+	}
 	if ((f = flight_find(as, key)) != NULL)
 		as->coalesced++;
 	else if ((wid = owner(as, key)) != g->t->wid)

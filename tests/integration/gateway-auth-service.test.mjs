@@ -211,6 +211,44 @@ describe("auth_mode service", () => {
   });
 });
 
+describe("auth_pending_max", () => {
+  let gw, auth;
+
+  before(async () => {
+    auth = await startStub({ mode: "hang" });
+    gw = await startGateway({
+      workers: WORKERS,
+      conf: `auth_mode service\nauth_service_url "${auth.url}"\nservice_timeout 3s\n` +
+        "auth_pending_max 1\n",
+    });
+  });
+
+  after(async () => {
+    await auth?.close();
+    await stop(gw);
+  });
+
+  test("CONNECTs past it are refused at once, counted; the others time out", async () => {
+    const stamp = Date.now();
+    const ds = [0, 1, 2, 3].map((i) => withToken(gw.url, `good-wait${i}-${stamp}`));
+    try {
+      const out = await Promise.all(ds.map((d) => outcome(d)));
+      // 4 CONNECTs on 2 workers that each let one wait.
+      const busy = out.filter((o) => o.error === "auth service busy").length;
+      assert.ok(busy >= 2, JSON.stringify(out));
+      assert.equal(out.filter((o) => o.error === "auth service unavailable (timeout)").length,
+        4 - busy, JSON.stringify(out));
+      const m = await until(async () => {
+        const x = await metrics(gw.url, WORKERS);
+        return x.totals.auth_pending_refused >= busy ? x : null;
+      }, 10000, "auth_pending_refused");
+      assert.equal(m.totals.auth_pending_refused, busy);
+    } finally {
+      await closeAll(ds);
+    }
+  });
+});
+
 describe("auth_mode both", () => {
   let gw, auth;
 
