@@ -6,7 +6,7 @@
  *
  * The files, lowest first; each calls only the files below it (a lower
  * one that must reach a higher one would do it through a callback the
- * higher one sets: none needs to today):
+ * higher one sets: membership.c and authsvc.c do):
  *   emit.c	the frames of events, to one session or to all of them
  *   deliver.c	a frame to a room on every worker (GW_BUS_EMIT)
  *   scoped.c	scoped presence: the rooms a user shares hear of it
@@ -33,6 +33,10 @@
  * The chat service's calls are chat.c's, over chatspool.c (the spool and
  * its replay) over chatmsg.c (a message on its way, what its sender is
  * told), under handlers.c; chatrec.c (chatrec.h) is their pure records.
+ * authsvc.c is the auth service's token verification (with its cache
+ * authcache.c), at the level of engines.c: gateway.c calls it, it reaches
+ * gateway.c back through a callback; authstatus.c, above it, tells the
+ * service the users' status (online.c calls it).
  */
 #ifndef SGW_GATEWAY_H
 #define SGW_GATEWAY_H
@@ -117,7 +121,19 @@ struct gateway_conf {
 	long long		 membership_wait_per_socket;
 	long long		 membership_wait_max;	/* per worker */
 	long long		 membership_token_groups;
+	int			 auth_mode;	/* GW_AUTH_*, resolved */
+	const char		*auth_verify_path;
+	const char		*auth_status_path;	/* with {user} */
+	long long		 auth_cache_size;	/* entries per worker */
+	long long		 auth_cache_ttl;	/* ms, without an exp */
+	long long		 auth_negative_ttl;	/* ms, a refusal */
+	long long		 auth_pending_max;	/* CONNECTs waiting */
 };
+
+/* auth_mode: who verifies a token. */
+#define GW_AUTH_LOCAL	0	/* the configured key (auth.c) */
+#define GW_AUTH_SERVICE	1	/* the auth service (authsvc.c) */
+#define GW_AUTH_BOTH	2	/* the key, then the service */
 
 struct gateway {
 	const struct gateway_conf *conf;
@@ -145,6 +161,7 @@ struct gateway {
 	struct engines		*engines;	/* engines.c */
 	struct chat		*chat;		/* chat.c; NULL: no service */
 	struct membership	*membership;	/* membership.c */
+	struct authsvc		*authsvc;	/* authsvc.c */
 };
 
 /* Bus record types. */
@@ -152,6 +169,8 @@ struct gateway {
 #define GW_BUS_ONLINE	2	/* online.c: a user's socket opened here */
 #define GW_BUS_OFFLINE	3	/* ... closed here */
 #define GW_BUS_DIGEST	4	/* online.c: a presence_digest() part */
+#define GW_BUS_AUTH_ASK	5	/* authsvc.c: verify this token, owner */
+#define GW_BUS_AUTH_ANSWER 6	/* authsvc.c: a token's answer, by hash */
 
 /* emit.c */
 struct frame	*emit_frame(const char *, json_t *);
@@ -238,6 +257,25 @@ void	membership_token(struct gateway *, struct gw_socket *,
 	    struct auth_result *);
 struct worker_stats;
 void	membership_stats(struct gateway *, struct worker_stats *);
+/* authsvc.c */
+struct worker_stats;
+#define AUTHSVC_PENDING	1
+/* A waiting CONNECT's answer: r, or NULL and why. */
+typedef void	(*authsvc_done)(struct gateway *, struct session *, unsigned,
+		    const struct auth_result *, const char *);
+int	authsvc_init(struct gateway *, authsvc_done, uint64_t);
+void	authsvc_free(struct gateway *);
+int	authsvc_cached(struct gateway *, const char *, struct auth_result *,
+	    const char **);
+int	authsvc_verify(struct gateway *, struct session *, unsigned,
+	    const char *, struct auth_result *, const char **);
+void	authsvc_peers(struct gateway *, const int32_t *, size_t);
+int32_t	authsvc_owner(const struct gateway *, uint32_t);
+void	authsvc_recv(struct gateway *, uint8_t, const void *, size_t);
+void	authsvc_stats(const struct gateway *, struct worker_stats *);
+
+/* authstatus.c */
+void	authstatus_tell(struct gateway *, const char *, int);
 
 /* handlers.c */
 int	handlers_init(struct gateway *, uint64_t);

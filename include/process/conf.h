@@ -129,7 +129,21 @@ struct conf {
 	long long		 membership_wait_per_socket;
 	long long		 membership_wait_max;
 	long long		 membership_token_groups;
+	/* the auth service (issue 13) */
+	int			 auth_mode;	/* CONF_AUTH_* */
+	char			*auth_verify_path;
+	char			*auth_status_path;
+	long long		 auth_cache_size;
+	long long		 auth_cache_ttl;
+	long long		 auth_negative_ttl;
+	long long		 auth_pending_max;
 };
+
+/* auth_mode's values; auto resolves to local or service (conf_auth_mode). */
+#define CONF_AUTH_AUTO		0
+#define CONF_AUTH_LOCAL		1
+#define CONF_AUTH_SERVICE	2
+#define CONF_AUTH_BOTH		3
 
 struct conf_key {
 	const char		*name;
@@ -156,6 +170,7 @@ extern const char *const	 conf_log_levels[];
 extern const char *const	 conf_jwt_algs[];
 extern const char *const	 conf_presence_modes[];
 extern const char *const	 conf_membership_modes[];
+extern const char *const	 conf_auth_modes[];
 const struct conf_key *conf_key_find(const char *);
 const struct conf_key *conf_key_suggest(const char *);
 
@@ -186,6 +201,7 @@ int	conf_load_env_file(const char *, conf_err_fn, void *);
 
 /* conf_check.c */
 int	conf_check(struct conf *, conf_err_fn, void *);
+int	conf_auth_mode(const struct conf *);
 void	conf_dump(const struct conf *, FILE *);
 
 /* settings.c: each layer's settings */

@@ -19,6 +19,13 @@ struct sio_packet;
 struct transport;
 struct worker_stats;
 
+/*
+ * connect's answer "later": the application verifies elsewhere (an HTTP
+ * call) and calls socketio_connect_answer() when it knows.  Until then the
+ * namespace is pending: the client's packets for it are dropped.
+ */
+#define APP_CONNECT_PENDING	1
+
 struct app {
 	const char *const *nsps;	/* NULL-terminated, "/" first */
 	/*
@@ -28,7 +35,10 @@ struct app {
 	int	(*init)(struct transport *);
 	/* Engine.IO only: every message goes here, Socket.IO is skipped. */
 	void	(*eio_message)(struct session *, const struct eio_packet *);
-	/* A CONNECT to nsps[nsp]: 0 accepts, else *err says why not. */
+	/*
+	 * A CONNECT to nsps[nsp]: 0 accepts, APP_CONNECT_PENDING answers
+	 * later (socketio_connect_answer()), else *err says why not.
+	 */
 	int	(*connect)(struct session *, unsigned, json_t *,
 		    const char **);
 	/* After the CONNECT answer is queued. */

@@ -71,6 +71,7 @@ struct session {
 	struct peer		*held;		/* its address, until CONNECT */
 	struct session		*hnext;		/* sid hash chain */
 	struct session		*prev, *next;	/* every live session */
+	uint32_t		 nsp_pending;	/* CONNECTs the app answers later */
 };
 
 /* session.c */

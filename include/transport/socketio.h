@@ -24,5 +24,7 @@ int	socketio_emit_ack(struct session *, unsigned, const char *, json_t *,
 	    int64_t);
 int	socketio_ack(struct session *, unsigned, int64_t, json_t *);
 void	socketio_disconnect(struct session *, unsigned);
+int	socketio_connect_answer(struct session *, unsigned, const char *,
+	    json_t *);
 
 #endif /* SGW_SOCKETIO_H */

@@ -100,6 +100,12 @@ struct worker_stats {
 	uint64_t	 membership_groups_truncated; /* token claims cut */
 	uint64_t	 membership_entries;	/* gauge: cached answers */
 	uint64_t	 membership_held;	/* gauge: events waiting */
+	uint64_t	 auth_cache_hits;	/* tokens answered from the cache */
+	uint64_t	 auth_cache_misses;	/* ... that needed the service */
+	uint64_t	 auth_cache_entries;	/* gauge */
+	uint64_t	 auth_coalesced;	/* misses that waited on a call */
+	uint64_t	 auth_unavailable;	/* CONNECTs refused: service down */
+	uint64_t	 auth_pending_refused;	/* past auth_pending_max */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -23,6 +23,7 @@
 #include "rooms.h"
 #include "session.h"
 #include "sio.h"
+#include "socketio.h"
 #include "stats.h"
 #include "transport.h"
 
@@ -35,6 +36,8 @@ static int	gw_init(struct transport *);
 static int	gw_connect(struct session *, unsigned, json_t *,
 		    const char **);
 static void	gw_connected(struct session *, unsigned, json_t *);
+static void	gw_verified(struct gateway *, struct session *, unsigned,
+		    const struct auth_result *, const char *);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
 static void	gw_disconnect(struct session *, unsigned, const char *);
@@ -89,7 +92,9 @@ gw_init(struct transport *t)
 	g->conf = configured;
 	g->t = t;
 	t->app_data = g;
-	if ((g->auth = auth_new(&g->conf->auth, err, sizeof(err))) == NULL) {
+	/* auth_mode service verifies no token here: there is no key. */
+	if (g->conf->auth_mode != GW_AUTH_SERVICE &&
+	    (g->auth = auth_new(&g->conf->auth, err, sizeof(err))) == NULL) {
 		log_error("authentication: %s", err);
 		return -1;
 	}
@@ -118,6 +123,11 @@ gw_init(struct transport *t)
 		log_error("group membership: cannot set up");
 		return -1;
 	}
+	if (authsvc_init(g, gw_verified, (uint64_t)ev_time() ^
+	    (uint64_t)(uintptr_t)g) != 0) {
+		log_error("the auth service's cache: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -134,6 +144,7 @@ gw_fini(struct transport *t)
 	services_free(g->services);
 	g->services = NULL;
 	membership_free(g);	/* after: no answer comes now */
+	authsvc_free(g);
 }
 
 /*
@@ -178,16 +189,57 @@ gateway_free(struct gateway *g)
 	presence_free(g->presence);
 }
 
-/* The token: handshake auth.token, else the Bearer header or ?token=. */
+/*
+ * The verified user becomes the session's socket: 0, or -1 and *why.
+ * r's groups (group_membership token) go to the socket, or are freed.
+ */
+static int
+attach(struct gateway *g, struct session *s, struct auth_result *r,
+    const char **why)
+{
+	struct gw_socket	*gs;
+
+	if (!roomname_id_valid(r->user, strlen(r->user))) {
+		g->auth_failures++;
+		grouplist_free(r->groups);
+		*why = "Authentication token names an invalid user id";
+		return -1;
+	}
+	if ((gs = calloc(1, sizeof(*gs))) == NULL ||
+	    (gs->user = strdup(r->user)) == NULL) {
+		free(gs);
+		grouplist_free(r->groups);
+		*why = "Server out of memory";
+		return -1;
+	}
+	gs->s = s;
+	gs->ulen = strlen(gs->user);
+	gs->exp = (int64_t)r->exp;
+	gs->tokens = (double)g->conf->event_burst;
+	gs->refilled = ev_now(g->t->loop);
+	membership_token(g, gs, r);	/* token mode: r's groups */
+	s->app_data = gs;
+	free(s->hs_token);
+	s->hs_token = NULL;
+	return 0;
+}
+
+/*
+ * The token: handshake auth.token, else the Bearer header or ?token=.
+ * auth_mode local checks it here; service asks the auth service (at once
+ * from its cache, else APP_CONNECT_PENDING and gw_verified() later);
+ * both checks it here first.  A groups claim is read only with
+ * group_membership token, which conf_check.c allows with auth_mode local
+ * only: the service's answer carries no groups.
+ */
 static int
 gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 {
 	struct gateway		*g = s->t->app_data;
-	struct gw_socket	*gs;
 	struct auth_result	 r;
 	const char		*token;
+	int			 rc;
 
-	(void)nsp;
 	if (s->app_data != NULL)
 		return 0;		/* already authenticated */
 	token = json_string_value(json_object_get(hs, "token"));
@@ -195,33 +247,57 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 		token = s->hs_token;
 	if (token_attempt(g, s, why) != 0)
 		return -1;
-	if (auth_verify(g->auth, token, time(NULL), &r, why) != 0) {
+	if (g->conf->auth_mode != GW_AUTH_SERVICE &&
+	    auth_verify(g->auth, token, time(NULL), &r, why) != 0) {
 		g->auth_failures++;
 		return -1;
 	}
-	if (!roomname_id_valid(r.user, strlen(r.user))) {
-		g->auth_failures++;
-		grouplist_free(r.groups);
-		*why = "Authentication token names an invalid user id";
-		return -1;
+	if (g->conf->auth_mode != GW_AUTH_LOCAL) {
+		if (g->conf->auth_mode == GW_AUTH_BOTH)
+			grouplist_free(r.groups);
+		rc = authsvc_verify(g, s, nsp, token, &r, why);
+		if (rc == AUTHSVC_PENDING)
+			return APP_CONNECT_PENDING;
+		if (rc != 0) {
+			g->auth_failures++;
+			return -1;
+		}
 	}
-	if ((gs = calloc(1, sizeof(*gs))) == NULL ||
-	    (gs->user = strdup(r.user)) == NULL) {
+	return attach(g, s, &r, why);
+}
+
+/*
+ * The auth service's answer to a CONNECT that waited (authsvc.c): s is
+ * live (looked up again by its id), r the user or NULL with why.
+ */
+static void
+gw_verified(struct gateway *g, struct session *s, unsigned nsp,
+    const struct auth_result *r, const char *why)
+{
+	struct gw_socket	*gs;
+	struct auth_result	 mine;
+
+	if (r == NULL || s->app_data != NULL) {
+		if (r == NULL)
+			g->auth_failures++;
+		(void)socketio_connect_answer(s, nsp, r == NULL ? why :
+		    NULL, NULL);
+		return;
+	}
+	mine = *r;
+	mine.groups = NULL;		/* the service's answer has none */
+	if (attach(g, s, &mine, &why) != 0) {
+		(void)socketio_connect_answer(s, nsp, why, NULL);
+		return;
+	}
+	if (socketio_connect_answer(s, nsp, NULL, NULL) != 0) {
+		/* The client left the namespace meanwhile. */
+		gs = s->app_data;
+		s->app_data = NULL;
+		grouplist_free(gs->groups);
+		free(gs->user);
 		free(gs);
-		grouplist_free(r.groups);
-		*why = "Server out of memory";
-		return -1;
 	}
-	gs->s = s;
-	gs->ulen = strlen(gs->user);
-	gs->exp = (int64_t)r.exp;
-	gs->tokens = (double)g->conf->event_burst;
-	gs->refilled = ev_now(g->t->loop);
-	membership_token(g, gs, &r);	/* token mode: r's groups */
-	s->app_data = gs;
-	free(s->hs_token);
-	s->hs_token = NULL;
-	return 0;
 }
 
 /* `connected`, `online_users`; the user's room; presence. */
@@ -305,6 +381,7 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 		v[i] = wids[i];
 	bus_set_peers(g->bus, v, i);
 	sync_peers(g, wids, n);
+	authsvc_peers(g, wids, n);
 }
 
 static void
@@ -323,6 +400,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	services_stats(g->services, st->services);
 	chat_stats(g, &st->services[STATS_SVC_CHAT]);
 	membership_stats(g, st);
+	authsvc_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;
@@ -351,6 +429,10 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 	case GW_BUS_DIGEST:
 		if (online_digest_recv(g, from, data, len) == 0)
 			sync_digest(g, from);
+		break;
+	case GW_BUS_AUTH_ASK:
+	case GW_BUS_AUTH_ANSWER:
+		authsvc_recv(g, type, data, len);
 		break;
 	}
 }

@@ -79,6 +79,7 @@ static void
 on_online(void *arg, const char *user)
 {
 	announce(arg, "user_connected", user, NULL);
+	authstatus_tell(arg, user, 1);
 }
 
 /* A user went offline elsewhere: its subscribers, the rooms owed here. */
@@ -87,6 +88,7 @@ on_offline(void *arg, const char *user)
 {
 	announce(arg, "user_disconnected", user, NULL);
 	scoped_offline(arg, user, strlen(user), NULL);
+	authstatus_tell(arg, user, 0);
 }
 
 /* A socket of this user opened here. */
@@ -96,6 +98,7 @@ online_join(struct gateway *g, struct gw_socket *gs)
 	if (presence_local_add(g->presence, gs->user) == PRESENCE_ONLINE) {
 		announce(g, "user_connected", gs->user, gs->s);
 		engines_presence(g, gs->user, 1);
+		authstatus_tell(g, gs->user, 1);
 	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_ONLINE, gs->user, gs->ulen);
@@ -111,6 +114,7 @@ online_leave(struct gateway *g, struct gw_socket *gs, int tell)
 		announce(g, "user_disconnected", gs->user, gs->s);
 		scoped_offline(g, gs->user, gs->ulen, gs);
 		engines_presence(g, gs->user, 0);
+		authstatus_tell(g, gs->user, 0);
 	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_OFFLINE, gs->user, gs->ulen);

@@ -106,19 +106,32 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 
 /*
  * refresh_token {token}: a fresh token for the same user, verified here.
- * -2: not checked, past auth_attempts.
+ * -2: not checked, past auth_attempts.  With the auth service (auth_mode
+ * service or both) the new token must be one it has already answered for
+ * (its cache): a refresh does not wait for a call; a client whose token
+ * is not known reconnects with it.
  */
 int
 token_refresh(struct gateway *g, struct gw_socket *gs, json_t *arg,
     const char **why)
 {
 	struct auth_result	r;
+	const char		*token;
 
 	if (token_attempt(g, gs->s, why) != 0)
 		return -2;
-	if (auth_verify(g->auth, json_string_value(json_object_get(arg,
-	    "token")), time(NULL), &r, why) != 0)
+	token = json_string_value(json_object_get(arg, "token"));
+	if (g->conf->auth_mode != GW_AUTH_SERVICE &&
+	    auth_verify(g->auth, token, time(NULL), &r, why) != 0)
 		return -1;
+	*why = NULL;
+	if (g->conf->auth_mode != GW_AUTH_LOCAL &&
+	    authsvc_cached(g, token, &r, why) != 1) {
+		if (*why == NULL || token == NULL)
+			*why = "refresh_token needs a token the auth service "
+			    "has verified: reconnect with the new token";
+		return -1;
+	}
 	if (strcmp(r.user, gs->user) != 0) {
 		grouplist_free(r.groups);
 		*why = "the new token names another user";

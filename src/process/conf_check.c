@@ -19,6 +19,7 @@ static int	check_secret_len(const char *, size_t, conf_err_fn, void *);
 static int	check_http(const struct conf *, conf_err_fn, void *);
 static int	check_readable(const char *, const char *, conf_err_fn, void *);
 static int	check_services(const struct conf *, conf_err_fn, void *);
+static int	check_tokens(const struct conf *, conf_err_fn, void *);
 
 static void
 say(conf_err_fn err, void *arg, const char *fmt, ...)
@@ -150,19 +151,55 @@ check_services(const struct conf *c, conf_err_fn err, void *arg)
 	return errors;
 }
 
-/* Cross-key rules; returns the number of errors. */
-int
-conf_check(struct conf *c, conf_err_fn err, void *arg)
+/* A local key is configured (it may still be unfit: check_tokens). */
+static bool
+has_key(const struct conf *c)
 {
-	int	errors = 0;
+	if (c->jwt_algorithm > 2)
+		return c->jwt_public_key_file[0] != '\0';
+	return c->jwt_secret[0] != '\0' || (c->jwt_secret_file[0] != '\0' &&
+	    access(c->jwt_secret_file, F_OK) == 0);
+}
+
+/*
+ * Who verifies tokens, auth_mode's auto resolved: local with a key, the
+ * auth service without one when it is configured, else local (which -t
+ * then refuses: no key).
+ */
+int
+conf_auth_mode(const struct conf *c)
+{
+	if (c->auth_mode != CONF_AUTH_AUTO)
+		return c->auth_mode;
+	if (!has_key(c) && c->auth_service_url[0] != '\0')
+		return CONF_AUTH_SERVICE;
+	return CONF_AUTH_LOCAL;
+}
+
+/*
+ * A way to verify tokens: the key for auth_mode local and both, the auth
+ * service for service and both.
+ */
+static int
+check_tokens(const struct conf *c, conf_err_fn err, void *arg)
+{
+	int	errors = 0, mode = conf_auth_mode(c);
 	bool	hmac = c->jwt_algorithm <= 2;
 
-	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
-		say(err, arg, "tls_cert and tls_key must be set together");
+	if (mode != CONF_AUTH_LOCAL && c->auth_service_url[0] == '\0') {
+		say(err, arg, "auth_mode %s needs auth_service_url (or "
+		    "AUTH_SERVICE_URL)", conf_auth_modes[mode]);
 		errors++;
-	} else if (c->tls_cert[0] != '\0')
-		errors += check_readable("tls_cert", c->tls_cert, err, arg) +
-		    check_readable("tls_key", c->tls_key, err, arg);
+	}
+	/* 2: token (conf_membership_modes); the service's answer has none. */
+	if (c->group_membership == 2 && mode != CONF_AUTH_LOCAL) {
+		say(err, arg, "group_membership token reads the groups claim of "
+		    "tokens the gateway verifies itself: it needs auth_mode "
+		    "local, not %s", conf_auth_modes[mode]);
+		errors++;
+	}
+	if (mode == CONF_AUTH_SERVICE)
+		return errors;		/* no key needed, none read */
 	if (hmac && c->jwt_secret[0] != '\0')
 		errors += check_secret_len("jwt_secret", strlen(c->jwt_secret),
 		    err, arg);
@@ -170,10 +207,11 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	    access(c->jwt_secret_file, F_OK) == 0)
 		errors += check_secret_file(c->jwt_secret_file, err, arg);
 	else if (hmac && c->jwt_secret[0] == '\0') {
-		/* Verification by the auth service is not there yet. */
 		say(err, arg, "no way to verify tokens: set jwt_secret (or "
-		    "JWT_SECRET), or create jwt_secret_file %s",
-		    c->jwt_secret_file);
+		    "JWT_SECRET), create jwt_secret_file %s, or set "
+		    "auth_service_url (or AUTH_SERVICE_URL) for the auth service%s",
+		    c->jwt_secret_file, mode == CONF_AUTH_BOTH ?
+		    " (auth_mode both needs a key too)" : "");
 		errors++;
 	}
 	if (!hmac && c->jwt_public_key_file[0] == '\0') {
@@ -183,6 +221,22 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	} else if (!hmac && c->jwt_public_key_file[0] != '\0')
 		errors += check_readable("jwt_public_key_file",
 		    c->jwt_public_key_file, err, arg);
+	return errors;
+}
+
+/* Cross-key rules; returns the number of errors. */
+int
+conf_check(struct conf *c, conf_err_fn err, void *arg)
+{
+	int	errors = 0;
+
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
+		say(err, arg, "tls_cert and tls_key must be set together");
+		errors++;
+	} else if (c->tls_cert[0] != '\0')
+		errors += check_readable("tls_cert", c->tls_cert, err, arg) +
+		    check_readable("tls_key", c->tls_key, err, arg);
+	errors += check_tokens(c, err, arg);
 	if (c->output_queue_limit < 2 * c->max_payload) {
 		say(err, arg, "output_queue_limit (%lld) must be at least twice "
 		    "max_payload (%lld)", c->output_queue_limit,

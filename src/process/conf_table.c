@@ -22,6 +22,8 @@ const char *const conf_presence_modes[] = { "all", "scoped", NULL };
 /* "auto": service with a chat_service_url, else open (settings.c). */
 const char *const conf_membership_modes[] = { "auto", "service", "token",
     "open", NULL };
+const char *const conf_auth_modes[] = { "auto", "local", "service", "both",
+    NULL };
 
 #define OFF(f)		offsetof(struct conf, f)
 #define MS_DAY		86400000LL
@@ -231,6 +233,28 @@ const struct conf_key conf_keys[] = {
 	{ "spool_dir", CONF_STRING, OFF(spool_dir), 1, 256,
 	    "/var/lib/socket-gateway/spool", CONF_F_PATH, NULL, NULL,
 	    "where messages wait while the chat service is down" },
+	{ "auth_mode", CONF_ENUM, OFF(auth_mode), 0, 0, "auto",
+	    CONF_F_RELOADABLE, NULL, conf_auth_modes,
+	    "who verifies tokens: local (the key), service, both; auto: local "
+	    "with a key, else service" },
+	{ "auth_verify_path", CONF_STRING, OFF(auth_verify_path), 1, 256,
+	    "/api/auth/verify", CONF_F_RELOADABLE, NULL, NULL,
+	    "where tokens are POSTed for verification on the auth service" },
+	{ "auth_status_path", CONF_STRING, OFF(auth_status_path), 1, 256,
+	    "/api/users/{user}/status", CONF_F_RELOADABLE, NULL, NULL,
+	    "where users' online/offline status is PUT; {user} is the id" },
+	{ "auth_cache_size", CONF_INT, OFF(auth_cache_size), 1, 10000000,
+	    "10000", CONF_F_RELOADABLE, NULL, NULL,
+	    "verified tokens remembered per worker (by their SHA-256)" },
+	{ "auth_cache_ttl", CONF_DURATION, OFF(auth_cache_ttl), 1000, MS_DAY,
+	    "60s", CONF_F_RELOADABLE, NULL, NULL,
+	    "how long a verified token without an expiry is remembered" },
+	{ "auth_negative_ttl", CONF_DURATION, OFF(auth_negative_ttl), 0,
+	    3600000, "10s", CONF_F_RELOADABLE, NULL, NULL,
+	    "how long a refused token is remembered; 0 remembers none" },
+	{ "auth_pending_max", CONF_INT, OFF(auth_pending_max), 1, 1000000,
+	    "10000", CONF_F_RELOADABLE, NULL, NULL,
+	    "CONNECTs per worker waiting for the auth service; more are refused" },
 
 	/* Cluster. */
 	{ "redis_url", CONF_URL, OFF(redis_url), 0, 1024, "", 0, "REDIS_URL",

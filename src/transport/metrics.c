@@ -66,6 +66,13 @@ static const struct counter {
 	    "or membership_wait_max."),
 	C(membership_groups_truncated, "Tokens whose groups claim was cut "
 	    "at membership_token_groups."),
+	C(auth_cache_hits, "Tokens answered from the auth service's cache."),
+	C(auth_cache_misses, "Tokens the auth service's cache did not have."),
+	C(auth_coalesced, "Cache misses that waited on a call for the same "
+	    "token."),
+	C(auth_unavailable, "CONNECTs refused: the auth service down or "
+	    "slow."),
+	C(auth_pending_refused, "CONNECTs refused past auth_pending_max."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -92,6 +99,7 @@ struct totals {
 	uint64_t	 sum[NCOUNTERS];
 	uint64_t	 gsum[NGAUGES];
 	uint64_t	 isolated;	/* workers without a way to the others */
+	uint64_t	 auth_cache;	/* entries, all workers */
 	int		 draining;
 	struct stats_service svc[STATS_SERVICES];	/* summed; state: max */
 };
@@ -151,6 +159,7 @@ total(const struct transport *t, struct totals *x)
 		for (j = 0; j < NGAUGES; j++)
 			x->gsum[j] += gauge(w, j);
 		x->isolated += w->isolated != 0;
+		x->auth_cache += w->auth_cache_entries;
 		svc_total(w, x);
 	}
 }
@@ -273,6 +282,8 @@ render_json(const struct transport *t, struct buf *b)
 	    (unsigned long long)x.rss);
 	buf_printf(b, "\"isolated_workers\":%llu,",
 	    (unsigned long long)x.isolated);
+	buf_printf(b, "\"auth_cache_entries\":%llu,",
+	    (unsigned long long)x.auth_cache);
 	buf_printf(b, "\"totals\":{");
 	for (j = 0; j < NCOUNTERS; j++)
 		buf_printf(b, "%s\"%s\":%llu", j ? "," : "", counters[j].name,
@@ -291,6 +302,8 @@ render_json(const struct transport *t, struct buf *b)
 		    (unsigned long long)w->rss);
 		buf_printf(b, ",\"isolated\":%s",
 		    w->isolated ? "true" : "false");
+		buf_printf(b, ",\"auth_cache_entries\":%llu",
+		    (unsigned long long)w->auth_cache_entries);
 		for (j = 0; j < NCOUNTERS; j++)
 			buf_printf(b, ",\"%s\":%llu", counters[j].name,
 			    (unsigned long long)counter(w, j));
@@ -337,6 +350,12 @@ render_prometheus(const struct transport *t, struct buf *b)
 	for (i = 0; i < t->nagg; i++)
 		buf_printf(b, "socketgw_isolated{worker=\"%d\"} %d\n",
 		    t->agg[i].slot, t->agg[i].isolated != 0);
+	buf_printf(b, "# HELP socketgw_auth_cache_entries Tokens in the auth "
+	    "service's cache.\n# TYPE socketgw_auth_cache_entries gauge\n");
+	for (i = 0; i < t->nagg; i++)
+		buf_printf(b, "socketgw_auth_cache_entries{worker=\"%d\"} "
+		    "%llu\n", t->agg[i].slot,
+		    (unsigned long long)t->agg[i].auth_cache_entries);
 	for (j = 0; j < NCOUNTERS; j++) {
 		/* Counters end in _total once: sessions_total stays so. */
 		int nl = (int)strlen(counters[j].name);

@@ -3,7 +3,10 @@
  * what the reference server does with each packet: a CONNECT to a namespace
  * the application does not have gets CONNECT_ERROR "Invalid namespace"; a
  * packet that does not parse closes the whole connection ("parse error");
- * an event for a namespace the client has not joined is ignored.
+ * an event for a namespace the client has not joined is ignored.  An
+ * application may answer a CONNECT later (APP_CONNECT_PENDING, then
+ * socketio_connect_answer()): meanwhile the namespace is pending, its
+ * events are ignored and a second CONNECT to it too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,8 @@
 #define SMALL	1024	/* most packets encode into this on the stack */
 
 static void	 on_connect(struct session *, struct sio_packet *);
+static void	 connect_error(struct session *, const char *, const char *);
+static void	 accept_connect(struct session *, unsigned, json_t *);
 static void	 on_disconnect(struct session *, struct sio_packet *);
 static void	 dispatch(struct session *, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
@@ -92,47 +97,30 @@ send_json_packet(struct session *s, unsigned nsp, int type, int64_t ack,
 	return rc;
 }
 
+/* A CONNECT_ERROR to namespace name. */
 static void
-on_connect(struct session *s, struct sio_packet *p)
+connect_error(struct session *s, const char *name, const char *why)
 {
-	const char	*why = NULL;
+	char	buf[SMALL];
+	size_t	n;
+
+	n = sio_encode_connect_error(buf, sizeof(buf), name,
+	    why != NULL ? why : "Not authorized");
+	if (n > 0 && n < sizeof(buf))
+		session_send_text(s, buf, n);
+}
+
+/* The application accepted a CONNECT to nsps[i]: answer, then greet. */
+static void
+accept_connect(struct session *s, unsigned i, json_t *auth)
+{
+	const char	*name = s->t->app->nsps[i];
 	char		 buf[SMALL], sid[SID_LEN + 1];
 	uint8_t		 rnd[SID_RANDOM_BYTES];
-	json_t		*auth;
 	size_t		 n;
-	int		 i;
 
-	if ((i = nsp_index(s, p->nsp)) < 0) {
-		n = sio_encode_connect_error(buf, sizeof(buf), p->nsp,
-		    "Invalid namespace");
-		if (n > 0 && n < sizeof(buf))
-			session_send_text(s, buf, n);
-		return;
-	}
-	if (s->nsp_mask & (1u << i)) {
-		/*
-		 * Connected already: running the connect path again would
-		 * count the user online once more, for good.  The reference
-		 * has no answer for this; a client that means it sent a
-		 * DISCONNECT first.
-		 */
-		log_debug("session %s: CONNECT to %s, already connected; "
-		    "ignored", s->sid, p->nsp);
-		return;
-	}
-	auth = p->data != NULL ? json_incref(p->data) : json_object();
-	if (s->t->app->connect != NULL &&
-	    s->t->app->connect(s, (unsigned)i, auth, &why) != 0) {
-		n = sio_encode_connect_error(buf, sizeof(buf), p->nsp,
-		    why != NULL ? why : "Not authorized");
-		if (n > 0 && n < sizeof(buf))
-			session_send_text(s, buf, n);
-		json_decref(auth);
-		return;
-	}
 	if (randpool_get(rnd, sizeof(rnd)) != 0 ||
 	    sid_encode(rnd, (unsigned)s->t->wid, sid) != 0) {
-		json_decref(auth);
 		session_close(s, "no randomness");
 		return;
 	}
@@ -143,13 +131,73 @@ on_connect(struct session *s, struct sio_packet *p)
 		memcpy(s->sio_sid, sid, sizeof(s->sio_sid));
 	if (s->state != SESSION_UPGRADING)
 		ev_timer_stop(s->t->loop, &s->deadline);
-	n = sio_encode_connect(buf, sizeof(buf), p->nsp, sid);
+	n = sio_encode_connect(buf, sizeof(buf), name, sid);
 	if (n > 0 && n < sizeof(buf))
 		session_send_text(s, buf, n);
 	if (s->t->app->connected != NULL)
-		s->t->app->connected(s, (unsigned)i, auth);
+		s->t->app->connected(s, i, auth);
 	session_uncork(s);
+}
+
+static void
+on_connect(struct session *s, struct sio_packet *p)
+{
+	const char	*why = NULL;
+	json_t		*auth;
+	int		 i, rc = 0;
+
+	if ((i = nsp_index(s, p->nsp)) < 0) {
+		connect_error(s, p->nsp, "Invalid namespace");
+		return;
+	}
+	if ((s->nsp_mask | s->nsp_pending) & (1u << i)) {
+		/*
+		 * Connected already (or being verified): running the connect
+		 * path again would count the user online once more, for
+		 * good.  The reference has no answer for this; a client that
+		 * means it sent a DISCONNECT first.
+		 */
+		log_debug("session %s: CONNECT to %s, already connected; "
+		    "ignored", s->sid, p->nsp);
+		return;
+	}
+	auth = p->data != NULL ? json_incref(p->data) : json_object();
+	if (s->t->app->connect != NULL)
+		rc = s->t->app->connect(s, (unsigned)i, auth, &why);
+	if (rc == APP_CONNECT_PENDING)
+		s->nsp_pending |= 1u << i;	/* the answer comes later */
+	else if (rc != 0)
+		connect_error(s, p->nsp, why);
+	else
+		accept_connect(s, (unsigned)i, auth);
 	json_decref(auth);
+}
+
+/*
+ * The application's later answer to a pending CONNECT to nsps[nsp]: why
+ * NULL accepts (hs is the CONNECT's data for the app's connected(), NULL
+ * for none), else CONNECT_ERROR why.  -1 when nothing was pending any
+ * more (the client left the namespace or the session closed): the caller
+ * releases what it made for the connection.
+ */
+int
+socketio_connect_answer(struct session *s, unsigned nsp, const char *why,
+    json_t *hs)
+{
+	json_t	*auth;
+
+	if (s == NULL || nsp >= 32 || s->state == SESSION_CLOSED ||
+	    !(s->nsp_pending & (1u << nsp)))
+		return -1;
+	s->nsp_pending &= ~(1u << nsp);
+	if (why != NULL) {
+		connect_error(s, s->t->app->nsps[nsp], why);
+		return 0;
+	}
+	auth = hs != NULL ? json_incref(hs) : json_object();
+	accept_connect(s, nsp, auth);
+	json_decref(auth);
+	return 0;
 }
 
 static void
@@ -157,7 +205,10 @@ on_disconnect(struct session *s, struct sio_packet *p)
 {
 	int	i;
 
-	if ((i = nsp_index(s, p->nsp)) < 0 || !(s->nsp_mask & (1u << i)))
+	if ((i = nsp_index(s, p->nsp)) < 0)
+		return;
+	s->nsp_pending &= ~(1u << i);	/* its answer will find nothing */
+	if (!(s->nsp_mask & (1u << i)))
 		return;
 	s->nsp_mask &= ~(1u << i);
 	if (s->nsp_mask == 0)
@@ -273,6 +324,7 @@ socketio_closed(struct session *s, const char *reason)
 		free(s->bin);
 		s->bin = NULL;
 	}
+	s->nsp_pending = 0;
 	for (i = 0; i < 32; i++) {
 		if (!(s->nsp_mask & (1u << i)))
 			continue;

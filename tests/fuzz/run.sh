@@ -6,7 +6,8 @@
 # src/core/bw.c src/cluster/bus_wire.c
 # src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
 # src/gateway/events.c src/gateway/roomname.c src/gateway/spool_rec.c
-# src/gateway/chatrec.c),
+# src/gateway/chatrec.c, src/gateway/urlesc.c, src/gateway/authcache.c,
+# with libcrypto),
 # then run each for SECONDS
 # with its seed corpus and dictionary.  Exits non-zero if a harness fails
 # to build or any run finds a crash, leak, timeout or UB.
@@ -48,8 +49,9 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	    "apt-get install clang libclang-rt-14-dev" >&2
 	exit 1
 fi
-if ! jansson=$(pkg-config --cflags --libs jansson); then
-	echo "run.sh: jansson not found: apt-get install libjansson-dev" >&2
+if ! jansson=$(pkg-config --cflags --libs jansson libcrypto); then
+	echo "run.sh: jansson or libcrypto not found:" \
+	    "apt-get install libjansson-dev libssl-dev" >&2
 	exit 1
 fi
 
@@ -71,7 +73,7 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
     "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c \
     "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c \
-    "$top"/src/gateway/urlesc.c; do
+    "$top"/src/gateway/urlesc.c "$top"/src/gateway/authcache.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

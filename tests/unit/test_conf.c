@@ -1035,19 +1035,39 @@ test_check_rules(void **state)
 
 	(void)state;
 	/*
-	 * A secret is enough.  An auth service alone is not (yet): the
-	 * gateway verifies tokens locally only, so -t must not pass a
+	 * A secret is enough, and so is an auth service alone (issue 13:
+	 * auth_mode auto is then service).  Neither: -t must not pass a
 	 * configuration whose workers could not start.
 	 */
 	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"), 0);
+	assert_int_equal(conf_auth_mode(&c), CONF_AUTH_LOCAL);
 	conf_free(&c);
 	assert_int_equal(check(&c, &e, "jwt_secret_file /nonexistent/s\n"
-	    "auth_service_url http://auth:3001\n"), 1);
+	    "auth_service_url http://auth:3001\n"), 0);
+	assert_int_equal(conf_auth_mode(&c), CONF_AUTH_SERVICE);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "auth_service_url http://auth:3001\n"), 0);
+	assert_int_equal(conf_auth_mode(&c), CONF_AUTH_LOCAL);
 	conf_free(&c);
 
 	assert_int_equal(check(&c, &e, "jwt_secret_file /nonexistent/s\n"), 1);
 	assert_string_equal(e.msg[0], "no way to verify tokens: set jwt_secret "
-	    "(or JWT_SECRET), or create jwt_secret_file /nonexistent/s");
+	    "(or JWT_SECRET), create jwt_secret_file /nonexistent/s, or set "
+	    "auth_service_url (or AUTH_SERVICE_URL) for the auth service");
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "auth_mode service\n"), 1);
+	assert_string_equal(e.msg[0], "auth_mode service needs "
+	    "auth_service_url (or AUTH_SERVICE_URL)");
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret_file /nonexistent/s\n"
+	    "auth_mode both\nauth_service_url http://auth:3001\n"), 1);
+	assert_true(strstr(e.msg[0], "auth_mode both needs a key too") !=
+	    NULL);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret_file /nonexistent/s\n"
+	    "auth_mode local\nauth_service_url http://auth:3001\n"), 1);
 	conf_free(&c);
 
 	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
@@ -1079,8 +1099,13 @@ test_check_rules(void **state)
 	assert_string_equal(e.msg[0], "jwt_public_key_file: "
 	    "/nonexistent/key.pub: No such file or directory");
 	conf_free(&c);
+	/* No key, an auth service: it verifies (auth_mode auto). */
 	assert_int_equal(check(&c, &e, "jwt_algorithm RS512\n"
-	    "auth_service_url https://auth\n"), 1);
+	    "auth_service_url https://auth\n"), 0);
+	assert_int_equal(conf_auth_mode(&c), CONF_AUTH_SERVICE);
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_algorithm RS512\n"
+	    "auth_mode local\nauth_service_url https://auth\n"), 1);
 	conf_free(&c);
 
 	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32
