@@ -108,6 +108,15 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->membership_wait_per_socket = c->membership_wait_per_socket;
 	g->membership_wait_max = c->membership_wait_max;
 	g->membership_token_groups = c->membership_token_groups;
+	g->auth_mode = conf_auth_mode(c) == CONF_AUTH_SERVICE ?
+	    GW_AUTH_SERVICE : conf_auth_mode(c) == CONF_AUTH_BOTH ?
+	    GW_AUTH_BOTH : GW_AUTH_LOCAL;
+	g->auth_verify_path = c->auth_verify_path;
+	g->auth_status_path = c->auth_status_path;
+	g->auth_cache_size = c->auth_cache_size;
+	g->auth_cache_ttl = c->auth_cache_ttl;
+	g->auth_negative_ttl = c->auth_negative_ttl;
+	g->auth_pending_max = c->auth_pending_max;
 }
 
 /*
@@ -128,13 +137,4 @@ conf_membership(const struct conf *c)
 		return c->chat_service_url[0] != '\0' ?
 		    GW_MEMBERSHIP_SERVICE : GW_MEMBERSHIP_OPEN;
 	}
-	g->auth_mode = conf_auth_mode(c) == CONF_AUTH_SERVICE ?
-	    GW_AUTH_SERVICE : conf_auth_mode(c) == CONF_AUTH_BOTH ?
-	    GW_AUTH_BOTH : GW_AUTH_LOCAL;
-	g->auth_verify_path = c->auth_verify_path;
-	g->auth_status_path = c->auth_status_path;
-	g->auth_cache_size = c->auth_cache_size;
-	g->auth_cache_ttl = c->auth_cache_ttl;
-	g->auth_negative_ttl = c->auth_negative_ttl;
-	g->auth_pending_max = c->auth_pending_max;
 }
