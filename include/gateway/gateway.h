@@ -216,6 +216,7 @@ void	online_recv(struct gateway *, int, uint8_t, const void *, size_t);
 void	online_digest_send(struct gateway *);
 int	online_digest_recv(struct gateway *, int, const void *, size_t);
 void	online_drop_worker(struct gateway *, int);
+int32_t	online_owner(const struct gateway *, const char *);
 
 /* engines.c */
 struct events_message;

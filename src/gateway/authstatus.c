@@ -4,7 +4,6 @@
  * {user_id, status, last_seen} with an Idempotency-Key, retried, once per
  * gateway-wide transition.
  */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,32 +11,15 @@
 
 #include "gateway.h"
 #include "isotime.h"
+#include "presence.h"
 #include "services.h"
 #include "stats.h"
 #include "transport.h"
+#include "urlesc.h"
 
 /*
- * The worker that reports user's status: one of the live workers, by a
- * hash every worker computes alike (FNV-1a of the id).
- */
-static int32_t
-status_owner(const struct gateway *g, const char *user)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *user != '\0'; user++)
-		h = (h ^ (uint8_t)*user) * 16777619u;
-	return authsvc_owner(g, h);
-}
-
-/*
- * A user's first socket anywhere (online 1) or last socket anywhere (0),
- * as this worker's table of the whole gateway saw it: every worker sees
- * each transition, whether it happened here or elsewhere (online.c calls
- * this for both), and only the user's status owner tells the service.
- * So one call per gateway-wide transition, even when the user's last
- * sockets on several workers close at once (each worker then sees the
- * user still elsewhere, and the last delta makes the transition).
+ * A user's first socket anywhere (online 1) or last socket anywhere (0):
+ * online.c calls this on one worker per transition (online_owner()).
  * PUT auth_status_path, the user in its {user}, retried under the key
  * "status-<online|offline>-<ms>-<user>".
  */
@@ -45,25 +27,24 @@ void
 authstatus_tell(struct gateway *g, const char *user, int online)
 {
 	struct services_call	 sc;
-	char			 at[32], key[256], path[1024], *esc, *body, *p;
+	char			 at[32], key[256], path[1024], *body, *p;
+	char			 esc[URLESC_SIZE(PRESENCE_USER_MAX) + 1];
 	const char		*tpl = g->conf->auth_status_path, *hole;
 	int64_t			 ms;
 	json_t			*o;
 	int			 n;
 
-	if (!services_configured(g->services, STATS_SVC_AUTH) ||
-	    status_owner(g, user) != g->t->wid)
+	if (!services_configured(g->services, STATS_SVC_AUTH))
 		return;
 	ms = isotime_now_ms();
 	isotime_format(ms, at);
-	if ((esc = curl_easy_escape(NULL, user, 0)) == NULL)
+	if (urlesc_segment(user, strlen(user), esc, sizeof(esc)) < 0)
 		return;
 	if ((hole = strstr(tpl, "{user}")) != NULL)
 		n = snprintf(path, sizeof(path), "%.*s%s%s", (int)(hole - tpl),
 		    tpl, esc, hole + 6);
 	else
 		n = snprintf(path, sizeof(path), "%s", tpl);
-	curl_free(esc);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
 	snprintf(key, sizeof(key), "status-%s-%lld-%s", online ? "online" :

@@ -26,6 +26,7 @@
 
 static void	 announce(struct gateway *, const char *, const char *,
 		    struct session *);
+static void	 tell_services(struct gateway *, const char *, int);
 static void	 on_online(void *, const char *);
 static void	 on_offline(void *, const char *);
 static void	 on_digest(struct ev_loop *, ev_timer *, int);
@@ -75,11 +76,43 @@ announce(struct gateway *g, const char *event, const char *user,
 	frame_unref(f);
 }
 
+/*
+ * The worker that tells the services of user's transitions: one of the
+ * live workers, by a hash every worker computes alike (FNV-1a of the id).
+ */
+int32_t
+online_owner(const struct gateway *g, const char *user)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *user != '\0'; user++)
+		h = (h ^ (uint8_t)*user) * 16777619u;
+	return authsvc_owner(g, h);
+}
+
+/*
+ * A user's first socket anywhere (online 1) or last socket anywhere (0),
+ * as this worker's table of the whole gateway saw it.  Every worker sees
+ * each transition, whether it happened here or elsewhere, so the user's
+ * owner alone tells the presence engine and the auth service: one call
+ * per gateway-wide transition, even when the user's last sockets on
+ * several workers close at once (each worker then sees the user still
+ * elsewhere, and the last delta makes the transition).
+ */
+static void
+tell_services(struct gateway *g, const char *user, int online)
+{
+	if (online_owner(g, user) != g->t->wid)
+		return;
+	engines_presence(g, user, online);
+	authstatus_tell(g, user, online);
+}
+
 static void
 on_online(void *arg, const char *user)
 {
 	announce(arg, "user_connected", user, NULL);
-	authstatus_tell(arg, user, 1);
+	tell_services(arg, user, 1);
 }
 
 /* A user went offline elsewhere: its subscribers, the rooms owed here. */
@@ -88,7 +121,7 @@ on_offline(void *arg, const char *user)
 {
 	announce(arg, "user_disconnected", user, NULL);
 	scoped_offline(arg, user, strlen(user), NULL);
-	authstatus_tell(arg, user, 0);
+	tell_services(arg, user, 0);
 }
 
 /* A socket of this user opened here. */
@@ -97,8 +130,7 @@ online_join(struct gateway *g, struct gw_socket *gs)
 {
 	if (presence_local_add(g->presence, gs->user) == PRESENCE_ONLINE) {
 		announce(g, "user_connected", gs->user, gs->s);
-		engines_presence(g, gs->user, 1);
-		authstatus_tell(g, gs->user, 1);
+		tell_services(g, gs->user, 1);
 	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_ONLINE, gs->user, gs->ulen);
@@ -113,8 +145,7 @@ online_leave(struct gateway *g, struct gw_socket *gs, int tell)
 	else if (tell) {
 		announce(g, "user_disconnected", gs->user, gs->s);
 		scoped_offline(g, gs->user, gs->ulen, gs);
-		engines_presence(g, gs->user, 0);
-		authstatus_tell(g, gs->user, 0);
+		tell_services(g, gs->user, 0);
 	}
 	if (g->bus != NULL)
 		bus_send(g->bus, GW_BUS_OFFLINE, gs->user, gs->ulen);

@@ -347,22 +347,31 @@ describe("a storm of 2,000 connections", () => {
 });
 
 describe("online/offline status to the auth service", () => {
-  let gw, auth;
+  let gw, auth, pres;
   const W = 3;
 
   before(async () => {
-    auth = await startStub();
+    [auth, pres] = await Promise.all([startStub(), startStub()]);
     // A local key and an auth service: tokens are checked here (auth_mode
-    // auto is local), the status goes to the service.
-    gw = await startGateway({ workers: W, conf: `auth_service_url "${auth.url}"\n` });
+    // auto is local), the status goes to the service; the presence engine
+    // hears the same transitions, from the same one worker.
+    gw = await startGateway({
+      workers: W,
+      conf: `auth_service_url "${auth.url}"\npresence_engine_url "${pres.url}"\n` +
+        "engine_batch_delay 100ms\n",
+    });
   });
 
   after(async () => {
-    await auth?.close();
+    await Promise.all([auth, pres].filter(Boolean).map((s) => s.close()));
     await stop(gw);
   });
 
-  test("three devices on three workers: one online call, one offline call", { timeout: 120000 }, async () => {
+  // The presence engine's events about user, batched or not.
+  const presence = (user) => pres.calls.flatMap((c) => c.body?.events ?? [c.body])
+    .filter((e) => e?.userId === user);
+
+  test("three devices on three workers: one online call, one offline call, to each service", { timeout: 120000 }, async () => {
     const user = `dana${Date.now()}`;
     const path = `/api/users/${user}/status`;
     const devs = await placed(gw.url, user, W);
@@ -377,6 +386,7 @@ describe("online/offline status to the auth service", () => {
     assert.ok(!Number.isNaN(Date.parse(on[0].body.last_seen)), on[0].body.last_seen);
     assert.match(on[0].headers["idempotency-key"], new RegExp(`^status-online-\\d+-${user}$`));
     assert.equal(verifies(auth, "").length, 0, "auth_mode auto with a key verifies locally");
+    assert.deepEqual(presence(user).map((e) => e.type), ["online"], "the presence engine: once");
     await closeAll(devs);
     await until(() => auth.on(path).length >= 2, 10000, "the offline call");
     await sleep(1500);
@@ -384,6 +394,8 @@ describe("online/offline status to the auth service", () => {
     assert.equal(all.length, 2, JSON.stringify(all.map((c) => c.body)));
     assert.equal(all[1].body.status, "offline");
     assert.ok(!Number.isNaN(Date.parse(all[1].body.last_seen)));
+    assert.deepEqual(presence(user).map((e) => e.type), ["online", "offline"],
+      "the presence engine: once each, though the three closed at once");
     assert.equal(auth.on(VERIFY).length, 0);
   });
 });
