@@ -108,6 +108,11 @@ test_path(void **state)
 	assert_string_equal(out, "/api/messages/a%20b%2Fc/status");
 	chatrec_path("/m", "\xc3\xbc?#%", 5, "", out, sizeof(out));
 	assert_string_equal(out, "/m/%C3%BC%3F%23%25");
+	/* A segment of dots would name another resource: escaped. */
+	chatrec_path("/api/messages", "..", 2, "", out, sizeof(out));
+	assert_string_equal(out, "/api/messages/%2E%2E");
+	chatrec_path("/api/messages", "a..", 3, "", out, sizeof(out));
+	assert_string_equal(out, "/api/messages/a..");
 	/* It fits exactly, or not at all. */
 	assert_int_equal(chatrec_path("/m", "ab", 2, "/s", out, 8), 7);
 	assert_string_equal(out, "/m/ab/s");
