@@ -324,6 +324,13 @@ test_membership(void **state)
 	assert_non_null(strstr(e.msg[0], "group_membership service needs "
 	    "chat_service_url"));
 	conf_free(&c);
+	/* The auth service's answer carries no groups claim. */
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "auth_service_url http://auth:3001\nauth_mode both\n"
+	    "group_membership token\n"), 1);
+	assert_non_null(strstr(e.msg[0], "group_membership token reads the "
+	    "groups claim"));
+	conf_free(&c);
 	expect_error("group_membership closed\n", "x.conf:1: group_membership: "
 	    "'closed' is not one of auto, service, token, open");
 }
