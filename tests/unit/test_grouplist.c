@@ -80,8 +80,10 @@ test_bound(void **state)
 	assert_true(has(l, "g09"));
 	assert_false(has(l, "g10"));
 	grouplist_free(l);
+	json_decref(v);
 	/* Not an array: no list. */
-	assert_null(grouplist_from_json(json_string("g1"), 10, &claimed));
+	v = json_string("g1");
+	assert_null(grouplist_from_json(v, 10, &claimed));
 	assert_null(grouplist_from_json(NULL, 10, &claimed));
 	json_decref(v);
 }
