@@ -225,7 +225,8 @@ flight_new(struct authsvc *as, const uint8_t *key, const char *token)
 	memcpy(f->key, key, AUTHCACHE_KEY_LEN);
 	f->jwt_exp = authcache_jwt_exp(token);
 	ev_timer_init(&f->deadline, on_deadline,
-	    (double)as->g->conf->services.timeout / 1000.0, 0.);
+	    (double)services_timeout(&as->g->conf->services, STATS_SVC_AUTH) /
+	    1000.0, 0.);
 	f->deadline.data = f;
 	ev_timer_start(as->g->t->loop, &f->deadline);
 	if ((f->next = as->flights) != NULL)

@@ -222,7 +222,8 @@ send_next(struct chat *c, struct chat_sender *snd)
 	m->inflight = 1;
 	c->queued--;
 	ev_timer_init(&m->deadline, on_deadline,
-	    (double)c->g->conf->services.timeout / 1000.0, 0.);
+	    (double)services_timeout(&c->g->conf->services, STATS_SVC_CHAT) /
+	    1000.0, 0.);
 	m->deadline.data = m;
 	ev_timer_start(c->g->t->loop, &m->deadline);
 }

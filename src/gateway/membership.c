@@ -344,7 +344,8 @@ start(struct gateway *g, const char *key, size_t klen, const char *user,
 	}
 	m->calls++;
 	ev_timer_init(&c->deadline, on_deadline,
-	    (double)g->conf->services.timeout / 1000.0, 0);
+	    (double)services_timeout(&g->conf->services, STATS_SVC_CHAT) /
+	    1000.0, 0);
 	c->deadline.data = c;
 	ev_timer_start(g->t->loop, &c->deadline);
 	return c;
