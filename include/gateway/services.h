@@ -7,8 +7,8 @@
  * and nothing else happens.
  *
  * services_call() never blocks and never calls back from inside itself:
- *	- a call past service_max_inflight (in flight or waiting for a retry)
- *	  is shed: counted, not sent;
+ *	- a call past its service's max_inflight (services_max_inflight():
+ *	  in flight or waiting for a retry) is shed: counted, not sent;
  *	- a call the breaker refuses is rejected: counted, not sent;
  *	- else it is sent; an answer that fails (5xx, timeout, no connection)
  *	  is tried again, for an idempotent call only, after backoff_delay()

@@ -151,7 +151,7 @@ struct conf {
 	/* each service's own settings (issue 13), CONF_SVC_* order */
 	char			*service_header;	/* "Name: value" */
 	long long		 svc_timeout[CONF_SERVICES];	/* 0: shared */
-	long long		 svc_max_inflight[CONF_SERVICES]; /* 0: shared */
+	long long		 svc_max_inflight[CONF_SERVICES]; /* 0: too */
 	char			*svc_token[CONF_SERVICES];	/* "": shared */
 	char			*svc_header[CONF_SERVICES];	/* "": shared */
 };

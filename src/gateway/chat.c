@@ -254,7 +254,7 @@ spill_msgs(struct chat *c, struct chat_sender *snd)
 	}
 }
 
-/* No answer within service_timeout: the sender's FIFO is spooled. */
+/* No answer within chat_service_timeout: the sender's FIFO is spooled. */
 static void
 on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {

@@ -92,7 +92,8 @@ conf_header_check(const char *line)
 	if (*v == '\0')
 		return "has an empty value";
 	for (i = 0; owned[i] != NULL; i++)
-		if (strlen(owned[i]) == n && strncasecmp(line, owned[i], n) == 0)
+		if (strlen(owned[i]) == n &&
+		    strncasecmp(line, owned[i], n) == 0)
 			return "names a header the gateway sets itself (Host, "
 			    "Content-Length, Transfer-Encoding, Connection, "
 			    "Content-Type, Expect, Idempotency-Key)";

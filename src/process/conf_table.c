@@ -35,12 +35,13 @@ const char *const conf_auth_modes[] = { "auto", "local", "service", "both",
  * is the prefix of its _url key, i its CONF_SVC_* index.
  */
 #define SVC_KEYS(svc, i)						\
-	{ svc "_timeout", CONF_DURATION, OFF(svc_timeout[i]), 0, 600000,	\
+	{ svc "_timeout", CONF_DURATION, OFF(svc_timeout[i]), 0, 600000, \
 	    "0", CONF_F_RELOADABLE, NULL, NULL,				\
 	    "longest a call to " svc " may take; 0: service_timeout" },	\
 	{ svc "_max_inflight", CONF_INT, OFF(svc_max_inflight[i]), 0,	\
 	    100000, "0", CONF_F_RELOADABLE, NULL, NULL,			\
-	    "calls in flight to " svc " per worker; 0: service_max_inflight" }, \
+	    "calls in flight to " svc " per worker; "			\
+	    "0: service_max_inflight" },					\
 	{ svc "_token", CONF_STRING, OFF(svc_token[i]), 0, 4096, "",	\
 	    CONF_F_SENSITIVE | CONF_F_RELOADABLE, NULL, NULL,		\
 	    "bearer token for " svc " alone; empty: the shared ones" },	\
