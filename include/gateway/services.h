@@ -7,8 +7,8 @@
  * and nothing else happens.
  *
  * services_call() never blocks and never calls back from inside itself:
- *	- a call past service_max_inflight (in flight or waiting for a retry)
- *	  is shed: counted, not sent;
+ *	- a call past its service's max_inflight (services_max_inflight():
+ *	  in flight or waiting for a retry) is shed: counted, not sent;
  *	- a call the breaker refuses is rejected: counted, not sent;
  *	- else it is sent; an answer that fails (5xx, timeout, no connection)
  *	  is tried again, for an idempotent call only, after backoff_delay()
@@ -36,6 +36,14 @@ struct services_conf {
 	const char	*token;		/* bearer token for all; "": none */
 	long long	 timeout;	/* ms, service_timeout */
 	long long	 max_inflight;	/* per service per worker */
+	/*
+	 * Each service's own (settings.c resolves them, conf_svc.c); 0 or
+	 * NULL takes the shared value above (token; header: none).
+	 */
+	long long	 svc_timeout[STATS_SERVICES];	/* ms */
+	long long	 svc_max_inflight[STATS_SERVICES];
+	const char	*svc_token[STATS_SERVICES];	/* "": none */
+	const char	*svc_header[STATS_SERVICES];	/* "Name: value" */
 };
 
 /* services_call()'s results; the callback's outcome is one of the last. */
@@ -71,5 +79,7 @@ int		 services_call(struct services *, int,
 		    const struct services_call *);
 void		 services_stats(const struct services *,
 		    struct stats_service *);
+long long	 services_timeout(const struct services_conf *, int);
+long long	 services_max_inflight(const struct services_conf *, int);
 
 #endif /* SGW_SERVICES_H */

@@ -34,6 +34,17 @@ enum conf_type {
 #define CONF_F_RELOADABLE	0x02	/* takes effect on SIGHUP */
 #define CONF_F_PATH		0x04	/* a file path */
 
+/*
+ * The downstream services, in the order of stats.h's STATS_SVC_* (checked
+ * in settings.c), each with its own timeout, limit and credentials.
+ */
+#define CONF_SVC_AUTH		0
+#define CONF_SVC_CHAT		1
+#define CONF_SVC_PRESENCE	2
+#define CONF_SVC_AI		3
+#define CONF_SVC_QUANTUM	4
+#define CONF_SERVICES		5
+
 struct conf_listen {
 	char	host[64];		/* "" = every address, IPv4 and IPv6 */
 	int	port;
@@ -137,6 +148,12 @@ struct conf {
 	long long		 auth_cache_ttl;
 	long long		 auth_negative_ttl;
 	long long		 auth_pending_max;
+	/* each service's own settings (issue 13), CONF_SVC_* order */
+	char			*service_header;	/* "Name: value" */
+	long long		 svc_timeout[CONF_SERVICES];	/* 0: shared */
+	long long		 svc_max_inflight[CONF_SERVICES]; /* 0: too */
+	char			*svc_token[CONF_SERVICES];	/* "": shared */
+	char			*svc_header[CONF_SERVICES];	/* "": shared */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */
@@ -198,6 +215,14 @@ int	conf_parse_port(struct conf *, const char *, const char *,
 /* conf_env.c */
 int	conf_apply_env(struct conf *, conf_err_fn, void *);
 int	conf_load_env_file(const char *, conf_err_fn, void *);
+
+/* conf_svc.c */
+extern const char *const	 conf_svc_names[];
+const char *conf_header_check(const char *);
+int	conf_check_svc(const struct conf *, conf_err_fn, void *);
+void	conf_svc_auth(const struct conf *, int, const char **, const char **);
+long long conf_svc_timeout(const struct conf *, int);
+long long conf_svc_max_inflight(const struct conf *, int);
 
 /* conf_check.c */
 int	conf_check(struct conf *, conf_err_fn, void *);

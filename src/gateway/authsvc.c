@@ -9,8 +9,8 @@
  * call per distinct token (a flight); the CONNECTs that miss while it is
  * in the air wait on it (at most auth_pending_max per worker), each as
  * its session's id, looked up again when the answer comes: the session
- * may be gone.  A flight's wait ends at service_timeout: its waiters hear
- * "auth service unavailable" (fail closed), and the call, if it answers
+ * may be gone.  A flight's wait ends at auth_service_timeout: its waiters
+ * hear "auth service unavailable" (fail closed), and the call, if it answers
  * later, still fills the cache.
  *
  * Gateway-wide, one call per distinct token: each token has an owner
@@ -225,7 +225,8 @@ flight_new(struct authsvc *as, const uint8_t *key, const char *token)
 	memcpy(f->key, key, AUTHCACHE_KEY_LEN);
 	f->jwt_exp = authcache_jwt_exp(token);
 	ev_timer_init(&f->deadline, on_deadline,
-	    (double)as->g->conf->services.timeout / 1000.0, 0.);
+	    (double)services_timeout(&as->g->conf->services, STATS_SVC_AUTH) /
+	    1000.0, 0.);
 	f->deadline.data = f;
 	ev_timer_start(as->g->t->loop, &f->deadline);
 	if ((f->next = as->flights) != NULL)
@@ -425,7 +426,7 @@ on_verified(int outcome, const struct httpc_result *r, void *arg)
 }
 
 /*
- * The wait is over (service_timeout): fail closed.  Our own call goes on
+ * The wait is over (auth_service_timeout): fail closed.  Our own call goes on
  * (its answer still fills the cache); a remote flight ends here.
  */
 static void

@@ -222,7 +222,8 @@ send_next(struct chat *c, struct chat_sender *snd)
 	m->inflight = 1;
 	c->queued--;
 	ev_timer_init(&m->deadline, on_deadline,
-	    (double)c->g->conf->services.timeout / 1000.0, 0.);
+	    (double)services_timeout(&c->g->conf->services, STATS_SVC_CHAT) /
+	    1000.0, 0.);
 	m->deadline.data = m;
 	ev_timer_start(c->g->t->loop, &m->deadline);
 }
@@ -253,7 +254,7 @@ spill_msgs(struct chat *c, struct chat_sender *snd)
 	}
 }
 
-/* No answer within service_timeout: the sender's FIFO is spooled. */
+/* No answer within chat_service_timeout: the sender's FIFO is spooled. */
 static void
 on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {

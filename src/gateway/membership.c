@@ -17,7 +17,7 @@
  * What is kept across the call is the event's own data (name, arguments,
  * ack id) and the session's id, never a pointer to it: the answer looks
  * the session up again (session_find) and a socket gone meanwhile is
- * skipped.  Every wait ends by service_timeout; a chat service that is
+ * skipped.  Every wait ends by chat_service_timeout; a chat service that is
  * down, slow or answers nonsense fails closed: the event is refused
  * (MEMBERSHIP_DOWN) and counted.  Held events are bounded per socket and
  * per worker (membership_wait_per_socket, membership_wait_max).
@@ -344,7 +344,8 @@ start(struct gateway *g, const char *key, size_t klen, const char *user,
 	}
 	m->calls++;
 	ev_timer_init(&c->deadline, on_deadline,
-	    (double)g->conf->services.timeout / 1000.0, 0);
+	    (double)services_timeout(&g->conf->services, STATS_SVC_CHAT) /
+	    1000.0, 0);
 	c->deadline.data = c;
 	ev_timer_start(g->t->loop, &c->deadline);
 	return c;
@@ -466,7 +467,7 @@ on_answer(int outcome, const struct httpc_result *r, void *arg)
 }
 
 /*
- * No answer within service_timeout: the waiting events are refused now;
+ * No answer within chat_service_timeout: the waiting events are refused now;
  * the call's answer, when it comes, only fills the cache.
  */
 static void

@@ -79,6 +79,47 @@ now_ms(const struct services *ss)
 	return (int64_t)(ev_now(ss->loop) * 1000.0);
 }
 
+/* Service id's own timeout (ms), or the shared one. */
+long long
+services_timeout(const struct services_conf *conf, int id)
+{
+	return conf->svc_timeout[id] > 0 ? conf->svc_timeout[id] :
+	    conf->timeout;
+}
+
+/* Service id's own bound on its live calls, or the shared one. */
+long long
+services_max_inflight(const struct services_conf *conf, int id)
+{
+	return conf->svc_max_inflight[id] > 0 ? conf->svc_max_inflight[id] :
+	    conf->max_inflight;
+}
+
+/*
+ * The service-to-service credentials sent with each of service id's
+ * calls: its own token and header (settings.c resolved them), or the
+ * shared token.  The header was checked by -t (conf_svc.c); httpc
+ * refuses one with a line break all the same.
+ */
+static int
+service_auth(struct services *ss, struct service *s, int id)
+{
+	const char	*tok = ss->conf->svc_token[id], *hdr;
+	char		 auth[4200];
+
+	if (tok == NULL)
+		tok = ss->conf->token;
+	if (tok != NULL && *tok != '\0') {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		if (httpc_header(s->http, auth) != 0)
+			return -1;
+	}
+	if ((hdr = ss->conf->svc_header[id]) != NULL && *hdr != '\0' &&
+	    httpc_header(s->http, hdr) != 0)
+		return -1;
+	return 0;
+}
+
 /*
  * A service's client, breaker and budget; NULL when it has no URL (and
  * also, logged, when its client cannot be made: the gateway serves on
@@ -89,7 +130,6 @@ service_new(struct services *ss, int id, const struct breaker_conf *bc)
 {
 	struct service	*s;
 	const char	*url = ss->conf->url[id];
-	char		 auth[4200];
 
 	if (url == NULL || *url == '\0')
 		return NULL;
@@ -98,14 +138,10 @@ service_new(struct services *ss, int id, const struct breaker_conf *bc)
 	s->all = ss;
 	s->id = id;
 	if ((s->http = httpc_new(ss->loop, url,
-	    (unsigned int)ss->conf->max_inflight)) == NULL)
+	    (unsigned int)services_max_inflight(ss->conf, id))) == NULL)
 		goto fail;
-	if (ss->conf->token != NULL && *ss->conf->token != '\0') {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-		    ss->conf->token);
-		if (httpc_header(s->http, auth) != 0)
-			goto fail;
-	}
+	if (service_auth(ss, s, id) != 0)
+		goto fail;
 	breaker_init(&s->breaker, bc);
 	backoff_budget_init(&s->budget, &ss->retry);
 	s->st.configured = 1;
@@ -188,7 +224,7 @@ services_call(struct services *ss, int id, const struct services_call *sc)
 	if (!services_configured(ss, id))
 		return SERVICES_OFF;
 	s = ss->svc[id];
-	if (s->live >= (unsigned int)ss->conf->max_inflight) {
+	if (s->live >= (unsigned int)services_max_inflight(ss->conf, id)) {
 		s->st.shed++;
 		return SERVICES_SHED;
 	}
@@ -258,7 +294,7 @@ send_call(struct call *c)
 	hc.body = c->body;
 	hc.len = c->len;
 	hc.headers = c->key != NULL ? hdr : NULL;
-	hc.timeout = (double)s->all->conf->timeout / 1000.0;
+	hc.timeout = (double)services_timeout(s->all->conf, s->id) / 1000.0;
 	hc.cb = on_answer;
 	hc.arg = c;
 	c->made++;

@@ -245,6 +245,7 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	}
 	errors += check_http(c, err, arg);
 	errors += check_services(c, err, arg);
+	errors += conf_check_svc(c, err, arg);
 	if (c->shutdown_timeout < c->drain_interval) {
 		say(err, arg, "shutdown_timeout (%lldms) is shorter than "
 		    "drain_interval (%lldms)", c->shutdown_timeout,

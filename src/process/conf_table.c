@@ -29,6 +29,26 @@ const char *const conf_auth_modes[] = { "auto", "local", "service", "both",
 #define MS_DAY		86400000LL
 #define STR_MAX		4096
 
+/*
+ * A service's own timeout, limit, token and header (issue 13), each
+ * taking the shared key's value when left at 0 or "" (conf_svc.c): svc
+ * is the prefix of its _url key, i its CONF_SVC_* index.
+ */
+#define SVC_KEYS(svc, i)						\
+	{ svc "_timeout", CONF_DURATION, OFF(svc_timeout[i]), 0, 600000, \
+	    "0", CONF_F_RELOADABLE, NULL, NULL,				\
+	    "longest a call to " svc " may take; 0: service_timeout" },	\
+	{ svc "_max_inflight", CONF_INT, OFF(svc_max_inflight[i]), 0,	\
+	    100000, "0", CONF_F_RELOADABLE, NULL, NULL,			\
+	    "calls in flight to " svc " per worker; "			\
+	    "0: service_max_inflight" },					\
+	{ svc "_token", CONF_STRING, OFF(svc_token[i]), 0, 4096, "",	\
+	    CONF_F_SENSITIVE | CONF_F_RELOADABLE, NULL, NULL,		\
+	    "bearer token for " svc " alone; empty: the shared ones" },	\
+	{ svc "_header", CONF_STRING, OFF(svc_header[i]), 0, 4096, "",	\
+	    CONF_F_SENSITIVE | CONF_F_RELOADABLE, NULL, NULL,		\
+	    "\"Name: value\" sent to " svc " alone; empty: the shared ones" }
+
 const struct conf_key conf_keys[] = {
 	/* Process. */
 	{ "workers", CONF_INT, OFF(workers), 0, 256, "0", CONF_F_RELOADABLE,
@@ -309,6 +329,15 @@ const struct conf_key conf_keys[] = {
 	{ "membership_token_groups", CONF_INT, OFF(membership_token_groups), 1,
 	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
 	    "group_membership token: groups kept from a token's claim" },
+	/* Each service's own settings (issue 13). */
+	{ "service_header", CONF_STRING, OFF(service_header), 0, 4096, "",
+	    CONF_F_SENSITIVE | CONF_F_RELOADABLE, NULL, NULL,
+	    "\"Name: value\" header sent to every service; empty sends none" },
+	SVC_KEYS("auth_service", CONF_SVC_AUTH),
+	SVC_KEYS("chat_service", CONF_SVC_CHAT),
+	SVC_KEYS("presence_engine", CONF_SVC_PRESENCE),
+	SVC_KEYS("ai_engine", CONF_SVC_AI),
+	SVC_KEYS("quantum_room_engine", CONF_SVC_QUANTUM),
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -57,6 +57,24 @@ conf_auth(const struct conf *c, struct auth_conf *a)
 		a->groups_max = c->membership_token_groups;
 }
 
+_Static_assert(CONF_SERVICES == STATS_SERVICES && CONF_SVC_AUTH ==
+    STATS_SVC_AUTH && CONF_SVC_CHAT == STATS_SVC_CHAT && CONF_SVC_PRESENCE ==
+    STATS_SVC_PRESENCE && CONF_SVC_AI == STATS_SVC_AI && CONF_SVC_QUANTUM ==
+    STATS_SVC_QUANTUM, "conf.h's services are stats.h's, in its order");
+
+/* Each service's own timeout, limit and credentials (conf_svc.c). */
+static void
+conf_services(const struct conf *c, struct services_conf *s)
+{
+	int	i;
+
+	for (i = 0; i < CONF_SERVICES; i++) {
+		s->svc_timeout[i] = conf_svc_timeout(c, i);
+		s->svc_max_inflight[i] = conf_svc_max_inflight(c, i);
+		conf_svc_auth(c, i, &s->svc_token[i], &s->svc_header[i]);
+	}
+}
+
 void
 conf_gateway(const struct conf *c, struct gateway_conf *g)
 {
@@ -92,6 +110,7 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->services.token = c->service_token;
 	g->services.timeout = c->service_timeout;
 	g->services.max_inflight = c->service_max_inflight;
+	conf_services(c, &g->services);
 	g->engine_batch_max = c->engine_batch_max;
 	g->engine_batch_delay = c->engine_batch_delay;
 	g->chat_messages_path = c->chat_messages_path;

@@ -284,6 +284,133 @@ test_services_policy(void **state)
 }
 
 /*
+ * A header line (conf_svc.c): a token-character name, a colon, a value
+ * that is not empty and has no line break; not one the gateway sets.
+ */
+static void
+test_header_check(void **state)
+{
+	(void)state;
+	assert_null(conf_header_check("X-Api-Key: abc"));
+	assert_null(conf_header_check("X-Api-Key:abc"));
+	assert_null(conf_header_check("Authorization: Basic dXNlcjpw"));
+	assert_null(conf_header_check("x!#$%&'*+-.^_`|~9: a\tb c"));
+	assert_non_null(strstr(conf_header_check("X-Api-Key abc"),
+	    "no colon"));
+	assert_non_null(strstr(conf_header_check("X Api: abc"),
+	    "header name is letters"));
+	assert_non_null(strstr(conf_header_check("X(Api): abc"),
+	    "header name is letters"));
+	assert_non_null(strstr(conf_header_check(": abc"),
+	    "no name before the colon"));
+	assert_non_null(strstr(conf_header_check("X-Api-Key: a\r\nX: b"),
+	    "line break"));
+	assert_non_null(strstr(conf_header_check("X-Api-Key: a\nb"),
+	    "line break"));
+	assert_non_null(strstr(conf_header_check("X-Api-Key: a\033b"),
+	    "control character"));
+	assert_non_null(strstr(conf_header_check("X-Api-Key: \t "),
+	    "empty value"));
+	assert_non_null(strstr(conf_header_check("X-Api-Key:"),
+	    "empty value"));
+	assert_non_null(strstr(conf_header_check("content-length: 5"),
+	    "sets itself"));
+	assert_non_null(strstr(conf_header_check("Idempotency-Key: x"),
+	    "sets itself"));
+	assert_null(conf_header_check("Content-Lengthy: 5"));
+}
+
+/*
+ * Each service's own timeout, limit and credentials (issue 13): 0 or ""
+ * takes the shared key's; own credentials replace the shared ones whole;
+ * -t names the key of a bad header or token, and quotes neither.
+ */
+static void
+test_service_settings(void **state)
+{
+	struct conf		 c;
+	struct errs		 e;
+	struct gateway_conf	 g;
+	char			*out;
+	int			 i;
+
+	(void)state;
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"), 0);
+	conf_gateway(&c, &g);
+	for (i = 0; i < STATS_SERVICES; i++) {
+		assert_int_equal(g.services.svc_timeout[i], 5000);
+		assert_int_equal(g.services.svc_max_inflight[i], 64);
+		assert_string_equal(g.services.svc_token[i], "");
+		assert_string_equal(g.services.svc_header[i], "");
+	}
+	conf_free(&c);
+
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "service_timeout 3s\nchat_service_timeout 2s\n"
+	    "ai_engine_timeout 300ms\nai_engine_max_inflight 8\n"
+	    "service_token shared-tok\nservice_header \"X-Team: core\"\n"
+	    "ai_engine_header \"X-Api-Key: k3y\"\n"
+	    "auth_service_token auth-tok\n"), 0);
+	conf_gateway(&c, &g);
+	assert_int_equal(g.services.svc_timeout[STATS_SVC_CHAT], 2000);
+	assert_int_equal(g.services.svc_timeout[STATS_SVC_AI], 300);
+	assert_int_equal(g.services.svc_timeout[STATS_SVC_AUTH], 3000);
+	assert_int_equal(g.services.svc_max_inflight[STATS_SVC_AI], 8);
+	assert_int_equal(g.services.svc_max_inflight[STATS_SVC_CHAT], 64);
+	assert_string_equal(g.services.svc_token[STATS_SVC_AI], "");
+	assert_string_equal(g.services.svc_header[STATS_SVC_AI],
+	    "X-Api-Key: k3y");
+	assert_string_equal(g.services.svc_token[STATS_SVC_AUTH], "auth-tok");
+	assert_string_equal(g.services.svc_header[STATS_SVC_AUTH], "");
+	assert_string_equal(g.services.svc_token[STATS_SVC_PRESENCE],
+	    "shared-tok");
+	assert_string_equal(g.services.svc_header[STATS_SVC_PRESENCE],
+	    "X-Team: core");
+	out = dump(&c);
+	assert_null(strstr(out, "k3y"));
+	assert_null(strstr(out, "auth-tok"));
+	assert_null(strstr(out, "core"));
+	assert_non_null(strstr(out, "\nai_engine_header \"***\"\n"));
+	assert_non_null(strstr(out, "\nservice_header \"***\"\n"));
+	assert_non_null(strstr(out, "\nchat_service_header \"\"\n"));
+	assert_non_null(strstr(out, "\nai_engine_timeout 300ms\n"));
+	free(out);
+	conf_free(&c);
+
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "auth_service_header \"X-Api-Key s3cr3t\"\n"), 1);
+	assert_string_equal(e.msg[0], "auth_service_header is not \"Name: "
+	    "value\": it has no colon");
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "service_header \"X-Api-Key: s3cr3t\r\"\n"
+	    "quantum_room_engine_token \"a s3cr3t\"\n"
+	    "chat_service_timeout 99ms\n"), 3);
+	assert_string_equal(e.msg[0], "service_header has a line break (CR "
+	    "or LF) in its value");
+	assert_non_null(strstr(e.msg[1], "chat_service_timeout (99ms) must "
+	    "be 0 (service_timeout) or at least 100ms"));
+	assert_non_null(strstr(e.msg[2], "quantum_room_engine_token has a "
+	    "space"));
+	for (i = 0; i < e.n && i < MAXERR; i++)
+		assert_null(strstr(e.msg[i], "s3cr3t"));
+	conf_free(&c);
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "service_token t\nservice_header \"authorization: Basic x\"\n"),
+	    CONF_SERVICES);
+	assert_non_null(strstr(e.msg[0], "auth_service would get two "
+	    "Authorization headers"));
+	conf_free(&c);
+	/* Its own header: the shared token is not sent to it, no clash. */
+	assert_int_equal(check(&c, &e, "jwt_secret " SECRET32 "\n"
+	    "service_token t\nai_engine_header \"Authorization: Basic x\"\n"),
+	    0);
+	conf_free(&c);
+	expect_error("ai_engine_max_inflight 100001\n", "x.conf:1: "
+	    "ai_engine_max_inflight: 100001 is above the maximum 100000");
+}
+
+/*
  * group_membership (issue 13): auto is service with a chat service, else
  * open; service without one is an error of -t; the groups claim is read
  * in token mode only.
@@ -1603,6 +1730,8 @@ main(void)
 		cmocka_unit_test(test_shipped_file_defaults),
 		cmocka_unit_test_setup_teardown(test_env_example, setup,
 		    teardown),
+		cmocka_unit_test(test_header_check),
+		cmocka_unit_test(test_service_settings),
 	};
 	const char	*t = getenv("TMPDIR");
 	int		 rc;

@@ -262,6 +262,51 @@ test_shed_and_free(void **state)
 	fix_free(f);
 }
 
+/*
+ * A service's own limit and timeout (issue 13): the AI engine is shed
+ * past its own 2 while presence, on the shared 4, is not; its calls to a
+ * listener that never answers end at its own 200 ms, the shared 5 s
+ * being far past the guard.
+ */
+static void
+test_own_settings(void **state)
+{
+	struct fix		*f = fix_new(STATS_SVC_AI, 1);
+	struct services		*ss;
+	struct stats_service	 st;
+	int			 i;
+
+	(void)state;
+	f->sc.url[STATS_SVC_PRESENCE] = f->url;
+	f->sc.svc_max_inflight[STATS_SVC_AI] = 2;
+	f->sc.svc_timeout[STATS_SVC_AI] = 200;
+	assert_int_equal(services_timeout(&f->sc, STATS_SVC_AI), 200);
+	assert_int_equal(services_timeout(&f->sc, STATS_SVC_CHAT), 5000);
+	assert_int_equal(services_max_inflight(&f->sc, STATS_SVC_AI), 2);
+	assert_int_equal(services_max_inflight(&f->sc, STATS_SVC_PRESENCE), 4);
+	ss = services_new(f->loop, &f->sc, &f->bc, &f->rc);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(post(ss, STATS_SVC_AI, f, false),
+		    SERVICES_SENT);
+	assert_int_equal(post(ss, STATS_SVC_AI, f, false), SERVICES_SHED);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(post(ss, STATS_SVC_PRESENCE, f, false),
+		    SERVICES_SENT);
+	assert_int_equal(post(ss, STATS_SVC_PRESENCE, f, false),
+	    SERVICES_SHED);
+	run_until(f, 2, 3.);
+	assert_int_equal(f->done, 2);		/* the AI calls, timed out */
+	assert_int_equal(f->outcome, SERVICES_ERROR);
+	stats(ss, STATS_SVC_AI, &st);
+	assert_int_equal(st.errors, 2);
+	assert_int_equal(st.shed, 1);
+	stats(ss, STATS_SVC_PRESENCE, &st);
+	assert_int_equal(st.errors, 0);		/* still waiting */
+	assert_int_equal(st.inflight, 4);
+	services_free(ss);
+	fix_free(f);
+}
+
 int
 main(void)
 {
@@ -270,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_breaker_opens),
 		cmocka_unit_test(test_retries),
 		cmocka_unit_test(test_shed_and_free),
+		cmocka_unit_test(test_own_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
