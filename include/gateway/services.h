@@ -64,7 +64,9 @@ struct services_call {
 	const char		*body;		/* JSON, copied; NULL: none */
 	size_t			 len;
 	bool			 idempotent;	/* safe to repeat */
-	const char		*key;		/* Idempotency-Key, or NULL */
+	const char		*key;		/* Idempotency-Key, or NULL;
+						   its bytes outside 0x21-0x7e
+						   are sent as '_' */
 	services_cb		 cb;		/* NULL: fire and forget */
 	void			*arg;
 };

@@ -27,7 +27,7 @@ void
 authstatus_tell(struct gateway *g, const char *user, int online)
 {
 	struct services_call	 sc;
-	char			 at[32], key[256], path[1024], *body, *p;
+	char			 at[32], key[256], path[1024], *body;
 	char			 esc[URLESC_SIZE(PRESENCE_USER_MAX) + 1];
 	const char		*tpl = g->conf->auth_status_path, *hole;
 	int64_t			 ms;
@@ -49,9 +49,6 @@ authstatus_tell(struct gateway *g, const char *user, int online)
 		return;
 	snprintf(key, sizeof(key), "status-%s-%lld-%s", online ? "online" :
 	    "offline", (long long)ms, user);
-	for (p = key; *p != '\0'; p++)		/* a header's value */
-		if (*p < 0x21 || *p > 0x7e)
-			*p = '_';
 	o = json_pack("{s:s, s:s, s:s}", "user_id", user, "status",
 	    online ? "online" : "offline", "last_seen", at);
 	body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -396,15 +396,12 @@ update(struct gateway *g, int type, const char *id, const char *status,
 	struct chat	*c = g->chat;
 	struct chat_update *u;
 	json_t		*o;
-	char		 key[KEY_SIZE], *p, *body;
+	char		 key[KEY_SIZE], *body;
 	int		 rc;
 
 	if (c == NULL)
 		return;
 	snprintf(key, sizeof(key), "%s-%s-%s", id, status, user);
-	for (p = key; *p != '\0'; p++)
-		if (*p < 0x21 || *p > 0x7e)
-			*p = '_';
 	if (type == CHATREC_STATUS)
 		o = json_pack("{s:s, s:s, s:s, s:s}", "message_id", id,
 		    "status", status, "user_id", user, "at", at);

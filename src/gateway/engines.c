@@ -214,7 +214,7 @@ engines_message(struct gateway *g, const struct events_message *m)
 void
 engines_presence(struct gateway *g, const char *user, int online)
 {
-	char	at[32], key[256], *p;
+	char	at[32], key[256];
 	int64_t	ms;
 
 	if (!services_configured(g->services, STATS_SVC_PRESENCE))
@@ -223,9 +223,6 @@ engines_presence(struct gateway *g, const char *user, int online)
 	isotime_format(ms, at);
 	snprintf(key, sizeof(key), "%s-%lld-%s", online ? "online" :
 	    "offline", (long long)ms, user);
-	for (p = key; *p != '\0'; p++)		/* a header's value */
-		if (*p < 0x21 || *p > 0x7e)
-			*p = '_';
 	add(g, STATS_SVC_PRESENCE, json_pack("{s:s, s:s, s:s}", "type",
 	    online ? "online" : "offline", "userId", user, "timestamp", at),
 	    key);

@@ -241,11 +241,18 @@ services_call(struct services *ss, int id, const struct services_call *sc)
 		c->body[sc->len] = '\0';
 	}
 	if (sc->key != NULL) {
-		size_t	n = strlen(sc->key) + sizeof("Idempotency-Key: ");
+		size_t	 n = strlen(sc->key) + sizeof("Idempotency-Key: ");
+		char	*p;
 
 		if ((c->key = malloc(n)) == NULL)
 			goto nomem;
 		snprintf(c->key, n, "Idempotency-Key: %s", sc->key);
+		/* A header's value: a key made of a client's ids may hold
+		   anything; control bytes and spaces become '_'. */
+		for (p = c->key + sizeof("Idempotency-Key: ") - 1; *p != '\0';
+		    p++)
+			if (*p < 0x21 || *p > 0x7e)
+				*p = '_';
 	}
 	c->svc = s;
 	c->verdict = v;
