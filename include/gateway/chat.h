@@ -10,10 +10,17 @@
  *  - per sender at most one persist call is in flight per worker; the
  *    sender's next messages wait behind it in memory, in a FIFO (all the
  *    senders' FIFOs of a worker together at most chat_queue_max);
- *  - while the spool holds anything, every message (and status update)
- *    of this worker that is not waiting behind its sender's call goes to
- *    the spool, behind what is there, until the replay has drained it:
- *    the spool is a FIFO, replayed one record at a time;
+ *  - a sender with messages in the spool has its next messages go to the
+ *    spool too, behind them, until the replay has taken them: the spool
+ *    is a FIFO, replayed one record at a time.  Other senders' messages
+ *    go straight to the service, so that one sender's failed call does
+ *    not hold every sender of the worker in the spool (its replay, one
+ *    record at a time, could then fall behind for good).  Each sender
+ *    counts its records in the spool (spooled);
+ *  - while the spool holds records whose senders this process does not
+ *    know (left by an earlier process, or taken over from a gone worker:
+ *    chat->global), every message goes to the spool, until it is drained;
+ *    so do status updates whenever the spool holds anything;
  *  - a call that fails (tries, breaker, shed, no answer within
  *    service_timeout) goes to the spool with, behind it, everything that
  *    waits behind it for that sender; so does a sender's FIFO that would
@@ -68,6 +75,7 @@ struct chat_sender {
 	char			*user;
 	size_t			 ulen;
 	struct chat_msgs	 msgs;
+	uint64_t		 spooled;	/* its records in the spool */
 };
 
 struct chat {
@@ -78,6 +86,9 @@ struct chat {
 	struct chat_msgs	 waiting;	/* spooled, not durable yet */
 	ev_timer		 replay;
 	int			 replaying;	/* a replayed call runs */
+	int			 global;	/* records of unknown senders */
+	/* A replayed message record of user was taken: chat.c counts. */
+	void			(*taken)(struct chat *, const char *, size_t);
 	unsigned		 fails;		/* replays failed in a row */
 	int			 nworkers;
 	ev_timer		 adopt;		/* gone workers' files */
@@ -100,7 +111,7 @@ int		 chatmsg_refused(long);
 int		 chatspool_open(struct chat *);
 void		 chatspool_close(struct chat *);
 int		 chatspool_busy(struct chat *);
-void		 chatspool_message(struct chat *, struct chat_msg *);
+int		 chatspool_message(struct chat *, struct chat_msg *);
 int		 chatspool_put(struct chat *, int, const char *, const char *,
 		    const char *, size_t, uint64_t *);
 void		 chatspool_kick(struct chat *);

@@ -17,6 +17,7 @@
 #include "chatrec.h"
 #include "gateway.h"
 #include "log.h"
+#include "presence.h"
 #include "spool.h"
 #include "transport.h"
 
@@ -43,6 +44,7 @@ static void	 update_spool(struct chat *, int, const char *, const char *,
 		    const char *);
 static void	 persisted(int, const struct httpc_result *, void *);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
+static void	 taken(struct chat *, const char *, size_t);
 
 /* Once per worker, when a chat service is configured. */
 int
@@ -58,6 +60,7 @@ chat_init(struct gateway *g, uint64_t seed)
 		return -1;
 	}
 	c->g = g;
+	c->taken = taken;
 	LIST_INIT(&c->live);
 	LIST_INIT(&c->updates);
 	g->chat = c;
@@ -65,8 +68,9 @@ chat_init(struct gateway *g, uint64_t seed)
 	return 0;
 }
 
+/* htab_sweep() calls fn(arg, record). */
 static bool
-sender_spill(void *e, void *arg)
+sender_spill(void *arg, void *e)
 {
 	struct chat_sender	*snd = e;
 
@@ -194,10 +198,66 @@ sender_drop(struct chat *c, struct chat_sender *snd)
 	free(snd);
 }
 
+/* A sender with nothing in memory nor in the spool goes. */
+static void
+sender_release(struct chat *c, struct chat_sender *snd)
+{
+	if (TAILQ_EMPTY(&snd->msgs) && snd->spooled == 0)
+		sender_drop(c, snd);
+}
+
+/* Must the sender's next message go to the spool (the rule, chat.h)? */
+static int
+must_spool(struct chat *c, const struct chat_sender *snd)
+{
+	if (c->global)
+		return chatspool_busy(c);
+	return snd->spooled > 0;
+}
+
 /*
- * The sender's first message, to the service.  If the spool holds
- * anything, or the call cannot go now (shed, breaker open), the whole
- * FIFO goes to the spool instead: in order, behind what is there.
+ * A replayed message record of user was taken (user NULL: the spool is
+ * drained, so no sender has anything left in it).
+ */
+static bool
+sender_reset(void *arg, void *e)
+{
+	struct chat_sender	*snd = e;
+
+	(void)arg;
+	snd->spooled = 0;
+	if (!TAILQ_EMPTY(&snd->msgs))
+		return false;
+	free(snd->user);
+	free(snd);
+	return true;
+}
+
+static void
+taken(struct chat *c, const char *user, size_t len)
+{
+	struct chat_sender	*snd;
+	char			 u[PRESENCE_USER_MAX + 1];
+
+	if (user == NULL) {
+		htab_sweep(&c->senders, sender_reset, c);
+		return;
+	}
+	if (len > PRESENCE_USER_MAX)
+		return;
+	memcpy(u, user, len);
+	u[len] = '\0';
+	if ((snd = sender_get(c, u, 0)) == NULL || snd->spooled == 0)
+		return;
+	snd->spooled--;
+	sender_release(c, snd);
+}
+
+/*
+ * The sender's first message, to the service.  If the sender must
+ * spool (must_spool()), or the call cannot go now (shed, breaker open),
+ * the whole FIFO goes to the spool instead: in order, behind what is
+ * there.
  */
 static void
 send_next(struct chat *c, struct chat_sender *snd)
@@ -206,10 +266,10 @@ send_next(struct chat *c, struct chat_sender *snd)
 	int		 rc;
 
 	if (m == NULL) {
-		sender_drop(c, snd);
+		sender_release(c, snd);
 		return;
 	}
-	if (chatspool_busy(c)) {
+	if (must_spool(c, snd)) {
 		spill(c, snd);
 		return;
 	}
@@ -231,13 +291,13 @@ send_next(struct chat *c, struct chat_sender *snd)
 /*
  * The sender's FIFO to the spool, in order, its running call first (that
  * call runs on; its answer is ignored: the spooled copy has the same key).
- * Frees snd.
+ * snd stays while it has records in the spool.
  */
 static void
 spill(struct chat *c, struct chat_sender *snd)
 {
 	spill_msgs(c, snd);
-	sender_drop(c, snd);
+	sender_release(c, snd);
 }
 
 static void
@@ -250,7 +310,8 @@ spill_msgs(struct chat *c, struct chat_sender *snd)
 		if (!m->inflight)
 			c->queued--;
 		ev_timer_stop(c->g->t->loop, &m->deadline);
-		chatspool_message(c, m);
+		if (chatspool_message(c, m) == 0)
+			snd->spooled++;
 	}
 }
 
@@ -320,7 +381,7 @@ chat_message(struct gateway *g, struct session *s, int64_t ack,
 	if ((m = chatmsg_new(c, s, ack, event, msg, id)) == NULL)
 		return 0;	/* out of memory: nothing to tell with */
 	snd = sender_get(c, user, 0);
-	if (snd != NULL) {
+	if (snd != NULL && !TAILQ_EMPTY(&snd->msgs)) {
 		/* Behind its sender's running call. */
 		m->from = snd;
 		TAILQ_INSERT_TAIL(&snd->msgs, m, entry);
@@ -328,8 +389,14 @@ chat_message(struct gateway *g, struct session *s, int64_t ack,
 			spill(c, snd);	/* its call's answer is ignored */
 		return 0;
 	}
-	if (chatspool_busy(c) || (snd = sender_get(c, user, 1)) == NULL) {
-		chatspool_message(c, m);
+	if (snd == NULL && (snd = sender_get(c, user, 1)) == NULL) {
+		(void)chatspool_message(c, m);	/* out of memory */
+		return 0;
+	}
+	if (must_spool(c, snd)) {
+		if (chatspool_message(c, m) == 0)
+			snd->spooled++;
+		sender_release(c, snd);
 		return 0;
 	}
 	m->from = snd;

@@ -5,7 +5,10 @@
  * fdatasync, never before: a power cut cannot take back what was
  * promised), and it is replayed in order, one record at a time, when the
  * service answers again; also after a restart, since the worker's spool
- * file outlives it, and a gone worker's files are taken over.
+ * file outlives it, and a gone worker's files are taken over.  Each
+ * message record taken is told to chat.c (chat->taken), which counts
+ * each sender's records in the spool; records this process did not write
+ * make the spool global (chat.h) until it is drained.
  *
  * A replayed record is dropped (acked) on 2xx or 409 (there already), and
  * on a refusal for good (another 4xx), logged and counted: never replayed
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +72,8 @@ chatspool_open(struct chat *c)
 		    gc->spool_dir);
 		return -1;
 	}
+	if (chatspool_busy(c))
+		c->global = 1;		/* an earlier process's records */
 	ev_timer_init(&c->adopt, adopt_cb, ADOPT_EVERY, ADOPT_EVERY);
 	c->adopt.data = c;
 	ev_timer_start(c->g->t->loop, &c->adopt);
@@ -107,8 +113,10 @@ adopt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 	}
 	/* Not before the master's list: 0 would take every slot's files. */
-	if (c->nworkers > 0 && spool_adopt(c->spool, c->nworkers) > 0)
+	if (c->nworkers > 0 && spool_adopt(c->spool, c->nworkers) > 0) {
+		c->global = 1;
 		chatspool_kick(c);
+	}
 }
 
 /* At the worker's end: the records are synced; the waiting told nothing. */
@@ -179,9 +187,10 @@ chatspool_put(struct chat *c, int type, const char *id, const char *key,
 
 /*
  * A message to the spool (it left its sender's FIFO): its sender hears
- * `queued` once the record is durable, or an error now.
+ * `queued` once the record is durable, or an error now.  0 if it is in
+ * the spool, -1 if not.
  */
-void
+int
 chatspool_message(struct chat *c, struct chat_msg *m)
 {
 	int	rc;
@@ -205,16 +214,17 @@ chatspool_message(struct chat *c, struct chat_msg *m)
 		    c->spool == NULL ? "no spool" : strerror(errno));
 		if (!m->inflight)
 			chatmsg_free(m);
-		return;
+		return -1;
 	}
 	if (spool_durable(c->spool) >= m->seq) {
 		chatmsg_tell(m, "queued");
 		if (!m->inflight)
 			chatmsg_free(m);
-		return;
+		return 0;
 	}
 	m->waiting = 1;
 	TAILQ_INSERT_TAIL(&c->waiting, m, entry);
+	return 0;
 }
 
 /* The spool synced up to seq: those waiting for it hear `queued`. */
@@ -299,6 +309,30 @@ chatspool_call(struct chat *c, int type, const char *id, size_t idlen,
 	return services_call(c->g->services, STATS_SVC_CHAT, &sc);
 }
 
+/*
+ * The oldest record is done with: its sender (a message's sender_id) is
+ * told to chat.c, and it leaves the spool.
+ */
+static void
+take(struct chat *c)
+{
+	const void	*data;
+	size_t		 len;
+	struct chatrec	 r;
+	json_t		*o, *v;
+
+	if (spool_peek(c->spool, &data, &len) == 1 &&
+	    chatrec_decode(data, len, &r) == 0 && r.type == CHATREC_MESSAGE &&
+	    (o = json_loadb(r.body, r.blen, 0, NULL)) != NULL) {
+		v = json_object_get(o, "sender_id");
+		if (json_is_string(v))
+			c->taken(c, json_string_value(v),
+			    json_string_length(v));
+		json_decref(o);
+	}
+	spool_ack(c->spool);
+}
+
 /* The oldest record, to the service. */
 static void
 replay_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -312,13 +346,15 @@ replay_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (spool_peek(c->spool, &data, &len) != 1) {
 		c->fails = 0;
-		return;		/* drained */
+		c->global = 0;		/* drained: every record was ours */
+		c->taken(c, NULL, 0);
+		return;
 	}
 	if (chatrec_decode(data, len, &r) != 0) {
 		log_warnx("chat service: a spool record that is not one "
 		    "(%zu bytes) dropped", len);
 		c->refused++;
-		spool_ack(c->spool);
+		take(c);
 		chatspool_kick(c);
 		return;
 	}
@@ -341,7 +377,7 @@ replayed(int outcome, const struct httpc_result *r, void *arg)
 	if (outcome == SERVICES_OK || status == 409) {
 		c->replayed++;
 		c->fails = 0;
-		spool_ack(c->spool);
+		take(c);
 		chatspool_kick(c);
 		return;
 	}
@@ -356,7 +392,7 @@ replayed(int outcome, const struct httpc_result *r, void *arg)
 			log_warnx("chat service: refused %c record %.*s for "
 			    "good (HTTP %ld): dropped from the spool",
 			    rec.type, (int)rec.idlen, rec.id, status);
-		spool_ack(c->spool);
+		take(c);
 		chatspool_kick(c);
 		return;
 	}

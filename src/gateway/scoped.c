@@ -69,7 +69,7 @@ scoped_init(struct gateway *g, uint64_t seed)
 }
 
 static bool
-owed_free_one(void *e, void *arg)
+owed_free_one(void *arg, void *e)
 {
 	struct owed	*o = e;
 	size_t		 i;
@@ -271,5 +271,5 @@ scoped_offline(struct gateway *g, const char *user, size_t ulen,
 	for (i = 0; i < o->n; i++)
 		tell(g, "user_disconnected", user, ulen, o->rooms[i]->name,
 		    o->rooms[i]->len, NULL);
-	owed_free_one(o, NULL);
+	owed_free_one(NULL, o);
 }

@@ -300,6 +300,43 @@ async function onSlot(url, user, slot, tries = 40) {
   return null;
 }
 
+describe("one sender's failed call", () => {
+  // One worker, so that both senders share its spool.  The breaker is
+  // kept shut: carol's failures alone must not stop dave.
+  test("spools that sender's messages only; the others are still persisted", async () => {
+    const svc = chatService();
+    let failing = true;
+    const route = (call) => (failing && call.method === "POST" && call.body?.sender_id === "carol")
+      ? { status: 500, body: { error: "down for carol" } } : svc.route(call);
+    const stub = await startStub({ route });
+    const gw = await startGateway({
+      workers: 1,
+      conf: `chat_service_url "${stub.url}"\nservice_retries 0\n` +
+        "breaker_threshold 1000\nbreaker_min_calls 1000000\n",
+    });
+    const [carol, dave, erin] = await Promise.all(["carol", "dave", "erin"].map((u) => online(gw.url, u)));
+    try {
+      const c1 = await carol.ack("send_message", { receiver_id: "erin", content: uid("c1") });
+      assert.equal(c1.message.status, "queued", "carol's failed call is spooled");
+      const d1 = await dave.ack("send_message", { receiver_id: "erin", content: uid("d1") });
+      assert.equal(d1.message.status, "persisted", "dave does not wait behind carol's record");
+      const c2 = await carol.ack("send_message", { receiver_id: "erin", content: uid("c2") });
+      assert.equal(c2.message.status, "queued", "carol's next message goes behind her record");
+      assert.ok(!svc.stored.has(c1.message.id));
+      failing = false;
+      await until(() => svc.stored.has(c2.message.id), 20000, "carol's records replayed");
+      const order = svc.order.filter((k) => k === c1.message.id || k === c2.message.id);
+      assert.deepEqual(order, [c1.message.id, c2.message.id], "carol's order kept");
+      const c3 = await carol.ack("send_message", { receiver_id: "erin", content: uid("c3") });
+      assert.equal(c3.message.status, "persisted", "carol's spool drained: straight to the service again");
+    } finally {
+      await closeAll([carol, dave, erin]);
+      await gw.shutdown();
+      await stub.close();
+    }
+  });
+});
+
 describe("a chat service down for 20 s, 1,000 messages, a restart in the middle", () => {
   const SENDERS = 10, EACH = 100, DOWN_MS = 20000;
   const conf = (url) => `chat_service_url "${url}"\nbreaker_cooldown 1s\nbreaker_max_cooldown 2s\n` +
