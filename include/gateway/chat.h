@@ -9,7 +9,10 @@
  * stores one worker's messages in the order they were sent:
  *  - per sender at most one persist call is in flight per worker; the
  *    sender's next messages wait behind it in memory, in a FIFO (all the
- *    senders' FIFOs of a worker together at most chat_queue_max);
+ *    senders' FIFOs of a worker together at most chat_queue_max); when
+ *    the worker has chat_service_max_inflight calls out, a sender's first
+ *    message waits in memory too (parked) until one ends: a burst is not
+ *    a failure, and the spool is for failures;
  *  - a sender with messages in the spool has its next messages go to the
  *    spool too, behind them, until the replay has taken them: the spool
  *    is a FIFO, replayed one record at a time.  Other senders' messages
@@ -76,7 +79,10 @@ struct chat_sender {
 	size_t			 ulen;
 	struct chat_msgs	 msgs;
 	uint64_t		 spooled;	/* its records in the spool */
+	TAILQ_ENTRY(chat_sender) park;		/* chat->parked */
+	int			 parked;
 };
+TAILQ_HEAD(chat_senders, chat_sender);
 
 struct chat {
 	struct gateway		*g;
@@ -87,6 +93,7 @@ struct chat {
 	ev_timer		 replay;
 	int			 replaying;	/* a replayed call runs */
 	int			 global;	/* records of unknown senders */
+	struct chat_senders	 parked;	/* waiting for a free call */
 	/* A replayed message record of user was taken: chat.c counts. */
 	void			(*taken)(struct chat *, const char *, size_t);
 	unsigned		 fails;		/* replays failed in a row */

@@ -76,6 +76,7 @@ struct services	*services_new(struct ev_loop *, const struct services_conf *,
 		    const struct breaker_conf *, const struct backoff_conf *);
 void		 services_free(struct services *);
 bool		 services_configured(const struct services *, int);
+bool		 services_full(const struct services *, int);
 const char	*services_path(const struct services *, int);
 int		 services_call(struct services *, int,
 		    const struct services_call *);

@@ -43,6 +43,8 @@ static void	 update_free(struct chat_update *);
 static void	 update_spool(struct chat *, int, const char *, const char *,
 		    const char *);
 static void	 persisted(int, const struct httpc_result *, void *);
+static void	 answered(int, const struct httpc_result *, void *);
+static void	 unpark(struct chat *);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
 static void	 taken(struct chat *, const char *, size_t);
 
@@ -61,6 +63,7 @@ chat_init(struct gateway *g, uint64_t seed)
 	}
 	c->g = g;
 	c->taken = taken;
+	TAILQ_INIT(&c->parked);
 	LIST_INIT(&c->live);
 	LIST_INIT(&c->updates);
 	g->chat = c;
@@ -192,6 +195,8 @@ sender_drop(struct chat *c, struct chat_sender *snd)
 	struct ukey	key = { snd->user, snd->ulen };
 	size_t		idx;
 
+	if (snd->parked)
+		TAILQ_REMOVE(&c->parked, snd, park);
 	if (htab_find(&c->senders, snd->hash, sender_eq, &key, &idx) == snd)
 		htab_remove(&c->senders, idx);
 	free(snd->user);
@@ -273,6 +278,13 @@ send_next(struct chat *c, struct chat_sender *snd)
 		spill(c, snd);
 		return;
 	}
+	if (services_full(c->g->services, STATS_SVC_CHAT)) {
+		if (!snd->parked) {
+			snd->parked = 1;
+			TAILQ_INSERT_TAIL(&c->parked, snd, park);
+		}
+		return;		/* unpark() sends it when a call ends */
+	}
 	rc = chatspool_call(c, CHATREC_MESSAGE, m->id, strlen(m->id), m->id,
 	    strlen(m->id), m->body, m->blen, persisted, m);
 	if (rc != SERVICES_SENT) {
@@ -286,6 +298,20 @@ send_next(struct chat *c, struct chat_sender *snd)
 	    1000.0, 0.);
 	m->deadline.data = m;
 	ev_timer_start(c->g->t->loop, &m->deadline);
+}
+
+/* A call ended: the parked senders' first messages go, oldest first. */
+static void
+unpark(struct chat *c)
+{
+	struct chat_sender	*snd;
+
+	while ((snd = TAILQ_FIRST(&c->parked)) != NULL &&
+	    !services_full(c->g->services, STATS_SVC_CHAT)) {
+		TAILQ_REMOVE(&c->parked, snd, park);
+		snd->parked = 0;
+		send_next(c, snd);	/* parks it again if full after all */
+	}
 }
 
 /*
@@ -327,9 +353,18 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 		spill(m->chat, m->from);
 }
 
-/* The answer to a message's call. */
+/* The answer to a message's call; its end frees a call for the parked. */
 static void
 persisted(int outcome, const struct httpc_result *r, void *arg)
+{
+	struct chat	*c = ((struct chat_msg *)arg)->chat;
+
+	answered(outcome, r, arg);
+	unpark(c);
+}
+
+static void
+answered(int outcome, const struct httpc_result *r, void *arg)
 {
 	struct chat_msg		*m = arg;
 	struct chat		*c = m->chat;
@@ -436,6 +471,7 @@ static void
 updated(int outcome, const struct httpc_result *r, void *arg)
 {
 	struct chat_update	*u = arg;
+	struct chat		*c = u->c;
 	long		 status = r != NULL && r->error == HTTPC_OK ?
 			    r->status : 0;
 
@@ -449,12 +485,14 @@ updated(int outcome, const struct httpc_result *r, void *arg)
 	} else
 		update_spool(u->c, u->type, u->id, u->key, u->body);
 	update_free(u);
+	unpark(c);
 }
 
 /*
  * A status update (delivered, read) or a deletion of message id by user,
- * at: to the service with the key "<id>-<status>-<user>" (each byte a
- * header cannot carry made '_'), or behind the spool if it holds anything.
+ * at: to the service with the key "<id>-<status>-<user>" (services_call()
+ * makes each byte a header cannot carry '_'), or behind the spool if it
+ * holds anything.
  */
 static void
 update(struct gateway *g, int type, const char *id, const char *status,

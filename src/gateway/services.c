@@ -200,6 +200,17 @@ services_configured(const struct services *ss, int id)
 	    ss->svc[id] != NULL;
 }
 
+/*
+ * Would a call to service id be shed now (at its max_inflight)?  A caller
+ * that can wait (chat.c) holds its call until one ends instead.
+ */
+bool
+services_full(const struct services *ss, int id)
+{
+	return services_configured(ss, id) && ss->svc[id]->live >=
+	    (unsigned int)services_max_inflight(ss->conf, id);
+}
+
 /* An engine's POST path (services_conf), never NULL. */
 const char *
 services_path(const struct services *ss, int id)
