@@ -25,7 +25,7 @@
  *    chat->global), every message goes to the spool, until it is drained;
  *    so do status updates whenever the spool holds anything;
  *  - a call that fails (tries, breaker, shed, no answer within
- *    service_timeout) goes to the spool with, behind it, everything that
+ *    chat_service_timeout) goes to the spool with, behind it, everything that
  *    waits behind it for that sender; so does a sender's FIFO that would
  *    pass chat_queue_max.  A call overtaken this way may still reach the
  *    service: the replay repeats it with the same Idempotency-Key before
@@ -59,7 +59,7 @@ struct chat_msg {
 	struct chat_sender	*from;		/* NULL: out of its FIFO */
 	int			 inflight;	/* its call runs */
 	int			 waiting;	/* in chat->waiting */
-	ev_timer		 deadline;	/* service_timeout */
+	ev_timer		 deadline;	/* chat_service_timeout */
 	uint64_t		 seq;		/* its spool record's */
 	char			 sid[SID_LEN + 1];	/* the sender's */
 	char			 sio[SID_LEN + 1];

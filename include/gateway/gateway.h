@@ -77,7 +77,7 @@ struct gw_socket {
 	double		 tokens;	/* event_rate's bucket */
 	double		 refilled;	/* when, loop time */
 	long long	 over;		/* events refused since a token */
-	struct grouplist *groups;	/* group_membership token: the token's */
+	struct grouplist *groups;	/* group_membership token */
 	struct mqueue	*held;		/* membership.c: events waiting */
 };
 

@@ -7,7 +7,7 @@
  *
  * They are called after the message went out and nothing waits for their
  * answer, so they never delay nor drop a message; a call past
- * service_max_inflight is shed and counted (services.c), so a hung engine
+ * the engine's max_inflight is shed and counted (services.c), so a hung engine
  * costs at most that many calls' memory.  Without an engine's URL nothing
  * here does anything, not even build the body.
  *
@@ -16,7 +16,7 @@
  * gathered: the first one waits engine_batch_delay for others, and
  * engine_batch_max of them go at once as {"events":[...]}.  A batch is
  * bounded by engine_batch_max, so a hung engine costs at most one batch
- * being gathered plus service_max_inflight calls.  engine_batch_max 1
+ * being gathered plus its max_inflight calls.  engine_batch_max 1
  * sends each event alone, as its own body (the seed's calls).
  */
 #include <jansson.h>

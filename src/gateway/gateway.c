@@ -139,7 +139,7 @@ gw_fini(struct transport *t)
 
 	if (g == NULL)
 		return;
-	chat_free(g);		/* spools what is in memory: before the calls go */
+	chat_free(g);	/* spools what is in memory, before the calls go */
 	engines_free(g);
 	services_free(g->services);
 	g->services = NULL;

@@ -53,7 +53,7 @@ struct mheld {
 struct mqueue {
 	struct mheld	*head, **tail;
 	size_t		 n;
-	uint64_t	 wait;		/* the check the head waits for; 0 none */
+	uint64_t	 wait;		/* the head's check; 0: none */
 	int		 running;	/* drain() runs the head */
 };
 
@@ -62,7 +62,7 @@ struct mcheck {
 	uint32_t	 hash;		/* first: HTAB_HASH */
 	uint64_t	 id;
 	struct gateway	*g;
-	ev_timer	 deadline;	/* service_timeout */
+	ev_timer	 deadline;	/* chat_service_timeout */
 	int		 orphan;	/* settled by the deadline: the call's
 					   answer only frees it */
 	struct mcheck	*next;		/* orphans */
@@ -256,9 +256,10 @@ ask(struct gateway *g, struct session *s, struct gw_socket *gs,
 	struct membership	*m = g->membership;
 	struct probe		 p = { key, klen };
 	struct mcheck		*c;
-	int			 running = gs->held != NULL && gs->held->running;
+	int			 running;
 	void			*sids;
 
+	running = gs->held != NULL && gs->held->running;
 	m->misses++;
 	/* The event runs from the queue already (drain): it stays its head. */
 	if (!running && (gs->held != NULL && gs->held->n > 0))
