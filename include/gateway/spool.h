@@ -46,7 +46,14 @@
  *
  * The calls block on the disk (write, fdatasync, and the rename of a
  * compaction); the batching keeps the fsyncs few.  Not thread-safe: one
- * handle per worker, on the worker's loop.  The durable callback runs
+ * handle per worker, on the worker's loop.  spool_peek_nth() reads ahead
+ * of the oldest record without taking anything: the n-th record not
+ * taken yet (0 is spool_peek()'s), counted from the oldest at each call,
+ * so that an ack, a compaction or a dropped file never makes it stale;
+ * a caller that keeps records read ahead keeps copies and takes them
+ * with spool_ack() in order.  A file taken over by spool_adopt() may go
+ * before the ones held (it is older): a caller with records read ahead
+ * adopts only once it has taken them.  The durable callback runs
  * inside spool_append() or spool_sync() (or the timer) and must not
  * call back into the spool.  spool_dir must be on a local file system:
  * the locks are flock(2)'s.
@@ -97,6 +104,8 @@ int		 spool_sync(struct spool *);
 uint64_t	 spool_durable(const struct spool *);
 int		 spool_peek(struct spool *, const void **, size_t *);
 int		 spool_ack(struct spool *);
+int		 spool_peek_nth(struct spool *, uint64_t, const void **,
+		     size_t *);
 int		 spool_adopt(struct spool *, int);
 void		 spool_stats(const struct spool *, struct spool_stats *);
 

@@ -57,6 +57,8 @@ struct spool_file *spool_file_load(struct spool_io *, const char *, int,
 		     int);
 void		 spool_file_free(struct spool_io *, struct spool_file *,
 		     int);
+int		 spool_file_pread(struct spool_io *, struct spool_file *,
+		     uint64_t, size_t, struct spool_rec *);
 int		 spool_file_append(struct spool_io *, struct spool_file *,
 		     const void *, size_t);
 int		 spool_file_put_ack(struct spool_io *, struct spool_file *);

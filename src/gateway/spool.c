@@ -370,6 +370,57 @@ spool_ack(struct spool *s)
 }
 
 /*
+ * The n-th record not taken yet (0: the oldest, as spool_peek()), read
+ * without taking or moving anything: 1 and its payload in *data, *len
+ * (valid until the next call on s), 0 if there are not that many, or if
+ * a record on the way cannot be read (spool_peek() cuts it when it gets
+ * there).  Stateless: each call walks from each file's oldest record
+ * not taken, so acks, compactions (which move the offsets) and dropped
+ * files cannot make it stale; the cost is a header read per record
+ * skipped.
+ */
+int
+spool_peek_nth(struct spool *s, uint64_t n, const void **data, size_t *len)
+{
+	struct spool_file	*f;
+	struct spool_rec	 r;
+	uint8_t			 h[SPOOL_REC_HDR_LEN];
+	uint64_t		 off, seq;
+	size_t			 size;
+
+	TAILQ_FOREACH(f, &s->files, entry) {
+		if (n >= f->depth) {
+			n -= f->depth;
+			continue;
+		}
+		for (off = f->rd; off < f->end; off += size) {
+			if (pread(f->fd, h, sizeof h, off) != (ssize_t)sizeof h)
+				return (0);
+			size = SPOOL_REC_HDR_LEN + ((size_t)h[4] << 24 |
+			    (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7]);
+			seq = (uint64_t)h[8] << 56 | (uint64_t)h[9] << 48 |
+			    (uint64_t)h[10] << 40 | (uint64_t)h[11] << 32 |
+			    (uint64_t)h[12] << 24 | (uint64_t)h[13] << 16 |
+			    (uint64_t)h[14] << 8 | h[15];
+			if (size > SPOOL_REC_HDR_LEN + SPOOL_REC_MAX ||
+			    off + size > f->end)
+				return (0);
+			if (h[0] != SPOOL_REC_DATA || seq <= f->acked)
+				continue;
+			if (n-- > 0)
+				continue;
+			if (spool_file_pread(&s->io, f, off, size, &r) == -1)
+				return (0);
+			*data = r.body;
+			*len = r.len;
+			return (1);
+		}
+		return (0);
+	}
+	return (0);
+}
+
+/*
  * Take over the spool files that no live process holds, of this worker's
  * id and of every id >= nworkers (the ids no worker has any more; 0 or
  * less: every id), so that their records are replayed here.  A worker

@@ -360,6 +360,23 @@ bad:
 	return (-1);
 }
 
+/*
+ * The record of size bytes at off, read into io->buf and decoded into *r
+ * (spool.c's read-ahead): 0, or -1 if it is not one whole valid record.
+ * Nothing of f changes.
+ */
+int
+spool_file_pread(struct spool_io *io, struct spool_file *f, uint64_t off,
+    size_t size, struct spool_rec *r)
+{
+	if (reserve(io, size) == -1 ||
+	    pread(f->fd, io->buf, size, off) != (ssize_t)size ||
+	    spool_rec_decode(io->buf, size, r) != SPOOL_REC_OK ||
+	    r->type != SPOOL_REC_DATA)
+		return (-1);
+	return (0);
+}
+
 /* Let go of f; delete it first if unlink (it holds nothing). */
 void
 spool_file_free(struct spool_io *io, struct spool_file *f, int unlink)

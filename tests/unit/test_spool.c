@@ -3,7 +3,7 @@
  * each malformed or short form) and spool.c on real files in a temporary
  * directory: order, restart, a crash before the ACK is synced, torn
  * tails, the size limit, compaction, two handles on one directory, and
- * the batched fsync seen through the durable seq.
+ * the batched fsync seen through the durable seq, and the read-ahead.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -552,6 +552,108 @@ test_two_handles(void **state)
 	spool_close(b);
 }
 
+/* The n-th record not taken is "m<want>". */
+static void
+expect_nth(struct spool *s, uint64_t n, int want)
+{
+	const void	*p;
+	size_t		 len;
+	char		 m[32];
+
+	snprintf(m, sizeof m, "m%d", want);
+	assert_int_equal(spool_peek_nth(s, n, &p, &len), 1);
+	assert_int_equal(len, strlen(m));
+	assert_memory_equal(p, m, len);
+}
+
+/*
+ * spool_peek_nth() reads ahead without taking: across acks (and the ACK
+ * records a sync writes), across a compaction that moves every offset,
+ * across two files, and after a taken-over file is dropped.
+ */
+static void
+test_peek_nth(void **state)
+{
+	struct spool		*a, *b;
+	struct spool_stats	 st;
+	const void		*p;
+	size_t			 len;
+	int			 i;
+
+	(void)state;
+	assert_non_null(b = open_spool(0, 0, 1000, NULL));
+	assert_int_equal(spool_peek_nth(b, 0, &p, &len), 0);
+	for (i = 1; i <= 5; i++)
+		put(b, i);
+	for (i = 0; i < 5; i++)
+		expect_nth(b, i, i + 1);
+	assert_int_equal(spool_peek_nth(b, 5, &p, &len), 0);
+	/* Reading ahead takes nothing; the head is still m1. */
+	expect(b, 1);
+	assert_int_equal(spool_ack(b), 0);
+	assert_int_equal(spool_ack(b), 0);
+	assert_int_equal(spool_sync(b), 0);	/* an ACK record follows */
+	put(b, 6);
+	expect_nth(b, 0, 3);
+	expect_nth(b, 3, 6);
+	assert_int_equal(spool_peek_nth(b, 4, &p, &len), 0);
+	/* Read ahead, then ack: the same n now names a later record. */
+	expect_nth(b, 1, 4);
+	assert_int_equal(spool_ack(b), 0);
+	expect_nth(b, 1, 5);
+	expect(b, 4);
+	while (spool_ack(b) == 0)
+		;
+	spool_close(b);
+
+	/* A compaction moves the records to a new file. */
+	assert_non_null(b = open_spool(0, 0, 1000, NULL));
+	for (i = 1; i <= 10000; i++)
+		put(b, i);
+	expect_nth(b, 9000, 9001);
+	for (i = 1; i <= 9000; i++)
+		assert_int_equal(spool_ack(b), 0);
+	assert_int_equal(spool_sync(b), 0);
+	spool_stats(b, &st);
+	assert_int_equal(st.compactions, 1);
+	expect_nth(b, 0, 9001);
+	expect_nth(b, 999, 10000);
+	assert_int_equal(spool_peek_nth(b, 1000, &p, &len), 0);
+	for (i = 1; i <= 500; i++)
+		assert_int_equal(spool_ack(b), 0);
+	expect_nth(b, 0, 9501);
+	expect_nth(b, 499, 10000);
+	while (spool_ack(b) == 0)
+		;
+	spool_close(b);
+
+	/* Two files: a gone worker's (older) first, then the own one. */
+	assert_non_null(a = open_spool(3, 0, 1, NULL));
+	put(a, 1);
+	put(a, 2);
+	assert_non_null(b = open_spool(3, 0, 1, NULL));
+	put(b, 3);
+	put(b, 4);
+	spool_close(a);
+	assert_int_equal(spool_adopt(b, 8), 1);
+	expect_nth(b, 0, 1);
+	expect_nth(b, 1, 2);
+	expect_nth(b, 2, 3);
+	expect_nth(b, 3, 4);
+	assert_int_equal(spool_peek_nth(b, 4, &p, &len), 0);
+	assert_int_equal(spool_ack(b), 0);
+	expect_nth(b, 1, 3);
+	/* The taken-over file goes with its last record. */
+	assert_int_equal(spool_ack(b), 0);
+	assert_int_equal(file_size("w3-0.spool"), -1);
+	spool_stats(b, &st);
+	assert_int_equal(st.files, 1);
+	expect_nth(b, 0, 3);
+	expect_nth(b, 1, 4);
+	assert_int_equal(spool_peek_nth(b, 2, &p, &len), 0);
+	spool_close(b);
+}
+
 /* The fsync comes every sync_records appends, or sync_ms after one. */
 static void
 test_batch(void **state)
@@ -617,6 +719,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_handles, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peek_nth, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
