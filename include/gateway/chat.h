@@ -50,6 +50,7 @@ struct chat_update;
 struct gateway;
 struct session;
 struct spool;
+struct chat_replay;
 
 /* A message on its way to the chat service, from one socket. */
 struct chat_msg {
@@ -91,7 +92,7 @@ struct chat {
 	struct spool		*spool;		/* NULL: none could be had */
 	struct chat_msgs	 waiting;	/* spooled, not durable yet */
 	ev_timer		 replay;
-	int			 replaying;	/* a replayed call runs */
+	int			 replaying;	/* replayed calls running */
 	int			 global;	/* records of unknown senders */
 	struct chat_senders	 parked;	/* waiting for a free call */
 	/* A replayed message record of user was taken: chat.c counts. */
@@ -104,6 +105,11 @@ struct chat {
 	uint64_t		 refused;	/* 4xx: refused for good */
 	LIST_HEAD(, chat_msg)	 live;		/* every message held */
 	LIST_HEAD(, chat_update) updates;	/* their calls run */
+	/* The replay's window (chatspool.c): the spool's oldest records. */
+	struct chat_replay	**win;
+	unsigned		 nwin, wmax;
+	int			 stalled;	/* a replay failed: wait */
+	int			 adopt_wait;	/* adopt once nwin is 0 */
 };
 
 /* chatmsg.c */

@@ -128,6 +128,7 @@ struct gateway_conf {
 	long long		 auth_cache_ttl;	/* ms, without an exp */
 	long long		 auth_negative_ttl;	/* ms, a refusal */
 	long long		 auth_pending_max;	/* CONNECTs waiting */
+	long long		 spool_replay_window;	/* chatspool.c */
 };
 
 /* auth_mode: who verifies a token. */

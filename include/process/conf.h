@@ -154,6 +154,7 @@ struct conf {
 	long long		 svc_max_inflight[CONF_SERVICES]; /* 0: too */
 	char			*svc_token[CONF_SERVICES];	/* "": shared */
 	char			*svc_header[CONF_SERVICES];	/* "": shared */
+	long long		 spool_replay_window;	/* records in flight */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

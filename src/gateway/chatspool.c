@@ -3,18 +3,31 @@
  * spool.h): what the service could not take is appended to it, its
  * sender hears `queued` once the record is on disk (after the batched
  * fdatasync, never before: a power cut cannot take back what was
- * promised), and it is replayed in order, one record at a time, when the
- * service answers again; also after a restart, since the worker's spool
+ * promised), and it is replayed in order when the service answers again; also after a restart, since the worker's spool
  * file outlives it, and a gone worker's files are taken over.  Each
  * message record taken is told to chat.c (chat->taken), which counts
  * each sender's records in the spool; records this process did not write
  * make the spool global (chat.h) until it is drained.
  *
- * A replayed record is dropped (acked) on 2xx or 409 (there already), and
- * on a refusal for good (another 4xx), logged and counted: never replayed
- * forever.  Any other answer leaves it first in the spool, tried again
- * after a pause that doubles up to REPLAY_MAX (the breaker, when open,
- * refuses the try at no cost).
+ * A replayed record is done on 2xx or 409 (there already), and on a
+ * refusal for good (another 4xx), logged and counted: never replayed
+ * forever.  Any other answer leaves it in the spool, tried again after a
+ * pause that doubles up to REPLAY_MAX (the breaker, when open, refuses
+ * the try at no cost).
+ *
+ * The window.  Up to spool_replay_window of the spool's oldest records
+ * are read ahead (copies, spool_peek_nth()) and replayed at once: a
+ * record goes when no earlier record of the same sender (a message's
+ * sender_id) is undone, so each sender's order holds while different
+ * senders' records go in parallel.  A status or delete record is a
+ * barrier: it goes when everything before it is done, and nothing after
+ * it goes before it is done (a receipt never overtakes its message).
+ * Records leave the spool in order (spool_ack() drops the oldest): one
+ * done early waits in the window for those before it.  A failure stops
+ * new sends; the undone records go again after the pause (the
+ * Idempotency-Key makes a repeat harmless).  Gone workers' files are
+ * adopted only when the window is empty: an older file would go before
+ * the records read ahead.
  */
 #include <sys/stat.h>
 
@@ -40,6 +53,9 @@ static void	durable(void *, uint64_t);
 static void	adopt_cb(struct ev_loop *, ev_timer *, int);
 static void	replay_cb(struct ev_loop *, ev_timer *, int);
 static void	replayed(int, const struct httpc_result *, void *);
+static void	replay_later(struct chat *);
+static void	adopt(struct chat *);
+static void	replay_free(struct chat_replay *);
 
 /*
  * The worker's spool, in spool_dir (made if missing: only its last
@@ -53,6 +69,9 @@ chatspool_open(struct chat *c)
 	struct spool_conf		 sc;
 
 	TAILQ_INIT(&c->waiting);
+	c->wmax = gc->spool_replay_window > 0 ?
+	    (unsigned)gc->spool_replay_window : 1;
+	c->win = calloc(c->wmax, sizeof(*c->win));	/* NULL: no replay */
 	ev_timer_init(&c->replay, replay_cb, 0., 0.);
 	c->replay.data = c;
 	if (mkdir(gc->spool_dir, 0700) == -1 && errno != EEXIST)
@@ -113,10 +132,14 @@ adopt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 	}
 	/* Not before the master's list: 0 would take every slot's files. */
-	if (c->nworkers > 0 && spool_adopt(c->spool, c->nworkers) > 0) {
-		c->global = 1;
-		chatspool_kick(c);
+	if (c->nworkers <= 0)
+		return;
+	if (c->nwin > 0) {
+		c->adopt_wait = 1;	/* replay_run() adopts */
+		return;
 	}
+	adopt(c);
+	chatspool_kick(c);
 }
 
 /* At the worker's end: the records are synced; the waiting told nothing. */
@@ -127,6 +150,10 @@ chatspool_close(struct chat *c)
 
 	ev_timer_stop(c->g->t->loop, &c->replay);
 	ev_timer_stop(c->g->t->loop, &c->adopt);
+	while (c->nwin > 0)
+		replay_free(c->win[--c->nwin]);
+	free(c->win);
+	c->win = NULL;
 	spool_close(c->spool);		/* syncs */
 	c->spool = NULL;
 	while ((m = TAILQ_FIRST(&c->waiting)) != NULL) {
@@ -249,7 +276,7 @@ chatspool_kick(struct chat *c)
 {
 	struct ev_loop	*loop = c->g->t->loop;
 
-	if (c->spool == NULL || c->replaying || ev_is_active(&c->replay))
+	if (c->spool == NULL || c->stalled || ev_is_active(&c->replay))
 		return;
 	ev_timer_set(&c->replay, 0., 0.);
 	ev_timer_start(loop, &c->replay);
@@ -310,91 +337,224 @@ chatspool_call(struct chat *c, int type, const char *id, size_t idlen,
 }
 
 /*
- * The oldest record is done with: its sender (a message's sender_id) is
+ * A record of the replay's window: a copy of one of the spool's oldest
+ * records (they are read ahead with spool_peek_nth() and taken with
+ * spool_ack() in order), its sender, and how far it got.
+ */
+struct chat_replay {
+	struct chat	*c;
+	uint8_t		*data;
+	size_t		 len;
+	int		 type;		/* CHATREC_*; 0: not a record */
+	char		*sender;	/* a message's; NULL: a barrier */
+	int		 state;
+};
+#define REPLAY_NEW	0	/* to send (again) */
+#define REPLAY_SENT	1	/* its call runs */
+#define REPLAY_DONE	2	/* stored, there already, or refused */
+
+static void
+replay_free(struct chat_replay *rr)
+{
+	free(rr->data);
+	free(rr->sender);
+	free(rr);
+}
+
+/*
+ * The oldest record (the window's first) is done with: its sender is
  * told to chat.c, and it leaves the spool.
  */
 static void
 take(struct chat *c)
 {
-	const void	*data;
-	size_t		 len;
-	struct chatrec	 r;
-	json_t		*o, *v;
+	struct chat_replay	*rr = c->win[0];
 
-	if (spool_peek(c->spool, &data, &len) == 1 &&
-	    chatrec_decode(data, len, &r) == 0 && r.type == CHATREC_MESSAGE &&
+	if (rr->type == CHATREC_MESSAGE && rr->sender != NULL)
+		c->taken(c, rr->sender, strlen(rr->sender));
+	spool_ack(c->spool);
+	replay_free(rr);
+	memmove(c->win, c->win + 1, --c->nwin * sizeof(*c->win));
+}
+
+/*
+ * A copy of the record after the window's last, or NULL if there is none
+ * (or no memory: the window is smaller for now).  Its sender is a
+ * message's sender_id; a status or delete record (or a message without
+ * one) is a barrier: sent after everything before it, and nothing after
+ * it before it.
+ */
+static struct chat_replay *
+replay_read(struct chat *c)
+{
+	struct chat_replay	*rr;
+	struct chatrec		 r;
+	const void		*data;
+	size_t			 len;
+	json_t			*o, *v;
+
+	/* The oldest through spool_peek(), which cuts an unreadable one. */
+	if ((c->nwin == 0 ? spool_peek(c->spool, &data, &len) :
+	    spool_peek_nth(c->spool, c->nwin, &data, &len)) != 1)
+		return NULL;
+	if ((rr = calloc(1, sizeof(*rr))) == NULL ||
+	    (rr->data = malloc(len > 0 ? len : 1)) == NULL) {
+		free(rr);
+		return NULL;
+	}
+	rr->c = c;
+	memcpy(rr->data, data, len);
+	rr->len = len;
+	if (chatrec_decode(rr->data, len, &r) != 0) {
+		log_warnx("chat service: a spool record that is not one "
+		    "(%zu bytes) dropped", len);
+		c->refused++;
+		rr->state = REPLAY_DONE;
+		return rr;
+	}
+	rr->type = r.type;
+	if (r.type == CHATREC_MESSAGE &&
 	    (o = json_loadb(r.body, r.blen, 0, NULL)) != NULL) {
 		v = json_object_get(o, "sender_id");
 		if (json_is_string(v))
-			c->taken(c, json_string_value(v),
-			    json_string_length(v));
+			rr->sender = strdup(json_string_value(v));
 		json_decref(o);
 	}
-	spool_ack(c->spool);
+	return rr;
 }
 
-/* The oldest record, to the service. */
-static void
-replay_cb(struct ev_loop *loop, ev_timer *w, int revents)
+/* May the i-th record of the window go now (its sender's order)? */
+static int
+replay_may(struct chat *c, unsigned i)
 {
-	struct chat	*c = w->data;
-	struct chatrec	 r;
-	const void	*data;
-	size_t		 len;
+	const struct chat_replay	*rr = c->win[i], *e;
+	unsigned			 j;
 
-	(void)loop;
-	(void)revents;
-	if (spool_peek(c->spool, &data, &len) != 1) {
+	for (j = 0; j < i; j++) {
+		e = c->win[j];
+		if (e->state == REPLAY_DONE)
+			continue;
+		if (rr->sender == NULL || e->sender == NULL ||
+		    strcmp(rr->sender, e->sender) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Send what may go; 0, or -1 if a call could not be made. */
+static int
+replay_send(struct chat *c)
+{
+	struct chat_replay	*rr;
+	struct chatrec		 r;
+	unsigned		 i;
+
+	for (i = 0; i < c->nwin; i++) {
+		rr = c->win[i];
+		if (rr->state != REPLAY_NEW || !replay_may(c, i))
+			continue;
+		if (chatrec_decode(rr->data, rr->len, &r) != 0 ||
+		    chatspool_call(c, r.type, r.id, r.idlen, r.key, r.keylen,
+		    r.body, r.blen, replayed, rr) != SERVICES_SENT)
+			return -1;
+		rr->state = REPLAY_SENT;
+		c->replaying++;
+	}
+	return 0;
+}
+
+/* Adopt gone workers' files (never with records read ahead). */
+static void
+adopt(struct chat *c)
+{
+	c->adopt_wait = 0;
+	if (c->nworkers > 0 && spool_adopt(c->spool, c->nworkers) > 0)
+		c->global = 1;
+}
+
+/*
+ * The replay: the records done at the window's head leave the spool, the
+ * window is filled up from the spool, and every record whose sender has
+ * no earlier record undone is sent; after a failure nothing new is sent
+ * until the pause is over and the calls running have ended.
+ */
+static void
+replay_run(struct chat *c)
+{
+	struct chat_replay	*rr;
+
+	if (c->win == NULL)
+		return;		/* no memory at the start: kept for later */
+	while (c->nwin > 0 && c->win[0]->state == REPLAY_DONE)
+		take(c);
+	if (c->stalled)
+		return;
+	if (c->adopt_wait && c->nwin == 0)
+		adopt(c);
+	while (!c->adopt_wait && c->nwin < c->wmax &&
+	    (rr = replay_read(c)) != NULL) {
+		c->win[c->nwin++] = rr;
+		if (rr->state == REPLAY_DONE && c->nwin == 1)
+			take(c);
+	}
+	if (c->nwin == 0) {
 		c->fails = 0;
 		c->global = 0;		/* drained: every record was ours */
 		c->taken(c, NULL, 0);
 		return;
 	}
-	if (chatrec_decode(data, len, &r) != 0) {
-		log_warnx("chat service: a spool record that is not one "
-		    "(%zu bytes) dropped", len);
-		c->refused++;
-		take(c);
-		chatspool_kick(c);
-		return;
+	if (replay_send(c) == -1) {
+		c->stalled = 1;
+		if (c->replaying == 0)
+			replay_later(c);
 	}
-	if (chatspool_call(c, r.type, r.id, r.idlen, r.key, r.keylen, r.body,
-	    r.blen, replayed, c) == SERVICES_SENT)
-		c->replaying = 1;
-	else
-		replay_later(c);
+}
+
+static void
+replay_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct chat	*c = w->data;
+
+	(void)loop;
+	(void)revents;
+	c->stalled = 0;
+	replay_run(c);
 }
 
 /* The answer to a replayed record. */
 static void
 replayed(int outcome, const struct httpc_result *r, void *arg)
 {
-	struct chat	*c = arg;
-	long		 status = r != NULL && r->error == HTTPC_OK ?
-			    r->status : 0;
+	struct chat_replay	*rr = arg;
+	struct chat		*c = rr->c;
+	struct chatrec		 rec;
+	long			 status = r != NULL && r->error == HTTPC_OK ?
+				    r->status : 0;
 
-	c->replaying = 0;
+	c->replaying--;
 	if (outcome == SERVICES_OK || status == 409) {
 		c->replayed++;
 		c->fails = 0;
-		take(c);
-		chatspool_kick(c);
-		return;
-	}
-	if (chatmsg_refused(status)) {
-		const void	*data;
-		size_t		 len;
-		struct chatrec	 rec;
-
+		rr->state = REPLAY_DONE;
+	} else if (chatmsg_refused(status)) {
 		c->refused++;
-		if (spool_peek(c->spool, &data, &len) == 1 &&
-		    chatrec_decode(data, len, &rec) == 0)
+		if (chatrec_decode(rr->data, rr->len, &rec) == 0)
 			log_warnx("chat service: refused %c record %.*s for "
 			    "good (HTTP %ld): dropped from the spool",
 			    rec.type, (int)rec.idlen, rec.id, status);
+		rr->state = REPLAY_DONE;
+	} else {
+		rr->state = REPLAY_NEW;		/* again, after the pause */
+		c->stalled = 1;
+	}
+	while (c->nwin > 0 && c->win[0]->state == REPLAY_DONE)
 		take(c);
-		chatspool_kick(c);
+	if (!c->stalled) {
+		chatspool_kick(c);	/* more, from the loop */
 		return;
 	}
-	replay_later(c);
+	if (c->replaying == 0) {
+		ev_timer_stop(c->g->t->loop, &c->replay);
+		replay_later(c);
+	}
 }

@@ -338,6 +338,11 @@ const struct conf_key conf_keys[] = {
 	SVC_KEYS("presence_engine", CONF_SVC_PRESENCE),
 	SVC_KEYS("ai_engine", CONF_SVC_AI),
 	SVC_KEYS("quantum_room_engine", CONF_SVC_QUANTUM),
+	/* The spool's replay (issue 13). */
+	{ "spool_replay_window", CONF_INT, OFF(spool_replay_window), 1, 1024,
+	    "32", CONF_F_RELOADABLE, NULL, NULL,
+	    "spooled records replayed at once per worker, per sender in "
+	    "order; 1: one at a time" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -136,6 +136,7 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->auth_cache_ttl = c->auth_cache_ttl;
 	g->auth_negative_ttl = c->auth_negative_ttl;
 	g->auth_pending_max = c->auth_pending_max;
+	g->spool_replay_window = c->spool_replay_window;
 }
 
 /*
