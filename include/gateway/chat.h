@@ -15,10 +15,12 @@
  *    a failure, and the spool is for failures;
  *  - a sender with messages in the spool has its next messages go to the
  *    spool too, behind them, until the replay has taken them: the spool
- *    is a FIFO, replayed one record at a time.  Other senders' messages
- *    go straight to the service, so that one sender's failed call does
- *    not hold every sender of the worker in the spool (its replay, one
- *    record at a time, could then fall behind for good).  Each sender
+ *    is a FIFO, replayed in order per sender (chatspool.c: a window of
+ *    records at once, one per sender; receipts and deletions wait for
+ *    everything before them).  Other senders' messages go straight to
+ *    the service, so that one sender's failed call does not hold every
+ *    sender of the worker in the spool (its replay, one record per
+ *    sender at a time, could then fall behind for good).  Each sender
  *    counts its records in the spool (spooled);
  *  - while the spool holds records whose senders this process does not
  *    know (left by an earlier process, or taken over from a gone worker:
