@@ -497,6 +497,11 @@ replay_run(struct chat *c)
 		if (rr->state == REPLAY_DONE && c->nwin == 1)
 			take(c);
 	}
+	if (c->nwin == 0 && chatspool_busy(c)) {
+		c->stalled = 1;		/* no memory for a copy: later */
+		replay_later(c);
+		return;
+	}
 	if (c->nwin == 0) {
 		c->fails = 0;
 		c->global = 0;		/* drained: every record was ours */
