@@ -61,5 +61,6 @@ int		 spool_rec_file_hdr(const uint8_t *, size_t, uint64_t *);
 void		 spool_rec_put_hdr(uint8_t *, int, uint64_t, const void *,
 		     size_t);
 int		 spool_rec_decode(const uint8_t *, size_t, struct spool_rec *);
+void		 spool_rec_peek_hdr(const uint8_t *, struct spool_rec *);
 
 #endif /* SGW_SPOOL_REC_H */

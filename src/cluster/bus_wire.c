@@ -5,46 +5,28 @@
  */
 #include <string.h>
 
+#include "be.h"
 #include "bus_wire.h"
-
-static void	 put32(uint8_t *, uint32_t);
-static uint32_t	 get32(const uint8_t *);
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Write the BUS_HDR_LEN bytes of a header at h, with no flag set. */
 void
 bus_wire_put_hdr(uint8_t *h, int wid, uint32_t chan, uint32_t seq,
     uint32_t n)
 {
-	put32(h, BUS_WIRE_MAGIC);
+	be_put32(h, BUS_WIRE_MAGIC);
 	h[4] = wid >> 8;
 	h[5] = wid & 0xff;
 	h[6] = h[7] = 0;
-	put32(h + 8, chan);
-	put32(h + 12, seq);
-	put32(h + 16, n);
+	be_put32(h + 8, chan);
+	be_put32(h + 12, seq);
+	be_put32(h + 16, n);
 }
 
 /* n more records were appended after the header at h. */
 void
 bus_wire_add_count(uint8_t *h, uint32_t n)
 {
-	put32(h + 16, get32(h + 16) + n);
+	be_put32(h + 16, be_get32(h + 16) + n);
 }
 
 /* Ask the receiver to send again what a new peer gets (bus.c says why). */
@@ -62,7 +44,7 @@ size_t
 bus_wire_put_record(uint8_t *b, uint8_t type, const void *data, size_t len)
 {
 	b[0] = type;
-	put32(b + 1, len);
+	be_put32(b + 1, len);
 	if (len > 0)
 		memcpy(b + BUS_REC_HDR_LEN, data, len);
 	return (BUS_REC_HDR_LEN + len);
@@ -80,20 +62,20 @@ bus_wire_decode(const uint8_t *p, size_t len, struct bus_wire_hdr *h)
 	size_t		off, rlen;
 	uint32_t	i;
 
-	if (len < BUS_HDR_LEN || get32(p) != BUS_WIRE_MAGIC || p[6] != 0 ||
+	if (len < BUS_HDR_LEN || be_get32(p) != BUS_WIRE_MAGIC || p[6] != 0 ||
 	    (p[7] & ~BUS_WIRE_RESYNC) != 0 ||
 	    (h->from = p[4] << 8 | p[5]) > BUS_WID_MAX)
 		return (-1);
 	h->flags = p[7];
-	h->count = get32(p + 16);
+	h->count = be_get32(p + 16);
 	for (i = 0, off = BUS_HDR_LEN; i < h->count; i++) {
 		if (len - off < BUS_REC_HDR_LEN ||
-		    (rlen = get32(p + off + 1)) > len - off - BUS_REC_HDR_LEN)
+		    (rlen = be_get32(p + off + 1)) > len - off - BUS_REC_HDR_LEN)
 			return (-1);
 		off += BUS_REC_HDR_LEN + rlen;
 	}
-	h->chan = get32(p + 8);
-	h->seq = get32(p + 12);
+	h->chan = be_get32(p + 8);
+	h->seq = be_get32(p + 12);
 	if (off != len || h->seq == 0)
 		return (-1);
 	return (0);
@@ -109,7 +91,7 @@ bus_wire_record(const uint8_t *p, size_t off, uint8_t *type,
     const uint8_t **data, size_t *len)
 {
 	*type = p[off];
-	*len = get32(p + off + 1);
+	*len = be_get32(p + off + 1);
 	*data = p + off + BUS_REC_HDR_LEN;
 	return (off + BUS_REC_HDR_LEN + *len);
 }

@@ -385,7 +385,7 @@ spool_peek_nth(struct spool *s, uint64_t n, const void **data, size_t *len)
 	struct spool_file	*f;
 	struct spool_rec	 r;
 	uint8_t			 h[SPOOL_REC_HDR_LEN];
-	uint64_t		 off, seq;
+	uint64_t		 off;
 	size_t			 size;
 
 	TAILQ_FOREACH(f, &s->files, entry) {
@@ -396,16 +396,12 @@ spool_peek_nth(struct spool *s, uint64_t n, const void **data, size_t *len)
 		for (off = f->rd; off < f->end; off += size) {
 			if (pread(f->fd, h, sizeof h, off) != (ssize_t)sizeof h)
 				return (0);
-			size = SPOOL_REC_HDR_LEN + ((size_t)h[4] << 24 |
-			    (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7]);
-			seq = (uint64_t)h[8] << 56 | (uint64_t)h[9] << 48 |
-			    (uint64_t)h[10] << 40 | (uint64_t)h[11] << 32 |
-			    (uint64_t)h[12] << 24 | (uint64_t)h[13] << 16 |
-			    (uint64_t)h[14] << 8 | h[15];
+			spool_rec_peek_hdr(h, &r);
+			size = r.size;
 			if (size > SPOOL_REC_HDR_LEN + SPOOL_REC_MAX ||
 			    off + size > f->end)
 				return (0);
-			if (h[0] != SPOOL_REC_DATA || seq <= f->acked)
+			if (r.type != SPOOL_REC_DATA || r.seq <= f->acked)
 				continue;
 			if (n-- > 0)
 				continue;

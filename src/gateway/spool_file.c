@@ -337,8 +337,8 @@ spool_file_read(struct spool_io *io, struct spool_file *f, struct spool_rec *r)
 	while (f->rd < f->end) {
 		if (pread(f->fd, h, sizeof h, f->rd) != (ssize_t)sizeof h)
 			goto bad;
-		size = SPOOL_REC_HDR_LEN + ((size_t)h[4] << 24 |
-		    (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7]);
+		spool_rec_peek_hdr(h, r);
+		size = r->size;
 		if (size > SPOOL_REC_HDR_LEN + SPOOL_REC_MAX ||
 		    f->rd + size > f->end || reserve(io, size) == -1 ||
 		    pread(f->fd, io->buf, size, f->rd) != (ssize_t)size ||

@@ -6,44 +6,11 @@
  */
 #include <string.h>
 
+#include "be.h"
 #include "spool_rec.h"
-
-static void	 put32(uint8_t *, uint32_t);
-static void	 put64(uint8_t *, uint64_t);
-static uint32_t	 get32(const uint8_t *);
-static uint64_t	 get64(const uint8_t *);
 
 static uint32_t	 crc_table[256];
 static int	 crc_ready;
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v >> 32);
-	put32(p + 4, v & 0xffffffffu);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return ((uint64_t)get32(p) << 32 | get32(p + 4));
-}
 
 /*
  * Continue the CRC-32C of crc (0 to start) over len bytes.  CRC-32C
@@ -78,7 +45,7 @@ void
 spool_rec_put_file_hdr(uint8_t *h, uint64_t created)
 {
 	memcpy(h, SPOOL_FILE_MAGIC, 8);
-	put64(h + 8, created);
+	be_put64(h + 8, created);
 }
 
 /*
@@ -95,7 +62,7 @@ spool_rec_file_hdr(const uint8_t *p, size_t len, uint64_t *created)
 		    1 : -1);
 	if (memcmp(p, SPOOL_FILE_MAGIC, 8) != 0)
 		return (-1);
-	*created = get64(p + 8);
+	*created = be_get64(p + 8);
 	return (0);
 }
 
@@ -112,12 +79,12 @@ spool_rec_put_hdr(uint8_t *h, int type, uint64_t seq, const void *body,
 
 	h[0] = type;
 	h[1] = h[2] = h[3] = 0;
-	put32(h + 4, len);
-	put64(h + 8, seq);
+	be_put32(h + 4, len);
+	be_put64(h + 8, seq);
 	crc = spool_rec_crc32c(0, h, 16);
 	if (len > 0)
 		crc = spool_rec_crc32c(crc, body, len);
-	put32(h + 16, crc);
+	be_put32(h + 16, crc);
 }
 
 /*
@@ -142,19 +109,35 @@ spool_rec_decode(const uint8_t *p, size_t avail, struct spool_rec *r)
 			return (SPOOL_REC_BAD);
 	if (avail < 8)
 		return (SPOOL_REC_SHORT);
-	len = get32(p + 4);
+	len = be_get32(p + 4);
 	if (len > SPOOL_REC_MAX || (p[0] == SPOOL_REC_ACK && len != 0))
 		return (SPOOL_REC_BAD);
 	if (avail < SPOOL_REC_HDR_LEN || avail - SPOOL_REC_HDR_LEN < len)
 		return (SPOOL_REC_SHORT);
 	crc = spool_rec_crc32c(0, p, 16);
 	crc = spool_rec_crc32c(crc, p + SPOOL_REC_HDR_LEN, len);
-	if (crc != get32(p + 16))
+	if (crc != be_get32(p + 16))
 		return (SPOOL_REC_BAD);
 	r->type = p[0];
-	r->seq = get64(p + 8);
+	r->seq = be_get64(p + 8);
 	r->body = p + SPOOL_REC_HDR_LEN;
 	r->len = len;
 	r->size = SPOOL_REC_HDR_LEN + len;
 	return (SPOOL_REC_OK);
+}
+
+/*
+ * What the SPOOL_REC_HDR_LEN bytes of a header at h say (type, seq, len,
+ * size; no body), unchecked: a reader that walks a file by the lengths
+ * decodes each record it keeps with spool_rec_decode(), which checks
+ * them.
+ */
+void
+spool_rec_peek_hdr(const uint8_t *h, struct spool_rec *r)
+{
+	r->type = h[0];
+	r->seq = be_get64(h + 8);
+	r->body = NULL;
+	r->len = be_get32(h + 4);
+	r->size = SPOOL_REC_HDR_LEN + r->len;
 }
