@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeAll, getJSON, online, sleep, startGateway, uid, until } from "./gwlib.mjs";
+import { closeAll, online, serviceFigures, sleep, startGateway, uid, until } from "./gwlib.mjs";
 import { probe } from "./lib.mjs";
 import { startStub } from "./stubs.mjs";
 
@@ -64,13 +64,8 @@ async function notStored(d, code, event, arg) {
 }
 
 // The chat service's figures in /metrics once pred holds of them.
-async function chatFigures(url, pred = () => true, what = "", ms = 15000, workers = WORKERS) {
-  return until(async () => {
-    const m = await getJSON(url, "/metrics");
-    if (m.workers?.length !== workers) return null;
-    const s = m.services?.chat;
-    return s && pred(s) ? s : null;
-  }, ms, `/metrics services.chat ${what}`);
+function chatFigures(url, pred = () => true, what = "", ms = 15000, workers = WORKERS) {
+  return serviceFigures(url, workers, "chat", pred, what, ms);
 }
 
 describe("persistence", () => {

@@ -14,31 +14,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeAll, getJSON, online, placed, startGateway, uid, until } from "./gwlib.mjs";
+import { closeAll, getJSON, online, placed, sendAndWait, serviceFigures, startGateway, uid, until } from "./gwlib.mjs";
 import { SECRET, SGWD } from "./lib.mjs";
 import { startStub } from "./stubs.mjs";
 
 const WORKERS = 2;
 
-// The service's figures in /metrics (summed over the workers) once pred
-// holds of them.
-async function service(url, name, pred, what) {
-  return until(async () => {
-    const m = await getJSON(url, "/metrics");
-    if (m.workers?.length !== WORKERS) return null;
-    const s = m.services?.[name];
-    return s && pred(s) ? s : null;
-  }, 20000, `/metrics services.${name} ${what}`);
-}
-
+const service = (url, name, pred, what) => serviceFigures(url, WORKERS, name, pred, what, 20000);
 // alice sends a message (to bob, or to a group); resolves when bob has it.
-async function send(alice, bob, to) {
-  const content = uid("m");
-  const ack = await alice.ack("send_message", { ...to, content });
-  assert.equal(ack.ok, true, JSON.stringify(ack));
-  await bob.wait("receive_message", { pred: (m) => m.content === content });
-  return content;
-}
+const send = sendAndWait;
 
 describe("each service's own credentials", () => {
   let gw, ai, pres, room, alice, bob;

@@ -9,29 +9,15 @@
 // The services are Node stubs (stubs.mjs): real HTTP on loopback.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { closeAll, getJSON, metrics, online, placed, sleep, startGateway, uid, until } from "./gwlib.mjs";
+import { closeAll, metrics, online, placed, sendAndWait, serviceFigures, sleep, startGateway, uid, until } from "./gwlib.mjs";
 import { probe } from "./lib.mjs";
 import { startStub } from "./stubs.mjs";
 
 const WORKERS = 2;
 
-// The service's figures in /metrics once pred holds of them.
-async function service(url, name, pred = () => true, what = "") {
-  return until(async () => {
-    const m = await getJSON(url, "/metrics");
-    if (m.workers?.length !== WORKERS) return null;
-    const s = m.services?.[name];
-    return s && pred(s) ? s : null;
-  }, 15000, `/metrics services.${name} ${what}`);
-}
-
-// alice sends bob a message; resolves when bob has it.
-async function send(alice, bob, content = uid("m"), extra = {}) {
-  const ack = await alice.ack("send_message", { receiver_id: bob.user, content, ...extra });
-  assert.equal(ack.ok, true, JSON.stringify(ack));
-  await bob.wait("receive_message", { pred: (m) => m.content === content });
-  return content;
-}
+const service = (url, name, pred, what) => serviceFigures(url, WORKERS, name, pred, what);
+// alice sends bob a message; resolves with its content when bob has it.
+const send = (alice, bob, content) => sendAndWait(alice, bob, undefined, content);
 
 describe("breaker, retries and /health", () => {
   let gw, ai, pres, room, alice, bob;

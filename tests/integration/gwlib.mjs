@@ -73,6 +73,27 @@ export async function metrics(url, workers = 4, ms = 15000) {
   }, ms, `/metrics listing ${workers} workers`);
 }
 
+// The figures of downstream service `name` in /metrics (summed over the
+// workers), once all `workers` workers have reported and pred holds of
+// them (issue 13).
+export async function serviceFigures(url, workers, name, pred = () => true, what = "", ms = 15000) {
+  return until(async () => {
+    const m = await getJSON(url, "/metrics");
+    if (m.workers?.length !== workers) return null;
+    const s = m.services?.[name];
+    return s && pred(s) ? s : null;
+  }, ms, `/metrics services.${name} ${what}`);
+}
+
+// from sends a message (to `to`, unless args say where) and resolves with
+// its content once `to` has it.
+export async function sendAndWait(from, to, args = { receiver_id: to.user }, content = uid("m")) {
+  const ack = await from.ack("send_message", { ...args, content });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+  await to.wait("receive_message", { pred: (m) => m.content === content });
+  return content;
+}
+
 // A bad input's answer: the ack {ok:false, error:{code, message}} and an
 // `error` event {code, message, event} right before it.  Returns the ack.
 export async function rejected(d, code, event, ...args) {
