@@ -235,7 +235,7 @@ services_call(struct services *ss, int id, const struct services_call *sc)
 	if (!services_configured(ss, id))
 		return SERVICES_OFF;
 	s = ss->svc[id];
-	if (s->live >= (unsigned int)services_max_inflight(ss->conf, id)) {
+	if (services_full(ss, id)) {
 		s->st.shed++;
 		return SERVICES_SHED;
 	}
