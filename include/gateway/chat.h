@@ -98,7 +98,7 @@ struct chat {
 	int			 global;	/* records of unknown senders */
 	struct chat_senders	 parked;	/* waiting for a free call */
 	/* A replayed message record of user was taken: chat.c counts. */
-	void			(*taken)(struct chat *, const char *, size_t);
+	void			(*taken)(struct chat *, const char *);
 	unsigned		 fails;		/* replays failed in a row */
 	int			 nworkers;
 	ev_timer		 adopt;		/* gone workers' files */

@@ -17,7 +17,6 @@
 #include "chatrec.h"
 #include "gateway.h"
 #include "log.h"
-#include "presence.h"
 #include "spool.h"
 #include "transport.h"
 
@@ -46,7 +45,7 @@ static void	 persisted(int, const struct httpc_result *, void *);
 static void	 answered(int, const struct httpc_result *, void *);
 static void	 unpark(struct chat *);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
-static void	 taken(struct chat *, const char *, size_t);
+static void	 taken(struct chat *, const char *);
 
 /* Once per worker, when a chat service is configured. */
 int
@@ -239,20 +238,15 @@ sender_reset(void *arg, void *e)
 }
 
 static void
-taken(struct chat *c, const char *user, size_t len)
+taken(struct chat *c, const char *user)
 {
 	struct chat_sender	*snd;
-	char			 u[PRESENCE_USER_MAX + 1];
 
 	if (user == NULL) {
 		htab_sweep(&c->senders, sender_reset, c);
 		return;
 	}
-	if (len > PRESENCE_USER_MAX)
-		return;
-	memcpy(u, user, len);
-	u[len] = '\0';
-	if ((snd = sender_get(c, u, 0)) == NULL || snd->spooled == 0)
+	if ((snd = sender_get(c, user, 0)) == NULL || snd->spooled == 0)
 		return;
 	snd->spooled--;
 	sender_release(c, snd);

@@ -371,7 +371,7 @@ take(struct chat *c)
 	struct chat_replay	*rr = c->win[0];
 
 	if (rr->type == CHATREC_MESSAGE && rr->sender != NULL)
-		c->taken(c, rr->sender, strlen(rr->sender));
+		c->taken(c, rr->sender);
 	spool_ack(c->spool);
 	replay_free(rr);
 	memmove(c->win, c->win + 1, --c->nwin * sizeof(*c->win));
@@ -505,7 +505,7 @@ replay_run(struct chat *c)
 	if (c->nwin == 0) {
 		c->fails = 0;
 		c->global = 0;		/* drained: every record was ours */
-		c->taken(c, NULL, 0);
+		c->taken(c, NULL);
 		return;
 	}
 	if (replay_send(c) == -1) {
