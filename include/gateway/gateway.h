@@ -129,7 +129,19 @@ struct gateway_conf {
 	long long		 auth_negative_ttl;	/* ms, a refusal */
 	long long		 auth_pending_max;	/* CONNECTs waiting */
 	long long		 spool_replay_window;	/* chatspool.c */
+	/* several hosts over Redis (issue 14); redis_url "": one host */
+	const char		*redis_url;
+	const char		*node_id;	/* "": the host name */
+	const char		*redis_key_prefix;
+	int			 redis_adapter;	/* GW_REDIS_* */
+	long long		 redis_timeout;		/* ms */
+	long long		 redis_queue_max;	/* bytes */
+	long long		 redis_node_ttl;	/* ms */
 };
+
+/* redis_adapter: the socket.io Redis adapter whose wire format we speak. */
+#define GW_REDIS_CLASSIC	0	/* createAdapter: PSUBSCRIBE */
+#define GW_REDIS_SHARDED	1	/* createShardedAdapter: SSUBSCRIBE */
 
 /* auth_mode: who verifies a token. */
 #define GW_AUTH_LOCAL	0	/* the configured key (auth.c) */

@@ -155,6 +155,12 @@ struct conf {
 	char			*svc_token[CONF_SERVICES];	/* "": shared */
 	char			*svc_header[CONF_SERVICES];	/* "": shared */
 	long long		 spool_replay_window;	/* records in flight */
+	/* several hosts over Redis (issue 14) */
+	char			*redis_key_prefix;	/* "socket.io" */
+	int			 redis_adapter;	/* conf_redis_adapters */
+	long long		 redis_timeout;		/* ms */
+	long long		 redis_queue_max;	/* bytes per worker */
+	long long		 redis_node_ttl;	/* ms */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */
@@ -187,6 +193,7 @@ extern const size_t		 conf_nkeys;
 extern const char *const	 conf_log_levels[];
 extern const char *const	 conf_jwt_algs[];
 extern const char *const	 conf_presence_modes[];
+extern const char *const	 conf_redis_adapters[];
 extern const char *const	 conf_membership_modes[];
 extern const char *const	 conf_auth_modes[];
 const struct conf_key *conf_key_find(const char *);

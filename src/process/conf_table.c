@@ -19,6 +19,7 @@ const char *const conf_log_levels[] = { "error", "warn", "info", "debug",
 const char *const conf_jwt_algs[] = { "HS256", "HS384", "HS512", "RS256",
     "RS384", "RS512", "ES256", "ES384", "ES512", NULL };
 const char *const conf_presence_modes[] = { "all", "scoped", NULL };
+const char *const conf_redis_adapters[] = { "classic", "sharded", NULL };
 /* "auto": service with a chat_service_url, else open (settings.c). */
 const char *const conf_membership_modes[] = { "auto", "service", "token",
     "open", NULL };
@@ -281,6 +282,25 @@ const struct conf_key conf_keys[] = {
 	    NULL, "Redis for several hosts; empty means one host" },
 	{ "node_id", CONF_STRING, OFF(node_id), 0, 64, "", 0, NULL, NULL,
 	    "this host's name in a cluster; empty means the host name" },
+	{ "redis_key_prefix", CONF_STRING, OFF(redis_key_prefix), 1, 64,
+	    "socket.io", 0, NULL, NULL,
+	    "the socket.io Redis adapter's key: channels start with it" },
+	{ "redis_adapter", CONF_ENUM, OFF(redis_adapter), 0, 0, "classic", 0,
+	    NULL, conf_redis_adapters,
+	    "classic: the adapter's pattern subscription; sharded: "
+	    "createShardedAdapter's SSUBSCRIBE per room (Redis 7)" },
+	{ "redis_timeout", CONF_DURATION, OFF(redis_timeout), 100, 600000,
+	    "5s", CONF_F_RELOADABLE, NULL, NULL,
+	    "a Redis connect or reply later than this closes the connection, "
+	    "which is opened again with backoff" },
+	{ "redis_queue_max", CONF_SIZE, OFF(redis_queue_max), 65536,
+	    1073741824LL, "8mb", CONF_F_RELOADABLE, NULL, NULL,
+	    "bytes of commands a worker holds for Redis while it is away; "
+	    "past it publications are counted as lost" },
+	{ "redis_node_ttl", CONF_DURATION, OFF(redis_node_ttl), 1000,
+	    3600000, "10s", CONF_F_RELOADABLE, NULL, NULL,
+	    "a gateway whose heartbeat is older than this is dead: its users "
+	    "go offline" },
 
 	/* The chat service's persistence (issue 13). */
 	{ "chat_messages_path", CONF_STRING, OFF(chat_messages_path), 1, 256,

@@ -137,6 +137,14 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->auth_negative_ttl = c->auth_negative_ttl;
 	g->auth_pending_max = c->auth_pending_max;
 	g->spool_replay_window = c->spool_replay_window;
+	g->redis_url = c->redis_url;
+	g->node_id = c->node_id;
+	g->redis_key_prefix = c->redis_key_prefix;
+	g->redis_adapter = c->redis_adapter == 1 ? GW_REDIS_SHARDED :
+	    GW_REDIS_CLASSIC;
+	g->redis_timeout = c->redis_timeout;
+	g->redis_queue_max = c->redis_queue_max;
+	g->redis_node_ttl = c->redis_node_ttl;
 }
 
 /*
