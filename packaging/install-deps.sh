@@ -20,6 +20,10 @@ fi
 if [ "${1:-}" = "--tests" ] && [ ! -x /usr/bin/chromium ]; then
 	missing="$missing chromium"
 fi
+# The cluster tests run Debian's redis-server (issue 14).
+if [ "${1:-}" = "--tests" ] && [ ! -x /usr/bin/redis-server ]; then
+	missing="$missing redis-server"
+fi
 if [ -n "$missing" ]; then
 	echo "install-deps.sh: installing:" $missing
 	apt-get update -qq
