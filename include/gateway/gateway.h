@@ -43,6 +43,7 @@
 
 #include <ev.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,7 +63,9 @@ struct engines;
 struct chat;
 struct frame;
 struct presence;
+struct redis;
 struct rooms;
+struct worker_stats;
 struct session;
 struct transport;
 
@@ -175,6 +178,22 @@ struct gateway {
 	struct chat		*chat;		/* chat.c; NULL: no service */
 	struct membership	*membership;	/* membership.c */
 	struct authsvc		*authsvc;	/* authsvc.c */
+	/* Several hosts over Redis (issue 14): redislink.c; NULL: none. */
+	struct redis		*redis;		/* commands and PUBLISH */
+	struct redis		*redis_sub;	/* subscribed */
+	char			 redis_instance[96];	/* "<node>.<pid>" */
+	char			 redis_uid[112];	/* "<instance>.<wid>" */
+	/*
+	 * Who takes what the subscriber hears: the adapter's channels
+	 * (adapter.c sets it), and the gateways' own, "<key>-gw#..."
+	 * (hostpresence.c).
+	 */
+	void			(*redis_message)(struct gateway *, char,
+				    const char *, size_t, const void *,
+				    size_t);
+	void			(*redis_gw_message)(struct gateway *, char,
+				    const char *, size_t, const void *,
+				    size_t);
 };
 
 /* Bus record types. */
@@ -184,6 +203,12 @@ struct gateway {
 #define GW_BUS_DIGEST	4	/* online.c: a presence_digest() part */
 #define GW_BUS_AUTH_ASK	5	/* authsvc.c: verify this token, owner */
 #define GW_BUS_AUTH_ANSWER 6	/* authsvc.c: a token's answer, by hash */
+
+/* redislink.c */
+int	redislink_init(struct gateway *);
+void	redislink_free(struct gateway *);
+bool	redislink_ours(const struct gateway *, const char *, size_t);
+void	redislink_stats(const struct gateway *, struct worker_stats *);
 
 /* emit.c */
 struct frame	*emit_frame(const char *, json_t *);

@@ -106,6 +106,25 @@ struct worker_stats {
 	uint64_t	 auth_coalesced;	/* misses that waited on a call */
 	uint64_t	 auth_unavailable;	/* CONNECTs refused: service down */
 	uint64_t	 auth_pending_refused;	/* past auth_pending_max */
+	/* Several hosts over Redis (issue 14); all 0 without redis_url. */
+	uint64_t	 redis_configured;	/* gauge: 1 with redis_url */
+	uint64_t	 redis_down;		/* gauge: connections down now */
+	uint64_t	 redis_connects;
+	uint64_t	 redis_disconnects;
+	uint64_t	 redis_timeouts;	/* replies or connects too late */
+	uint64_t	 redis_lost;		/* refused past redis_queue_max */
+	uint64_t	 redis_queued_bytes;	/* gauge: waiting for Redis */
+	uint64_t	 redis_bytes_in;
+	uint64_t	 redis_bytes_out;
+	uint64_t	 redis_published;	/* broadcasts we published */
+	uint64_t	 redis_received;	/* messages for us, taken */
+	uint64_t	 redis_ignored;		/* ours, or another namespace */
+	uint64_t	 redis_malformed;	/* refused by the decoder */
+	uint64_t	 redis_requests;	/* requests answered */
+	uint64_t	 redis_unsupported;	/* packets we could not deliver */
+	uint64_t	 redis_subscriptions;	/* gauge: channels subscribed */
+	uint64_t	 redis_presence_errors;	/* presence commands failed */
+	uint64_t	 redis_nodes_expired;	/* dead gateways swept */
 };
 
 #define STATS_MAX_WORKERS	512

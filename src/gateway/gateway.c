@@ -123,6 +123,8 @@ gw_init(struct transport *t)
 		log_error("group membership: cannot set up");
 		return -1;
 	}
+	if (redislink_init(g) != 0)
+		return -1;
 	if (authsvc_init(g, gw_verified, (uint64_t)ev_time() ^
 	    (uint64_t)(uintptr_t)g) != 0) {
 		log_error("the auth service's cache: out of memory");
@@ -145,6 +147,7 @@ gw_fini(struct transport *t)
 	g->services = NULL;
 	membership_free(g);	/* after: no answer comes now */
 	authsvc_free(g);
+	redislink_free(g);
 }
 
 /*
@@ -401,6 +404,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	chat_stats(g, &st->services[STATS_SVC_CHAT]);
 	membership_stats(g, st);
 	authsvc_stats(g, st);
+	redislink_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

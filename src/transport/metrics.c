@@ -73,6 +73,26 @@ static const struct counter {
 	C(auth_unavailable, "CONNECTs refused: the auth service down or "
 	    "slow."),
 	C(auth_pending_refused, "CONNECTs refused past auth_pending_max."),
+	C(redis_connects, "Connections to Redis established."),
+	C(redis_disconnects, "Connections to Redis lost."),
+	C(redis_timeouts, "Redis replies or connects later than "
+	    "redis_timeout."),
+	C(redis_lost, "Redis commands refused past redis_queue_max while "
+	    "Redis was away: broadcasts other hosts did not get."),
+	C(redis_bytes_in, "Bytes read from Redis."),
+	C(redis_bytes_out, "Bytes written to Redis."),
+	C(redis_published, "Broadcasts published to the other servers."),
+	C(redis_received, "Messages from the other servers taken."),
+	C(redis_ignored, "Messages from Redis ignored: from this gateway's "
+	    "own workers, or for another namespace."),
+	C(redis_malformed, "Messages from Redis refused as malformed."),
+	C(redis_requests, "Requests of other servers answered (fetchSockets, "
+	    "allRooms, socketsJoin, ...)."),
+	C(redis_unsupported, "Packets from other servers not delivered: "
+	    "a kind the gateway does not send."),
+	C(redis_presence_errors, "Presence commands to Redis that failed."),
+	C(redis_nodes_expired, "Gateways taken for dead (no heartbeat "
+	    "within redis_node_ttl) whose users went offline."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -82,6 +102,10 @@ static const struct counter gauges[] = {
 #define G(f, h) { #f, h, offsetof(struct worker_stats, f) }
 	G(membership_entries, "Group membership answers cached now."),
 	G(membership_held, "Events held now for a group membership check."),
+	G(redis_configured, "Workers with redis_url set."),
+	G(redis_down, "Connections to Redis down now."),
+	G(redis_queued_bytes, "Bytes of commands waiting for Redis now."),
+	G(redis_subscriptions, "Redis channels subscribed now."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))
@@ -100,6 +124,7 @@ struct totals {
 	uint64_t	 gsum[NGAUGES];
 	uint64_t	 isolated;	/* workers without a way to the others */
 	uint64_t	 auth_cache;	/* entries, all workers */
+	uint64_t	 redis_down;	/* connections to Redis down now */
 	int		 draining;
 	struct stats_service svc[STATS_SERVICES];	/* summed; state: max */
 };
@@ -160,6 +185,7 @@ total(const struct transport *t, struct totals *x)
 			x->gsum[j] += gauge(w, j);
 		x->isolated += w->isolated != 0;
 		x->auth_cache += w->auth_cache_entries;
+		x->redis_down += w->redis_down;
 		svc_total(w, x);
 	}
 }
@@ -217,6 +243,12 @@ svc_down(const struct totals *x, char *out, size_t size)
 		    down ? "," : "", svc_names[i]);
 		down++;
 	}
+	/* Redis away (issue 14): the other hosts do not hear from us. */
+	if (x->redis_down != 0 && n < size) {
+		(void)snprintf(out + n, size - n, "%s\"redis\"",
+		    down ? "," : "");
+		down++;
+	}
 	return down;
 }
 
@@ -244,7 +276,10 @@ metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 		    (unsigned long long)x.users, t->nagg, down,
 		    x.svc[STATS_SVC_CHAT].spool_down ? "\"reason\":\"workers "
 		    "without a spool (spool_dir): messages the chat service "
-		    "cannot take are not stored\"," : "", now);
+		    "cannot take are not stored\"," : x.redis_down ?
+		    "\"reason\":\"Redis unreachable: the other hosts neither "
+		    "hear from this one nor reach its users; broadcasts wait "
+		    "in a bounded queue (redis_queue_max) for it\"," : "", now);
 		return http_reply(wsi, c, 200, "application/json", body,
 		    (size_t)n);
 	}
