@@ -818,7 +818,7 @@ redis_new(struct ev_loop *loop, const struct redis_conf *conf,
 	struct redis	*r;
 	char		 err[256];
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if (conf->url == NULL || (r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	if (redisurl_parse(conf->url, &r->url, err, sizeof(err)) != 0) {
 		logline(r, LOG_LEVEL_ERROR, "redis: redis_url refused", err);
