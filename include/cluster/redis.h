@@ -77,7 +77,8 @@ typedef void	 redis_reply_cb(void *arg, const struct redisReply *);
 
 struct redis_stats {
 	uint64_t	 connects;	/* connections established */
-	uint64_t	 disconnects;	/* lost, for any reason */
+	uint64_t	 disconnects;	/* lost, for any reason (a failed
+					   attempt too) */
 	uint64_t	 timeouts;	/* of those: a late reply or connect */
 	uint64_t	 commands;	/* written to the socket */
 	uint64_t	 replies;
