@@ -285,7 +285,7 @@ array(struct rd *r, size_t n, unsigned depth)
 	return (a);
 }
 
-/* value[key] = v, key as ToPropertyKey() makes it; 0 or -1. */
+/* value[key] = v (taken), key as ToPropertyKey() makes it; 0 or -1. */
 static int
 set_member(json_t *o, json_t *k, json_t *v)
 {
@@ -301,10 +301,14 @@ set_member(json_t *o, json_t *k, json_t *v)
 		klen = (size_t)snprintf(buf, sizeof(buf), "%lld",
 		    (long long)i);
 		key = buf;
-	} else
+	} else {
+		json_decref(v);
 		return (-1);
-	if (memchr(key, '\0', klen) != NULL)
+	}
+	if (memchr(key, '\0', klen) != NULL) {
+		json_decref(v);
 		return (-1);
+	}
 	if (klen == 9 && memcmp(key, "__proto__", 9) == 0) {
 		json_decref(v);
 		return (0);
