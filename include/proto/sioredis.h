@@ -93,7 +93,9 @@ struct sior_msg {
 	 * client, Socket.IO text without the Engine.IO "4": "2[...]" or
 	 * "2/chat,[...]" for an EVENT, "51-[...{"_placeholder":true,
 	 * "num":0}...]" for one with binary, whose attachments follow.
-	 * SERVER_EMIT: text is the JSON array of its arguments.
+	 * SERVER_EMIT: text is the JSON array of its arguments.  A
+	 * broadcast with_ack has no ack id in text: the caller puts its
+	 * own after the type (and namespace), as a Node.js server does.
 	 */
 	char		*text;
 	size_t		 textlen;

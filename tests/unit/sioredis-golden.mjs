@@ -110,6 +110,13 @@ const gwv = (await take(() => io.volatile.compress(true).emit("e", -0,
 emit("c_gw_encode_volatile", { channel: gwv[0], msg: gwv[1],
     args: '["e",-0,1.0,1e-300,9223372036854775807]' });
 
+const gwm = (await take(() => io.to(["a", "b"]).emit("u", "\u20ac\ud83d\ude00",
+    -1, -129, -40000, -3000000000, 70000, 5000000000, 0.5,
+    [null, true, false, {}], { "\u00e9": { "10": 1, "9": 2 } })))[0];
+emit("c_gw_encode_misc", { channel: gwm[0], msg: gwm[1],
+    args: '["u","\u20ac\ud83d\ude00",-1,-129,-40000,-3000000000,70000,' +
+    '5000000000,0.5,[null,true,false,{}],{"\u00e9":{"10":1,"9":2}}]' });
+
 // Requests 0-9 and the answers a Node.js server publishes.
 const io2 = new Server({ adapter: createAdapter(fakeRedis(),
     fakeRedis()) });

@@ -69,6 +69,11 @@ static const struct golden c_gw_encode_volatile = {
 	.msg = "\x93""\xa6""gwuid1\x83""\xa4""type\x02""\xa4""data\x95""\xa1""e\x00""\x01""\xcb""\x01""\xa5""n\x1f""\xc2""\xf8""\xf3""Y\xcf""\x80""\x00""\x00""\x00""\x00""\x00""\x00""\x00""\xa3""nsp\xa1""/\x83""\xa5""rooms\x90""\xa6""except\x90""\xa5""flags\x82""\xa8""volatile\xc3""\xa8""compress\xc3""", .msg_len = 92,
 	.args = "[\x22""e\x22"",-0,1.0,1e-300,9223372036854775807]", .args_len = 39,
 };
+static const struct golden c_gw_encode_misc = {
+	.channel = "socket.io#/#", .channel_len = 12,
+	.msg = "\x93""\xa6""gwuid1\x83""\xa4""type\x02""\xa4""data\x9b""\xa1""u\xa7""\xe2""\x82""\xac""\xf0""\x9f""\x98""\x80""\xff""\xd1""\xff""\x7f""\xd2""\xff""\xff""c\xc0""\xd3""\xff""\xff""\xff""\xff""M/\xa2""\x00""\xce""\x00""\x01""\x11""p\xcf""\x00""\x00""\x00""\x01""*\x05""\xf2""\x00""\xcb""\x3f""\xe0""\x00""\x00""\x00""\x00""\x00""\x00""\x94""\xc0""\xc3""\xc2""\x80""\x81""\xa2""\xc3""\xa9""\x82""\xa1""9\x02""\xa2""10\x01""\xa3""nsp\xa1""/\x83""\xa5""rooms\x92""\xa1""a\xa1""b\xa6""except\x90""\xa5""flags\x80""", .msg_len = 122,
+	.args = "[\x22""u\x22"",\x22""\xe2""\x82""\xac""\xf0""\x9f""\x98""\x80""\x22"",-1,-129,-40000,-3000000000,70000,5000000000,0.5,[null,true,false,{}],{\x22""\xc3""\xa9""\x22"":{\x22""10\x22"":1,\x22""9\x22"":2}}]", .args_len = 106,
+};
 static const struct golden r0_sockets = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
 	.msg = "{\x22""uid\x22"":\x22""nodea1\x22"",\x22""requestId\x22"":\x22""rq0\x22"",\x22""type\x22"":0,\x22""rooms\x22"":[\x22""a\x22"",5]}", .msg_len = 59,
@@ -76,8 +81,8 @@ static const struct golden r0_sockets = {
 };
 static const struct golden r1_all_rooms = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
-	.msg = "{\x22""uid\x22"":\x22""gwuid1\x22"",\x22""requestId\x22"":\x22""axRejO\x22"",\x22""type\x22"":1}", .msg_len = 46,
-	.response = "{\x22""requestId\x22"":\x22""axRejO\x22"",\x22""rooms\x22"":[]}", .response_len = 33,
+	.msg = "{\x22""uid\x22"":\x22""gwuid1\x22"",\x22""requestId\x22"":\x22""aRhuxc\x22"",\x22""type\x22"":1}", .msg_len = 46,
+	.response = "{\x22""requestId\x22"":\x22""aRhuxc\x22"",\x22""rooms\x22"":[]}", .response_len = 33,
 };
 static const struct golden r2_join = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
@@ -96,8 +101,8 @@ static const struct golden r4_disconnect = {
 };
 static const struct golden r5_fetch = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
-	.msg = "{\x22""uid\x22"":\x22""gwuid1\x22"",\x22""requestId\x22"":\x22""rhmz0I\x22"",\x22""type\x22"":5,\x22""opts\x22"":{\x22""rooms\x22"":[\x22""a\x22""],\x22""except\x22"":[\x22""b\x22""]}}", .msg_len = 84,
-	.response = "{\x22""requestId\x22"":\x22""rhmz0I\x22"",\x22""sockets\x22"":[]}", .response_len = 35,
+	.msg = "{\x22""uid\x22"":\x22""gwuid1\x22"",\x22""requestId\x22"":\x22""KmBIDH\x22"",\x22""type\x22"":5,\x22""opts\x22"":{\x22""rooms\x22"":[\x22""a\x22""],\x22""except\x22"":[\x22""b\x22""]}}", .msg_len = 84,
+	.response = "{\x22""requestId\x22"":\x22""KmBIDH\x22"",\x22""sockets\x22"":[]}", .response_len = 35,
 };
 static const struct golden r6_emit = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
@@ -106,13 +111,13 @@ static const struct golden r6_emit = {
 };
 static const struct golden r6_emit_ack = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
-	.msg = "{\x22""uid\x22"":\x22""gwuid1\x22"",\x22""requestId\x22"":\x22""pBqAcw\x22"",\x22""type\x22"":6,\x22""data\x22"":[\x22""ping\x22"",1]}", .msg_len = 64,
-	.response = "{\x22""type\x22"":6,\x22""requestId\x22"":\x22""pBqAcw\x22"",\x22""data\x22"":\x22""pong\x22""}", .response_len = 45,
+	.msg = "{\x22""uid\x22"":\x22""gwuid1\x22"",\x22""requestId\x22"":\x22""_Yub0I\x22"",\x22""type\x22"":6,\x22""data\x22"":[\x22""ping\x22"",1]}", .msg_len = 64,
+	.response = "{\x22""type\x22"":6,\x22""requestId\x22"":\x22""_Yub0I\x22"",\x22""data\x22"":\x22""pong\x22""}", .response_len = 45,
 };
 static const struct golden r7_bcast_ack = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
-	.msg = "\x85""\xa3""uid\xa6""gwuid1\xa9""requestId\xa6""INCTkP\xa4""type\x07""\xa6""packet\x83""\xa4""type\x02""\xa4""data\x92""\xa1""q\x01""\xa3""nsp\xa1""/\xa4""opts\x83""\xa5""rooms\x91""\xa1""r\xa6""except\x90""\xa5""flags\x81""\xa7""timeout2", .msg_len = 103,
-	.response = "{\x22""type\x22"":8,\x22""requestId\x22"":\x22""INCTkP\x22"",\x22""clientCount\x22"":0}", .response_len = 47,
+	.msg = "\x85""\xa3""uid\xa6""gwuid1\xa9""requestId\xa6""lh0yqF\xa4""type\x07""\xa6""packet\x83""\xa4""type\x02""\xa4""data\x92""\xa1""q\x01""\xa3""nsp\xa1""/\xa4""opts\x83""\xa5""rooms\x91""\xa1""r\xa6""except\x90""\xa5""flags\x81""\xa7""timeout2", .msg_len = 103,
+	.response = "{\x22""type\x22"":8,\x22""requestId\x22"":\x22""lh0yqF\x22"",\x22""clientCount\x22"":0}", .response_len = 47,
 };
 static const struct golden r8_client_count = {
 	.channel = "socket.io-request#/#", .channel_len = 20,
@@ -171,10 +176,10 @@ static const struct golden s3_binary = {
 };
 static const struct golden s3_ack = {
 	.channel = "socket.io#/#", .channel_len = 12,
-	.msg = "{\x22""type\x22"":3,\x22""data\x22"":{\x22""packet\x22"":{\x22""type\x22"":2,\x22""data\x22"":[\x22""q\x22""]},\x22""requestId\x22"":\x22""b6314fc64ee61a96\x22"",\x22""opts\x22"":{\x22""rooms\x22"":[\x22""r\x22""],\x22""except\x22"":[],\x22""flags\x22"":{\x22""timeout\x22"":50}}},\x22""uid\x22"":\x22""shardeduid000001\x22"",\x22""nsp\x22"":\x22""/\x22""}", .msg_len = 176,
+	.msg = "{\x22""type\x22"":3,\x22""data\x22"":{\x22""packet\x22"":{\x22""type\x22"":2,\x22""data\x22"":[\x22""q\x22""]},\x22""requestId\x22"":\x22""64afb2cc5711de5e\x22"",\x22""opts\x22"":{\x22""rooms\x22"":[\x22""r\x22""],\x22""except\x22"":[],\x22""flags\x22"":{\x22""timeout\x22"":50}}},\x22""uid\x22"":\x22""shardeduid000001\x22"",\x22""nsp\x22"":\x22""/\x22""}", .msg_len = 176,
 	.text = "2[\x22""q\x22""]", .text_len = 6,
 	.att0 = NULL, .att0_len = 0,
-	.response = "{\x22""type\x22"":11,\x22""data\x22"":{\x22""requestId\x22"":\x22""b6314fc64ee61a96\x22"",\x22""clientCount\x22"":0},\x22""uid\x22"":\x22""shardeduid000002\x22"",\x22""nsp\x22"":\x22""/\x22""}", .response_len = 102,
+	.response = "{\x22""type\x22"":11,\x22""data\x22"":{\x22""requestId\x22"":\x22""64afb2cc5711de5e\x22"",\x22""clientCount\x22"":0},\x22""uid\x22"":\x22""shardeduid000002\x22"",\x22""nsp\x22"":\x22""/\x22""}", .response_len = 102,
 };
 static const struct golden s4_join = {
 	.channel = "socket.io#/#", .channel_len = 12,
@@ -199,10 +204,10 @@ static const struct golden s6_disconnect = {
 };
 static const struct golden s7_fetch = {
 	.channel = "socket.io#/#", .channel_len = 12,
-	.msg = "{\x22""type\x22"":7,\x22""data\x22"":{\x22""opts\x22"":{\x22""rooms\x22"":[\x22""a\x22""],\x22""except\x22"":[],\x22""flags\x22"":{}},\x22""requestId\x22"":\x22""fa832787bf4837a8\x22""},\x22""uid\x22"":\x22""shardeduid000001\x22"",\x22""nsp\x22"":\x22""/\x22""}", .msg_len = 131,
+	.msg = "{\x22""type\x22"":7,\x22""data\x22"":{\x22""opts\x22"":{\x22""rooms\x22"":[\x22""a\x22""],\x22""except\x22"":[],\x22""flags\x22"":{}},\x22""requestId\x22"":\x22""094cc12464811fdd\x22""},\x22""uid\x22"":\x22""shardeduid000001\x22"",\x22""nsp\x22"":\x22""/\x22""}", .msg_len = 131,
 	.text = NULL, .text_len = 0,
 	.att0 = NULL, .att0_len = 0,
-	.response = "{\x22""type\x22"":8,\x22""data\x22"":{\x22""requestId\x22"":\x22""fa832787bf4837a8\x22"",\x22""sockets\x22"":[]},\x22""uid\x22"":\x22""shardeduid000002\x22"",\x22""nsp\x22"":\x22""/\x22""}", .response_len = 98,
+	.response = "{\x22""type\x22"":8,\x22""data\x22"":{\x22""requestId\x22"":\x22""094cc12464811fdd\x22"",\x22""sockets\x22"":[]},\x22""uid\x22"":\x22""shardeduid000002\x22"",\x22""nsp\x22"":\x22""/\x22""}", .response_len = 98,
 };
 static const struct golden s9_emit = {
 	.channel = "socket.io#/#", .channel_len = 12,
@@ -213,8 +218,8 @@ static const struct golden s9_emit = {
 };
 static const struct golden s9_emit_ack = {
 	.channel = "socket.io#/#", .channel_len = 12,
-	.msg = "{\x22""type\x22"":9,\x22""data\x22"":{\x22""requestId\x22"":\x22""ebc20568cc857f9d\x22"",\x22""packet\x22"":[\x22""ping\x22"",2]},\x22""uid\x22"":\x22""shardeduid000001\x22"",\x22""nsp\x22"":\x22""/\x22""}", .msg_len = 105,
+	.msg = "{\x22""type\x22"":9,\x22""data\x22"":{\x22""requestId\x22"":\x22""438453602fbe6e2a\x22"",\x22""packet\x22"":[\x22""ping\x22"",2]},\x22""uid\x22"":\x22""shardeduid000001\x22"",\x22""nsp\x22"":\x22""/\x22""}", .msg_len = 105,
 	.text = NULL, .text_len = 0,
 	.att0 = NULL, .att0_len = 0,
-	.response = "{\x22""type\x22"":10,\x22""data\x22"":{\x22""requestId\x22"":\x22""ebc20568cc857f9d\x22"",\x22""packet\x22"":{\x22""pong\x22"":2}},\x22""uid\x22"":\x22""shardeduid000002\x22"",\x22""nsp\x22"":\x22""/\x22""}", .response_len = 106,
+	.response = "{\x22""type\x22"":10,\x22""data\x22"":{\x22""requestId\x22"":\x22""438453602fbe6e2a\x22"",\x22""packet\x22"":{\x22""pong\x22"":2}},\x22""uid\x22"":\x22""shardeduid000002\x22"",\x22""nsp\x22"":\x22""/\x22""}", .response_len = 106,
 };

@@ -373,6 +373,7 @@ static void
 test_encode(void **state)
 {
 	struct sior_str		 room = STR("room1"), sid = STR("sid1");
+	struct sior_str		 rooms2[] = { STR("a"), STR("b") };
 	struct sior_bcast	 b;
 	uint8_t			*out;
 	size_t			 len;
@@ -407,6 +408,21 @@ test_encode(void **state)
 	assert_int_equal(sior_channel_bcast(SIOR_CLASSIC, "socket.io", NULL,
 	    &b, ch, sizeof(ch)), 12);
 	assert_string_equal(ch, "socket.io#/#");
+
+	/* Unicode, every int width, nested, keys in JS order; two rooms. */
+	memset(&b, 0, sizeof(b));
+	b.uid = "gwuid1";
+	b.args = c_gw_encode_misc.args;
+	b.argslen = c_gw_encode_misc.args_len;
+	b.rooms = rooms2;
+	b.nrooms = 2;
+	assert_int_equal(sior_encode_bcast(SIOR_CLASSIC, &b, &out, &len), 0);
+	same_bytes((char *)out, len, c_gw_encode_misc.msg,
+	    c_gw_encode_misc.msg_len);
+	free(out);
+	assert_int_equal(sior_channel_bcast(SIOR_CLASSIC, "socket.io", "/",
+	    &b, ch, sizeof(ch)), (int)c_gw_encode_misc.channel_len);
+	assert_string_equal(ch, c_gw_encode_misc.channel);
 
 	/* Local broadcasts stay home. */
 	b.flags = SIOR_F_LOCAL;
