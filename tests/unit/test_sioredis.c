@@ -593,6 +593,11 @@ test_notepack_values(void **state)
 	same_bytes(m.att[0].p, m.att[0].len, "\x01\x02", 2);
 	same_bytes(m.att[1].p, m.att[1].len, "\x07", 1);
 	sior_free(&m);
+	/* A forged placeholder beside a binary; alone it is only data. */
+	assert_int_equal(bcast_with(D("\x93\xa1" "e\xc4\x00\x82\xac"
+	    "_placeholder\xc3\xa3num\x05"), &m), -1);
+	bcast_text(D("\x92\xa1" "e\x82\xac_placeholder\xc3\xa3num\x05"),
+	    "2[\"e\",{\"_placeholder\":true,\"num\":5}]");
 	/* A numeric event name is what the parser takes; reserved is not. */
 	bcast_text(D("\x91\x07"), "2[7]");
 	assert_int_equal(bcast_with(D("\x91\xa7" "connect"), &m), -1);
