@@ -291,7 +291,6 @@ classic(json_t *root, struct sior_msg *msg, struct priv *pv)
 		return (-1);
 	msg->uid.p = json_string_value(uid);
 	msg->uid.len = json_string_length(uid);
-	msg->type = SIO_EVENT;
 	return (packet(p, json_array_get(root, 2), msg, pv));
 }
 

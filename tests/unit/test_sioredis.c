@@ -108,6 +108,7 @@ test_classic_broadcast(void **state)
 	assert_int_equal(m.nexcept, 1);
 	check_str(m.except[0], "abcdefghij0123456789");
 	assert_int_equal(m.flags, 0);
+	assert_int_equal(m.type, -1);
 	assert_false(m.with_ack);
 	assert_int_equal(m.request_id.len, 0);
 	check_text(&m, &c_room_except);
@@ -757,6 +758,15 @@ test_hostile_types(void **state)
 	check_str(m.rooms[0], "1.5");
 	check_str(m.rooms[1], "1e+21");
 	check_str(m.rooms[2], "0");
+	sior_free(&m);
+
+	/* JSON.parse(): last value in the first place, own __proto__. */
+	assert_int_equal(sior_decode(SIOR_SHARDED, D("{\"uid\":\"u\","
+	    "\"type\":3,\"nsp\":\"/\",\"data\":{\"packet\":{\"type\":2,"
+	    "\"data\":[\"e\",{\"a\":1,\"b\":2,\"a\":3,\"__proto__\":4,"
+	    "\"7\":5}]},\"opts\":{}}}"), &m), 0);
+	check_str((struct sior_str){ m.text, m.textlen },
+	    "2[\"e\",{\"7\":5,\"a\":3,\"b\":2,\"__proto__\":4}]");
 	sior_free(&m);
 
 	/* SIOR_ROOMS_MAX rooms fit; one more refuses the message. */
