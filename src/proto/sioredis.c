@@ -100,7 +100,8 @@ load(const uint8_t *buf, size_t len, struct priv *pv)
 	if ((pv->copy = malloc(len)) == NULL)
 		return (-1);
 	memcpy(pv->copy, buf, len);
-	if (sior_unpack(pv->copy, len, &pv->tree) != 0)
+	if (sior_unpack(pv->copy, len, &pv->tree) != 0 ||
+	    pv->tree.root == pv->tree.undef)
 		return (-1);
 	return (sior_js_fix(pv->tree.root, pv->tree.undef));
 }

@@ -633,8 +633,10 @@ test_hostile_sizes(void **state)
 	    D("\x93\xa1u\xc6\x7f\xff\xff\xff"), &m), -1);
 	assert_int_equal(decode_bytes(SIOR_CLASSIC,
 	    D("\x93\xa1u\xc9\x7f\xff\xff\xff\x01"), &m), -1);
-	/* 0xc1, trailing bytes, timestamp 96 of the wrong size. */
+	/* 0xc1, undefined, trailing bytes, timestamp 96 of the wrong size. */
 	assert_int_equal(decode_bytes(SIOR_CLASSIC, D("\xc1"), &m), -1);
+	assert_int_equal(decode_bytes(SIOR_CLASSIC, D("\xd4\x00\x00"), &m),
+	    -1);
 	assert_int_equal(bcast_with(D("\x91\xa1" "e\xc0"), &m), -1);
 	assert_int_equal(bcast_with(D("\x92\xa1" "e\xc7\x01\xff\x00"), &m),
 	    -1);
