@@ -106,6 +106,8 @@ struct worker_stats {
 	uint64_t	 auth_coalesced;	/* misses that waited on a call */
 	uint64_t	 auth_unavailable;	/* CONNECTs refused: service down */
 	uint64_t	 auth_pending_refused;	/* past auth_pending_max */
+	uint64_t	 handoff_waits;	/* owner's hand-off socket full */
+	uint64_t	 handoff_failures; /* served by the accepting worker */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -73,6 +73,10 @@ static const struct counter {
 	C(auth_unavailable, "CONNECTs refused: the auth service down or "
 	    "slow."),
 	C(auth_pending_refused, "CONNECTs refused past auth_pending_max."),
+	C(handoff_waits, "Hand-offs that waited: the owner worker's socket "
+	    "was full."),
+	C(handoff_failures, "Connections the owner worker never took, "
+	    "served where accepted (a WebSocket upgrade among them fails)."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
