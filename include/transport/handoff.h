@@ -15,5 +15,6 @@ struct transport;
 struct handoff	*handoff_new(struct transport *, const char *);
 void		 handoff_free(struct handoff *);
 int		 handoff_pass(struct handoff *, int, int, char);
+int		 handoff_waiting(const struct handoff *);
 
 #endif /* SGW_HANDOFF_H */

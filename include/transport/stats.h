@@ -125,6 +125,8 @@ struct worker_stats {
 	uint64_t	 redis_subscriptions;	/* gauge: channels subscribed */
 	uint64_t	 redis_presence_errors;	/* presence commands failed */
 	uint64_t	 redis_nodes_expired;	/* dead gateways swept */
+	uint64_t	 handoff_waits;	/* owner's hand-off socket full */
+	uint64_t	 handoff_failures; /* served by the accepting worker */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -103,6 +103,8 @@ struct transport_stats {
 	uint64_t	 status_refused; /* /health, /metrics: status_allow */
 	uint64_t	 body_timeouts;	/* POST bodies cut at body_timeout */
 	uint64_t	 header_overflows; /* requests answered 431 */
+	uint64_t	 handoff_waits;	/* owner's socket full: sent later */
+	uint64_t	 handoff_failures; /* owner never took it: served here */
 };
 
 struct peer;

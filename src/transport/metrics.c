@@ -93,6 +93,10 @@ static const struct counter {
 	C(redis_presence_errors, "Presence commands to Redis that failed."),
 	C(redis_nodes_expired, "Gateways taken for dead (no heartbeat "
 	    "within redis_node_ttl) whose users went offline."),
+	C(handoff_waits, "Hand-offs that waited: the owner worker's socket "
+	    "was full."),
+	C(handoff_failures, "Connections the owner worker never took, "
+	    "served where accepted (a WebSocket upgrade among them fails)."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

@@ -17,6 +17,7 @@
 #include "accept.h"
 #include "app.h"
 #include "client.h"
+#include "handoff.h"
 #include "relay.h"
 #include "log.h"
 #include "session.h"
@@ -308,7 +309,8 @@ drained(struct transport *t)
 		t->sessions_gone = 0;
 		return 0;
 	}
-	if (accept_waiting(t->acceptq) || t->fronts > 0)
+	if (accept_waiting(t->acceptq) || t->fronts > 0 ||
+	    handoff_waiting(t->handoff))
 		return 0;
 	if (t->stats.conns == 0)
 		return 1;
@@ -435,6 +437,8 @@ transport_stats(const struct transport *t, struct worker_stats *st)
 	st->sessions_refused_addr = t->stats.sessions_refused_addr;
 	st->body_timeouts = t->stats.body_timeouts;
 	st->header_overflows = t->stats.header_overflows + header_fails;
+	st->handoff_waits = t->stats.handoff_waits;
+	st->handoff_failures = t->stats.handoff_failures;
 	st->started = (uint64_t)t->started;
 	st->rss = current_rss();
 }
