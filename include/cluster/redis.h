@@ -17,7 +17,9 @@
  * bound redis_command() refuses (-1) and counts the loss.  A command
  * whose reply has not come within timeout_ms closes the connection (the
  * wait has a deadline); every callback still waiting is then called with
- * NULL, once.  Callbacks run on the loop, never from inside
+ * NULL, once.  A connection that is up and awaits nothing sends a PING
+ * every timeout_ms, so that a quiet subscriber also notices a Redis that
+ * stopped answering.  Callbacks run on the loop, never from inside
  * redis_command().
  *
  * redis_subscribe(r, verb, chan, len): verb is "SUBSCRIBE", "PSUBSCRIBE"

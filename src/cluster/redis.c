@@ -74,7 +74,9 @@ enum rkind { K_USER, K_HELLO, K_SUB };
 /* The subscribe verbs, then their unsubscribe twins (index + 3). */
 static const char *const verbs[] = { "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE",
     "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE" };
-static const char *const hellos[] = { "AUTH", "SELECT", "CLIENT SETNAME" };
+static const char *const hellos[] = { "AUTH", "SELECT", "CLIENT SETNAME",
+    "PING" };
+#define HELLO_PING	3	/* hellos[]: the idle connection's probe */
 
 struct rcmd {
 	TAILQ_ENTRY(rcmd)	 entry;
@@ -111,6 +113,7 @@ struct redis {
 	ev_io			 wio;
 	ev_timer		 retry;
 	ev_timer		 deadline;
+	ev_timer		 idle;		/* PING a quiet connection */
 	ev_tstamp		 backoff;
 	unsigned		 addr_next;	/* which resolved address */
 	redisReader		*reader;
@@ -150,6 +153,7 @@ static void	 on_read(struct ev_loop *, ev_io *, int);
 static void	 on_write(struct ev_loop *, ev_io *, int);
 static void	 on_retry(struct ev_loop *, ev_timer *, int);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
+static void	 on_idle(struct ev_loop *, ev_timer *, int);
 static int	 dispatch(struct redis *, redisReply *);
 static int	 push(struct redis *, const redisReply *);
 static int	 answer_hello(struct redis *, struct rcmd *,
@@ -664,6 +668,26 @@ on_read(struct ev_loop *loop, ev_io *w, int revents)
 	leave(r);
 }
 
+/*
+ * Every timeout, a connection that is up and awaits nothing sends a PING
+ * (answered "pong" even in subscribed mode), so that the reply deadline
+ * covers a quiet subscriber too: a Redis that stopped answering, or a
+ * link that died without a reset, is noticed within twice the timeout
+ * instead of waiting for TCP keepalive or for the next command.
+ */
+static void
+on_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct redis	*r = w->data;
+	const char	*argv[1] = { "PING" };
+	size_t		 len[1] = { 4 };
+
+	(void)loop;
+	(void)revents;
+	if (r->state == ST_UP && TAILQ_EMPTY(&r->pendq))
+		hello(r, HELLO_PING, 1, argv, len);
+}
+
 /* One reply; frees it.  Non-zero: stop reading (closed or freed). */
 static int
 dispatch(struct redis *r, redisReply *reply)
@@ -790,6 +814,7 @@ destroy(struct redis *r)
 	ev_io_stop(r->loop, &r->wio);
 	ev_timer_stop(r->loop, &r->retry);
 	ev_timer_stop(r->loop, &r->deadline);
+	ev_timer_stop(r->loop, &r->idle);
 	if (r->fd != -1)
 		close(r->fd);
 	while ((c = TAILQ_FIRST(&r->waitq)) != NULL) {
@@ -851,7 +876,10 @@ redis_new(struct ev_loop *loop, const struct redis_conf *conf,
 	ev_io_init(&r->wio, on_write, -1, EV_WRITE);
 	ev_timer_init(&r->retry, on_retry, 0, 0);
 	ev_timer_init(&r->deadline, on_deadline, 0, 0);
+	ev_timer_init(&r->idle, on_idle, r->timeout, r->timeout);
 	r->rio.data = r->wio.data = r->retry.data = r->deadline.data = r;
+	r->idle.data = r;
+	ev_timer_start(loop, &r->idle);
 	/* The first attempt from the loop, so that no callback runs here. */
 	ev_timer_set(&r->retry, 0, 0);
 	ev_timer_start(loop, &r->retry);
@@ -870,6 +898,7 @@ redis_free(struct redis *r)
 		ev_io_stop(r->loop, &r->wio);
 		ev_timer_stop(r->loop, &r->retry);
 		ev_timer_stop(r->loop, &r->deadline);
+		ev_timer_stop(r->loop, &r->idle);
 		return;
 	}
 	destroy(r);

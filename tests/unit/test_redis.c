@@ -457,6 +457,44 @@ test_timeout(void **state)
 	server_kill(&srv, SIGKILL);
 }
 
+/*
+ * A subscriber awaits no reply, so only its idle PING can notice that
+ * Redis stopped answering: it goes down within about twice the timeout,
+ * and comes back with its subscription after SIGCONT.
+ */
+static void
+test_idle_subscriber(void **state)
+{
+	struct seen	 s, p;
+	struct redis	*sub, *pub;
+	struct redis_stats st;
+	char		 url[128];
+
+	(void)state;
+	server_start(&srv, NULL);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", srv.port);
+	sub = connect_to(url, &s, 300, 1 << 20);
+	pub = connect_to(url, &p, 2000, 1 << 20);
+	assert_int_equal(redis_subscribe(sub, "SUBSCRIBE", "chan.i", 6), 0);
+	wait_for(&s.ups, 1, "the subscriber up");
+
+	server_kill(&srv, SIGSTOP);
+	wait_for(&s.downs, 1, "the idle subscriber down");
+	redis_stats(sub, &st);
+	assert_true(st.timeouts >= 1);
+	assert_false(st.up);
+
+	server_kill(&srv, SIGCONT);
+	wait_for(&s.ups, 2, "the subscriber up again");
+	assert_string_equal(roundtrip(pub, &p, "PUBLISH", "chan.i", "after"),
+	    "1");
+	wait_for(&s.nmsg, 1, "the message after SIGCONT");
+
+	drop(sub);
+	drop(pub);
+	server_kill(&srv, SIGKILL);
+}
+
 static void
 test_restart(void **state)
 {
@@ -616,6 +654,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_set_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pubsub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_subscriber, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 	};
