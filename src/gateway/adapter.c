@@ -77,6 +77,7 @@ struct targets {
 
 static void	 on_message(struct gateway *, char, const char *, size_t,
 		    const void *, size_t);
+static void	 respond(struct gateway *, const struct sior_msg *, json_t *);
 
 /* "<key><mid><room>#" into buf: its length, or -1 when too long. */
 static int
@@ -378,8 +379,14 @@ broadcast(struct gateway *g, const struct sior_msg *m)
 
 	memset(&b, 0, sizeof(b));
 	if (m->with_ack || (m->flags & SIOR_F_LOCAL)) {
-		/* Acks are not relayed; local should not have left its server. */
+		/*
+		 * Local should not have left its server.  Acks are not
+		 * relayed: none of our clients is counted, so that the
+		 * sender's broadcastWithAck() does not wait for them.
+		 */
 		g->adapter->unsupported++;
+		if (m->with_ack)
+			respond(g, m, json_pack("{s:i}", "clientCount", 0));
 		return;
 	}
 	b.vol = (m->flags & SIOR_F_VOLATILE) != 0;
@@ -472,10 +479,9 @@ respond(struct gateway *g, const struct sior_msg *m, json_t *body)
 		n = chan(g, "#/#", m->uid.p, m->uid.len, "#", ch);
 	text = sior_response(g->adapter->format, g->redis_uid, "/", m, body,
 	    &len);
+	/* text NULL: no memory, or nothing this format answers. */
 	if (n > 0 && text != NULL)
 		(void)publish(g, ch, (size_t)n, text, len);
-	else
-		log_warnx("redis: an answer not sent (out of memory)");
 	free(text);
 	json_decref(body);
 }
