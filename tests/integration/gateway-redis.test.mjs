@@ -147,24 +147,6 @@ function messages(c) {
       await closeAll([n, a]);
     }
   });
-}
-
-describe("classic adapter (createAdapter)", () => {
-  const c = cluster("classic");
-  messages(c);
-
-  test("a backend's redis-emitter reaches the user on both gateways", T, async () => {
-    const u = uid("eu");
-    const a = await online(c.a.url, u), b = await online(c.b.url, u);
-    try {
-      const content = uid("em");
-      new Emitter(c.rc).to(`user:${u}`).emit("receive_message", { content });
-      for (const d of [a, b])
-        await d.wait("receive_message", { pred: (m) => m.content === content });
-    } finally {
-      await closeAll([a, b]);
-    }
-  });
 
   test("Node's fetchSockets() lists the gateways' sockets in a room", T, async () => {
     const g = uid("fg"), ua = uid("fa"), ub = uid("fb");
@@ -193,11 +175,12 @@ describe("classic adapter (createAdapter)", () => {
     const a = await online(c.a.url, u);
     try {
       await c.node.admin(`/admin/join?room=${encodeURIComponent(`user:${u}`)}&to=${room}`);
-      // The join (Node's connection) and the message (ours) may cross:
+      // The join, and in sharded mode our subscription to the new room,
+      // may come after the message:
       // the message is sent again until heard, a bounded number of times.
       const content = uid("jm");
-      await until(() => {
-        new Emitter(c.rc).to(room).emit("receive_message", { content });
+      await until(async () => {
+        await c.node.admin(`/admin/send?room=${room}&content=${content}`);
         return a.all("receive_message", (m) => m.content === content).length > 0 ||
           new Promise((r) => setTimeout(() => r(false), 300));
       }, 15000, `a message to ${room} after socketsJoin`);
@@ -223,6 +206,51 @@ describe("classic adapter (createAdapter)", () => {
     assert.equal(got.err, null, JSON.stringify(got));
     // Two gateways of two workers: four answers, null (no handlers there).
     assert.deepEqual(got.responses, [null, null, null, null]);
+  });
+
+  test("Node's io.to(socket.id) reaches that gateway socket, binary too", T, async () => {
+    const a = await online(c.a.url, uid("sid"));
+    try {
+      const content = uid("sm");
+      await c.node.admin(`/admin/send?room=${a.socket.id}&content=${content}&bin=1`);
+      const [m] = await a.wait("receive_message", { pred: (x) => x.content === content });
+      assert.deepEqual([...new Uint8Array(m.blob)], [1, 2, 3, 250]);
+    } finally {
+      await closeAll([a]);
+    }
+  });
+
+  test("the adapter's figures in /metrics", T, async () => {
+    for (const gw of [c.a, c.b]) {
+      // The figures are up to a second old: wait for the last tests'.
+      const m = await until(async () => {
+        const x = await getJSON(gw.url, "/metrics");
+        return x.totals.redis_requests > 0 && x.totals.redis_received > 0 ? x : null;
+      }, 10000, "the adapter's figures");
+      assert.ok(m.totals.redis_published > 0, JSON.stringify(m.totals));
+      assert.ok(m.totals.redis_received > 0, JSON.stringify(m.totals));
+      assert.ok(m.totals.redis_requests > 0, JSON.stringify(m.totals));
+      assert.ok(m.totals.redis_ignored > 0, JSON.stringify(m.totals));
+      assert.equal(m.totals.redis_malformed, 0);
+    }
+  });
+}
+
+describe("classic adapter (createAdapter)", () => {
+  const c = cluster("classic");
+  messages(c);
+
+  test("a backend's redis-emitter reaches the user on both gateways", T, async () => {
+    const u = uid("eu");
+    const a = await online(c.a.url, u), b = await online(c.b.url, u);
+    try {
+      const content = uid("em");
+      new Emitter(c.rc).to(`user:${u}`).emit("receive_message", { content });
+      for (const d of [a, b])
+        await d.wait("receive_message", { pred: (m) => m.content === content });
+    } finally {
+      await closeAll([a, b]);
+    }
   });
 
   test("a Redis restart: what is sent once it is back is delivered", T, async () => {

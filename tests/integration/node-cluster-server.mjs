@@ -12,6 +12,8 @@
 //   /admin/disconnect?room=R   disconnectSockets(true) of room R's sockets
 //   /admin/emit?event=E        serverSideEmitWithAck(E): {err, responses}
 //   /admin/rooms               allRooms()
+//   /admin/send?room=R&content=C[&bin=1]  io.to(R).emit("receive_message",
+//                              {content: C[, blob: a Buffer]})
 // Environment: PORT, REDIS_URL, JWT_SECRET, KEY (socket.io), ADAPTER.
 // It prints {"msg":"listening","port":N} on stdout when ready.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -113,6 +115,13 @@ async function admin(req, res) {
         .then((responses) => ({ err: null, responses }),
           (e) => ({ err: e.message, responses: e.responses ?? null }));
       break;
+    case "/admin/send": {
+      const m = { content: u.searchParams.get("content") };
+      if (u.searchParams.get("bin")) m.blob = Buffer.from([1, 2, 3, 250]);
+      io.to(room).emit("receive_message", m);
+      out = { ok: true };
+      break;
+    }
     case "/admin/rooms":
       out = [...await io.of("/").adapter.allRooms()];
       break;
