@@ -293,7 +293,9 @@ visit(void *arg, void *sock)
 static void
 mark(void *arg, void *sock)
 {
-	((struct gw_socket *)sock)->mark = ((struct pick *)arg)->g->adapter->gen;
+	struct gw_socket	*gs = sock;
+
+	gs->mark = ((struct pick *)arg)->g->adapter->gen;
 }
 
 /* A new mark; all old ones forgotten when the counter wraps. */
@@ -559,10 +561,14 @@ join_leave(struct gateway *g, const struct sior_msg *m)
 {
 	struct targets		 t;
 	struct gw_socket	*gs;
-	const struct sior_str	*r = m->sid.len > 0 ? m->rooms : m->targets;
-	unsigned		 nr = m->sid.len > 0 ? m->nrooms > 0 : m->ntargets;
+	const struct sior_str	*r = m->targets;
+	unsigned		 nr = m->ntargets, k;
 	size_t			 i;
-	unsigned		 k;
+
+	if (m->sid.len > 0) {		/* the one-socket form: {sid, room} */
+		r = m->rooms;
+		nr = m->nrooms > 0;
+	}
 
 	collect(g, m, &t);
 	for (i = 0; i < t.n; i++) {
@@ -592,8 +598,8 @@ disconnect(struct gateway *g, const struct sior_msg *m)
 	for (i = 0; i < t.n; i++) {
 		if (t.v[i]->state == SESSION_CLOSED)
 			continue;
-		socketio_disconnect(t.v[i], 0);		/* frees its gw_socket */
-		/* The DISCONNECT is queued first: it leaves before the close. */
+		socketio_disconnect(t.v[i], 0);	/* frees its gw_socket */
+		/* The DISCONNECT is queued: it leaves before the close. */
 		if (m->close)
 			session_close_soon(t.v[i], REMOTE_REASON);
 	}
