@@ -10,7 +10,8 @@
  *   emit.c	the frames of events, to one session or to all of them
  *   adapter.c	the socket.io Redis adapter (issue 14): deliver.c's frames
  *		to the other servers, theirs to our sockets, their requests
- *		(fetchSockets, socketsJoin, ...) answered; over redislink.c
+ *		(fetchSockets, socketsJoin, ...) answered by adapter_req.c
+ *		(adapter.h between the two); over redislink.c
  *   deliver.c	a frame to a room on every worker (GW_BUS_EMIT)
  *   scoped.c	scoped presence: the rooms a user shares hear of it
  *   sync.c	a new socket's online_users, held until every worker's

@@ -24,12 +24,14 @@
  * it is no room entry (memory per connection): a target that looks like
  * one of this worker's ids (sid_worker) is found by a walk of the
  * worker's sessions, which only the owning worker does.
+ *
+ * The requests themselves are adapter_req.c's (adapter.h between them).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "adapter.h"
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
@@ -38,27 +40,8 @@
 #include "session.h"
 #include "sid.h"
 #include "sioredis.h"
-#include "socketio.h"
 #include "stats.h"
 #include "transport.h"
-
-#define CHAN_MAX	1024	/* a channel name: prefix, nsp, room */
-#define REMOTE_REASON	"disconnected by another server"
-
-struct adapter {
-	int		 format;	/* SIOR_CLASSIC or SIOR_SHARDED */
-	uint32_t	 gen;		/* pick(): this pass's mark */
-	uint64_t	 published;
-	uint64_t	 received;
-	uint64_t	 ignored;
-	uint64_t	 malformed;
-	uint64_t	 requests;
-	uint64_t	 unsupported;
-	uint64_t	 subscriptions;	/* gauge */
-};
-
-/* Called once per picked socket. */
-typedef void	 pick_cb(struct gateway *, struct gw_socket *, void *);
 
 struct pick {
 	struct gateway		*g;
@@ -68,16 +51,8 @@ struct pick {
 	void			*arg;
 };
 
-/* Sessions collected before a request changes them. */
-struct targets {
-	struct session	**v;
-	size_t		  n, cap;
-	bool		  nomem;
-};
-
 static void	 on_message(struct gateway *, char, const char *, size_t,
 		    const void *, size_t);
-static void	 respond(struct gateway *, const struct sior_msg *, json_t *);
 
 /* "<key><mid><room>#" into buf: its length, or -1 when too long. */
 static int
@@ -256,8 +231,8 @@ ours_sidlike(const struct gateway *g, const char *p, size_t len)
 }
 
 /* This worker's socket with that Socket.IO id, or NULL (a walk). */
-static struct gw_socket *
-by_sio_sid(struct gateway *g, const char *p, size_t len)
+struct gw_socket *
+adapter_by_sio_sid(struct gateway *g, const char *p, size_t len)
 {
 	struct session	*s;
 
@@ -317,9 +292,10 @@ next_gen(struct gateway *g)
  * of them) and in none of except (rooms or socket ids), each once.  cb
  * must not close sockets or change rooms (collect() first for that).
  */
-static void
-pick(struct gateway *g, const struct sior_str *rooms, unsigned nrooms,
-    const struct sior_str *except, unsigned nexcept, pick_cb *cb, void *arg)
+void
+adapter_pick(struct gateway *g, const struct sior_str *rooms,
+    unsigned nrooms, const struct sior_str *except, unsigned nexcept,
+    pick_cb *cb, void *arg)
 {
 	struct pick		 pk;
 	struct session		*s;
@@ -344,7 +320,8 @@ pick(struct gateway *g, const struct sior_str *rooms, unsigned nrooms,
 	}
 	for (i = 0; i < nrooms; i++) {
 		rooms_members(g->rooms, rooms[i].p, rooms[i].len, visit, &pk);
-		if ((gs = by_sio_sid(g, rooms[i].p, rooms[i].len)) != NULL)
+		gs = adapter_by_sio_sid(g, rooms[i].p, rooms[i].len);
+		if (gs != NULL)
 			visit(&pk, gs);
 	}
 }
@@ -388,7 +365,8 @@ broadcast(struct gateway *g, const struct sior_msg *m)
 		 */
 		g->adapter->unsupported++;
 		if (m->with_ack)
-			respond(g, m, json_pack("{s:i}", "clientCount", 0));
+			adapter_respond(g, m, json_pack("{s:i}",
+			    "clientCount", 0));
 		return;
 	}
 	b.vol = (m->flags & SIOR_F_VOLATILE) != 0;
@@ -403,7 +381,8 @@ broadcast(struct gateway *g, const struct sior_msg *m)
 		memcpy(FRAME_DATA(b.att[b.natt]), m->att[b.natt].p,
 		    m->att[b.natt].len);
 	}
-	pick(g, m->rooms, m->nrooms, m->except, m->nexcept, send_one, &b);
+	adapter_pick(g, m->rooms, m->nrooms, m->except, m->nexcept, send_one,
+	    &b);
 	g->adapter->received++;
 	goto done;
 nomem:
@@ -415,61 +394,10 @@ done:
 		frame_unref(b.att[i]);
 }
 
-static void
-collect_one(struct gateway *g, struct gw_socket *gs, void *arg)
-{
-	struct targets	*t = arg;
-	struct session	**v;
-	size_t		  cap;
-
-	(void)g;
-	if (t->n == t->cap) {
-		cap = t->cap == 0 ? 16 : t->cap * 2;
-		if ((v = reallocarray(t->v, cap, sizeof(*v))) == NULL) {
-			t->nomem = true;
-			return;
-		}
-		t->v = v;
-		t->cap = cap;
-	}
-	session_pin(gs->s);
-	t->v[t->n++] = gs->s;
-}
-
-/*
- * The sockets a request is for, pinned: one (sid), or those its rooms and
- * except pick.  release() unpins them.
- */
-static void
-collect(struct gateway *g, const struct sior_msg *m, struct targets *t)
-{
-	struct gw_socket	*gs;
-
-	memset(t, 0, sizeof(*t));
-	if (m->sid.len > 0) {
-		if ((gs = by_sio_sid(g, m->sid.p, m->sid.len)) != NULL)
-			collect_one(g, gs, t);
-	} else
-		pick(g, m->rooms, m->nrooms, m->except, m->nexcept,
-		    collect_one, t);
-	if (t->nomem)
-		log_warnx("redis: a request reached only part of its sockets: "
-		    "out of memory");
-}
-
-static void
-release(struct targets *t)
-{
-	size_t	i;
-
-	for (i = 0; i < t->n; i++)
-		session_unpin(t->v[i]);
-	free(t->v);
-}
-
 /* The answer to a request, on the channel the requester hears. */
-static void
-respond(struct gateway *g, const struct sior_msg *m, json_t *body)
+void
+adapter_respond(struct gateway *g, const struct sior_msg *m,
+    json_t *body)
 {
 	char	 ch[CHAN_MAX], *text;
 	size_t	 len;
@@ -486,170 +414,6 @@ respond(struct gateway *g, const struct sior_msg *m, json_t *body)
 		(void)publish(g, ch, (size_t)n, text, len);
 	free(text);
 	json_decref(body);
-}
-
-static void
-id_of(struct gateway *g, struct gw_socket *gs, void *arg)
-{
-	(void)g;
-	json_array_append_new(arg, json_string(gs->s->sio_sid));
-}
-
-static void
-room_name(void *arg, const char *name, size_t len)
-{
-	json_array_append_new(arg, json_stringn(name, len));
-}
-
-/* ALL_ROOMS: our rooms, and each socket's own, as socket.io has them. */
-static json_t *
-all_rooms(struct gateway *g)
-{
-	json_t		*v = json_array();
-	struct session	*s;
-
-	rooms_each(g->rooms, room_name, v);
-	for (s = g->t->all; s != NULL; s = s->next)
-		if (s->app_data != NULL && (s->nsp_mask & 1))
-			json_array_append_new(v, json_string(s->sio_sid));
-	return json_pack("{s:o}", "rooms", v);
-}
-
-/*
- * The handshake fetchSockets() shows, with what the gateway keeps: no
- * headers, and of the query only what the protocol puts there (the
- * token, in the query or the auth, is never shown).
- */
-static json_t *
-handshake(struct gateway *g, struct gw_socket *gs)
-{
-	struct session	*s = gs->s;
-	const char	*kind = s->kind == SESSION_WEBSOCKET ? "websocket" :
-			    "polling";
-	char		 when[96], addr[64], url[64];
-	time_t		 t = (time_t)(gs->issued / 1000);
-	struct tm	 tm;
-
-	gmtime_r(&t, &tm);
-	/* JavaScript's Date.prototype.toString(), in UTC. */
-	strftime(when, sizeof(when),
-	    "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
-	session_address(s, addr, sizeof(addr));
-	snprintf(url, sizeof(url), "/socket.io/?EIO=4&transport=%s", kind);
-	return json_pack("{s:{},s:s,s:s,s:b,s:b,s:I,s:s,s:{s:s,s:s},s:{}}",
-	    "headers", "time", when, "address", addr, "xdomain", 0,
-	    "secure", g->t->conf->tls_cert != NULL &&
-	    g->t->conf->tls_cert[0] != '\0', "issued", (json_int_t)gs->issued,
-	    "url", url, "query", "EIO", "4", "transport", kind, "auth");
-}
-
-static void
-fetch_one(struct gateway *g, struct gw_socket *gs, void *arg)
-{
-	json_t	*rooms = json_array();
-
-	json_array_append_new(rooms, json_string(gs->s->sio_sid));
-	rooms_of(g->rooms, gs, room_name, rooms);
-	json_array_append_new(arg, json_pack("{s:s,s:o,s:o,s:{s:s%}}",
-	    "id", gs->s->sio_sid, "handshake", handshake(g, gs),
-	    "rooms", rooms, "data", "user_id", gs->user, gs->ulen));
-}
-
-/* JOIN and LEAVE: the limits of a client's join_room hold. */
-static void
-join_leave(struct gateway *g, const struct sior_msg *m)
-{
-	struct targets		 t;
-	struct gw_socket	*gs;
-	const struct sior_str	*r = m->targets;
-	unsigned		 nr = m->ntargets, k;
-	size_t			 i;
-
-	if (m->sid.len > 0) {		/* the one-socket form: {sid, room} */
-		r = m->rooms;
-		nr = m->nrooms > 0;
-	}
-
-	collect(g, m, &t);
-	for (i = 0; i < t.n; i++) {
-		if ((gs = t.v[i]->app_data) == NULL)
-			continue;
-		for (k = 0; k < nr; k++) {
-			if (m->op == SIOR_OP_LEAVE)
-				rooms_leave(g->rooms, r[k].p, r[k].len, gs);
-			else if (rooms_join(g->rooms, r[k].p, r[k].len, gs) ==
-			    ROOMS_JOIN_FULL)
-				g->rooms_refused++;
-		}
-	}
-	if (m->sid.len > 0 && t.n > 0 && m->request_id.len > 0)
-		respond(g, m, json_object());
-	release(&t);
-}
-
-/* DISCONNECT: the normal way out (presence, rooms, membership). */
-static void
-disconnect(struct gateway *g, const struct sior_msg *m)
-{
-	struct targets	t;
-	size_t		i;
-
-	collect(g, m, &t);
-	for (i = 0; i < t.n; i++) {
-		if (t.v[i]->state == SESSION_CLOSED)
-			continue;
-		socketio_disconnect(t.v[i], 0);	/* frees its gw_socket */
-		/* The DISCONNECT is queued: it leaves before the close. */
-		if (m->close)
-			session_close_soon(t.v[i], REMOTE_REASON);
-	}
-	if (m->sid.len > 0 && t.n > 0 && m->request_id.len > 0)
-		respond(g, m, json_object());
-	release(&t);
-}
-
-/* A request of another server. */
-static void
-request(struct gateway *g, const struct sior_msg *m)
-{
-	json_t	*v;
-
-	g->adapter->requests++;
-	switch (m->op) {
-	case SIOR_OP_SOCKETS:
-		v = json_array();
-		pick(g, m->rooms, m->nrooms, NULL, 0, id_of, v);
-		respond(g, m, json_pack("{s:o}", "sockets", v));
-		break;
-	case SIOR_OP_ALL_ROOMS:
-		respond(g, m, all_rooms(g));
-		break;
-	case SIOR_OP_JOIN:
-	case SIOR_OP_LEAVE:
-		join_leave(g, m);
-		break;
-	case SIOR_OP_DISCONNECT:
-		disconnect(g, m);
-		break;
-	case SIOR_OP_FETCH:
-		v = json_array();
-		pick(g, m->rooms, m->nrooms, m->except, m->nexcept, fetch_one,
-		    v);
-		respond(g, m, json_pack("{s:o}", "sockets", v));
-		break;
-	case SIOR_OP_SERVER_EMIT:
-		/*
-		 * The gateway has no server-side handlers.  Asked for an ack,
-		 * each worker answers null: a Node server's
-		 * serverSideEmitWithAck() counts every server and would
-		 * otherwise wait for us until its timeout.
-		 */
-		if (m->request_id.len > 0)
-			respond(g, m, json_pack("{s:n}", "data"));
-		break;
-	default:
-		break;
-	}
 }
 
 /* What the subscriber heard on the adapter's channels. */
@@ -675,7 +439,7 @@ on_message(struct gateway *g, char kind, const char *ch, size_t clen,
 		broadcast(g, &m);
 	else {
 		g->adapter->received++;
-		request(g, &m);
+		adapter_request(g, &m);
 	}
 	sior_free(&m);
 }

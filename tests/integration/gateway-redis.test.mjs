@@ -54,12 +54,15 @@ function gateway(r, name, extra = "") {
     conf: `redis_url ${r.url}\nnode_id ${name}\n${extra}` });
 }
 
-// Every connection of every worker is up (after a start or a restart).
-async function redisUp(gw) {
+// Every connection of every worker is up, and has connected at least
+// `connects` times in all (after a restart: the figures are up to a
+// second old, and must not be the ones from before it).
+async function redisUp(gw, connects = 4) {
   return until(async () => {
     const m = await getJSON(gw.url, "/metrics");
     return m.workers?.length === 2 && m.totals?.redis_configured === 2 &&
-      m.totals?.redis_down === 0 && m.totals?.redis_subscriptions >= 4;
+      m.totals?.redis_down === 0 && m.totals?.redis_subscriptions >= 4 &&
+      m.totals?.redis_connects >= connects ? m.totals : null;
   }, 30000, `${gw.url}: every Redis connection up`);
 }
 
@@ -254,8 +257,11 @@ describe("classic adapter (createAdapter)", () => {
   });
 
   test("a Redis restart: what is sent once it is back is delivered", T, async () => {
+    const [ta, tb] = await Promise.all([redisUp(c.a), redisUp(c.b)]);
     await c.redis.restart();
-    await Promise.all([redisUp(c.a), redisUp(c.b)]);
+    // Each of the four connections of each gateway connects again.
+    await Promise.all([redisUp(c.a, ta.redis_connects + 4),
+      redisUp(c.b, tb.redis_connects + 4)]);
     const a = await online(c.a.url, uid("ra")), b = await online(c.b.url, uid("rb"));
     try {
       await sendAndWait(a, b);
