@@ -73,8 +73,9 @@ function cluster(mode) {
   before(async () => {
     c.redis = await startRedis();
     const extra = mode === "sharded" ? "redis_adapter sharded\n" : "";
+    // B's sockets may be in 3 rooms: a join from Node respects it.
     [c.a, c.b] = await Promise.all([gateway(c.redis, "gw-a", extra),
-      gateway(c.redis, "gw-b", extra)]);
+      gateway(c.redis, "gw-b", `${extra}max_rooms_per_socket 3\n`)]);
     c.node = await startNode(c.redis.url, mode);
     c.rc = createClient({ url: c.redis.url });
     c.rc.on("error", () => {});
@@ -189,6 +190,28 @@ function messages(c) {
       }, 15000, `a message to ${room} after socketsJoin`);
     } finally {
       await closeAll([a]);
+    }
+  });
+
+  test("Node's socketsJoin() keeps to max_rooms_per_socket and room names' length", T, async () => {
+    const u = uid("mu");
+    const b = await online(c.b.url, u);
+    try {
+      const before = (await getJSON(c.b.url, "/metrics")).totals.rooms_refused;
+      const long = "x".repeat(300);
+      await c.node.admin(`/admin/join?room=${b.socket.id}&to=${long},r1-${u},r2-${u},r3-${u}`);
+      const rooms = await until(async () => {
+        const got = await c.node.admin(`/admin/fetch?room=${b.socket.id}`);
+        const r = got[0]?.rooms ?? [];
+        return r.includes(`r2-${u}`) ? r : null;
+      }, 10000, "the joins to reach the socket");
+      // user:<id> and two more: three; the long name is none of them.
+      assert.deepEqual(rooms.filter((r) => r !== b.socket.id).sort(),
+        [`r1-${u}`, `r2-${u}`, `user:${u}`]);
+      await until(async () => (await getJSON(c.b.url, "/metrics")).totals.rooms_refused > before,
+        10000, "rooms_refused to count the join past the limit");
+    } finally {
+      await closeAll([b]);
     }
   });
 

@@ -8,7 +8,7 @@
 //
 // Test hooks, over HTTP on the same port (GET, answers JSON):
 //   /admin/fetch?room=R        fetchSockets() of room R (of everyone: no R)
-//   /admin/join?room=R&to=T    socketsJoin(T) of room R's sockets
+//   /admin/join?room=R&to=T,U  socketsJoin([T, U]) of room R's sockets
 //   /admin/disconnect?room=R   disconnectSockets(true) of room R's sockets
 //   /admin/emit?event=E        serverSideEmitWithAck(E): {err, responses}
 //   /admin/rooms               allRooms()
@@ -103,7 +103,7 @@ async function admin(req, res) {
         data: s.data, handshake: s.handshake }));
       break;
     case "/admin/join":
-      sel.socketsJoin(u.searchParams.get("to"));
+      sel.socketsJoin(u.searchParams.get("to").split(","));
       out = { ok: true };
       break;
     case "/admin/disconnect":
