@@ -69,7 +69,7 @@ struct sior_str {
 struct sior_msg {
 	enum sior_op	 op;
 	int		 format;	/* SIOR_CLASSIC or SIOR_SHARDED */
-	int		 type;		/* the wire's request/message type */
+	int		 type;		/* the wire's type; -1: none (classic bcast) */
 	struct sior_str	 uid;		/* the sender; "" when none */
 	struct sior_str	 nsp;		/* "/" when the packet had none */
 	struct sior_str	 request_id;	/* "" when none: nothing to answer */

@@ -12,7 +12,9 @@
  *  - rooms that are not arrays, a packet or opts that is not an object,
  *    an EVENT whose data a client's parser would refuse: refused;
  *  - a string with invalid UTF-8 reads as Node reads it (U+FFFD);
- *  - an unknown or response type decodes as IGNORE, as the adapters skip.
+ *  - an unknown or response type decodes as IGNORE, as the adapters skip;
+ *  - a packet with binaries and a placeholder of its own (which a
+ *    client's parser would fail on, or take as an attachment): refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ static int	 room(json_t *, size_t, struct sior_str *);
 static int	 rooms(json_t *, struct sior_str *, unsigned *);
 static int	 opts(json_t *, struct sior_msg *);
 static int	 packet(json_t *, json_t *, struct sior_msg *, struct priv *);
+static int	 count_ph(json_t *, unsigned, void *);
 static int	 event_text(json_t *, struct sior_msg *, struct priv *, bool);
 static int	 type_of(json_t *);
 
@@ -97,7 +100,8 @@ load(const uint8_t *buf, size_t len, struct priv *pv)
 	if ((pv->copy = malloc(len)) == NULL)
 		return (-1);
 	memcpy(pv->copy, buf, len);
-	if (sior_unpack(pv->copy, len, &pv->tree) != 0)
+	if (sior_unpack(pv->copy, len, &pv->tree) != 0 ||
+	    pv->tree.root == pv->tree.undef)
 		return (-1);
 	return (sior_js_fix(pv->tree.root, pv->tree.undef));
 }
@@ -193,6 +197,15 @@ opts(json_t *o, struct sior_msg *msg)
 	return (0);
 }
 
+static int
+count_ph(json_t *ph, unsigned num, void *arg)
+{
+	(void)ph;
+	(void)num;
+	(*(unsigned *)arg)++;
+	return (0);
+}
+
 /*
  * data (an event's array) as text: "2[...]", "2/nsp,[...]", or with
  * binaries "5<n>-..." and att[]; bare JSON when !packet (SERVER_EMIT).
@@ -205,6 +218,7 @@ event_text(json_t *data, struct sior_msg *msg, struct priv *pv, bool pkt)
 	json_t		*name = json_array_get(data, 0);
 	char		 head[SIO_NSP_MAX + 32];
 	size_t		 hlen = 0, n;
+	unsigned	 nph = 0;
 
 	if (!json_is_array(data) || name == NULL)
 		return (-1);
@@ -213,6 +227,9 @@ event_text(json_t *data, struct sior_msg *msg, struct priv *pv, bool pkt)
 	    json_string_length(name)))))
 		return (-1);
 	sior_js_placeholders(data, &pv->tree, msg->att, &msg->natt);
+	if (msg->natt > 0 && (sio_binary_walk(data, count_ph, &nph) != 0 ||
+	    nph != msg->natt))
+		return (-1);	/* a forged placeholder would break clients */
 	if (pkt) {
 		if (msg->natt > 0)
 			hlen = (size_t)snprintf(head, sizeof(head), "5%u-",
@@ -275,7 +292,6 @@ classic(json_t *root, struct sior_msg *msg, struct priv *pv)
 		return (-1);
 	msg->uid.p = json_string_value(uid);
 	msg->uid.len = json_string_length(uid);
-	msg->type = SIO_EVENT;
 	return (packet(p, json_array_get(root, 2), msg, pv));
 }
 

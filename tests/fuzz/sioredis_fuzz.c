@@ -3,10 +3,11 @@
  * first byte picks the format (classic or sharded), the rest is a message
  * as any process that can publish on Redis may send it.  Checked, beyond
  * memory safety: counts within their bounds and views readable; a
- * broadcast's text is a Socket.IO EVENT (or BINARY_EVENT with natt
- * attachments) that this gateway's own parser takes; a SERVER_EMIT's text
- * is JSON; a broadcast without binaries, published again by us in either
- * format, decodes to the same text; answers and channels never overrun.
+ * broadcast's text is a Socket.IO EVENT, or a BINARY_EVENT whose natt
+ * attachments its placeholders name, that this gateway's own parser and
+ * assembler take; a SERVER_EMIT's text is JSON; a broadcast without
+ * binaries, published again by us in either format, decodes to the same
+ * text; answers and channels never overrun.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -62,6 +63,8 @@ check_text(const struct sior_msg *m)
 {
 	struct sio_limits	 lim = { 0, 64, SIOR_ATT_MAX, 0 };
 	struct sio_packet	 p;
+	struct sio_binary	 b;
+	unsigned		 i;
 	int			 rc;
 
 	rc = sio_packet_decode(m->text, m->textlen, &lim, &p);
@@ -70,7 +73,20 @@ check_text(const struct sior_msg *m)
 	if (rc != SIO_OK || (m->natt > 0 ? p.type != SIO_BINARY_EVENT ||
 	    p.attachments != m->natt : p.type != SIO_EVENT))
 		abort();
-	sio_packet_clear(&p);
+	if (m->natt == 0) {
+		sio_packet_clear(&p);
+		return;
+	}
+	/* The attachments are the ones its placeholders name, all used. */
+	sio_binary_init(&b);
+	if (sio_binary_start(&b, &p, &lim) != SIO_NEED_MORE)
+		abort();
+	for (i = 0; i < m->natt; i++) {
+		if (sio_binary_add(&b, m->att[i].p, m->att[i].len) !=
+		    (i + 1 == m->natt ? SIO_OK : SIO_NEED_MORE))
+			abort();
+	}
+	sio_binary_clear(&b);
 }
 
 /* Published again by us, the broadcast reads back the same. */

@@ -108,6 +108,7 @@ test_classic_broadcast(void **state)
 	assert_int_equal(m.nexcept, 1);
 	check_str(m.except[0], "abcdefghij0123456789");
 	assert_int_equal(m.flags, 0);
+	assert_int_equal(m.type, -1);
 	assert_false(m.with_ack);
 	assert_int_equal(m.request_id.len, 0);
 	check_text(&m, &c_room_except);
@@ -593,6 +594,11 @@ test_notepack_values(void **state)
 	same_bytes(m.att[0].p, m.att[0].len, "\x01\x02", 2);
 	same_bytes(m.att[1].p, m.att[1].len, "\x07", 1);
 	sior_free(&m);
+	/* A forged placeholder beside a binary; alone it is only data. */
+	assert_int_equal(bcast_with(D("\x93\xa1" "e\xc4\x00\x82\xac"
+	    "_placeholder\xc3\xa3num\x05"), &m), -1);
+	bcast_text(D("\x92\xa1" "e\x82\xac_placeholder\xc3\xa3num\x05"),
+	    "2[\"e\",{\"_placeholder\":true,\"num\":5}]");
 	/* A numeric event name is what the parser takes; reserved is not. */
 	bcast_text(D("\x91\x07"), "2[7]");
 	assert_int_equal(bcast_with(D("\x91\xa7" "connect"), &m), -1);
@@ -627,8 +633,10 @@ test_hostile_sizes(void **state)
 	    D("\x93\xa1u\xc6\x7f\xff\xff\xff"), &m), -1);
 	assert_int_equal(decode_bytes(SIOR_CLASSIC,
 	    D("\x93\xa1u\xc9\x7f\xff\xff\xff\x01"), &m), -1);
-	/* 0xc1, trailing bytes, timestamp 96 of the wrong size. */
+	/* 0xc1, undefined, trailing bytes, timestamp 96 of the wrong size. */
 	assert_int_equal(decode_bytes(SIOR_CLASSIC, D("\xc1"), &m), -1);
+	assert_int_equal(decode_bytes(SIOR_CLASSIC, D("\xd4\x00\x00"), &m),
+	    -1);
 	assert_int_equal(bcast_with(D("\x91\xa1" "e\xc0"), &m), -1);
 	assert_int_equal(bcast_with(D("\x92\xa1" "e\xc7\x01\xff\x00"), &m),
 	    -1);
@@ -752,6 +760,15 @@ test_hostile_types(void **state)
 	check_str(m.rooms[0], "1.5");
 	check_str(m.rooms[1], "1e+21");
 	check_str(m.rooms[2], "0");
+	sior_free(&m);
+
+	/* JSON.parse(): last value in the first place, own __proto__. */
+	assert_int_equal(sior_decode(SIOR_SHARDED, D("{\"uid\":\"u\","
+	    "\"type\":3,\"nsp\":\"/\",\"data\":{\"packet\":{\"type\":2,"
+	    "\"data\":[\"e\",{\"a\":1,\"b\":2,\"a\":3,\"__proto__\":4,"
+	    "\"7\":5}]},\"opts\":{}}}"), &m), 0);
+	check_str((struct sior_str){ m.text, m.textlen },
+	    "2[\"e\",{\"7\":5,\"a\":3,\"b\":2,\"__proto__\":4}]");
 	sior_free(&m);
 
 	/* SIOR_ROOMS_MAX rooms fit; one more refuses the message. */
