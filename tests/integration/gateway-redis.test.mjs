@@ -246,6 +246,29 @@ function messages(c) {
     }
   });
 
+  test("Node's except() and volatile reach the right gateway sockets", T, async () => {
+    const g = uid("xg");
+    const a = await online(c.a.url, uid("xa")), b = await online(c.b.url, uid("xb"));
+    try {
+      for (const d of [a, b])
+        assert.equal((await d.ack("join_room", { group_id: g })).ok, true);
+      await c.heard(`group:${g}`, 2);
+      const room = encodeURIComponent(`group:${g}`);
+      const c1 = uid("x1"), c2 = uid("x2");
+      await c.node.admin(`/admin/send?room=${room}&content=${c1}&except=${a.socket.id}`);
+      // volatile: both sockets have nothing queued, so both get it.
+      await c.node.admin(`/admin/send?room=${room}&content=${c2}&volatile=1`);
+      await b.wait("receive_message", { pred: (m) => m.content === c2 });
+      await a.wait("receive_message", { pred: (m) => m.content === c2 });
+      // c1 was published before c2, on the same connection, to the same room.
+      assert.equal(b.all("receive_message", (m) => m.content === c1).length, 1);
+      assert.equal(a.all("receive_message", (m) => m.content === c1).length, 0,
+        "the excepted socket heard it");
+    } finally {
+      await closeAll([a, b]);
+    }
+  });
+
   test("the adapter's figures in /metrics", T, async () => {
     for (const gw of [c.a, c.b]) {
       // The figures are up to a second old: wait for the last tests'.

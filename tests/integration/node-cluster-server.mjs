@@ -12,8 +12,9 @@
 //   /admin/disconnect?room=R   disconnectSockets(true) of room R's sockets
 //   /admin/emit?event=E        serverSideEmitWithAck(E): {err, responses}
 //   /admin/rooms               allRooms()
-//   /admin/send?room=R&content=C[&bin=1]  io.to(R).emit("receive_message",
-//                              {content: C[, blob: a Buffer]})
+//   /admin/send?room=R&content=C[&bin=1][&except=X][&volatile=1]
+//                              io.to(R)[.except(X)][.volatile]
+//                              .emit("receive_message", {content: C[, blob]})
 // Environment: PORT, REDIS_URL, JWT_SECRET, KEY (socket.io), ADAPTER.
 // It prints {"msg":"listening","port":N} on stdout when ready.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -118,7 +119,10 @@ async function admin(req, res) {
     case "/admin/send": {
       const m = { content: u.searchParams.get("content") };
       if (u.searchParams.get("bin")) m.blob = Buffer.from([1, 2, 3, 250]);
-      io.to(room).emit("receive_message", m);
+      let op = io.to(room);
+      if (u.searchParams.get("except")) op = op.except(u.searchParams.get("except"));
+      if (u.searchParams.get("volatile")) op = op.volatile;
+      op.emit("receive_message", m);
       out = { ok: true };
       break;
     }
