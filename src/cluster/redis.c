@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "htab.h"
 #include "log.h"
 #include "randpool.h"
 #include "redis.h"
@@ -90,7 +91,13 @@ struct rcmd {
 };
 TAILQ_HEAD(rcmds, rcmd);
 
+/*
+ * A remembered subscription: in subs, in the order re-issued, and in
+ * subidx by (verb, channel), because sharded mode holds one per room and
+ * a list walked per (un)subscription would cost O(rooms) each.
+ */
 struct sub {
+	uint32_t		 hash;		/* HTAB_HASH: first */
 	TAILQ_ENTRY(sub)	 entry;
 	int			 verb;
 	size_t			 len;
@@ -123,6 +130,7 @@ struct redis {
 	struct rcmds		 pendq;
 	size_t			 npend;
 	struct subs		 subs;
+	struct htab		 subidx;
 	int			 subscribed;	/* once: no other command */
 	int			 warned_down;	/* this outage is logged */
 	int			 warned_hello;
@@ -829,6 +837,7 @@ destroy(struct redis *r)
 		TAILQ_REMOVE(&r->subs, s, entry);
 		free(s);
 	}
+	htab_free(&r->subidx);
 	if (r->reader != NULL)
 		redisReaderFree(r->reader);
 	buf_free(&r->out);
@@ -847,6 +856,7 @@ redis_new(struct ev_loop *loop, const struct redis_conf *conf,
 {
 	struct redis	*r;
 	char		 err[256];
+	uint64_t	 seed = 0;
 
 	if (conf->url == NULL || (r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
@@ -872,6 +882,13 @@ redis_new(struct ev_loop *loop, const struct redis_conf *conf,
 	TAILQ_INIT(&r->waitq);
 	TAILQ_INIT(&r->pendq);
 	TAILQ_INIT(&r->subs);
+	(void)randpool_get(&seed, sizeof(seed));
+	if (htab_init(&r->subidx, seed) != 0) {
+		redisReaderFree(r->reader);
+		free(r->name);
+		free(r);
+		return NULL;
+	}
 	ev_io_init(&r->rio, on_read, -1, EV_READ);
 	ev_io_init(&r->wio, on_write, -1, EV_WRITE);
 	ev_timer_init(&r->retry, on_retry, 0, 0);
@@ -884,6 +901,34 @@ redis_new(struct ev_loop *loop, const struct redis_conf *conf,
 	ev_timer_set(&r->retry, 0, 0);
 	ev_timer_start(loop, &r->retry);
 	return r;
+}
+
+/* The key subidx is searched with. */
+struct subkey {
+	int		 verb;
+	const char	*chan;
+	size_t		 len;
+};
+
+static bool
+sub_eq(const void *rec, const void *key)
+{
+	const struct sub	*s = rec;
+	const struct subkey	*k = key;
+
+	return s->verb == k->verb && s->len == k->len &&
+	    memcmp(s->chan, k->chan, k->len) == 0;
+}
+
+/* The remembered subscription (verb, chan), its hash and slot; or NULL. */
+static struct sub *
+sub_find(const struct redis *r, int verb, const char *chan, size_t len,
+    uint32_t *hash, size_t *slot)
+{
+	struct subkey	k = { verb, chan, len };
+
+	*hash = htab_hash(&r->subidx, chan, len) ^ (uint32_t)verb;
+	return htab_find(&r->subidx, *hash, sub_eq, &k, slot);
 }
 
 /* Safe inside any of r's callbacks (see the top of this file). */
@@ -944,24 +989,31 @@ redis_subscribe(struct redis *r, const char *verb, const char *chan,
     size_t len)
 {
 	struct sub	*s;
+	uint32_t	 hash;
+	size_t		 slot;
 	int		 v;
 
 	if (r->dead || (v = find_verb(verb)) < 0 || v > 2)
 		return -1;
-	TAILQ_FOREACH(s, &r->subs, entry)
-		if (s->verb == v && s->len == len &&
-		    memcmp(s->chan, chan, len) == 0)
-			return 0;
+	if (sub_find(r, v, chan, len, &hash, &slot) != NULL)
+		return 0;
 	if ((s = malloc(sizeof(*s) + len + 1)) == NULL)
 		return -1;
+	s->hash = hash;
 	s->verb = v;
 	s->len = len;
 	memcpy(s->chan, chan, len);
 	s->chan[len] = '\0';
+	if (htab_insert(&r->subidx, s) != 0) {
+		free(s);
+		return -1;
+	}
 	TAILQ_INSERT_TAIL(&r->subs, s, entry);
 	r->subscribed = 1;
 	if ((r->state == ST_UP || r->state == ST_HELLO) &&
 	    send_sub(r, v, chan, len, r->state == ST_UP) != 0) {
+		(void)sub_find(r, v, chan, len, &hash, &slot);
+		htab_remove(&r->subidx, slot);
 		TAILQ_REMOVE(&r->subs, s, entry);
 		free(s);
 		return -1;
@@ -975,17 +1027,16 @@ redis_unsubscribe(struct redis *r, const char *verb, const char *chan,
     size_t len)
 {
 	struct sub	*s;
+	uint32_t	 hash;
+	size_t		 slot;
 	int		 v;
 
 	if (r->dead || (v = find_verb(verb)) < 0)
 		return -1;
 	v %= 3;
-	TAILQ_FOREACH(s, &r->subs, entry)
-		if (s->verb == v && s->len == len &&
-		    memcmp(s->chan, chan, len) == 0)
-			break;
-	if (s == NULL)
+	if ((s = sub_find(r, v, chan, len, &hash, &slot)) == NULL)
 		return -1;
+	htab_remove(&r->subidx, slot);
 	TAILQ_REMOVE(&r->subs, s, entry);
 	free(s);
 	/* No memory: the server keeps it until the next reconnect. */
