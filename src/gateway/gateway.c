@@ -130,6 +130,11 @@ gw_init(struct transport *t)
 		log_error("the auth service's cache: out of memory");
 		return -1;
 	}
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    hostpres_init(g, seed) != 0) {
+		log_error("presence across hosts: cannot set up");
+		return -1;
+	}
 	return 0;
 }
 
@@ -147,6 +152,7 @@ gw_fini(struct transport *t)
 	g->services = NULL;
 	membership_free(g);	/* after: no answer comes now */
 	authsvc_free(g);
+	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
 }
 
@@ -405,6 +411,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	membership_stats(g, st);
 	authsvc_stats(g, st);
 	redislink_stats(g, st);
+	hostpres_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;
