@@ -1,0 +1,284 @@
+// Guards issue 14 (several hosts over Redis): presence across hosts.
+// Gateways with two workers each share one redis-server (redislib.mjs);
+// real socket.io-clients: a user online on one gateway is user_connected
+// once on the clients of every gateway and in the online_users of a
+// client that connects later on another; a user with sockets on two
+// gateways is announced once and goes offline only when its last socket
+// anywhere closes; Redis's online_users hash (the seed's
+// hgetall('online_users')) follows; the auth service hears one "online"
+// and one "offline" per cluster-wide transition, not per gateway or
+// worker; kill -9 of a whole gateway: its users go offline on the others
+// within redis_node_ttl and a sweep; a Redis restart: the presence is
+// registered again and a new client's online_users lists every gateway's
+// users.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createClient } from "redis";
+import { closeAll, getJSON, online, placed, sleep, startGateway, until } from "./gwlib.mjs";
+import { killTree } from "./lib.mjs";
+import { startRedis } from "./redislib.mjs";
+import { startStub } from "./stubs.mjs";
+
+const W = 2;
+const TTL = 3000;	// redis_node_ttl, ms
+let seq = 0;
+const user = (p) => `${p}${process.pid}x${++seq}`;
+
+function conf(r, node, auth) {
+  return `redis_url "${r.url}"\nnode_id ${node}\nredis_node_ttl ${TTL / 1000}s\n` +
+    `auth_mode local\nauth_service_url "${auth.url}"\n`;
+}
+
+// Redis's online_users hash, from a client of our own.
+async function onlineUsers(r) {
+  const c = createClient({ url: r.url });
+  c.on("error", () => {});
+  await c.connect();
+  try {
+    return await c.hGetAll("online_users");
+  } finally {
+    await c.quit();
+  }
+}
+
+// The presence events about u that device d heard since mark.
+const about = (d, mark, u) => d.events.slice(mark)
+  .filter((e) => ["user_connected", "user_disconnected"].includes(e.name) &&
+    e.args[0]?.user_id === u).map((e) => e.name);
+
+// The auth service's status calls for u: "online", "offline".
+const statuses = (auth, u) => auth.on(`/api/users/${u}/status`).map((c) => c.body?.status);
+
+async function stop(gw) {
+  if (!gw) return;
+  await gw.shutdown();
+  assert.deepEqual(gw.logged(/Sanitizer|runtime error:/).map((l) => l.raw ?? l.msg), [],
+    "sanitizer reports");
+}
+
+// Watchers: a device on each worker of each gateway, settled in Redis.
+async function watchers(r, gws) {
+  const ws = [];
+  for (const [i, gw] of gws.entries())
+    ws.push(...await placed(gw.url, user(`watch${i}-`), W));
+  await until(async () => {
+    const h = await onlineUsers(r);
+    return ws.every((w) => h[w.user] === "1");
+  }, 20000, "the watchers in online_users");
+  await sleep(500);	// their own events are in
+  return ws;
+}
+
+describe("presence across two gateways", () => {
+  let r, a, b, auth, ws = [];
+
+  before(async () => {
+    r = await startRedis();
+    auth = await startStub();
+    a = await startGateway({ workers: W, conf: conf(r, "gw-a", auth) });
+    b = await startGateway({ workers: W, conf: conf(r, "gw-b", auth) });
+    ws = await watchers(r, [a, b]);
+  });
+
+  after(async () => {
+    await closeAll(ws);
+    await Promise.all([stop(a), stop(b)]);
+    await auth?.close();
+    await r?.stop();
+  });
+
+  test("a user on A: user_connected once on every client of A and B, in a later client's online_users on B, in Redis", { timeout: 60000 }, async () => {
+    const u = user("solo");
+    const marks = ws.map((w) => w.mark());
+    const d = await online(a.url, u);
+    for (const [i, w] of ws.entries())
+      await w.next(marks[i], "user_connected", { pred: (x) => x?.user_id === u, ms: 15000 });
+    const late = await online(b.url, user("late"));
+    try {
+      assert.ok(late.args("online_users")[0].includes(u),
+        `online_users on B: ${JSON.stringify(late.args("online_users")[0])}`);
+      assert.equal((await onlineUsers(r))[u], "1");
+      await sleep(1000);	// any second user_connected would be in by now
+      for (const [i, w] of ws.entries())
+        assert.deepEqual(about(w, marks[i], u), ["user_connected"], `watcher ${i}`);
+      d.close();
+      for (const [i, w] of ws.entries())
+        await w.next(marks[i], "user_disconnected", { pred: (x) => x?.user_id === u, ms: 15000 });
+      await sleep(1000);
+      for (const [i, w] of ws.entries())
+        assert.deepEqual(about(w, marks[i], u), ["user_connected", "user_disconnected"],
+          `watcher ${i}`);
+      assert.equal((await onlineUsers(r))[u], undefined);
+      assert.deepEqual(statuses(auth, u), ["online", "offline"]);
+    } finally {
+      await closeAll([d, late]);
+    }
+  });
+
+  test("the same user on A and B: one user_connected; user_disconnected only when the last socket anywhere closes", { timeout: 60000 }, async () => {
+    const u = user("both");
+    const marks = ws.map((w) => w.mark());
+    const da = await online(a.url, u);
+    const db = await online(b.url, u);
+    try {
+      await until(async () => (await onlineUsers(r))[u] === "2", 15000, `${u} counted on both`);
+      for (const [i, w] of ws.entries())
+        await w.next(marks[i], "user_connected", { pred: (x) => x?.user_id === u, ms: 15000 });
+      da.close();
+      await until(async () => (await onlineUsers(r))[u] === "1", 15000, `${u} on B only`);
+      await sleep(1000);
+      for (const [i, w] of ws.entries())
+        assert.deepEqual(about(w, marks[i], u), ["user_connected"], `watcher ${i}, ${u} still on B`);
+      const late = await online(a.url, user("late"));
+      assert.ok(late.args("online_users")[0].includes(u), "A lists the user still on B");
+      late.close();
+      db.close();
+      for (const [i, w] of ws.entries())
+        await w.next(marks[i], "user_disconnected", { pred: (x) => x?.user_id === u, ms: 15000 });
+      await sleep(1000);
+      for (const [i, w] of ws.entries())
+        assert.deepEqual(about(w, marks[i], u), ["user_connected", "user_disconnected"],
+          `watcher ${i}`);
+      assert.equal((await onlineUsers(r))[u], undefined);
+      assert.deepEqual(statuses(auth, u), ["online", "offline"],
+        "one call per cluster-wide transition, not per gateway or worker");
+    } finally {
+      await closeAll([da, db]);
+    }
+  });
+
+  test("a user's devices on both workers of both gateways: one online, one offline call", { timeout: 90000 }, async () => {
+    const u = user("quad");
+    const ds = [...await placed(a.url, u, W), ...await placed(b.url, u, W)];
+    try {
+      await until(async () => (await onlineUsers(r))[u] === "2", 15000, `${u} on both`);
+      await closeAll(ds);
+      await until(async () => (await onlineUsers(r))[u] === undefined, 15000, `${u} gone`);
+      await until(() => statuses(auth, u).length >= 2, 15000, "the status calls");
+      await sleep(1000);
+      assert.deepEqual(statuses(auth, u), ["online", "offline"]);
+    } finally {
+      await closeAll(ds);
+    }
+  });
+});
+
+describe("a gateway killed with SIGKILL", () => {
+  let r, a, b, auth, ws = [];
+
+  before(async () => {
+    r = await startRedis();
+    auth = await startStub();
+    a = await startGateway({ workers: W, conf: conf(r, "gw-a", auth) });
+    b = await startGateway({ workers: W, conf: conf(r, "gw-b", auth) });
+    ws = await watchers(r, [b]);
+  });
+
+  after(async () => {
+    await closeAll(ws);
+    await Promise.all([stop(a), stop(b)]);
+    await auth?.close();
+    await r?.stop();
+  });
+
+  test("its users go offline on the others within redis_node_ttl and a sweep, and leave online_users", { timeout: 90000 }, async () => {
+    const u = user("doomed"), v = user("stays");
+    const du = await online(a.url, u);
+    const dv = await online(b.url, v);
+    try {
+      await until(async () => {
+        const h = await onlineUsers(r);
+        return h[u] === "1" && h[v] === "1";
+      }, 15000, "both users in Redis");
+      for (const w of ws)
+        await w.wait("user_connected", { pred: (x) => x?.user_id === u, ms: 15000 });
+      const marks = ws.map((w) => w.mark());
+      killTree(a.pid);
+      // A hang guard only: the expiry is TTL, a sweep every TTL/3.
+      for (const [i, w] of ws.entries())
+        await w.next(marks[i], "user_disconnected", { pred: (x) => x?.user_id === u, ms: 6 * TTL });
+      const h = await onlineUsers(r);
+      assert.equal(h[u], undefined);
+      assert.equal(h[v], "1", "B's user stays");
+      for (const [i, w] of ws.entries())
+        assert.deepEqual(about(w, marks[i], v), [], `watcher ${i} heard nothing of B's user`);
+      const late = await online(b.url, user("late"));
+      const list = late.args("online_users")[0];
+      late.close();
+      assert.ok(!list.includes(u), `online_users: ${JSON.stringify(list)}`);
+      assert.ok(list.includes(v));
+      await sleep(1000);
+      assert.deepEqual(statuses(auth, u), ["online", "offline"], "the sweeper tells the service, once");
+      const m = await until(async () => {
+        const x = await getJSON(b.url, "/metrics");
+        return x.workers?.length === W && x.totals?.redis_nodes_expired >= 1 ? x : null;
+      }, 10000, "redis_nodes_expired");
+      assert.equal(m.totals.redis_nodes_expired, 1);
+    } finally {
+      await closeAll([du, dv]);
+    }
+  });
+});
+
+describe("a Redis restart", () => {
+  let r, a, b, auth;
+
+  before(async () => {
+    r = await startRedis();
+    auth = await startStub();
+    a = await startGateway({ workers: W, conf: conf(r, "gw-a", auth) });
+    b = await startGateway({ workers: W, conf: conf(r, "gw-b", auth) });
+  });
+
+  after(async () => {
+    await Promise.all([stop(a), stop(b)]);
+    await auth?.close();
+    await r?.stop();
+  });
+
+  // A new client on gw whose online_users has every user of `yes` and none
+  // of `no` (the mirrors are rebuilt a while after Redis is back).
+  const lists = (gw, yes, no) => until(async () => {
+    const d = await online(gw.url, user("late"));
+    const list = d.args("online_users")[0];
+    d.close();
+    if (yes.every((u) => list.includes(u)) && !no.some((u) => list.includes(u))) return list;
+    await sleep(500);
+    return null;
+  }, 30000, `a new client's online_users with ${yes} and without ${no}`);
+
+  test("presence is rebuilt: online_users in Redis and a new client's online_users, what changed meanwhile told", { timeout: 120000 }, async () => {
+    const ua = user("ra"), ub = user("rb"), gone = user("rgone"), uc = user("rcame");
+    const [w] = await placed(b.url, user("rwatch"), 1);
+    const das = await placed(a.url, ua, W);
+    const dbs = await placed(b.url, ub, W);
+    const dg = await online(a.url, gone);
+    let dc;
+    try {
+      await until(async () => {
+        const h = await onlineUsers(r);
+        return h[ua] === "1" && h[ub] === "1" && h[gone] === "1";
+      }, 15000, "the users in Redis");
+      await w.wait("user_connected", { pred: (x) => x?.user_id === gone, ms: 15000 });
+      const mark = w.mark();
+      // Redis dies (SIGKILL, no persistence: it comes back empty); one
+      // user leaves and one comes while it is away.
+      await r.stop();
+      dg.close();
+      dc = await online(b.url, uc);
+      await sleep(500);
+      await r.start();
+      await until(async () => {
+        const h = await onlineUsers(r).catch(() => ({}));
+        return h[ua] === "1" && h[ub] === "1" && h[uc] === "1" && h[gone] === undefined;
+      }, 60000, "online_users rebuilt");
+      await lists(a, [ua, ub, uc], [gone]);
+      await lists(b, [ua, ub, uc], [gone]);
+      // B's clients heard of the two changes (a hang guard only).
+      await w.next(mark, "user_disconnected", { pred: (x) => x?.user_id === gone, ms: 30000 });
+      await w.next(mark, "user_connected", { pred: (x) => x?.user_id === uc, ms: 30000 });
+    } finally {
+      await closeAll([...das, ...dbs, dg, dc, w]);
+    }
+  });
+});
