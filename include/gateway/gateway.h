@@ -243,6 +243,7 @@ void	hostpres_free(struct gateway *);
 void	hostpres_local(struct gateway *, const char *, int);
 void	hostpres_list(struct gateway *, void (*)(void *, const char *),
 	    void *);
+bool	hostpres_online(struct gateway *, const char *);
 void	hostpres_stats(const struct gateway *, struct worker_stats *);
 
 /* sync.c */

@@ -125,6 +125,7 @@ struct worker_stats {
 	uint64_t	 redis_subscriptions;	/* gauge: channels subscribed */
 	uint64_t	 redis_presence_errors;	/* presence commands failed */
 	uint64_t	 redis_nodes_expired;	/* dead gateways swept */
+	uint64_t	 redis_users_mirrored;	/* gauge: online in the cluster */
 };
 
 #define STATS_MAX_WORKERS	512

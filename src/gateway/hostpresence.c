@@ -432,6 +432,14 @@ hostpres_list(struct gateway *g, presence_cb *cb, void *arg)
 		htab_sweep(&g->hostpres->mirror, list_one, &l);
 }
 
+/* Is the user online in the cluster, as the mirror says? */
+bool
+hostpres_online(struct gateway *g, const char *user)
+{
+	return g->hostpres != NULL &&
+	    mirror_find(g->hostpres, user, strlen(user), NULL) != NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Rebuilding the mirror: HGETALL online_users. */
 
@@ -828,4 +836,5 @@ hostpres_stats(const struct gateway *g, struct worker_stats *st)
 		return;
 	st->redis_presence_errors = g->hostpres->errors;
 	st->redis_nodes_expired = g->hostpres->expired;
+	st->redis_users_mirrored = g->hostpres->mirror.n;
 }

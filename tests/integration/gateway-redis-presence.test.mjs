@@ -98,6 +98,14 @@ describe("presence across two gateways", () => {
       assert.ok(late.args("online_users")[0].includes(u),
         `online_users on B: ${JSON.stringify(late.args("online_users")[0])}`);
       assert.equal((await onlineUsers(r))[u], "1");
+      // Each of B's workers mirrors the cluster's users (a gauge, summed).
+      let m;
+      await until(async () => {
+        m = await getJSON(b.url, "/metrics");
+        return m.workers?.length === W && m.totals?.redis_users_mirrored >= W * (new Set(ws.map((w) => w.user)).size + 2);
+      }, 10000, "redis_users_mirrored on B").catch((e) => {
+        throw new Error(`${e.message}: ${m?.totals?.redis_users_mirrored}`);
+      });
       await sleep(1000);	// any second user_connected would be in by now
       for (const [i, w] of ws.entries())
         assert.deepEqual(about(w, marks[i], u), ["user_connected"], `watcher ${i}`);
@@ -159,6 +167,55 @@ describe("presence across two gateways", () => {
       assert.deepEqual(statuses(auth, u), ["online", "offline"]);
     } finally {
       await closeAll(ds);
+    }
+  });
+});
+
+describe("presence_mode scoped across two gateways", () => {
+  let r, a, b, auth;
+
+  before(async () => {
+    r = await startRedis();
+    auth = await startStub();
+    a = await startGateway({ workers: W, conf: conf(r, "gw-a", auth) + "presence_mode scoped\n" });
+    b = await startGateway({ workers: W, conf: conf(r, "gw-b", auth) + "presence_mode scoped\n" });
+  });
+
+  after(async () => {
+    await Promise.all([stop(a), stop(b)]);
+    await auth?.close();
+    await r?.stop();
+  });
+
+  test("presence:<user> subscribers on B hear a user of A; its room peers hear it leave; strangers hear nothing", { timeout: 60000 }, async () => {
+    const u = user("sc"), x = user("stranger"), group = user("g");
+    const sub = await online(b.url, user("sub"));
+    const peer = await online(a.url, user("peer"));
+    const marks = [sub.mark(), peer.mark()];
+    let du, dx;
+    try {
+      assert.deepEqual(await sub.ack("join_room", { room: `presence:${u}` }),
+        { ok: true, room: `presence:${u}`, online: false });
+      assert.equal((await peer.ack("join_room", { group_id: group })).ok, true);
+      du = await online(a.url, u);
+      dx = await online(a.url, x);
+      await sub.next(marks[0], "user_connected", { pred: (e) => e?.user_id === u, ms: 15000 });
+      // B knows u is online (its mirror), though u has no socket there.
+      const sub2 = await online(b.url, user("sub2"));
+      assert.deepEqual(await sub2.ack("join_room", { room: `presence:${u}` }),
+        { ok: true, room: `presence:${u}`, online: true });
+      sub2.close();
+      assert.equal((await du.ack("join_room", { group_id: group })).ok, true);
+      du.close();
+      await sub.next(marks[0], "user_disconnected", { pred: (e) => e?.user_id === u, ms: 15000 });
+      await peer.next(marks[1], "user_disconnected", { pred: (e) => e?.user_id === u, ms: 15000 });
+      await sleep(1000);
+      assert.deepEqual(about(sub, marks[0], u), ["user_connected", "user_disconnected"]);
+      assert.deepEqual(about(sub, marks[0], x), [], "a stranger is not told");
+      assert.deepEqual(about(peer, marks[1], x), [], "a stranger is not told");
+      assert.deepEqual(statuses(auth, u), ["online", "offline"]);
+    } finally {
+      await closeAll([sub, peer, du, dx]);
     }
   });
 });
