@@ -97,7 +97,8 @@ static const char OFFLINE[] =
 /*
  * KEYS[1] our heartbeat, KEYS[2] the set of instances, KEYS[3]
  * online_users; ARGV: our instance, ttl ms, channel, "<key>-gw#", batch.
- * Returns {our key was there, instances removed, more to sweep, {gone}}.
+ * Returns {our key was there, instances swept (users taken out: one that
+ * left none, a drained one, is removed unsaid), more to sweep, {gone}}.
  */
 static const char HEARTBEAT[] =
     "local was = redis.call('SET', KEYS[1], '1', 'PX', ARGV[2], 'GET')\n"
@@ -107,8 +108,9 @@ static const char HEARTBEAT[] =
     "for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
     "  if redis.call('EXISTS', ARGV[4] .. 'node#' .. n) == 0 then\n"
     "    local h = ARGV[4] .. 'users#' .. n\n"
+    "    local us = {}\n"
     "    if budget > 0 then\n"
-    "      local us = redis.call('HRANDFIELD', h, budget)\n"
+    "      us = redis.call('HRANDFIELD', h, budget)\n"
     "      for _, u in ipairs(us) do\n"
     "        redis.call('HDEL', h, u)\n"
     "        if redis.call('HINCRBY', KEYS[3], u, -1) <= 0 then\n"
@@ -121,7 +123,7 @@ static const char HEARTBEAT[] =
     "    end\n"
     "    if redis.call('EXISTS', h) == 0 then\n"
     "      redis.call('SREM', KEYS[2], n)\n"
-    "      dead = dead + 1\n"
+    "      if #us > 0 then dead = dead + 1 end\n"
     "    else\n"
     "      more = 1\n"
     "    end\n"
@@ -145,6 +147,7 @@ struct hostpres {
 	uint64_t	 sub_connects;	/* the subscriber's, last seen */
 	int		 beating;	/* a HEARTBEAT awaits its answer */
 	int		 fetching;	/* an HGETALL awaits its answer */
+	uint64_t	 beats;		/* heartbeats answered */
 	uint64_t	 errors;	/* redis_presence_errors */
 	uint64_t	 expired;	/* redis_nodes_expired */
 	char		 chan[KEY_MAX];	/* "<key>-gw#presence" */
@@ -723,13 +726,14 @@ reg_one(void *arg, const char *user)
 
 /* Every user of this instance, into Redis again. */
 static void
-reregister(struct gateway *g)
+reregister(struct gateway *g, int first)
 {
 	struct regs	rs = { NULL, 0 };
 
-	log_info("redis presence: this gateway's heartbeat was gone (Redis "
-	    "restarted, or we were taken for dead): registering its %zu "
-	    "users again", presence_count(g->presence));
+	if (!first)
+		log_info("redis presence: this gateway's heartbeat was gone "
+		    "(Redis restarted, or we were taken for dead): registering "
+		    "its %zu users again", presence_count(g->presence));
 	if ((rs.b = batch_new(g, 1, REGISTER_BATCH)) == NULL)
 		return;
 	rs.b->recheck = 1;
@@ -768,7 +772,8 @@ on_heartbeat(void *arg, const struct redisReply *r)
 		    "taken for dead", r->element[1]->integer);
 	}
 	if (r->element[0]->integer == 0)
-		reregister(g);
+		reregister(g, hp->beats == 0);	/* the first: no news */
+	hp->beats++;
 	if (r->element[2]->integer != 0)
 		beat(hp);	/* more to sweep: the next batch now */
 }

@@ -8,9 +8,11 @@
 // hgetall('online_users')) follows; the auth service hears one "online"
 // and one "offline" per cluster-wide transition, not per gateway or
 // worker; kill -9 of a whole gateway: its users go offline on the others
-// within redis_node_ttl and a sweep; a Redis restart: the presence is
-// registered again and a new client's online_users lists every gateway's
-// users.
+// within redis_node_ttl and a sweep; a drain (SIGTERM) takes its users
+// out at once, not by the expiry; presence_mode scoped across hosts; a
+// Redis restart: the presence is registered again, a new client's
+// online_users lists every gateway's users, and what changed while Redis
+// was away is told.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
@@ -273,6 +275,53 @@ describe("a gateway killed with SIGKILL", () => {
       assert.equal(m.totals.redis_nodes_expired, 1);
     } finally {
       await closeAll([du, dv]);
+    }
+  });
+});
+
+describe("a gateway drained with SIGTERM", () => {
+  let r, a, b, auth, ws = [];
+
+  before(async () => {
+    r = await startRedis();
+    auth = await startStub();
+    a = await startGateway({ workers: W, conf: conf(r, "gw-a", auth) });
+    b = await startGateway({ workers: W, conf: conf(r, "gw-b", auth) });
+    ws = await watchers(r, [b]);
+  });
+
+  after(async () => {
+    await closeAll(ws);
+    await Promise.all([stop(a), stop(b)]);
+    await auth?.close();
+    await r?.stop();
+  });
+
+  test("its users go offline at once where they are not elsewhere, not by the expiry", { timeout: 90000 }, async () => {
+    const u = user("drained"), v = user("twice");
+    const du = await online(a.url, u);
+    const dva = await online(a.url, v);
+    const dvb = await online(b.url, v);
+    try {
+      await until(async () => {
+        const h = await onlineUsers(r);
+        return h[u] === "1" && h[v] === "2";
+      }, 15000, "the users in Redis");
+      const marks = ws.map((w) => w.mark());
+      await a.stop("SIGTERM");
+      for (const [i, w] of ws.entries())
+        await w.next(marks[i], "user_disconnected", { pred: (x) => x?.user_id === u, ms: 6 * TTL });
+      const h = await onlineUsers(r);
+      assert.equal(h[u], undefined);
+      assert.equal(h[v], "1", "v still on B");
+      // Taken out by the drain's scripts: no instance was swept.
+      await sleep(2 * TTL);
+      const m = await getJSON(b.url, "/metrics");
+      assert.equal(m.totals.redis_nodes_expired, 0);
+      for (const [i, w] of ws.entries())
+        assert.deepEqual(about(w, marks[i], v), [], `watcher ${i}: v never left`);
+    } finally {
+      await closeAll([du, dva, dvb]);
     }
   });
 });
