@@ -145,6 +145,8 @@ struct hostpres {
 	ev_timer	 beat;		/* every redis_node_ttl / 3 */
 	ev_timer	 rebuild;	/* the full rebuild, ttl after */
 	uint64_t	 sub_connects;	/* the subscriber's, last seen */
+	uint64_t	 cmd_connects;	/* the command connection's */
+	uint64_t	 errors_seen;	/* errors at the last resync */
 	int		 beating;	/* a HEARTBEAT awaits its answer */
 	int		 fetching;	/* an HGETALL awaits its answer */
 	uint64_t	 beats;		/* heartbeats answered */
@@ -161,7 +163,7 @@ struct hostpres {
 struct batch {
 	struct gateway	*g;
 	int		 online;
-	int		 recheck;	/* a re-registration: see batch_done */
+	int		 recheck;	/* a resync's: see recheck() */
 	int		 tries;
 	size_t		 n;
 	char		*users[];
@@ -584,9 +586,9 @@ still(const struct batch *b, size_t i)
 }
 
 /*
- * A re-registration took a list of users made before: one that went
- * offline since, its OFFLINE sent meanwhile by its owner on another
- * connection, may have been added back after it.  Take it out again.
+ * A resync's batch was made from a list taken before it was sent: a user
+ * that came or went since, its owner's script sent meanwhile on another
+ * connection and perhaps run first, is set right by the opposite script.
  */
 static void
 recheck(struct batch *b)
@@ -594,7 +596,7 @@ recheck(struct batch *b)
 	struct batch	*o;
 	size_t		 i;
 
-	if ((o = batch_new(b->g, 0, b->n)) == NULL)
+	if ((o = batch_new(b->g, !b->online, b->n)) == NULL)
 		return;
 	for (i = 0; i < b->n; i++)
 		if (!still(b, i) && (o->users[o->n] = strdup(b->users[i])) !=
@@ -726,14 +728,10 @@ reg_one(void *arg, const char *user)
 
 /* Every user of this instance, into Redis again. */
 static void
-reregister(struct gateway *g, int first)
+reregister(struct gateway *g)
 {
 	struct regs	rs = { NULL, 0 };
 
-	if (!first)
-		log_info("redis presence: this gateway's heartbeat was gone "
-		    "(Redis restarted, or we were taken for dead): registering "
-		    "its %zu users again", presence_count(g->presence));
 	if ((rs.b = batch_new(g, 1, REGISTER_BATCH)) == NULL)
 		return;
 	rs.b->recheck = 1;
@@ -742,6 +740,63 @@ reregister(struct gateway *g, int first)
 		return;
 	if (rs.failed || rs.b->n == 0 || batch_send(rs.b) != 0)
 		batch_free(rs.b);
+}
+
+/* The users of the instance's hash that are not in its table: out. */
+static void
+on_keys(void *arg, const struct redisReply *r)
+{
+	struct gateway		*g = arg;
+	struct batch		*b = NULL;
+	const redisReply	*u;
+	size_t			 i;
+
+	if (g->hostpres == NULL)
+		return;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		failed(g, "HKEYS of the instance", r);
+		return;
+	}
+	for (i = 0; i < r->elements; i++) {
+		u = r->element[i];
+		if (u->type != REDIS_REPLY_STRING ||
+		    presence_online(g->presence, u->str))
+			continue;
+		if (b == NULL && (b = batch_new(g, 0, REGISTER_BATCH)) == NULL)
+			return;
+		b->recheck = 1;
+		if ((b->users[b->n] = strdup(u->str)) != NULL &&
+		    ++b->n == REGISTER_BATCH) {
+			if (batch_send(b) != 0)
+				batch_free(b);
+			b = NULL;
+		}
+	}
+	if (b != NULL && (b->n == 0 || batch_send(b) != 0))
+		batch_free(b);
+}
+
+/*
+ * Redis made to say what this instance's table says: its users added
+ * (HSETNX: those there already cost nothing), and the users of its hash
+ * that are not in the table taken out (a script lost with a connection,
+ * or refused past redis_queue_max).  The reply is bounded by the
+ * instance's users and what was lost.
+ */
+static void
+resync(struct gateway *g, const char *why)
+{
+	struct hostpres	*hp = g->hostpres;
+	const char	*argv[2] = { "HKEYS", hp->users };
+	size_t		 lens[2] = { 5, strlen(hp->users) };
+
+	if (why != NULL)
+		log_info("redis presence: %s: setting this gateway's %zu users "
+		    "right in Redis", why, presence_count(g->presence));
+	hp->errors_seen = hp->errors;
+	reregister(g);
+	if (redis_command(g->redis, on_keys, g, 2, argv, lens) != 0)
+		failed(g, "HKEYS of the instance", NULL);
 }
 
 static void	beat(struct hostpres *);
@@ -771,8 +826,9 @@ on_heartbeat(void *arg, const struct redisReply *r)
 		log_info("redis presence: %lld gateways without a heartbeat "
 		    "taken for dead", r->element[1]->integer);
 	}
-	if (r->element[0]->integer == 0)
-		reregister(g, hp->beats == 0);	/* the first: no news */
+	if (r->element[0]->integer == 0)	/* the first one: no news */
+		resync(g, hp->beats == 0 ? NULL : "the heartbeat was gone "
+		    "(Redis lost its data, or we were taken for dead)");
 	hp->beats++;
 	if (r->element[2]->integer != 0)
 		beat(hp);	/* more to sweep: the next batch now */
@@ -812,7 +868,12 @@ beat(struct hostpres *hp)
 
 /*
  * Every ttl/3, on every worker: a subscriber that came back (events were
- * missed) rebuilds the mirror; the first worker of the list beats.
+ * missed) rebuilds the mirror; presence commands that failed here since
+ * the last look resync the instance (a script refused or lost; a lost
+ * answer alone is sent again, batch_done()); the first worker of the list
+ * beats, and resyncs when its command connection came back (whatever was
+ * lost with the connections; one worker per instance: it costs an HKEYS
+ * of the instance's hash and an HSETNX per user).
  */
 static void
 on_beat(struct ev_loop *loop, ev_timer *w, int revents)
@@ -820,6 +881,7 @@ on_beat(struct ev_loop *loop, ev_timer *w, int revents)
 	struct hostpres		*hp = w->data;
 	struct gateway		*g = hp->g;
 	struct redis_stats	 rs;
+	int			 back, owner;
 
 	(void)revents;
 	redis_stats(g->redis_sub, &rs);
@@ -829,7 +891,14 @@ on_beat(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_stop(loop, &hp->rebuild);
 		ev_timer_start(loop, &hp->rebuild);
 	}
-	if (authsvc_owner(g, 0) == g->t->wid)
+	redis_stats(g->redis, &rs);
+	owner = authsvc_owner(g, 0) == g->t->wid;
+	back = rs.connects != hp->cmd_connects && hp->cmd_connects != 0;
+	hp->cmd_connects = rs.connects;
+	if (rs.up && ((back && owner) || hp->errors != hp->errors_seen))
+		resync(g, back && owner ? "the connection to Redis is back" :
+		    "presence commands failed");
+	if (owner)
 		beat(hp);
 }
 

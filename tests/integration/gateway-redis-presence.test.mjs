@@ -31,17 +31,20 @@ function conf(r, node, auth) {
     `auth_mode local\nauth_service_url "${auth.url}"\n`;
 }
 
-// Redis's online_users hash, from a client of our own.
-async function onlineUsers(r) {
+// fn(client) with a Redis client of our own.
+async function withRedis(r, fn) {
   const c = createClient({ url: r.url });
   c.on("error", () => {});
   await c.connect();
   try {
-    return await c.hGetAll("online_users");
+    return await fn(c);
   } finally {
     await c.quit();
   }
 }
+
+// Redis's online_users hash.
+const onlineUsers = (r) => withRedis(r, (c) => c.hGetAll("online_users"));
 
 // The presence events about u that device d heard since mark.
 const about = (d, mark, u) => d.events.slice(mark)
@@ -170,6 +173,27 @@ describe("presence across two gateways", () => {
     } finally {
       await closeAll(ds);
     }
+  });
+
+  test("a user Redis holds for A that A does not have is taken out when A's connection comes back", { timeout: 60000 }, async () => {
+    // What a script lost on its way (refused past redis_queue_max, or with
+    // a connection) leaves behind: a user in A's hash and online_users.
+    const ghost = user("ghost");
+    const [key] = await withRedis(r, (c) => c.keys("socket.io-gw#users#gw-a.*"));
+    assert.ok(key, "A's hash of users");
+    await withRedis(r, async (c) => {
+      await c.hSet(key, ghost, "1");
+      await c.hIncrBy("online_users", ghost, 1);
+      // A's command connections drop (CLIENT SETNAME sgw-<instance>.<wid>).
+      const list = await c.sendCommand(["CLIENT", "LIST", "TYPE", "normal"]);
+      const ids = list.split("\n").filter((l) => / name=sgw-gw-a\./.test(l))
+        .map((l) => l.match(/^id=(\d+)/)[1]);
+      assert.ok(ids.length >= W, list);
+      for (const id of ids) await c.sendCommand(["CLIENT", "KILL", "ID", id]);
+    });
+    await until(async () => (await onlineUsers(r))[ghost] === undefined, 30000,
+      "the ghost out of online_users");
+    assert.equal(await withRedis(r, (c) => c.hExists(key, ghost)), false);
   });
 });
 
