@@ -167,9 +167,14 @@ online_leave(struct gateway *g, struct gw_socket *gs, int tell)
 		/*
 		 * Redis: the rooms hear it when the cluster says so; and even
 		 * in a drain the instance's table goes to Redis at once (the
-		 * instance may live on: a reload retires only workers).
+		 * instance may live on: a reload retires only workers).  In a
+		 * drain the owner may be exiting too, before our bus record
+		 * reaches it: this worker sends the script as well (it is
+		 * idempotent; the one that takes the user out answers).
 		 */
 		scoped_owe(g, gs);
+		if (!tell && online_owner(g, gs->user) != g->t->wid)
+			hostpres_local(g, gs->user, 0);
 		tell_services(g, gs->user, 0);
 	} else if (tell) {
 		announce(g, "user_disconnected", gs->user, gs->s);
