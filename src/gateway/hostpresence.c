@@ -22,7 +22,10 @@
  * gone cluster-wide published and returned; atomic, so one sweeper only
  * gets them.  It also says whether our own key was there: if not, Redis
  * lost its data (a restart without persistence) or another instance took
- * us for dead; either way the instance's users are registered again.
+ * us for dead; either way the instance resyncs: its users are registered
+ * again and the users of its hash it does not have are taken out (so
+ * too after failed presence commands, and when the first worker's
+ * command connection comes back: resync()).
  *
  * Who calls: an instance-level transition (online.c's table says a user's
  * first socket in this instance opened or its last closed) is sent by the
