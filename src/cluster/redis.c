@@ -66,6 +66,7 @@
 #define KEEPIDLE	15		/* s of silence before a probe */
 #define KEEPINTVL	5
 #define KEEPCNT		3
+#define OUT_KEEP	(64u * 1024)	/* keep an output buffer this big */
 
 enum rstate { ST_DOWN, ST_CONNECTING, ST_HELLO, ST_UP };
 enum rkind { K_USER, K_HELLO, K_SUB };
@@ -307,6 +308,7 @@ start_connect(struct redis *r)
 	int		 fd;
 
 	if ((fd = open_socket(r, &why)) == -1) {
+		r->st.disconnects++;	/* an attempt lost at once */
 		lose(r, why != NULL ? why : strerror(errno), 0);
 		return;
 	}
@@ -468,6 +470,7 @@ lose(struct redis *r, const char *why, int timeout)
 	ev_timer_stop(r->loop, &r->deadline);
 	r->state = ST_DOWN;
 	r->out.len = 0;
+	buf_release(&r->out, OUT_KEEP);
 	redisReaderFree(r->reader);
 	r->reader = redisReaderCreate();
 	for (c = TAILQ_FIRST(&r->waitq); c != NULL; c = next) {
@@ -616,8 +619,10 @@ on_write(struct ev_loop *loop, ev_io *w, int revents)
 		r->st.bytes_out += (uint64_t)n;
 		buf_consume(&r->out, (size_t)n);
 	}
-	if (r->out.len == 0)
+	if (r->out.len == 0) {
 		ev_io_stop(r->loop, &r->wio);
+		buf_release(&r->out, OUT_KEEP);
+	}
 	leave(r);
 }
 
@@ -687,7 +692,7 @@ dispatch(struct redis *r, redisReply *reply)
 		rc = 1;
 	}
 	freeReplyObject(reply);
-	if (rc == 0 && r->state == ST_HELLO && r->npend == 0)
+	if (rc == 0 && !r->dead && r->state == ST_HELLO && r->npend == 0)
 		become_up(r);
 	if (r->dead || r->state == ST_DOWN)
 		return 1;
@@ -818,7 +823,7 @@ redis_new(struct ev_loop *loop, const struct redis_conf *conf,
 	struct redis	*r;
 	char		 err[256];
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if (conf->url == NULL || (r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	if (redisurl_parse(conf->url, &r->url, err, sizeof(err)) != 0) {
 		logline(r, LOG_LEVEL_ERROR, "redis: redis_url refused", err);
