@@ -12,7 +12,9 @@
 // out at once, not by the expiry; presence_mode scoped across hosts; a
 // Redis restart: the presence is registered again, a new client's
 // online_users lists every gateway's users, and what changed while Redis
-// was away is told.
+// was away is told; Redis frozen: the failures are counted
+// (redis_presence_errors) and the presence is right after; a user left in
+// Redis that its gateway does not have is taken out (the resync).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
@@ -26,9 +28,9 @@ const TTL = 3000;	// redis_node_ttl, ms
 let seq = 0;
 const user = (p) => `${p}${process.pid}x${++seq}`;
 
-function conf(r, node, auth) {
+function conf(r, node, auth, more = "") {
   return `redis_url "${r.url}"\nnode_id ${node}\nredis_node_ttl ${TTL / 1000}s\n` +
-    `auth_mode local\nauth_service_url "${auth.url}"\n`;
+    `auth_mode local\nauth_service_url "${auth.url}"\n${more}`;
 }
 
 // fn(client) with a Redis client of our own.
@@ -356,8 +358,9 @@ describe("a Redis restart", () => {
   before(async () => {
     r = await startRedis();
     auth = await startStub();
-    a = await startGateway({ workers: W, conf: conf(r, "gw-a", auth) });
-    b = await startGateway({ workers: W, conf: conf(r, "gw-b", auth) });
+    // A short redis_timeout: a frozen Redis fails the commands soon.
+    a = await startGateway({ workers: W, conf: conf(r, "gw-a", auth, "redis_timeout 1s\n") });
+    b = await startGateway({ workers: W, conf: conf(r, "gw-b", auth, "redis_timeout 1s\n") });
   });
 
   after(async () => {
@@ -409,6 +412,42 @@ describe("a Redis restart", () => {
       await w.next(mark, "user_connected", { pred: (x) => x?.user_id === uc, ms: 30000 });
     } finally {
       await closeAll([...das, ...dbs, dg, dc, w]);
+    }
+  });
+
+  test("Redis frozen: the failures are counted, nothing crashes, presence is right once it thaws", { timeout: 120000 }, async () => {
+    const ua = user("fa"), ub = user("fb");
+    const da = await online(a.url, ua);
+    let db;
+    try {
+      await until(async () => (await onlineUsers(r))[ua] === "1", 15000, "ua in Redis");
+      const before = (await getJSON(a.url, "/metrics")).totals.redis_presence_errors +
+        (await getJSON(b.url, "/metrics")).totals.redis_presence_errors;
+      r.freeze();
+      db = await online(b.url, ub);	// its script waits, or times out
+      // The heartbeats time out (redis_timeout 1s): counted.
+      await until(async () => {
+        const n = (await getJSON(a.url, "/metrics")).totals.redis_presence_errors +
+          (await getJSON(b.url, "/metrics")).totals.redis_presence_errors;
+        return n > before;
+      }, 30000, "redis_presence_errors to grow");
+      r.thaw();
+      await until(async () => {
+        const h = await onlineUsers(r);
+        return h[ua] === "1" && h[ub] === "1";
+      }, 60000, "both users in online_users after the thaw");
+      const late = await until(async () => {
+        const d = await online(a.url, user("late"));
+        const list = d.args("online_users")[0];
+        d.close();
+        return list.includes(ub) ? list : (await sleep(500), null);
+      }, 30000, "A lists B's user");
+      assert.ok(late.includes(ua));
+      for (const gw of [a, b])
+        assert.equal(gw.proc.exitCode, null, "the gateway runs");
+    } finally {
+      r.thaw();
+      await closeAll([da, db]);
     }
   });
 });
