@@ -38,7 +38,10 @@
  * who never left; their status is a state, told again.)
  *
  * Every worker of every instance subscribes to the channel; it keeps the
- * mirror, the set of users online cluster-wide as the channel says, and
+ * mirror, the set of users online cluster-wide as the channel says (not
+ * the other instances' users alone: an event does not say where the user
+ * is, and a user online here and elsewhere changes nothing on the channel
+ * when it leaves here; the union with this instance's table is the same), and
  * tells its sockets of a change of the mirror only: an event repeated (a
  * re-registration) is not told twice.  A new socket's online_users is this
  * instance's table and the mirror.  The mirror holds one entry per user
