@@ -14,6 +14,9 @@
  *		(adapter.h between the two); over redislink.c
  *   deliver.c	a frame to a room on every worker (GW_BUS_EMIT)
  *   scoped.c	scoped presence: the rooms a user shares hear of it
+ *   hostpresence.c	presence across hosts through Redis (issue 14): the
+ *		instance's transitions made the cluster's, the cluster's
+ *		told to this worker's sockets, the mirror of who is online
  *   sync.c	a new socket's online_users, held until every worker's
  *		presence is in
  *   membership.c	who may use a group (group_membership): the cache, the
@@ -23,7 +26,8 @@
  *   online.c	presence across workers (GW_BUS_ONLINE, _OFFLINE, _DIGEST)
  *   handlers.c	the client's events
  *   gateway.c	the struct app callbacks, setup, and the bus's dispatch
- * scoped.c, sync.c and token.c are at the same level: none calls another.
+ * scoped.c, sync.c and token.c do not call one another; sync.c is above
+ * hostpresence.c, which is above scoped.c.
  * Below them all are the pure modules events.c (payloads, events.h),
  * roomname.c (room names, roomname.h), breaker.c and backoff.c (the
  * downstream services' circuit breaker and retries, breaker.h and
@@ -201,6 +205,7 @@ struct gateway {
 				    const char *, size_t, const void *,
 				    size_t);
 	struct adapter		*adapter;	/* adapter.c; NULL: none */
+	struct hostpres		*hostpres;	/* hostpresence.c; NULL: none */
 };
 
 /* Bus record types. */
@@ -247,6 +252,15 @@ void	scoped_joined(struct gateway *, struct gw_socket *, const char *,
 void	scoped_owe(struct gateway *, struct gw_socket *);
 void	scoped_offline(struct gateway *, const char *, size_t,
 	    struct gw_socket *);
+
+/* hostpresence.c */
+int	hostpres_init(struct gateway *, uint64_t);
+void	hostpres_free(struct gateway *);
+void	hostpres_local(struct gateway *, const char *, int);
+void	hostpres_list(struct gateway *, void (*)(void *, const char *),
+	    void *);
+bool	hostpres_online(struct gateway *, const char *);
+void	hostpres_stats(const struct gateway *, struct worker_stats *);
 
 /* sync.c */
 void	sync_init(struct gateway *);

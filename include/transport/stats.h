@@ -127,6 +127,7 @@ struct worker_stats {
 	uint64_t	 redis_nodes_expired;	/* dead gateways swept */
 	uint64_t	 handoff_waits;	/* owner's hand-off socket full */
 	uint64_t	 handoff_failures; /* served by the accepting worker */
+	uint64_t	 redis_users_mirrored;	/* gauge: online in the cluster */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -131,6 +131,11 @@ gw_init(struct transport *t)
 		log_error("the auth service's cache: out of memory");
 		return -1;
 	}
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    hostpres_init(g, seed) != 0) {
+		log_error("presence across hosts: cannot set up");
+		return -1;
+	}
 	return 0;
 }
 
@@ -149,6 +154,7 @@ gw_fini(struct transport *t)
 	membership_free(g);	/* after: no answer comes now */
 	authsvc_free(g);
 	adapter_free(g);
+	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
 }
 
@@ -409,6 +415,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	authsvc_stats(g, st);
 	redislink_stats(g, st);
 	adapter_stats(g, st);
+	hostpres_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

@@ -219,7 +219,8 @@ on_room(struct gateway *g, struct session *s, struct gw_socket *gs,
 		memcpy(user, ev->ref.a, ev->ref.alen);
 		user[ev->ref.alen] = '\0';
 		reply(s, ack, events_ack_ok(json_pack("{s:s%,s:b}", "room",
-		    room, len, "online", presence_online(g->presence, user))));
+		    room, len, "online", presence_online(g->presence, user) ||
+		    hostpres_online(g, user))));
 		return;
 	}
 	reply(s, ack, events_ack_ok(json_pack("{s:s%}", "room", room, len)));

@@ -7,6 +7,12 @@
  * that dies (the master's peer list, or its bus link) has its users
  * dropped at once.  (src/cluster/presence.c is the table; this file is
  * what the gateway does with it.)
+ *
+ * With redis_url (issue 14) a transition here is this instance's only:
+ * the user's owner hands it to hostpresence.c, which makes it the
+ * cluster's, and the sockets hear what the cluster does from there, not
+ * from here (that would repeat the cluster's event, or announce a user
+ * still online on another host).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +110,11 @@ tell_services(struct gateway *g, const char *user, int online)
 {
 	if (online_owner(g, user) != g->t->wid)
 		return;
+	if (g->hostpres != NULL) {
+		/* The cluster's transition, if any, calls them. */
+		hostpres_local(g, user, online);
+		return;
+	}
 	engines_presence(g, user, online);
 	authstatus_tell(g, user, online);
 }
@@ -111,17 +122,24 @@ tell_services(struct gateway *g, const char *user, int online)
 static void
 on_online(void *arg, const char *user)
 {
-	announce(arg, "user_connected", user, NULL);
-	tell_services(arg, user, 1);
+	struct gateway	*g = arg;
+
+	if (g->hostpres == NULL)
+		announce(g, "user_connected", user, NULL);
+	tell_services(g, user, 1);
 }
 
 /* A user went offline elsewhere: its subscribers, the rooms owed here. */
 static void
 on_offline(void *arg, const char *user)
 {
-	announce(arg, "user_disconnected", user, NULL);
-	scoped_offline(arg, user, strlen(user), NULL);
-	tell_services(arg, user, 0);
+	struct gateway	*g = arg;
+
+	if (g->hostpres == NULL) {
+		announce(g, "user_disconnected", user, NULL);
+		scoped_offline(g, user, strlen(user), NULL);
+	}
+	tell_services(g, user, 0);
 }
 
 /* A socket of this user opened here. */
@@ -129,7 +147,8 @@ void
 online_join(struct gateway *g, struct gw_socket *gs)
 {
 	if (presence_local_add(g->presence, gs->user) == PRESENCE_ONLINE) {
-		announce(g, "user_connected", gs->user, gs->s);
+		if (g->hostpres == NULL)
+			announce(g, "user_connected", gs->user, gs->s);
 		tell_services(g, gs->user, 1);
 	}
 	if (g->bus != NULL)
@@ -140,9 +159,24 @@ online_join(struct gateway *g, struct gw_socket *gs)
 void
 online_leave(struct gateway *g, struct gw_socket *gs, int tell)
 {
-	if (presence_local_del(g->presence, gs->user) != PRESENCE_OFFLINE)
+	int	rc = presence_local_del(g->presence, gs->user);
+
+	if (rc != PRESENCE_OFFLINE)
 		scoped_owe(g, gs);
-	else if (tell) {
+	else if (g->hostpres != NULL) {
+		/*
+		 * Redis: the rooms hear it when the cluster says so; and even
+		 * in a drain the instance's table goes to Redis at once (the
+		 * instance may live on: a reload retires only workers).  In a
+		 * drain the owner may be exiting too, before our bus record
+		 * reaches it: this worker sends the script as well (it is
+		 * idempotent; the one that takes the user out answers).
+		 */
+		scoped_owe(g, gs);
+		if (!tell && online_owner(g, gs->user) != g->t->wid)
+			hostpres_local(g, gs->user, 0);
+		tell_services(g, gs->user, 0);
+	} else if (tell) {
 		announce(g, "user_disconnected", gs->user, gs->s);
 		scoped_offline(g, gs->user, gs->ulen, gs);
 		tell_services(g, gs->user, 0);

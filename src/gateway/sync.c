@@ -140,9 +140,10 @@ greet(struct gateway *g, struct session *s, struct gw_socket *gs)
 {
 	json_t	*o = json_array();
 
-	if (g->conf->presence_mode == 0)
+	if (g->conf->presence_mode == 0) {
 		presence_list(g->presence, add_user, o);
-	else
+		hostpres_list(g, add_user, o);	/* the other hosts' */
+	} else
 		json_array_append_new(o, json_string(gs->user));
 	emit_to(g, s, "online_users", o);
 	json_decref(o);

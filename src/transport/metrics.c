@@ -110,6 +110,8 @@ static const struct counter gauges[] = {
 	G(redis_down, "Connections to Redis down now."),
 	G(redis_queued_bytes, "Bytes of commands waiting for Redis now."),
 	G(redis_subscriptions, "Redis channels subscribed now."),
+	G(redis_users_mirrored, "Users online in the cluster, as each "
+	    "worker's mirror of Redis's presence holds them (summed)."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))
