@@ -353,6 +353,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		r->stub_w0n = stub_count(o->stub);
 		server_sample(o, &r->srv_w0);
 		stub_sample(o, &r->stub_w0);
+		redis_sample(o, &r->redis_w0);
 		sh->win_start = now_ns();
 		sleep_for(o->duration, "run");
 		t = now_ns();
@@ -360,6 +361,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		sum(&r->w1);
 		server_sample(o, &r->srv_w1);
 		stub_sample(o, &r->stub_w1);
+		redis_sample(o, &r->redis_w1);
 		r->stub_w1n = stub_count(o->stub);
 		r->window_s = (double)(t - sh->win_start) / 1e9;
 		r->client_cpu_s = (double)(r->w1.cpu_ns - cpu0) / 1e9;

@@ -170,6 +170,25 @@ scen_ack(struct load *l, struct conn *c)
 	}
 }
 
+/*
+ * Which server (-t) connection c goes to, when there are several: a fanout
+ * group's members take turns (member k of a group on server k % n), so
+ * that a group spans them all and its senders are on each; in dm a pair's
+ * two partners (i, i ^ 1) are on different servers; otherwise turns by
+ * index.  With one server, 0: nothing changes.
+ */
+unsigned
+scen_target(const struct load *l, const struct conn *c)
+{
+	unsigned	i = (unsigned)(c - l->conns), n = l->o->ntargets;
+
+	if (n <= 1)
+		return 0;
+	if (l->o->scenario == SCEN_FANOUT && S.ngroups > 0)
+		return (i / S.ngroups) % n;
+	return i % n;
+}
+
 /* An event on a ready connection. */
 void
 scen_event(struct load *l, struct conn *c, const char *name, size_t nlen,
