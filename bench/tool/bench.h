@@ -166,6 +166,7 @@ struct bench_opts {
 	unsigned		 ntargets;
 	pid_t			 redis_pids[BENCH_MAXPIDS];	/* apart */
 	unsigned		 nredis_pids;
+	const char		*phase_cmd;	/* sh -c "<cmd> run|drained" */
 };
 
 /* A snapshot of the servers: CPU ticks and RSS over the followed pids. */

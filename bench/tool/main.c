@@ -33,7 +33,8 @@ usage(int status)
 "           [-t host:port] [-w window] [--churn-users n] [--concurrency n]\n"
 "           [--connect-rate n] [--hold ms] [--json] [--max-time seconds]\n"
 "           [--metrics host:port] [--observers n] [--path path]\n"
-"           [--redis-pids pid,...] [--secret-file file]\n"
+"           [--phase-cmd command] [--redis-pids pid,...]\n"
+"           [--secret-file file]\n"
 "           [--server-cpus list] [--server-pids pid,...] [--sources n]\n"
 "           [--stub host:port] [--stub-pids pid,...] [--timeout seconds]\n"
 "           [--user-prefix prefix] [--warmup seconds]\n"
@@ -171,7 +172,7 @@ main(int argc, char *argv[])
 		OPT_SECRET_FILE, OPT_SERVER_CPUS, OPT_SERVER_PIDS,
 		OPT_SOURCES, OPT_TIMEOUT,
 		OPT_USER_PREFIX, OPT_WARMUP, OPT_STUB, OPT_STUB_PIDS,
-		OPT_REDIS_PIDS
+		OPT_REDIS_PIDS, OPT_PHASE_CMD
 	};
 	static const struct option longopts[] = {
 		{ "conns",		required_argument, NULL, 'c' },
@@ -196,6 +197,7 @@ main(int argc, char *argv[])
 		{ "metrics",		required_argument, NULL, OPT_METRICS },
 		{ "observers",		required_argument, NULL, OPT_OBSERVERS },
 		{ "path",		required_argument, NULL, OPT_PATH },
+		{ "phase-cmd",		required_argument, NULL, OPT_PHASE_CMD },
 		{ "redis-pids",		required_argument, NULL, OPT_REDIS_PIDS },
 		{ "secret-file",	required_argument, NULL, OPT_SECRET_FILE },
 		{ "server-cpus",	required_argument, NULL, OPT_SERVER_CPUS },
@@ -308,6 +310,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_STUB:
 			o.stub = optarg;
+			break;
+		case OPT_PHASE_CMD:
+			if (strlen(optarg) > 900) {
+				fprintf(stderr, "socket-gateway-bench: "
+				    "--phase-cmd: too long\n");
+				return 2;
+			}
+			o.phase_cmd = optarg;
 			break;
 		case OPT_REDIS_PIDS:
 			o.nredis_pids = parse_pids(o.redis_pids, "--redis-pids",

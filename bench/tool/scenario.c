@@ -172,8 +172,10 @@ scen_ack(struct load *l, struct conn *c)
 
 /*
  * Which server (-t) connection c goes to, when there are several: a fanout
- * group's members take turns (member k of a group on server k % n), so
- * that a group spans them all and its senders are on each; in dm a pair's
+ * group's members take turns (member k of group g on server (g + k) % n),
+ * so that a group spans as many servers as it has members, up to all of
+ * them, its senders on each, and small groups spread evenly over the
+ * servers as a load balancer would spread their users; in dm a pair's
  * two partners (i, i ^ 1) are on different servers; otherwise turns by
  * index.  With one server, 0: nothing changes.
  */
@@ -185,7 +187,7 @@ scen_target(const struct load *l, const struct conn *c)
 	if (n <= 1)
 		return 0;
 	if (l->o->scenario == SCEN_FANOUT && S.ngroups > 0)
-		return (i / S.ngroups) % n;
+		return (i / S.ngroups + i % S.ngroups) % n;
 	return i % n;
 }
 
