@@ -239,10 +239,10 @@ node_metric() {
 : > "$tmp/results.jsonl"
 dur=$(awk -v m="$MSGS" -v r="$RATE" 'BEGIN { printf "%.3f", m / r }')
 for kind in $SERVERS; do
-for mode in $MODES; do
 for n in $NODES; do
 for rooms in $ROOMS; do
 for users in $USERS; do
+for mode in $MODES; do
 	conns=$((rooms * users))
 	log "$kind $mode: $n nodes, $rooms rooms of $users users"
 	: > "$tmp/nodes"

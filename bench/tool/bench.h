@@ -32,7 +32,7 @@
 #define BENCH_MAXPIDS		64	/* server processes followed */
 #define BENCH_MAXSRC		64	/* 127.0.0.x source addresses */
 #define BENCH_SRC_CONNS		10000	/* per source address: see coord.c */
-#define BENCH_MAXTARGETS	4	/* -t given more than once */
+#define BENCH_MAXTARGETS	8	/* -t given more than once */
 
 enum bench_scenario {
 	SCEN_CONNS = 0,
