@@ -19,7 +19,8 @@
 #                messages, whatever else the node hears there, protocol
 #                framing included), per node (mean, max) and in all
 #   metrics      the gateway's own count, redis_bytes_in in /metrics
-#                (totals), the mean per node, as a cross-check
+#                (totals), the mean per node, as a cross-check (read 2.5 s
+#                after each mark: /metrics lags by up to 2 s)
 # Redis 7.0 has no per-client byte counter (tot-net-out came later), and
 # MONITOR would cost more than it measures, hence the node's own sockets.
 #
@@ -42,6 +43,10 @@ top=$(dirname "$here")
 # gateway's redis_bytes_in.
 if [ "${1:-}" = --snap ]; then
 	dir=$2
+	# A worker reports its figures to the master each second, the master
+	# sums them each second: /metrics is up to 2 s behind.  Let it catch
+	# up (no message flows meanwhile: the load waits for this).
+	grep -q ' gateway$' "$dir/nodes" && sleep 2.5
 	ss -tinpH state established "( dport = :$3 )" |
 	    awk '/users:\(\(/ { match($0, /pid=[0-9]+/);
 		pid = substr($0, RSTART + 4, RLENGTH - 4); next }
