@@ -413,7 +413,10 @@ if (fr.length > 0) {
     '`subscriptionMode: "dynamic"`). Both instances are on CPU 1: the ' +
     'server CPU is the two summed. A fresh `redis-server` for each pair ' +
     'runs on CPU 0 beside the load generator; its CPU is its own column, ' +
-    'never in the server CPU. "+ over fanout" is the CPU per delivery ' +
+    'never in the server CPU. The window opens after a warm-up of ' +
+    `${machine.fanr_warmup || 'n/a'} s (\`FANR_WARMUP\`): after 10,000 ` +
+    'connects two instances, anchors or gateways, are seconds behind for ' +
+    'a few seconds. "+ over fanout" is the CPU per delivery ' +
     'minus that of the same server alone (`fanout`, gateway-1w or anchor, ' +
     'at the same rate): what crossing Redis costs.');
   p();

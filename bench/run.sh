@@ -502,6 +502,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "notepack=$(cd "$here/anchor-node" && $NODE -p \
 	    'require("notepack.io/package.json").version' 2>/dev/null)"
 	echo "redis_modes=$REDIS_MODES"
+	echo "fanr_warmup=$FANR_WARMUP"
 	echo "persist_rates=$PERSIST_RATES"
 	echo "gateway=$($SGWD -V 2>/dev/null | head -1)"
 	echo "commit=$(cd "$top" 2>/dev/null && git rev-parse --short HEAD \
