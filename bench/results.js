@@ -403,7 +403,8 @@ if (fr.length > 0) {
   p();
   p('As `fanout`, but over two instances of the server joined through ' +
     'one Redis, and each group\'s members alternate between them (member ' +
-    '*k* of a group on instance *k* mod 2), senders on both: every ' +
+    '*k* of group *g* on instance (*g* + *k*) mod 2), senders on both: ' +
+    'every ' +
     'message reaches half its recipients on the sender\'s instance and ' +
     'the other half through Redis. **gateway-1w x2** is two ' +
     '`socket-gatewayd -w 1` with `redis_url`, distinct `node_id` and ' +
