@@ -58,6 +58,7 @@ for f in "$srcdir"/src/proto/*.c "$srcdir"/include/proto/*.h \
     "$srcdir"/src/cluster/presence_digest.c \
     "$srcdir"/include/cluster/presence_digest.h \
     "$srcdir"/src/cluster/rooms.c "$srcdir"/include/cluster/rooms.h \
+    "$srcdir"/src/cluster/redisurl.c "$srcdir"/include/cluster/redisurl.h \
     "$srcdir"/src/gateway/events.c "$srcdir"/include/gateway/events.h \
     "$srcdir"/src/gateway/roomname.c "$srcdir"/include/gateway/roomname.h \
     "$srcdir"/src/gateway/breaker.c "$srcdir"/include/gateway/breaker.h \

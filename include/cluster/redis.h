@@ -24,6 +24,21 @@
  * or "SSUBSCRIBE"; the connection remembers it (and forgets it at
  * redis_unsubscribe with the same verb) and re-issues it on every
  * reconnect.  A connection that subscribed once takes no other command.
+ *
+ * The same queue_max bounds what waits to be written while the connection
+ * is up (a slow Redis): commands issued in one loop iteration leave in one
+ * write, and what the socket does not take waits; past the bound,
+ * redis_command() refuses and counts the loss.  Subscriptions are never
+ * refused (they are remembered either way).
+ *
+ * redis_free() may be called anywhere, also from inside one of the
+ * connection's own callbacks (reply, up, down, message): no callback of
+ * it runs afterwards, and the commands still waiting are dropped without
+ * their callbacks being called.
+ *
+ * A host name is resolved with getaddrinfo(), which blocks the loop while
+ * it runs: give an address, or a name from /etc/hosts.  The URL's password
+ * is never logged; log lines name host:port/db.
  */
 #ifndef SGW_REDIS_H
 #define SGW_REDIS_H
@@ -62,7 +77,8 @@ typedef void	 redis_reply_cb(void *arg, const struct redisReply *);
 
 struct redis_stats {
 	uint64_t	 connects;	/* connections established */
-	uint64_t	 disconnects;	/* lost, for any reason */
+	uint64_t	 disconnects;	/* lost, for any reason (a failed
+					   attempt too) */
 	uint64_t	 timeouts;	/* of those: a late reply or connect */
 	uint64_t	 commands;	/* written to the socket */
 	uint64_t	 replies;

@@ -46,5 +46,8 @@ void		 rooms_of(const struct rooms *, void *, rooms_name_cb *,
 		     void *);
 size_t		 rooms_of_count(const struct rooms *, void *);
 size_t		 rooms_total(const struct rooms *);
+void		 rooms_set_hooks(struct rooms *, rooms_name_cb *,
+		     rooms_name_cb *, void *);
+void		 rooms_each(const struct rooms *, rooms_name_cb *, void *);
 
 #endif /* SGW_ROOMS_H */

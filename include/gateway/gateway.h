@@ -8,6 +8,10 @@
  * one that must reach a higher one would do it through a callback the
  * higher one sets: membership.c and authsvc.c do):
  *   emit.c	the frames of events, to one session or to all of them
+ *   adapter.c	the socket.io Redis adapter (issue 14): deliver.c's frames
+ *		to the other servers, theirs to our sockets, their requests
+ *		(fetchSockets, socketsJoin, ...) answered by adapter_req.c
+ *		(adapter.h between the two); over redislink.c
  *   deliver.c	a frame to a room on every worker (GW_BUS_EMIT)
  *   scoped.c	scoped presence: the rooms a user shares hear of it
  *   sync.c	a new socket's online_users, held until every worker's
@@ -82,6 +86,8 @@ struct gw_socket {
 	long long	 over;		/* events refused since a token */
 	struct grouplist *groups;	/* group_membership token */
 	struct mqueue	*held;		/* membership.c: events waiting */
+	int64_t		 issued;	/* connected, unix ms (fetchSockets) */
+	uint32_t	 mark;		/* adapter.c: picked in this pass */
 };
 
 #define GW_SYNC_MAX	512	/* workers a new worker waits to hear from */
@@ -194,6 +200,7 @@ struct gateway {
 	void			(*redis_gw_message)(struct gateway *, char,
 				    const char *, size_t, const void *,
 				    size_t);
+	struct adapter		*adapter;	/* adapter.c; NULL: none */
 };
 
 /* Bus record types. */
@@ -209,6 +216,15 @@ int	redislink_init(struct gateway *);
 void	redislink_free(struct gateway *);
 bool	redislink_ours(const struct gateway *, const char *, size_t);
 void	redislink_stats(const struct gateway *, struct worker_stats *);
+
+/* adapter.c */
+int	adapter_init(struct gateway *);
+void	adapter_free(struct gateway *);
+void	adapter_publish(struct gateway *, const char *, size_t,
+	    const struct frame *, const struct session *);
+void	adapter_publish_all(struct gateway *, const struct frame *,
+	    const struct session *);
+void	adapter_stats(const struct gateway *, struct worker_stats *);
 
 /* emit.c */
 struct frame	*emit_frame(const char *, json_t *);

@@ -69,8 +69,8 @@ struct sior_str {
 struct sior_msg {
 	enum sior_op	 op;
 	int		 format;	/* SIOR_CLASSIC or SIOR_SHARDED */
-	int		 type;		/* the wire's request/message type */
-	struct sior_str	 uid;		/* the sender; "" from the emitter */
+	int		 type;		/* the wire's type; -1: none (classic bcast) */
+	struct sior_str	 uid;		/* the sender; "" when none */
 	struct sior_str	 nsp;		/* "/" when the packet had none */
 	struct sior_str	 request_id;	/* "" when none: nothing to answer */
 	/* Which sockets: in any of rooms (none: all) and in none of except. */
@@ -93,7 +93,9 @@ struct sior_msg {
 	 * client, Socket.IO text without the Engine.IO "4": "2[...]" or
 	 * "2/chat,[...]" for an EVENT, "51-[...{"_placeholder":true,
 	 * "num":0}...]" for one with binary, whose attachments follow.
-	 * SERVER_EMIT: text is the JSON array of its arguments.
+	 * SERVER_EMIT: text is the JSON array of its arguments.  A
+	 * broadcast with_ack has no ack id in text: the caller puts its
+	 * own after the type (and namespace), as a Node.js server does.
 	 */
 	char		*text;
 	size_t		 textlen;
@@ -120,8 +122,10 @@ struct sior_bcast {
  * sior_decode(format, bytes, len, msg): 0, or -1 for a message refused
  * whole (msg then needs no sior_free).  Classic: a msgpack array is a
  * broadcast, a JSON object or msgpack map a request.  A broadcast of
- * another namespace, or a packet that is not an EVENT, decodes with its
- * nsp and op IGNORE.
+ * another namespace than "/" (the gateway's only one: its text is still
+ * made), or a packet that is not an EVENT, decodes with its nsp and op
+ * IGNORE.  The emitter's uid is "emitter" on broadcasts and absent ("")
+ * on its requests.  A room that is a number is its decimal text.
  * sior_encode_bcast(format, b, &out, &len): classic msgpack
  * [uid, {type: 2, data, nsp}, {rooms, except, flags: {}}]; sharded JSON
  * {uid, nsp, type: 3, data: {packet, opts}}.  out is malloc'd.
@@ -129,10 +133,13 @@ struct sior_bcast {
  * on (one room: that room's; sharded, not for a socket id); its length,
  * or -1 if cap is short.
  * sior_response(format, our uid, nsp, request, body, &len): the answer to
- * a request, body's members merged in (sockets, rooms, data): classic
- * JSON {requestId, ...} ({type: 6, requestId, data} for SERVER_EMIT),
- * sharded {uid, nsp, type: 8 or 10, data: {requestId, ...}}.  malloc'd
- * text; NULL: no memory.
+ * a request, body's members merged in (sockets, rooms, data; body is not
+ * taken, NULL is {}): classic JSON {requestId, ...} ({type: 6, requestId,
+ * data} for SERVER_EMIT, {type: 8, requestId, clientCount} for a
+ * BROADCAST with ack), sharded {type: 8, 10 or 11, data: {requestId,
+ * ...}, uid, nsp} (SERVER_EMIT's "data" is written "packet" there), in
+ * the adapters' key order.  malloc'd text; NULL: no memory, or nothing to
+ * answer (no requestId, or no answer in that format).
  */
 
 /* sioredis.c */

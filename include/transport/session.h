@@ -98,5 +98,6 @@ void		 session_take_token(struct session *, struct lws *);
 double		 session_connect_left(const struct session *);
 void		 session_connect_within(struct session *, double);
 void		 session_unhold(struct session *);
+size_t		 session_address(const struct session *, char *, size_t);
 
 #endif /* SGW_SESSION_H */

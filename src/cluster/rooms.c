@@ -58,6 +58,9 @@ struct rooms {
 	struct htab	 rooms;
 	struct htab	 socks;
 	size_t		 max_per_sock;	/* 0: no limit */
+	rooms_name_cb	*made;		/* rooms_set_hooks() */
+	rooms_name_cb	*gone;
+	void		*hook_arg;
 };
 
 struct key {
@@ -71,6 +74,7 @@ static bool		 same_ptr(const void *, const void *);
 static struct room	*room_find(const struct rooms *, const char *, size_t);
 static struct rsock	*sock_find(const struct rooms *, void *);
 static void		 room_drop(struct rooms *, struct room *);
+static void		 room_gone(struct rooms *, struct room *);
 static void		 sock_drop(struct rooms *, struct rsock *);
 static int		 room_reserve(struct room *);
 static int		 sock_reserve(struct rsock *);
@@ -177,6 +181,15 @@ room_drop(struct rooms *r, struct room *room)
 		htab_remove(&r->rooms, idx);
 	free(room->m);
 	free(room);
+}
+
+/* An emptied room goes: its hook hears it first. */
+static void
+room_gone(struct rooms *r, struct room *room)
+{
+	if (r->gone != NULL)
+		r->gone(r->hook_arg, room->name, room->len);
+	room_drop(r, room);
 }
 
 static void
@@ -387,6 +400,8 @@ rooms_join(struct rooms *r, const char *name, size_t len, void *sock)
 	rs->n++;
 	if (rs->ix != NULL)
 		ix_add(rs, rs->n - 1);
+	if (newroom && r->made != NULL)
+		r->made(r->hook_arg, room->name, room->len);
 	return (1);
 fail:
 	if (newroom)
@@ -427,7 +442,7 @@ unlink_at(struct rooms *r, struct rsock *rs, uint32_t li)
 		rs->l[li].room->m[rs->l[li].mi].li = li;
 	}
 	if (room->n == 0 && room->busy == 0)
-		room_drop(r, room);
+		room_gone(r, room);
 	else if (room->cap > 8 && room->n * 4 <= room->cap) {
 		m = realloc(room->m, room->cap / 2 * sizeof(*m));
 		if (m != NULL) {
@@ -494,7 +509,7 @@ rooms_members(struct rooms *r, const char *name, size_t len,
 			cb(arg, room->m[i].sock);
 	}
 	if (--room->busy == 0 && room->n == 0)
-		room_drop(r, room);
+		room_gone(r, room);
 }
 
 size_t
@@ -543,4 +558,31 @@ size_t
 rooms_total(const struct rooms *r)
 {
 	return (r->rooms.n);
+}
+
+/*
+ * made(arg, name, len) when a room gets its first member, gone() when it
+ * loses its last (before it is freed): a caller that keeps something per
+ * room (a Redis subscription) follows the index without asking it.  The
+ * hooks must not change r.
+ */
+void
+rooms_set_hooks(struct rooms *r, rooms_name_cb *made, rooms_name_cb *gone,
+    void *arg)
+{
+	r->made = made;
+	r->gone = gone;
+	r->hook_arg = arg;
+}
+
+/* cb(arg, name, len) for every room; cb must not change r. */
+void
+rooms_each(const struct rooms *r, rooms_name_cb *cb, void *arg)
+{
+	const struct room	*room;
+	size_t			 i;
+
+	for (i = 0; i < r->rooms.cap; i++)
+		if ((room = r->rooms.slot[i]) != NULL)
+			cb(arg, room->name, room->len);
 }

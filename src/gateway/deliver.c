@@ -51,7 +51,8 @@ deliver_local(struct gateway *g, const char *room, size_t rlen,
 
 /*
  * Deliver a frame to room R on every worker, except one session (the
- * sender's, for group messages).  Takes over the caller's reference.
+ * sender's, for group messages), and to the other servers over Redis
+ * (adapter.c) when there are some.  Takes over the caller's reference.
  */
 void
 deliver_room(struct gateway *g, const char *room, size_t rlen,
@@ -62,6 +63,7 @@ deliver_room(struct gateway *g, const char *room, size_t rlen,
 	size_t		 len = 2 + rlen + f->len;
 
 	deliver_local(g, room, rlen, f, except);
+	adapter_publish(g, room, rlen, f, except);
 	if (g->bus != NULL && len > BUS_RECORD_MAX) {
 		/* max_payload keeps this from happening; say so if it does. */
 		log_warnx("a %zu-byte frame for %.*s is too large for the bus; "

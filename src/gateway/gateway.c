@@ -17,6 +17,7 @@
 #include "events.h"
 #include "gateway.h"
 #include "grouplist.h"
+#include "isotime.h"
 #include "log.h"
 #include "presence.h"
 #include "roomname.h"
@@ -123,7 +124,7 @@ gw_init(struct transport *t)
 		log_error("group membership: cannot set up");
 		return -1;
 	}
-	if (redislink_init(g) != 0)
+	if (redislink_init(g) != 0 || adapter_init(g) != 0)
 		return -1;
 	if (authsvc_init(g, gw_verified, (uint64_t)ev_time() ^
 	    (uint64_t)(uintptr_t)g) != 0) {
@@ -147,6 +148,7 @@ gw_fini(struct transport *t)
 	g->services = NULL;
 	membership_free(g);	/* after: no answer comes now */
 	authsvc_free(g);
+	adapter_free(g);
 	redislink_free(g);
 }
 
@@ -220,6 +222,7 @@ attach(struct gateway *g, struct session *s, struct auth_result *r,
 	gs->exp = (int64_t)r->exp;
 	gs->tokens = (double)g->conf->event_burst;
 	gs->refilled = ev_now(g->t->loop);
+	gs->issued = isotime_now_ms();
 	membership_token(g, gs, r);	/* token mode: r's groups */
 	s->app_data = gs;
 	free(s->hs_token);
@@ -405,6 +408,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	membership_stats(g, st);
 	authsvc_stats(g, st);
 	redislink_stats(g, st);
+	adapter_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

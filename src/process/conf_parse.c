@@ -14,11 +14,14 @@
 
 #include "bw.h"
 #include "conf.h"
+#include "redisurl.h"
 
 static int	 set_number(struct conf *, const struct conf_key *,
 		    const char *, const char *, conf_err_fn, void *);
 static int	 set_enum(struct conf *, const struct conf_key *,
 		    const char *, const char *, conf_err_fn, void *);
+static int	 check_redis_url(const struct conf_key *, const char *,
+		    const char *, conf_err_fn, void *);
 static int	 set_string(struct conf *, const struct conf_key *,
 		    const char *, const char *, conf_err_fn, void *);
 static int	 set_list(struct conf *, const struct conf_key *,
@@ -203,6 +206,23 @@ set_enum(struct conf *c, const struct conf_key *k, const char *v,
 	return -1;
 }
 
+/*
+ * The whole Redis URL is checked here, so that -t finds what the worker
+ * would refuse; the message names the part and never holds the password.
+ */
+static int
+check_redis_url(const struct conf_key *k, const char *v, const char *where,
+    conf_err_fn err, void *arg)
+{
+	struct redisurl	u;
+	char		why[256];
+
+	if (redisurl_parse(v, &u, why, sizeof(why)) == 0)
+		return 0;
+	conf_report(err, arg, "%s: %s: %s", where, k->name, why);
+	return -1;
+}
+
 static int
 set_string(struct conf *c, const struct conf_key *k, const char *v,
     const char *where, conf_err_fn err, void *arg)
@@ -215,13 +235,14 @@ set_string(struct conf *c, const struct conf_key *k, const char *v,
 		    where, k->name, len, k->min, k->max);
 		return -1;
 	}
-	if (k->type == CONF_URL && len > 0 && (strcmp(k->name, "redis_url") ==
-	    0 ? strncmp(v, "redis://", 8) != 0 && strncmp(v, "rediss://", 9) !=
-	    0 && strncmp(v, "unix://", 7) != 0 : strncmp(v, "http://", 7) != 0 &&
-	    strncmp(v, "https://", 8) != 0)) {
-		conf_report(err, arg, "%s: %s: '%s' is not a %s URL", where,
-		    k->name, v, strcmp(k->name, "redis_url") == 0 ?
-		    "redis://" : "http:// or https://");
+	if (k->type == CONF_URL && len > 0 && strcmp(k->name, "redis_url") ==
+	    0 && check_redis_url(k, v, where, err, arg) != 0)
+		return -1;
+	if (k->type == CONF_URL && len > 0 && strcmp(k->name, "redis_url") !=
+	    0 && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) !=
+	    0) {
+		conf_report(err, arg, "%s: %s: '%s' is not a http:// or "
+		    "https:// URL", where, k->name, v);
 		return -1;
 	}
 	if (k->flags & CONF_F_PATH && len > 0 && v[0] != '/') {

@@ -654,3 +654,24 @@ session_unhold(struct session *s)
 	client_unhold(s->t, s->held);
 	s->held = NULL;
 }
+
+/*
+ * The client's address as text, while one of its connections is here (a
+ * WebSocket or a waiting long-poll): its length; 0 when unknown (a poll
+ * that another worker relays).  For the handshake other servers ask for.
+ */
+size_t
+session_address(const struct session *s, char *buf, size_t cap)
+{
+	struct lws	*wsi = s->ws != NULL ? s->ws : s->poll;
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	if (wsi == NULL || lws_get_peer_simple(wsi, buf, cap) == NULL) {
+		buf[0] = '\0';
+		return 0;
+	}
+	buf[cap - 1] = '\0';
+	return strlen(buf);
+}

@@ -7,7 +7,8 @@
 # src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
 # src/gateway/events.c src/gateway/roomname.c src/gateway/spool_rec.c
 # src/gateway/chatrec.c, src/gateway/urlesc.c, src/gateway/authcache.c,
-# with libcrypto),
+# src/cluster/redisurl.c,
+# with libcrypto and msgpack-c),
 # then run each for SECONDS
 # with its seed corpus and dictionary.  Exits non-zero if a harness fails
 # to build or any run finds a crash, leak, timeout or UB.
@@ -49,9 +50,9 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	    "apt-get install clang libclang-rt-14-dev" >&2
 	exit 1
 fi
-if ! jansson=$(pkg-config --cflags --libs jansson libcrypto); then
-	echo "run.sh: jansson or libcrypto not found:" \
-	    "apt-get install libjansson-dev libssl-dev" >&2
+if ! jansson=$(pkg-config --cflags --libs jansson libcrypto msgpack); then
+	echo "run.sh: jansson, libcrypto or msgpack-c not found:" \
+	    "apt-get install libjansson-dev libssl-dev libmsgpack-dev" >&2
 	exit 1
 fi
 
@@ -73,13 +74,14 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
     "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c \
     "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c \
-    "$top"/src/gateway/urlesc.c "$top"/src/gateway/authcache.c; do
+    "$top"/src/gateway/urlesc.c "$top"/src/gateway/authcache.c \
+    "$top"/src/cluster/redisurl.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"
 	# shellcheck disable=SC2086,SC2046
 	$cc $cflags $san -fsanitize=fuzzer-no-link \
-	    $(pkg-config --cflags jansson) -c "$src" -o "$obj" || exit 1
+	    $(pkg-config --cflags jansson msgpack) -c "$src" -o "$obj" || exit 1
 	objs="$objs $obj"
 done
 

@@ -589,7 +589,13 @@ test_enum_bool_url_path(void **state)
 	    "x.conf:1: chat_service_url: 'chat:8080' is not a http:// or "
 	    "https:// URL");
 	expect_error("redis_url http://cache\n",
-	    "x.conf:1: redis_url: 'http://cache' is not a redis:// URL");
+	    "x.conf:1: redis_url: scheme: 'http' is not redis:// or unix://");
+	expect_error("redis_url rediss://cache:6380\n",
+	    "x.conf:1: redis_url: rediss:// (TLS) needs hiredis >= 1.0 and "
+	    "Debian 12 has 0.14.1: use a unix:// socket, or a TLS tunnel "
+	    "such as stunnel to a redis:// address on the loopback");
+	expect_error("redis_url redis://:pw@cache:99999/0\n",
+	    "x.conf:1: redis_url: port: not a number in 1..65535");
 	expect_error("run_dir run\n",
 	    "x.conf:1: run_dir: 'run' is not an absolute path");
 	expect_error("tls_cert ./cert.pem\n",
@@ -624,7 +630,7 @@ test_enum_bool_url_path(void **state)
 	    "chat_service_url https://chat.example/api\n"
 	    "presence_engine_url \"\"\n"
 	    "redis_url redis://cache:6379/0\n");
-	expect_ok("redis_url rediss://cache:6380\n");
+	expect_ok("redis_url redis://app:pw@[::1]:6380/2\n");
 	expect_ok("redis_url unix:///run/redis.sock\n");
 	expect_ok("tls_cert /etc/ssl/cert.pem\ntls_key /etc/ssl/key.pem\n");
 }

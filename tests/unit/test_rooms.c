@@ -372,6 +372,76 @@ test_many_rooms(void **state)
 	rooms_free(r);
 }
 
+/* The hooks (issue 14): each room made and gone once, with its name. */
+struct hooked {
+	int	made, gone, each;
+	char	last[32];
+};
+
+static void
+on_made(void *arg, const char *name, size_t len)
+{
+	struct hooked	*h = arg;
+
+	h->made++;
+	snprintf(h->last, sizeof(h->last), "+%.*s", (int)len, name);
+}
+
+static void
+on_gone(void *arg, const char *name, size_t len)
+{
+	struct hooked	*h = arg;
+
+	h->gone++;
+	snprintf(h->last, sizeof(h->last), "-%.*s", (int)len, name);
+}
+
+static void
+on_each(void *arg, const char *name, size_t len)
+{
+	(void)name;
+	assert_true(len > 0);
+	((struct hooked *)arg)->each++;
+}
+
+static void
+leave_in_walk(void *arg, void *sock)
+{
+	rooms_leave_all(arg, sock);
+}
+
+static void
+test_hooks(void **state)
+{
+	struct rooms	*r;
+	struct hooked	 h;
+	int		 s1, s2;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	r = rooms_new(3);
+	assert_non_null(r);
+	rooms_set_hooks(r, on_made, on_gone, &h);
+	assert_int_equal(rooms_join(r, S("group:1"), &s1), 1);
+	assert_string_equal(h.last, "+group:1");
+	assert_int_equal(rooms_join(r, S("group:1"), &s2), 1);
+	assert_int_equal(rooms_join(r, S("user:a"), &s1), 1);
+	assert_int_equal(h.made, 2);
+	rooms_each(r, on_each, &h);
+	assert_int_equal(h.each, 2);
+	assert_int_equal(rooms_leave(r, S("group:1"), &s1), 1);
+	assert_int_equal(h.gone, 0);
+	assert_int_equal(rooms_leave_all(r, &s1), 1);
+	assert_string_equal(h.last, "-user:a");
+	/* A walk that empties its room: gone once, when the walk ends. */
+	rooms_members(r, S("group:1"), leave_in_walk, r);
+	assert_int_equal(h.gone, 2);
+	assert_string_equal(h.last, "-group:1");
+	assert_int_equal(rooms_total(r), 0);
+	assert_int_equal(h.made, 2);
+	rooms_free(r);
+}
+
 int
 main(void)
 {
@@ -382,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_big_room),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_many_rooms),
+		cmocka_unit_test(test_hooks),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
