@@ -12,7 +12,9 @@
 # socket-gateway-bench fanout with one -t per node (member k of room g on
 # node (g + k) mod nodes: a room spans min(users, nodes) nodes, as a load
 # balancer spreads users), MSGS messages at RATE per second, the rooms
-# taking turns.  Counted between the end of the joins and the drain
+# taking turns; then, for each node count, MSGS direct messages among
+# DM_CONNS users in pairs (each to its partner's user:<id> room, the
+# partners on different nodes).  Counted between the end of the joins and the drain
 # (--phase-cmd), so connects and subscriptions are not in it:
 #   bytes        what each node's sockets to Redis received (tcp_info
 #                bytes_received from ss(8), the same for both kinds: the
@@ -24,14 +26,15 @@
 # Redis 7.0 has no per-client byte counter (tot-net-out came later), and
 # MONITOR would cost more than it measures, hence the node's own sockets.
 #
-# Output: a markdown table on stdout and in OUT (bench/REDIS-BYTES.md),
-# one JSON line per run in ${OUT%.md}.jsonl.
+# Output: markdown (bench/redis-bytes.js) on stdout and in OUT
+# (bench/REDIS-BYTES.md), one JSON line per run in ${OUT%.md}.jsonl.
 #
 # Environment: BENCH, SGWD (default: the build tree beside this script),
 # NODE (node), REDIS_SERVER (/usr/bin/redis-server), SERVERS ("anchor
 # gateway"), MODES ("classic sharded"), NODES ("2 4"), ROOMS ("10 100"),
 # USERS (users per room, "2 8 40"), MSGS (1000), RATE (200 messages/s), SIZE
-# (64 content bytes), OUT.  Every process it starts is stopped on exit,
+# (64 content bytes), DM_CONNS (400 users in pairs for the direct messages'
+# rows; 0: none), OUT.  Every process it starts is stopped on exit,
 # every run bounded (--max-time).
 set -u
 
@@ -73,6 +76,7 @@ NODES=${NODES:-2 4}
 ROOMS=${ROOMS:-10 100}
 USERS=${USERS:-2 8 40}
 MSGS=${MSGS:-1000}
+DM_CONNS=${DM_CONNS:-400}
 RATE=${RATE:-200}
 SIZE=${SIZE:-64}
 OUT=${OUT:-$here/REDIS-BYTES.md}
@@ -241,17 +245,12 @@ node_metric() {
 	fi
 }
 
-: > "$tmp/results.jsonl"
-dur=$(awk -v m="$MSGS" -v r="$RATE" 'BEGIN { printf "%.3f", m / r }')
-for kind in $SERVERS; do
-for n in $NODES; do
-for rooms in $ROOMS; do
-for users in $USERS; do
-for mode in $MODES; do
-	conns=$((rooms * users))
-	log "$kind $mode: $n nodes, $rooms rooms of $users users"
+# one SCENARIO CONNS GROUPS USERS ROOMS: a run of kind, mode, n nodes; its JSON
+# line into results.jsonl.
+one() {
 	: > "$tmp/nodes"
 	targets=
+	line=
 	rm -f "$tmp/ss.run" "$tmp/ss.drained"
 	ok=1
 	start_redis || ok=0
@@ -264,10 +263,10 @@ for mode in $MODES; do
 		sleep 1		# every node subscribed
 		# shellcheck disable=SC2086
 		$LOAD_PIN "$BENCH" -q --json -l "$kind" $targets \
-		    --secret-file "$tmp/secret" -c "$conns" -g "$rooms" \
+		    --secret-file "$tmp/secret" -c "$2" -g "$3" \
 		    -r "$RATE" -d "$dur" --warmup 0 -S "$SIZE" \
 		    --max-time 120 --phase-cmd "sh $here/redis-bytes.sh \
---snap $tmp $redis_port" fanout > "$tmp/out" 2>> "$tmp/bench.log"
+--snap $tmp $redis_port" "$1" > "$tmp/out" 2>> "$tmp/bench.log"
 		line=$(grep '^{' "$tmp/out" | tail -1)
 	fi
 	if [ $ok = 1 ] && [ -n "$line" ] && [ -s "$tmp/ss.drained" ]; then
@@ -280,12 +279,10 @@ for mode in $MODES; do
 			k=$((k + 1))
 		done
 		sent=$(echo "$line" | sed -n 's/.*"sent":\([0-9]*\).*/\1/p')
-		deliv=$(echo "$line" |
-		    sed -n 's/.*"delivered":\([0-9]*\).*/\1/p')
 		lost=$(echo "$line" | sed -n 's/.*"lost":\([0-9]*\).*/\1/p')
 		echo "$per" | awk -v kind="$kind" -v mode="$mode" -v n="$n" \
-		    -v rooms="$rooms" -v users="$users" -v sent="$sent" \
-		    -v deliv="$deliv" -v lost="$lost" -v met="$met" '{
+		    -v scen="$1" -v rooms="$5" -v users="$4" -v sent="$sent" \
+		    -v lost="$lost" -v met="$met" '{
 			for (i = 1; i <= NF; i++) {
 				s += $i
 				if ($i > max) max = $i
@@ -294,63 +291,57 @@ for mode in $MODES; do
 			ms = 0
 			for (i = 1; i <= k; i++) ms += m[i]
 			printf "{\"server\":\"%s\",\"adapter\":\"%s\"," \
-			    "\"nodes\":%d,\"rooms\":%d,\"users\":%d," \
-			    "\"sent\":%d,\"delivered\":%d,\"lost\":%d," \
-			    "\"bytes_mean\":%.0f,\"bytes_max\":%d," \
-			    "\"bytes_all\":%d,\"per_node\":[%s]," \
-			    "\"metrics_mean\":%s}\n", kind, mode, n, rooms,
-			    users, sent, deliv, lost, s / NF, max, s,
-			    join($0), k == n ? sprintf("%.0f", ms / k) : "null"
+			    "\"scenario\":\"%s\",\"nodes\":%d," \
+			    "\"rooms\":%d,\"users\":%d,\"sent\":%d," \
+			    "\"lost\":%d,\"bytes_mean\":%.0f," \
+			    "\"bytes_max\":%d,\"bytes_all\":%d," \
+			    "\"per_node\":[%s],\"metrics_mean\":%s}\n", kind,
+			    mode, scen, n, rooms, users, sent, lost, s / NF,
+			    max, s, join($0),
+			    k == n ? sprintf("%.0f", ms / k) : "null"
 		}
 		function join(x,   y) { y = x; gsub(/^ +| +$/, "", y);
 			gsub(/ +/, ",", y); return y }' >> "$tmp/results.jsonl"
 	else
-		log "$kind $mode $n nodes $rooms rooms $users users: failed"
+		log "$kind $mode $n nodes, $1 $3 rooms of $4 users: failed"
 		tail -3 "$tmp/bench.log" >&2
 	fi
 	stop_all
-done
-done
-done
+}
+
+: > "$tmp/results.jsonl"
+dur=$(awk -v m="$MSGS" -v r="$RATE" 'BEGIN { printf "%.3f", m / r }')
+for kind in $SERVERS; do
+for n in $NODES; do
+	for rooms in $ROOMS; do
+	for users in $USERS; do
+	for mode in $MODES; do
+		log "$kind $mode: $n nodes, $rooms rooms of $users users"
+		one fanout $((rooms * users)) "$rooms" "$users" "$rooms"
+	done
+	done
+	done
+	# Direct messages: each to user:<receiver>, a room of one user,
+	# the partners on different nodes.
+	[ "$DM_CONNS" -gt 0 ] && for mode in $MODES; do
+		log "$kind $mode: $n nodes, direct messages among $DM_CONNS"
+		one dm "$DM_CONNS" 1 1 0
+	done
 done
 done
 
 cp "$tmp/results.jsonl" "${OUT%.md}.jsonl"
 {
-	echo "# Bytes each node receives from Redis"
-	echo
-	echo "Written by \`bench/redis-bytes.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	    "($(nproc) CPUs; redis-server $("$REDIS_SERVER" --version |
-	    sed -n 's/.* v=\([^ ]*\).*/\1/p'); the anchor's" \
-	    "@socket.io/redis-adapter $(cd "$here/anchor-node" &&
-	    $NODE -p 'require("@socket.io/redis-adapter/package.json").version' \
-	    2>/dev/null)). $MSGS group messages of $SIZE content bytes at" \
-	    "$RATE/s, the rooms taking turns; member *k* of room *g* on node" \
-	    "(*g* + *k*) mod *nodes*, so a room spans min(users, nodes) nodes." \
-	    "Bytes: what each node's sockets to Redis received between the" \
-	    "end of the joins and the drain (tcp_info bytes_received), per" \
-	    "node (mean and the busiest) and per message sent. gateway: \`-w" \
-	    "1\` per node; its \`redis_bytes_in\` (/metrics) is the cross-check."
-	echo
-	echo "| server | adapter | nodes | rooms | users per room | messages" \
-	    "| bytes per node (mean) | busiest node | per node per message" \
-	    "| all nodes | redis_bytes_in per node | lost |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	$NODE -e '
-	const fs = require("node:fs");
-	const f = (v) => v === null || v === undefined ? "n/a" :
-	    Math.round(v).toLocaleString("en-US");
-	for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
-		if (!l.startsWith("{"))
-			continue;
-		const r = JSON.parse(l);
-		console.log(`| ${r.server} | ${r.adapter} | ${r.nodes} | ` +
-		    `${r.rooms} | ${r.users} | ${f(r.sent)} | ` +
-		    `${f(r.bytes_mean)} | ${f(r.bytes_max)} | ` +
-		    `${r.sent ? f(r.bytes_mean / r.sent) : "n/a"} | ` +
-		    `${f(r.bytes_all)} | ${f(r.metrics_mean)} | ` +
-		    `${f(r.lost)} |`);
-	}' "$tmp/results.jsonl"
-} > "$tmp/out.md"
-cp "$tmp/out.md" "$OUT"
-cat "$OUT"
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "nproc=$(nproc)"
+	echo "redis=$("$REDIS_SERVER" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+	echo "adapter=$(cd "$here/anchor-node" && $NODE -p \
+	    'require("@socket.io/redis-adapter/package.json").version' \
+	    2>/dev/null)"
+	echo "msgs=$MSGS"
+	echo "size=$SIZE"
+	echo "rate=$RATE"
+	echo "dm_conns=$DM_CONNS"
+} > "$tmp/meta"
+$NODE "$here/redis-bytes.js" "$tmp/meta" "$tmp/results.jsonl" > "$tmp/out.md" &&
+    cp "$tmp/out.md" "$OUT" && cat "$OUT"
