@@ -115,7 +115,16 @@ table(['', ''], [
   ['anchor', `Node.js ${machine.node}, socket.io ${machine.socketio} (ws)` +
     (machine.axios ? `; persistence: axios ${machine.axios}, opossum ` +
       `${machine.opossum}` : '')],
-]);
+].concat(machine.redis_adapter ? [['Redis (fanout-redis)',
+  `redis-server ${machine.redis || 'n/a'}; the anchor's adapter ` +
+  `@socket.io/redis-adapter ${machine.redis_adapter} (notepack.io ` +
+  `${machine.notepack}), client redis ${machine.redis_client}`]] : []));
+if (machine.merged !== undefined)
+  p(`MERGE=1: ${machine.merged} runs of scenarios other than ` +
+    `\`${machine.scenarios}\` are kept from the previous RESULTS.jsonl ` +
+    '(their machine and commands are not repeated here).');
+if (machine.merged !== undefined)
+  p();
 p('The servers under test: **gateway-1w** is `socket-gatewayd -w 1` ' +
   'pinned to CPU 1; **gateway-all** is `socket-gatewayd -w 0` (one worker ' +
   'per CPU, here 2) and not pinned, so it shares CPU 0 with the load ' +
@@ -385,6 +394,74 @@ runs.filter((r) => r.scenario === 'churn').map((r) => [r.label, mode(r),
     fmt(r.busy_us_per_cycle) + ' us',
   note(r)]));
 
+/* fanout-redis */
+const fr = runs.filter((r) => r.scenario === 'fanout-redis');
+if (fr.length > 0) {
+  p(`## fanout-redis: group messages across two instances through Redis ` +
+    `(${fmt(fr[0].conns)} clients in ${fmt(fr[0].groups)} groups, ` +
+    `${fr[0].size}-byte content)`);
+  p();
+  p('As `fanout`, but over two instances of the server joined through ' +
+    'one Redis, and each group\'s members alternate between them (member ' +
+    '*k* of group *g* on instance (*g* + *k*) mod 2), senders on both: ' +
+    'every ' +
+    'message reaches half its recipients on the sender\'s instance and ' +
+    'the other half through Redis. **gateway-1w x2** is two ' +
+    '`socket-gatewayd -w 1` with `redis_url`, distinct `node_id` and ' +
+    '`redis_adapter`; **anchor x2** is two anchors with `REDIS_URL` and ' +
+    '`REDIS_ADAPTER` (`@socket.io/redis-adapter`: classic is ' +
+    '`createAdapter`, sharded is `createShardedAdapter` with ' +
+    '`subscriptionMode: "dynamic"`). Both instances are on CPU 1: the ' +
+    'server CPU is the two summed. A fresh `redis-server` for each pair ' +
+    'runs on CPU 0 beside the load generator; its CPU is its own column, ' +
+    'never in the server CPU. The window opens after a warm-up of ' +
+    `${machine.fanr_warmup || 'n/a'} s (\`FANR_WARMUP\`): after 10,000 ` +
+    'connects two instances, anchors or gateways, are seconds behind for ' +
+    'a few seconds. "+ over fanout" is the CPU per delivery ' +
+    'minus that of the same server alone (`fanout`, gateway-1w or anchor, ' +
+    'at the same rate): what crossing Redis costs.');
+  p();
+  const alone = (r) => runs.find((x) => x.scenario === 'fanout' &&
+    x.label === r.label.replace(/ x2$/, '') && x.rate === r.rate);
+  table(['servers', 'adapter', 'load', 'delivered/s', 'latency p50', 'p99',
+    'p99.9', 'max (ms)', 'server CPU (both)', 'CPU per delivery',
+    '+ over fanout', 'Redis CPU', 'Redis CPU per delivery', 'notes'],
+  fr.map((r) => {
+    const a = alone(r);
+    const bad = [];
+    if (r.rate > 0 && r.delivered_per_s <
+        r.rate * (r.conns / r.groups - 1) * 0.95)
+      bad.push('fell behind');
+    const n = note(r);
+    if (n)
+      bad.push(n);
+    return [r.label, r.adapter, mode(r), fmt(r.delivered_per_s),
+      ms(r.lat_ms.p50), ms(r.lat_ms.p99), ms(r.lat_ms.p999),
+      ms(r.lat_ms.max), fmt(r.server_cpu_pct) + '%',
+      fmt(r.cpu_us_per_delivery, 1) + ' us',
+      a && a.cpu_us_per_delivery !== null && r.cpu_us_per_delivery !== null ?
+        fmt(r.cpu_us_per_delivery - a.cpu_us_per_delivery, 1) + ' us' :
+        'n/a',
+      get(r, 'redis_cpu_pct') === null ? 'n/a' :
+        fmt(r.redis_cpu_pct) + '%',
+      get(r, 'redis_cpu_us_per_delivery') === null ? 'n/a' :
+        fmt(r.redis_cpu_us_per_delivery, 2) + ' us', bad.join('; ')];
+  }));
+  const pick = (label, adapter, key) => get(fr.find((r) =>
+    r.label === label && r.adapter === adapter && r.rate > 0), key);
+  for (const ad of ['classic', 'sharded']) {
+    const g = pick('gateway-1w x2', ad, 'cpu_us_per_delivery');
+    const a = pick('anchor x2', ad, 'cpu_us_per_delivery');
+    const gl = pick('gateway-1w x2', ad, 'lat_ms.p99');
+    const al = pick('anchor x2', ad, 'lat_ms.p99');
+    if (g !== null || a !== null)
+      p(`- ${ad}: server CPU per delivery gateway ${fmt(g, 1)} us, anchor ` +
+        `${fmt(a, 1)} us (gateway / anchor ${ratio(g, a)}); p99 gateway ` +
+        `${ms(gl)} ms, anchor ${ms(al)} ms (${ratio(gl, al)}).`);
+  }
+  p();
+}
+
 /* Ratios */
 p('## Ratios');
 p();
@@ -455,7 +532,8 @@ p();
 p('`$SECRET` is a random HS256 secret made for the run (also in ' +
   '`$TMP/secret`), `$TMP` the run\'s temporary directory, `$PID` the pid ' +
   'of the server just started (the gateway\'s master), `$STUB_PID` that ' +
-  'of the stub chat service.' + (machine.scenarios ? ' Scenarios run: ' +
+  'of the stub chat service; in fanout-redis `$PID1,$PID2` are the two ' +
+  'instances and `$REDIS_PID` the redis-server.' + (machine.scenarios ? ' Scenarios run: ' +
   `\`SCENARIOS="${machine.scenarios}"\`, dm-persist at ` +
   `\`PERSIST_RATES="${machine.persist_rates}"\`.` : ''));
 p();

@@ -11,19 +11,37 @@
 # stub bench/stub/chat-stub, on the load's CPU 0 (its CPU is reported apart,
 # not as server CPU); the floor persists nothing and has no dm-persist.
 #
+# fanout-redis (issue 14): fanout across two instances joined through
+# Redis, for each adapter in REDIS_MODES (classic: createAdapter's pattern
+# subscription; sharded: createShardedAdapter, SSUBSCRIBE per room): two
+# gateways (-w 1 each, node_id distinct; from gateway-1w in SERVERS) and
+# two anchors (REDIS_URL, REDIS_ADAPTER; from anchor in SERVERS), all on
+# CPU 1, each group's members alternating between the two (so half of
+# every message's recipients are reached through Redis), senders on both.
+# A fresh redis-server (REDIS_SERVER, on a free loopback port, --save ""
+# --appendonly no) for each pair, on the load's CPU 0, its CPU reported
+# apart; the server CPU is both instances' summed.
+#
 # Environment: BENCH, SGWD, FLOOR, STUB (the programs; default: the build
 # tree beside this script), OUT (default bench/RESULTS.md), DUR (measured
 # seconds per run, default 8), CONNS (idle connections, default 18000),
 # SERVERS (default "gateway-1w gateway-all anchor floor"), SCENARIOS
-# (default "conns dm fanout churn dm-persist"; e.g. SCENARIOS=dm-persist
-# runs that one alone), NODE (node);
+# (default "conns dm fanout churn dm-persist fanout-redis"; e.g.
+# SCENARIOS=dm-persist runs that one alone), NODE (node), REDIS_SERVER
+# (/usr/bin/redis-server; not there: fanout-redis is skipped), MERGE (1:
+# keep the previous RESULTS.jsonl's runs of the scenarios not run now, so
+# that e.g. SCENARIOS=fanout-redis MERGE=1 adds its table to the rest);
 # the loads: DM_CONNS (2000), DM_RATE (5000 messages/s), FAN_CONNS
 # (10000), FAN_GROUPS (100), FAN_RATE (150 messages/s), CHURN_CONNS (100),
 # CHURN_RATE (200 cycles/s), BIG_CONNS (30000, gateway-all only; 0: skip),
 # PERSIST_RATES (dm-persist's fixed rates, "1000 5000": one the anchor
 # keeps up with, and dm's), PERSIST_FLAT (1: dm-persist flat out too; 0:
 # skip), PERSIST_WARMUP (3 s: the anchor's JIT and its backlog of the
-# connect phase are over before the window).
+# connect phase are over before the window); fanout-redis: REDIS_MODES
+# ("classic sharded"), FANR_CONNS (FAN_CONNS), FANR_GROUPS (FAN_GROUPS),
+# FANR_RATE (FAN_RATE), FANR_FLAT (0; 1: flat out too), FANR_WARMUP (10 s:
+# after 10,000 connects, two anchors, and two gateways, are seconds behind
+# for a few seconds; at 3 s their p99 still measured that backlog).
 # Every server gets a free port, is stopped on exit (trap), and every
 # bench run is bounded by --max-time.  Needs node and npm (the anchor's
 # packages are installed with `npm ci` on first use).
@@ -40,7 +58,7 @@ OUT=${OUT:-$here/RESULTS.md}
 DUR=${DUR:-8}
 CONNS=${CONNS:-18000}
 SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
-SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist}
+SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis}
 DM_CONNS=${DM_CONNS:-2000}
 DM_RATE=${DM_RATE:-5000}
 FAN_CONNS=${FAN_CONNS:-10000}
@@ -52,6 +70,14 @@ BIG_CONNS=${BIG_CONNS:-30000}
 PERSIST_RATES=${PERSIST_RATES:-1000 5000}
 PERSIST_FLAT=${PERSIST_FLAT:-1}
 PERSIST_WARMUP=${PERSIST_WARMUP:-3}
+REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+REDIS_MODES=${REDIS_MODES:-classic sharded}
+FANR_CONNS=${FANR_CONNS:-$FAN_CONNS}
+FANR_GROUPS=${FANR_GROUPS:-$FAN_GROUPS}
+FANR_RATE=${FANR_RATE:-$FAN_RATE}
+FANR_FLAT=${FANR_FLAT:-0}
+FANR_WARMUP=${FANR_WARMUP:-10}
+MERGE=${MERGE:-0}
 SECRET=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 for p in "$BENCH" "$SGWD" "$FLOOR" "$STUB"; do
@@ -65,9 +91,18 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgw-bench.XXXXXX") || exit 1
 server_pid=
 stub_pid=
 chat_url=
+# fanout-redis: the Redis server, the adapter, the second instance.
+redis_pid=
+redis_url=
+redis_mode=
+pid2=
+port2=
+server_pids=
+bench_more=
 cleanup() {
-	stop_server
+	stop_pair
 	stop_stub
+	stop_redis
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -151,10 +186,77 @@ stop_stub() {
 	fi
 }
 
-# start_server NAME: starts it on a free port; sets port, server_pid, pin.
-# With chat_url set, its chat service is that one.
+# start_redis: a fresh redis-server on a free loopback port, nothing
+# saved, on the load's CPU; sets redis_port, redis_pid and redis_url.
+start_redis() {
+	redis_port=$(free_port)
+	mkdir -p "$tmp/redis"
+	cmd="$LOAD_PIN $REDIS_SERVER --port $redis_port --bind 127.0.0.1 \
+--save \"\" --appendonly no --dir $tmp/redis"
+	log "starting redis: $cmd"
+	echo "# redis-server" >> "$tmp/commands"
+	echo "$cmd" | sed "s|$tmp|\$TMP|g" >> "$tmp/commands"
+	sh -c "exec $cmd" >>"$tmp/redis.log" 2>&1 &
+	redis_pid=$!
+	if ! wait_port "$redis_port" "$redis_pid"; then
+		log "redis-server did not start; its log:"
+		tail -20 "$tmp/redis.log" >&2
+		stop_redis
+		return 1
+	fi
+	redis_url=redis://127.0.0.1:$redis_port
+}
+
+stop_redis() {
+	if [ -n "$redis_pid" ]; then
+		kill "$redis_pid" 2>/dev/null
+		wait "$redis_pid" 2>/dev/null
+		redis_pid=
+		redis_url=
+	fi
+}
+
+# start_pair NAME MODE: two instances of NAME joined through redis_url
+# with adapter MODE; sets port and port2, server_pid and pid2, server_pids.
+start_pair() {
+	redis_mode=$2
+	start_server "$1" 1 || return 1
+	p1=$server_pid
+	q1=$port
+	server_pid=
+	if ! start_server "$1" 2; then
+		server_pid=$p1
+		stop_server
+		return 1
+	fi
+	pid2=$server_pid
+	port2=$port
+	server_pid=$p1
+	port=$q1
+	server_pids=$server_pid,$pid2
+	sleep 1		# both subscribed
+}
+
+stop_pair() {
+	if [ -n "$pid2" ]; then
+		p1=$server_pid
+		server_pid=$pid2
+		stop_server
+		server_pid=$p1
+		pid2=
+		port2=
+	fi
+	stop_server
+	server_pids=
+	redis_mode=
+}
+
+# start_server NAME [INSTANCE]: starts it on a free port; sets port,
+# server_pid, pin.  With chat_url set, its chat service is that one; with
+# redis_url, it joins the others there (node_id NAME-INSTANCE).
 start_server() {
 	name=$1
+	inst=${2:+-$2}
 	port=$(free_port)
 	pin=
 	cpus=
@@ -167,12 +269,13 @@ start_server() {
 			pin="taskset -c $SERVER_CPU"
 			cpus=$SERVER_CPU
 		fi
-		mkdir -p "$tmp/$name/spool"
-		cat > "$tmp/$name/gw.conf" <<EOF
+		dir=$tmp/$name$inst
+		mkdir -p "$dir/spool"
+		cat > "$dir/gw.conf" <<EOF
 listen 127.0.0.1:$port
 jwt_secret "$SECRET"
-run_dir "$tmp/$name"
-spool_dir "$tmp/$name/spool"
+run_dir "$dir"
+spool_dir "$dir/spool"
 ping_interval 25s
 max_connections 200000
 max_connections_per_address 0
@@ -184,13 +287,20 @@ event_rate 1000000
 event_burst 1000000
 EOF
 		[ -n "$chat_url" ] &&
-		    echo "chat_service_url \"$chat_url\"" >> "$tmp/$name/gw.conf"
-		cmd="$pin $SGWD -c $tmp/$name/gw.conf -w $workers"
+		    echo "chat_service_url \"$chat_url\"" >> "$dir/gw.conf"
+		[ -n "$redis_url" ] && printf '%s\n' \
+		    "redis_url \"$redis_url\"" "node_id \"$name$inst\"" \
+		    "redis_adapter $redis_mode" >> "$dir/gw.conf"
+		cmd="$pin $SGWD -c $dir/gw.conf -w $workers"
 		;;
 	anchor)
 		if [ ! -d "$here/anchor-node/node_modules/socket.io" ] ||
 		    [ ! -d "$here/anchor-node/node_modules/opossum" ] ||
-		    [ ! -d "$here/anchor-node/node_modules/axios" ]; then
+		    [ ! -d "$here/anchor-node/node_modules/axios" ] ||
+		    [ ! -d "$here/anchor-node/node_modules/redis" ] ||
+		    [ ! -d \
+		    "$here/anchor-node/node_modules/@socket.io/redis-adapter" ]
+		then
 			log "installing the anchor's packages (npm ci)"
 			(cd "$here/anchor-node" && npm ci --no-audit --no-fund \
 			    --omit=dev >&2) || return 1
@@ -199,6 +309,8 @@ EOF
 		    cpus=$SERVER_CPU
 		chat=
 		[ -n "$chat_url" ] && chat="CHAT_SERVICE_URL=$chat_url "
+		[ -n "$redis_url" ] && chat="${chat}REDIS_URL=$redis_url \
+REDIS_ADAPTER=$redis_mode "
 		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=scoped \
 $chat$pin $NODE $here/anchor-node/server.js"
 		;;
@@ -208,20 +320,26 @@ $chat$pin $NODE $here/anchor-node/server.js"
 		cmd="$pin $FLOOR -p $port"
 		;;
 	esac
-	log "starting $name: $cmd"
-	echo "# $name${chat_url:+ (chat service: the stub)}" >> "$tmp/commands"
+	log "starting $name$inst: $cmd"
+	echo "# $name$inst${chat_url:+ (chat service: the stub)}${redis_url:+ \
+(instance ${2:-}, Redis adapter $redis_mode)}" >> "$tmp/commands"
 	[ -n "$chat_url" ] && case $name in gateway-*)
 		echo "#   its gw.conf adds: chat_service_url \"$chat_url\"" \
+		    >> "$tmp/commands" ;;
+	esac
+	[ -n "$redis_url" ] && case $name in gateway-*)
+		echo "#   its gw.conf adds: redis_url \"$redis_url\", node_id" \
+		    "\"$name$inst\", redis_adapter $redis_mode" \
 		    >> "$tmp/commands" ;;
 	esac
 	echo "$cmd" | sed "s|$SECRET|\$SECRET|g; s|$tmp|\$TMP|g" \
 	    >> "$tmp/commands"
 	# exec: $! is the server itself (the gateway's master), not a shell.
-	sh -c "exec $cmd" 2>>"$tmp/$name.log" &
+	sh -c "exec $cmd" 2>>"$tmp/$name$inst.log" &
 	server_pid=$!
 	if ! wait_port "$port"; then
-		log "$name did not start; its log:"
-		tail -20 "$tmp/$name.log" >&2
+		log "$name$inst did not start; its log:"
+		tail -20 "$tmp/$name$inst.log" >&2
 		stop_server
 		return 1
 	fi
@@ -237,11 +355,16 @@ bench() {
 	[ -n "$cpus" ] && extra="--server-cpus $cpus"
 	[ -n "$stub_pid" ] && extra="$extra --stub 127.0.0.1:$stub_port \
 --stub-pids $stub_pid"
+	# fanout-redis: the second instance, Redis's pid, both servers' pids.
+	[ -n "$pid2" ] && extra="$extra -t 127.0.0.1:$port2 --redis-pids \
+$redis_pid"
 	set -- -q -l "$label" -t "127.0.0.1:$port" --secret-file \
-	    "$tmp/secret" --server-pids "$server_pid" $extra \
+	    "$tmp/secret" --server-pids "${server_pids:-$server_pid}" $extra \
 	    --max-time 180 "$@" "$scen"
 	echo "$LOAD_PIN socket-gateway-bench $*" | sed "s|$tmp|\$TMP|g; \
+s|--server-pids $server_pid,${pid2:-none}|--server-pids \$PID1,\$PID2|; \
 s|--server-pids $server_pid|--server-pids \$PID|; \
+s|--redis-pids ${redis_pid:-none}|--redis-pids \$REDIS_PID|; \
 s|--stub-pids ${stub_pid:-none}|--stub-pids \$STUB_PID|" >> "$tmp/commands"
 	log "$label $scen $*"
 	# shellcheck disable=SC2086
@@ -251,7 +374,13 @@ s|--stub-pids ${stub_pid:-none}|--stub-pids \$STUB_PID|" >> "$tmp/commands"
 		log "$label $scen failed (its output is kept in RESULTS.md)"
 	fi
 	cat "$tmp/out" >&2
-	tail -1 "$tmp/out" | grep '^{' >> "$tmp/results.jsonl"
+	# fanout-redis: its own scenario in the results, with its adapter.
+	if [ -n "$redis_mode" ]; then
+		tail -1 "$tmp/out" | grep '^{' | sed "s/\"scenario\":\"$scen\"/\
+\"scenario\":\"$scen-redis\",\"adapter\":\"$redis_mode\"/"
+	else
+		tail -1 "$tmp/out" | grep '^{'
+	fi >> "$tmp/results.jsonl"
 	sleep 1		# let the server settle its closes
 }
 
@@ -320,6 +449,32 @@ for s in $SERVERS; do
 	fi
 done
 
+# fanout-redis: fanout again, across two instances joined through a fresh
+# Redis, for each adapter; the gateway with one worker each, as gateway-1w.
+if has fanout-redis && [ ! -x "$REDIS_SERVER" ]; then
+	log "fanout-redis skipped: no $REDIS_SERVER"
+elif has fanout-redis; then
+	for s in $SERVERS; do
+		case $s in
+		gateway-1w|anchor) ;;
+		*) continue ;;
+		esac
+		for m in $REDIS_MODES; do
+			start_redis || break
+			if start_pair "$s" "$m"; then
+				bench "$s x2" fanout -c "$FANR_CONNS" \
+				    -g "$FANR_GROUPS" -r "$FANR_RATE" -d "$DUR" \
+				    --warmup "$FANR_WARMUP"
+				[ "$FANR_FLAT" = 1 ] && bench "$s x2" fanout \
+				    -c "$FANR_CONNS" -g "$FANR_GROUPS" -d "$DUR" \
+				    --warmup "$FANR_WARMUP"
+			fi
+			stop_pair
+			stop_redis
+		done
+	done
+fi
+
 ended=$(date +%s)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 {
@@ -337,6 +492,17 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "opossum=$(cd "$here/anchor-node" && $NODE -p \
 	    'require("opossum/package.json").version' 2>/dev/null)"
 	echo "scenarios=$SCENARIOS"
+	echo "redis=$($REDIS_SERVER --version 2>/dev/null | \
+	    sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+	echo "redis_adapter=$(cd "$here/anchor-node" && $NODE -p \
+	    'require("@socket.io/redis-adapter/package.json").version' \
+	    2>/dev/null)"
+	echo "redis_client=$(cd "$here/anchor-node" && $NODE -p \
+	    'require("redis/package.json").version' 2>/dev/null)"
+	echo "notepack=$(cd "$here/anchor-node" && $NODE -p \
+	    'require("notepack.io/package.json").version' 2>/dev/null)"
+	echo "redis_modes=$REDIS_MODES"
+	echo "fanr_warmup=$FANR_WARMUP"
 	echo "persist_rates=$PERSIST_RATES"
 	echo "gateway=$($SGWD -V 2>/dev/null | head -1)"
 	echo "commit=$(cd "$top" 2>/dev/null && git rev-parse --short HEAD \
@@ -348,6 +514,18 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "pin=$LOAD_PIN"
 	echo "dur=$DUR"
 } > "$tmp/machine"
+# MERGE=1: the previous runs of the scenarios not run now stay.
+if [ "$MERGE" = 1 ] && [ -f "${OUT%.md}.jsonl" ]; then
+	kept=0
+	while IFS= read -r line; do
+		sc=$(printf '%s\n' "$line" |
+		    sed -n 's/.*"scenario":"\([^"]*\)".*/\1/p')
+		has "$sc" && continue
+		printf '%s\n' "$line" >> "$tmp/results.jsonl"
+		kept=$((kept + 1))
+	done < "${OUT%.md}.jsonl"
+	echo "merged=$kept" >> "$tmp/machine"
+fi
 # The raw figures beside the report: one JSON line per run.
 cp "$tmp/results.jsonl" "${OUT%.md}.jsonl"
 $NODE "$here/results.js" "$tmp/machine" "$tmp/commands" \

@@ -35,6 +35,17 @@
  * deliver first, then persist, as the gateway does).  Socket.IO runs on
  * its default engine (ws), with the defaults of socket.io 4.8
  * (pingInterval 25 s, maxHttpBufferSize 1 MB, no per-message deflate).
+ *
+ * Several anchors as one (issue 14): with REDIS_URL set, the anchor uses
+ * @socket.io/redis-adapter 8.3.0 over the `redis` 4.7.1 client (two
+ * connections: one publishes, one subscribes), as the seed's "Scaling"
+ * does: REDIS_ADAPTER=classic (default) is createAdapter (PSUBSCRIBE
+ * <prefix>#/#*: every node gets every room's traffic), sharded is
+ * createShardedAdapter with subscriptionMode "dynamic" (SSUBSCRIBE per
+ * room: a node gets the traffic of the rooms it has members in).
+ * REDIS_KEY_PREFIX (socket.io) is the adapter's key / channelPrefix.  The
+ * anchor listens only once both connections are up; Redis lost later is
+ * the redis client's business (it reconnects), as in the seed.
  */
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -48,6 +59,9 @@ const SCOPED = (process.env.PRESENCE_MODE || 'all') === 'scoped';
 const TYPES = new Set(['text', 'image', 'file', 'audio', 'video', 'system']);
 const CHAT_URL = process.env.CHAT_SERVICE_URL || '';
 const DELIVER_FIRST = (process.env.PERSIST_ORDER || 'after') === 'before';
+const REDIS_URL = process.env.REDIS_URL || '';
+const REDIS_ADAPTER = process.env.REDIS_ADAPTER || 'classic';
+const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX || 'socket.io';
 const persist = CHAT_URL ? require('./persist.js')({
   url: CHAT_URL,
   path: process.env.CHAT_MESSAGES_PATH || '/api/messages',
@@ -58,6 +72,10 @@ const persist = CHAT_URL ? require('./persist.js')({
 
 if (!SECRET) {
   console.error('anchor: JWT_SECRET is required');
+  process.exit(1);
+}
+if (REDIS_ADAPTER !== 'classic' && REDIS_ADAPTER !== 'sharded') {
+  console.error('anchor: REDIS_ADAPTER is classic or sharded');
   process.exit(1);
 }
 
@@ -72,6 +90,9 @@ const server = http.createServer((req, res) => {
       status: 'ok', service: 'socket-gateway-anchor',
       connections: io.engine.clientsCount, onlineUsers: online.size,
       messages, persistence: persist === null ? null : persist.stats(),
+      redis: REDIS_URL ? { adapter: REDIS_ADAPTER, uid: io.of('/').adapter.uid,
+        pub: pubClient !== null && pubClient.isReady,
+        sub: subClient !== null && subClient.isReady } : null,
       uptime: Math.round(process.uptime()),
       memory: { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed },
       timestamp: new Date().toISOString(),
@@ -243,16 +264,47 @@ io.on('connection', (socket) => {
   });
 });
 
-server.listen(PORT, HOST, () => {
+let pubClient = null;
+let subClient = null;
+
+/* With REDIS_URL: both Redis connections up and the adapter in place. */
+async function redisAdapter() {
+  if (!REDIS_URL)
+    return;
+  const { createClient } = require('redis');
+  const { createAdapter, createShardedAdapter } =
+      require('@socket.io/redis-adapter');
+  pubClient = createClient({ url: REDIS_URL });
+  subClient = pubClient.duplicate();
+  for (const c of [pubClient, subClient])
+    c.on('error', (err) => console.error(JSON.stringify({
+      msg: 'anchor: redis error', error: err.message })));
+  await Promise.all([pubClient.connect(), subClient.connect()]);
+  io.adapter(REDIS_ADAPTER === 'sharded' ?
+    createShardedAdapter(pubClient, subClient, {
+      channelPrefix: REDIS_KEY_PREFIX, subscriptionMode: 'dynamic' }) :
+    createAdapter(pubClient, subClient, { key: REDIS_KEY_PREFIX }));
+}
+
+redisAdapter().then(() => server.listen(PORT, HOST, () => {
   console.error(JSON.stringify({ msg: 'anchor listening', host: HOST,
     port: PORT, presence_mode: SCOPED ? 'scoped' : 'all', pid: process.pid,
     node: process.version, chat_service: CHAT_URL || null,
-    persist_order: DELIVER_FIRST ? 'before' : 'after' }));
+    persist_order: DELIVER_FIRST ? 'before' : 'after',
+    redis_adapter: REDIS_URL ? REDIS_ADAPTER : null,
+    uid: REDIS_URL ? io.of('/').adapter.uid : null }));
+}), (err) => {
+  console.error(JSON.stringify({ msg: 'anchor: Redis unreachable',
+    error: err.message }));
+  process.exit(1);
 });
 
 function stop() {
   io.close();
   server.close();
+  for (const c of [pubClient, subClient])
+    if (c !== null)
+      c.disconnect().catch(() => {});
   process.exit(0);
 }
 process.on('SIGTERM', stop);

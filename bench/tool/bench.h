@@ -32,6 +32,7 @@
 #define BENCH_MAXPIDS		64	/* server processes followed */
 #define BENCH_MAXSRC		64	/* 127.0.0.x source addresses */
 #define BENCH_SRC_CONNS		10000	/* per source address: see coord.c */
+#define BENCH_MAXTARGETS	8	/* -t given more than once */
 
 enum bench_scenario {
 	SCEN_CONNS = 0,
@@ -155,6 +156,17 @@ struct bench_opts {
 	const char		*stub;		/* host:port, GET /count */
 	pid_t			 stub_pids[BENCH_MAXPIDS];
 	unsigned		 nstub_pids;
+	/*
+	 * Every -t, the first being dst and host: several servers that are
+	 * one (issue 14: instances joined through Redis).  Connections take
+	 * turns among them (scen_target()).
+	 */
+	struct sockaddr_in	 dsts[BENCH_MAXTARGETS];
+	char			 hosts[BENCH_MAXTARGETS][64];
+	unsigned		 ntargets;
+	pid_t			 redis_pids[BENCH_MAXPIDS];	/* apart */
+	unsigned		 nredis_pids;
+	const char		*phase_cmd;	/* sh -c "<cmd> run|drained" */
 };
 
 /* A snapshot of the servers: CPU ticks and RSS over the followed pids. */
@@ -190,6 +202,7 @@ struct bench_result {
 	struct hist		 ack;
 	struct server_sample	 stub_w0, stub_w1; /* measured window */
 	int64_t			 stub_idle, stub_w0n, stub_w1n, stub_end;
+	struct server_sample	 redis_w0, redis_w1; /* measured window */
 };
 
 /* main.c */
@@ -218,6 +231,7 @@ uint64_t now_ns(void);
 unsigned server_pids_expand(const pid_t *, unsigned, pid_t *, unsigned);
 void	 server_sample(const struct bench_opts *, struct server_sample *);
 void	 stub_sample(const struct bench_opts *, struct server_sample *);
+void	 redis_sample(const struct bench_opts *, struct server_sample *);
 int	 metrics_rss(const char *, uint64_t *);
 int64_t	 stub_count(const char *);
 uint64_t self_cpu_ns(void);

@@ -58,7 +58,10 @@ client_user_name(const struct load *l, uint32_t user, char *buf, size_t cap)
 	snprintf(buf, cap, "%s%u", l->o->user_prefix, user);
 }
 
-/* The upgrade request (the same for every connection) and the sources. */
+/*
+ * The upgrade request (the same for every connection to one server) and
+ * the sources.
+ */
 void
 client_init(struct load *l)
 {
@@ -66,14 +69,17 @@ client_init(struct load *l)
 	unsigned		 i;
 	int			 n;
 
-	n = snprintf(l->upgrade, sizeof(l->upgrade),
-	    "GET %s?EIO=4&transport=websocket HTTP/1.1\r\n"
-	    "Host: %s\r\n"
-	    "Upgrade: websocket\r\n"
-	    "Connection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: " WS_KEY "\r\n"
-	    "Sec-WebSocket-Version: 13\r\n\r\n", o->path, o->host);
-	l->upgradelen = (size_t)n;
+	for (i = 0; i < o->ntargets; i++) {
+		n = snprintf(l->upgrade[i], sizeof(l->upgrade[i]),
+		    "GET %s?EIO=4&transport=websocket HTTP/1.1\r\n"
+		    "Host: %s\r\n"
+		    "Upgrade: websocket\r\n"
+		    "Connection: Upgrade\r\n"
+		    "Sec-WebSocket-Key: " WS_KEY "\r\n"
+		    "Sec-WebSocket-Version: 13\r\n\r\n", o->path,
+		    o->hosts[i]);
+		l->upgradelen[i] = (size_t)n;
+	}
 	l->nsrc = o->sources;
 	for (i = 0; i < l->nsrc && i < BENCH_MAXSRC; i++) {
 		memset(&l->src[i], 0, sizeof(l->src[i]));
@@ -129,8 +135,8 @@ client_open(struct load *l, struct conn *c)
 			return -1;
 		}
 	}
-	if (connect(fd, (const struct sockaddr *)&l->o->dst,
-	    sizeof(l->o->dst)) == -1 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)&l->o->dsts[scen_target(l,
+	    c)], sizeof(l->o->dsts[0])) == -1 && errno != EINPROGRESS) {
 		note(l, strerror(errno));
 		close(fd);
 		l->c.failed++;
@@ -376,6 +382,7 @@ client_event(struct load *l, struct conn *c, uint32_t events)
 	ssize_t	 r;
 	int	 err = 0;
 	socklen_t elen = sizeof(err);
+	unsigned t;
 
 	if (c->state == CS_CONNECTING) {
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
@@ -387,8 +394,9 @@ client_event(struct load *l, struct conn *c, uint32_t events)
 		if (!(events & (EPOLLOUT | EPOLLIN)))
 			return;
 		c->state = CS_UPGRADING;
-		r = send(c->fd, l->upgrade, l->upgradelen, MSG_NOSIGNAL);
-		if (r != (ssize_t)l->upgradelen) {
+		t = scen_target(l, c);
+		r = send(c->fd, l->upgrade[t], l->upgradelen[t], MSG_NOSIGNAL);
+		if (r != (ssize_t)l->upgradelen[t]) {
 			fail(l, c, "upgrade request");
 			return;
 		}

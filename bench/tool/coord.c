@@ -47,6 +47,7 @@ static void	 progress(bool);
 static int	 wait_stage(int, double, const char *);
 static void	 sleep_for(double, const char *);
 static void	 set_phase(int);
+static void	 phase_cmd(const struct bench_opts *, const char *);
 
 static void
 on_signal(int sig)
@@ -199,6 +200,28 @@ sleep_for(double secs, const char *what)
 	}
 }
 
+/*
+ * --phase-cmd: "<cmd> run" once setup is over, before the first message,
+ * and "<cmd> drained" once everything sent has arrived (or was written
+ * off), before the connections close: what a caller measures between the
+ * two (bench/redis-bytes.sh: the bytes each server read from Redis) is
+ * the messages' doing, not the connects' or joins'.  The load processes
+ * wait meanwhile; the command should be quick.
+ */
+static void
+phase_cmd(const struct bench_opts *o, const char *phase)
+{
+	char	cmd[1024];
+	int	rc;
+
+	if (o->phase_cmd == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "%s %s", o->phase_cmd, phase);
+	fflush(NULL);
+	if ((rc = system(cmd)) != 0)
+		fprintf(stderr, "bench: --phase-cmd %s: status %d\n", phase, rc);
+}
+
 static void
 set_phase(int phase)
 {
@@ -343,6 +366,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 
 	/* RUN: warm-up, then the measured window. */
 	if (r->note[0] == '\0') {
+		phase_cmd(o, "run");
 		sh->run_start = now_ns();
 		set_phase(PHASE_RUN);
 		sleep_for(o->warmup, "warmup");
@@ -353,6 +377,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		r->stub_w0n = stub_count(o->stub);
 		server_sample(o, &r->srv_w0);
 		stub_sample(o, &r->stub_w0);
+		redis_sample(o, &r->redis_w0);
 		sh->win_start = now_ns();
 		sleep_for(o->duration, "run");
 		t = now_ns();
@@ -360,6 +385,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		sum(&r->w1);
 		server_sample(o, &r->srv_w1);
 		stub_sample(o, &r->stub_w1);
+		redis_sample(o, &r->redis_w1);
 		r->stub_w1n = stub_count(o->stub);
 		r->window_s = (double)(t - sh->win_start) / 1e9;
 		r->client_cpu_s = (double)(r->w1.cpu_ns - cpu0) / 1e9;
@@ -375,6 +401,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 			snprintf(r->note, sizeof(r->note), "%s", interrupted ?
 			    "interrupted" : C.failed ? "a load process died" :
 			    "--max-time reached");
+		phase_cmd(o, "drained");
 	}
 	server_sample(o, &r->srv_end);
 	r->stub_end = stub_count(o->stub);

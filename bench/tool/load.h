@@ -61,8 +61,9 @@ struct load {
 	struct hist		 lat, connlat;
 	struct sockaddr_in	 src[BENCH_MAXSRC];
 	unsigned		 nsrc;
-	char			 upgrade[512];	/* the HTTP request */
-	size_t			 upgradelen;
+	/* The HTTP request, one per server (-t). */
+	char			 upgrade[BENCH_MAXTARGETS][512];
+	size_t			 upgradelen[BENCH_MAXTARGETS];
 	struct hist		 ack;		/* send -> message_sent */
 };
 
@@ -82,5 +83,6 @@ void	 scen_closed(struct load *, struct conn *);
 void	 scen_event(struct load *, struct conn *, const char *, size_t,
 	    const char *, size_t);
 void	 scen_ack(struct load *, struct conn *);
+unsigned scen_target(const struct load *, const struct conn *);
 
 #endif /* SGW_BENCH_LOAD_H */

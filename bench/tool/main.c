@@ -22,6 +22,7 @@ static double	 num(const char *, const char *, double, double);
 static char	*read_secret(const char *, size_t *);
 static unsigned	 parse_pids(pid_t *, const char *, const char *);
 static uint64_t	 parse_cpus(const char *);
+static void	 parse_target(struct bench_opts *, const char *);
 
 static void
 usage(int status)
@@ -32,9 +33,10 @@ usage(int status)
 "           [-t host:port] [-w window] [--churn-users n] [--concurrency n]\n"
 "           [--connect-rate n] [--hold ms] [--json] [--max-time seconds]\n"
 "           [--metrics host:port] [--observers n] [--path path]\n"
-"           [--secret-file file] [--server-cpus list]\n"
-"           [--server-pids pid,...] [--sources n] [--stub host:port]\n"
-"           [--stub-pids pid,...] [--timeout seconds]\n"
+"           [--phase-cmd command] [--redis-pids pid,...]\n"
+"           [--secret-file file]\n"
+"           [--server-cpus list] [--server-pids pid,...] [--sources n]\n"
+"           [--stub host:port] [--stub-pids pid,...] [--timeout seconds]\n"
 "           [--user-prefix prefix] [--warmup seconds]\n"
 "           conns | dm | dm-persist | fanout | churn\n");
 	exit(status);
@@ -124,6 +126,42 @@ parse_cpus(const char *s)
 	exit(2);
 }
 
+/*
+ * One more server, from -t ipv4-address:port; given again, the servers are
+ * one (joined through Redis) and the connections take turns among them.
+ */
+static void
+parse_target(struct bench_opts *o, const char *target)
+{
+	char		 addr[64];
+	const char	*colon;
+	unsigned	 n = o->ntargets;
+
+	if (n == BENCH_MAXTARGETS) {
+		fprintf(stderr, "socket-gateway-bench: -t: at most %d servers\n",
+		    BENCH_MAXTARGETS);
+		exit(2);
+	}
+	if (strlen(target) >= sizeof(addr) || (colon = strrchr(target, ':')) ==
+	    NULL) {
+		fprintf(stderr, "socket-gateway-bench: -t wants "
+		    "ipv4-address:port\n");
+		exit(2);
+	}
+	memcpy(addr, target, (size_t)(colon - target));
+	addr[colon - target] = '\0';
+	memset(&o->dsts[n], 0, sizeof(o->dsts[n]));
+	o->dsts[n].sin_family = AF_INET;
+	o->dsts[n].sin_port = htons((uint16_t)num("-t", colon + 1, 1, 65535));
+	if (inet_pton(AF_INET, addr, &o->dsts[n].sin_addr) != 1) {
+		fprintf(stderr, "socket-gateway-bench: -t: '%s' is not an IPv4 "
+		    "address\n", addr);
+		exit(2);
+	}
+	snprintf(o->hosts[n], sizeof(o->hosts[n]), "%s", target);
+	o->ntargets++;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -133,7 +171,8 @@ main(int argc, char *argv[])
 		OPT_MAX_TIME, OPT_METRICS, OPT_OBSERVERS, OPT_PATH,
 		OPT_SECRET_FILE, OPT_SERVER_CPUS, OPT_SERVER_PIDS,
 		OPT_SOURCES, OPT_TIMEOUT,
-		OPT_USER_PREFIX, OPT_WARMUP, OPT_STUB, OPT_STUB_PIDS
+		OPT_USER_PREFIX, OPT_WARMUP, OPT_STUB, OPT_STUB_PIDS,
+		OPT_REDIS_PIDS, OPT_PHASE_CMD
 	};
 	static const struct option longopts[] = {
 		{ "conns",		required_argument, NULL, 'c' },
@@ -158,6 +197,8 @@ main(int argc, char *argv[])
 		{ "metrics",		required_argument, NULL, OPT_METRICS },
 		{ "observers",		required_argument, NULL, OPT_OBSERVERS },
 		{ "path",		required_argument, NULL, OPT_PATH },
+		{ "phase-cmd",		required_argument, NULL, OPT_PHASE_CMD },
+		{ "redis-pids",		required_argument, NULL, OPT_REDIS_PIDS },
 		{ "secret-file",	required_argument, NULL, OPT_SECRET_FILE },
 		{ "server-cpus",	required_argument, NULL, OPT_SERVER_CPUS },
 		{ "server-pids",	required_argument, NULL, OPT_SERVER_PIDS },
@@ -171,8 +212,7 @@ main(int argc, char *argv[])
 	};
 	static struct bench_opts	 o;
 	static struct bench_result	 r;
-	const char			*target = "127.0.0.1:3002", *env;
-	char				 addr[64], *colon;
+	const char			*env;
 	double				 conns = -1, duration = -1, window = -1;
 	double				 max_time = -1;
 	int				 ch, i, rc;
@@ -219,7 +259,7 @@ main(int argc, char *argv[])
 			o.secretlen = strlen(optarg);
 			break;
 		case 't':
-			target = optarg;
+			parse_target(&o, optarg);
 			break;
 		case 'V':
 			printf("socket-gateway-bench %s\n", PACKAGE_VERSION);
@@ -271,6 +311,18 @@ main(int argc, char *argv[])
 		case OPT_STUB:
 			o.stub = optarg;
 			break;
+		case OPT_PHASE_CMD:
+			if (strlen(optarg) > 900) {
+				fprintf(stderr, "socket-gateway-bench: "
+				    "--phase-cmd: too long\n");
+				return 2;
+			}
+			o.phase_cmd = optarg;
+			break;
+		case OPT_REDIS_PIDS:
+			o.nredis_pids = parse_pids(o.redis_pids, "--redis-pids",
+			    optarg);
+			break;
 		case OPT_STUB_PIDS:
 			o.nstub_pids = parse_pids(o.stub_pids, "--stub-pids",
 			    optarg);
@@ -304,8 +356,12 @@ main(int argc, char *argv[])
 	if (i == (int)NSCENARIOS)
 		usage(2);
 	o.scenario = (enum bench_scenario)i;
+	if (o.ntargets == 0)
+		parse_target(&o, "127.0.0.1:3002");
+	o.dst = o.dsts[0];
+	snprintf(o.host, sizeof(o.host), "%s", o.hosts[0]);
 	if (o.label == NULL)
-		o.label = target;
+		o.label = o.host;
 
 	/* Per-scenario defaults. */
 	switch (o.scenario) {
@@ -345,22 +401,6 @@ main(int argc, char *argv[])
 		o.secret = strdup(env);
 		o.secretlen = strlen(env);
 	}
-	if (strlen(target) >= sizeof(addr) || (colon = strrchr(target, ':')) ==
-	    NULL) {
-		fprintf(stderr, "socket-gateway-bench: -t wants "
-		    "ipv4-address:port\n");
-		return 2;
-	}
-	memcpy(addr, target, (size_t)(colon - target));
-	addr[colon - target] = '\0';
-	o.dst.sin_family = AF_INET;
-	o.dst.sin_port = htons((uint16_t)num("-t", colon + 1, 1, 65535));
-	if (inet_pton(AF_INET, addr, &o.dst.sin_addr) != 1) {
-		fprintf(stderr, "socket-gateway-bench: -t: '%s' is not an IPv4 "
-		    "address\n", addr);
-		return 2;
-	}
-	snprintf(o.host, sizeof(o.host), "%s", target);
 
 	rc = coord_run(&o, &r);
 	if (r.o != NULL && (rc == 0 || r.total.started > 0))

@@ -77,7 +77,8 @@ report_print(const struct bench_result *r)
 	double	 cpu_c, cpu_w, delivered, sent, cycles, presence;
 	double	 per_msg = -1, per_conn = -1, per_cycle = -1, rss_per = -1;
 	double	 rss = -1, conn_rate, busy_c, busy_w, stub_cpu, stub_win;
-	double	 stub_total, persisted;
+	double	 stub_total, persisted, redis_cpu;
+	unsigned i;
 	uint64_t open;
 	const char *scen = bench_scenario_names[o->scenario];
 
@@ -86,6 +87,7 @@ report_print(const struct bench_result *r)
 	busy_c = busy_s(r, &r->srv_c0, &r->srv_c1);
 	busy_w = busy_s(r, &r->srv_w0, &r->srv_w1);
 	stub_cpu = ticks_s(r, &r->stub_w0, &r->stub_w1);
+	redis_cpu = ticks_s(r, &r->redis_w0, &r->redis_w1);
 	stub_win = r->stub_w0n >= 0 && r->stub_w1n >= r->stub_w0n ?
 	    (double)(r->stub_w1n - r->stub_w0n) : -1;
 	stub_total = r->stub_idle >= 0 && r->stub_end >= r->stub_idle ?
@@ -116,9 +118,12 @@ report_print(const struct bench_result *r)
 	}
 
 	if (!o->json_only) {
-		printf("socket-gateway-bench %s: %s (%s), %u load "
-		    "process%s\n", scen, o->label, o->host, r->procs,
-		    r->procs == 1 ? "" : "es");
+		printf("socket-gateway-bench %s: %s (%s", scen, o->label,
+		    o->host);
+		for (i = 1; i < o->ntargets; i++)
+			printf(" + %s", o->hosts[i]);
+		printf("), %u load process%s\n", r->procs, r->procs == 1 ? "" :
+		    "es");
 		printf("  %-14s %llu ready, %llu failed, %llu dropped",
 		    "connections", (unsigned long long)t->ready,
 		    (unsigned long long)t->failed,
@@ -197,6 +202,11 @@ report_print(const struct bench_result *r)
 			    "per delivered message (not in server CPU)\n",
 			    "stub CPU", stub_cpu, stub_cpu / win * 100,
 			    per(stub_cpu, delivered));
+		if (redis_cpu >= 0)
+			printf("  %-14s %.2f s CPU (%.0f%% of one CPU), %.2f us "
+			    "per delivered message (not in server CPU)\n",
+			    "redis CPU", redis_cpu, redis_cpu / win * 100,
+			    per(redis_cpu, delivered));
 		if (o->scenario == SCEN_CHURN) {
 			printf("  %-14s %.0f (%.0f/s), presence events %.0f "
 			    "(%.0f/s, %.1f%% of 2 per cycle)\n", "cycles",
@@ -327,6 +337,15 @@ report_print(const struct bench_result *r)
 		json_num("stub_cpu_pct", stub_cpu >= 0 ? stub_cpu / win * 100 :
 		    -1);
 		json_num("stub_cpu_us_per_delivery", per(stub_cpu, delivered));
+	}
+	if (o->ntargets > 1)
+		json_num("servers", o->ntargets);
+	if (o->nredis_pids > 0) {
+		json_num("redis_cpu_s", redis_cpu);
+		json_num("redis_cpu_pct", redis_cpu >= 0 ? redis_cpu / win *
+		    100 : -1);
+		json_num("redis_cpu_us_per_delivery", per(redis_cpu,
+		    delivered));
 	}
 	printf("}\n");
 	fflush(stdout);

@@ -170,6 +170,27 @@ scen_ack(struct load *l, struct conn *c)
 	}
 }
 
+/*
+ * Which server (-t) connection c goes to, when there are several: a fanout
+ * group's members take turns (member k of group g on server (g + k) % n),
+ * so that a group spans as many servers as it has members, up to all of
+ * them, its senders on each, and small groups spread evenly over the
+ * servers as a load balancer would spread their users; in dm a pair's
+ * two partners (i, i ^ 1) are on different servers; otherwise turns by
+ * index.  With one server, 0: nothing changes.
+ */
+unsigned
+scen_target(const struct load *l, const struct conn *c)
+{
+	unsigned	i = (unsigned)(c - l->conns), n = l->o->ntargets;
+
+	if (n <= 1)
+		return 0;
+	if (l->o->scenario == SCEN_FANOUT && S.ngroups > 0)
+		return (i / S.ngroups + i % S.ngroups) % n;
+	return i % n;
+}
+
 /* An event on a ready connection. */
 void
 scen_event(struct load *l, struct conn *c, const char *name, size_t nlen,
@@ -401,6 +422,20 @@ run_start(struct load *l)
 	}
 }
 
+/*
+ * What --rate makes due by now: 0 before the run's start.  l->now was read
+ * before the loop's last epoll_wait and may precede the run_start the
+ * coordinator wrote since; unsigned, that difference would be ~2^64 ns,
+ * all of it due at once, skipped, and nothing sent for the whole run.
+ */
+static uint64_t
+due_now(const struct load *l)
+{
+	if (l->now <= S.run_start)
+		return 0;
+	return (uint64_t)(S.rate * (double)(l->now - S.run_start) / 1e9);
+}
+
 /* Messages due now: by the clock (--rate) or by the window (flat out). */
 static void
 generate(struct load *l)
@@ -417,7 +452,7 @@ generate(struct load *l)
 		return;
 	per = l->o->scenario == SCEN_FANOUT ? l->nconns / S.ngroups : 1;
 	if (S.rate > 0) {
-		due = (uint64_t)(S.rate * (double)(l->now - S.run_start) / 1e9);
+		due = due_now(l);
 		if (due > S.paced + (uint64_t)(S.rate / 10) + 1) {
 			/* More than 100 ms behind: do not burst, skip. */
 			l->c.skipped += due - S.paced - (uint64_t)(S.rate / 10);
@@ -458,8 +493,7 @@ churn_tick(struct load *l, bool draining)
 		}
 	if (draining)
 		return;
-	due = S.rate > 0 ? (uint64_t)(S.rate * (double)(l->now -
-	    S.run_start) / 1e9) : UINT64_MAX;
+	due = S.rate > 0 ? due_now(l) : UINT64_MAX;
 	while (S.paced < due && S.nidle > 0) {
 		i = S.idle[--S.nidle];
 		S.paced++;

@@ -5,7 +5,8 @@
  * gateway's master and its workers), or the gateway's own figure from
  * GET /metrics (memory.rss).  The stub chat service of dm-persist is
  * measured the same way (--stub-pids), apart, and asked how many messages
- * it took (GET /count, --stub).
+ * it took (GET /count, --stub); so is Redis, when the servers are joined
+ * through it (--redis-pids).
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -230,6 +231,14 @@ stub_sample(const struct bench_opts *o, struct server_sample *s)
 {
 	memset(s, 0, sizeof(*s));
 	pids_sample(o->stub_pids, o->nstub_pids, s);
+}
+
+/* The same for Redis (--redis-pids), counted apart. */
+void
+redis_sample(const struct bench_opts *o, struct server_sample *s)
+{
+	memset(s, 0, sizeof(*s));
+	pids_sample(o->redis_pids, o->nredis_pids, s);
 }
 
 /*
