@@ -28,7 +28,7 @@
 # SERVERS (default "gateway-1w gateway-all anchor floor"), SCENARIOS
 # (default "conns dm fanout churn dm-persist fanout-redis"; e.g.
 # SCENARIOS=dm-persist runs that one alone), NODE (node), REDIS_SERVER
-# (/usr/bin/redis-server; not there: fanout-redis is skipped), MERGE (1:
+# (/usr/bin/redis-server; not there: fanout-redis fails the run), MERGE (1:
 # keep the previous RESULTS.jsonl's runs of the scenarios not run now, so
 # that e.g. SCENARIOS=fanout-redis MERGE=1 adds its table to the rest);
 # the loads: DM_CONNS (2000), DM_RATE (5000 messages/s), FAN_CONNS
@@ -391,6 +391,13 @@ started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
+# A missing dependency fails the run, before it starts: a table without
+# its Redis rows must not read as a complete one.
+if has fanout-redis && [ ! -x "$REDIS_SERVER" ]; then
+	log "fanout-redis: no $REDIS_SERVER (apt-get install redis-server," \
+	    "or SCENARIOS without fanout-redis)"
+	exit 1
+fi
 
 for s in $SERVERS; do
 	if has conns || has dm || has fanout || has churn; then
@@ -451,9 +458,7 @@ done
 
 # fanout-redis: fanout again, across two instances joined through a fresh
 # Redis, for each adapter; the gateway with one worker each, as gateway-1w.
-if has fanout-redis && [ ! -x "$REDIS_SERVER" ]; then
-	log "fanout-redis skipped: no $REDIS_SERVER"
-elif has fanout-redis; then
+if has fanout-redis; then
 	for s in $SERVERS; do
 		case $s in
 		gateway-1w|anchor) ;;
