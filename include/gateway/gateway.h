@@ -72,6 +72,7 @@ struct chat;
 struct frame;
 struct presence;
 struct redis;
+struct reclog;
 struct rooms;
 struct worker_stats;
 struct session;
@@ -150,6 +151,13 @@ struct gateway_conf {
 	long long		 redis_timeout;		/* ms */
 	long long		 redis_queue_max;	/* bytes */
 	long long		 redis_node_ttl;	/* ms */
+	/*
+	 * Connection state recovery (issue 15): the host's log, mapped by
+	 * the master before fork (cluster/reclog.h); NULL: recovery off.
+	 */
+	struct reclog		*reclog;
+	long long		 max_disconnection_ms;
+	long long		 recovery_max_replay;
 };
 
 /* redis_adapter: the socket.io Redis adapter whose wire format we speak. */

@@ -161,6 +161,12 @@ struct conf {
 	long long		 redis_timeout;		/* ms */
 	long long		 redis_queue_max;	/* bytes per worker */
 	long long		 redis_node_ttl;	/* ms */
+	/* connection state recovery (issue 15) */
+	int			 connection_recovery;
+	long long		 max_disconnection_duration;	/* ms */
+	long long		 recovery_log_size;	/* bytes */
+	long long		 recovery_sessions;
+	long long		 recovery_max_replay;
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

@@ -302,6 +302,27 @@ const struct conf_key conf_keys[] = {
 	    "a gateway whose heartbeat is older than this is dead: its users "
 	    "go offline" },
 
+	/* Connection state recovery (issue 15). */
+	{ "connection_recovery", CONF_BOOL, OFF(connection_recovery), 0, 1,
+	    "yes", 0, NULL, NULL,
+	    "a client that reconnects within max_disconnection_duration gets "
+	    "what it missed, its rooms and its socket id back" },
+	{ "max_disconnection_duration", CONF_DURATION,
+	    OFF(max_disconnection_duration), 1000, 86400000, "2m",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "how long a disconnected socket can be recovered" },
+	{ "recovery_log_size", CONF_SIZE, OFF(recovery_log_size), 1048576,
+	    68719476736LL, "64mb", 0, NULL, NULL,
+	    "shared memory for the packets a host sent, kept for recovery; "
+	    "the oldest go when it is full" },
+	{ "recovery_sessions", CONF_INT, OFF(recovery_sessions), 16,
+	    10000000, "100000", 0, NULL, NULL,
+	    "sockets that can be recovered at once, connected or not "
+	    "(a slot of about 350 bytes each)" },
+	{ "recovery_max_replay", CONF_INT, OFF(recovery_max_replay), 1,
+	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
+	    "a client that missed more packets than this is not recovered" },
+
 	/* The chat service's persistence (issue 13). */
 	{ "chat_messages_path", CONF_STRING, OFF(chat_messages_path), 1, 256,
 	    "/api/messages", CONF_F_RELOADABLE, NULL, NULL,

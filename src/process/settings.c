@@ -145,6 +145,9 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->redis_timeout = c->redis_timeout;
 	g->redis_queue_max = c->redis_queue_max;
 	g->redis_node_ttl = c->redis_node_ttl;
+	/* g->reclog is the master's, set where it is made (master.c). */
+	g->max_disconnection_ms = c->max_disconnection_duration;
+	g->recovery_max_replay = c->recovery_max_replay;
 }
 
 /*
