@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,8 @@
 
 #define BACKOFF_MIN	0.1		/* s, doubling up to BACKOFF_MAX */
 #define BACKOFF_MAX	5.0
+/* A deadline reads at most this many chunks before it looks again. */
+#define DEADLINE_CHUNKS	64
 #define READ_CHUNK	16384
 #define KEEPIDLE	15		/* s of silence before a probe */
 #define KEEPINTVL	5
@@ -158,6 +161,7 @@ static void	 lose(struct redis *, const char *, int);
 static void	 drop_pending(struct redis *);
 static void	 arm_deadline(struct redis *);
 static void	 on_read(struct ev_loop *, ev_io *, int);
+static int	 read_chunk(struct redis *);
 static void	 on_write(struct ev_loop *, ev_io *, int);
 static void	 on_retry(struct ev_loop *, ev_timer *, int);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
@@ -554,24 +558,50 @@ arm_deadline(struct redis *r)
 	ev_timer_start(r->loop, &r->deadline);
 }
 
+/*
+ * A deadline passed.  The loop may have been busy past it (a connect
+ * storm) with the answer already in the socket: libev runs a due timer
+ * before a readable or writable watcher of the same iteration, so what
+ * is there is read first, and only an answer still missing is a timeout
+ * (calling our own slowness Redis's dropped the subscriber's messages).
+ */
 static void
 on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct redis	*r = w->data;
 	struct rcmd	*c;
+	struct pollfd	 p;
+	int		 n = 1, chunks = 0;
 
 	(void)loop;
 	(void)revents;
-	if (r->state != ST_CONNECTING && (c = TAILQ_FIRST(&r->pendq)) !=
-	    NULL && c->deadline > ev_now(r->loop)) {
-		arm_deadline(r);
+	enter(r);
+	if (r->state == ST_CONNECTING) {
+		p.fd = r->fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, 0) == 1)	/* on_write's turn next */
+			arm_deadline(r);
+		else
+			lose(r, "connect timed out", 1);
+		leave(r);
 		return;
 	}
-	if (r->state != ST_CONNECTING && TAILQ_EMPTY(&r->pendq))
-		return;
-	enter(r);
-	lose(r, r->state == ST_CONNECTING ? "connect timed out" :
-	    "reply timed out", 1);
+	while (!r->dead && (c = TAILQ_FIRST(&r->pendq)) != NULL &&
+	    c->deadline <= ev_now(r->loop) && chunks++ < DEADLINE_CHUNKS &&
+	    (n = read_chunk(r)) > 0)
+		;
+	if (n > 0 && chunks > DEADLINE_CHUNKS) {
+		/* Still coming: Redis is alive; look again after the rest. */
+		ev_timer_stop(r->loop, &r->deadline);
+		ev_timer_set(&r->deadline, 0.01, 0);
+		ev_timer_start(r->loop, &r->deadline);
+	} else if (n >= 0 && !r->dead) {
+		if ((c = TAILQ_FIRST(&r->pendq)) != NULL &&
+		    c->deadline <= ev_now(r->loop))
+			lose(r, "reply timed out", 1);
+		else
+			arm_deadline(r);
+	}
 	leave(r);
 }
 
@@ -638,41 +668,51 @@ on_write(struct ev_loop *loop, ev_io *w, int revents)
 	leave(r);
 }
 
-static void
-on_read(struct ev_loop *loop, ev_io *w, int revents)
+/*
+ * Read one chunk and dispatch its replies, inside enter()/leave().
+ * 1: read some; 0: nothing there; -1: the connection was lost, or r
+ * freed, meanwhile.
+ */
+static int
+read_chunk(struct redis *r)
 {
-	struct redis	*r = w->data;
 	char		 in[READ_CHUNK];
 	void		*reply;
 	ssize_t		 n;
 
-	(void)loop;
-	(void)revents;
 	n = read(r->fd, in, sizeof(in));
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	enter(r);
+		return 0;
 	if (n <= 0) {
 		lose(r, n == 0 ? "closed by the server" : strerror(errno), 0);
-		leave(r);
-		return;
+		return -1;
 	}
 	r->st.bytes_in += (uint64_t)n;
 	if (redisReaderFeed(r->reader, in, (size_t)n) != REDIS_OK) {
 		lose(r, "protocol error", 0);
-		leave(r);
-		return;
+		return -1;
 	}
 	for (;;) {
 		if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
 			lose(r, "protocol error", 0);
-			break;
+			return -1;
 		}
 		if (reply == NULL)
-			break;
+			return 1;
 		if (dispatch(r, reply) != 0)
-			break;
+			return -1;
 	}
+}
+
+static void
+on_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct redis	*r = w->data;
+
+	(void)loop;
+	(void)revents;
+	enter(r);
+	(void)read_chunk(r);
 	leave(r);
 }
 

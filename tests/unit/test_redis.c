@@ -495,6 +495,43 @@ test_idle_subscriber(void **state)
 	server_kill(&srv, SIGKILL);
 }
 
+/*
+ * The loop busy past the reply deadline, with the reply in the socket:
+ * libev runs the due timer before the readable watcher, and that was
+ * taken for a Redis that stopped answering (a connect storm cost a
+ * subscriber its connection and the messages in flight).  The reply is
+ * read, nothing is lost.
+ */
+static void
+test_busy_loop(void **state)
+{
+	struct seen	 s;
+	struct redis	*r;
+	struct redis_stats st;
+	char		 url[128];
+
+	(void)state;
+	server_start(&srv, NULL);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", srv.port);
+	r = connect_to(url, &s, 200, 1 << 20);
+	wait_for(&s.ups, 1, "up");
+	assert_int_equal(cmd(r, &s, "SET", "busy", "yes", (char *)NULL), 0);
+	redis_stats(r, &st);
+	while (st.commands == 0 || st.bytes_out == 0 || st.queued > 0) {
+		ev_run(loop, EVRUN_NOWAIT);
+		redis_stats(r, &st);
+	}
+	usleep(600000);		/* a loop busy for three deadlines */
+	wait_for(&s.replies, 1, "the reply");
+	assert_string_equal(s.last, "OK");
+	redis_stats(r, &st);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(st.disconnects, 0);
+	assert_true(st.up);
+	drop(r);
+	server_kill(&srv, SIGKILL);
+}
+
 static void
 test_restart(void **state)
 {
@@ -655,6 +692,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pubsub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_subscriber, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_busy_loop, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
