@@ -122,7 +122,7 @@ table(['', ''], [
 if (machine.merged !== undefined)
   p(`MERGE=1: ${machine.merged} runs of scenarios other than ` +
     `\`${machine.scenarios}\` are kept from the previous RESULTS.jsonl ` +
-    '(their machine and commands are not repeated here).');
+    '(their machine and commands are under "The kept runs", at the end).');
 if (machine.merged !== undefined)
   p();
 p('The servers under test: **gateway-1w** is `socket-gatewayd -w 1` ' +

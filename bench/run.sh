@@ -237,6 +237,25 @@ start_pair() {
 	sleep 1		# both subscribed
 }
 
+# The gateways' own figures after a fanout-redis run, to the log: a "lost"
+# in the bench's table is then either the servers' (redis_lost, slow
+# readers) or a stall the tool wrote off (the servers lost nothing).
+pair_figures() {
+	for p in $port $port2; do
+		grep -h '"redis' "$tmp"/*-[12].log 2>/dev/null | sort | uniq -c |
+		    sort -rn | head -5 >&2
+		curl -s "http://127.0.0.1:$p/metrics" | node -e '
+let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+  const t = JSON.parse(s).totals || {};
+  const k = ["redis_published", "redis_received", "redis_ignored",
+    "redis_lost", "redis_connects", "redis_disconnects", "redis_timeouts",
+    "redis_malformed", "redis_unsupported", "slow_readers", "messages"];
+  console.error("run.sh: instance :" + process.argv[1] + " " +
+    k.map((n) => n + "=" + t[n]).join(" "));
+});' "$p"
+	done
+}
+
 stop_pair() {
 	if [ -n "$pid2" ]; then
 		p1=$server_pid
@@ -473,6 +492,7 @@ if has fanout-redis; then
 				[ "$FANR_FLAT" = 1 ] && bench "$s x2" fanout \
 				    -c "$FANR_CONNS" -g "$FANR_GROUPS" -d "$DUR" \
 				    --warmup "$FANR_WARMUP"
+				[ "$s" = gateway-1w ] && pair_figures
 			fi
 			stop_pair
 			stop_redis
@@ -530,9 +550,21 @@ if [ "$MERGE" = 1 ] && [ -f "${OUT%.md}.jsonl" ]; then
 		kept=$((kept + 1))
 	done < "${OUT%.md}.jsonl"
 	echo "merged=$kept" >> "$tmp/machine"
+	# Their machine and exact commands come along, after the new ones.
+	[ -f "$OUT" ] && awk '
+	    /^Written by/ { sub(/^Written by/, "The kept runs were written by") ; print; print ""; next }
+	    /^## The machine/ { on = 1; print "### Their machine"; next }
+	    /^## The exact commands/ { on = 1; print "### Their exact commands"; next }
+	    /^## The kept runs/ { on = 0; keep = 1; print "### Runs it kept"; next }
+	    keep { print; next }
+	    /^## / { on = 0 }
+	    on { print }' "$OUT" > "$tmp/kept.md"
 fi
 # The raw figures beside the report: one JSON line per run.
 cp "$tmp/results.jsonl" "${OUT%.md}.jsonl"
 $NODE "$here/results.js" "$tmp/machine" "$tmp/commands" \
-    "$tmp/results.jsonl" > "$tmp/RESULTS.md" && cp "$tmp/RESULTS.md" "$OUT" &&
+    "$tmp/results.jsonl" > "$tmp/RESULTS.md" &&
+    { [ ! -s "$tmp/kept.md" ] || { printf '\n## The kept runs\n\n'; \
+    cat "$tmp/kept.md"; } >> "$tmp/RESULTS.md"; } &&
+    cp "$tmp/RESULTS.md" "$OUT" &&
     log "wrote $OUT and ${OUT%.md}.jsonl in $((ended - started)) s"
