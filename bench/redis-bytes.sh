@@ -125,14 +125,7 @@ else
 	NODE_PIN=
 fi
 
-# As bench/run.sh: below the ephemeral range, not taken.
-free_port() {
-	port=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000 + 20000 ))
-	while ss -Htan "sport = :$port" 2>/dev/null | grep -q .; do
-		port=$((port + 1))
-	done
-	echo "$port"
-}
+. "$here/ports.sh"	# free_port
 
 wait_port() {
 	w=0

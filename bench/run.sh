@@ -120,15 +120,7 @@ fi
 
 log() { echo "run.sh: $*" >&2; }
 
-# Below the ephemeral range (32768-60999 here): the load's own client
-# sockets take thousands of those ports, and a server cannot bind one.
-free_port() {
-	port=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000 + 20000 ))
-	while ss -Htan "sport = :$port" 2>/dev/null | grep -q .; do
-		port=$((port + 1))
-	done
-	echo "$port"
-}
+. "$here/ports.sh"	# free_port
 
 # wait_port PORT [PID]: until something listens on PORT (PID: the server).
 wait_port() {
