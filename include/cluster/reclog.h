@@ -162,4 +162,11 @@ size_t		 reclog_worker_gone(struct reclog *, int, uint64_t);
 size_t		 reclog_expire(struct reclog *, uint64_t, uint64_t);
 void		 reclog_stats(struct reclog *, struct reclog_stats *);
 
+/*
+ * Tests only: called inside the locked writes, at 1 (an entry half
+ * copied), 2 (an entry published, the head not yet moved) and 3 (a
+ * session slot written, the slot count not yet).  NULL in the daemon.
+ */
+extern void	(*reclog_test_hook)(int);
+
 #endif /* SGW_RECLOG_H */
