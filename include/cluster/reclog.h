@@ -155,6 +155,11 @@ uint64_t	 reclog_head(struct reclog *);
 int		 reclog_sess_put(struct reclog *, const struct reclog_sess *);
 int		 reclog_sess_park(struct reclog *, const char *, uint64_t);
 int		 reclog_sess_drop(struct reclog *, const char *);
+/*
+ * take: the slot becomes live on the taker's wid; *out is it as taken,
+ * but with worker the wid that served it before (its frames from Redis,
+ * who keeps its ghost).
+ */
 int		 reclog_sess_take(struct reclog *, const char *,
 		     const uint8_t [RECLOG_USER_HASH], int, uint64_t,
 		     struct reclog_sess *);

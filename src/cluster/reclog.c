@@ -956,6 +956,7 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 {
 	struct reclog_sess	 c;
 	long			 i;
+	int			 old;
 	uint64_t		 at, now = reclog_now_ms();
 
 	if (lock(rl) != 0)
@@ -980,6 +981,7 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 		unlock(rl);
 		return RECLOG_E_USER;
 	}
+	old = c.worker;
 	c.state = RECLOG_LIVE;
 	c.worker = wid;
 	c.since_ms = 0;
@@ -993,6 +995,7 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 	rl->h->sj_state = J_NONE;
 	unlock(rl);
 	*out = c;
+	out->worker = old;	/* the taker needs who served it */
 	return 0;
 }
 
