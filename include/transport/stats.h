@@ -128,6 +128,20 @@ struct worker_stats {
 	uint64_t	 handoff_waits;	/* owner's hand-off socket full */
 	uint64_t	 handoff_failures; /* served by the accepting worker */
 	uint64_t	 redis_users_mirrored;	/* gauge: online in the cluster */
+	/* Connection state recovery (issue 15), recovery.c. */
+	uint64_t	 recovery_attempts;	/* CONNECTs with pid, offset */
+	uint64_t	 recovery_ok;
+	uint64_t	 recovery_failed_nosession;
+	uint64_t	 recovery_failed_expired;
+	uint64_t	 recovery_failed_gone;	/* offset not in the log */
+	uint64_t	 recovery_failed_toomany; /* past recovery_max_replay */
+	uint64_t	 recovery_failed_user;	/* another user's token */
+	uint64_t	 recovery_failed_live;	/* still served elsewhere */
+	uint64_t	 recovery_failed_rooms;	/* rooms past the slot */
+	uint64_t	 recovery_failed_full;	/* no free slot */
+	uint64_t	 recovery_failed_malformed; /* pid, offset not ours */
+	uint64_t	 recovery_replayed;	/* packets sent in recoveries */
+	uint64_t	 recovery_parked;	/* gauge: ghosts kept online */
 };
 
 #define STATS_MAX_WORKERS	512

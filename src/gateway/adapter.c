@@ -21,9 +21,10 @@
  *   dropped with the room (rooms_set_hooks: subscription mode "dynamic").
  *
  * A socket's Socket.IO id is a room in socket.io (io.to(socketId)); here
- * it is no room entry (memory per connection): a target that looks like
- * one of this worker's ids (sid_worker) is found by a walk of the
- * worker's sessions, which only the owning worker does.
+ * it is no room entry (memory per connection): a target that is one of
+ * this worker's sockets' ids is found in sockindex.c's table (not from
+ * the id's worker bits: a recovered socket keeps an id another worker
+ * made, issue 15).
  *
  * The requests themselves are adapter_req.c's (adapter.h between them).
  */
@@ -223,26 +224,16 @@ adapter_publish_all(struct gateway *g, const struct frame *f,
 	publish_frame(g, NULL, f, except);
 }
 
-/* Is this the Socket.IO id of one of this worker's sockets, maybe? */
-static bool
-ours_sidlike(const struct gateway *g, const char *p, size_t len)
-{
-	return len == SID_LEN && sid_worker(p, len) == g->t->wid;
-}
-
-/* This worker's socket with that Socket.IO id, or NULL (a walk). */
+/* This worker's socket with that Socket.IO id, or NULL. */
 struct gw_socket *
 adapter_by_sio_sid(struct gateway *g, const char *p, size_t len)
 {
-	struct session	*s;
+	struct gw_socket	*gs = sockindex_find(g, p, len);
 
-	if (!ours_sidlike(g, p, len))
+	if (gs == NULL || gs->s == NULL || gs->s->app_data != gs ||
+	    !(gs->s->nsp_mask & 1))
 		return NULL;
-	for (s = g->t->all; s != NULL; s = s->next)
-		if (s->app_data != NULL && (s->nsp_mask & 1) &&
-		    memcmp(s->sio_sid, p, SID_LEN) == 0)
-			return s->app_data;
-	return NULL;
+	return gs;
 }
 
 static void

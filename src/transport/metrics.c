@@ -97,6 +97,26 @@ static const struct counter {
 	    "was full."),
 	C(handoff_failures, "Connections the owner worker never took, "
 	    "served where accepted (a WebSocket upgrade among them fails)."),
+	C(recovery_attempts, "CONNECTs asking to recover a session."),
+	C(recovery_ok, "Sessions recovered."),
+	C(recovery_failed_nosession, "Recoveries refused: no such session."),
+	C(recovery_failed_expired, "Recoveries refused: the session was "
+	    "parked past max_disconnection_duration."),
+	C(recovery_failed_gone, "Recoveries refused: the offset left the "
+	    "log, or is another log's."),
+	C(recovery_failed_toomany, "Recoveries refused: more missed packets "
+	    "than recovery_max_replay."),
+	C(recovery_failed_user, "Recoveries refused: another user's "
+	    "session."),
+	C(recovery_failed_live, "Recoveries refused: the session is still "
+	    "served."),
+	C(recovery_failed_rooms, "Sockets not recoverable: their rooms' "
+	    "names pass a session slot."),
+	C(recovery_failed_full, "Sockets not recoverable: no free session "
+	    "slot (recovery_sessions)."),
+	C(recovery_failed_malformed, "Recoveries refused: pid or offset not "
+	    "of our shape."),
+	C(recovery_replayed, "Packets sent to sockets in recoveries."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -112,6 +132,8 @@ static const struct counter gauges[] = {
 	G(redis_subscriptions, "Redis channels subscribed now."),
 	G(redis_users_mirrored, "Users online in the cluster, as each "
 	    "worker's mirror of Redis's presence holds them (summed)."),
+	G(recovery_parked, "Closed sockets kept online for their users "
+	    "until recovered or max_disconnection_duration."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))
