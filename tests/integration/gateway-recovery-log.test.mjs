@@ -126,6 +126,59 @@ describe("with connection_recovery no", () => {
   });
 });
 
+describe("a worker that falls behind the log", () => {
+  let gw, r, s;
+  before(async () => {
+    gw = await startGateway({ workers: 2,
+      conf: "recovery_log_size 1mb\nevent_rate 1000000\nevent_burst 1000000\n" });
+    [r] = await placed(gw.url, "rl-slow-r", 1);
+    [s] = await placed(gw.url, "rl-slow-s", 1, { avoid: new Set([r.slot]) });
+    for (const d of [r, s])
+      assert.equal((await d.ack("join_room", { group_id: "g-slow" })).ok, true);
+  });
+  after(async () => {
+    await closeAll([r, s]);
+    await gw?.shutdown();
+  });
+
+  test("loses what was evicted meanwhile: counted, /health degraded, then delivers again", async () => {
+    const m0 = await until(async () => {
+      const x = await getJSON(gw.url, "/metrics");
+      return x.workers?.length === 2 ? x : null;
+    }, 15000, "/metrics");
+    const pid = m0.workers.find((w) => w.worker === r.slot).pid;
+    const tag = uid("slow");
+    // r's worker sleeps while 2 MB go through a 1 MB log.
+    process.kill(pid, "SIGSTOP");
+    try {
+      for (let i = 0; i < 40; i++) {
+        const batch = [];
+        for (let j = 0; j < 20; j++)
+          batch.push(s.ack("send_message", { group_id: "g-slow", content: `${tag}-${"x".repeat(2500)}` }));
+        for (const a of await Promise.all(batch)) assert.equal(a.ok, true);
+      }
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const m = await until(async () => {
+      const x = await getJSON(gw.url, "/metrics");
+      return x.totals?.recovery_log_lost > 0 ? x : null;
+    }, 15000, "recovery_log_lost counted");
+    assert.ok(m.recovery_log.evicted > 0);
+    const h = await until(async () => {
+      const x = await getJSON(gw.url, "/health");
+      return x.status === "degraded" ? x : null;
+    }, 15000, "/health degraded");
+    assert.match(h.reason, /fell behind the recovery log/);
+    // What was left in the log came, by increasing offset; then new ones.
+    const got = r.all("receive_message", (x) => x?.content?.startsWith(tag));
+    assert.ok(got.length < 800, `${got.length} of 800: some were lost`);
+    const content = uid("after");
+    assert.equal((await s.ack("send_message", { group_id: "g-slow", content })).ok, true);
+    await r.wait("receive_message", { pred: (x) => x?.content === content });
+  });
+});
+
 // 64 GiB of log and its index cannot be mapped here; on a machine with
 // that much memory the mapping would succeed and there is nothing to see.
 describe("a log that cannot be mapped", { skip: totalmem() >= 64 * 2 ** 30 }, () => {
