@@ -12,6 +12,9 @@
  *   recslot.c	a socket's session slot in the host's recovery log
  *		(issue 15): put at its CONNECT, its rooms kept, parked or
  *		dropped at its close
+ *   logdeliver.c	frames to rooms and sockets through the host's
+ *		recovery log (issue 15), delivered from it by every worker
+ *		in its order (GW_BUS_LOGWAKE)
  *   emit.c	the frames of events, to one session or to all of them
  *   adapter.c	the socket.io Redis adapter (issue 14): deliver.c's frames
  *		to the other servers, theirs to our sockets, their requests
@@ -261,6 +264,7 @@ struct gateway {
 	struct hostpres		*hostpres;	/* hostpresence.c; NULL: none */
 	struct htab		 bysid;		/* sockindex.c */
 	struct gw_recovery	*recovery;	/* recovery.c; NULL: off */
+	struct logdel		*logdel;	/* logdeliver.c; NULL: no log */
 };
 
 /* Bus record types. */
@@ -271,6 +275,7 @@ struct gateway {
 #define GW_BUS_AUTH_ASK	5	/* authsvc.c: verify this token, owner */
 #define GW_BUS_AUTH_ANSWER 6	/* authsvc.c: a token's answer, by hash */
 #define GW_BUS_RECOVERED 7	/* recovery.c: i32 old worker, pid */
+#define GW_BUS_LOGWAKE	8	/* logdeliver.c: read the log to its head */
 
 /* sockindex.c */
 int	sockindex_init(struct gateway *, uint64_t);
@@ -283,6 +288,19 @@ struct gw_socket *sockindex_find(struct gateway *, const char *, size_t);
 void	recslot_new(struct gateway *, struct session *, struct gw_socket *);
 void	recslot_rooms(struct gateway *, struct gw_socket *);
 int	recslot_close(struct gateway *, struct gw_socket *, const char *);
+
+/* logdeliver.c */
+#define LOGDEL_ALL	"*"	/* a log entry's room: every socket */
+typedef void	 logdel_fn(struct gateway *, struct frame *, void *);
+int		 logdeliver_init(struct gateway *);
+void		 logdeliver_free(struct gateway *);
+int		 logdeliver_put(struct gateway *, int, bool, const char *,
+		    size_t, const char *, struct frame *, struct session *,
+		    logdel_fn *, void *);
+struct frame	*logdeliver_strip(struct frame *);
+uint64_t	 logdeliver_catch_up(struct gateway *);
+void		 logdeliver_recv(struct gateway *);
+void		 logdeliver_stats(struct gateway *, struct worker_stats *);
 
 /* redislink.c */
 int	redislink_init(struct gateway *);
@@ -300,6 +318,7 @@ void	adapter_publish_all(struct gateway *, const struct frame *,
 void	adapter_stats(const struct gateway *, struct worker_stats *);
 
 /* emit.c */
+void		 emit_offsets(bool);
 struct frame	*emit_frame(const char *, json_t *);
 void		 emit_to(struct gateway *, struct session *, const char *,
 		    json_t *);

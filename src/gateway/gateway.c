@@ -107,6 +107,12 @@ gw_init(struct transport *t)
 		return -1;
 	}
 	token_init(g);
+	/* Frames through the recovery log (issue 15), offsets in them. */
+	if (logdeliver_init(g) != 0) {
+		log_error("the recovery log's reader: out of memory");
+		return -1;
+	}
+	emit_offsets(g->logdel != NULL);
 	if ((g->services = services_new(t->loop, &g->conf->services,
 	    &g->conf->breaker, &g->conf->retry)) == NULL) {
 		log_error("the downstream services: out of memory");
@@ -203,6 +209,7 @@ gateway_free(struct gateway *g)
 	online_free(g);
 	sync_free(g);
 	scoped_free(g);
+	logdeliver_free(g);
 	if (g->bus != NULL)
 		bus_free(g->bus);
 	rooms_free(g->rooms);
@@ -448,6 +455,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	redislink_stats(g, st);
 	adapter_stats(g, st);
 	hostpres_stats(g, st);
+	logdeliver_stats(g, st);
 	recovery_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
@@ -481,6 +489,9 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 	case GW_BUS_AUTH_ASK:
 	case GW_BUS_AUTH_ANSWER:
 		authsvc_recv(g, type, data, len);
+		break;
+	case GW_BUS_LOGWAKE:
+		logdeliver_recv(g);
 		break;
 	case GW_BUS_RECOVERED:
 		recovery_recv(g, data, len);
