@@ -93,15 +93,21 @@ function got(d, tag) {
     .map((m) => m.content);
 }
 
+// Cut d's connection (no ghost before: the last recovery dropped it) and
+// wait until the gateway parked its session: its ghost is counted.
+async function cut(gw, px, d) {
+  await figures(gw.url, (t) => t.recovery_parked === 0, "no ghost");
+  const mark = d.mark();
+  px.cut();
+  await d.next(mark, "disconnect");
+  await figures(gw.url, (t) => t.recovery_parked === 1, "the session parked");
+}
+
 // Cut d's connection, wait until the gateway parked its session (its
 // ghost counted), send n messages meanwhile, let it come back: resolves
 // once it is connected again.
 async function cutAndSend(gw, px, d, sender, tag, n) {
-  const parked = (await getJSON(gw.url, "/metrics")).totals?.recovery_parked ?? 0;
-  const mark = d.mark();
-  px.cut();
-  await d.next(mark, "disconnect");
-  await figures(gw.url, (t) => t.recovery_parked > parked, "the session parked");
+  await cut(gw, px, d);
   const sent = await send(sender, tag, n);
   const back = d.mark();
   px.restore();
@@ -169,10 +175,7 @@ describe("recovery across a lost connection", () => {
   test("another user's token with the pid recovers nothing", async () => {
     const pid = alice.socket._pid, offset = alice.socket._lastOffset;
     const before = (await getJSON(gw.url, "/metrics")).totals;
-    const mark = alice.mark();
-    px.cut();
-    await alice.next(mark, "disconnect");
-    await figures(gw.url, (t) => t.recovery_parked >= 1, "alice parked");
+    await cut(gw, px, alice);
     const sent = await send(bob, "stolen", 3);
     // mallory's own token: she connects, as herself, with nothing of alice's.
     const mallory = record(io(gw.url, {
