@@ -235,6 +235,38 @@ describe("recovery across a lost connection", () => {
   });
 });
 
+describe("a socket whose rooms pass its slot", () => {
+  let gw, px, dora;
+
+  before(async () => {
+    gw = await startGateway({ workers: 2 });
+    px = await proxy(gw.port);
+    dora = roaming(px.url, "rr-dora");
+    await dora.ready();
+  });
+  after(async () => {
+    dora?.close();
+    await px?.close();
+    await stop(gw);
+  });
+
+  test("is not recoverable: counted, and its client gets a new socket", async () => {
+    // 8 groups of 40 characters: past the slot's 256 bytes of names.
+    for (let i = 0; i < 8; i++)
+      assert.equal((await dora.ack("join_room", { group_id: `rr-${i}-`.padEnd(40, "x") })).ok, true);
+    await figures(gw.url, (t) => t.recovery_failed_rooms >= 1, "recovery_failed_rooms");
+    const id = dora.socket.id;
+    const mark = dora.mark();
+    px.cut();
+    await dora.next(mark, "disconnect");
+    await sleep(300);
+    px.restore();
+    await dora.next(mark, "connect", { ms: 15000 });
+    assert.equal(dora.socket.recovered, false);
+    assert.notEqual(dora.socket.id, id);
+  });
+});
+
 describe("recovery past max_disconnection_duration", () => {
   let gw, px, alice, bob;
 
