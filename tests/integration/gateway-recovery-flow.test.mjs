@@ -235,11 +235,11 @@ describe("recovery across a lost connection", () => {
   });
 });
 
-describe("a socket whose rooms pass its slot", () => {
+describe("past the bounds: a slot's rooms, recovery_max_replay", () => {
   let gw, px, dora;
 
   before(async () => {
-    gw = await startGateway({ workers: 2 });
+    gw = await startGateway({ workers: 2, conf: "recovery_max_replay 5\n" });
     px = await proxy(gw.port);
     dora = roaming(px.url, "rr-dora");
     await dora.ready();
@@ -248,6 +248,35 @@ describe("a socket whose rooms pass its slot", () => {
     dora?.close();
     await px?.close();
     await stop(gw);
+  });
+
+  test("more missed packets than recovery_max_replay: a new socket", async () => {
+    const epx = await proxy(gw.port);	// eve's alone: dora stays
+    const eve = roaming(epx.url, "rr-eve");
+    const sender = await online(gw.url, "rr-sender");
+    try {
+      await eve.ready();
+      assert.equal((await eve.ack("join_room", { group_id: GROUP })).ok, true);
+      assert.equal((await sender.ack("join_room", { group_id: GROUP })).ok, true);
+      await send(sender, "few", 1);
+      await until(() => got(eve, "few").length === 1, 10000, "a first message");
+      const id = eve.socket.id;
+      await cut(gw, epx, eve);
+      await send(sender, "many", 6);
+      const back = eve.mark();
+      epx.restore();
+      await eve.next(back, "connect", { ms: 15000 });
+      assert.equal(eve.socket.recovered, false);
+      assert.notEqual(eve.socket.id, id);
+      await figures(gw.url, (t) => t.recovery_failed_toomany >= 1, "recovery_failed_toomany");
+      await eve.next(back, "online_users");
+      await sleep(300);
+      assert.equal(got(eve, "many").length, 0);
+    } finally {
+      eve.close();
+      sender.close();
+      await epx.close();
+    }
   });
 
   test("is not recoverable: counted, and its client gets a new socket", async () => {
