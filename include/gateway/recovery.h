@@ -15,6 +15,13 @@
 
 #include "reclog.h"
 
+/*
+ * A log entry's room that means every socket (logdeliver.c's LOGDEL_ALL:
+ * presence in mode "all"); socket.io replays such a broadcast to every
+ * session.
+ */
+#define RECOVERY_ROOM_ALL	"*"
+
 /* Random bytes in a pid: 16 base64url characters. */
 #define RECOVERY_PID_RANDOM	12
 

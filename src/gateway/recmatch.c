@@ -145,7 +145,8 @@ in_rooms(const struct reclog_sess *s, const char *room, size_t len)
 
 /*
  * Did session s miss entry e?  Its own sid, its rooms, its user's room
- * (userroom, derived: not kept), but not when it was the except; and of
+ * (userroom, derived: not kept), every socket (RECOVERY_ROOM_ALL), but
+ * not when it was the except; and of
  * a frame every worker appended for itself (from Redis: worker >= 0),
  * only the copy of the worker that served it (old), or it would come as
  * many times as there are workers.
@@ -167,6 +168,9 @@ recovery_wants(const struct reclog_sess *s, int old, const char *userroom,
 		return false;
 	if (userroom != NULL && e->rlen == ulen &&
 	    memcmp(e->room, userroom, ulen) == 0)
+		return true;
+	if (e->rlen == sizeof(RECOVERY_ROOM_ALL) - 1 &&
+	    memcmp(e->room, RECOVERY_ROOM_ALL, e->rlen) == 0)
 		return true;
 	return in_rooms(s, e->room, e->rlen);
 }

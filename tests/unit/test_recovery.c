@@ -167,6 +167,12 @@ test_wants(void **state)
 	assert_true(W(e));
 	e = ent(RECLOG_TO_ROOM, -1, SID, NULL);	/* io.to(socketId) */
 	assert_true(W(e));
+	e = ent(RECLOG_TO_ROOM, 3, RECOVERY_ROOM_ALL, NULL);	/* presence */
+	assert_true(W(e));
+	e = ent(RECLOG_TO_ROOM, 3, RECOVERY_ROOM_ALL, SID);
+	assert_false(W(e));
+	e = ent(RECLOG_TO_SOCKET, -1, RECOVERY_ROOM_ALL, NULL);
+	assert_false(W(e));
 	/* Not its rooms. */
 	e = ent(RECLOG_TO_ROOM, -1, "group:b", NULL);
 	assert_false(W(e));
