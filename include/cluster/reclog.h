@@ -155,11 +155,23 @@ uint64_t	 reclog_head(struct reclog *);
 int		 reclog_sess_put(struct reclog *, const struct reclog_sess *);
 int		 reclog_sess_park(struct reclog *, const char *, uint64_t);
 int		 reclog_sess_drop(struct reclog *, const char *);
+/*
+ * take: the slot becomes live on the taker's wid; *out is it as taken,
+ * but with worker the wid that served it before (its frames from Redis,
+ * who keeps its ghost).
+ */
 int		 reclog_sess_take(struct reclog *, const char *,
 		     const uint8_t [RECLOG_USER_HASH], int, uint64_t,
 		     struct reclog_sess *);
 size_t		 reclog_worker_gone(struct reclog *, int, uint64_t);
 size_t		 reclog_expire(struct reclog *, uint64_t, uint64_t);
 void		 reclog_stats(struct reclog *, struct reclog_stats *);
+
+/*
+ * Tests only: called inside the locked writes, at 1 (an entry half
+ * copied), 2 (an entry published, the head not yet moved) and 3 (a
+ * session slot written, the slot count not yet).  NULL in the daemon.
+ */
+extern void	(*reclog_test_hook)(int);
 
 #endif /* SGW_RECLOG_H */

@@ -7,6 +7,14 @@
  * The files, lowest first; each calls only the files below it (a lower
  * one that must reach a higher one would do it through a callback the
  * higher one sets: membership.c and authsvc.c do):
+ *   sockindex.c	this worker's sockets by their Socket.IO id (issue 15:
+ *		a recovered socket keeps an id another worker made)
+ *   recslot.c	a socket's session slot in the host's recovery log
+ *		(issue 15): put at its CONNECT, its rooms kept, parked or
+ *		dropped at its close
+ *   logdeliver.c	frames to rooms and sockets through the host's
+ *		recovery log (issue 15), delivered from it by every worker
+ *		in its order (GW_BUS_LOGWAKE)
  *   emit.c	the frames of events, to one session or to all of them
  *   adapter.c	the socket.io Redis adapter (issue 14): deliver.c's frames
  *		to the other servers, theirs to our sockets, their requests
@@ -24,12 +32,17 @@
  *		the held events through the callback handlers.c gives it
  *   token.c	a live connection's token: attempts, expiry, refresh
  *   online.c	presence across workers (GW_BUS_ONLINE, _OFFLINE, _DIGEST)
+ *   recovery.c	connection state recovery (issue 15): a reconnecting
+ *		client's session taken from the log, what it missed sent
+ *		before its CONNECT answer; the ghosts that keep a parked
+ *		socket's user online (GW_BUS_RECOVERED)
  *   handlers.c	the client's events
  *   gateway.c	the struct app callbacks, setup, and the bus's dispatch
  * scoped.c, sync.c and token.c do not call one another; sync.c is above
  * hostpresence.c, which is above scoped.c.
  * Below them all are the pure modules events.c (payloads, events.h),
- * roomname.c (room names, roomname.h), breaker.c and backoff.c (the
+ * roomname.c (room names, roomname.h), recmatch.c (recovery's pids,
+ * asks and log entries, recovery.h), breaker.c and backoff.c (the
  * downstream services' circuit breaker and retries, breaker.h and
  * backoff.h), auth.c (auth.h), and for group membership mcache.c (the
  * cache, mcache.h), grouplist.c (a token's groups, grouplist.h) and
@@ -59,6 +72,7 @@
 #include "backoff.h"
 #include "breaker.h"
 #include "htab.h"
+#include "recovery.h"
 #include "services.h"
 
 struct app;
@@ -93,6 +107,40 @@ struct gw_socket {
 	struct mqueue	*held;		/* membership.c: events waiting */
 	int64_t		 issued;	/* connected, unix ms (fetchSockets) */
 	uint32_t	 mark;		/* adapter.c: picked in this pass */
+	/* Connection state recovery (issue 15). */
+	char		 pid[RECLOG_PID_LEN + 1];	/* its slot; "": none */
+	uint8_t		 uhash[RECLOG_USER_HASH];	/* recmatch.c */
+	int		 rec_old;	/* recovered: who served it; -1 */
+	struct gw_sidref {		/* sockindex.c's record */
+		uint32_t		 hash;	/* first: htab */
+		struct gw_socket	*gs;
+	}		 byid;
+	uint8_t		 indexed;	/* in g->bysid */
+};
+
+/* Why a recovery failed (recovery.c, recslot.c): its counter. */
+#define GW_REC_NOSESSION	0
+#define GW_REC_EXPIRED		1
+#define GW_REC_GONE		2
+#define GW_REC_TOOMANY		3
+#define GW_REC_USER		4
+#define GW_REC_LIVE		5
+#define GW_REC_ROOMS		6
+#define GW_REC_FULL		7
+#define GW_REC_MALFORMED	8
+#define GW_REC_REASONS		9
+
+struct gw_ghost;
+
+/* Connection state recovery's own state, per worker (recovery.c). */
+struct gw_recovery {
+	struct htab	 ghosts;	/* struct gw_ghost by pid */
+	struct gw_ghost	*first, *last;	/* in the order they are due */
+	ev_timer	 due;
+	uint64_t	 attempts;
+	uint64_t	 ok;
+	uint64_t	 failed[GW_REC_REASONS];
+	uint64_t	 replayed;	/* packets sent in recoveries */
 };
 
 #define GW_SYNC_MAX	512	/* workers a new worker waits to hear from */
@@ -214,6 +262,9 @@ struct gateway {
 				    size_t);
 	struct adapter		*adapter;	/* adapter.c; NULL: none */
 	struct hostpres		*hostpres;	/* hostpresence.c; NULL: none */
+	struct htab		 bysid;		/* sockindex.c */
+	struct gw_recovery	*recovery;	/* recovery.c; NULL: off */
+	struct logdel		*logdel;	/* logdeliver.c; NULL: no log */
 };
 
 /* Bus record types. */
@@ -223,6 +274,33 @@ struct gateway {
 #define GW_BUS_DIGEST	4	/* online.c: a presence_digest() part */
 #define GW_BUS_AUTH_ASK	5	/* authsvc.c: verify this token, owner */
 #define GW_BUS_AUTH_ANSWER 6	/* authsvc.c: a token's answer, by hash */
+#define GW_BUS_RECOVERED 7	/* recovery.c: i32 old worker, pid */
+#define GW_BUS_LOGWAKE	8	/* logdeliver.c: read the log to its head */
+
+/* sockindex.c */
+int	sockindex_init(struct gateway *, uint64_t);
+void	sockindex_free(struct gateway *);
+void	sockindex_add(struct gateway *, struct gw_socket *);
+void	sockindex_del(struct gateway *, struct gw_socket *);
+struct gw_socket *sockindex_find(struct gateway *, const char *, size_t);
+
+/* recslot.c */
+void	recslot_new(struct gateway *, struct session *, struct gw_socket *);
+void	recslot_rooms(struct gateway *, struct gw_socket *);
+int	recslot_close(struct gateway *, struct gw_socket *, const char *);
+
+/* logdeliver.c */
+#define LOGDEL_ALL	"*"	/* a log entry's room: every socket */
+typedef void	 logdel_fn(struct gateway *, struct frame *, void *);
+int		 logdeliver_init(struct gateway *);
+void		 logdeliver_free(struct gateway *);
+int		 logdeliver_put(struct gateway *, int, bool, const char *,
+		    size_t, const char *, struct frame *, struct session *,
+		    logdel_fn *, void *);
+struct frame	*logdeliver_strip(struct frame *);
+uint64_t	 logdeliver_catch_up(struct gateway *);
+void		 logdeliver_recv(struct gateway *);
+void		 logdeliver_stats(struct gateway *, struct worker_stats *);
 
 /* redislink.c */
 int	redislink_init(struct gateway *);
@@ -240,6 +318,7 @@ void	adapter_publish_all(struct gateway *, const struct frame *,
 void	adapter_stats(const struct gateway *, struct worker_stats *);
 
 /* emit.c */
+void		 emit_offsets(bool);
 struct frame	*emit_frame(const char *, json_t *);
 void		 emit_to(struct gateway *, struct session *, const char *,
 		    json_t *);
@@ -353,6 +432,15 @@ void	authsvc_stats(const struct gateway *, struct worker_stats *);
 
 /* authstatus.c */
 void	authstatus_tell(struct gateway *, const char *, int);
+
+/* recovery.c */
+int	recovery_init(struct gateway *, uint64_t);
+void	recovery_free(struct gateway *);
+void	recovery_accepting(struct gateway *, struct session *, json_t *);
+void	recovery_connected(struct gateway *, struct gw_socket *);
+bool	recovery_closed(struct gateway *, struct gw_socket *, const char *);
+void	recovery_recv(struct gateway *, const void *, size_t);
+void	recovery_stats(const struct gateway *, struct worker_stats *);
 
 /* handlers.c */
 int	handlers_init(struct gateway *, uint64_t);

@@ -126,6 +126,8 @@ size_t		 sio_encode_ack(char *, size_t, const char *, int64_t,
 		     const char *const *, const size_t *, size_t);
 size_t		 sio_encode_connect(char *, size_t, const char *,
 		     const char *);
+size_t		 sio_encode_connect_pid(char *, size_t, const char *,
+		     const char *, const char *);
 size_t		 sio_encode_connect_error(char *, size_t, const char *,
 		     const char *);
 size_t		 sio_encode_disconnect(char *, size_t, const char *);

@@ -55,6 +55,14 @@ struct app {
 	void	(*stats)(struct transport *, struct worker_stats *);
 	/* The worker is done serving: release what init made (optional). */
 	void	(*fini)(struct transport *);
+	/*
+	 * A CONNECT to nsps[nsp] is accepted (at once or later), its answer
+	 * not yet sent; auth is its data (optional).  The application may
+	 * choose the socket's id and a pid (socketio_set_ids()) and send
+	 * what must reach the client first: a recovery's missed packets
+	 * (issue 15).  It must not close the session here.
+	 */
+	void	(*accepting)(struct session *, unsigned, json_t *);
 };
 
 #endif /* SGW_APP_H */

@@ -18,8 +18,12 @@
 #include "frame.h"
 #include "sid.h"
 
+/* The longest pid an application gives a socket (socketio_set_ids()). */
+#define SESSION_PID_MAX		32
+
 struct app;
 struct eio_packet;
+struct json_t;
 struct lws;
 struct peer;
 struct relay_peer;
@@ -72,6 +76,14 @@ struct session {
 	struct session		*hnext;		/* sid hash chain */
 	struct session		*prev, *next;	/* every live session */
 	uint32_t		 nsp_pending;	/* CONNECTs the app answers later */
+	/*
+	 * Connection state recovery (issue 15): the pid the CONNECT answer
+	 * carries ("": none; socketio_set_ids()), and the data of the
+	 * CONNECT the app answers later (one namespace's: pending_nsp).
+	 */
+	char			 sio_pid[SESSION_PID_MAX + 1];
+	uint8_t			 pending_nsp;
+	struct json_t		*pending_auth;
 };
 
 /* session.c */

@@ -5,6 +5,7 @@
 #ifndef SGW_SOCKETIO_H
 #define SGW_SOCKETIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,7 @@ int	socketio_ack(struct session *, unsigned, int64_t, json_t *);
 void	socketio_disconnect(struct session *, unsigned);
 int	socketio_connect_answer(struct session *, unsigned, const char *,
 	    json_t *);
+int	socketio_set_ids(struct session *, const char *, const char *);
+bool	socketio_recoverable(const char *);
 
 #endif /* SGW_SOCKETIO_H */

@@ -128,6 +128,39 @@ struct worker_stats {
 	uint64_t	 handoff_waits;	/* owner's hand-off socket full */
 	uint64_t	 handoff_failures; /* served by the accepting worker */
 	uint64_t	 redis_users_mirrored;	/* gauge: online in the cluster */
+	/*
+	 * Connection state recovery's log (issue 15).  The host's figures
+	 * (reclog_stats), written by the master into every worker's report:
+	 * the same in all of them.
+	 */
+	uint64_t	 recovery_log_down;	/* gauge: wanted, not mapped */
+	uint64_t	 recovery_log_bytes;	/* gauge: the ring's size */
+	uint64_t	 recovery_log_used;	/* gauge: bytes held */
+	uint64_t	 recovery_log_entries;	/* gauge: packets held */
+	uint64_t	 recovery_log_appended;
+	uint64_t	 recovery_log_evicted;	/* dropped for space */
+	uint64_t	 recovery_log_too_big;	/* over a quarter: not kept */
+	uint64_t	 recovery_log_sessions;	/* gauge: slots in use */
+	uint64_t	 recovery_log_sessions_max; /* gauge: recovery_sessions */
+	uint64_t	 recovery_log_parked;	/* gauge: waiting for a client */
+	uint64_t	 recovery_log_repaired;	/* a dead locker's write mended */
+	/* This worker's reader of the log. */
+	uint64_t	 recovery_log_lost;	/* packets it fell behind on */
+	uint64_t	 recovery_log_lost_recent; /* gauge: ... in the last 60 s */
+	/* Connection state recovery (issue 15), recovery.c. */
+	uint64_t	 recovery_attempts;	/* CONNECTs with pid, offset */
+	uint64_t	 recovery_ok;
+	uint64_t	 recovery_failed_nosession;
+	uint64_t	 recovery_failed_expired;
+	uint64_t	 recovery_failed_gone;	/* offset not in the log */
+	uint64_t	 recovery_failed_toomany; /* past recovery_max_replay */
+	uint64_t	 recovery_failed_user;	/* another user's token */
+	uint64_t	 recovery_failed_live;	/* still served elsewhere */
+	uint64_t	 recovery_failed_rooms;	/* rooms past the slot */
+	uint64_t	 recovery_failed_full;	/* no free slot */
+	uint64_t	 recovery_failed_malformed; /* pid, offset not ours */
+	uint64_t	 recovery_replayed;	/* packets sent in recoveries */
+	uint64_t	 recovery_parked;	/* gauge: ghosts kept online */
 };
 
 #define STATS_MAX_WORKERS	512

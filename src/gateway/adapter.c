@@ -21,9 +21,10 @@
  *   dropped with the room (rooms_set_hooks: subscription mode "dynamic").
  *
  * A socket's Socket.IO id is a room in socket.io (io.to(socketId)); here
- * it is no room entry (memory per connection): a target that looks like
- * one of this worker's ids (sid_worker) is found by a walk of the
- * worker's sessions, which only the owning worker does.
+ * it is no room entry (memory per connection): a target that is one of
+ * this worker's sockets' ids is found in sockindex.c's table (not from
+ * the id's worker bits: a recovered socket keeps an id another worker
+ * made, issue 15).
  *
  * The requests themselves are adapter_req.c's (adapter.h between them).
  */
@@ -35,6 +36,7 @@
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
+#include "reclog.h"
 #include "redis.h"
 #include "rooms.h"
 #include "session.h"
@@ -170,17 +172,26 @@ static void
 publish_frame(struct gateway *g, const struct sior_str *room,
     const struct frame *f, const struct session *except)
 {
-	const char		*p = (const char *)FRAME_DATA(f);
+	const char		*p;
 	struct sior_bcast	 b;
 	struct sior_str		 x;
+	struct frame		*d;
 	char			 ch[CHAN_MAX];
 	uint8_t			*out;
 	size_t			 olen;
 	int			 n;
 
-	if (g->adapter == NULL || f->binary || f->len < 3 || p[0] != '4' ||
-	    p[1] != '2' || p[2] != '[')
+	if (g->adapter == NULL)
+		return;
+	/* Our offset placeholder is ours: the other servers add theirs. */
+	d = logdeliver_strip((struct frame *)(uintptr_t)f);
+	f = d;
+	p = (const char *)FRAME_DATA(f);
+	if (f->binary || f->len < 3 || p[0] != '4' || p[1] != '2' ||
+	    p[2] != '[') {
+		frame_unref(d);
 		return;		/* not an event of "/": nothing we send */
+	}
 	memset(&b, 0, sizeof(b));
 	b.uid = g->redis_uid;
 	b.nsp = "/";
@@ -194,7 +205,9 @@ publish_frame(struct gateway *g, const struct sior_str *room,
 		b.except = &x;
 		b.nexcept = 1;
 	}
-	if (sior_encode_bcast(g->adapter->format, &b, &out, &olen) != 0) {
+	n = sior_encode_bcast(g->adapter->format, &b, &out, &olen);
+	frame_unref(d);
+	if (n != 0) {
 		log_warnx("redis: cannot encode a broadcast (out of memory)");
 		return;
 	}
@@ -223,26 +236,16 @@ adapter_publish_all(struct gateway *g, const struct frame *f,
 	publish_frame(g, NULL, f, except);
 }
 
-/* Is this the Socket.IO id of one of this worker's sockets, maybe? */
-static bool
-ours_sidlike(const struct gateway *g, const char *p, size_t len)
-{
-	return len == SID_LEN && sid_worker(p, len) == g->t->wid;
-}
-
-/* This worker's socket with that Socket.IO id, or NULL (a walk). */
+/* This worker's socket with that Socket.IO id, or NULL. */
 struct gw_socket *
 adapter_by_sio_sid(struct gateway *g, const char *p, size_t len)
 {
-	struct session	*s;
+	struct gw_socket	*gs = sockindex_find(g, p, len);
 
-	if (!ours_sidlike(g, p, len))
+	if (gs == NULL || gs->s == NULL || gs->s->app_data != gs ||
+	    !(gs->s->nsp_mask & 1))
 		return NULL;
-	for (s = g->t->all; s != NULL; s = s->next)
-		if (s->app_data != NULL && (s->nsp_mask & 1) &&
-		    memcmp(s->sio_sid, p, SID_LEN) == 0)
-			return s->app_data;
-	return NULL;
+	return gs;
 }
 
 static void
@@ -349,6 +352,67 @@ send_one(struct gateway *g, struct gw_socket *gs, void *arg)
 	g->messages++;
 }
 
+struct bcall {
+	const struct sior_msg	*m;
+	struct bsend		*b;
+};
+
+/* logdeliver_put()'s delivery of a broadcast: b's frame, patched. */
+static void
+send_logged(struct gateway *g, struct frame *f, void *arg)
+{
+	struct bcall	*c = arg;
+
+	(void)f;
+	adapter_pick(g, c->m->rooms, c->m->nrooms, c->m->except,
+	    c->m->nexcept, send_one, c->b);
+}
+
+/*
+ * With the recovery log (issue 15): the broadcast as our frame with the
+ * offset placeholder, appended for this worker alone (every worker hears
+ * it), delivered in the log's order.  0: done; -1: deliver it as it is
+ * (volatile, with attachments, no log, or not an event of ours).
+ */
+static int
+broadcast_logged(struct gateway *g, const struct sior_msg *m,
+    struct bsend *b)
+{
+	static const char	 ph[] = ",\"xxxxxxxxxxxxxxxxxxxxxxxx\"]";
+	struct bcall		 c = { m, b };
+	struct frame		*f;
+	const char		*room = LOGDEL_ALL, *xp = NULL;
+	char			 x[SID_LEN + 1];
+	size_t			 rlen = sizeof(LOGDEL_ALL) - 1;
+	int			 rc;
+
+	if (g->logdel == NULL || b->vol || m->natt != 0 || m->textlen < 4 ||
+	    m->text[0] != '2' || m->text[1] != '[' ||
+	    m->text[m->textlen - 1] != ']' || m->text[m->textlen - 2] == '[')
+		return -1;
+	if ((f = frame_new(m->textlen + sizeof(ph) - 1, false)) == NULL)
+		return -1;
+	FRAME_DATA(f)[0] = '4';
+	memcpy(FRAME_DATA(f) + 1, m->text, m->textlen - 1);
+	memcpy(FRAME_DATA(f) + m->textlen, ph, sizeof(ph) - 1);
+	/* For a recovery's scan: the first room, the one socket left out. */
+	if (m->nrooms > 0) {
+		room = m->rooms[0].p;
+		rlen = m->rooms[0].len;
+	}
+	if (m->nexcept == 1 && m->except[0].len == SID_LEN) {
+		memcpy(x, m->except[0].p, SID_LEN);
+		x[SID_LEN] = '\0';
+		xp = x;
+	}
+	b->f = f;
+	rc = logdeliver_put(g, RECLOG_TO_ROOM, false, room, rlen, xp, f, NULL,
+	    send_logged, &c);
+	b->f = NULL;
+	frame_unref(f);
+	return rc;
+}
+
 /* Another server's broadcast to this worker's sockets. */
 static void
 broadcast(struct gateway *g, const struct sior_msg *m)
@@ -370,6 +434,10 @@ broadcast(struct gateway *g, const struct sior_msg *m)
 		return;
 	}
 	b.vol = (m->flags & SIOR_F_VOLATILE) != 0;
+	if (broadcast_logged(g, m, &b) == 0) {
+		g->adapter->received++;
+		return;
+	}
 	if ((b.f = frame_new(m->textlen + 1, false)) == NULL)
 		goto nomem;
 	FRAME_DATA(b.f)[0] = '4';

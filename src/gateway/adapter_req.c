@@ -173,6 +173,7 @@ join_leave(struct gateway *g, const struct sior_msg *m)
 			    ROOMS_JOIN_FULL)
 				g->rooms_refused++;
 		}
+		recslot_rooms(g, gs);	/* what a recovery rejoins */
 	}
 	if (m->sid.len > 0 && t.n > 0 && m->request_id.len > 0)
 		adapter_respond(g, m, json_object());

@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
+#include "reclog.h"
 #include "rooms.h"
 #include "session.h"
 
@@ -36,12 +37,8 @@ fan(void *arg, void *sock)
 	fo->g->messages++;
 }
 
-/*
- * A frame to this worker's members of room R but one session; the caller
- * keeps its reference.
- */
-void
-deliver_local(struct gateway *g, const char *room, size_t rlen,
+static void
+fan_local(struct gateway *g, const char *room, size_t rlen,
     struct frame *f, struct session *except)
 {
 	struct fanout	fo = { g, f, except };
@@ -50,20 +47,50 @@ deliver_local(struct gateway *g, const char *room, size_t rlen,
 }
 
 /*
+ * A frame to this worker's members of room R but one session; the caller
+ * keeps its reference.  With the recovery log, through it: this worker's
+ * entry (presence, which every worker computes for itself).
+ */
+void
+deliver_local(struct gateway *g, const char *room, size_t rlen,
+    struct frame *f, struct session *except)
+{
+	if (logdeliver_put(g, RECLOG_TO_ROOM, false, room, rlen,
+	    except != NULL ? except->sio_sid : NULL, f, NULL, NULL, NULL) == 0)
+		return;
+	f = logdeliver_strip(f);
+	fan_local(g, room, rlen, f, except);
+	frame_unref(f);
+}
+
+/*
  * Deliver a frame to room R on every worker, except one session (the
  * sender's, for group messages), and to the other servers over Redis
  * (adapter.c) when there are some.  Takes over the caller's reference.
+ * With the recovery log, the frame goes into it once, for every worker
+ * (logdeliver.c), and the bus only wakes them; else on the bus.
  */
 void
 deliver_room(struct gateway *g, const char *room, size_t rlen,
     struct frame *f, struct session *except)
 {
+	struct frame	*d;
 	uint8_t		*rec;
 	uint16_t	 n = (uint16_t)rlen;
-	size_t		 len = 2 + rlen + f->len;
+	size_t		 len;
 
-	deliver_local(g, room, rlen, f, except);
-	adapter_publish(g, room, rlen, f, except);
+	adapter_publish(g, room, rlen, f, except);	/* before the patch */
+	if (logdeliver_put(g, RECLOG_TO_ROOM, true, room, rlen,
+	    except != NULL ? except->sio_sid : NULL, f, NULL, NULL,
+	    NULL) == 0) {
+		frame_unref(f);
+		return;
+	}
+	d = logdeliver_strip(f);
+	frame_unref(f);
+	f = d;
+	len = 2 + rlen + f->len;
+	fan_local(g, room, rlen, f, except);
 	if (g->bus != NULL && len > BUS_RECORD_MAX) {
 		/* max_payload keeps this from happening; say so if it does. */
 		log_warnx("a %zu-byte frame for %.*s is too large for the bus; "
@@ -93,6 +120,6 @@ deliver_recv(struct gateway *g, const void *data, size_t len)
 	if ((size_t)rlen + 2 > len ||
 	    (f = frame_text(p + 2 + rlen, len - 2 - rlen)) == NULL)
 		return;
-	deliver_local(g, (const char *)p + 2, rlen, f, NULL);
+	fan_local(g, (const char *)p + 2, rlen, f, NULL);
 	frame_unref(f);
 }

@@ -11,31 +11,48 @@
 #include "frame.h"
 #include "gateway.h"
 #include "jsonwrite.h"
+#include "reclog.h"
 #include "session.h"
 #include "sio.h"
 #include "transport.h"
+
+/*
+ * With the recovery log (issue 15), every event carries its offset as its
+ * last argument, socket.io's way: a placeholder here, written by
+ * logdeliver.c's append.  Set once, by gw_init.
+ */
+static const char	 placeholder[] = "\"xxxxxxxxxxxxxxxxxxxxxxxx\"";
+static size_t		 nargs = 1;
+
+void
+emit_offsets(bool on)
+{
+	nargs = on ? 2 : 1;
+}
 
 /* The event with its one argument, as a frame; NULL: out of memory. */
 struct frame *
 emit_frame(const char *event, json_t *arg)
 {
 	char		 small[1024], *json = small, *out;
-	const char	*args[1];
-	size_t		 jlen, n;
+	const char	*args[2];
+	size_t		 jlen[2], n;
 	struct frame	*f = NULL;
 
-	jlen = jsonwrite_dump(arg, small, sizeof(small));
-	if (jlen >= sizeof(small)) {
-		if ((json = malloc(jlen + 1)) == NULL)
+	jlen[0] = jsonwrite_dump(arg, small, sizeof(small));
+	if (jlen[0] >= sizeof(small)) {
+		if ((json = malloc(jlen[0] + 1)) == NULL)
 			return NULL;
-		jsonwrite_dump(arg, json, jlen + 1);
+		jsonwrite_dump(arg, json, jlen[0] + 1);
 	}
 	args[0] = json;
-	n = sio_encode_event(NULL, 0, NULL, event, args, &jlen, 1, -1);
+	args[1] = placeholder;
+	jlen[1] = sizeof(placeholder) - 1;
+	n = sio_encode_event(NULL, 0, NULL, event, args, jlen, nargs, -1);
 	if (n > 0 && (f = frame_new(n, false)) != NULL) {
 		out = (char *)FRAME_DATA(f);
 		/* The encoder NUL-terminates when it has room; it has not. */
-		if (sio_encode_event(out, n, NULL, event, args, &jlen, 1, -1)
+		if (sio_encode_event(out, n, NULL, event, args, jlen, nargs, -1)
 		    != n) {
 			frame_unref(f);
 			f = NULL;
@@ -51,12 +68,17 @@ void
 emit_to(struct gateway *g, struct session *s, const char *event,
     json_t *arg)
 {
-	struct frame	*f;
+	struct frame	*f, *d;
 
-	if ((f = emit_frame(event, arg)) != NULL) {
-		session_send(s, f);
+	if ((f = emit_frame(event, arg)) == NULL)
+		return;
+	if (logdeliver_put(g, RECLOG_TO_SOCKET, false, s->sio_sid,
+	    strlen(s->sio_sid), NULL, f, s, NULL, NULL) != 0) {
+		d = logdeliver_strip(f);
+		session_send(s, d);
 		g->messages++;
 	}
+	frame_unref(f);
 }
 
 /*
@@ -68,10 +90,16 @@ emit_all(struct gateway *g, struct frame *f, struct session *except)
 {
 	struct session	*s;
 
+	if (logdeliver_put(g, RECLOG_TO_ROOM, false, LOGDEL_ALL,
+	    sizeof(LOGDEL_ALL) - 1, except != NULL ? except->sio_sid : NULL,
+	    f, NULL, NULL, NULL) == 0)
+		return;
+	f = logdeliver_strip(f);
 	for (s = g->t->all; s != NULL; s = s->next)
 		if (s != except && s->nsp_mask != 0 &&
 		    s->state != SESSION_CLOSED) {
 			session_send(s, frame_ref(f));
 			g->messages++;
 		}
+	frame_unref(f);
 }

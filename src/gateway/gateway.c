@@ -37,6 +37,7 @@ static int	gw_init(struct transport *);
 static int	gw_connect(struct session *, unsigned, json_t *,
 		    const char **);
 static void	gw_connected(struct session *, unsigned, json_t *);
+static void	gw_accepting(struct session *, unsigned, json_t *);
 static void	gw_verified(struct gateway *, struct session *, unsigned,
 		    const struct auth_result *, const char *);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
@@ -60,6 +61,7 @@ const struct app gateway_app = {
 	.peers = gw_peers,
 	.stats = gw_stats,
 	.fini = gw_fini,
+	.accepting = gw_accepting,
 };
 
 static const struct bus_ops ops = { bus_recv, bus_peer_up, bus_peer_down };
@@ -105,6 +107,12 @@ gw_init(struct transport *t)
 		return -1;
 	}
 	token_init(g);
+	/* Frames through the recovery log (issue 15), offsets in them. */
+	if (logdeliver_init(g) != 0) {
+		log_error("the recovery log's reader: out of memory");
+		return -1;
+	}
+	emit_offsets(g->logdel != NULL);
 	if ((g->services = services_new(t->loop, &g->conf->services,
 	    &g->conf->breaker, &g->conf->retry)) == NULL) {
 		log_error("the downstream services: out of memory");
@@ -136,6 +144,12 @@ gw_init(struct transport *t)
 		log_error("presence across hosts: cannot set up");
 		return -1;
 	}
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    sockindex_init(g, seed) != 0 || recovery_init(g, seed ^
+	    (uint64_t)(uintptr_t)g) != 0) {
+		log_error("connection state recovery: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -156,6 +170,7 @@ gw_fini(struct transport *t)
 	adapter_free(g);
 	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
+	recovery_free(g);
 }
 
 /*
@@ -194,6 +209,7 @@ gateway_free(struct gateway *g)
 	online_free(g);
 	sync_free(g);
 	scoped_free(g);
+	logdeliver_free(g);
 	if (g->bus != NULL)
 		bus_free(g->bus);
 	rooms_free(g->rooms);
@@ -327,10 +343,20 @@ gw_connected(struct session *s, unsigned nsp, json_t *hs)
 	if ((n = roomname_user(gs->user, gs->ulen, room)) > 0)
 		rooms_join(g->rooms, room, (size_t)n, gs);
 	online_join(g, gs);
+	sockindex_add(g, gs);
+	recovery_connected(g, gs);	/* counted: its ghost may go */
 	o = events_connected_json(s->sio_sid, gs->user);
 	emit_to(g, s, "connected", o);
 	json_decref(o);
 	sync_greet(g, s, gs);
+}
+
+/* Accepted, not yet answered: a recovery, or a new recoverable socket. */
+static void
+gw_accepting(struct session *s, unsigned nsp, json_t *auth)
+{
+	(void)nsp;
+	recovery_accepting(s->t->app_data, s, auth);
 }
 
 static void
@@ -359,21 +385,34 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 {
 	struct gateway		*g = s->t->app_data;
 	struct gw_socket	*gs = s->app_data;
+	bool			 ghost;
 
 	(void)nsp;
 	if (gs == NULL)
 		return;
 	/*
+	 * A close its client may recover from keeps the user online, gs a
+	 * ghost (recovery.c); its rooms are owed the user's offline.
 	 * A drain closes sockets whose clients reconnect at once to another
 	 * worker: announcing each as offline to everybody is a storm of
 	 * events about users who are not leaving.  The table still learns it.
 	 */
-	online_leave(g, gs, strcmp(reason, "server shutting down") != 0);
+	if ((ghost = recovery_closed(g, gs, reason)))
+		scoped_owe(g, gs);
+	else
+		online_leave(g, gs, strcmp(reason, "server shutting down") !=
+		    0);
 	/* (presence told gs's rooms above: only now leave them) */
 	rooms_leave_all(g->rooms, gs);
 	membership_gone(g, gs);
+	sockindex_del(g, gs);
 	grouplist_free(gs->groups);
+	gs->groups = NULL;
 	s->app_data = NULL;
+	if (ghost) {
+		gs->s = NULL;
+		return;
+	}
 	free(gs->user);
 	free(gs);
 }
@@ -416,6 +455,8 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	redislink_stats(g, st);
 	adapter_stats(g, st);
 	hostpres_stats(g, st);
+	logdeliver_stats(g, st);
+	recovery_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;
@@ -448,6 +489,12 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 	case GW_BUS_AUTH_ASK:
 	case GW_BUS_AUTH_ANSWER:
 		authsvc_recv(g, type, data, len);
+		break;
+	case GW_BUS_LOGWAKE:
+		logdeliver_recv(g);
+		break;
+	case GW_BUS_RECOVERED:
+		recovery_recv(g, data, len);
 		break;
 	}
 }

@@ -212,6 +212,7 @@ on_room(struct gateway *g, struct session *s, struct gw_socket *gs,
 			scoped_joined(g, gs, room, len);
 	} else
 		rooms_leave(g->rooms, room, len, gs);
+	recslot_rooms(g, gs);		/* what a recovery rejoins */
 	if (ev->ref.kind == ROOMNAME_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
 		/* A subscription: say at once whether the user is online. */
 		char user[ROOMNAME_SIZE];

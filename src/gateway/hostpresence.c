@@ -63,6 +63,7 @@
 #include "htab.h"
 #include "log.h"
 #include "presence.h"
+#include "reclog.h"
 #include "redis.h"
 #include "roomname.h"
 #include "session.h"
@@ -332,12 +333,35 @@ mirror_add(struct hostpres *hp, const char *user, size_t len)
  * "scoped", the sockets subscribed to presence:<user>, and on leaving the
  * shared rooms scoped.c owes.
  */
+struct tellall {
+	const char	*user;
+	size_t		 ulen;
+};
+
+/* f to every connected socket here but the user's own. */
+static void
+tell_all(struct gateway *g, struct frame *f, void *arg)
+{
+	struct tellall		*ta = arg;
+	struct gw_socket	*gs;
+	struct session		*s;
+
+	for (s = g->t->all; s != NULL; s = s->next) {
+		gs = s->app_data;
+		if (s->nsp_mask == 0 || s->state == SESSION_CLOSED ||
+		    (gs != NULL && gs->ulen == ta->ulen &&
+		    memcmp(gs->user, ta->user, ta->ulen) == 0))
+			continue;
+		session_send(s, frame_ref(f));
+		g->messages++;
+	}
+}
+
 static void
 tell(struct gateway *g, const char *event, const char *user, size_t ulen)
 {
-	struct gw_socket	*gs;
-	struct session		*s;
-	struct frame		*f;
+	struct tellall		 ta = { user, ulen };
+	struct frame		*f, *d;
 	json_t			*o;
 	char			 room[ROOMNAME_SIZE + 16];
 	int			 n;
@@ -351,16 +375,14 @@ tell(struct gateway *g, const char *event, const char *user, size_t ulen)
 		n = snprintf(room, sizeof(room), "presence:%s", user);
 		if (n > 0 && (size_t)n < sizeof(room))
 			deliver_local(g, room, (size_t)n, f, NULL);
-	} else
-		for (s = g->t->all; s != NULL; s = s->next) {
-			gs = s->app_data;
-			if (s->nsp_mask == 0 || s->state == SESSION_CLOSED ||
-			    (gs != NULL && gs->ulen == ulen &&
-			    memcmp(gs->user, user, ulen) == 0))
-				continue;
-			session_send(s, frame_ref(f));
-			g->messages++;
-		}
+	} else if (logdeliver_put(g, RECLOG_TO_ROOM, false, LOGDEL_ALL,
+	    sizeof(LOGDEL_ALL) - 1, NULL, f, NULL, tell_all, &ta) != 0) {
+		/* (in the log for all: a recovering socket of the user's own
+		   hears of it too, a user_connected about itself) */
+		d = logdeliver_strip(f);
+		tell_all(g, d, &ta);
+		frame_unref(d);
+	}
 	frame_unref(f);
 }
 

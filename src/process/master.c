@@ -18,6 +18,7 @@
  */
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -40,6 +41,7 @@
 #include "log.h"
 #include "master.h"
 #include "proc.h"
+#include "reclog.h"
 #include "sdnotify.h"
 #include "stats.h"
 #include "worker.h"
@@ -60,6 +62,9 @@ struct master {
 	ev_signal		 sig_hup, sig_term, sig_int;
 	ev_child		 child;		/* libev reaps; we get each exit */
 	ev_timer		 stop_timer, report;
+	/* connection state recovery (issue 15): the host's log */
+	struct reclog		*reclog;
+	int			 reclog_failed;	/* wanted, not mapped */
 };
 
 static int	 bind_slot(struct master *, int);
@@ -83,6 +88,9 @@ static void	 conf_err(void *, const char *);
 static void	 reload_warn(void *, const char *);
 static int	 drop_privileges(const struct conf *);
 static int	 own_run_dir(struct master *);
+static void	 map_reclog(struct master *, const struct conf *);
+static void	 reclog_figures(struct master *, struct worker_stats *,
+		    size_t);
 
 static int
 worker_count(const struct conf *c)
@@ -184,6 +192,7 @@ child_main(void *arg, int slot, unsigned generation, int chan, void *data)
 	memset(&a, 0, sizeof(a));
 	a.conf = c;
 	conf_gateway(c, &gc);
+	gc.reclog = c->connection_recovery ? m->reclog : NULL;
 	gateway_configure(&gc);
 	a.app = &gateway_app;
 	a.path = "/socket.io/";
@@ -378,10 +387,16 @@ static void
 reap_one(struct master *m, pid_t pid, int status)
 {
 	struct proc_exit	e;
+	size_t			n;
 
 	if (proc_reap(&m->tab, pid, status, &e) != 0)
 		return;
 	send_peers(m);
+	/* Its sockets' sessions wait for their clients now (issue 15). */
+	if (m->reclog != NULL && (n = reclog_worker_gone(m->reclog,
+	    worker_id(e.slot, e.generation), reclog_now_ms())) > 0)
+		log_info("worker %d gone: %zu recoverable sessions parked",
+		    e.slot, n);
 	if (e.exiting || m->stopping)
 		return;
 	if (m->next != NULL && e.generation == m->generation) {
@@ -476,6 +491,11 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	conf_keep_fixed(next, m->conf, reload_warn, NULL);
 	next->nlisten = m->conf->nlisten;
 	memcpy(next->listen, m->conf->listen, sizeof(next->listen));
+	if (next->recovery_log_size != m->conf->recovery_log_size ||
+	    next->recovery_sessions != m->conf->recovery_sessions)
+		log_warnx("reload: recovery_log_size and recovery_sessions "
+		    "keep their values; restart to apply them");
+	map_reclog(m, next);
 	n = worker_count(next);
 	for (i = m->tab.nslots; i < n; i++)
 		if (bind_slot(m, i) != 0) {
@@ -562,6 +582,7 @@ on_report(struct ev_loop *loop, ev_timer *w, int revents)
 			all[n++] = m->tab.procs[i].stats;
 			sessions += m->tab.procs[i].stats.sessions;
 		}
+	reclog_figures(m, all, n);
 	for (i = 0; i < PROC_MAX; i++)
 		if (m->tab.procs[i].pid != 0)
 			ipc_send(&m->tab.procs[i].chan, IPC_AGGREGATE, all,
@@ -641,6 +662,76 @@ own_run_dir(struct master *m)
 	return 0;
 }
 
+/*
+ * Connection state recovery (issue 15): the host's log, mapped once,
+ * before the first fork, so that every worker and every reload's workers
+ * share it and it outlives any of them.  A reload that turns recovery on
+ * maps it then; one that turns it off keeps it for the old generation.
+ * No log: the gateway serves without recovery, loudly (an error here,
+ * /health degraded, socketgw_recovery_log_down).
+ */
+static void
+map_reclog(struct master *m, const struct conf *c)
+{
+	struct logf	f;
+	char		err[256];
+	uint32_t	epoch;
+
+	if (!c->connection_recovery || m->reclog != NULL)
+		return;
+	if (getrandom(&epoch, sizeof(epoch), 0) != (ssize_t)sizeof(epoch))
+		epoch = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	m->reclog = reclog_new((size_t)c->recovery_log_size,
+	    (size_t)c->recovery_sessions, epoch, err, sizeof(err));
+	memset(&f, 0, sizeof(f));
+	logf_int(&f, "recovery_log_size", c->recovery_log_size);
+	logf_int(&f, "recovery_sessions", c->recovery_sessions);
+	if (m->reclog == NULL) {
+		m->reclog_failed = 1;
+		logf_str(&f, "error", err);
+		log_emit(LOG_LEVEL_ERROR, &f, "connection recovery is off: "
+		    "the recovery log cannot be mapped; clients that reconnect "
+		    "start new sessions and miss what was sent meanwhile");
+		return;
+	}
+	m->reclog_failed = 0;
+	log_emit(LOG_LEVEL_INFO, &f, "connection recovery: the recovery log "
+	    "is mapped");
+}
+
+/*
+ * Every second: parked sessions past max_disconnection_duration go, and
+ * the log's figures (the host's, the same for all) ride in every worker's
+ * report to the workers that render /metrics and /health.
+ */
+static void
+reclog_figures(struct master *m, struct worker_stats *all, size_t n)
+{
+	struct reclog_stats	rs;
+	size_t			i;
+
+	memset(&rs, 0, sizeof(rs));
+	if (m->reclog != NULL) {
+		reclog_expire(m->reclog, reclog_now_ms(),
+		    (uint64_t)m->conf->max_disconnection_duration);
+		reclog_stats(m->reclog, &rs);
+	}
+	for (i = 0; i < n; i++) {
+		all[i].recovery_log_down = m->reclog_failed &&
+		    m->conf->connection_recovery;
+		all[i].recovery_log_bytes = rs.log_bytes;
+		all[i].recovery_log_used = rs.log_used;
+		all[i].recovery_log_entries = rs.entries;
+		all[i].recovery_log_appended = rs.appended;
+		all[i].recovery_log_evicted = rs.evicted;
+		all[i].recovery_log_too_big = rs.too_big;
+		all[i].recovery_log_sessions = rs.sessions;
+		all[i].recovery_log_sessions_max = rs.sessions_max;
+		all[i].recovery_log_parked = rs.parked;
+		all[i].recovery_log_repaired = rs.repaired;
+	}
+}
+
 /* Started as root with `user` set: become that user once bound. */
 static int
 drop_privileges(const struct conf *c)
@@ -713,6 +804,7 @@ master_main(const struct cli_opts *o, struct conf *c)
 	ev_timer_init(&m.report, on_report, 1.0, 1.0);
 	ev_timer_start(m.loop, &m.report);
 	sdnotify_watchdog_start(m.loop);
+	map_reclog(&m, m.conf);
 	for (i = 0; i < m.tab.nslots; i++)
 		spawn(&m, i, m.conf);
 	ev_run(m.loop, 0);

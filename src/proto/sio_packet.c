@@ -452,6 +452,18 @@ sio_encode_ack(char *out, size_t cap, const char *nsp, int64_t ack_id,
 size_t
 sio_encode_connect(char *out, size_t cap, const char *nsp, const char *sid)
 {
+	return (sio_encode_connect_pid(out, cap, nsp, sid, NULL));
+}
+
+/*
+ * 40[<nsp>,]{"sid":"...","pid":"..."}: the answer of a server keeping
+ * connection state (socket.io 4.6): the client sends pid back, with the
+ * last offset it saw, to recover.  pid NULL: no pid, the plain answer.
+ */
+size_t
+sio_encode_connect_pid(char *out, size_t cap, const char *nsp,
+    const char *sid, const char *pid)
+{
 	struct bw	 o;
 
 	bw_init(&o, out, cap);
@@ -459,6 +471,10 @@ sio_encode_connect(char *out, size_t cap, const char *nsp, const char *sid)
 		return (0);
 	bw_append(&o, "{\"sid\":", 7);
 	put_jstring(&o, sid);
+	if (pid != NULL) {
+		bw_append(&o, ",\"pid\":", 7);
+		put_jstring(&o, pid);
+	}
 	bw_append(&o, "}", 1);
 	return (bw_finish(&o));
 }

@@ -97,6 +97,28 @@ static const struct counter {
 	    "was full."),
 	C(handoff_failures, "Connections the owner worker never took, "
 	    "served where accepted (a WebSocket upgrade among them fails)."),
+	C(recovery_log_lost, "Packets of the recovery log a worker's reader "
+	    "fell behind on (evicted first): its sockets missed them."),
+	C(recovery_attempts, "CONNECTs asking to recover a session."),
+	C(recovery_ok, "Sessions recovered."),
+	C(recovery_failed_nosession, "Recoveries refused: no such session."),
+	C(recovery_failed_expired, "Recoveries refused: the session was "
+	    "parked past max_disconnection_duration."),
+	C(recovery_failed_gone, "Recoveries refused: the offset left the "
+	    "log, or is another log's."),
+	C(recovery_failed_toomany, "Recoveries refused: more missed packets "
+	    "than recovery_max_replay."),
+	C(recovery_failed_user, "Recoveries refused: another user's "
+	    "session."),
+	C(recovery_failed_live, "Recoveries refused: the session is still "
+	    "served."),
+	C(recovery_failed_rooms, "Sockets not recoverable: their rooms' "
+	    "names pass a session slot."),
+	C(recovery_failed_full, "Sockets not recoverable: no free session "
+	    "slot (recovery_sessions)."),
+	C(recovery_failed_malformed, "Recoveries refused: pid or offset not "
+	    "of our shape."),
+	C(recovery_replayed, "Packets sent to sockets in recoveries."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -112,9 +134,54 @@ static const struct counter gauges[] = {
 	G(redis_subscriptions, "Redis channels subscribed now."),
 	G(redis_users_mirrored, "Users online in the cluster, as each "
 	    "worker's mirror of Redis's presence holds them (summed)."),
+	G(recovery_log_lost_recent, "Packets of the recovery log a worker "
+	    "fell behind on in the last minute."),
+	G(recovery_parked, "Closed sockets kept online for their users "
+	    "until recovered or max_disconnection_duration."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))
+
+/*
+ * The host's recovery log (issue 15): one mapping for all workers, whose
+ * figures the master writes into every report; rendered once, from the
+ * first, under their Prometheus names.
+ */
+static const struct hostfig {
+	const char	*name;		/* JSON */
+	const char	*prom;		/* socketgw_<prom> */
+	const char	*type;
+	const char	*help;
+	size_t		 off;
+} hostfigs[] = {
+#define H(f, n, p, ty, h) { n, p, ty, h, offsetof(struct worker_stats, f) }
+	H(recovery_log_down, "down", "recovery_log_down", "gauge",
+	    "1: connection_recovery is on but its log could not be mapped."),
+	H(recovery_log_bytes, "bytes", "recovery_log_bytes", "gauge",
+	    "The recovery log's size (recovery_log_size)."),
+	H(recovery_log_used, "used", "recovery_log_used_bytes", "gauge",
+	    "Bytes of packets the recovery log holds now."),
+	H(recovery_log_entries, "entries", "recovery_log_entries", "gauge",
+	    "Packets the recovery log holds now."),
+	H(recovery_log_appended, "appended", "recovery_log_appended_total",
+	    "counter", "Packets appended to the recovery log."),
+	H(recovery_log_evicted, "evicted", "recovery_log_evicted_total",
+	    "counter", "Packets the recovery log dropped for space."),
+	H(recovery_log_too_big, "too_big", "recovery_log_too_big_total",
+	    "counter", "Packets over a quarter of the log: sent, not kept."),
+	H(recovery_log_sessions, "sessions", "recovery_log_sessions",
+	    "gauge", "Recoverable sessions held now."),
+	H(recovery_log_sessions_max, "sessions_max",
+	    "recovery_log_sessions_max", "gauge",
+	    "Recoverable sessions the log can hold (recovery_sessions)."),
+	H(recovery_log_parked, "parked", "recovery_log_parked", "gauge",
+	    "Sessions waiting for their client to reconnect."),
+	H(recovery_log_repaired, "repaired", "recovery_log_repaired_total",
+	    "counter", "Writes of a process killed holding the log's lock, "
+	    "finished or undone by the next one."),
+#undef H
+};
+#define NHOSTFIGS	(sizeof(hostfigs) / sizeof(hostfigs[0]))
 
 /* The downstream services, in stats.h's order. */
 static const char *const svc_names[STATS_SERVICES] = {
@@ -131,6 +198,8 @@ struct totals {
 	uint64_t	 isolated;	/* workers without a way to the others */
 	uint64_t	 auth_cache;	/* entries, all workers */
 	uint64_t	 redis_down;	/* connections to Redis down now */
+	uint64_t	 recovery_down;	/* the recovery log wanted, absent */
+	uint64_t	 recovery_lost;	/* log packets lost, last minute */
 	int		 draining;
 	struct stats_service svc[STATS_SERVICES];	/* summed; state: max */
 };
@@ -145,6 +214,9 @@ static int	 svc_down(const struct totals *, char *, size_t);
 static void	 svc_json(const struct totals *, struct buf *);
 static void	 svc_prometheus(const struct transport *, const struct totals *,
 		    struct buf *);
+static uint64_t	 hostfig(const struct transport *, size_t);
+static void	 host_json(const struct transport *, struct buf *);
+static void	 host_prometheus(const struct transport *, struct buf *);
 static void	 render_json(const struct transport *, struct buf *);
 static void	 render_prometheus(const struct transport *, struct buf *);
 
@@ -166,6 +238,42 @@ gauge(const struct worker_stats *w, size_t j)
 
 	memcpy(&v, (const char *)w + gauges[j].off, sizeof(v));
 	return v;
+}
+
+/* Host figure j: the first report's (they are all the same). */
+static uint64_t
+hostfig(const struct transport *t, size_t j)
+{
+	uint64_t	v;
+
+	if (t->nagg == 0)
+		return 0;
+	memcpy(&v, (const char *)&t->agg[0] + hostfigs[j].off, sizeof(v));
+	return v;
+}
+
+static void
+host_json(const struct transport *t, struct buf *b)
+{
+	size_t	j;
+
+	buf_printf(b, "\"recovery_log\":{");
+	for (j = 0; j < NHOSTFIGS; j++)
+		buf_printf(b, "%s\"%s\":%llu", j ? "," : "", hostfigs[j].name,
+		    (unsigned long long)hostfig(t, j));
+	buf_printf(b, "},");
+}
+
+static void
+host_prometheus(const struct transport *t, struct buf *b)
+{
+	size_t	j;
+
+	for (j = 0; j < NHOSTFIGS; j++)
+		buf_printf(b, "# HELP socketgw_%s %s\n# TYPE socketgw_%s %s\n"
+		    "socketgw_%s %llu\n", hostfigs[j].prom, hostfigs[j].help,
+		    hostfigs[j].prom, hostfigs[j].type, hostfigs[j].prom,
+		    (unsigned long long)hostfig(t, j));
 }
 
 static void
@@ -192,6 +300,8 @@ total(const struct transport *t, struct totals *x)
 		x->isolated += w->isolated != 0;
 		x->auth_cache += w->auth_cache_entries;
 		x->redis_down += w->redis_down;
+		x->recovery_down |= w->recovery_log_down;
+		x->recovery_lost += w->recovery_log_lost_recent;
 		svc_total(w, x);
 	}
 }
@@ -272,7 +382,8 @@ metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 	 * degraded, and says which (issue 13).
 	 */
 	if (!x.draining && !x.isolated && (svc_down(&x, down, sizeof(down)) ||
-	    x.svc[STATS_SVC_CHAT].spool_down != 0)) {
+	    x.svc[STATS_SVC_CHAT].spool_down != 0 || x.recovery_down ||
+	    x.recovery_lost)) {
 		/* A worker without its spool would lose what it must spool. */
 		n = snprintf(body, sizeof(body), "{\"status\":\"degraded\","
 		    "\"service\":\"socket-gateway\",\"connections\":%llu,"
@@ -285,7 +396,14 @@ metrics_health(struct transport *t, struct lws *wsi, struct conn *c)
 		    "cannot take are not stored\"," : x.redis_down ?
 		    "\"reason\":\"Redis unreachable: the other hosts neither "
 		    "hear from this one nor reach its users; broadcasts wait "
-		    "in a bounded queue (redis_queue_max) for it\"," : "", now);
+		    "in a bounded queue (redis_queue_max) for it\"," :
+		    x.recovery_down ? "\"reason\":\"connection recovery is "
+		    "off: its log could not be mapped (recovery_log_size); "
+		    "reconnecting clients miss what was sent meanwhile\"," :
+		    x.recovery_lost ? "\"reason\":\"a worker fell behind the "
+		    "recovery log in the last minute: its sockets missed "
+		    "packets (recovery_log_size too small for the traffic)\","
+		    : "", now);
 		return http_reply(wsi, c, 200, "application/json", body,
 		    (size_t)n);
 	}
@@ -355,6 +473,7 @@ render_json(const struct transport *t, struct buf *b)
 	}
 	buf_printf(b, "],");
 	svc_json(&x, b);
+	host_json(t, b);
 	buf_printf(b, "\"timestamp\":\"%s\"}", now);
 }
 
@@ -414,6 +533,7 @@ render_prometheus(const struct transport *t, struct buf *b)
 		}
 	}
 	gauges_prometheus(t, b);
+	host_prometheus(t, b);
 }
 
 /* The gauges, per worker. */

@@ -7,6 +7,13 @@
  * application may answer a CONNECT later (APP_CONNECT_PENDING, then
  * socketio_connect_answer()): meanwhile the namespace is pending, its
  * events are ignored and a second CONNECT to it too.
+ *
+ * Connection state recovery (issue 15): before the CONNECT answer the
+ * application may give the socket the id it had and a pid
+ * (socketio_set_ids(), from struct app's accepting), and send the
+ * packets the client missed, which must come first; it learns from a
+ * close's reason whether the client may come back for its state
+ * (socketio_recoverable()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +42,18 @@ static void	 limits(const struct session *, struct sio_limits *);
 static int	 send_json_packet(struct session *, unsigned, int, int64_t,
 		    json_t *);
 static int	 send_encoded(struct session *, const struct sio_packet *);
+static void	 pending_release(struct session *, unsigned);
+
+/*
+ * The closes after which socket.io keeps a socket's state for its client
+ * to recover (socket.io's RECOVERABLE_DISCONNECT_REASONS): the network or
+ * the server went, not the client's DISCONNECT nor the server's own
+ * disconnect of that socket (a token expired, a rate limit, an admin).
+ */
+static const char *const recoverable[] = {
+	"transport error", "transport close", "forced close",
+	"ping timeout", "server shutting down", "forced server close", NULL
+};
 
 static int
 nsp_index(const struct session *s, const char *nsp)
@@ -127,11 +146,17 @@ accept_connect(struct session *s, unsigned i, json_t *auth)
 	session_cork(s);	/* the answer and the app's greeting: one write */
 	s->nsp_mask |= 1u << i;
 	session_unhold(s);
-	if (i == 0)
+	if (i == 0) {
 		memcpy(s->sio_sid, sid, sizeof(s->sio_sid));
+		s->sio_pid[0] = '\0';
+		if (s->t->app->accepting != NULL)
+			s->t->app->accepting(s, i, auth);
+		memcpy(sid, s->sio_sid, sizeof(sid));
+	}
 	if (s->state != SESSION_UPGRADING)
 		ev_timer_stop(s->t->loop, &s->deadline);
-	n = sio_encode_connect(buf, sizeof(buf), name, sid);
+	n = sio_encode_connect_pid(buf, sizeof(buf), name, sid,
+	    i == 0 && s->sio_pid[0] != '\0' ? s->sio_pid : NULL);
 	if (n > 0 && n < sizeof(buf))
 		session_send_text(s, buf, n);
 	if (s->t->app->connected != NULL)
@@ -164,9 +189,13 @@ on_connect(struct session *s, struct sio_packet *p)
 	auth = p->data != NULL ? json_incref(p->data) : json_object();
 	if (s->t->app->connect != NULL)
 		rc = s->t->app->connect(s, (unsigned)i, auth, &why);
-	if (rc == APP_CONNECT_PENDING)
+	if (rc == APP_CONNECT_PENDING) {
 		s->nsp_pending |= 1u << i;	/* the answer comes later */
-	else if (rc != 0)
+		if (s->pending_auth == NULL) {	/* accepting() reads it */
+			s->pending_auth = json_incref(auth);
+			s->pending_nsp = (uint8_t)i;
+		}
+	} else if (rc != 0)
 		connect_error(s, p->nsp, why);
 	else
 		accept_connect(s, (unsigned)i, auth);
@@ -175,8 +204,8 @@ on_connect(struct session *s, struct sio_packet *p)
 
 /*
  * The application's later answer to a pending CONNECT to nsps[nsp]: why
- * NULL accepts (hs is the CONNECT's data for the app's connected(), NULL
- * for none), else CONNECT_ERROR why.  -1 when nothing was pending any
+ * NULL accepts (hs is the data for the app's accepting() and connected(),
+ * NULL for the CONNECT's own), else CONNECT_ERROR why.  -1 when nothing was pending any
  * more (the client left the namespace or the session closed): the caller
  * releases what it made for the connection.
  */
@@ -191,13 +220,62 @@ socketio_connect_answer(struct session *s, unsigned nsp, const char *why,
 		return -1;
 	s->nsp_pending &= ~(1u << nsp);
 	if (why != NULL) {
+		pending_release(s, nsp);
 		connect_error(s, s->t->app->nsps[nsp], why);
 		return 0;
 	}
-	auth = hs != NULL ? json_incref(hs) : json_object();
+	if (hs != NULL)
+		auth = json_incref(hs);
+	else if (s->pending_auth != NULL && s->pending_nsp == nsp)
+		auth = json_incref(s->pending_auth);
+	else
+		auth = json_object();
+	pending_release(s, nsp);
 	accept_connect(s, nsp, auth);
 	json_decref(auth);
 	return 0;
+}
+
+/* The kept data of a pending CONNECT to nsps[nsp] (nsp 32: any). */
+static void
+pending_release(struct session *s, unsigned nsp)
+{
+	if (s->pending_auth == NULL || (nsp < 32 && s->pending_nsp != nsp))
+		return;
+	json_decref(s->pending_auth);
+	s->pending_auth = NULL;
+}
+
+/*
+ * The socket's Socket.IO id (a recovered socket keeps its old one) and
+ * the pid its CONNECT answer carries (NULL: none), from the application's
+ * accepting().  0, or -1 when either is not fit for the wire.
+ */
+int
+socketio_set_ids(struct session *s, const char *sid, const char *pid)
+{
+	size_t	n = pid != NULL ? strlen(pid) : 0;
+
+	if ((sid != NULL && !sid_valid(sid, strlen(sid))) ||
+	    n > SESSION_PID_MAX)
+		return -1;
+	if (sid != NULL)
+		memcpy(s->sio_sid, sid, SID_LEN + 1);
+	if (pid != NULL)
+		memcpy(s->sio_pid, pid, n + 1);
+	return 0;
+}
+
+/* May the client of a socket closed for reason recover its state? */
+bool
+socketio_recoverable(const char *reason)
+{
+	size_t	i;
+
+	for (i = 0; reason != NULL && recoverable[i] != NULL; i++)
+		if (strcmp(reason, recoverable[i]) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -208,6 +286,7 @@ on_disconnect(struct session *s, struct sio_packet *p)
 	if ((i = nsp_index(s, p->nsp)) < 0)
 		return;
 	s->nsp_pending &= ~(1u << i);	/* its answer will find nothing */
+	pending_release(s, (unsigned)i);
 	if (!(s->nsp_mask & (1u << i)))
 		return;
 	s->nsp_mask &= ~(1u << i);
@@ -325,6 +404,7 @@ socketio_closed(struct session *s, const char *reason)
 		s->bin = NULL;
 	}
 	s->nsp_pending = 0;
+	pending_release(s, 32);
 	for (i = 0; i < 32; i++) {
 		if (!(s->nsp_mask & (1u << i)))
 			continue;

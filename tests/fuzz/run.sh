@@ -7,7 +7,8 @@
 # src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
 # src/gateway/events.c src/gateway/roomname.c src/gateway/spool_rec.c
 # src/gateway/chatrec.c, src/gateway/urlesc.c, src/gateway/authcache.c,
-# src/cluster/redisurl.c, the src/proto/sior*.c codec,
+# src/cluster/redisurl.c, src/cluster/reclog.c, src/gateway/recmatch.c,
+# the src/proto/sior*.c codec,
 # with libcrypto and msgpack-c),
 # then run each for SECONDS
 # with its seed corpus and dictionary.  Exits non-zero if a harness fails
@@ -75,7 +76,8 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c \
     "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c \
     "$top"/src/gateway/urlesc.c "$top"/src/gateway/authcache.c \
-    "$top"/src/cluster/redisurl.c; do
+    "$top"/src/cluster/redisurl.c "$top"/src/cluster/reclog.c \
+    "$top"/src/gateway/recmatch.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

@@ -572,6 +572,29 @@ test_encode_event(void **state)
 }
 
 /* What the test suite expects back from the server. */
+/* The answer of a server keeping connection state: sid, then pid. */
+static void
+test_encode_connect_pid(void **state)
+{
+	char	buf[128];
+
+	(void)state;
+	assert_int_equal(sio_encode_connect_pid(buf, sizeof(buf), NULL,
+	    "wZX3oN0bSVIhsaknAAAI", "0000002aAbCdEfGhIjKlMn-_"), 65);
+	assert_string_equal(buf, "40{\"sid\":\"wZX3oN0bSVIhsaknAAAI\","
+	    "\"pid\":\"0000002aAbCdEfGhIjKlMn-_\"}");
+	sio_encode_connect_pid(buf, sizeof(buf), "/custom", "x", "p\"q");
+	assert_string_equal(buf, "40/custom,{\"sid\":\"x\",\"pid\":\"p\\\"q\"}");
+	/* No pid: the plain answer, byte for byte. */
+	sio_encode_connect_pid(buf, sizeof(buf), NULL, "x", NULL);
+	assert_string_equal(buf, "40{\"sid\":\"x\"}");
+	assert_int_equal(sio_encode_connect_pid(buf, sizeof(buf), NULL, NULL,
+	    "p"), 0);
+	/* Too small: the length it needs, as the other encoders. */
+	assert_int_equal(sio_encode_connect_pid(buf, 3, NULL, "abc", "de"),
+	    26);
+}
+
 static void
 test_encode_suite(void **state)
 {
@@ -698,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_encode_packet),
 		cmocka_unit_test(test_encode_event),
 		cmocka_unit_test(test_encode_suite),
+		cmocka_unit_test(test_encode_connect_pid),
 		cmocka_unit_test(test_encode_cap),
 		cmocka_unit_test(test_strerror),
 	};

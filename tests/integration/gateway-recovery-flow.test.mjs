@@ -1,0 +1,252 @@
+// Guards issue 15 (connection state recovery): the recovery's own flow,
+// with the real socket.io-client (which recovers by itself: it sends back
+// the pid and the last offset it saw) against a gateway of 2 workers.
+// A client whose TCP connection is lost (a proxy in the test cuts it: no
+// DISCONNECT, as when a network goes) while a group's messages are sent
+// comes back with socket.recovered true, the same socket.id, every missed
+// message once and in order, still in its group, and nobody hears it go
+// offline; across workers too.  Another user's token with its pid, or a
+// token that does not verify, recovers nothing; nor does a pid older than
+// max_disconnection_duration (no stale replay).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { io } from "socket.io-client";
+import { getJSON, online, sleep, startGateway, token, until } from "./gwlib.mjs";
+import { freePort, record } from "./lib.mjs";
+
+const GROUP = "rf-group";
+
+// A TCP proxy to the gateway that the test cuts: every connection through
+// it is destroyed on both sides at once, and while it is down new ones are
+// destroyed as they come (the client keeps trying, as on a dead network).
+async function proxy(port) {
+  const pairs = new Set();
+  let down = false;
+  const server = net.createServer((c) => {
+    if (down) {
+      c.destroy();
+      return;
+    }
+    const up = net.connect(port, "127.0.0.1");
+    const pair = [c, up];
+    pairs.add(pair);
+    const end = () => { c.destroy(); up.destroy(); pairs.delete(pair); };
+    c.on("error", end).on("close", end);
+    up.on("error", end).on("close", end);
+    c.pipe(up);
+    up.pipe(c);
+  });
+  const at = await freePort();
+  await new Promise((r) => server.listen(at, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${at}`,
+    cut() {
+      down = true;
+      for (const [c, up] of pairs) { c.destroy(); up.destroy(); }
+      pairs.clear();
+    },
+    restore() { down = false; },
+    close() {
+      this.cut();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+// A device of user through the proxy that reconnects by itself.
+function roaming(url, user, auth = { token: token(user) }) {
+  const socket = io(url, {
+    forceNew: true,
+    transports: ["websocket"],
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 300,
+    randomizationFactor: 0,
+    auth,
+  });
+  return record(socket, user);
+}
+
+// The summed figures, once both workers reported and pred holds.
+function figures(url, pred, what) {
+  return until(async () => {
+    const m = await getJSON(url, "/metrics");
+    return m.workers?.length === 2 && pred(m.totals ?? m) ? (m.totals ?? m) : null;
+  }, 15000, what);
+}
+
+// n messages from sender to the group, each acked; their contents.
+async function send(sender, tag, n) {
+  const sent = [];
+  for (let i = 0; i < n; i++) {
+    const content = `${tag}-${i}`;
+    const ack = await sender.ack("send_message", { group_id: GROUP, content });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    sent.push(content);
+  }
+  return sent;
+}
+
+// The contents of the group messages d got whose tag is tag, in order.
+function got(d, tag) {
+  return d.args("receive_message", (m) => m.content?.startsWith(`${tag}-`))
+    .map((m) => m.content);
+}
+
+// Cut d's connection, wait until the gateway parked its session (its
+// ghost counted), send n messages meanwhile, let it come back: resolves
+// once it is connected again.
+async function cutAndSend(gw, px, d, sender, tag, n) {
+  const parked = (await getJSON(gw.url, "/metrics")).totals?.recovery_parked ?? 0;
+  const mark = d.mark();
+  px.cut();
+  await d.next(mark, "disconnect");
+  await figures(gw.url, (t) => t.recovery_parked > parked, "the session parked");
+  const sent = await send(sender, tag, n);
+  const back = d.mark();
+  px.restore();
+  await d.next(back, "connect", { ms: 15000 });
+  return sent;
+}
+
+describe("recovery across a lost connection", () => {
+  let gw, px, alice, bob, carol;
+
+  before(async () => {
+    gw = await startGateway({ workers: 2 });
+    px = await proxy(gw.port);
+    alice = roaming(px.url, "rf-alice");
+    await alice.ready();
+    assert.equal((await alice.ack("join_room", { group_id: GROUP })).ok, true);
+    bob = await online(gw.url, "rf-bob");
+    assert.equal((await bob.ack("join_room", { group_id: GROUP })).ok, true);
+    carol = await online(gw.url, "rf-carol");	// watches presence
+  });
+  after(async () => {
+    for (const d of [alice, bob, carol]) d?.close();
+    await px?.close();
+    await gw?.shutdown();
+  });
+
+  test("recovered, same id, every message once in order, no offline", async () => {
+    const id = alice.socket.id;
+    assert.equal(typeof alice.socket._pid, "string");
+    // Some traffic first: the client holds an offset.
+    assert.deepEqual(got(alice, "live").length, 0);
+    const live = await send(bob, "live", 3);
+    await until(() => got(alice, "live").length === 3, 10000, "live messages");
+    const workers = new Set([alice.wid]);
+    let round = 0;
+    // Until a reconnect lands on the other worker (bounded): each one
+    // must recover, on the same worker or the other.
+    for (; round < 12 && (round < 2 || workers.size < 2); round++) {
+      const tag = `gap${round}`;
+      const sent = await cutAndSend(gw, px, alice, bob, tag, 20);
+      assert.equal(alice.socket.recovered, true, `round ${round}`);
+      assert.equal(alice.socket.id, id);
+      await until(() => got(alice, tag).length >= sent.length, 10000,
+        `round ${round}: the missed messages`);
+      assert.deepEqual(got(alice, tag), sent);
+      workers.add(alice.wid);
+    }
+    assert.equal(workers.size, 2, "a reconnect reached the other worker");
+    // Still in the group: a message after the recovery comes live, once.
+    const after = await send(bob, "after", 2);
+    await until(() => got(alice, "after").length === 2, 10000, "after");
+    assert.deepEqual(got(alice, "after"), after);
+    assert.deepEqual(got(alice, "live"), live);
+    // Nobody heard alice go.
+    await sleep(300);
+    assert.equal(carol.all("user_disconnected", (u) => u?.user_id === "rf-alice").length, 0);
+    assert.equal(bob.all("user_disconnected", (u) => u?.user_id === "rf-alice").length, 0);
+    // Counted; and every ghost gone (dropped when recovered, not expired).
+    const t = await figures(gw.url, (x) => x.recovery_ok >= round &&
+      x.recovery_parked === 0, "recovery_ok, no ghost left");
+    assert.ok(t.recovery_attempts >= round);
+    assert.ok(t.recovery_replayed >= 20 * round);
+  });
+
+  test("another user's token with the pid recovers nothing", async () => {
+    const pid = alice.socket._pid, offset = alice.socket._lastOffset;
+    const before = (await getJSON(gw.url, "/metrics")).totals;
+    const mark = alice.mark();
+    px.cut();
+    await alice.next(mark, "disconnect");
+    await figures(gw.url, (t) => t.recovery_parked >= 1, "alice parked");
+    const sent = await send(bob, "stolen", 3);
+    // mallory's own token: she connects, as herself, with nothing of alice's.
+    const mallory = record(io(gw.url, {
+      forceNew: true, reconnection: false, transports: ["websocket"],
+      auth: { token: token("rf-mallory"), pid, offset },
+    }), "rf-mallory");
+    // A token that does not verify: refused, as any CONNECT.
+    const forger = record(io(gw.url, {
+      forceNew: true, reconnection: false, transports: ["websocket"],
+      auth: { token: token("rf-alice", {}, { secret: "not-the-secret-0123456789abcdef" }), pid, offset },
+    }), "rf-forger");
+    try {
+      await mallory.ready();
+      assert.equal(mallory.socket.recovered, false);
+      assert.notEqual(mallory.socket.id, alice.socket.id);
+      await forger.wait("connect_error");
+      assert.equal(forger.all("connect").length, 0);
+      await figures(gw.url, (t) => t.recovery_failed_user > (before.recovery_failed_user ?? 0),
+        "recovery_failed_user");
+      // alice herself still recovers the session afterwards.
+      const back = alice.mark();
+      px.restore();
+      await alice.next(back, "connect", { ms: 15000 });
+      assert.equal(alice.socket.recovered, true);
+      await until(() => got(alice, "stolen").length >= 3, 10000, "alice's messages");
+      assert.deepEqual(got(alice, "stolen"), sent);
+      await sleep(200);
+      assert.equal(got(mallory, "stolen").length, 0);
+      assert.equal(got(forger, "stolen").length, 0);
+    } finally {
+      mallory.close();
+      forger.close();
+      px.restore();
+    }
+  });
+});
+
+describe("recovery past max_disconnection_duration", () => {
+  let gw, px, alice, bob;
+
+  before(async () => {
+    gw = await startGateway({ workers: 2, conf: "max_disconnection_duration 1s\n" });
+    px = await proxy(gw.port);
+    alice = roaming(px.url, "rx-alice");
+    await alice.ready();
+    assert.equal((await alice.ack("join_room", { group_id: GROUP })).ok, true);
+    bob = await online(gw.url, "rx-bob");
+    assert.equal((await bob.ack("join_room", { group_id: GROUP })).ok, true);
+  });
+  after(async () => {
+    for (const d of [alice, bob]) d?.close();
+    await px?.close();
+    await gw?.shutdown();
+  });
+
+  test("a gap longer than the window: recovered false, no stale replay", async () => {
+    await send(bob, "early", 2);
+    await until(() => got(alice, "early").length === 2, 10000, "early");
+    const id = alice.socket.id;
+    const mark = alice.mark();
+    px.cut();
+    await alice.next(mark, "disconnect");
+    const sent = await send(bob, "stale", 5);
+    assert.equal(sent.length, 5);
+    await sleep(2500);		// past the window (1 s)
+    const back = alice.mark();
+    px.restore();
+    await alice.next(back, "connect", { ms: 15000 });
+    assert.equal(alice.socket.recovered, false);
+    assert.notEqual(alice.socket.id, id);
+    await alice.next(back, "online_users");
+    await figures(gw.url, (t) => t.recovery_failed_expired + t.recovery_failed_nosession >= 1,
+      "the expiry counted");
+    await sleep(300);
+    assert.equal(got(alice, "stale").length, 0);
+  });
+});
