@@ -68,7 +68,6 @@ struct replay {
 static int	 recover(struct gateway *, struct session *, struct gw_socket *,
 		    const struct recovery_ask *);
 static int	 reason_of(int);
-static uint64_t	 catch_up(struct gateway *);
 static int	 collect(void *, const struct reclog_ent *);
 static void	 replay_free(struct replay *);
 static void	 rejoin(struct gateway *, struct gw_socket *,
@@ -142,16 +141,6 @@ reason_of(int rc)
 	default:
 		return GW_REC_NOSESSION;
 	}
-}
-
-/*
- * The log delivered to this worker's sockets up to its head: the seq the
- * worker's cursor reads next.  What follows it, the next read delivers.
- */
-static uint64_t
-catch_up(struct gateway *g)
-{
-	return reclog_head(g->conf->reclog);
 }
 
 /* reclog_scan()'s callback: keep e if the session missed it. */
@@ -245,7 +234,8 @@ recover(struct gateway *g, struct session *s, struct gw_socket *gs,
 	n = roomname_user(gs->user, gs->ulen, rp.uroom);
 	rp.ulen = n > 0 ? (size_t)n : 0;
 	rp.max = (size_t)g->conf->recovery_max_replay;
-	upto = catch_up(g);
+	/* The log to its head for everybody: what follows, the next read. */
+	upto = logdeliver_catch_up(g);
 	rc = upto > 0 ? reclog_scan(rl, after, upto - 1, collect, &rp) :
 	    RECLOG_E_GONE;
 	if (rc < 0 || rp.over || rp.oom ||

@@ -65,13 +65,17 @@ fill(struct gateway *g, struct gw_socket *gs, struct reclog_sess *rs)
 	return f.err;
 }
 
+/* Counted; logged at the 1st, 2nd, 4th, 8th... time: not a storm. */
 static void
 unrecoverable(struct gateway *g, struct gw_socket *gs, int why)
 {
-	g->recovery->failed[why]++;
-	log_info("socket %s cannot be recovered: %s", gs->s->sio_sid,
-	    why == GW_REC_ROOMS ? "its rooms' names pass the slot's bytes" :
-	    "no free session slot (recovery_sessions)");
+	uint64_t	n = ++g->recovery->failed[why];
+
+	if ((n & (n - 1)) == 0)
+		log_info("socket %s cannot be recovered: %s (%llu times)",
+		    gs->s->sio_sid, why == GW_REC_ROOMS ? "its rooms' names "
+		    "pass the slot's bytes" : "no free session slot "
+		    "(recovery_sessions)", (unsigned long long)n);
 	gs->pid[0] = '\0';
 	gs->s->sio_pid[0] = '\0';
 }

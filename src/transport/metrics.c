@@ -145,7 +145,9 @@ static const struct counter gauges[] = {
 /*
  * The host's recovery log (issue 15): one mapping for all workers, whose
  * figures the master writes into every report; rendered once, from the
- * first, under their Prometheus names.
+ * first, under their Prometheus names.  All gauges, the counts since the
+ * start too: a counter here has one sample per worker, and these are the
+ * host's, one sample (a sum over workers would multiply them).
  */
 static const struct hostfig {
 	const char	*name;		/* JSON */
@@ -163,12 +165,12 @@ static const struct hostfig {
 	    "Bytes of packets the recovery log holds now."),
 	H(recovery_log_entries, "entries", "recovery_log_entries", "gauge",
 	    "Packets the recovery log holds now."),
-	H(recovery_log_appended, "appended", "recovery_log_appended_total",
-	    "counter", "Packets appended to the recovery log."),
-	H(recovery_log_evicted, "evicted", "recovery_log_evicted_total",
-	    "counter", "Packets the recovery log dropped for space."),
-	H(recovery_log_too_big, "too_big", "recovery_log_too_big_total",
-	    "counter", "Packets over a quarter of the log: sent, not kept."),
+	H(recovery_log_appended, "appended", "recovery_log_appended",
+	    "gauge", "Packets appended to the recovery log."),
+	H(recovery_log_evicted, "evicted", "recovery_log_evicted",
+	    "gauge", "Packets the recovery log dropped for space."),
+	H(recovery_log_too_big, "too_big", "recovery_log_too_big",
+	    "gauge", "Packets over a quarter of the log: sent, not kept."),
 	H(recovery_log_sessions, "sessions", "recovery_log_sessions",
 	    "gauge", "Recoverable sessions held now."),
 	H(recovery_log_sessions_max, "sessions_max",
@@ -176,8 +178,8 @@ static const struct hostfig {
 	    "Recoverable sessions the log can hold (recovery_sessions)."),
 	H(recovery_log_parked, "parked", "recovery_log_parked", "gauge",
 	    "Sessions waiting for their client to reconnect."),
-	H(recovery_log_repaired, "repaired", "recovery_log_repaired_total",
-	    "counter", "Writes of a process killed holding the log's lock, "
+	H(recovery_log_repaired, "repaired", "recovery_log_repaired",
+	    "gauge", "Writes of a process killed holding the log's lock, "
 	    "finished or undone by the next one."),
 #undef H
 };

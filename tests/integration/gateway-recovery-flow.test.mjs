@@ -5,15 +5,18 @@
 // DISCONNECT, as when a network goes) while a group's messages are sent
 // comes back with socket.recovered true, the same socket.id, every missed
 // message once and in order, still in its group, and nobody hears it go
-// offline; across workers too.  Another user's token with its pid, or a
-// token that does not verify, recovers nothing; nor does a pid older than
-// max_disconnection_duration (no stale replay).
+// offline; across workers too, and when the auth service verifies the
+// token (the CONNECT answered later).  Another user's token with its pid,
+// a token that does not verify or that expired, recovers nothing (refused
+// as any CONNECT); nor does a pid older than max_disconnection_duration
+// (no stale replay).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { io } from "socket.io-client";
 import { getJSON, online, sleep, startGateway, token, until } from "./gwlib.mjs";
 import { freePort, record } from "./lib.mjs";
+import { startStub } from "./stubs.mjs";
 
 const GROUP = "rf-group";
 
@@ -52,6 +55,15 @@ async function proxy(port) {
       return new Promise((r) => server.close(r));
     },
   };
+}
+
+// Stop the gateway; under ASan any report of a worker or the master is a
+// failure.
+async function stop(gw) {
+  if (!gw) return;
+  await gw.shutdown();
+  assert.deepEqual(gw.logged(/Sanitizer|runtime error:/).map((l) => l.raw ?? l.msg), [],
+    "sanitizer reports");
 }
 
 // A device of user through the proxy that reconnects by itself.
@@ -93,15 +105,21 @@ function got(d, tag) {
     .map((m) => m.content);
 }
 
+// Cut d's connection (no ghost before: the last recovery dropped it) and
+// wait until the gateway parked its session: its ghost is counted.
+async function cut(gw, px, d) {
+  await figures(gw.url, (t) => t.recovery_parked === 0, "no ghost");
+  const mark = d.mark();
+  px.cut();
+  await d.next(mark, "disconnect");
+  await figures(gw.url, (t) => t.recovery_parked === 1, "the session parked");
+}
+
 // Cut d's connection, wait until the gateway parked its session (its
 // ghost counted), send n messages meanwhile, let it come back: resolves
 // once it is connected again.
 async function cutAndSend(gw, px, d, sender, tag, n) {
-  const parked = (await getJSON(gw.url, "/metrics")).totals?.recovery_parked ?? 0;
-  const mark = d.mark();
-  px.cut();
-  await d.next(mark, "disconnect");
-  await figures(gw.url, (t) => t.recovery_parked > parked, "the session parked");
+  await cut(gw, px, d);
   const sent = await send(sender, tag, n);
   const back = d.mark();
   px.restore();
@@ -125,7 +143,7 @@ describe("recovery across a lost connection", () => {
   after(async () => {
     for (const d of [alice, bob, carol]) d?.close();
     await px?.close();
-    await gw?.shutdown();
+    await stop(gw);
   });
 
   test("recovered, same id, every message once in order, no offline", async () => {
@@ -169,27 +187,32 @@ describe("recovery across a lost connection", () => {
   test("another user's token with the pid recovers nothing", async () => {
     const pid = alice.socket._pid, offset = alice.socket._lastOffset;
     const before = (await getJSON(gw.url, "/metrics")).totals;
-    const mark = alice.mark();
-    px.cut();
-    await alice.next(mark, "disconnect");
-    await figures(gw.url, (t) => t.recovery_parked >= 1, "alice parked");
+    await cut(gw, px, alice);
     const sent = await send(bob, "stolen", 3);
     // mallory's own token: she connects, as herself, with nothing of alice's.
     const mallory = record(io(gw.url, {
       forceNew: true, reconnection: false, transports: ["websocket"],
       auth: { token: token("rf-mallory"), pid, offset },
     }), "rf-mallory");
-    // A token that does not verify: refused, as any CONNECT.
+    // A token that does not verify, or alice's own that expired: refused,
+    // as any CONNECT.
     const forger = record(io(gw.url, {
       forceNew: true, reconnection: false, transports: ["websocket"],
       auth: { token: token("rf-alice", {}, { secret: "not-the-secret-0123456789abcdef" }), pid, offset },
     }), "rf-forger");
+    const expired = record(io(gw.url, {
+      forceNew: true, reconnection: false, transports: ["websocket"],
+      auth: { token: token("rf-alice", { exp: Math.floor(Date.now() / 1000) - 600 }), pid, offset },
+    }), "rf-expired");
     try {
       await mallory.ready();
       assert.equal(mallory.socket.recovered, false);
       assert.notEqual(mallory.socket.id, alice.socket.id);
       await forger.wait("connect_error");
       assert.equal(forger.all("connect").length, 0);
+      const [why] = await expired.wait("connect_error");
+      assert.match(why.message, /expired/);
+      assert.equal(expired.all("connect").length, 0);
       await figures(gw.url, (t) => t.recovery_failed_user > (before.recovery_failed_user ?? 0),
         "recovery_failed_user");
       // alice herself still recovers the session afterwards.
@@ -202,11 +225,74 @@ describe("recovery across a lost connection", () => {
       await sleep(200);
       assert.equal(got(mallory, "stolen").length, 0);
       assert.equal(got(forger, "stolen").length, 0);
+      assert.equal(got(expired, "stolen").length, 0);
     } finally {
       mallory.close();
       forger.close();
+      expired.close();
       px.restore();
     }
+  });
+});
+
+describe("past the bounds: a slot's rooms, recovery_max_replay", () => {
+  let gw, px, dora;
+
+  before(async () => {
+    gw = await startGateway({ workers: 2, conf: "recovery_max_replay 5\n" });
+    px = await proxy(gw.port);
+    dora = roaming(px.url, "rr-dora");
+    await dora.ready();
+  });
+  after(async () => {
+    dora?.close();
+    await px?.close();
+    await stop(gw);
+  });
+
+  test("more missed packets than recovery_max_replay: a new socket", async () => {
+    const epx = await proxy(gw.port);	// eve's alone: dora stays
+    const eve = roaming(epx.url, "rr-eve");
+    const sender = await online(gw.url, "rr-sender");
+    try {
+      await eve.ready();
+      assert.equal((await eve.ack("join_room", { group_id: GROUP })).ok, true);
+      assert.equal((await sender.ack("join_room", { group_id: GROUP })).ok, true);
+      await send(sender, "few", 1);
+      await until(() => got(eve, "few").length === 1, 10000, "a first message");
+      const id = eve.socket.id;
+      await cut(gw, epx, eve);
+      await send(sender, "many", 6);
+      const back = eve.mark();
+      epx.restore();
+      await eve.next(back, "connect", { ms: 15000 });
+      assert.equal(eve.socket.recovered, false);
+      assert.notEqual(eve.socket.id, id);
+      await figures(gw.url, (t) => t.recovery_failed_toomany >= 1, "recovery_failed_toomany");
+      await eve.next(back, "online_users");
+      await sleep(300);
+      assert.equal(got(eve, "many").length, 0);
+    } finally {
+      eve.close();
+      sender.close();
+      await epx.close();
+    }
+  });
+
+  test("is not recoverable: counted, and its client gets a new socket", async () => {
+    // 8 groups of 40 characters: past the slot's 256 bytes of names.
+    for (let i = 0; i < 8; i++)
+      assert.equal((await dora.ack("join_room", { group_id: `rr-${i}-`.padEnd(40, "x") })).ok, true);
+    await figures(gw.url, (t) => t.recovery_failed_rooms >= 1, "recovery_failed_rooms");
+    const id = dora.socket.id;
+    const mark = dora.mark();
+    px.cut();
+    await dora.next(mark, "disconnect");
+    await sleep(300);
+    px.restore();
+    await dora.next(mark, "connect", { ms: 15000 });
+    assert.equal(dora.socket.recovered, false);
+    assert.notEqual(dora.socket.id, id);
   });
 });
 
@@ -225,7 +311,7 @@ describe("recovery past max_disconnection_duration", () => {
   after(async () => {
     for (const d of [alice, bob]) d?.close();
     await px?.close();
-    await gw?.shutdown();
+    await stop(gw);
   });
 
   test("a gap longer than the window: recovered false, no stale replay", async () => {
@@ -248,5 +334,68 @@ describe("recovery past max_disconnection_duration", () => {
       "the expiry counted");
     await sleep(300);
     assert.equal(got(alice, "stale").length, 0);
+  });
+});
+
+// The auth service verifies tokens: a CONNECT is answered later (its
+// auth kept meanwhile); a fresh token at each connect, so none is cached.
+describe("recovery when the auth service verifies", () => {
+  let gw, px, auth, alice, bob, n = 0, refuse = false;
+  const fresh = (user) => `good-${user}-${Date.now()}-${n++}`;
+
+  before(async () => {
+    auth = await startStub({
+      route: (call) => {
+        if (call.method !== "POST" || call.path !== "/api/auth/verify") return undefined;
+        const t = String(call.body?.token ?? "");
+        if (!t.startsWith("good-") || (refuse && t.startsWith("good-rsalice-")))
+          return { status: 401, body: { valid: false, error: "revoked" } };
+        return { status: 200, body: { valid: true, user_id: t.split("-")[1],
+          exp: Math.floor(Date.now() / 1000) + 3600 } };
+      },
+    });
+    gw = await startGateway({
+      workers: 2,
+      conf: `auth_mode service\nauth_service_url "${auth.url}"\nservice_timeout 2s\n`,
+    });
+    px = await proxy(gw.port);
+    alice = roaming(px.url, "rsalice", (cb) => cb({ token: fresh("rsalice") }));
+    await alice.ready();
+    assert.equal((await alice.ack("join_room", { group_id: GROUP })).ok, true);
+    bob = await online(gw.url, "rsbob", { auth: { token: fresh("rsbob") } });
+    assert.equal((await bob.ack("join_room", { group_id: GROUP })).ok, true);
+  });
+  after(async () => {
+    for (const d of [alice, bob]) d?.close();
+    await px?.close();
+    await auth?.close();
+    await stop(gw);
+  });
+
+  test("recovered after the service's answer; a revoked token is refused", async () => {
+    const id = alice.socket.id;
+    const sent = await cutAndSend(gw, px, alice, bob, "svc", 10);
+    assert.equal(alice.socket.recovered, true);
+    assert.equal(alice.socket.id, id);
+    await until(() => got(alice, "svc").length >= 10, 10000, "the missed messages");
+    assert.deepEqual(got(alice, "svc"), sent);
+    // The service now refuses alice's tokens: her pid recovers nothing.
+    refuse = true;
+    await cut(gw, px, alice);
+    const late = await send(bob, "svc2", 3);
+    const mark = alice.mark(), connects = alice.all("connect").length;
+    px.restore();
+    await alice.next(mark, "connect_error", { ms: 15000 });
+    assert.equal(alice.all("connect").length, connects);
+    assert.equal(got(alice, "svc2").length, 0);
+    // Accepted again: the session is still there, and recovers.
+    refuse = false;
+    const back = alice.mark();
+    alice.socket.connect();
+    await alice.next(back, "connect", { ms: 15000 });
+    assert.equal(alice.socket.recovered, true);
+    assert.equal(alice.socket.id, id);
+    await until(() => got(alice, "svc2").length >= 3, 10000, "the later messages");
+    assert.deepEqual(got(alice, "svc2"), late);
   });
 });
