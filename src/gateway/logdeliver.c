@@ -158,12 +158,16 @@ on_entry(void *arg, const struct reclog_ent *e)
 	return 0;
 }
 
-/* Deliver the log to its head; the seq the cursor reads next. */
+/*
+ * Deliver the log to its head as it is now (what is appended meanwhile,
+ * the next call delivers: a busy log does not hold the loop); the seq the
+ * cursor reads next.
+ */
 uint64_t
 logdeliver_catch_up(struct gateway *g)
 {
 	struct logdel	*ld = g->logdel;
-	uint64_t	 lost;
+	uint64_t	 lost, head;
 
 	if (ld == NULL)
 		return 0;
@@ -171,7 +175,9 @@ logdeliver_catch_up(struct gateway *g)
 		return ld->cur.next;
 	ld->reading = 1;
 	lost = ld->cur.lost;
-	while (reclog_read(g->conf->reclog, &ld->cur, 4096, on_entry, g) > 0)
+	head = reclog_head(g->conf->reclog);
+	while (ld->cur.next < head &&
+	    reclog_read(g->conf->reclog, &ld->cur, 4096, on_entry, g) > 0)
 		;
 	ld->reading = 0;
 	if (ld->cur.lost != lost)
