@@ -142,3 +142,73 @@ let seq = 0;
 export function uid(prefix = "m") {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
 }
+
+// A TCP proxy on a free loopback port in front of a gateway's port
+// (issue 15): cut() destroys every proxied pair of sockets, so the gateway
+// sees its connection close with no DISCONNECT and the client sees a
+// transport close; cut({silent: true}) closes only the client's side and
+// leaves the gateway's open and unread (a client whose network went away:
+// the gateway hears nothing until its heartbeat gives up); while `held` is
+// set a new connection is closed as soon as accepted (the client's
+// reconnection attempts fail and it retries); `target` (a port) may change
+// between connections (another instance).
+// Resolves {url, port, target, held, accepted, cut(), close()}.
+import { connect as netConnect, createServer as netServer } from "node:net";
+
+export async function tcpProxy(target) {
+  const pairs = new Set();
+  const silent = new Set();	// gateway sides left open by a silent cut
+  const p = { target, held: false, accepted: 0, refused: 0 };
+  const srv = netServer((c) => {
+    if (p.held) {
+      p.refused++;
+      c.destroy();
+      return;
+    }
+    p.accepted++;
+    const u = netConnect(p.target, "127.0.0.1");
+    const pair = [c, u];
+    pairs.add(pair);
+    const end = () => {
+      c.destroy();
+      if (!silent.has(u)) u.destroy();
+      pairs.delete(pair);
+    };
+    for (const s of pair) {
+      s.setNoDelay(true);
+      s.on("error", end);
+      s.on("close", end);
+    }
+    c.pipe(u);
+    u.pipe(c);
+  });
+  await new Promise((resolve, reject) => {
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", resolve);
+  });
+  p.port = srv.address().port;
+  p.url = `http://127.0.0.1:${p.port}`;
+  p.cut = ({ silent: quiet = false } = {}) => {
+    const n = pairs.size;
+    for (const [c, u] of pairs) {
+      if (quiet) {
+        silent.add(u);
+        u.unpipe(c);
+        c.unpipe(u);
+        u.pause();
+      } else {
+        u.destroy();
+      }
+      c.destroy();
+    }
+    pairs.clear();
+    return n;
+  };
+  p.close = () => new Promise((resolve) => {
+    p.cut();
+    for (const u of silent) u.destroy();
+    silent.clear();
+    srv.close(() => resolve());
+  });
+  return p;
+}
