@@ -48,7 +48,6 @@ struct handoff;
 struct acceptq;
 struct relay;
 struct body_wait;
-struct poll_eof;
 struct session;
 struct transport;
 
@@ -198,7 +197,6 @@ struct conn {
 	const char	*ctype;
 	struct buf	 buf;		/* reply body, POST body or rx */
 	struct body_wait *bw;		/* the body's deadline, while it comes */
-	struct poll_eof	*eof;		/* polling.c: a waiting GET's end */
 };
 
 /* transport.c */
@@ -228,9 +226,7 @@ int	polling_body(struct transport *, struct lws *, struct conn *,
 	    const void *, size_t);
 int	polling_body_done(struct transport *, struct lws *, struct conn *);
 int	polling_writeable(struct transport *, struct lws *, struct conn *);
-void	polling_closed(struct transport *, struct conn *, bool);
-void	polling_lost(struct session *);
-void	polling_unwatch(struct transport *, struct conn *);
+void	polling_closed(struct transport *, struct conn *);
 int	polling_relayed(struct transport *, struct session *, int,
 	    const uint8_t *, size_t, uint8_t *, size_t, size_t *,
 	    const char **);

@@ -7,18 +7,7 @@
  * second GET while one waits closes the session, a malformed body closes
  * it too.  A request for a session another worker owns is relayed to it
  * (relay.c), which runs the same functions below on its side.
- *
- * A waiting GET's connection is watched for its end (struct poll_eof):
- * lws 4.1.6 does not read an HTTP connection while a request on it is
- * unanswered (it holds pipelined requests), so a client gone would be
- * noticed only when a write fails, a heartbeat later.  engine.io closes
- * the session at once ("poll connection closed prematurely", a transport
- * error), and so do we: its client, reconnecting at once, may then
- * recover it (issue 15).
  */
-#include <sys/socket.h>
-
-#include <errno.h>
 #include <ev.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -49,15 +38,6 @@ static int	check_session(struct session *, int);
 static int	body_begin(struct transport *, struct lws *, struct conn *);
 static int	relay_hold(const struct transport *);
 static size_t	payload(struct session *, uint8_t **);
-static void	eof_watch(struct transport *, struct lws *, struct conn *);
-static void	on_eof(struct ev_loop *, ev_io *, int);
-
-struct poll_eof {
-	ev_io			 io;		/* first: the callback's cast */
-	struct transport	*t;
-	struct lws		*wsi;
-	struct conn		*c;
-};
 static size_t	error_body(int, uint8_t *, size_t, int *);
 
 static int
@@ -242,7 +222,6 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 			return http_error(wsi, c, EIO_ERR_SID);
 		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
 		    relay_hold(t));
-		eof_watch(t, wsi, c);
 		return 0;
 	}
 	s = session_find(t, q.sid, q.sidlen);
@@ -254,66 +233,9 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	c->s = s;
 	c->is_poll = 1;
 	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, POLL_HOLD);
-	eof_watch(t, wsi, c);
 	if (s->q.n > 0 || s->poll_noop)
 		lws_callback_on_writable(wsi);
 	return 0;
-}
-
-/* Watch the connection of the GET waiting in c (none: no matter). */
-static void
-eof_watch(struct transport *t, struct lws *wsi, struct conn *c)
-{
-	struct poll_eof	*pe;
-	int		 fd = lws_get_socket_fd(wsi);
-
-	if (c->eof != NULL || fd < 0 || (pe = calloc(1, sizeof(*pe))) == NULL)
-		return;
-	pe->t = t;
-	pe->wsi = wsi;
-	pe->c = c;
-	ev_io_init(&pe->io, on_eof, fd, EV_READ);
-	ev_io_start(t->loop, &pe->io);
-	c->eof = pe;
-}
-
-/* c's GET is answered (or gone): its connection is lws's alone again. */
-void
-polling_unwatch(struct transport *t, struct conn *c)
-{
-	if (c->eof == NULL)
-		return;
-	ev_io_stop(t->loop, &c->eof->io);
-	free(c->eof);
-	c->eof = NULL;
-}
-
-/*
- * The waiting GET's connection is readable: its end (the client is
- * gone: the poll is lost, and lws told to close it), or the next
- * pipelined request, which lws reads once the GET is answered.
- */
-static void
-on_eof(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct poll_eof		*pe = (struct poll_eof *)w;
-	struct transport	*t = pe->t;
-	struct lws		*wsi = pe->wsi;
-	struct conn		*c = pe->c;
-	ssize_t			 n;
-	char			 b;
-
-	(void)loop;
-	(void)revents;
-	n = recv(w->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	polling_unwatch(t, c);
-	if (n > 0 || (n < 0 && errno == ENOTSOCK))
-		return;
-	polling_closed(t, c, true);
-	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, LWS_TO_KILL_ASYNC);
 }
 
 /*
@@ -513,7 +435,6 @@ polling_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	c->is_poll = 0;
 	c->s = NULL;
 	s->poll = NULL;
-	polling_unwatch(t, c);
 	rc = http_reply(wsi, c, 200, TEXT, body, n);
 	free(body);
 	session_detach_poll(s);
@@ -522,37 +443,17 @@ polling_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	return http_writeable(t, wsi, c);
 }
 
-/*
- * The connection of a waiting GET, local or relayed, went away (lost), or
- * takes another request.
- */
+/* The connection of a waiting GET, local or relayed, went away. */
 void
-polling_closed(struct transport *t, struct conn *c, bool lost)
+polling_closed(struct transport *t, struct conn *c)
 {
 	struct session	*s = c->s;
 
-	polling_unwatch(t, c);
 	t->up->relay_cancel(t->relay, c);
 	c->s = NULL;
 	if (s != NULL && c->is_poll && s->poll != NULL) {
 		c->is_poll = 0;
 		s->poll = NULL;
-		if (lost)
-			polling_lost(s);
-		else
-			session_detach_poll(s);
+		session_detach_poll(s);
 	}
-}
-
-/*
- * s's waiting GET went away unanswered: its client is gone (a transport
- * error, as engine.io says).  Not during an upgrade, nor on WebSocket:
- * that poll is one the client lets go of.
- */
-void
-polling_lost(struct session *s)
-{
-	if (s->kind == SESSION_POLLING && s->state == SESSION_OPEN)
-		session_close(s, "transport error");
-	session_detach_poll(s);
 }

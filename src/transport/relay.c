@@ -188,7 +188,6 @@ fail_pending(struct relay *r, int worker)
 		}
 		*pp = p->next;
 		p->c->relay_id = 0;
-		polling_unwatch(r->t, p->c);
 		http_reply(p->wsi, p->c, 503, "application/json", http_bad_request,
 		    HTTP_BAD_REQUEST_LEN);
 		free(p);
@@ -365,11 +364,11 @@ handle(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
 	case MSG_RESP:
 		handle_resp(p->r, h, body);
 		break;
-	case MSG_CANCEL:	/* the relayed GET's client went away */
+	case MSG_CANCEL:
 		for (s = p->r->t->all; s != NULL; s = s->next)
 			if (s->rpeer == p && s->rpoll_id == h->id) {
 				s->rpeer = NULL;
-				polling_lost(s);
+				session_detach_poll(s);
 				break;
 			}
 		break;
@@ -452,7 +451,6 @@ handle_resp(struct relay *r, const struct hdr *h, const uint8_t *body)
 		return;
 	*pp = p->next;
 	p->c->relay_id = 0;
-	polling_unwatch(r->t, p->c);
 	http_reply(p->wsi, p->c, h->status, ctypes[h->ctype < 3 ? h->ctype :
 	    0], body, h->len);
 	free(p);

@@ -163,7 +163,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		 * answered (hostile-polling.test.mjs): should it not, a poll
 		 * still waiting in c lets go of its session and relay first.
 		 */
-		polling_closed(t, c, false);
+		polling_closed(t, c);
 		http_conn_free(c);
 		memset(c, 0, sizeof(*c));
 		return router_request(t, wsi, c, in) != 0 ? -1 : 0;
@@ -175,7 +175,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return polling_writeable(t, wsi, c);
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (c != NULL) {
-			polling_closed(t, c, true);
+			polling_closed(t, c);
 			http_conn_free(c);
 		}
 		break;
