@@ -161,6 +161,9 @@ struct worker_stats {
 	uint64_t	 recovery_failed_malformed; /* pid, offset not ours */
 	uint64_t	 recovery_replayed;	/* packets sent in recoveries */
 	uint64_t	 recovery_parked;	/* gauge: ghosts kept online */
+	/* Long-polling: sessions closed as their waiting GET's client left. */
+	uint64_t	 polls_dropped;
+	uint64_t	 polls_unwatched;	/* not watched for it: hup.c */
 };
 
 #define STATS_MAX_WORKERS	512

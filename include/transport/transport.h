@@ -11,6 +11,7 @@
  *
  *	frame.c		frames, shared by recipients; the output queue
  *	client.c	TCP clients by address: limits, adoption into lws
+ *	hup.c		a waiting request's client hanging up
  *	http.c		HTTP replies, CORS, the query, a body's deadline
  *	session.c	the Engine.IO session: heartbeat, queue, close
  *	socketio.c	the Socket.IO layer of a session
@@ -105,6 +106,8 @@ struct transport_stats {
 	uint64_t	 header_overflows; /* requests answered 431 */
 	uint64_t	 handoff_waits;	/* owner's socket full: sent later */
 	uint64_t	 handoff_failures; /* owner never took it: served here */
+	uint64_t	 polls_dropped;	/* a waiting GET's connection closed */
+	uint64_t	 polls_unwatched; /* ... could not be watched (hup.c) */
 };
 
 struct peer;
@@ -197,6 +200,8 @@ struct conn {
 	const char	*ctype;
 	struct buf	 buf;		/* reply body, POST body or rx */
 	struct body_wait *bw;		/* the body's deadline, while it comes */
+	int		 hup_fd;	/* 1 + the fd hup.c watches, or 0 */
+	uint8_t		 hung_up;	/* its client closed it: close */
 };
 
 /* transport.c */
@@ -206,6 +211,11 @@ struct transport *transport_new(struct ev_loop *,
 void	transport_drain(struct transport *);
 int	transport_free(struct transport *);
 void	transport_stats(const struct transport *, struct worker_stats *);
+
+/* hup.c */
+void	hup_watch(struct transport *, struct lws *, struct conn *);
+void	hup_stop(struct conn *);
+void	hup_free(void);
 
 /* http.c */
 extern const char	http_bad_request[];	/* the reference's JSON body */
@@ -226,7 +236,8 @@ int	polling_body(struct transport *, struct lws *, struct conn *,
 	    const void *, size_t);
 int	polling_body_done(struct transport *, struct lws *, struct conn *);
 int	polling_writeable(struct transport *, struct lws *, struct conn *);
-void	polling_closed(struct transport *, struct conn *);
+void	polling_closed(struct transport *, struct conn *, int);
+void	polling_dropped(struct session *);
 int	polling_relayed(struct transport *, struct session *, int,
 	    const uint8_t *, size_t, uint8_t *, size_t, size_t *,
 	    const char **);

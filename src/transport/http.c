@@ -114,6 +114,7 @@ int
 http_reply(struct lws *wsi, struct conn *c, int status, const char *ctype,
     const void *body, size_t len)
 {
+	hup_stop(c);		/* answered: the client may close now */
 	buf_free(&c->buf);
 	if (buf_append(&c->buf, body, len) != 0)
 		return -1;
@@ -202,6 +203,7 @@ void
 http_conn_free(struct conn *c)
 {
 	http_body_stop(c);
+	hup_stop(c);
 	buf_free(&c->buf);
 }
 

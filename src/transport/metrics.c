@@ -119,6 +119,11 @@ static const struct counter {
 	C(recovery_failed_malformed, "Recoveries refused: pid or offset not "
 	    "of our shape."),
 	C(recovery_replayed, "Packets sent to sockets in recoveries."),
+	C(polls_dropped, "Long-polling sessions closed because the "
+	    "connection of their waiting GET closed before its answer."),
+	C(polls_unwatched, "Waiting long-poll GETs whose connection could "
+	    "not be watched for the client's close (fs.epoll."
+	    "max_user_watches): noticed at the heartbeat."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

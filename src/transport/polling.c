@@ -222,6 +222,7 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 			return http_error(wsi, c, EIO_ERR_SID);
 		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
 		    relay_hold(t));
+		hup_watch(t, wsi, c);	/* its close cancels it at the owner */
 		return 0;
 	}
 	s = session_find(t, q.sid, q.sidlen);
@@ -233,6 +234,7 @@ polling_request(struct transport *t, struct lws *wsi, struct conn *c,
 	c->s = s;
 	c->is_poll = 1;
 	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, POLL_HOLD);
+	hup_watch(t, wsi, c);		/* its close closes the session */
 	if (s->q.n > 0 || s->poll_noop)
 		lws_callback_on_writable(wsi);
 	return 0;
@@ -443,9 +445,35 @@ polling_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 	return http_writeable(t, wsi, c);
 }
 
-/* The connection of a waiting GET, local or relayed, went away. */
+/*
+ * The connection of the session's waiting GET closed before the GET was
+ * answered (the caller has let go of the poll and pinned s): the client's
+ * transport failed, so the session closes now, as the reference server's
+ * does ("poll connection closed prematurely", a transport error, which
+ * recovery takes for recoverable), rather than at the heartbeat 45 s on:
+ * until then the client's reconnect would find it live.  Not a poll to be
+ * answered with a noop (an upgrade under way or done: the session lives on
+ * its WebSocket), nor a session closed already.
+ */
 void
-polling_closed(struct transport *t, struct conn *c)
+polling_dropped(struct session *s)
+{
+	if (s->kind != SESSION_POLLING || s->state != SESSION_OPEN ||
+	    s->poll_noop)
+		return;
+	s->t->stats.polls_dropped++;
+	log_debug("session %s: its waiting poll's connection closed", s->sid);
+	session_close(s, "transport error");
+}
+
+/*
+ * The connection of a waiting GET, local or relayed, went away (dropped),
+ * or carries a next request (lws 4.1.6 holds one until the GET is
+ * answered, so none is seen while a GET waits).  A relayed GET's owner
+ * hears it as a cancel and closes the session too (relay.c).
+ */
+void
+polling_closed(struct transport *t, struct conn *c, int dropped)
 {
 	struct session	*s = c->s;
 
@@ -453,7 +481,10 @@ polling_closed(struct transport *t, struct conn *c)
 	c->s = NULL;
 	if (s != NULL && c->is_poll && s->poll != NULL) {
 		c->is_poll = 0;
+		session_pin(s);
 		s->poll = NULL;
-		session_detach_poll(s);
+		if (dropped)
+			polling_dropped(s);
+		session_unpin(s);
 	}
 }

@@ -7,7 +7,8 @@
  *
  *	REQ	id, method, then the 20-byte sid and the POST body
  *	RESP	id, status, content type, then the body
- *	CANCEL	id: the client of a relayed GET went away
+ *	CANCEL	id: the client of a relayed request went away; a GET
+ *		still waiting closes its session, as a local one does
  *
  * The owner treats a relayed GET like a local one (one per session; its
  * answer is built when data is queued) and keeps the packets queued until
@@ -80,7 +81,7 @@ struct relay {
 };
 
 static struct relay_peer *peer_add(struct relay *, int, int);
-static void	 peer_close(struct relay_peer *);
+static void	 peer_close(struct relay_peer *, int);
 static struct relay_peer *peer_to(struct relay *, int);
 static int	 peer_send(struct relay_peer *, const struct hdr *, const void *,
 		    size_t, const void *, size_t);
@@ -145,7 +146,7 @@ relay_free(struct relay *r)
 		free(p);
 	}
 	while (r->peers != NULL)
-		peer_close(r->peers);
+		peer_close(r->peers, 0);
 	ev_io_stop(r->t->loop, &r->accept_io);
 	close(r->accept_io.fd);
 	ev_idle_stop(r->t->loop, &r->flush);
@@ -196,25 +197,33 @@ fail_pending(struct relay *r, int worker)
 
 /*
  * Drop a peer: relayed requests it was waiting for are answered 503 (the
- * client retries), and sessions it was polling for forget the poll.
+ * client retries), and sessions it was polling for forget the poll.  When
+ * the peer's connection broke (dropped: the worker that relayed exited,
+ * and its clients' connections with it) those sessions close as a
+ * dropped local GET's does; not at our own exit (relay_free).
  */
 static void
-peer_close(struct relay_peer *p)
+peer_close(struct relay_peer *p, int dropped)
 {
 	struct relay	 *r = p->r;
 	struct relay_peer	**pp;
-	struct session	 *s;
+	struct session	 *s, *sn;
 
 	for (pp = &r->peers; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
 			break;
 		}
-	for (s = r->t->all; s != NULL; s = s->next)
+	for (s = r->t->all; s != NULL; s = sn) {
+		session_pin(s);
 		if (s->rpeer == p) {
 			s->rpeer = NULL;
-			session_detach_poll(s);
+			if (dropped)
+				polling_dropped(s);
 		}
+		sn = s->next;
+		session_unpin(s);
+	}
 	if (p->worker >= 0)
 		fail_pending(r, p->worker);
 	ev_io_stop(r->t->loop, &p->io);
@@ -311,7 +320,7 @@ on_peer(struct ev_loop *loop, ev_io *w, int revents)
 	if (revents & EV_WRITE) {
 		n = write(w->fd, p->out.p, p->out.len);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			peer_close(p);
+			peer_close(p, 1);
 			return;
 		}
 		if (n > 0)
@@ -325,12 +334,12 @@ on_peer(struct ev_loop *loop, ev_io *w, int revents)
 	if (!(revents & EV_READ))
 		return;
 	if (buf_reserve(&p->in, 65536, BUF_NOMAX) != 0) {
-		peer_close(p);
+		peer_close(p, 1);
 		return;
 	}
 	n = read(w->fd, p->in.p + p->in.len, p->in.cap - p->in.len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		peer_close(p);
+		peer_close(p, 1);
 		return;
 	}
 	if (n < 0)
@@ -341,7 +350,7 @@ on_peer(struct ev_loop *loop, ev_io *w, int revents)
 		if (h.len > MSG_MAX) {
 			log_error("relay: message of %u bytes; dropping peer",
 			    h.len);
-			peer_close(p);
+			peer_close(p, 1);
 			return;
 		}
 		if (p->in.len - off < sizeof(h) + h.len)
@@ -365,10 +374,13 @@ handle(struct relay_peer *p, const struct hdr *h, const uint8_t *body)
 		handle_resp(p->r, h, body);
 		break;
 	case MSG_CANCEL:
+		/* Its connection closed: as for a local GET (polling.c). */
 		for (s = p->r->t->all; s != NULL; s = s->next)
 			if (s->rpeer == p && s->rpoll_id == h->id) {
+				session_pin(s);
 				s->rpeer = NULL;
-				session_detach_poll(s);
+				polling_dropped(s);
+				session_unpin(s);
 				break;
 			}
 		break;

@@ -163,7 +163,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		 * answered (hostile-polling.test.mjs): should it not, a poll
 		 * still waiting in c lets go of its session and relay first.
 		 */
-		polling_closed(t, c);
+		polling_closed(t, c, 0);
 		http_conn_free(c);
 		memset(c, 0, sizeof(*c));
 		return router_request(t, wsi, c, in) != 0 ? -1 : 0;
@@ -172,10 +172,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		return polling_body_done(t, wsi, c) != 0 ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (c->hung_up)
+			return -1;	/* hup.c: lws closes it */
 		return polling_writeable(t, wsi, c);
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (c != NULL) {
-			polling_closed(t, c);
+			polling_closed(t, c, 1);
 			http_conn_free(c);
 		}
 		break;
@@ -439,6 +441,8 @@ transport_stats(const struct transport *t, struct worker_stats *st)
 	st->header_overflows = t->stats.header_overflows + header_fails;
 	st->handoff_waits = t->stats.handoff_waits;
 	st->handoff_failures = t->stats.handoff_failures;
+	st->polls_dropped = t->stats.polls_dropped;
+	st->polls_unwatched = t->stats.polls_unwatched;
 	st->started = (uint64_t)t->started;
 	st->rss = current_rss();
 }
@@ -452,6 +456,7 @@ transport_free(struct transport *t)
 	free(t->drainer);
 	lws_context_destroy(t->ctx);
 	ev_run(t->loop, EVRUN_NOWAIT);
+	hup_free();
 	client_free(t);
 	free(t->nudge);
 	free(t);
