@@ -17,7 +17,7 @@
 // The session's end is seen as the reference's answer for a closed one (a
 // POST answered 400, code 1 "Session ID unknown") and in /metrics
 // (polls_dropped).
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import WebSocket from "ws";
@@ -135,9 +135,17 @@ async function dropped(gw) {
   return (await getJSON(gw.url)).totals?.polls_dropped ?? 0;
 }
 
+// Run against the sanitizer build, a report (a worker then aborts and is
+// respawned) fails the case.
+function sanitized(gw) {
+  const lines = gw.logs.filter((l) => /AddressSanitizer|runtime error|LeakSanitizer/.test(l.raw ?? ""));
+  assert.deepEqual(lines.map((l) => l.raw).slice(0, 4), [], "the sanitizer reported");
+}
+
 describe("a waiting GET's connection closed by its client (2 workers)", () => {
   let gw;
   before(async () => { gw = await startGateway({ workers: 2, conf: LONG }); });
+  afterEach(() => sanitized(gw));
   after(async () => { await gw?.shutdown(); });
 
   test("served by the session's owner: the session closes, counted", T, async () => {
