@@ -9,7 +9,8 @@
 //   - the GET waiting in the worker that owns the session (on the
 //     connection whose handshake made it there);
 //   - the GET relayed by the other worker (a keep-alive connection of that
-//     worker's): the relaying worker tells the owner;
+//     worker's): the relaying worker tells the owner; or the relaying
+//     worker is killed, and its clients' connections with it;
 //   - not a GET that was answered (the client then closes its idle
 //     connection: the session lives on, its next GET is served);
 //   - not the GET a WebSocket upgrade answers with a noop (the session
@@ -17,11 +18,11 @@
 // The session's end is seen as the reference's answer for a closed one (a
 // POST answered 400, code 1 "Session ID unknown") and in /metrics
 // (polls_dropped).
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import WebSocket from "ws";
-import { getJSON, sleep, startGateway, until, workerOfSid } from "./lib.mjs";
+import { children, getJSON, sleep, startGateway, until, workerOfSid } from "./lib.mjs";
 
 const EIO = "/socket.io/?EIO=4&transport=polling";
 const T = { timeout: 90000 };
@@ -130,31 +131,51 @@ async function open(gw, sid) {
   assert.deepEqual(r, { status: 200, body: "ok" }, `session ${sid} is open`);
 }
 
-// polls_dropped over the workers (reported about once a second).
-async function dropped(gw) {
-  return (await getJSON(gw.url)).totals?.polls_dropped ?? 0;
+// A live worker's pid, from /metrics (which may still name a killed one).
+async function pidOf(gw, wid) {
+  const w = await until(async () => (await getJSON(gw.url)).workers
+    .find((x) => x.worker === (wid & 0xff) && x.pid > 0 && children(gw.proc.pid).includes(x.pid)),
+  10000, `worker ${wid} alive in /metrics`);
+  return w.pid;
+}
+
+// polls_dropped of the live worker wid, the session's owner, which counts
+// it (reported about once a second; the totals would lose a killed
+// worker's figures).
+async function dropped(gw, wid) {
+  const w = (await getJSON(gw.url)).workers.find((x) => x.worker === (wid & 0xff) &&
+    x.pid > 0 && children(gw.proc.pid).includes(x.pid));
+  return w?.polls_dropped ?? 0;
+}
+
+// Run against the sanitizer build, a report (a worker then aborts and is
+// respawned) fails the case.
+function sanitized(gw) {
+  const lines = gw.logs.filter((l) => /AddressSanitizer|runtime error|LeakSanitizer/.test(l.raw ?? ""));
+  assert.deepEqual(lines.map((l) => l.raw).slice(0, 4), [], "the sanitizer reported");
 }
 
 describe("a waiting GET's connection closed by its client (2 workers)", () => {
   let gw;
   before(async () => { gw = await startGateway({ workers: 2, conf: LONG }); });
+  afterEach(() => sanitized(gw));
   after(async () => { await gw?.shutdown(); });
 
   test("served by the session's owner: the session closes, counted", T, async () => {
-    const before = await dropped(gw);
     const a = await session(gw.port);
+    const before = await dropped(gw, a.wid);
     a.c.write(get(a.sid));
     await sleep(500);
     assert.equal(a.c.responses().length, 1, "the GET waits");
     await open(gw, a.sid);
     a.c.destroy();
     await gone(gw, a.sid);
-    await until(async () => await dropped(gw) > before, 10000, "polls_dropped counted");
+    await until(async () => await dropped(gw, a.wid) > before, 10000, "polls_dropped counted");
   });
 
   test("relayed by the other worker: the owner hears it, the session closes", T, async () => {
-    const before = await dropped(gw);
     const [a, b] = await onTwoWorkers(gw.port);
+    const before = await dropped(gw, a.wid);
     b.c.write(get(a.sid));		// relayed to a's worker, and waits
     await sleep(500);
     assert.equal(b.c.responses().length, 1, "the relayed GET waits");
@@ -163,13 +184,29 @@ describe("a waiting GET's connection closed by its client (2 workers)", () => {
     await gone(gw, a.sid);
     // a's connection, idle, and b's own session were not touched.
     await open(gw, b.sid);
-    await until(async () => await dropped(gw) > before, 10000, "polls_dropped counted");
+    await until(async () => await dropped(gw, a.wid) > before, 10000, "polls_dropped counted");
     a.c.destroy();
   });
 
-  test("a GET answered, then its connection closed: the session stays open", T, async () => {
-    const before = await dropped(gw);
+  test("relayed by a worker that is killed (its clients' connections go with it): the " +
+    "owner's session closes", T, async () => {
     const [a, b] = await onTwoWorkers(gw.port);
+    const before = await dropped(gw, a.wid);
+    const pid = await pidOf(gw, b.wid);
+    b.c.write(get(a.sid));		// relayed to a's worker, and waits
+    await sleep(500);
+    assert.equal(b.c.responses().length, 1, "the relayed GET waits");
+    process.kill(pid, "SIGKILL");
+    await gone(gw, a.sid);
+    await until(async () => await dropped(gw, a.wid) > before, 10000, "polls_dropped counted");
+    a.c.destroy();
+    await until(async () => (await getJSON(gw.url)).workers.filter((w) => w.pid > 0 &&
+      children(gw.proc.pid).includes(w.pid)).length === 2, 20000, "the worker respawned");
+  });
+
+  test("a GET answered, then its connection closed: the session stays open", T, async () => {
+    const [a, b] = await onTwoWorkers(gw.port);
+    const before = await dropped(gw, a.wid);
     for (const [conn, n] of [[a.c, 2], [b.c, 2]]) {
       // Locally, then relayed: a CONNECT without a token is answered with
       // a CONNECT error, which answers the waiting GET.
@@ -196,9 +233,9 @@ describe("a waiting GET's connection closed by its client (2 workers)", () => {
     assert.equal(c.responses().length, 0, "the next GET waits");
     c.destroy();
     await gone(gw, a.sid);		// and its own close counts
-    await until(async () => await dropped(gw) > before, 10000, "polls_dropped counted");
+    await until(async () => await dropped(gw, a.wid) > before, 10000, "polls_dropped counted");
     await sleep(1500);
-    assert.equal(await dropped(gw) - before, 1, "only that GET counted");
+    assert.equal(await dropped(gw, a.wid) - before, 1, "only that GET counted");
   });
 
   test("the GET an upgrade answers with a noop, its connection closed after: the " +
