@@ -54,7 +54,13 @@ ipc_send(struct ipc *c, int type, const void *data, size_t len)
 	buf_append(&c->out, &h, sizeof(h));
 	buf_append(&c->out, data, len);
 	if (do_write(c) != 0) {
-		ipc_close(c);
+		/*
+		 * The peer is gone.  Closing here told nobody: a worker whose
+		 * first READY met a dead master lost its channel unheard and
+		 * served on, an orphan, for good.  on_io meets the same error
+		 * in the loop, closes, and calls the owner back with -1.
+		 */
+		set_events(c, EV_READ | EV_WRITE);
 		return -1;
 	}
 	return 0;

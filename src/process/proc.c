@@ -7,9 +7,11 @@
  * respawns of a worker that keeps dying young.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <ev.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,7 +77,7 @@ proc_spawn(struct proc_table *t, int slot, unsigned generation,
 {
 	struct proc	*p;
 	int		 sv[2];
-	pid_t		 pid;
+	pid_t		 pid, parent;
 
 	if ((p = proc_find(t, 0)) == NULL) {
 		log_error("process table full; worker %d not started", slot);
@@ -85,6 +87,7 @@ proc_spawn(struct proc_table *t, int slot, unsigned generation,
 		log_warn("socketpair for worker %d", slot);
 		return -1;
 	}
+	parent = getpid();
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("fork for worker %d", slot);
@@ -92,6 +95,15 @@ proc_spawn(struct proc_table *t, int slot, unsigned generation,
 		close(sv[1]);
 		return -1;
 	case 0:
+		/*
+		 * A worker whose master is gone (SIGKILL, a crash) drains and
+		 * exits: nothing would respawn, reload or report for it, and
+		 * it would hold the ports and its parent's pipes forever.  The
+		 * master may have died before the prctl: then at once.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		    getppid() != parent)
+			_exit(0);
 		close(sv[0]);
 		close_others(t, slot);
 		_exit(fn(t->arg, slot, generation, sv[1], data));

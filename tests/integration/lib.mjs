@@ -235,6 +235,9 @@ export function children(pid) {
 }
 
 export function killTree(pid) {
+  // Stopped first: a master that saw its workers die before its own
+  // SIGKILL would respawn one that nobody then kills.
+  try { process.kill(pid, "SIGSTOP"); } catch { /* gone */ }
   for (const c of children(pid)) killTree(c);
   try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
 }

@@ -8,6 +8,7 @@
  * 30 s while a worker keeps dying young, and falls back once it lived.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <ev.h>
@@ -22,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "ipc.h"
 #include "proc.h"
 #include "worker.h"
 
@@ -258,6 +260,47 @@ test_backoff(void **state)
 	ev_loop_destroy(loop);
 }
 
+/*
+ * A send to a peer that is gone fails, and the owner hears of it from the
+ * loop (type -1), as for a read: a worker whose READY met a dead master
+ * used to lose its channel unheard and serve on, an orphan.
+ */
+static int	 ipc_closed;
+
+static void
+on_ipc(struct ipc *c, int type, const void *data, size_t len, void *arg)
+{
+	(void)c;
+	(void)data;
+	(void)len;
+	(void)arg;
+	if (type == -1)
+		ipc_closed++;
+}
+
+static void
+test_send_to_gone_peer(void **state)
+{
+	struct ev_loop	*loop = ev_loop_new(EVFLAG_AUTO);
+	struct ipc	 c;
+	int		 sv[2], i;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);	/* as in the master and the workers */
+	assert_non_null(loop);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	close(sv[0]);
+	ipc_closed = 0;
+	ipc_init(&c, loop, sv[1], on_ipc, NULL);
+	assert_int_equal(ipc_send(&c, IPC_READY, NULL, 0), -1);
+	for (i = 0; i < 100 && ipc_closed == 0; i++)
+		ev_run(loop, EVRUN_NOWAIT);
+	assert_int_equal(ipc_closed, 1);
+	assert_int_equal(c.io.fd, -1);
+	ev_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -266,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_fatal_and_signal),
 		cmocka_unit_test(test_child_closes_others),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_send_to_gone_peer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
