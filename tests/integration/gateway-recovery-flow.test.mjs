@@ -5,8 +5,11 @@
 // DISCONNECT, as when a network goes) while a group's messages are sent
 // comes back with socket.recovered true, the same socket.id, every missed
 // message once and in order, still in its group, and nobody hears it go
-// offline; across workers too, and when the auth service verifies the
-// token (the CONNECT answered later).  Another user's token with its pid,
+// offline; across workers too, over long-polling (the lost waiting GET
+// closes the session at once), and when the auth service verifies the
+// token (the CONNECT answered later).  A socket whose rooms pass its slot,
+// or that missed more than recovery_max_replay packets, gets a new socket.
+// Another user's token with its pid,
 // a token that does not verify or that expired, recovers nothing (refused
 // as any CONNECT); nor does a pid older than max_disconnection_duration
 // (no stale replay).
