@@ -9,10 +9,9 @@
 // closes the session at once), and when the auth service verifies the
 // token (the CONNECT answered later).  A socket whose rooms pass its slot,
 // or that missed more than recovery_max_replay packets, gets a new socket.
-// Another user's token with its pid,
-// a token that does not verify or that expired, recovers nothing (refused
-// as any CONNECT); nor does a pid older than max_disconnection_duration
-// (no stale replay).
+// Another user's token with its pid, a token that does not verify or that
+// expired, recovers nothing (refused as any CONNECT); nor does a pid older
+// than max_disconnection_duration (no stale replay).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
