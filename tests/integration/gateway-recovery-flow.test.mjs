@@ -5,11 +5,13 @@
 // DISCONNECT, as when a network goes) while a group's messages are sent
 // comes back with socket.recovered true, the same socket.id, every missed
 // message once and in order, still in its group, and nobody hears it go
-// offline; across workers too, and when the auth service verifies the
-// token (the CONNECT answered later).  Another user's token with its pid,
-// a token that does not verify or that expired, recovers nothing (refused
-// as any CONNECT); nor does a pid older than max_disconnection_duration
-// (no stale replay).
+// offline; across workers too, over long-polling (the lost waiting GET
+// closes the session at once), and when the auth service verifies the
+// token (the CONNECT answered later).  A socket whose rooms pass its slot,
+// or that missed more than recovery_max_replay packets, gets a new socket.
+// Another user's token with its pid, a token that does not verify or that
+// expired, recovers nothing (refused as any CONNECT); nor does a pid older
+// than max_disconnection_duration (no stale replay).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -34,6 +36,9 @@ async function proxy(port) {
     const up = net.connect(port, "127.0.0.1");
     const pair = [c, up];
     pairs.add(pair);
+    // A long-poll GET sent on, its answer not back yet.
+    c.on("data", (b) => { if (b.subarray(0, 4).toString() === "GET ") pair.get = true; });
+    up.on("data", () => { pair.get = false; });
     const end = () => { c.destroy(); up.destroy(); pairs.delete(pair); };
     c.on("error", end).on("close", end);
     up.on("error", end).on("close", end);
@@ -50,6 +55,9 @@ async function proxy(port) {
       pairs.clear();
     },
     restore() { down = false; },
+    // A GET waits at the gateway (long-polling): cut now, and the
+    // gateway hears its connection end; cut between two, and nothing.
+    polling() { return [...pairs].some((p) => p.get); },
     close() {
       this.cut();
       return new Promise((r) => server.close(r));
@@ -67,10 +75,10 @@ async function stop(gw) {
 }
 
 // A device of user through the proxy that reconnects by itself.
-function roaming(url, user, auth = { token: token(user) }) {
+function roaming(url, user, auth = { token: token(user) }, transports = ["websocket"]) {
   const socket = io(url, {
     forceNew: true,
-    transports: ["websocket"],
+    transports,
     reconnectionDelay: 100,
     reconnectionDelayMax: 300,
     randomizationFactor: 0,
@@ -109,6 +117,8 @@ function got(d, tag) {
 // wait until the gateway parked its session: its ghost is counted.
 async function cut(gw, px, d) {
   await figures(gw.url, (t) => t.recovery_parked === 0, "no ghost");
+  if (d.socket.io.engine.transport.name === "polling")
+    await until(() => px.polling(), 10000, "a waiting GET");
   const mark = d.mark();
   px.cut();
   await d.next(mark, "disconnect");
@@ -182,6 +192,30 @@ describe("recovery across a lost connection", () => {
       x.recovery_parked === 0, "recovery_ok, no ghost left");
     assert.ok(t.recovery_attempts >= round);
     assert.ok(t.recovery_replayed >= 20 * round);
+  });
+
+  test("over long-polling: the lost poll closes the session, which recovers", async () => {
+    // Its own proxy: alice's connections stay.
+    const ppx = await proxy(gw.port);
+    const paula = roaming(ppx.url, "rf-paula", undefined, ["polling"]);
+    try {
+      await paula.ready();
+      assert.equal((await paula.ack("join_room", { group_id: GROUP })).ok, true);
+      const id = paula.socket.id;
+      const sent = await cutAndSend(gw, ppx, paula, bob, "poll", 10);
+      assert.equal(paula.socket.io.engine.transport.name, "polling");
+      assert.equal(paula.socket.recovered, true);
+      assert.equal(paula.socket.id, id);
+      await until(() => got(paula, "poll").length >= 10, 10000, "the missed messages");
+      assert.deepEqual(got(paula, "poll"), sent);
+      assert.equal(carol.all("user_disconnected", (u) => u?.user_id === "rf-paula").length, 0);
+    } finally {
+      // Her DISCONNECT through the proxy first: a deliberate close, no
+      // ghost left for the next test.
+      paula.close();
+      await figures(gw.url, (t) => t.recovery_parked === 0, "paula's close").catch(() => {});
+      await ppx.close();
+    }
   });
 
   test("another user's token with the pid recovers nothing", async () => {
