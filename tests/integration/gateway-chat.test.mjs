@@ -322,6 +322,9 @@ describe("one sender's failed call", () => {
       await until(() => svc.stored.has(c2.message.id), 20000, "carol's records replayed");
       const order = svc.order.filter((k) => k === c1.message.id || k === c2.message.id);
       assert.deepEqual(order, [c1.message.id, c2.message.id], "carol's order kept");
+      // The stub stores c2 before it answers: the spool is drained once the
+      // gateway has that answer, not when the stub has the message.
+      await chatFigures(gw.url, (x) => x.spool_depth === 0, "carol's spool drained", 15000, 1);
       const c3 = await carol.ack("send_message", { receiver_id: "erin", content: uid("c3") });
       assert.equal(c3.message.status, "persisted", "carol's spool drained: straight to the service again");
     } finally {
