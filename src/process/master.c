@@ -186,7 +186,16 @@ child_main(void *arg, int slot, unsigned generation, int chan, void *data)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	/*
+	 * TERM and INT wait, blocked, until the worker's loop handles them
+	 * (worker_main unblocks them): the master's TERM to a worker it has
+	 * just respawned (a terminal's ^C lets a worker with nothing to drain
+	 * exit before the master hears its own INT) killed it by the default
+	 * action instead of draining it.
+	 */
 	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	log_procinit("worker", slot);
 	memset(&a, 0, sizeof(a));

@@ -252,6 +252,7 @@ worker_main(const struct worker_args *args)
 {
 	struct worker		 w;
 	struct transport_conf	 tc;
+	sigset_t		 mask;
 	size_t			 i;
 	int			 rc;
 
@@ -290,6 +291,11 @@ worker_main(const struct worker_args *args)
 	ev_signal_init(&w.sig_int, on_term, SIGINT);
 	ev_signal_start(w.loop, &w.sig_term);
 	ev_signal_start(w.loop, &w.sig_int);
+	/* Blocked since the fork (child_main): a TERM that came is ours now. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	w.chan.io.fd = -1;
 	if (args->chan >= 0) {
 		ipc_init(&w.chan, w.loop, args->chan, on_chan, &w);
