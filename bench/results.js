@@ -462,6 +462,44 @@ if (fr.length > 0) {
   p();
 }
 
+/* scale */
+const sc = runs.filter((r) => r.scenario === 'scale');
+if (sc.length > 0) {
+  const r0 = sc[0];
+  p(`## scale: ${fmt(r0.conns)} idle connections on one host, then ` +
+    `${fmt(r0.rejoin)} leave and come back at once`);
+  p();
+  p('**gateway-scale** is `socket-gatewayd -w N` (`SCALE_WORKERS`, not ' +
+    'pinned), every connection authenticated and recoverable ' +
+    '(`recovery_sessions` above the count). The load generator spreads ' +
+    'itself over processes (at most 19,000 connections each: the ' +
+    'open-files limit) and over 127.0.0.x source addresses (one per ' +
+    '10,000 connections), from the count alone. The connections are held ' +
+    `${fmt(r0.duration_s)} s with the default ping interval (25 s): the ` +
+    'server\'s CPU over the hold is what the pings cost. RSS is summed over ' +
+    'the master and every worker (the recovery log in shared memory ' +
+    'counted once per page touched), from the fresh server\'s RSS.');
+  p();
+  table(['server', 'connections', 'ready', 'connect/s',
+    'connect p50 / p99 ms', 'server CPU per connection',
+    'RSS per connection', 'RSS with all open', 'idle CPU per connection',
+    'pings answered in the hold', 'rejoin: back / failed / dropped',
+    'rejoin time', 'rejoin p50 / p99 ms', 'notes'],
+  sc.map((r) => [r.label, fmt(r.conns), fmt(r.ready), fmt(r.connect_per_s),
+    `${ms(r.connect_p50_ms)} / ${ms(r.connect_p99_ms)}`,
+    fmt(r.cpu_us_per_conn) + ' us', kb(r.rss_per_conn_bytes) + ' (' +
+      (r.rss_per_conn_bytes === null ? 'n/a' :
+        fmt(r.rss_per_conn_bytes / 1024, 2) + ' KiB') + ')',
+    mb(r.server_rss_bytes),
+    get(r, 'idle_cpu_us_per_conn_s') === null ? 'n/a' :
+      fmt(r.idle_cpu_us_per_conn_s, 2) + ' us/s',
+    fmt(get(r, 'pings_held')),
+    `${fmt(r.rejoin_back)} / ${fmt(r.rejoin_failed)} / ` +
+      `${fmt(r.rejoin_dropped)}`, fmt(r.rejoin_s, 2) + ' s',
+    `${ms(r.rejoin_p50_ms)} / ${ms(r.rejoin_p99_ms)}`, note(r)]));
+  p();
+}
+
 /* Ratios */
 p('## Ratios');
 p();

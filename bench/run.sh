@@ -41,7 +41,11 @@
 # ("classic sharded"), FANR_CONNS (FAN_CONNS), FANR_GROUPS (FAN_GROUPS),
 # FANR_RATE (FAN_RATE), FANR_FLAT (0; 1: flat out too), FANR_WARMUP (10 s:
 # after 10,000 connects, two anchors, and two gateways, are seconds behind
-# for a few seconds; at 3 s their p99 still measured that backlog).
+# for a few seconds; at 3 s their p99 still measured that backlog);
+# scale (issue 16): SCALE_CONNS (250000) idle connections to one gateway
+# of SCALE_WORKERS (14) workers, held SCALE_HOLD (60) s, then SCALE_REJOIN
+# (25000) of them leave at once and come back; the load spreads itself
+# over processes and 127.0.0.x source addresses.
 # Every server gets a free port, is stopped on exit (trap), and every
 # bench run is bounded by --max-time.  Needs node and npm (the anchor's
 # packages are installed with `npm ci` on first use).
@@ -58,7 +62,7 @@ OUT=${OUT:-$here/RESULTS.md}
 DUR=${DUR:-8}
 CONNS=${CONNS:-18000}
 SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
-SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis}
+SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis scale}
 DM_CONNS=${DM_CONNS:-2000}
 DM_RATE=${DM_RATE:-5000}
 FAN_CONNS=${FAN_CONNS:-10000}
@@ -71,6 +75,10 @@ PERSIST_RATES=${PERSIST_RATES:-1000 5000}
 PERSIST_FLAT=${PERSIST_FLAT:-1}
 PERSIST_WARMUP=${PERSIST_WARMUP:-3}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+SCALE_CONNS=${SCALE_CONNS:-250000}
+SCALE_WORKERS=${SCALE_WORKERS:-14}
+SCALE_HOLD=${SCALE_HOLD:-60}
+SCALE_REJOIN=${SCALE_REJOIN:-25000}
 REDIS_MODES=${REDIS_MODES:-classic sharded}
 FANR_CONNS=${FANR_CONNS:-$FAN_CONNS}
 FANR_GROUPS=${FANR_GROUPS:-$FAN_GROUPS}
@@ -272,10 +280,12 @@ start_server() {
 	pin=
 	cpus=
 	case $name in
-	gateway-1w|gateway-all)
+	gateway-1w|gateway-all|gateway-scale)
 		workers=1
 		if [ "$name" = gateway-all ]; then
 			workers=0
+		elif [ "$name" = gateway-scale ]; then
+			workers=$SCALE_WORKERS
 		elif [ -n "$SERVER_CPU" ]; then
 			pin="taskset -c $SERVER_CPU"
 			cpus=$SERVER_CPU
@@ -288,7 +298,7 @@ jwt_secret "$SECRET"
 run_dir "$dir"
 spool_dir "$dir/spool"
 ping_interval 25s
-max_connections 200000
+max_connections $((SCALE_CONNS + SCALE_REJOIN + 200000))
 max_connections_per_address 0
 max_unconnected_per_address 0
 presence_mode scoped
@@ -297,6 +307,9 @@ log_level warn
 event_rate 1000000
 event_burst 1000000
 EOF
+		# scale: every connection may be recovered (issue 15).
+		[ "$name" = gateway-scale ] && echo "recovery_sessions" \
+		    "$((SCALE_CONNS + SCALE_REJOIN))" >> "$dir/gw.conf"
 		[ -n "$chat_url" ] &&
 		    echo "chat_service_url \"$chat_url\"" >> "$dir/gw.conf"
 		[ -n "$redis_url" ] && printf '%s\n' \
@@ -386,7 +399,10 @@ s|--stub-pids ${stub_pid:-none}|--stub-pids \$STUB_PID|" >> "$tmp/commands"
 	fi
 	cat "$tmp/out" >&2
 	# fanout-redis: its own scenario in the results, with its adapter.
-	if [ -n "$redis_mode" ]; then
+	if [ "$label" = gateway-scale ]; then
+		tail -1 "$tmp/out" | grep '^{' | sed \
+		    "s/\"scenario\":\"$scen\"/\"scenario\":\"scale\"/"
+	elif [ -n "$redis_mode" ]; then
 		tail -1 "$tmp/out" | grep '^{' | sed "s/\"scenario\":\"$scen\"/\
 \"scenario\":\"$scen-redis\",\"adapter\":\"$redis_mode\"/"
 	else
@@ -490,6 +506,16 @@ if has fanout-redis; then
 			stop_redis
 		done
 	done
+fi
+
+# scale: one host's worth of idle connections, held, then a crowd of them
+# leaving and coming back at once.
+if has scale; then
+	if start_server gateway-scale; then
+		bench gateway-scale conns -c "$SCALE_CONNS" -d "$SCALE_HOLD" \
+		    --rejoin "$SCALE_REJOIN" --max-time 600 --timeout 60
+		stop_server
+	fi
 fi
 
 ended=$(date +%s)

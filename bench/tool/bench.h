@@ -9,8 +9,8 @@
  * writes the phase, each load process writes its counters and, at the end,
  * its histograms into its own slot.  Nothing else crosses processes.
  *
- *	coordinator	phase CONNECT -> SETUP -> RUN -> DRAIN -> CLOSE
- *	load process	stage CONNECTED, SETUP_DONE, DRAINED, DONE
+ *	coordinator	phase CONNECT -> SETUP -> RUN -> DRAIN [-> REJOIN] -> CLOSE
+ *	load process	stage CONNECTED, SETUP_DONE, DRAINED [, REJOINED], DONE
  *
  * Files: main.c (command line), coord.c (the coordinator), client.c (one
  * connection: TCP, WebSocket, Engine.IO, Socket.IO), scenario.c (what the
@@ -50,6 +50,7 @@ enum bench_phase {
 	PHASE_SETUP,
 	PHASE_RUN,
 	PHASE_DRAIN,
+	PHASE_REJOIN,		/* conns --rejoin: some leave and come back */
 	PHASE_CLOSE
 };
 
@@ -59,6 +60,7 @@ enum bench_stage {
 	STAGE_CONNECTED,	/* every connection ready or failed */
 	STAGE_SETUP_DONE,	/* rooms joined */
 	STAGE_DRAINED,		/* nothing in flight */
+	STAGE_REJOINED,		/* conns --rejoin: every one back or failed */
 	STAGE_DONE		/* histograms written, exiting */
 };
 
@@ -111,6 +113,7 @@ struct bench_slot {
 	struct hist		conn;	/* connect start -> ready */
 	char			err[160];
 	struct hist		ack;	/* send -> message_sent */
+	struct hist		rejoin;	/* --rejoin: close -> ready again */
 };
 
 struct bench_shared {
@@ -167,6 +170,7 @@ struct bench_opts {
 	pid_t			 redis_pids[BENCH_MAXPIDS];	/* apart */
 	unsigned		 nredis_pids;
 	const char		*phase_cmd;	/* sh -c "<cmd> run|drained" */
+	unsigned		 rejoin;	/* conns: leave and come back after */
 };
 
 /* A snapshot of the servers: CPU ticks and RSS over the followed pids. */
@@ -174,6 +178,7 @@ struct server_sample {
 	uint64_t	cpu_ticks;
 	uint64_t	busy_ticks;	/* --server-cpus, softirq included */
 	uint64_t	rss_kb;
+	uint64_t	pss_kb;		/* shared pages counted once */
 	unsigned	npids;
 	bool		ok;
 };
@@ -203,6 +208,10 @@ struct bench_result {
 	struct server_sample	 stub_w0, stub_w1; /* measured window */
 	int64_t			 stub_idle, stub_w0n, stub_w1n, stub_end;
 	struct server_sample	 redis_w0, redis_w1; /* measured window */
+	/* --rejoin: the counters before and after, the time, the histogram */
+	struct bench_counters	 j0, j1;
+	double			 rejoin_s;
+	struct hist		 rejoin;
 };
 
 /* main.c */

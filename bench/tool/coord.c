@@ -21,6 +21,7 @@
 
 #define SETUP_TIMEOUT	60.0	/* joins, subscriptions */
 #define DRAIN_TIMEOUT	5.0
+#define REJOIN_TIMEOUT	60.0	/* beyond one handshake's --timeout */
 #define CLOSE_TIMEOUT	10.0
 
 static volatile sig_atomic_t	 interrupted;
@@ -237,6 +238,29 @@ client_cpu(void)
 	return c.cpu_ns;
 }
 
+/*
+ * conns --rejoin: after the hold, that many connections leave at once and
+ * come back; the counters around it say how many came back and how many
+ * failed, and how long the last one took.
+ */
+static void
+rejoin(struct bench_result *r)
+{
+	const struct bench_opts	*o = r->o;
+	uint64_t		 t;
+
+	sum(&r->j0);
+	t = now_ns();
+	set_phase(PHASE_REJOIN);
+	if (wait_stage(STAGE_REJOINED, o->timeout + REJOIN_TIMEOUT,
+	    "rejoin") != 0)
+		snprintf(r->note, sizeof(r->note), "rejoin: not every "
+		    "connection back %.0f s after leaving",
+		    o->timeout + REJOIN_TIMEOUT);
+	r->rejoin_s = (double)(now_ns() - t) / 1e9;
+	sum(&r->j1);
+}
+
 int
 coord_run(struct bench_opts *o, struct bench_result *r)
 {
@@ -252,6 +276,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	hist_init(&r->lat);
 	hist_init(&r->conn);
 	hist_init(&r->ack);
+	hist_init(&r->rejoin);
 	total = o->conns + (o->scenario == SCEN_CHURN ? o->observers : 0);
 	need = (total + BENCH_CONNS_PER_PROC - 1) / BENCH_CONNS_PER_PROC;
 	if (need == 0)
@@ -402,6 +427,8 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 			    "interrupted" : C.failed ? "a load process died" :
 			    "--max-time reached");
 		phase_cmd(o, "drained");
+		if (o->rejoin > 0 && r->note[0] == '\0')
+			rejoin(r);
 	}
 	server_sample(o, &r->srv_end);
 	r->stub_end = stub_count(o->stub);
@@ -430,6 +457,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		hist_merge(&r->lat, &sh->slot[i].lat);
 		hist_merge(&r->conn, &sh->slot[i].conn);
 		hist_merge(&r->ack, &sh->slot[i].ack);
+		hist_merge(&r->rejoin, &sh->slot[i].rejoin);
 		if (sh->slot[i].err[0] != '\0' && r->note[0] == '\0')
 			snprintf(r->note, sizeof(r->note), "%s",
 			    sh->slot[i].err);

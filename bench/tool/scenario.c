@@ -10,7 +10,9 @@
  * arrivals, counted locally, which is what flat-out mode keeps under
  * --window and what a stall (3 s with nothing arriving) writes off as lost.
  *
- *	conns	CONNECT: open every connection; RUN: hold them, idle
+ *	conns	CONNECT: open every connection; RUN: hold them, idle;
+ *		REJOIN (--rejoin n): n of them, this process's share, close
+ *		at once and connect again
  *	dm	RUN: send_message {receiver_id: partner, content: "<t>|xxx"}
  *	dm-persist  the same, against a server that persists each message
  *		(a chat service): a message is in flight until both its
@@ -67,6 +69,11 @@ static struct {
 	unsigned	 nidle;
 	uint64_t	*t_ready;
 	uint32_t	*turn;		/* churn slot: cycles begun */
+	/* conns --rejoin */
+	unsigned	 rejoin;	/* this process's share */
+	unsigned	 rejoin_left;	/* not yet ready again nor failed */
+	uint64_t	 rejoin_t0;
+	bool		 rejoin_started;
 	char		*msg;
 	size_t		 msgcap;
 } S;
@@ -79,6 +86,7 @@ static int	 send_dm(struct load *);
 static int	 send_group(struct load *);
 static void	 churn_tick(struct load *, bool);
 static void	 stall_check(struct load *);
+static void	 rejoin_start(struct load *);
 static void	 publish(struct load *, int);
 static void	 finish(struct load *) __attribute__((__noreturn__));
 static size_t	 build(struct load *, const char *, const char *, uint32_t);
@@ -139,6 +147,11 @@ is_churner(const struct load *l, const struct conn *c)
 void
 scen_ready(struct load *l, struct conn *c)
 {
+	if (S.rejoin_started && (c->flags & CF_REJOIN)) {
+		c->flags &= ~CF_REJOIN;
+		hist_add(&l->rejoin, l->now - S.rejoin_t0);
+		S.rejoin_left--;
+	}
 	if (is_churner(l, c) && l->o->hold_ms <= 0) {
 		client_close(l, c, CLOSE_CLEAN);	/* goes back to idle */
 		l->c.cycles++;
@@ -149,6 +162,10 @@ scen_ready(struct load *l, struct conn *c)
 void
 scen_failed(struct load *l, struct conn *c)
 {
+	if (S.rejoin_started && (c->flags & CF_REJOIN)) {
+		c->flags &= ~CF_REJOIN;
+		S.rejoin_left--;
+	}
 	if (is_churner(l, c))
 		S.idle[S.nidle++] = (unsigned)(c - l->conns);
 }
@@ -512,6 +529,34 @@ churn_tick(struct load *l, bool draining)
 	}
 }
 
+/*
+ * conns --rejoin: this process's share of the connections closes at once
+ * (a clean close, as a page that goes away) and connects again at once,
+ * as a reconnecting crowd would after a network blip: each one's time
+ * from the close to ready again goes into l->rejoin.
+ */
+static void
+rejoin_start(struct load *l)
+{
+	unsigned	i, n = 0;
+
+	S.rejoin_started = true;
+	S.rejoin_t0 = l->now;
+	for (i = 0; i < l->nconns && n < S.rejoin; i++) {
+		struct conn *c = &l->conns[i];
+
+		if (c->state != CS_READY)
+			continue;
+		client_close(l, c, CLOSE_CLEAN);
+		c->flags |= CF_REJOIN;
+		n++;
+	}
+	S.rejoin_left = n;
+	for (i = 0; i < l->nconns; i++)
+		if (l->conns[i].flags & CF_REJOIN)
+			client_open(l, &l->conns[i]);
+}
+
 /* Deliveries that stopped coming are written off after STALL_NS. */
 static void
 stall_check(struct load *l)
@@ -549,6 +594,7 @@ finish(struct load *l)
 	memcpy(&l->slot->lat, &l->lat, sizeof(l->lat));
 	memcpy(&l->slot->conn, &l->connlat, sizeof(l->connlat));
 	memcpy(&l->slot->ack, &l->ack, sizeof(l->ack));
+	memcpy(&l->slot->rejoin, &l->rejoin, sizeof(l->rejoin));
 	publish(l, STAGE_DONE);
 	_exit(0);
 }
@@ -585,6 +631,7 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 	hist_init(&l->lat);
 	hist_init(&l->connlat);
 	hist_init(&l->ack);
+	hist_init(&l->rejoin);
 	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		_exit(1);
 
@@ -600,6 +647,7 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 		    (id < o->observers % nprocs ? id : o->observers % nprocs);
 	}
 	l->nconns = nchurn + nobs;
+	S.rejoin = o->rejoin / nprocs + (id < o->rejoin % nprocs);
 	l->first_user = base;
 	if ((l->conns = calloc(l->nconns + 1, sizeof(*l->conns))) == NULL)
 		_exit(1);
@@ -674,6 +722,12 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 				if (inflight(l) == 0)
 					stage = STAGE_DRAINED;
 			}
+			break;
+		case PHASE_REJOIN:
+			if (!S.rejoin_started)
+				rejoin_start(l);
+			if (S.rejoin_left == 0)
+				stage = STAGE_REJOINED;
 			break;
 		default:
 			finish(l);
