@@ -462,6 +462,50 @@ if (fr.length > 0) {
   p();
 }
 
+/* recovery: on (every other run) against off (the -norec runs) */
+const norec = runs.filter((r) => r.scenario === 'recovery');
+if (norec.length > 0) {
+  p('## recovery: what connection state recovery costs');
+  p();
+  p('Every other run has connection state recovery on: the gateway\'s ' +
+    'default (`connection_recovery yes`: every event without an ack ' +
+    'appended to the host\'s shared-memory log, a session slot per ' +
+    'socket), and the anchor\'s `connectionStateRecovery` (`RECOVERY=1`, ' +
+    'socket.io\'s in-memory adapter: every such packet kept in a list ' +
+    'for 2 minutes, the session saved on a disconnection). These runs ' +
+    'are the same `conns` and `dm` at a fixed rate with it off ' +
+    '(`<server>-norec`): the difference is what recovery costs. (Not ' +
+    'through Redis: socket.io\'s pub/sub adapter has no recovery, so ' +
+    'fanout-redis runs the anchor without it.)');
+  p();
+  const on = (label, of) => runs.find((r) => r.label === label &&
+    r.scenario === of && (of === 'conns' ? r.conns === get(norec.find((x) =>
+      x.of === 'conns'), 'conns') : r.rate === get(norec.find((x) =>
+      x.of === 'dm'), 'rate')));
+  const off = (label, of) => norec.find((r) => r.label === label + '-norec' &&
+    r.of === of);
+  const rows = [];
+  for (const label of ['gateway-1w', 'anchor']) {
+    const c1 = on(label, 'conns'), c0 = off(label, 'conns');
+    const d1 = on(label, 'dm'), d0 = off(label, 'dm');
+    const diff = (a, b, k, f) => get(a, k) === null || get(b, k) === null ?
+      'n/a' : f(get(a, k) - get(b, k));
+    rows.push([label, kb(get(c1, 'rss_per_conn_bytes')),
+      kb(get(c0, 'rss_per_conn_bytes')),
+      diff(c1, c0, 'rss_per_conn_bytes', (v) => fmt(v) + ' B'),
+      get(d1, 'cpu_us_per_delivery') === null ? 'n/a' :
+        fmt(d1.cpu_us_per_delivery, 1) + ' us',
+      get(d0, 'cpu_us_per_delivery') === null ? 'n/a' :
+        fmt(d0.cpu_us_per_delivery, 1) + ' us',
+      diff(d1, d0, 'cpu_us_per_delivery', (v) => fmt(v, 1) + ' us'),
+      `${ms(get(d1, 'lat_ms.p99'))} / ${ms(get(d0, 'lat_ms.p99'))}`]);
+  }
+  table(['server', 'memory per idle connection, on', 'off', 'recovery',
+    'CPU per direct message, on', 'off', 'recovery',
+    'dm p99 ms, on / off'], rows);
+  p();
+}
+
 /* scale */
 const sc = runs.filter((r) => r.scenario === 'scale');
 if (sc.length > 0) {

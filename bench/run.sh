@@ -42,6 +42,9 @@
 # FANR_RATE (FAN_RATE), FANR_FLAT (0; 1: flat out too), FANR_WARMUP (10 s:
 # after 10,000 connects, two anchors, and two gateways, are seconds behind
 # for a few seconds; at 3 s their p99 still measured that backlog);
+# recovery: conns and dm at DM_RATE again, on gateway-1w and the anchor
+# with connection state recovery off (every other run has it on: the
+# gateway's default, the anchor's RECOVERY=1), labelled <server>-norec;
 # scale (issue 16): SCALE_CONNS (250000) idle connections to one gateway
 # of SCALE_WORKERS (14) workers, held SCALE_HOLD (60) s, then SCALE_REJOIN
 # (25000) of them leave at once and come back; the load spreads itself
@@ -62,7 +65,7 @@ OUT=${OUT:-$here/RESULTS.md}
 DUR=${DUR:-8}
 CONNS=${CONNS:-18000}
 SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
-SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis scale}
+SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis recovery scale}
 DM_CONNS=${DM_CONNS:-2000}
 DM_RATE=${DM_RATE:-5000}
 FAN_CONNS=${FAN_CONNS:-10000}
@@ -279,7 +282,10 @@ start_server() {
 	port=$(free_port)
 	pin=
 	cpus=
-	case $name in
+	# <server>-norec: connection state recovery off (the cost of it).
+	rec=1
+	case $name in *-norec) rec=0 ;; esac
+	case ${name%-norec} in
 	gateway-1w|gateway-all|gateway-scale)
 		workers=1
 		if [ "$name" = gateway-all ]; then
@@ -307,6 +313,7 @@ log_level warn
 event_rate 1000000
 event_burst 1000000
 EOF
+		[ "$rec" = 0 ] && echo "connection_recovery no" >> "$dir/gw.conf"
 		# scale: every connection may be recovered (issue 15).
 		[ "$name" = gateway-scale ] && echo "recovery_sessions" \
 		    "$((SCALE_CONNS + SCALE_REJOIN))" >> "$dir/gw.conf"
@@ -333,10 +340,12 @@ EOF
 		    cpus=$SERVER_CPU
 		chat=
 		[ -n "$chat_url" ] && chat="CHAT_SERVICE_URL=$chat_url "
-		[ -n "$redis_url" ] && chat="${chat}REDIS_URL=$redis_url \
+		# Recovery as the gateway's (on by default), but through Redis:
+		# socket.io's pub/sub adapter has none.
+		[ -n "$redis_url" ] && rec=0 && chat="${chat}REDIS_URL=$redis_url \
 REDIS_ADAPTER=$redis_mode "
 		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=scoped \
-$chat$pin $NODE $here/anchor-node/server.js"
+RECOVERY=$rec $chat$pin $NODE $here/anchor-node/server.js"
 		;;
 	floor)
 		[ -n "$SERVER_CPU" ] && pin="taskset -c $SERVER_CPU" &&
@@ -399,7 +408,10 @@ s|--stub-pids ${stub_pid:-none}|--stub-pids \$STUB_PID|" >> "$tmp/commands"
 	fi
 	cat "$tmp/out" >&2
 	# fanout-redis: its own scenario in the results, with its adapter.
-	if [ "$label" = gateway-scale ]; then
+	if [ "${label%-norec}" != "$label" ]; then
+		tail -1 "$tmp/out" | grep '^{' | sed "s/\"scenario\":\"$scen\"/\
+\"scenario\":\"recovery\",\"of\":\"$scen\"/"
+	elif [ "$label" = gateway-scale ]; then
 		tail -1 "$tmp/out" | grep '^{' | sed \
 		    "s/\"scenario\":\"$scen\"/\"scenario\":\"scale\"/"
 	elif [ -n "$redis_mode" ]; then
@@ -505,6 +517,19 @@ if has fanout-redis; then
 			stop_pair
 			stop_redis
 		done
+	done
+fi
+
+# recovery: what connection state recovery costs, on both: conns and dm
+# at its rate again with it off (every other run has it on, the default;
+# the anchor's is socket.io's connectionStateRecovery).
+if has recovery; then
+	for s in $SERVERS; do
+		case $s in gateway-1w|anchor) ;; *) continue ;; esac
+		start_server "$s-norec" || continue
+		bench "$s-norec" conns -c "$CONNS" -d 3
+		bench "$s-norec" dm -c "$DM_CONNS" -r "$DM_RATE" -d "$DUR"
+		stop_server
 	done
 fi
 
