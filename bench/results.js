@@ -462,6 +462,38 @@ if (fr.length > 0) {
   p();
 }
 
+/* storm */
+const st = runs.filter((r) => r.scenario === 'storm');
+if (st.length > 0) {
+  p(`## storm: ${fmt(st[0].conns)} users connect at once, presence mode all`);
+  p();
+  p('The seed\'s own presence semantics: every user\'s first connect is ' +
+    'a `user_connected` to every client. Distinct users connect as fast ' +
+    'as the server takes them; one load process (on CPU 0) reads every ' +
+    'client and keeps, per client, the set of users it has heard are ' +
+    'online (`online_users`, `user_connected`, `user_disconnected`). ' +
+    '**Settled** is the time from the last connect until every client ' +
+    'knows every user (waited for at most `STORM_LIMIT` seconds). ' +
+    '**Cut** counts the clients ' +
+    'the server disconnected (a missed ping deadline, a full queue). ' +
+    '**Read** is every byte the clients read, against the least they ' +
+    'could: each client the final roster once. The server\'s RSS and PSS ' +
+    'are sampled each second; the peak is the highest sample.');
+  p();
+  table(['server', 'users', 'connected', 'connect/s', 'cut', 'settled',
+    'read', 'at least', 'read / least', 'RSS peak', 'PSS peak',
+    'server CPU', 'notes'],
+  st.map((r) => [r.label, fmt(r.conns), fmt(r.ready), fmt(r.connect_per_s),
+    fmt(r.dropped), r.settle_s === null || r.settle_s < 0 ?
+      `not in ${fmt(r.duration_s)} s: ${fmt(r.settled)} of ${fmt(r.conns)}` :
+      fmt(r.settle_s, 2) + ' s', mb(r.bytes_in), mb(r.min_bytes),
+    r.bytes_in && r.min_bytes ? fmt(r.bytes_in / r.min_bytes, 2) + 'x' :
+      'n/a', mb(r.rss_peak_bytes), mb(r.pss_peak_bytes),
+    `${fmt(r.server_cpu_connect_s, 1)} + ${fmt(r.server_cpu_s, 1)} s`,
+    note(r)]));
+  p();
+}
+
 /* recovery: on (every other run) against off (the -norec runs) */
 const norec = runs.filter((r) => r.scenario === 'recovery');
 if (norec.length > 0) {

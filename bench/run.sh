@@ -42,6 +42,11 @@
 # FANR_RATE (FAN_RATE), FANR_FLAT (0; 1: flat out too), FANR_WARMUP (10 s:
 # after 10,000 connects, two anchors, and two gateways, are seconds behind
 # for a few seconds; at 3 s their p99 still measured that backlog);
+# storm (issue 16): STORM_USERS (10000) distinct users connect at once to
+# gateway-1w and the anchor in presence mode all, and the run waits at
+# most STORM_LIMIT (120) s after the last connect for every client to know
+# every user; its table gives the time, the clients cut, the bytes the
+# clients read against the least they could, and the servers' peak RSS;
 # recovery: conns and dm at DM_RATE again, on gateway-1w and the anchor
 # with connection state recovery off (every other run has it on: the
 # gateway's default, the anchor's RECOVERY=1), labelled <server>-norec;
@@ -65,7 +70,7 @@ OUT=${OUT:-$here/RESULTS.md}
 DUR=${DUR:-8}
 CONNS=${CONNS:-18000}
 SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
-SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis recovery scale}
+SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis storm recovery scale}
 DM_CONNS=${DM_CONNS:-2000}
 DM_RATE=${DM_RATE:-5000}
 FAN_CONNS=${FAN_CONNS:-10000}
@@ -78,6 +83,8 @@ PERSIST_RATES=${PERSIST_RATES:-1000 5000}
 PERSIST_FLAT=${PERSIST_FLAT:-1}
 PERSIST_WARMUP=${PERSIST_WARMUP:-3}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+STORM_USERS=${STORM_USERS:-10000}
+STORM_LIMIT=${STORM_LIMIT:-120}
 SCALE_CONNS=${SCALE_CONNS:-250000}
 SCALE_WORKERS=${SCALE_WORKERS:-14}
 SCALE_HOLD=${SCALE_HOLD:-60}
@@ -307,7 +314,7 @@ ping_interval 25s
 max_connections $((SCALE_CONNS + SCALE_REJOIN + 200000))
 max_connections_per_address 0
 max_unconnected_per_address 0
-presence_mode scoped
+presence_mode ${pmode:-scoped}
 log_level warn
 # flat out, a client sends far past event_rate's default
 event_rate 1000000
@@ -344,7 +351,7 @@ EOF
 		# socket.io's pub/sub adapter has none.
 		[ -n "$redis_url" ] && rec=0 && chat="${chat}REDIS_URL=$redis_url \
 REDIS_ADAPTER=$redis_mode "
-		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=scoped \
+		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=${pmode:-scoped} \
 RECOVERY=$rec $chat$pin $NODE $here/anchor-node/server.js"
 		;;
 	floor)
@@ -518,6 +525,21 @@ if has fanout-redis; then
 			stop_redis
 		done
 	done
+fi
+
+# storm: the seed's presence (mode all): STORM_USERS distinct users
+# connect as fast as they can, each client read by the one load process;
+# until every client knows every user, or STORM_LIMIT seconds.
+if has storm; then
+	pmode=all
+	for s in $SERVERS; do
+		case $s in gateway-1w|anchor) ;; *) continue ;; esac
+		start_server "$s" || continue
+		bench "$s" storm -c "$STORM_USERS" -d "$STORM_LIMIT" \
+		    --max-time $((STORM_LIMIT + 180)) --timeout 60
+		stop_server
+	done
+	pmode=
 fi
 
 # recovery: what connection state recovery costs, on both: conns and dm

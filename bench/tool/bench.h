@@ -39,7 +39,8 @@ enum bench_scenario {
 	SCEN_DM,
 	SCEN_FANOUT,
 	SCEN_CHURN,
-	SCEN_DM_PERSIST		/* dm, every message_sent awaited too */
+	SCEN_DM_PERSIST,	/* dm, every message_sent awaited too */
+	SCEN_STORM		/* presence: every client learns every user */
 };
 
 #define SCEN_IS_DM(s)	((s) == SCEN_DM || (s) == SCEN_DM_PERSIST)
@@ -103,6 +104,7 @@ struct bench_counters {
 	uint64_t	bytes_out;
 	uint64_t	cpu_ns;		/* this process's CPU time */
 	uint64_t	persisted;	/* message_sent, status persisted */
+	uint64_t	settled;	/* storm: clients that know all users */
 };
 
 struct bench_slot {
@@ -212,6 +214,10 @@ struct bench_result {
 	struct bench_counters	 j0, j1;
 	double			 rejoin_s;
 	struct hist		 rejoin;
+	/* storm: from the last connect to every client settled (or -1) */
+	double			 settle_s;
+	uint64_t		 rss_peak_kb;	/* servers' RSS, sampled each s */
+	uint64_t		 pss_peak_kb;
 };
 
 /* main.c */

@@ -696,6 +696,7 @@ on_sio(struct load *l, struct conn *c, const char *p, size_t n)
 				c->rcap = 0;
 			}
 			scen_ready(l, c);
+			scen_event(l, c, name, namelen, q, (size_t)(end - q));
 		}
 		return;
 	}

@@ -38,6 +38,7 @@ static struct {
 	struct server_sample	 last_srv;
 	const char		*what;
 	bool			 failed;
+	uint64_t		 rss_peak_kb, pss_peak_kb;	/* servers' */
 } C;
 
 static void	 on_signal(int);
@@ -141,6 +142,11 @@ progress(bool force)
 		    (unsigned long long)c.failed,
 		    (double)(c.sent - C.last.sent) / dt,
 		    (double)(c.delivered - C.last.delivered) / dt);
+		if (C.o->scenario == SCEN_STORM)
+			fprintf(stderr, " settled %llu presence %.0f/s "
+			    "read %.1f MB/s", (unsigned long long)c.settled,
+			    (double)(c.presence - C.last.presence) / dt,
+			    (double)(c.bytes_in - C.last.bytes_in) / dt / 1e6);
 		if (C.o->scenario == SCEN_CHURN)
 			fprintf(stderr, " cycles %.0f/s presence %.0f/s",
 			    (double)(c.cycles - C.last.cycles) / dt,
@@ -155,6 +161,10 @@ progress(bool force)
 			    cpu, (double)s.rss_kb / 1024);
 		fputc('\n', stderr);
 	}
+	if (s.rss_kb > C.rss_peak_kb)
+		C.rss_peak_kb = s.rss_kb;
+	if (s.pss_kb > C.pss_peak_kb)
+		C.pss_peak_kb = s.pss_kb;
 	C.last = c;
 	C.last_srv = s;
 	C.last_progress = now;
@@ -259,6 +269,31 @@ rejoin(struct bench_result *r)
 		    o->timeout + REJOIN_TIMEOUT);
 	r->rejoin_s = (double)(now_ns() - t) / 1e9;
 	sum(&r->j1);
+}
+
+/*
+ * storm: from the last connect, until every client knows every user (or
+ * -d seconds): the time it took, or -1.
+ */
+static double
+storm_wait(const struct bench_opts *o)
+{
+	struct bench_counters	 c;
+	uint64_t		 start = now_ns();
+	struct timespec		 ts = { 0, 5000000 };
+
+	C.what = "settle";
+	for (;;) {
+		sum(&c);
+		if (c.settled >= o->conns)
+			return (double)(now_ns() - start) / 1e9;
+		if ((double)(now_ns() - start) / 1e9 > o->duration ||
+		    over_time())
+			return -1;
+		reap(false);
+		progress(false);
+		nanosleep(&ts, NULL);
+	}
 }
 
 int
@@ -404,7 +439,10 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		stub_sample(o, &r->stub_w0);
 		redis_sample(o, &r->redis_w0);
 		sh->win_start = now_ns();
-		sleep_for(o->duration, "run");
+		if (o->scenario == SCEN_STORM)
+			r->settle_s = storm_wait(o);
+		else
+			sleep_for(o->duration, "run");
 		t = now_ns();
 		sh->win_end = t;
 		sum(&r->w1);
@@ -465,6 +503,8 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	if (r->w1.cpu_ns == 0)
 		r->client_cpu_s = (double)client_cpu() / 1e9;
 	r->timed_out = over_time();
+	r->rss_peak_kb = C.rss_peak_kb;
+	r->pss_peak_kb = C.pss_peak_kb;
 	munmap(sh, sizeof(*sh));
 	return C.failed || interrupted ? -1 : 0;
 }

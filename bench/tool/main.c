@@ -13,7 +13,7 @@
 #include "bench.h"
 
 const char *bench_scenario_names[] = { "conns", "dm", "fanout", "churn",
-    "dm-persist" };
+    "dm-persist", "storm" };
 #define NSCENARIOS	(sizeof(bench_scenario_names) / \
 			    sizeof(bench_scenario_names[0]))
 
@@ -38,7 +38,7 @@ usage(int status)
 "           [--server-cpus list] [--server-pids pid,...] [--sources n]\n"
 "           [--stub host:port] [--stub-pids pid,...] [--timeout seconds]\n"
 "           [--user-prefix prefix] [--warmup seconds]\n"
-"           conns | dm | dm-persist | fanout | churn\n");
+"           conns | dm | dm-persist | fanout | churn | storm\n");
 	exit(status);
 }
 
@@ -384,6 +384,12 @@ main(int argc, char *argv[])
 		o.conns = conns > 0 ? (unsigned)conns : 1000;
 		o.duration = duration >= 0 ? duration : 10;
 		o.window = window > 0 ? (unsigned)window : 4096;
+		break;
+	case SCEN_STORM:
+		/* -d: how long the clients get to settle, at most. */
+		o.conns = conns > 0 ? (unsigned)conns : 1000;
+		o.duration = duration >= 0 ? duration : 120;
+		o.warmup = 0;
 		break;
 	case SCEN_CHURN:
 		o.conns = conns > 0 ? (unsigned)conns : 100;

@@ -68,6 +68,59 @@ json_num(const char *key, double v)
 		printf(",\"%s\":%.3f", key, v);
 }
 
+/*
+ * storm: the fewest bytes the clients could read: each the final roster
+ * once, 42["online_users",["<prefix>0",...]] (an offset argument aside).
+ */
+static double
+storm_min_bytes(const struct bench_opts *o)
+{
+	double		roster = 24;
+	unsigned	i;
+	char		id[32];
+
+	for (i = 0; i < o->conns; i++)
+		roster += snprintf(id, sizeof(id), "%u", i) + 3 +
+		    (double)strlen(o->user_prefix);
+	return roster * o->conns;
+}
+
+static void
+storm_print(const struct bench_result *r)
+{
+	const struct bench_opts		*o = r->o;
+	const struct bench_counters	*t = &r->total;
+	double				 min = storm_min_bytes(o);
+
+	if (r->settle_s >= 0)
+		printf("  %-14s every client knows all %u users %.2f s after "
+		    "the last connect\n", "settled", o->conns, r->settle_s);
+	else
+		printf("  %-14s NOT within %.0f s of the last connect: %llu of "
+		    "%u clients know every user\n", "settled", o->duration,
+		    (unsigned long long)r->w1.settled, o->conns);
+	printf("  %-14s %llu clients cut by the server, %llu presence events"
+	    "\n", "storm", (unsigned long long)t->dropped,
+	    (unsigned long long)t->presence);
+	printf("  %-14s %.1f MB read by the clients, %.1f MB at least (each "
+	    "the final roster once): %.2fx\n", "bytes",
+	    (double)t->bytes_in / 1e6, min / 1e6, (double)t->bytes_in / min);
+	printf("  %-14s RSS peak %.1f MB, PSS peak %.1f MB (sampled each "
+	    "second)\n", "server memory", (double)r->rss_peak_kb / 1024,
+	    (double)r->pss_peak_kb / 1024);
+}
+
+static void
+storm_json(const struct bench_result *r)
+{
+	json_num("settle_s", r->settle_s);
+	json_num("settled", (double)r->w1.settled);
+	json_num("bytes_in", (double)r->total.bytes_in);
+	json_num("min_bytes", storm_min_bytes(r->o));
+	json_num("rss_peak_bytes", (double)r->rss_peak_kb * 1024);
+	json_num("pss_peak_bytes", (double)r->pss_peak_kb * 1024);
+}
+
 /* --rejoin: how many left, came back, failed; how long it took. */
 static void
 rejoin_print(const struct bench_result *r)
@@ -199,7 +252,12 @@ report_print(const struct bench_result *r)
 			if (o->rejoin > 0)
 				rejoin_print(r);
 		}
-		if (o->scenario != SCEN_CONNS) {
+		if (o->scenario == SCEN_STORM) {
+			storm_print(r);
+			if (cpu_c >= 0 && cpu_w >= 0)
+				printf("  %-14s %.2f s CPU connecting, %.2f s "
+				    "settling\n", "server", cpu_c, cpu_w);
+		} else if (o->scenario != SCEN_CONNS) {
 			printf("  %-14s %.2f s after %.1f s warm-up", "measured",
 			    r->window_s, o->warmup);
 			if (o->rate > 0)
@@ -272,13 +330,18 @@ report_print(const struct bench_result *r)
 				    "%.1f us per connect+disconnect\n",
 				    "server CPUs", busy_w, per(busy_w, cycles));
 		}
-		printf("  %-14s %.2f s CPU in the window (%.0f%%)", "client",
-		    r->client_cpu_s, r->client_cpu_s / win * 100);
-		if (r->client_busy_s >= 0)
-			printf("; its CPU%s %.0f%% busy (softirq included)",
-			    r->client_ncpus > 1 ? "s" : "",
-			    r->client_busy_s / win * 100 / r->client_ncpus);
-		putchar('\n');
+		/* storm: its window (the settling) may be a few ms. */
+		if (o->scenario != SCEN_STORM) {
+			printf("  %-14s %.2f s CPU in the window (%.0f%%)",
+			    "client", r->client_cpu_s, r->client_cpu_s / win *
+			    100);
+			if (r->client_busy_s >= 0)
+				printf("; its CPU%s %.0f%% busy (softirq "
+				    "included)", r->client_ncpus > 1 ? "s" : "",
+				    r->client_busy_s / win * 100 /
+				    r->client_ncpus);
+			putchar('\n');
+		}
 		if (o->scenario == SCEN_CHURN)
 			printf("  %-14s %llu cycles in all, %llu presence events"
 			    " (%llu missing)\n", "presence",
@@ -367,6 +430,8 @@ report_print(const struct bench_result *r)
 	}
 	if (o->rejoin > 0)
 		rejoin_json(r);
+	if (o->scenario == SCEN_STORM)
+		storm_json(r);
 	printf(",\"ok\":%s", r->timed_out || t->ready == 0 ? "false" : "true");
 	json_str("note", r->note);
 	if (SCEN_IS_DM(o->scenario)) {
