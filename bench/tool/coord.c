@@ -308,6 +308,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	r->o = o;
 	r->hz = sysconf(_SC_CLK_TCK);
 	r->stub_idle = r->stub_w0n = r->stub_w1n = r->stub_end = -1;
+	r->settle_s = -1;		/* storm: not settled (yet) */
 	hist_init(&r->lat);
 	hist_init(&r->conn);
 	hist_init(&r->ack);
