@@ -164,6 +164,12 @@ struct worker_stats {
 	/* Long-polling: sessions closed as their waiting GET's client left. */
 	uint64_t	 polls_dropped;
 	uint64_t	 polls_unwatched;	/* not watched for it: hup.c */
+	/* A live session taken over by a CONNECT with its pid (issue 15). */
+	uint64_t	 recovery_takeovers;	/* asked: the old socket closed */
+	uint64_t	 recovery_takeovers_ok;	/* then recovered */
+	uint64_t	 recovery_takeovers_failed; /* not parked in time, or
+						   past recovery_takeover_max */
+	uint64_t	 recovery_takeovers_waiting; /* gauge: CONNECTs held */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -124,6 +124,12 @@ static const struct counter {
 	C(polls_unwatched, "Waiting long-poll GETs whose connection could "
 	    "not be watched for the client's close (fs.epoll."
 	    "max_user_watches): noticed at the heartbeat."),
+	C(recovery_takeovers, "CONNECTs that found their session still "
+	    "served (a silent cut) and had its old socket closed."),
+	C(recovery_takeovers_ok, "Those that then recovered the session."),
+	C(recovery_takeovers_failed, "Those that did not: the session was "
+	    "not released in time, another took it, or past "
+	    "recovery_takeover_max."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -143,6 +149,8 @@ static const struct counter gauges[] = {
 	    "fell behind on in the last minute."),
 	G(recovery_parked, "Closed sockets kept online for their users "
 	    "until recovered or max_disconnection_duration."),
+	G(recovery_takeovers_waiting, "CONNECTs waiting now for the live "
+	    "session they take over to be released."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))
