@@ -13,7 +13,7 @@
 // The real socket.io-client against a gateway of 2 workers; the old
 // socket's client goes through the test's TCP proxy, whose silent cut
 // leaves the gateway's side open and unread.
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Manager } from "socket.io-client";
 import { record, workerOfSid } from "./lib.mjs";
@@ -85,10 +85,21 @@ async function snapshot(gw) {
   return Object.fromEntries(figures.map((k) => [k, t[k] ?? 0]));
 }
 
+// Against the sanitizer build, a report (a worker aborts, or leaks at its
+// exit) fails the case, or the suite.
+function sanitized(gw) {
+  const lines = gw.logs.filter((l) => /AddressSanitizer|runtime error|LeakSanitizer/.test(l.raw ?? ""));
+  assert.deepEqual(lines.map((l) => l.raw).slice(0, 4), [], "the sanitizer reported");
+}
+
 describe("a live session taken over, 2 workers", () => {
   let gw;
   before(async () => { gw = await startGateway({ workers: 2 }); });
-  after(async () => { await gw?.shutdown(); });
+  afterEach(() => sanitized(gw));
+  after(async () => {
+    await gw?.shutdown();
+    if (gw) sanitized(gw);
+  });
 
   test("silent cut, then a CONNECT with its pid on the other worker: the old socket there is " +
     "closed, the new one recovered with its id and what it missed, in order, once", T,
