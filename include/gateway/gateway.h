@@ -452,7 +452,9 @@ void	recovery_recv(struct gateway *, const void *, size_t);
 void	recovery_stats(const struct gateway *, struct worker_stats *);
 
 /* rectake.c */
-typedef void	(*rectake_done)(struct gateway *, struct session *);
+/* A held CONNECT's answer: attach the socket and answer, or (s NULL) free it. */
+typedef void	(*rectake_done)(struct gateway *, struct session *,
+		    struct gw_socket *);
 int	rectake_init(struct gateway *, rectake_done);
 void	rectake_free(struct gateway *);
 int	rectake_begin(struct gateway *, struct session *, json_t *);

@@ -40,8 +40,10 @@ static void	gw_connected(struct session *, unsigned, json_t *);
 static void	gw_accepting(struct session *, unsigned, json_t *);
 static void	gw_verified(struct gateway *, struct session *, unsigned,
 		    const struct auth_result *, const char *);
-static void	gw_taken(struct gateway *, struct session *);
+static void	gw_taken(struct gateway *, struct session *,
+		    struct gw_socket *);
 static void	answer(struct session *, unsigned);
+static void	release(struct gw_socket *);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
 static void	gw_disconnect(struct session *, unsigned, const char *);
@@ -328,11 +330,19 @@ gw_verified(struct gateway *g, struct session *s, unsigned nsp,
 	answer(s, nsp);
 }
 
-/* A CONNECT that took a live session over (rectake.c): it is released. */
+/*
+ * A CONNECT that took a live session over (rectake.c), the session
+ * released: gs is its socket again; s NULL: the CONNECT is over.
+ */
 static void
-gw_taken(struct gateway *g, struct session *s)
+gw_taken(struct gateway *g, struct session *s, struct gw_socket *gs)
 {
 	(void)g;
+	if (s == NULL) {
+		release(gs);
+		return;
+	}
+	s->app_data = gs;
 	answer(s, 0);
 }
 
@@ -340,13 +350,18 @@ gw_taken(struct gateway *g, struct session *s)
 static void
 answer(struct session *s, unsigned nsp)
 {
-	struct gw_socket	*gs;
+	struct gw_socket	*gs = s->app_data;
 
-	if (socketio_connect_answer(s, nsp, NULL, NULL) == 0 ||
-	    (gs = s->app_data) == NULL || (s->nsp_mask & (1u << nsp)))
+	if (socketio_connect_answer(s, nsp, NULL, NULL) == 0)
 		return;
 	/* The client left the namespace meanwhile, or the session. */
 	s->app_data = NULL;
+	release(gs);
+}
+
+static void
+release(struct gw_socket *gs)
+{
 	grouplist_free(gs->groups);
 	free(gs->user);
 	free(gs);

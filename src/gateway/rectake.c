@@ -43,9 +43,15 @@
 #define TAKE_POLL	0.01	/* s: the slot read again */
 #define TAKE_REC_LEN	(4 + 4 + 8 + RECLOG_PID_LEN + RECLOG_SID_LEN)
 
-/* A CONNECT held until the session it takes over is parked. */
+/*
+ * A CONNECT held until the session it takes over is parked.  Its socket
+ * waits here, not in s->app_data: nothing may reach a socket that is not
+ * connected yet (a broadcast to every socket, the token sweep).
+ */
 struct take {
 	struct session	*s;		/* pinned */
+	struct gw_socket *gs;		/* attached at the answer */
+	json_t		*auth;		/* the CONNECT's (s->pending_auth) */
 	char		 pid[RECLOG_PID_LEN + 1];
 	char		 sid[RECLOG_SID_LEN + 1];	/* the session's */
 	int		 worker;	/* serving it when asked */
@@ -191,8 +197,9 @@ ask(struct gateway *g, const struct reclog_sess *rs, uint64_t now)
 /*
  * An authenticated CONNECT (s's socket attached, not yet answered) whose
  * auth names a live session of its user: its old socket is closed and
- * the CONNECT held, 1 (the caller answers APP_CONNECT_PENDING; done()
- * answers it later).  0: not a takeover, answer as always.
+ * the CONNECT held with its socket detached, 1 (the caller answers
+ * APP_CONNECT_PENDING; done() attaches and answers it later).  0: not a
+ * takeover, answer as always.
  */
 int
 rectake_begin(struct gateway *g, struct session *s, json_t *auth)
@@ -222,6 +229,9 @@ rectake_begin(struct gateway *g, struct session *s, json_t *auth)
 	rt->asked++;
 	session_pin(s);
 	tk->s = s;
+	tk->gs = s->app_data;
+	s->app_data = NULL;
+	tk->auth = json_incref(auth);
 	memcpy(tk->pid, rs.pid, sizeof(tk->pid));
 	memcpy(tk->sid, rs.sid, sizeof(tk->sid));
 	tk->worker = rs.worker;
@@ -236,13 +246,27 @@ rectake_begin(struct gateway *g, struct session *s, json_t *auth)
 	return 1;
 }
 
+/*
+ * Is tk's CONNECT still waiting: its session not closed, the namespace
+ * pending for this CONNECT (a DISCONNECT and another CONNECT meanwhile
+ * are not it: tk holds a reference, the pointer is not reused).
+ */
+static bool
+waiting(const struct take *tk)
+{
+	const struct session	*s = tk->s;
+
+	return s->state != SESSION_CLOSED && (s->nsp_pending & 1u) &&
+	    s->pending_auth == tk->auth && s->app_data == NULL;
+}
+
 /* May tk's CONNECT be answered: its session released, or it is over. */
 static bool
 ready(struct gateway *g, const struct take *tk)
 {
 	struct reclog_sess	rs;
 
-	if (tk->s->state == SESSION_CLOSED || !(tk->s->nsp_pending & 1u))
+	if (!waiting(tk))
 		return true;
 	if (reclog_sess_get(g->conf->reclog, tk->pid, &rs) != 0 ||
 	    rs.state != RECLOG_LIVE || rs.worker != tk->worker)
@@ -250,15 +274,20 @@ ready(struct gateway *g, const struct take *tk)
 	return false;
 }
 
-/* Answer tk's CONNECT (the recovery takes the session, or counts why). */
+/*
+ * Answer tk's CONNECT (the recovery takes the session, or counts why), or
+ * have its socket released when the CONNECT is over.
+ */
 static void
 finish(struct gateway *g, struct take *tk, bool late)
 {
 	struct rectake	*rt = g->rectake;
 	struct session	*s = tk->s;
+	bool		 still = waiting(tk);
 
-	rt->done(g, s);
-	if (s->state != SESSION_CLOSED && (s->nsp_mask & 1u) &&
+	rt->done(g, still ? s : NULL, tk->gs);
+	json_decref(tk->auth);
+	if (still && s->state != SESSION_CLOSED && (s->nsp_mask & 1u) &&
 	    memcmp(s->sio_sid, tk->sid, RECLOG_SID_LEN) == 0)
 		rt->ok++;
 	else {
