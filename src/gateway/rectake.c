@@ -72,6 +72,7 @@ static int	 live_for(struct gateway *, struct gw_socket *, json_t *,
 static void	 close_old(struct gateway *, const char *, const char *,
 		    uint64_t, int);
 static int	 ask(struct gateway *, const struct reclog_sess *, uint64_t);
+static bool	 held(const struct rectake *, const struct session *);
 static bool	 ready(struct gateway *, const struct take *);
 static void	 finish(struct gateway *, struct take *, bool);
 static void	 on_tick(struct ev_loop *, ev_timer *, int);
@@ -195,6 +196,21 @@ ask(struct gateway *g, const struct reclog_sess *rs, uint64_t now)
 }
 
 /*
+ * Has s a CONNECT held already (one that a DISCONNECT ended, until the
+ * next tick): one at a time, each pins s (a byte's count).
+ */
+static bool
+held(const struct rectake *rt, const struct session *s)
+{
+	const struct take	*tk;
+
+	for (tk = rt->first; tk != NULL; tk = tk->next)
+		if (tk->s == s)
+			return true;
+	return false;
+}
+
+/*
  * An authenticated CONNECT (s's socket attached, not yet answered) whose
  * auth names a live session of its user: its old socket is closed and
  * the CONNECT held with its socket detached, 1 (the caller answers
@@ -212,6 +228,10 @@ rectake_begin(struct gateway *g, struct session *s, json_t *auth)
 	if (rt == NULL || s->app_data == NULL ||
 	    live_for(g, s->app_data, auth, &rs) != 0)
 		return 0;
+	if (held(rt, s)) {
+		rt->failed++;
+		return 0;
+	}
 	if (rt->n >= (size_t)g->conf->recovery_takeover_max ||
 	    (tk = calloc(1, sizeof(*tk))) == NULL) {
 		n = ++rt->failed;

@@ -7,7 +7,8 @@
 // new one gets what the old one was sent after the offset, in order, once,
 // with socket.recovered true and the same id.  Also guarded: another
 // user's token with the pid is refused the takeover (recovery_failed_user)
-// and the live socket keeps its messages; a presence watcher hears no
+// and the live socket keeps its messages; two CONNECTs with one pid at
+// once leave one socket with the id, never two; a presence watcher hears no
 // user_disconnected then user_connected of a user taken over, and hears
 // the user go offline when the new socket leaves (no ghost left behind).
 // The real socket.io-client against a gateway of 2 workers; the old
@@ -42,10 +43,10 @@ async function send(s, user, tag, a, b) {
 }
 
 // A socket of user whose Engine.IO session is on worker slot `slot` (any
-// when undefined), that CONNECTs with the pid and last offset of `from`
-// as socket.io-client itself does when it reconnects: recorded, not yet
-// connected.  Bounded: at most `tries` sessions opened.
-async function resumer(gw, user, from, slot, tries = 40) {
+// when undefined), that will CONNECT with the pid and last offset of
+// `from` as socket.io-client itself does when it reconnects: recorded,
+// not yet connected.  Bounded: at most `tries` sessions opened.
+async function opened(gw, user, from, slot, tries = 40) {
   const pid = from.socket._pid, offset = from.socket._lastOffset;
   assert.ok(pid && offset, `the first socket has a pid and an offset: ${pid} ${offset}`);
   for (let i = 0; i < tries; i++) {
@@ -61,11 +62,17 @@ async function resumer(gw, user, from, slot, tries = 40) {
     socket._lastOffset = offset;
     const d = record(socket, user);
     d.sid = m.engine.id;
-    socket.connect();
-    await d.wait("connect", { ms: 15000 });
     return d;
   }
   throw new Error(`no session on worker ${slot} in ${tries} tries`);
+}
+
+// The same, connected.
+async function resumer(gw, user, from, slot) {
+  const d = await opened(gw, user, from, slot);
+  d.socket.connect();
+  await d.wait("connect", { ms: 15000 });
+  return d;
 }
 
 // The gateway's totals once pred(now) holds (the workers report each second).
@@ -166,6 +173,50 @@ describe("a live session taken over, 2 workers", () => {
         "recovery_failed_user counts it");
     } finally {
       await closeAll(ds);
+    }
+  });
+
+  test("two CONNECTs with one live session's pid at once, one on each worker: one socket ends " +
+    "with its id and what it missed, in order, once; never two", T, async () => {
+    const proxy = await tcpProxy(gw.port);
+    const ds = [];
+    try {
+      const user = uid("rcv");
+      const r = await online(proxy.url, user);
+      ds.push(r);
+      const id = r.socket.id;
+      const [s] = await placed(gw.url, uid("snd"), 1, { avoid: new Set([r.slot]) });
+      ds.push(s);
+      const tag = uid("two");
+      await send(s, user, tag, 0, 10);
+      await r.wait("receive_message", { pred: (m) => m?.content === `${tag}#9` });
+      proxy.cut({ silent: true });
+      await r.wait("disconnect", { ms: 15000 });
+      await send(s, user, tag, 10, 20);
+      const pair = [await opened(gw, user, r, 0), await opened(gw, user, r, 1)];
+      ds.push(...pair);
+      for (const d of pair) d.socket.connect();
+      for (const d of pair) await d.wait("connect", { ms: 15000 });
+      // The loser got a new socket (recovered false), or was taken over
+      // in its turn (then closed): either way one holds the id.
+      const holders = () => pair.filter((d) => d.socket.connected && d.socket.id === id);
+      const state = () => JSON.stringify(pair.map((d) => ({ connected: d.socket.connected,
+        id: d.socket.id, recovered: d.socket.recovered,
+        life: d.events.filter((e) => ["connect", "disconnect"].includes(e.name)).map((e) => e.name) })));
+      await until(() => holders().length === 1, 15000, "one socket holds the id")
+        .catch(() => assert.fail(`one socket holds the id: ${state()}`));
+      await send(s, user, tag, 20, 30);
+      const [h] = holders();
+      await h.wait("receive_message", { pred: (m) => m?.content === `${tag}#29` });
+      assert.equal(holders().length, 1, `still one: ${state()}`);
+      assert.equal(h.socket.recovered, true, "the holder recovered");
+      assert.deepEqual(got(h, tag), range(10, 30), "the holder: 10-29, in order, once");
+      for (const d of pair)
+        if (d !== h && d.socket.connected)
+          assert.equal(d.socket.recovered, false, `the other, connected, is a new socket: ${state()}`);
+    } finally {
+      await closeAll(ds);
+      await proxy.close();
     }
   });
 
