@@ -395,7 +395,8 @@ static void
 gw_accepting(struct session *s, unsigned nsp, json_t *auth)
 {
 	(void)nsp;
-	if (s->app_data != NULL)	/* rectake.c: not the socket it saw */
+	/* Its slot goes live now: a takeover asked before is not for it. */
+	if (s->app_data != NULL)
 		((struct gw_socket *)s->app_data)->live_ms = reclog_now_ms();
 	recovery_accepting(s->t->app_data, s, auth);
 }
