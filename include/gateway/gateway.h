@@ -452,7 +452,7 @@ void	recovery_recv(struct gateway *, const void *, size_t);
 void	recovery_stats(const struct gateway *, struct worker_stats *);
 
 /* rectake.c */
-/* A held CONNECT's answer: attach the socket and answer, or (s NULL) free it. */
+/* A held CONNECT's answer: attach gs and answer, or (s NULL) free gs. */
 typedef void	(*rectake_done)(struct gateway *, struct session *,
 		    struct gw_socket *);
 int	rectake_init(struct gateway *, rectake_done);

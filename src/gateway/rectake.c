@@ -11,6 +11,10 @@
  * online by a ghost), and the CONNECT, held meanwhile (APP_CONNECT_PENDING,
  * at most recovery_takeover_max per worker), then recovers the session
  * as any other (recovery.c): every frame after its offset, the same sid.
+ * What the old socket had queued and not written is lost to it but is in
+ * the log after that offset, which is the last event the client's
+ * application saw (socket.io-client keeps the offset of each event it
+ * hands on): the replay covers it.
  *
  * The old socket may be on any worker of the host: GW_BUS_TAKEOVER names
  * it (worker, pid, sid) and that worker looks it up again when the
