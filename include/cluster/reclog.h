@@ -158,11 +158,18 @@ int		 reclog_sess_drop(struct reclog *, const char *);
 /*
  * take: the slot becomes live on the taker's wid; *out is it as taken,
  * but with worker the wid that served it before (its frames from Redis,
- * who keeps its ghost).
+ * who keeps its ghost).  Another user's slot is RECLOG_E_USER whatever
+ * its state, then a live one RECLOG_E_LIVE.
  */
 int		 reclog_sess_take(struct reclog *, const char *,
 		     const uint8_t [RECLOG_USER_HASH], int, uint64_t,
 		     struct reclog_sess *);
+/*
+ * get: a copy of the slot as it is now (a live session's worker and sid:
+ * recovery's takeover of a live session, issue 15), or RECLOG_E_NOSESSION.
+ */
+int		 reclog_sess_get(struct reclog *, const char *,
+		    struct reclog_sess *);
 size_t		 reclog_worker_gone(struct reclog *, int, uint64_t);
 size_t		 reclog_expire(struct reclog *, uint64_t, uint64_t);
 void		 reclog_stats(struct reclog *, struct reclog_stats *);

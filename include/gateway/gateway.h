@@ -36,6 +36,10 @@
  *		client's session taken from the log, what it missed sent
  *		before its CONNECT answer; the ghosts that keep a parked
  *		socket's user online (GW_BUS_RECOVERED)
+ *   rectake.c	a live session taken over by a CONNECT with its pid
+ *		(issue 15: a client back after a silent cut): its socket
+ *		closed where it is served (GW_BUS_TAKEOVER), the CONNECT held
+ *		until the session is parked
  *   handlers.c	the client's events
  *   gateway.c	the struct app callbacks, setup, and the bus's dispatch
  * scoped.c, sync.c and token.c do not call one another; sync.c is above
@@ -116,6 +120,7 @@ struct gw_socket {
 		struct gw_socket	*gs;
 	}		 byid;
 	uint8_t		 indexed;	/* in g->bysid */
+	uint64_t	 live_ms;	/* its slot live from, reclog ms */
 };
 
 /* Why a recovery failed (recovery.c, recslot.c): its counter. */
@@ -206,6 +211,7 @@ struct gateway_conf {
 	struct reclog		*reclog;
 	long long		 max_disconnection_ms;
 	long long		 recovery_max_replay;
+	long long		 recovery_takeover_max;	/* rectake.c */
 };
 
 /* redis_adapter: the socket.io Redis adapter whose wire format we speak. */
@@ -271,6 +277,7 @@ struct gateway {
 	uint64_t		 psum_sent;
 	uint64_t		 psum_differed;
 	uint64_t		 digests_sent;
+	struct rectake		*rectake;	/* rectake.c; NULL: off */
 };
 
 /* Bus record types. */
@@ -283,6 +290,8 @@ struct gateway {
 #define GW_BUS_AUTH_ANSWER 6	/* authsvc.c: a token's answer, by hash */
 #define GW_BUS_RECOVERED 7	/* recovery.c: i32 old worker, pid */
 #define GW_BUS_LOGWAKE	8	/* logdeliver.c: read the log to its head */
+#define GW_BUS_TAKEOVER	9	/* rectake.c: i32 serving worker, i32 asker,
+				   u64 asked (reclog ms), pid, sid */
 
 /* sockindex.c */
 int	sockindex_init(struct gateway *, uint64_t);
@@ -450,6 +459,16 @@ void	recovery_connected(struct gateway *, struct gw_socket *);
 bool	recovery_closed(struct gateway *, struct gw_socket *, const char *);
 void	recovery_recv(struct gateway *, const void *, size_t);
 void	recovery_stats(const struct gateway *, struct worker_stats *);
+
+/* rectake.c */
+/* A held CONNECT's answer: attach gs and answer, or (s NULL) free gs. */
+typedef void	(*rectake_done)(struct gateway *, struct session *,
+		    struct gw_socket *);
+int	rectake_init(struct gateway *, rectake_done);
+void	rectake_free(struct gateway *);
+int	rectake_begin(struct gateway *, struct session *, json_t *);
+void	rectake_recv(struct gateway *, const void *, size_t);
+void	rectake_stats(const struct gateway *, struct worker_stats *);
 
 /* handlers.c */
 int	handlers_init(struct gateway *, uint64_t);

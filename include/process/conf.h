@@ -167,6 +167,7 @@ struct conf {
 	long long		 recovery_log_size;	/* bytes */
 	long long		 recovery_sessions;
 	long long		 recovery_max_replay;
+	long long		 recovery_takeover_max;	/* per worker */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

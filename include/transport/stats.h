@@ -168,6 +168,12 @@ struct worker_stats {
 	uint64_t	 presence_summaries;	/* sent, one per interval */
 	uint64_t	 presence_summaries_differed; /* a peer's, from ours */
 	uint64_t	 presence_digests;	/* whole digests sent */
+	/* A live session taken over by a CONNECT with its pid (issue 15). */
+	uint64_t	 recovery_takeovers;	/* asked: the old socket closed */
+	uint64_t	 recovery_takeovers_ok;	/* then recovered */
+	uint64_t	 recovery_takeovers_failed; /* not parked in time, or
+						   past recovery_takeover_max */
+	uint64_t	 recovery_takeovers_waiting; /* gauge: CONNECTs held */
 };
 
 #define STATS_MAX_WORKERS	512

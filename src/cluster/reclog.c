@@ -967,6 +967,11 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 	}
 	at = rl->ix[i] - 1;
 	c = rl->slots[at];
+	/* First: another user learns nothing of the session's state. */
+	if (memcmp(c.user, user, RECLOG_USER_HASH) != 0) {
+		unlock(rl);
+		return RECLOG_E_USER;
+	}
 	if (c.state == RECLOG_LIVE) {
 		unlock(rl);
 		return RECLOG_E_LIVE;
@@ -976,10 +981,6 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 		drop_at(rl, (size_t)i);
 		unlock(rl);
 		return RECLOG_E_EXPIRED;
-	}
-	if (memcmp(c.user, user, RECLOG_USER_HASH) != 0) {
-		unlock(rl);
-		return RECLOG_E_USER;
 	}
 	old = c.worker;
 	c.state = RECLOG_LIVE;
@@ -996,6 +997,26 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 	unlock(rl);
 	*out = c;
 	out->worker = old;	/* the taker needs who served it */
+	return 0;
+}
+
+int
+reclog_sess_get(struct reclog *rl, const char *pid, struct reclog_sess *out)
+{
+	long	 i;
+
+	if (lock(rl) != 0)
+		return RECLOG_E_NOSESSION;
+	if ((i = find_locked(rl, pid)) < 0) {
+		unlock(rl);
+		return RECLOG_E_NOSESSION;
+	}
+	*out = rl->slots[rl->ix[i] - 1];
+	unlock(rl);
+	out->pid[RECLOG_PID_LEN] = '\0';
+	out->sid[RECLOG_SID_LEN] = '\0';
+	if (out->rooms_len > RECLOG_ROOMS_BYTES)
+		out->rooms_len = RECLOG_ROOMS_BYTES;
 	return 0;
 }
 

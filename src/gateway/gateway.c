@@ -40,6 +40,10 @@ static void	gw_connected(struct session *, unsigned, json_t *);
 static void	gw_accepting(struct session *, unsigned, json_t *);
 static void	gw_verified(struct gateway *, struct session *, unsigned,
 		    const struct auth_result *, const char *);
+static void	gw_taken(struct gateway *, struct session *,
+		    struct gw_socket *);
+static void	answer(struct session *, unsigned);
+static void	release(struct gw_socket *);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
 static void	gw_disconnect(struct session *, unsigned, const char *);
@@ -146,7 +150,7 @@ gw_init(struct transport *t)
 	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
 	    sockindex_init(g, seed) != 0 || recovery_init(g, seed ^
-	    (uint64_t)(uintptr_t)g) != 0) {
+	    (uint64_t)(uintptr_t)g) != 0 || rectake_init(g, gw_taken) != 0) {
 		log_error("connection state recovery: out of memory");
 		return -1;
 	}
@@ -161,6 +165,7 @@ gw_fini(struct transport *t)
 
 	if (g == NULL)
 		return;
+	rectake_free(g);	/* first: its CONNECTs' answers need the rest */
 	chat_free(g);	/* spools what is in memory, before the calls go */
 	engines_free(g);
 	services_free(g->services);
@@ -291,7 +296,10 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 			return -1;
 		}
 	}
-	return attach(g, s, &r, why);
+	if (attach(g, s, &r, why) != 0)
+		return -1;
+	/* A live session of its user taken over: answered when released. */
+	return rectake_begin(g, s, hs) != 0 ? APP_CONNECT_PENDING : 0;
 }
 
 /*
@@ -302,7 +310,6 @@ static void
 gw_verified(struct gateway *g, struct session *s, unsigned nsp,
     const struct auth_result *r, const char *why)
 {
-	struct gw_socket	*gs;
 	struct auth_result	 mine;
 
 	if (r == NULL || s->app_data != NULL) {
@@ -318,14 +325,46 @@ gw_verified(struct gateway *g, struct session *s, unsigned nsp,
 		(void)socketio_connect_answer(s, nsp, why, NULL);
 		return;
 	}
-	if (socketio_connect_answer(s, nsp, NULL, NULL) != 0) {
-		/* The client left the namespace meanwhile. */
-		gs = s->app_data;
-		s->app_data = NULL;
-		grouplist_free(gs->groups);
-		free(gs->user);
-		free(gs);
+	if (nsp == s->pending_nsp && rectake_begin(g, s, s->pending_auth) != 0)
+		return;		/* gw_taken() answers */
+	answer(s, nsp);
+}
+
+/*
+ * A CONNECT that took a live session over (rectake.c), the session
+ * released: gs is its socket again; s NULL: the CONNECT is over.
+ */
+static void
+gw_taken(struct gateway *g, struct session *s, struct gw_socket *gs)
+{
+	(void)g;
+	if (s == NULL) {
+		release(gs);
+		return;
 	}
+	s->app_data = gs;
+	answer(s, 0);
+}
+
+/* Accept a pending CONNECT of an attached socket, or release the socket. */
+static void
+answer(struct session *s, unsigned nsp)
+{
+	struct gw_socket	*gs = s->app_data;
+
+	if (socketio_connect_answer(s, nsp, NULL, NULL) == 0)
+		return;
+	/* The client left the namespace meanwhile, or the session. */
+	s->app_data = NULL;
+	release(gs);
+}
+
+static void
+release(struct gw_socket *gs)
+{
+	grouplist_free(gs->groups);
+	free(gs->user);
+	free(gs);
 }
 
 /* `connected`, `online_users`; the user's room; presence. */
@@ -356,6 +395,9 @@ static void
 gw_accepting(struct session *s, unsigned nsp, json_t *auth)
 {
 	(void)nsp;
+	/* Its slot goes live now: a takeover asked before is not for it. */
+	if (s->app_data != NULL)
+		((struct gw_socket *)s->app_data)->live_ms = reclog_now_ms();
 	recovery_accepting(s->t->app_data, s, auth);
 }
 
@@ -458,6 +500,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	logdeliver_stats(g, st);
 	recovery_stats(g, st);
 	online_stats(g, st);
+	rectake_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;
@@ -499,6 +542,9 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 		break;
 	case GW_BUS_RECOVERED:
 		recovery_recv(g, data, len);
+		break;
+	case GW_BUS_TAKEOVER:
+		rectake_recv(g, data, len);
 		break;
 	}
 }

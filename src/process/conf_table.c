@@ -322,6 +322,10 @@ const struct conf_key conf_keys[] = {
 	{ "recovery_max_replay", CONF_INT, OFF(recovery_max_replay), 1,
 	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
 	    "a client that missed more packets than this is not recovered" },
+	{ "recovery_takeover_max", CONF_INT, OFF(recovery_takeover_max), 1,
+	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
+	    "CONNECTs per worker waiting for the live session they take over "
+	    "to close; more are not recovered" },
 
 	/* The chat service's persistence (issue 13). */
 	{ "chat_messages_path", CONF_STRING, OFF(chat_messages_path), 1, 256,

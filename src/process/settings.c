@@ -148,6 +148,7 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	/* g->reclog is the master's, set where it is made (master.c). */
 	g->max_disconnection_ms = c->max_disconnection_duration;
 	g->recovery_max_replay = c->recovery_max_replay;
+	g->recovery_takeover_max = c->recovery_takeover_max;
 }
 
 /*

@@ -131,6 +131,12 @@ static const struct counter {
 	    "or a new worker): a whole digest was asked for."),
 	C(presence_digests, "Whole presence digests sent (asked for, or to a "
 	    "worker whose link came up)."),
+	C(recovery_takeovers, "CONNECTs that found their session still "
+	    "served (a silent cut) and had its old socket closed."),
+	C(recovery_takeovers_ok, "Those that then recovered the session."),
+	C(recovery_takeovers_failed, "Those that did not: the session was "
+	    "not released in time, another took it, or past "
+	    "recovery_takeover_max."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -150,6 +156,8 @@ static const struct counter gauges[] = {
 	    "fell behind on in the last minute."),
 	G(recovery_parked, "Closed sockets kept online for their users "
 	    "until recovered or max_disconnection_duration."),
+	G(recovery_takeovers_waiting, "CONNECTs waiting now for the live "
+	    "session they take over to be released."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))

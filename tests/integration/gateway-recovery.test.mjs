@@ -10,7 +10,8 @@
 // to a group both joined), across:
 //   - a TCP cut from the server side (the proxy destroys both sockets: no
 //     DISCONNECT), over WebSocket and over long-polling; a silent cut (the
-//     gateway hears nothing: a todo, see the test); a watcher
+//     gateway hears nothing: the CONNECT with the pid takes the live
+//     session over); a watcher
 //     subscribed to everyone's presence hears no user_disconnected then
 //     user_connected of the receiver (no flap);
 //   - a SIGHUP reload (the old workers drain, the client comes back to a
@@ -318,12 +319,10 @@ describe("one host, 2 workers", () => {
   // Not asked by the list, but its first sentence: a phone whose
   // network goes away sends no FIN; the gateway keeps the session live
   // until its heartbeat gives up (ping_interval + ping_timeout, 45 s by
-  // default), so the client, back within 2 s, finds it live
-  // (recovery_failed_live) unless a CONNECT with the session's pid (a
-  // secret) may take a live session over.
+  // default), so the client, back within 2 s, finds it live: its CONNECT
+  // with the session's pid (a secret) takes the live session over.
   test("a silent cut (no FIN reaches the gateway, as when a phone loses its network) during " +
-    "100 direct messages: all, in order, once, recovered",
-  { ...T, todo: "a live session taken over by a CONNECT with its pid: not decided" }, async () => {
+    "100 direct messages: all, in order, once, recovered", T, async () => {
     await cast(gw, "direct", async (c) => {
       const tag = await hundred({ gw, ...c, trigger: () => c.proxy.cut({ silent: true }) });
       await assertRecovered(gw, c.r, tag, c.id);

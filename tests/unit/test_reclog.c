@@ -362,6 +362,22 @@ test_sessions(void **state)
 	    RECLOG_E_NOSESSION);
 	assert_int_equal(reclog_sess_take(rl, "pid1", u1, 5, 1000, &out),
 	    RECLOG_E_LIVE);
+	/* Another user's: USER before LIVE (a takeover's check, issue 15). */
+	assert_int_equal(reclog_sess_take(rl, "pid1", u2, 5, 1000, &out),
+	    RECLOG_E_USER);
+	/* get: a copy, live or not; nothing changes. */
+	assert_int_equal(reclog_sess_get(rl, "nope", &out), RECLOG_E_NOSESSION);
+	assert_int_equal(reclog_sess_get(rl, "", &out), RECLOG_E_NOSESSION);
+	assert_int_equal(reclog_sess_get(rl, longpid, &out),
+	    RECLOG_E_NOSESSION);
+	assert_int_equal(reclog_sess_get(rl, "pid1", &out), 0);
+	assert_int_equal(out.state, RECLOG_LIVE);
+	assert_int_equal(out.worker, 0);
+	assert_string_equal(out.sid, "sid1");
+	assert_memory_equal(out.user, u1, RECLOG_USER_HASH);
+	assert_int_equal(reclog_sess_park(rl, "pid1", now), 0);
+	assert_int_equal(reclog_sess_get(rl, "pid1", &out), 0);
+	assert_int_equal(out.state, RECLOG_PARKED);
 	assert_int_equal(reclog_sess_park(rl, "pid1", now), 0);
 	assert_int_equal(reclog_sess_park(rl, "nope", now), RECLOG_E_NOSESSION);
 	reclog_stats(rl, &st);
