@@ -237,9 +237,13 @@ async function settled(gw, workers = 2) {
   let m;
   await until(async () => {
     m = await getJSON(gw.url, "/metrics").catch(() => null);
+    // Each listed pid a live worker: a killed worker's last report may
+    // still be listed while its successor is already forked.
+    const kids = children(gw.pid);
     return m && m.workers?.length === workers &&
-      m.workers.every((w) => w.generation === m.workers[0].generation && !w.draining) &&
-      children(gw.pid).length === workers;
+      m.workers.every((w) => w.generation === m.workers[0].generation && !w.draining &&
+        kids.includes(w.pid)) &&
+      kids.length === workers;
   }, 30000, `one generation of ${workers} workers alone: ${JSON.stringify(m?.workers)}`);
   return m;
 }
