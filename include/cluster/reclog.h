@@ -81,6 +81,8 @@ struct reclog_put {
 	size_t		 flen;
 	long		 patch;		/* index in frame of the RECLOG_OFF_LEN
 					   placeholder; -1: none */
+	int		 origin;	/* the appender's wid (issue 15, across
+					   hosts: which worker published it) */
 };
 
 /* An entry as a reader sees it: a private copy, valid during the call. */
@@ -95,6 +97,7 @@ struct reclog_ent {
 	size_t		 elen;
 	const char	*frame;
 	size_t		 flen;
+	int		 origin;	/* the appender's wid */
 };
 
 /* A reader's place in the log (one per worker). */
@@ -155,6 +158,9 @@ uint64_t	 reclog_head(struct reclog *);
 int		 reclog_sess_put(struct reclog *, const struct reclog_sess *);
 int		 reclog_sess_park(struct reclog *, const char *, uint64_t);
 int		 reclog_sess_drop(struct reclog *, const char *);
+/* get: a copy of the slot, changing nothing (who serves it, its state). */
+int		 reclog_sess_get(struct reclog *, const char *,
+		    struct reclog_sess *);
 /*
  * take: the slot becomes live on the taker's wid; *out is it as taken,
  * but with worker the wid that served it before (its frames from Redis,

@@ -164,6 +164,13 @@ struct worker_stats {
 	/* Long-polling: sessions closed as their waiting GET's client left. */
 	uint64_t	 polls_dropped;
 	uint64_t	 polls_unwatched;	/* not watched for it: hup.c */
+	/* Recovery across hosts (issue 15), recremote.c, recanswer.c. */
+	uint64_t	 recovery_failed_remote; /* no host answered in time */
+	uint64_t	 recovery_remote_asked;	/* asks sent to other hosts */
+	uint64_t	 recovery_remote_answered; /* other hosts' asks answered */
+	uint64_t	 recovery_remote_pending; /* gauge: CONNECTs waiting */
+	uint64_t	 recovery_remote_refused; /* past recovery_remote_pending */
+	uint64_t	 recovery_remote_malformed; /* asks, answers refused */
 };
 
 #define STATS_MAX_WORKERS	512

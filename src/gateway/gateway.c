@@ -40,6 +40,8 @@ static void	gw_connected(struct session *, unsigned, json_t *);
 static void	gw_accepting(struct session *, unsigned, json_t *);
 static void	gw_verified(struct gateway *, struct session *, unsigned,
 		    const struct auth_result *, const char *);
+static void	gw_resumed(struct gateway *, struct session *, unsigned,
+		    struct auth_result *);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
 static void	gw_disconnect(struct session *, unsigned, const char *);
@@ -146,7 +148,7 @@ gw_init(struct transport *t)
 	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
 	    sockindex_init(g, seed) != 0 || recovery_init(g, seed ^
-	    (uint64_t)(uintptr_t)g) != 0) {
+	    (uint64_t)(uintptr_t)g) != 0 || recremote_init(g, gw_resumed) != 0) {
 		log_error("connection state recovery: out of memory");
 		return -1;
 	}
@@ -168,6 +170,7 @@ gw_fini(struct transport *t)
 	membership_free(g);	/* after: no answer comes now */
 	authsvc_free(g);
 	adapter_free(g);
+	recremote_free(g);
 	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
 	recovery_free(g);
@@ -291,6 +294,9 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 			return -1;
 		}
 	}
+	/* Another host's session (issue 15): its answer first. */
+	if (recremote_connect(g, s, nsp, hs, &r))
+		return APP_CONNECT_PENDING;
 	return attach(g, s, &r, why);
 }
 
@@ -314,12 +320,39 @@ gw_verified(struct gateway *g, struct session *s, unsigned nsp,
 	}
 	mine = *r;
 	mine.groups = NULL;		/* the service's answer has none */
+	if (recremote_connect(g, s, nsp, s->pending_auth, &mine))
+		return;			/* gw_resumed() answers */
 	if (attach(g, s, &mine, &why) != 0) {
 		(void)socketio_connect_answer(s, nsp, why, NULL);
 		return;
 	}
 	if (socketio_connect_answer(s, nsp, NULL, NULL) != 0) {
 		/* The client left the namespace meanwhile. */
+		gs = s->app_data;
+		s->app_data = NULL;
+		grouplist_free(gs->groups);
+		free(gs->user);
+		free(gs);
+	}
+}
+
+/*
+ * The answer of another host to a CONNECT that waited for it (issue 15,
+ * recremote.c): s is live, r its token's user.  Accepting it runs the
+ * recovery (recovery_accepting()).
+ */
+static void
+gw_resumed(struct gateway *g, struct session *s, unsigned nsp,
+    struct auth_result *r)
+{
+	struct gw_socket	*gs;
+	const char		*why;
+
+	if (attach(g, s, r, &why) != 0) {
+		(void)socketio_connect_answer(s, nsp, why, NULL);
+		return;
+	}
+	if (socketio_connect_answer(s, nsp, NULL, NULL) != 0) {
 		gs = s->app_data;
 		s->app_data = NULL;
 		grouplist_free(gs->groups);
@@ -433,6 +466,7 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 	bus_set_peers(g->bus, v, i);
 	sync_peers(g, wids, n);
 	authsvc_peers(g, wids, n);
+	recremote_peers(g, wids, n);
 }
 
 static void
@@ -457,6 +491,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	hostpres_stats(g, st);
 	logdeliver_stats(g, st);
 	recovery_stats(g, st);
+	recremote_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

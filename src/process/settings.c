@@ -148,6 +148,8 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	/* g->reclog is the master's, set where it is made (master.c). */
 	g->max_disconnection_ms = c->max_disconnection_duration;
 	g->recovery_max_replay = c->recovery_max_replay;
+	g->recovery_remote_timeout = c->recovery_remote_timeout;
+	g->recovery_remote_pending = c->recovery_remote_pending;
 }
 
 /*

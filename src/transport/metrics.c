@@ -124,6 +124,18 @@ static const struct counter {
 	C(polls_unwatched, "Waiting long-poll GETs whose connection could "
 	    "not be watched for the client's close (fs.epoll."
 	    "max_user_watches): noticed at the heartbeat."),
+	C(recovery_failed_remote, "Recoveries refused: the session was "
+	    "another host's and no host answered in "
+	    "recovery_remote_timeout, or recovery_remote_pending were "
+	    "waiting already."),
+	C(recovery_remote_asked, "Asks sent to the other hosts for a "
+	    "session of theirs."),
+	C(recovery_remote_answered, "Other hosts' asks for a session of "
+	    "this host answered."),
+	C(recovery_remote_refused, "CONNECTs not asked for across hosts: "
+	    "recovery_remote_pending were waiting already."),
+	C(recovery_remote_malformed, "Asks or answers across hosts refused: "
+	    "not of their shape."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -143,6 +155,8 @@ static const struct counter gauges[] = {
 	    "fell behind on in the last minute."),
 	G(recovery_parked, "Closed sockets kept online for their users "
 	    "until recovered or max_disconnection_duration."),
+	G(recovery_remote_pending, "CONNECTs waiting now for another host's "
+	    "answer about their session."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))
