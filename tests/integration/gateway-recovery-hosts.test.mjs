@@ -1,0 +1,156 @@
+// Guards issue 15 (connection state recovery: no message lost across a
+// reconnect, a reload, a worker crash or a host change), across hosts: two
+// gateway instances (2 workers each) share a real redis-server; a client
+// whose session lives on A comes back to B (recremote.c asks over Redis,
+// A answers with what it missed before the ask, B adds what came after).
+//   - 100 group messages from a sender on B, the receiver cut from A and
+//     let back to B while they flow: all, in order, each once, recovered,
+//     its socket id kept;
+//   - a pid and an offset no host knows: nobody answers, the client gets a
+//     new socket (recovered false, a new id) once recovery_remote_timeout
+//     is past, and /metrics counts it (recovery_failed_remote);
+//   - a pid of A's log that A does not have: A says so at once
+//     (recovery_failed_nosession on B, recovery_remote_answered on A).
+// The receiver goes through the test's TCP proxy (gwlib.mjs tcpProxy),
+// which holds its reconnection until the gap's messages are acked.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  closeAll, device, getJSON, online, sleep, startGateway, tcpProxy, token, uid, until,
+} from "./gwlib.mjs";
+import { startRedis } from "./redislib.mjs";
+
+const T = { timeout: 120000 };
+const N = 100, CUT = 50, BACK = 80, PACE = 10;
+const RETRY = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 };
+
+async function totals(gw) {
+  return (await getJSON(gw.url, "/metrics")).totals ?? {};
+}
+
+// Every Redis connection of gw up, and its subscriptions made.
+async function redisUp(gw) {
+  await until(async () => {
+    const t = await totals(gw).catch(() => ({}));
+    return t.redis_configured === 2 && t.redis_down === 0 && t.redis_subscriptions >= 4;
+  }, 30000, `${gw.url}: every Redis connection up`);
+}
+
+// The numbers of tag's messages r received, in order of arrival.
+function numbers(r, tag) {
+  return r.all("receive_message", (m) => typeof m?.content === "string" &&
+    m.content.startsWith(`${tag}#`)).map((e) => Number(e.args[0].content.slice(tag.length + 1)));
+}
+
+// Wait until the totals of gw satisfy pred (the workers report each second).
+async function counted(gw, pred, what) {
+  let now;
+  await until(async () => pred(now = await totals(gw)), 15000, what)
+    .catch(() => assert.fail(`${what}: ${JSON.stringify(now)}`));
+}
+
+describe("two gateway instances sharing Redis: recovery across hosts", () => {
+  let redis, a, b;
+  before(async () => {
+    redis = await startRedis();
+    [a, b] = await Promise.all(["gw-a", "gw-b"].map((name) => startGateway({ workers: 2,
+      conf: `redis_url ${redis.url}\nnode_id ${name}\nrecovery_remote_timeout 1s\n` })));
+    await Promise.all([redisUp(a), redisUp(b)]);
+  });
+  after(async () => {
+    await Promise.all([a?.shutdown(), b?.shutdown()]);
+    await redis?.stop();
+  });
+
+  test("100 group messages from B, the receiver cut from A and back on B: all, in order, once, " +
+    "recovered, its id kept", T, async () => {
+    const proxy = await tcpProxy(a.port);
+    const r = device(proxy.url, uid("rcv"), RETRY);
+    const connects = [];
+    r.socket.on("connect", () => connects.push(r.socket.recovered));
+    let s;
+    try {
+      await r.ready();
+      const id = r.socket.id;
+      s = await online(b.url, uid("snd"), RETRY);
+      const g = uid("g");
+      for (const d of [r, s])
+        assert.equal((await d.ack("join_room", { group_id: g })).ok, true);
+      const tag = uid("hg");
+      const pending = [];
+      const send = (i) => pending.push(s.socket.timeout(20000).emitWithAck("send_group_message",
+        { group_id: g, content: `${tag}#${i}`, message_type: "text" }));
+      for (let i = 0; i < CUT; i++) {
+        send(i);
+        await sleep(PACE);
+      }
+      proxy.held = true;
+      proxy.target = b.port;
+      proxy.cut();
+      await until(() => r.all("disconnect").length > 0, 30000, "the receiver's disconnection");
+      for (let i = CUT; i < BACK; i++) {
+        send(i);
+        await sleep(PACE);
+      }
+      await Promise.all(pending.slice(0, BACK));
+      proxy.held = false;
+      for (let i = BACK; i < N; i++) {
+        send(i);
+        await sleep(PACE);
+      }
+      for (const a of await Promise.all(pending)) assert.equal(a?.ok, true, JSON.stringify(a));
+      await until(() => r.socket.connected && connects.length >= 2, 30000, "the reconnection to B");
+      const bar = uid("barrier");
+      assert.equal((await s.ack("send_group_message", { group_id: g, content: bar })).ok, true);
+      await r.wait("receive_message", { pred: (m) => m?.content === bar, ms: 20000 });
+      assert.deepEqual(numbers(r, tag), Array.from({ length: N }, (_, i) => i),
+        `all ${N}, in order, once; connects ${JSON.stringify(connects)}`);
+      assert.deepEqual(connects.slice(1), connects.slice(1).map(() => true), "recovered");
+      assert.equal(r.socket.id, id, "the socket id is kept");
+      assert.ok(proxy.accepted >= 2, "the client came back through the proxy, to B");
+    } finally {
+      await closeAll([r, s]);
+      await proxy.close();
+    }
+  });
+
+  test("a pid and an offset no host knows: a new socket once recovery_remote_timeout is past, " +
+    "counted in recovery_failed_remote", T, async () => {
+    const was = await totals(b);
+    const pid = "0badc0de" + "AAAAAAAAAAAAAAAA";
+    const d = device(b.url, uid("u"), { auth: { token: token(uid("u")), pid,
+      offset: "0badc0de" + "0000000000000001" } });
+    try {
+      await d.ready();
+      assert.equal(d.socket.recovered, false, "not recovered");
+      assert.match(d.socket.id, /^[A-Za-z0-9_-]{20}$/, "a new socket id");
+      await counted(b, (t) => (t.recovery_failed_remote ?? 0) > (was.recovery_failed_remote ?? 0) &&
+        (t.recovery_remote_asked ?? 0) > (was.recovery_remote_asked ?? 0),
+      "recovery_failed_remote and recovery_remote_asked count it");
+    } finally {
+      await closeAll([d]);
+    }
+  });
+
+  test("a pid of A's log that A does not hold: A answers no such session, the client gets a " +
+    "new socket", T, async () => {
+    // A's epoch: the first 8 characters of a pid A gave.
+    const r = await online(a.url, uid("rcv"));
+    const apid = r.socket._pid;
+    await closeAll([r]);
+    assert.match(String(apid), /^[0-9a-f]{8}[A-Za-z0-9_-]{16}$/, "A gives pids");
+    const wasA = await totals(a), wasB = await totals(b);
+    const d = device(b.url, uid("u"), { auth: { token: token(uid("u")),
+      pid: apid.slice(0, 8) + "BBBBBBBBBBBBBBBB", offset: apid.slice(0, 8) + "0000000000000001" } });
+    try {
+      await d.ready();
+      assert.equal(d.socket.recovered, false, "not recovered");
+      await counted(b, (t) => (t.recovery_failed_nosession ?? 0) > (wasB.recovery_failed_nosession ?? 0),
+        "B counts recovery_failed_nosession");
+      await counted(a, (t) => (t.recovery_remote_answered ?? 0) > (wasA.recovery_remote_answered ?? 0),
+        "A counts recovery_remote_answered");
+    } finally {
+      await closeAll([d]);
+    }
+  });
+});
