@@ -58,6 +58,5 @@ char	*recwire_ans_encode(uint64_t, int, const char *, const char *,
 int	 recwire_ans_decode(const char *, size_t, size_t,
 	    struct recwire_ans *);
 void	 recwire_ans_free(struct recwire_ans *);
-int	 recwire_reason(int);
 
 #endif /* SGW_RECWIRE_H */

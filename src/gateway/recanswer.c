@@ -40,6 +40,29 @@ struct scan {
 	struct rr_frames	 fr;
 };
 
+/* A reclog error as the reason the answer gives (GW_REC_*). */
+static int
+rr_reason(int rc)
+{
+	static const struct {
+		int	rc, why;
+	} map[] = {
+		{ RECLOG_E_EXPIRED, GW_REC_EXPIRED },
+		{ RECLOG_E_LIVE, GW_REC_LIVE },
+		{ RECLOG_E_USER, GW_REC_USER },
+		{ RECLOG_E_GONE, GW_REC_GONE },
+		{ RECLOG_E_FULL, GW_REC_FULL },
+		{ RECLOG_E_ROOMS, GW_REC_ROOMS },
+		{ RECLOG_E_TOOMANY, GW_REC_TOOMANY },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].rc == rc)
+			return map[i].why;
+	return GW_REC_NOSESSION;
+}
+
 /* PUBLISH on channel ch: 0, or -1. */
 int
 rr_publish(struct gateway *g, const char *ch, size_t clen, const char *data,
@@ -169,7 +192,7 @@ take(struct gateway *g, const struct recwire_ask *a, struct reclog_sess *rs,
 		return GW_REC_USER;
 	if ((rc = reclog_sess_take(rl, a->pid, uh, g->t->wid,
 	    (uint64_t)g->conf->max_disconnection_ms, rs)) != 0)
-		return recwire_reason(rc);
+		return rr_reason(rc);
 	memset(sc, 0, sizeof(*sc));
 	sc->g = g;
 	sc->rs = rs;
@@ -186,7 +209,7 @@ take(struct gateway *g, const struct recwire_ask *a, struct reclog_sess *rs,
 	(void)reclog_sess_drop(rl, a->pid);	/* it leaves this host */
 	if (rc < 0 || sc->fr.over) {
 		rr_frames_free(&sc->fr);
-		return rc < 0 ? recwire_reason(rc) : GW_REC_TOOMANY;
+		return rc < 0 ? rr_reason(rc) : GW_REC_TOOMANY;
 	}
 	return -1;
 }

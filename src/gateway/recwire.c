@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway.h"
 #include "jsonlimit.h"
 #include "recwire.h"
 #include "sid.h"
@@ -245,27 +244,4 @@ recwire_ans_free(struct recwire_ans *a)
 	a->f = NULL;
 	a->flen = NULL;
 	a->n = 0;
-}
-
-/* A reclog error as the reason the answer gives (GW_REC_*). */
-int
-recwire_reason(int rc)
-{
-	static const struct {
-		int	rc, why;
-	} map[] = {
-		{ RECLOG_E_EXPIRED, GW_REC_EXPIRED },
-		{ RECLOG_E_LIVE, GW_REC_LIVE },
-		{ RECLOG_E_USER, GW_REC_USER },
-		{ RECLOG_E_GONE, GW_REC_GONE },
-		{ RECLOG_E_FULL, GW_REC_FULL },
-		{ RECLOG_E_ROOMS, GW_REC_ROOMS },
-		{ RECLOG_E_TOOMANY, GW_REC_TOOMANY },
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (map[i].rc == rc)
-			return map[i].why;
-	return GW_REC_NOSESSION;
 }
