@@ -134,7 +134,12 @@ recremote_init(struct gateway *g, void (*resume)(struct gateway *,
 	struct gw_recremote	*rr;
 	int			 a, b;
 
-	if (g->redis == NULL || g->logdel == NULL || g->recovery == NULL)
+	/*
+	 * Sharded, a worker hears only the rooms it has sockets in: it
+	 * cannot tell which of its host's frames went out before an ask.
+	 */
+	if (g->redis == NULL || g->logdel == NULL || g->recovery == NULL ||
+	    g->conf->redis_adapter != GW_REDIS_CLASSIC)
 		return 0;
 	if ((rr = calloc(1, sizeof(*rr))) == NULL)
 		return -1;
