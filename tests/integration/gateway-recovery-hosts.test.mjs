@@ -10,7 +10,13 @@
 //     new socket (recovered false, a new id) once recovery_remote_timeout
 //     is past, and /metrics counts it (recovery_failed_remote);
 //   - a pid of A's log that A does not have: A says so at once
-//     (recovery_failed_nosession on B, recovery_remote_answered on A).
+//     (recovery_failed_nosession on B, recovery_remote_answered on A);
+//   - no presence flap: a watcher on A hears neither user_disconnected
+//     nor user_connected of the client that moved, also once its ghost on
+//     A is due (max_disconnection_duration 4s here): A's instance and B's
+//     both count the user meanwhile, so the cluster's count never drops
+//     to 0;
+// and no sanitizer report in either gateway's log (an ASan build).
 // The receiver goes through the test's TCP proxy (gwlib.mjs tcpProxy),
 // which holds its reconnection until the gap's messages are acked.
 import { after, before, describe, test } from "node:test";
@@ -54,12 +60,16 @@ describe("two gateway instances sharing Redis: recovery across hosts", () => {
   before(async () => {
     redis = await startRedis();
     [a, b] = await Promise.all(["gw-a", "gw-b"].map((name) => startGateway({ workers: 2,
-      conf: `redis_url ${redis.url}\nnode_id ${name}\nrecovery_remote_timeout 1s\n` })));
+      conf: `redis_url ${redis.url}\nnode_id ${name}\nrecovery_remote_timeout 1s\n` +
+        "max_disconnection_duration 4s\n" })));
     await Promise.all([redisUp(a), redisUp(b)]);
   });
   after(async () => {
     await Promise.all([a?.shutdown(), b?.shutdown()]);
     await redis?.stop();
+    for (const gw of [a, b])
+      assert.deepEqual(gw?.logged(/Sanitizer|runtime error:/).map((l) => l.raw ?? l.msg) ?? [], [],
+        "sanitizer reports");
   });
 
   test("100 group messages from B, the receiver cut from A and back on B: all, in order, once, " +
@@ -153,4 +163,48 @@ describe("two gateway instances sharing Redis: recovery across hosts", () => {
       await closeAll([d]);
     }
   });
+
+  test("the move from A to B makes no presence flap, also past A's ghost's due time",
+    T, async () => {
+      const proxy = await tcpProxy(a.port);
+      const r = device(proxy.url, uid("rcv"), RETRY);
+      const connects = [];
+      r.socket.on("connect", () => connects.push(r.socket.recovered));
+      let wa, s;
+      try {
+        wa = await online(a.url, uid("wa"));
+        await r.ready();
+        const isR = (x) => x?.user_id === r.user;
+        await wa.wait("user_connected", { pred: isR, ms: 15000 });
+        const mark = wa.mark();
+        s = await online(b.url, uid("snd"));
+        const say = async (content) => {
+          assert.equal((await s.ack("send_message", { receiver_id: r.user, content })).ok, true);
+        };
+        const first = uid("m1");
+        await say(first);
+        await r.wait("receive_message", { pred: (m) => m?.content === first });
+        proxy.held = true;
+        proxy.target = b.port;
+        proxy.cut();
+        await until(() => r.all("disconnect").length > 0, 30000, "the receiver's disconnection");
+        const gap = uid("m2");
+        await say(gap);
+        proxy.held = false;
+        await until(() => r.socket.connected && connects.length >= 2, 30000, "the reconnection to B");
+        assert.equal(connects[1], true, "recovered");
+        await r.wait("receive_message", { pred: (m) => m?.content === gap, ms: 20000 });
+        // A's ghost is due 4 s + 2 s after the cut; then a moment.
+        await sleep(7500);
+        const last = uid("m3");
+        await say(last);
+        await r.wait("receive_message", { pred: (m) => m?.content === last, ms: 20000 });
+        const flap = wa.events.slice(mark)
+          .filter((e) => ["user_connected", "user_disconnected"].includes(e.name) && isR(e.args[0]));
+        assert.deepEqual(flap.map((e) => e.name), [], "no presence event of the receiver");
+      } finally {
+        await closeAll([r, s, wa]);
+        await proxy.close();
+      }
+    });
 });
