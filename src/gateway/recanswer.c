@@ -14,6 +14,12 @@
  * the last of that worker's broadcasts heard back (adapter_own_heard()).
  * The rest the asker hears after its ask, and delivers itself.
  *
+ * When the serving worker died (SIGKILL), its copies stop at its death,
+ * and a successor of the same wid copies only from its start: a worker
+ * that lived on answers, or lends its copies, and those of its copies
+ * whose key (the frame without its offset, the room, the except) the
+ * dead one has not fill the gap.
+ *
  * The answer is the session's sid, rooms and the frames after the
  * client's offset (at most recovery_max_replay, at most RECWIRE_MAX
  * bytes), or the reason there is none.  The session leaves this host:
@@ -31,6 +37,9 @@
 #include "roomname.h"
 #include "transport.h"
 
+#define GAP_BACK	65536	/* entries before the offset a key is looked at */
+#define TAIL_LEN	(RECLOG_OFF_LEN + 4)	/* ,"<offset>"] */
+
 struct scan {
 	struct gateway		*g;
 	const struct reclog_sess *rs;
@@ -38,6 +47,16 @@ struct scan {
 	char			 uroom[ROOMNAME_SIZE];
 	size_t			 ulen;
 	struct rr_frames	 fr;
+	/*
+	 * The serving worker died: its copies of what Redis carried stop at
+	 * its death (and its successor's, of the same wid, start later).
+	 * Those of fill, a worker that lived on, fill the gap: the ones
+	 * whose key (frame without its offset, room, except) old has not.
+	 */
+	int			 fill;		/* -1: none */
+	uint64_t		*keys;		/* old's, sorted */
+	size_t			 nkeys, capkeys;
+	int			 nomem;
 };
 
 /* A reclog error as the reason the answer gives (GW_REC_*). */
@@ -117,12 +136,80 @@ lowest(const struct gateway *g)
 	return w;
 }
 
+/* A copy of a frame from Redis, as every worker made it: FNV-1a. */
+static uint64_t
+key_of(const struct reclog_ent *e)
+{
+	const unsigned char	*p[3] = { (const unsigned char *)e->frame,
+				    (const unsigned char *)e->room,
+				    (const unsigned char *)e->except };
+	size_t			 n[3] = { e->flen > TAIL_LEN ?
+				    e->flen - TAIL_LEN : e->flen, e->rlen,
+				    e->except != NULL ? e->elen : 0 };
+	uint64_t		 h = 14695981039346656037ULL;
+	size_t			 i, k;
+
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < n[k]; i++)
+			h = (h ^ p[k][i]) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* reclog_scan()'s callback, first pass: the keys of old's copies. */
+static int
+old_keys(void *arg, const struct reclog_ent *e)
+{
+	struct scan	*sc = arg;
+	size_t		 cap;
+	void		*p;
+
+	if (e->worker != sc->old)
+		return 0;
+	if (sc->nkeys == sc->capkeys) {
+		cap = sc->capkeys == 0 ? 256 : sc->capkeys * 2;
+		if ((p = reallocarray(sc->keys, cap, sizeof(*sc->keys))) ==
+		    NULL) {
+			sc->nomem = 1;
+			return 1;
+		}
+		sc->keys = p;
+		sc->capkeys = cap;
+	}
+	sc->keys[sc->nkeys++] = key_of(e);
+	return 0;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is e fill's copy of a frame old never copied (the gap)? */
+static bool
+gap_frame(struct scan *sc, const struct reclog_ent *e)
+{
+	uint64_t	k;
+
+	if (sc->fill < 0 || e->worker != sc->fill ||
+	    !recovery_wants(sc->rs, sc->fill, sc->uroom, sc->ulen, e))
+		return false;
+	k = key_of(e);
+	return bsearch(&k, sc->keys, sc->nkeys, sizeof(k), cmp_key) == NULL;
+}
+
 /* reclog_scan()'s callback: e, if the session missed it and it went out. */
 static int
 collect(void *arg, const struct reclog_ent *e)
 {
 	struct scan	*sc = arg;
 
+	if (gap_frame(sc, e))
+		return rr_keep(&sc->fr, e);
 	if (!recovery_wants(sc->rs, sc->old, sc->uroom, sc->ulen, e))
 		return 0;
 	/* Ours, not yet heard back: the asker gets it after its cut. */
@@ -177,10 +264,49 @@ rr_frames_free(struct rr_frames *fr)
 	memset(fr, 0, sizeof(*fr));
 }
 
+/*
+ * A worker that lived on while the serving one died, or -1 when it did
+ * not die: it is gone, or it is this worker's wid but the session was
+ * parked before this worker started (its predecessor's).
+ */
+static int
+filler(struct gateway *g, const struct reclog_sess *rs)
+{
+	const struct gw_recremote	*rr = g->recremote;
+	size_t				 i;
+
+	if (rs->worker != g->t->wid)
+		return alive(g, rs->worker) ? -1 : g->t->wid;
+	if (rs->since_ms >= rr->init_ms)
+		return -1;
+	for (i = 0; i < rr->npeers; i++)
+		if (rr->peers[i] != g->t->wid)
+			return rr->peers[i];
+	return -1;
+}
+
+/* The keys of old's copies, from GAP_BACK before the offset: 0, or -1. */
+static int
+gap_keys(struct gateway *g, struct scan *sc, uint64_t after, uint64_t upto)
+{
+	struct reclog_stats	st;
+	uint64_t		from;
+
+	reclog_stats(g->conf->reclog, &st);
+	from = after > GAP_BACK ? after - GAP_BACK : 1;
+	if (upto > st.entries && from < upto - st.entries)
+		from = upto - st.entries;
+	if (reclog_scan(g->conf->reclog, from > 0 ? from - 1 : 0, upto - 1,
+	    old_keys, sc) < 0 || sc->nomem)
+		return -1;
+	qsort(sc->keys, sc->nkeys, sizeof(*sc->keys), cmp_key);
+	return 0;
+}
+
 /* The session, taken and scanned: -1 and sc filled, or a reason. */
 static int
-take(struct gateway *g, const struct recwire_ask *a, struct reclog_sess *rs,
-    struct scan *sc)
+take(struct gateway *g, const struct recwire_ask *a, int fill,
+    struct reclog_sess *rs, struct scan *sc)
 {
 	struct reclog	*rl = g->conf->reclog;
 	uint8_t		 uh[RECLOG_USER_HASH];
@@ -197,6 +323,7 @@ take(struct gateway *g, const struct recwire_ask *a, struct reclog_sess *rs,
 	sc->g = g;
 	sc->rs = rs;
 	sc->old = rs->worker;
+	sc->fill = fill;
 	n = roomname_user(a->user, strlen(a->user), sc->uroom);
 	sc->ulen = n > 0 ? (size_t)n : 0;
 	sc->fr.max = (size_t)g->conf->recovery_max_replay;
@@ -204,8 +331,11 @@ take(struct gateway *g, const struct recwire_ask *a, struct reclog_sess *rs,
 	if (reclog_parse_off(rl, a->off, RECLOG_OFF_LEN, &after) != 0 ||
 	    upto == 0)
 		rc = RECLOG_E_GONE;
+	else if (fill >= 0 && gap_keys(g, sc, after, upto) != 0)
+		rc = RECLOG_E_GONE;
 	else
 		rc = reclog_scan(rl, after, upto - 1, collect, sc);
+	free(sc->keys);
 	(void)reclog_sess_drop(rl, a->pid);	/* it leaves this host */
 	if (rc < 0 || sc->fr.over) {
 		rr_frames_free(&sc->fr);
@@ -222,18 +352,24 @@ recanswer_ask(struct gateway *g, const struct recwire_ask *a)
 	struct scan		 sc;
 	char			 ch[RR_CHAN_MAX], *text;
 	size_t			 len;
-	int			 why, n, who;
+	int			 why, n, who, fill = -1;
 
 	if (!our_pid(g, a->pid))
 		return;		/* another host's, or nobody's */
-	who = reclog_sess_get(g->conf->reclog, a->pid, &rs) == 0 &&
-	    alive(g, rs.worker) ? rs.worker : lowest(g);
+	if (reclog_sess_get(g->conf->reclog, a->pid, &rs) != 0)
+		who = lowest(g);
+	else if ((who = alive(g, rs.worker) ? rs.worker : lowest(g)) ==
+	    g->t->wid)
+		fill = filler(g, &rs);
 	if (who != g->t->wid)
 		return;
+	if (fill >= 0)
+		log_debug("recovery: session %s: its worker %d died; worker "
+		    "%d's copies fill the gap", a->pid, rs.worker, fill);
 	n = snprintf(ch, sizeof(ch), "%s#%s", g->recremote->ask_chan, a->uid);
 	if (n < 0 || (size_t)n >= sizeof(ch))
 		return;
-	if ((why = take(g, a, &rs, &sc)) < 0) {
+	if ((why = take(g, a, fill, &rs, &sc)) < 0) {
 		text = recwire_ans_encode(a->id, -1, rs.sid, rs.rooms,
 		    rs.rooms_len, sc.fr.f, sc.fr.flen, sc.fr.n, &len);
 		rr_frames_free(&sc.fr);
