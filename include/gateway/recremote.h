@@ -44,6 +44,7 @@ struct gw_recremote {
 	uint64_t	 answered;	/* asks of other hosts answered here */
 	uint64_t	 refused;	/* past recovery_remote_pending */
 	uint64_t	 malformed;	/* asks or answers that did not decode */
+	uint64_t	 timeouts;	/* no answer in time (logged 1, 2, 4...) */
 };
 
 /* recanswer.c */

@@ -287,11 +287,15 @@ static void
 on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct rr_pend	*p = w->data;
+	uint64_t	 n = ++p->g->recremote->timeouts;
 
 	(void)loop;
 	(void)revents;
-	log_info("recovery: no host answered for session %s in time "
-	    "(recovery_remote_timeout): a new socket", p->ask.pid);
+	/* A client may name any pid: counted, logged 1, 2, 4... times. */
+	if ((n & (n - 1)) == 0)
+		log_info("recovery: no host answered for a session in time "
+		    "(recovery_remote_timeout): a new socket (%llu times)",
+		    (unsigned long long)n);
 	finish(p->g, p);
 }
 
@@ -395,6 +399,7 @@ our_part(struct gateway *g, struct rr_pend *p, struct part *pt)
 	struct reclog		*rl = g->conf->reclog;
 	struct reclog_stats	 st;
 	uint64_t		 upto, tail, from;
+	size_t			 max;
 	int			 n, rc;
 
 	memset(pt, 0, sizeof(*pt));
@@ -405,8 +410,9 @@ our_part(struct gateway *g, struct rr_pend *p, struct part *pt)
 	pt->rs.rooms_len = p->ans.rooms_len;
 	n = roomname_user(p->r.user, strlen(p->r.user), pt->uroom);
 	pt->ulen = n > 0 ? (size_t)n : 0;
-	pt->fr.max = (size_t)g->conf->recovery_max_replay > p->ans.n ?
+	max = (size_t)g->conf->recovery_max_replay > p->ans.n ?
 	    (size_t)g->conf->recovery_max_replay - p->ans.n : 0;
+	pt->fr.max = max;
 	upto = logdeliver_catch_up(g);
 	reclog_stats(rl, &st);
 	tail = upto > st.entries ? upto - st.entries : 1;
@@ -417,6 +423,13 @@ our_part(struct gateway *g, struct rr_pend *p, struct part *pt)
 		return GW_REC_GONE;	/* the cut left the log already */
 	rc = upto > from ? reclog_scan(rl, from - 1, upto - 1, after_cut,
 	    pt) : 0;
+	if (rc == RECLOG_E_GONE && from < p->h_c && !pt->fr.over) {
+		/* The tail passed from meanwhile: from the CONNECT on. */
+		rr_frames_free(&pt->fr);
+		pt->fr.max = max;
+		rc = upto > p->h_c ? reclog_scan(rl, p->h_c - 1, upto - 1,
+		    after_cut, pt) : 0;
+	}
 	if (rc < 0 || pt->fr.over) {
 		rr_frames_free(&pt->fr);
 		return rc < 0 ? GW_REC_GONE : GW_REC_TOOMANY;
