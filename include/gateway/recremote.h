@@ -42,7 +42,8 @@ struct gw_recremote {
 	uint64_t	 init_ms;	/* this worker's start, reclog ms */
 	uint64_t	 asked;		/* asks published */
 	uint64_t	 answered;	/* asks of other hosts answered here */
-	uint64_t	 refused;	/* past recovery_remote_pending */
+	uint64_t	 refused;	/* past recovery_remote_pending (then
+					   recovery.c counts it gone) */
 	uint64_t	 malformed;	/* asks or answers that did not decode */
 	uint64_t	 timeouts;	/* no answer in time (logged 1, 2, 4...) */
 };

@@ -327,6 +327,8 @@ take(struct gateway *g, const struct recwire_ask *a, int fill,
 	n = roomname_user(a->user, strlen(a->user), sc->uroom);
 	sc->ulen = n > 0 ? (size_t)n : 0;
 	sc->fr.max = (size_t)g->conf->recovery_max_replay;
+	if (sc->fr.max > RECWIRE_FRAMES_MAX)	/* what the asker takes */
+		sc->fr.max = RECWIRE_FRAMES_MAX;
 	upto = logdeliver_catch_up(g);
 	if (reclog_parse_off(rl, a->off, RECLOG_OFF_LEN, &after) != 0 ||
 	    upto == 0)

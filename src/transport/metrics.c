@@ -126,8 +126,7 @@ static const struct counter {
 	    "max_user_watches): noticed at the heartbeat."),
 	C(recovery_failed_remote, "Recoveries refused: the session was "
 	    "another host's and no host answered in "
-	    "recovery_remote_timeout, or recovery_remote_pending were "
-	    "waiting already."),
+	    "recovery_remote_timeout."),
 	C(recovery_remote_asked, "Asks sent to the other hosts for a "
 	    "session of theirs."),
 	C(recovery_remote_answered, "Other hosts' asks for a session of "
