@@ -81,6 +81,8 @@ struct reclog_put {
 	size_t		 flen;
 	long		 patch;		/* index in frame of the RECLOG_OFF_LEN
 					   placeholder; -1: none */
+	int		 origin;	/* the appender's wid (issue 15, across
+					   hosts: which worker published it) */
 };
 
 /* An entry as a reader sees it: a private copy, valid during the call. */
@@ -95,6 +97,7 @@ struct reclog_ent {
 	size_t		 elen;
 	const char	*frame;
 	size_t		 flen;
+	int		 origin;	/* the appender's wid */
 };
 
 /* A reader's place in the log (one per worker). */
@@ -165,8 +168,9 @@ int		 reclog_sess_take(struct reclog *, const char *,
 		     const uint8_t [RECLOG_USER_HASH], int, uint64_t,
 		     struct reclog_sess *);
 /*
- * get: a copy of the slot as it is now (a live session's worker and sid:
- * recovery's takeover of a live session, issue 15), or RECLOG_E_NOSESSION.
+ * get: a copy of the slot as it is now, changing nothing (a live
+ * session's worker and sid: the takeover of a live session; who serves it
+ * for an ask from another host), or RECLOG_E_NOSESSION.
  */
 int		 reclog_sess_get(struct reclog *, const char *,
 		    struct reclog_sess *);

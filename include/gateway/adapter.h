@@ -26,6 +26,12 @@ struct adapter {
 	uint64_t	 requests;
 	uint64_t	 unsupported;
 	uint64_t	 subscriptions;	/* gauge */
+	/*
+	 * Issue 15, across hosts: per wid of this instance, 1 + the log seq
+	 * of the last of its broadcasts heard back from Redis (0: none);
+	 * NULL without the recovery log.
+	 */
+	uint64_t	*own_heard;
 };
 
 /* Called once per picked socket. */

@@ -32,6 +32,10 @@
  *		the held events through the callback handlers.c gives it
  *   token.c	a live connection's token: attempts, expiry, refresh
  *   online.c	presence across workers (GW_BUS_ONLINE, _OFFLINE, _DIGEST)
+ *   recanswer.c	recovery across hosts (issue 15): another host's ask
+ *		for a session this host held, answered over Redis
+ *   recremote.c	recovery across hosts: a CONNECT naming another host's
+ *		log waits for its answer; the cut in Redis's order
  *   recovery.c	connection state recovery (issue 15): a reconnecting
  *		client's session taken from the log, what it missed sent
  *		before its CONNECT answer; the ghosts that keep a parked
@@ -46,7 +50,8 @@
  * hostpresence.c, which is above scoped.c.
  * Below them all are the pure modules events.c (payloads, events.h),
  * roomname.c (room names, roomname.h), recmatch.c (recovery's pids,
- * asks and log entries, recovery.h), breaker.c and backoff.c (the
+ * asks and log entries, recovery.h), recwire.c (recovery's messages
+ * across hosts, recwire.h), breaker.c and backoff.c (the
  * downstream services' circuit breaker and retries, breaker.h and
  * backoff.h), auth.c (auth.h), and for group membership mcache.c (the
  * cache, mcache.h), grouplist.c (a token's groups, grouplist.h) and
@@ -133,7 +138,8 @@ struct gw_socket {
 #define GW_REC_ROOMS		6
 #define GW_REC_FULL		7
 #define GW_REC_MALFORMED	8
-#define GW_REC_REASONS		9
+#define GW_REC_REMOTE		9	/* no host answered in time */
+#define GW_REC_REASONS		10
 
 struct gw_ghost;
 
@@ -212,6 +218,8 @@ struct gateway_conf {
 	long long		 max_disconnection_ms;
 	long long		 recovery_max_replay;
 	long long		 recovery_takeover_max;	/* rectake.c */
+	long long		 recovery_remote_timeout;	/* ms */
+	long long		 recovery_remote_pending;	/* per worker */
 };
 
 /* redis_adapter: the socket.io Redis adapter whose wire format we speak. */
@@ -278,6 +286,11 @@ struct gateway {
 	uint64_t		 psum_differed;
 	uint64_t		 digests_sent;
 	struct rectake		*rectake;	/* rectake.c; NULL: off */
+	/* "<key>-gw#rec...": recovery across hosts (recremote.c) */
+	void			(*redis_rec_message)(struct gateway *,
+				    const char *, size_t, const void *,
+				    size_t);
+	struct gw_recremote	*recremote;	/* NULL: no Redis or no log */
 };
 
 /* Bus record types. */
@@ -314,6 +327,7 @@ int		 logdeliver_put(struct gateway *, int, bool, const char *,
 		    size_t, const char *, struct frame *, struct session *,
 		    logdel_fn *, void *);
 struct frame	*logdeliver_strip(struct frame *);
+struct frame	*logdeliver_unpatch(const struct frame *, char *);
 uint64_t	 logdeliver_catch_up(struct gateway *);
 void		 logdeliver_recv(struct gateway *);
 void		 logdeliver_stats(struct gateway *, struct worker_stats *);
@@ -328,10 +342,11 @@ void	redislink_stats(const struct gateway *, struct worker_stats *);
 int	adapter_init(struct gateway *);
 void	adapter_free(struct gateway *);
 void	adapter_publish(struct gateway *, const char *, size_t,
-	    const struct frame *, const struct session *);
+	    const struct frame *, const struct session *, bool);
 void	adapter_publish_all(struct gateway *, const struct frame *,
 	    const struct session *);
 void	adapter_stats(const struct gateway *, struct worker_stats *);
+uint64_t adapter_own_heard(const struct gateway *, int);
 
 /* emit.c */
 void		 emit_offsets(bool);
@@ -450,6 +465,18 @@ void	authsvc_stats(const struct gateway *, struct worker_stats *);
 
 /* authstatus.c */
 void	authstatus_tell(struct gateway *, const char *, int);
+
+/* recremote.c (over recanswer.c, recremote.h; recwire.h) */
+#define RECREMOTE_NONE	-2	/* recremote_accepting(): not a remote one */
+int	recremote_init(struct gateway *, void (*)(struct gateway *,
+	    struct session *, unsigned, struct auth_result *));
+void	recremote_free(struct gateway *);
+void	recremote_peers(struct gateway *, const int32_t *, size_t);
+bool	recremote_connect(struct gateway *, struct session *, unsigned,
+	    json_t *, struct auth_result *);
+int	recremote_accepting(struct gateway *, struct session *,
+	    struct gw_socket *);
+void	recremote_stats(const struct gateway *, struct worker_stats *);
 
 /* recovery.c */
 int	recovery_init(struct gateway *, uint64_t);

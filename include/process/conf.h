@@ -168,6 +168,8 @@ struct conf {
 	long long		 recovery_sessions;
 	long long		 recovery_max_replay;
 	long long		 recovery_takeover_max;	/* per worker */
+	long long		 recovery_remote_timeout;	/* ms */
+	long long		 recovery_remote_pending;
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

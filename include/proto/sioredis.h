@@ -47,6 +47,16 @@
 #define SIOR_F_LOCAL	0x2
 #define SIOR_F_COMPRESS	0x4
 
+/*
+ * A gateway's own broadcast carries, in opts.flags, its origin: the
+ * offset its host's recovery log gave it (24 lowercase hex, reclog.h),
+ * which a gateway of the same host uses to tell which of its frames went
+ * out before a recovery's request (issue 15, recremote.c).  socket.io's
+ * adapters pass flags on and read only the keys they know.
+ */
+#define SIOR_ORIGIN_KEY	"sgwOrigin"
+#define SIOR_ORIGIN_LEN	24
+
 /* What a decoded message asks of us, whichever format carried it. */
 enum sior_op {
 	SIOR_OP_IGNORE = 0,	/* heartbeats, responses, closes: nothing */
@@ -103,6 +113,8 @@ struct sior_msg {
 	unsigned	 natt;
 	bool		 with_ack;	/* a broadcast that wants acks */
 	void		*priv_;		/* the decoder's; sior_free() frees */
+	/* A gateway's broadcast: its origin (SIOR_ORIGIN_KEY); else "". */
+	struct sior_str	 origin;
 };
 
 /* What we publish: a broadcast of an event packet to rooms. */
@@ -116,6 +128,7 @@ struct sior_bcast {
 	const struct sior_str	*except;	/* socket ids or rooms */
 	unsigned		 nexcept;
 	unsigned		 flags;		/* SIOR_F_* */
+	const char		*origin;	/* SIOR_ORIGIN_LEN chars; NULL */
 };
 
 /*

@@ -174,6 +174,13 @@ struct worker_stats {
 	uint64_t	 recovery_takeovers_failed; /* not parked in time, or
 						   past recovery_takeover_max */
 	uint64_t	 recovery_takeovers_waiting; /* gauge: CONNECTs held */
+	/* Recovery across hosts (issue 15), recremote.c, recanswer.c. */
+	uint64_t	 recovery_failed_remote; /* no host answered in time */
+	uint64_t	 recovery_remote_asked;	/* asks sent to other hosts */
+	uint64_t	 recovery_remote_answered; /* other hosts' asks answered */
+	uint64_t	 recovery_remote_pending; /* gauge: CONNECTs waiting */
+	uint64_t	 recovery_remote_refused; /* past recovery_remote_pending */
+	uint64_t	 recovery_remote_malformed; /* asks, answers refused */
 };
 
 #define STATS_MAX_WORKERS	512

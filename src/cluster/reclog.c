@@ -110,7 +110,7 @@ struct ent {
 	uint16_t	 rlen;
 	uint8_t		 elen;
 	uint8_t		 has_except;
-	uint32_t	 pad;
+	int32_t		 origin;	/* the appender's wid */
 };
 
 struct reclog {
@@ -446,6 +446,7 @@ reclog_append(struct reclog *rl, const struct reclog_put *p, uint64_t *seqp)
 	e.rlen = (uint16_t)p->rlen;
 	e.elen = (uint8_t)elen;
 	e.has_except = p->except != NULL;
+	e.origin = p->origin;
 	if (p->patch >= 0)
 		reclog_format_off(rl, seq, p->frame + p->patch);
 	ring_put(rl, pos, &e, sizeof(e));
@@ -569,6 +570,7 @@ copy(struct reclog *rl, uint64_t seq, struct scratch *s,
 	out->elen = e.elen;
 	out->frame = (const char *)s->p + e.rlen + e.elen;
 	out->flen = e.flen;
+	out->origin = e.origin;
 	return C_OK;
 }
 
@@ -949,6 +951,27 @@ reclog_sess_drop(struct reclog *rl, const char *pid)
 	return 0;
 }
 
+/* A copy of pid's slot, as it is: 0, or RECLOG_E_NOSESSION. */
+int
+reclog_sess_get(struct reclog *rl, const char *pid, struct reclog_sess *out)
+{
+	long	 i;
+
+	if (lock(rl) != 0)
+		return RECLOG_E_NOSESSION;
+	if ((i = find_locked(rl, pid)) < 0) {
+		unlock(rl);
+		return RECLOG_E_NOSESSION;
+	}
+	*out = rl->slots[rl->ix[i] - 1];
+	unlock(rl);
+	out->pid[RECLOG_PID_LEN] = '\0';
+	out->sid[RECLOG_SID_LEN] = '\0';
+	if (out->rooms_len > RECLOG_ROOMS_BYTES)
+		out->rooms_len = RECLOG_ROOMS_BYTES;
+	return 0;
+}
+
 int
 reclog_sess_take(struct reclog *rl, const char *pid,
     const uint8_t user[RECLOG_USER_HASH], int wid, uint64_t max_age,
@@ -997,26 +1020,6 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 	unlock(rl);
 	*out = c;
 	out->worker = old;	/* the taker needs who served it */
-	return 0;
-}
-
-int
-reclog_sess_get(struct reclog *rl, const char *pid, struct reclog_sess *out)
-{
-	long	 i;
-
-	if (lock(rl) != 0)
-		return RECLOG_E_NOSESSION;
-	if ((i = find_locked(rl, pid)) < 0) {
-		unlock(rl);
-		return RECLOG_E_NOSESSION;
-	}
-	*out = rl->slots[rl->ix[i] - 1];
-	unlock(rl);
-	out->pid[RECLOG_PID_LEN] = '\0';
-	out->sid[RECLOG_SID_LEN] = '\0';
-	if (out->rooms_len > RECLOG_ROOMS_BYTES)
-		out->rooms_len = RECLOG_ROOMS_BYTES;
 	return 0;
 }
 

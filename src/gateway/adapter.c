@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "bus.h"
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
@@ -137,6 +138,12 @@ adapter_init(struct gateway *g)
 	}
 	a->format = g->conf->redis_adapter == GW_REDIS_SHARDED ?
 	    SIOR_SHARDED : SIOR_CLASSIC;
+	if (g->logdel != NULL && (a->own_heard = calloc(BUS_WID_MAX + 1,
+	    sizeof(*a->own_heard))) == NULL) {
+		free(a);
+		log_error("redis adapter: out of memory");
+		return -1;
+	}
 	g->adapter = a;
 	g->redis_message = on_message;
 	if (a->format == SIOR_CLASSIC) {
@@ -160,6 +167,7 @@ adapter_free(struct gateway *g)
 	if (g->adapter->format == SIOR_SHARDED)
 		rooms_set_hooks(g->rooms, NULL, NULL, NULL);
 	g->redis_message = NULL;
+	free(g->adapter->own_heard);
 	free(g->adapter);
 	g->adapter = NULL;
 }
@@ -170,21 +178,30 @@ adapter_free(struct gateway *g)
  */
 static void
 publish_frame(struct gateway *g, const struct sior_str *room,
-    const struct frame *f, const struct session *except)
+    const struct frame *f, const struct session *except, bool logged)
 {
 	const char		*p;
 	struct sior_bcast	 b;
 	struct sior_str		 x;
-	struct frame		*d;
-	char			 ch[CHAN_MAX];
+	struct frame		*d = NULL;
+	char			 ch[CHAN_MAX], off[RECLOG_OFF_LEN + 1];
 	uint8_t			*out;
 	size_t			 olen;
 	int			 n;
 
 	if (g->adapter == NULL)
 		return;
-	/* Our offset placeholder is ours: the other servers add theirs. */
-	d = logdeliver_strip((struct frame *)(uintptr_t)f);
+	/*
+	 * Our offset is ours: the other servers add theirs.  In the log, it
+	 * goes as the broadcast's origin (sioredis.h).
+	 */
+	off[RECLOG_OFF_LEN] = '\0';
+	if (logged)
+		d = logdeliver_unpatch(f, off);
+	if (d == NULL) {
+		logged = false;
+		d = logdeliver_strip((struct frame *)(uintptr_t)f);
+	}
 	f = d;
 	p = (const char *)FRAME_DATA(f);
 	if (f->binary || f->len < 3 || p[0] != '4' || p[1] != '2' ||
@@ -199,6 +216,7 @@ publish_frame(struct gateway *g, const struct sior_str *room,
 	b.argslen = f->len - 2;
 	b.rooms = room;
 	b.nrooms = room != NULL;
+	b.origin = logged ? off : NULL;
 	if (except != NULL) {
 		x.p = except->sio_sid;
 		x.len = strlen(except->sio_sid);
@@ -221,11 +239,11 @@ publish_frame(struct gateway *g, const struct sior_str *room,
 /* deliver_room()'s frame to the room on the other servers. */
 void
 adapter_publish(struct gateway *g, const char *room, size_t rlen,
-    const struct frame *f, const struct session *except)
+    const struct frame *f, const struct session *except, bool logged)
 {
 	struct sior_str	r = { room, rlen };
 
-	publish_frame(g, &r, f, except);
+	publish_frame(g, &r, f, except, logged);
 }
 
 /* A frame to every socket of the other servers but one (presence). */
@@ -233,7 +251,7 @@ void
 adapter_publish_all(struct gateway *g, const struct frame *f,
     const struct session *except)
 {
-	publish_frame(g, NULL, f, except);
+	publish_frame(g, NULL, f, except, false);
 }
 
 /* This worker's socket with that Socket.IO id, or NULL. */
@@ -484,6 +502,42 @@ adapter_respond(struct gateway *g, const struct sior_msg *m,
 	json_decref(body);
 }
 
+/*
+ * A broadcast of this instance's worker, heard back: it went out to the
+ * cluster at this point of Redis's one order (issue 15, recremote.c).
+ * Each worker appends, then publishes, in its log's order, so all of its
+ * frames up to this one's seq are out.
+ */
+static void
+own_heard(struct gateway *g, const struct sior_msg *m)
+{
+	size_t		 n = strlen(g->redis_instance), i;
+	uint64_t	 seq;
+	long		 wid = 0;
+
+	if (g->adapter->own_heard == NULL || m->uid.len <= n + 1 ||
+	    m->uid.len > n + 5 || reclog_parse_off(g->conf->reclog,
+	    m->origin.p, m->origin.len, &seq) != 0)
+		return;
+	for (i = n + 1; i < m->uid.len; i++) {
+		if (m->uid.p[i] < '0' || m->uid.p[i] > '9')
+			return;
+		wid = wid * 10 + (m->uid.p[i] - '0');
+	}
+	if (wid <= BUS_WID_MAX && g->adapter->own_heard[wid] < seq + 1)
+		g->adapter->own_heard[wid] = seq + 1;
+}
+
+/* 1 + the seq of worker wid's last broadcast heard back; 0: none. */
+uint64_t
+adapter_own_heard(const struct gateway *g, int wid)
+{
+	if (g->adapter == NULL || g->adapter->own_heard == NULL || wid < 0 ||
+	    wid > BUS_WID_MAX)
+		return 0;
+	return g->adapter->own_heard[wid];
+}
+
 /* What the subscriber heard on the adapter's channels. */
 static void
 on_message(struct gateway *g, char kind, const char *ch, size_t clen,
@@ -500,6 +554,9 @@ on_message(struct gateway *g, char kind, const char *ch, size_t clen,
 		g->adapter->malformed++;
 		return;
 	}
+	if (m.op == SIOR_OP_BROADCAST && m.origin.len > 0 &&
+	    redislink_ours(g, m.uid.p, m.uid.len))
+		own_heard(g, &m);
 	if (m.op == SIOR_OP_IGNORE || redislink_ours(g, m.uid.p, m.uid.len) ||
 	    m.nsp.len != 1 || m.nsp.p[0] != '/')
 		g->adapter->ignored++;

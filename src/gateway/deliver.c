@@ -79,13 +79,18 @@ deliver_room(struct gateway *g, const char *room, size_t rlen,
 	uint16_t	 n = (uint16_t)rlen;
 	size_t		 len;
 
-	adapter_publish(g, room, rlen, f, except);	/* before the patch */
+	/*
+	 * Appended first, then published with its offset as its origin:
+	 * a frame published is in the log (issue 15, recremote.c).
+	 */
 	if (logdeliver_put(g, RECLOG_TO_ROOM, true, room, rlen,
 	    except != NULL ? except->sio_sid : NULL, f, NULL, NULL,
 	    NULL) == 0) {
+		adapter_publish(g, room, rlen, f, except, true);
 		frame_unref(f);
 		return;
 	}
+	adapter_publish(g, room, rlen, f, except, false);
 	d = logdeliver_strip(f);
 	frame_unref(f);
 	f = d;

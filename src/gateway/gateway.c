@@ -44,6 +44,8 @@ static void	gw_taken(struct gateway *, struct session *,
 		    struct gw_socket *);
 static void	answer(struct session *, unsigned);
 static void	release(struct gw_socket *);
+static void	gw_resumed(struct gateway *, struct session *, unsigned,
+		    struct auth_result *);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
 static void	gw_disconnect(struct session *, unsigned, const char *);
@@ -150,7 +152,8 @@ gw_init(struct transport *t)
 	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
 	    sockindex_init(g, seed) != 0 || recovery_init(g, seed ^
-	    (uint64_t)(uintptr_t)g) != 0 || rectake_init(g, gw_taken) != 0) {
+	    (uint64_t)(uintptr_t)g) != 0 || rectake_init(g, gw_taken) != 0 ||
+	    recremote_init(g, gw_resumed) != 0) {
 		log_error("connection state recovery: out of memory");
 		return -1;
 	}
@@ -173,6 +176,7 @@ gw_fini(struct transport *t)
 	membership_free(g);	/* after: no answer comes now */
 	authsvc_free(g);
 	adapter_free(g);
+	recremote_free(g);
 	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
 	recovery_free(g);
@@ -296,6 +300,9 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 			return -1;
 		}
 	}
+	/* Another host's session (issue 15): its answer first. */
+	if (recremote_connect(g, s, nsp, hs, &r))
+		return APP_CONNECT_PENDING;
 	if (attach(g, s, &r, why) != 0)
 		return -1;
 	/* A live session of its user taken over: answered when released. */
@@ -321,6 +328,8 @@ gw_verified(struct gateway *g, struct session *s, unsigned nsp,
 	}
 	mine = *r;
 	mine.groups = NULL;		/* the service's answer has none */
+	if (recremote_connect(g, s, nsp, s->pending_auth, &mine))
+		return;			/* gw_resumed() answers */
 	if (attach(g, s, &mine, &why) != 0) {
 		(void)socketio_connect_answer(s, nsp, why, NULL);
 		return;
@@ -365,6 +374,24 @@ release(struct gw_socket *gs)
 	grouplist_free(gs->groups);
 	free(gs->user);
 	free(gs);
+}
+
+/*
+ * The answer of another host to a CONNECT that waited for it (issue 15,
+ * recremote.c): s is live, r its token's user.  Accepting it runs the
+ * recovery (recovery_accepting()).
+ */
+static void
+gw_resumed(struct gateway *g, struct session *s, unsigned nsp,
+    struct auth_result *r)
+{
+	const char		*why;
+
+	if (attach(g, s, r, &why) != 0) {
+		(void)socketio_connect_answer(s, nsp, why, NULL);
+		return;
+	}
+	answer(s, nsp);
 }
 
 /* `connected`, `online_users`; the user's room; presence. */
@@ -475,6 +502,7 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 	bus_set_peers(g->bus, v, i);
 	sync_peers(g, wids, n);
 	authsvc_peers(g, wids, n);
+	recremote_peers(g, wids, n);
 }
 
 static void
@@ -501,6 +529,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	recovery_stats(g, st);
 	online_stats(g, st);
 	rectake_stats(g, st);
+	recremote_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;

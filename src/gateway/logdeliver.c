@@ -222,6 +222,35 @@ logdeliver_strip(struct frame *f)
 }
 
 /*
+ * f as logdeliver_put() left it (its offset in place of the placeholder),
+ * without that offset, which goes to off (RECLOG_OFF_LEN chars, no NUL);
+ * NULL when f has no such end or no memory.
+ */
+struct frame *
+logdeliver_unpatch(const struct frame *f, char *off)
+{
+	const char	*p = (const char *)FRAME_DATA(f);
+	struct frame	*s;
+	size_t		 n = f->len, i;
+
+	if (f->binary || n < RECLOG_OFF_LEN + 5 || p[n - 1] != ']' ||
+	    p[n - 2] != '"' || p[n - 3 - RECLOG_OFF_LEN] != '"' ||
+	    p[n - 4 - RECLOG_OFF_LEN] != ',')
+		return NULL;
+	for (i = n - 2 - RECLOG_OFF_LEN; i < n - 2; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] >= 'a' && p[i] <= 'f')))
+			return NULL;
+	memcpy(off, p + n - 2 - RECLOG_OFF_LEN, RECLOG_OFF_LEN);
+	n -= RECLOG_OFF_LEN + 3;
+	if ((s = frame_new(n, false)) == NULL)
+		return NULL;
+	memcpy(FRAME_DATA(s), p, n - 1);
+	FRAME_DATA(s)[n - 1] = ']';
+	return s;
+}
+
+/*
  * Append frame f (with emit.c's placeholder) for to/room/except, for
  * every worker (worker -1) or this one, and deliver the log to its head:
  * f itself by fn(g, f, arg) when fn is set, else by the entry's rule (s:
@@ -244,6 +273,7 @@ logdeliver_put(struct gateway *g, int to, bool everyone, const char *room,
 	memset(&p, 0, sizeof(p));
 	p.to = to;
 	p.worker = everyone ? -1 : g->t->wid;
+	p.origin = g->t->wid;
 	p.room = room;
 	p.rlen = rlen;
 	p.except = except;

@@ -274,7 +274,8 @@ recovery_accepting(struct gateway *g, struct session *s, json_t *auth)
 	if ((rc = recovery_ask(auth, &a)) != RECOVERY_ASK_NONE) {
 		g->recovery->attempts++;
 		why = rc == RECOVERY_ASK_BAD ? GW_REC_MALFORMED :
-		    recover(g, s, gs, &a);
+		    (why = recremote_accepting(g, s, gs)) != RECREMOTE_NONE ?
+		    why : recover(g, s, gs, &a);
 		if (why < 0) {
 			g->recovery->ok++;
 			return;

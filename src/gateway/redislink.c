@@ -60,7 +60,12 @@ link_message(void *arg, char kind, const char *chan, size_t clen,
 	/* "<key>-gw#...": the gateways' own channels, not the adapter's. */
 	if (clen > n + 4 && memcmp(chan, g->conf->redis_key_prefix, n) == 0 &&
 	    memcmp(chan + n, "-gw#", 4) == 0) {
-		if (g->redis_gw_message != NULL)
+		/* "<key>-gw#rec...": recovery across hosts (recremote.c) */
+		if (clen >= n + 7 && memcmp(chan + n + 4, "rec", 3) == 0) {
+			if (g->redis_rec_message != NULL)
+				g->redis_rec_message(g, chan, clen, data,
+				    len);
+		} else if (g->redis_gw_message != NULL)
 			g->redis_gw_message(g, kind, chan, clen, data, len);
 	} else if (g->redis_message != NULL)
 		g->redis_message(g, kind, chan, clen, data, len);

@@ -326,6 +326,15 @@ const struct conf_key conf_keys[] = {
 	    1000000, "1000", CONF_F_RELOADABLE, NULL, NULL,
 	    "CONNECTs per worker waiting for the live session they take over "
 	    "to close; more are not recovered" },
+	{ "recovery_remote_timeout", CONF_DURATION,
+	    OFF(recovery_remote_timeout), 100, 60000, "2s", CONF_F_RELOADABLE,
+	    NULL, NULL,
+	    "with redis_url: how long a CONNECT naming another host's session "
+	    "waits for that host's answer; then a new socket" },
+	{ "recovery_remote_pending", CONF_INT, OFF(recovery_remote_pending),
+	    1, 100000, "256", CONF_F_RELOADABLE, NULL, NULL,
+	    "CONNECTs per worker waiting at once for another host's answer; "
+	    "past it a new socket" },
 
 	/* The chat service's persistence (issue 13). */
 	{ "chat_messages_path", CONF_STRING, OFF(chat_messages_path), 1, 256,

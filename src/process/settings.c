@@ -149,6 +149,8 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->max_disconnection_ms = c->max_disconnection_duration;
 	g->recovery_max_replay = c->recovery_max_replay;
 	g->recovery_takeover_max = c->recovery_takeover_max;
+	g->recovery_remote_timeout = c->recovery_remote_timeout;
+	g->recovery_remote_pending = c->recovery_remote_pending;
 }
 
 /*

@@ -16,7 +16,7 @@
 
 static json_t	*load_args(const struct sior_bcast *);
 static json_t	*str_array(const struct sior_str *, unsigned);
-static json_t	*flags_object(unsigned);
+static json_t	*flags_object(unsigned, const char *);
 static json_t	*opts_object(const struct sior_bcast *);
 static int	 classic_bcast(const struct sior_bcast *, json_t *,
 		    uint8_t **, size_t *);
@@ -59,9 +59,13 @@ str_array(const struct sior_str *s, unsigned n)
 	return (a);
 }
 
-/* BroadcastOperator's flags: {volatile: true} and {compress: true}. */
+/*
+ * BroadcastOperator's flags: {volatile: true} and {compress: true}; and
+ * a gateway's own broadcast's origin (sioredis.h), a key socket.io's
+ * adapters do not read.
+ */
 static json_t *
-flags_object(unsigned flags)
+flags_object(unsigned flags, const char *origin)
 {
 	json_t	*f = json_object();
 
@@ -70,7 +74,9 @@ flags_object(unsigned flags)
 	if (((flags & SIOR_F_VOLATILE) != 0 &&
 	    json_object_set_new(f, "volatile", json_true()) != 0) ||
 	    ((flags & SIOR_F_COMPRESS) != 0 &&
-	    json_object_set_new(f, "compress", json_true()) != 0)) {
+	    json_object_set_new(f, "compress", json_true()) != 0) ||
+	    (origin != NULL && json_object_set_new(f, SIOR_ORIGIN_KEY,
+	    json_string(origin)) != 0)) {
 		json_decref(f);
 		return (NULL);
 	}
@@ -87,7 +93,7 @@ opts_object(const struct sior_bcast *b)
 	    str_array(b->rooms, b->nrooms)) != 0 ||
 	    json_object_set_new(o, "except",
 	    str_array(b->except, b->nexcept)) != 0 ||
-	    json_object_set_new(o, "flags", flags_object(b->flags)) != 0) {
+	    json_object_set_new(o, "flags", flags_object(b->flags, b->origin)) != 0) {
 		json_decref(o);
 		return (NULL);
 	}

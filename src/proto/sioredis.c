@@ -178,7 +178,7 @@ rooms(json_t *a, struct sior_str *out, unsigned *n)
 static int
 opts(json_t *o, struct sior_msg *msg)
 {
-	json_t	*flags;
+	json_t	*flags, *origin;
 
 	if (!json_is_object(o) ||
 	    rooms(json_object_get(o, "rooms"), msg->rooms, &msg->nrooms) != 0 ||
@@ -194,6 +194,12 @@ opts(json_t *o, struct sior_msg *msg)
 		msg->flags |= SIOR_F_LOCAL;
 	if (sior_js_truthy(json_object_get(flags, "compress")))
 		msg->flags |= SIOR_F_COMPRESS;
+	origin = json_object_get(flags, SIOR_ORIGIN_KEY);
+	if (json_is_string(origin) &&
+	    json_string_length(origin) == SIOR_ORIGIN_LEN) {
+		msg->origin.p = json_string_value(origin);
+		msg->origin.len = SIOR_ORIGIN_LEN;
+	}
 	return (0);
 }
 

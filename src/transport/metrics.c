@@ -137,6 +137,17 @@ static const struct counter {
 	C(recovery_takeovers_failed, "Those that did not: the session was "
 	    "not released in time, another took it, or past "
 	    "recovery_takeover_max."),
+	C(recovery_failed_remote, "Recoveries refused: the session was "
+	    "another host's and no host answered in "
+	    "recovery_remote_timeout."),
+	C(recovery_remote_asked, "Asks sent to the other hosts for a "
+	    "session of theirs."),
+	C(recovery_remote_answered, "Other hosts' asks for a session of "
+	    "this host answered."),
+	C(recovery_remote_refused, "CONNECTs not asked for across hosts: "
+	    "recovery_remote_pending were waiting already."),
+	C(recovery_remote_malformed, "Asks or answers across hosts refused: "
+	    "not of their shape."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -158,6 +169,8 @@ static const struct counter gauges[] = {
 	    "until recovered or max_disconnection_duration."),
 	G(recovery_takeovers_waiting, "CONNECTs waiting now for the live "
 	    "session they take over to be released."),
+	G(recovery_remote_pending, "CONNECTs waiting now for another host's "
+	    "answer about their session."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))

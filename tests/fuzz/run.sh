@@ -8,6 +8,7 @@
 # src/gateway/events.c src/gateway/roomname.c src/gateway/spool_rec.c
 # src/gateway/chatrec.c, src/gateway/urlesc.c, src/gateway/authcache.c,
 # src/cluster/redisurl.c, src/cluster/reclog.c, src/gateway/recmatch.c,
+# src/gateway/recwire.c,
 # the src/proto/sior*.c codec,
 # with libcrypto and msgpack-c),
 # then run each for SECONDS
@@ -77,7 +78,7 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c \
     "$top"/src/gateway/urlesc.c "$top"/src/gateway/authcache.c \
     "$top"/src/cluster/redisurl.c "$top"/src/cluster/reclog.c \
-    "$top"/src/gateway/recmatch.c; do
+    "$top"/src/gateway/recmatch.c "$top"/src/gateway/recwire.c; do
 	[ -f "$src" ] || continue
 	obj=$build/obj/$(basename "$src" .c).o
 	echo "run.sh: CC $src"

@@ -691,11 +691,62 @@ test_new_refused(void **state)
 	reclog_free(NULL);
 }
 
+/*
+ * Issue 15, across hosts: an entry keeps its appender's wid (origin), and
+ * a slot can be read without being changed (reclog_sess_get).
+ */
+static int
+origin_of(void *arg, const struct reclog_ent *e)
+{
+	*(int *)arg = e->origin;
+	return 1;
+}
+
+static void
+test_origin_get(void **state)
+{
+	struct reclog		*rl = mk(1 << 16, 4);
+	struct reclog_put	 p;
+	struct reclog_sess	 s, out;
+	char			 f[64];
+	uint64_t		 seq;
+	int			 n, origin = -1;
+
+	(void)state;
+	n = snprintf(f, sizeof(f), "42[\"x\",\"%s\"]", PH);
+	memset(&p, 0, sizeof(p));
+	p.to = RECLOG_TO_ROOM;
+	p.worker = -1;
+	p.origin = 258;
+	p.room = "r";
+	p.rlen = 1;
+	p.frame = f;
+	p.flen = (size_t)n;
+	p.patch = n - 2 - RECLOG_OFF_LEN;
+	assert_int_equal(reclog_append(rl, &p, &seq), 0);
+	assert_int_equal(reclog_scan(rl, seq - 1, seq, origin_of, &origin), 1);
+	assert_int_equal(origin, 258);
+	mksess(&s, "pid1", "sid1", 1, 3);
+	assert_int_equal(reclog_sess_get(rl, "pid1", &out), RECLOG_E_NOSESSION);
+	assert_int_equal(reclog_sess_put(rl, &s), 0);
+	assert_int_equal(reclog_sess_park(rl, "pid1", 1234), 0);
+	assert_int_equal(reclog_sess_get(rl, "pid1", &out), 0);
+	assert_string_equal(out.sid, "sid1");
+	assert_int_equal(out.worker, s.worker);
+	assert_int_equal(out.state, RECLOG_PARKED);
+	assert_int_equal(out.since_ms, 1234);
+	/* Unchanged by the read: still parked, still there. */
+	assert_int_equal(reclog_sess_get(rl, "pid1", &out), 0);
+	assert_int_equal(out.state, RECLOG_PARKED);
+	reclog_free(rl);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_read),
+		cmocka_unit_test(test_origin_get),
 		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_evict_lost_scan),
 		cmocka_unit_test(test_index_bound),

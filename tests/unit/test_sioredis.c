@@ -857,6 +857,49 @@ test_encode_refused(void **state)
 	sior_free(&m);
 }
 
+/*
+ * A gateway's broadcast carries its origin in flags (issue 15): decoded
+ * back in both formats; a wrong length, or none, leaves it empty.
+ */
+static void
+test_origin(void **state)
+{
+	static const char	*off = "0badc0de0000000000000abc";
+	struct sior_bcast	 b;
+	struct sior_msg		 m;
+	uint8_t			*out;
+	size_t			 len;
+	int			 f;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	b.uid = "me";
+	b.args = "[\"ev\",1]";
+	b.argslen = strlen(b.args);
+	for (f = SIOR_CLASSIC; f <= SIOR_SHARDED; f++) {
+		b.origin = off;
+		assert_int_equal(sior_encode_bcast(f, &b, &out, &len), 0);
+		assert_int_equal(sior_decode(f, out, len, &m), 0);
+		free(out);
+		assert_int_equal(m.op, SIOR_OP_BROADCAST);
+		check_str(m.origin, off);
+		assert_int_equal(m.flags, 0);
+		sior_free(&m);
+		b.origin = "0badc0de";
+		assert_int_equal(sior_encode_bcast(f, &b, &out, &len), 0);
+		assert_int_equal(sior_decode(f, out, len, &m), 0);
+		free(out);
+		assert_int_equal(m.origin.len, 0);
+		sior_free(&m);
+		b.origin = NULL;
+		assert_int_equal(sior_encode_bcast(f, &b, &out, &len), 0);
+		assert_int_equal(sior_decode(f, out, len, &m), 0);
+		free(out);
+		assert_int_equal(m.origin.len, 0);
+		sior_free(&m);
+	}
+}
+
 int
 main(void)
 {
@@ -877,6 +920,7 @@ main(void)
 		cmocka_unit_test(test_hostile_types),
 		cmocka_unit_test(test_hostile_binaries),
 		cmocka_unit_test(test_encode_refused),
+		cmocka_unit_test(test_origin),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
