@@ -25,7 +25,8 @@
 //     new socket id, none of the gap's messages replayed;
 //   - a token that expired during the gap: the reconnect is refused (no
 //     replay), and the same session recovers with a fresh token.
-// /metrics counts the attempts, the successes and the failures.
+// /metrics counts the attempts, the successes and the failures.  With a
+// chat service, the 100 are persisted and recovered alike.
 // Each offset (the last argument of a server's EVENT) is 24 lowercase hex
 // characters and grows along what one socket receives.
 import { after, before, describe, test } from "node:test";
@@ -36,6 +37,7 @@ import {
   token, uid, until,
 } from "./gwlib.mjs";
 import { startRedis } from "./redislib.mjs";
+import { startStub } from "./stubs.mjs";
 
 const T = { timeout: 120000 };
 const N = 100;		// messages per case
@@ -550,5 +552,52 @@ describe("two gateway instances sharing Redis", () => {
       await closeAll([r, s]);
       await proxy.close();
     }
+  });
+});
+
+// The issue: "a message the chat service persisted must also be
+// recoverable".  With a chat service (a stub that stores each message
+// once by its Idempotency-Key), every one of the 100 is persisted (its
+// ack says so) and reaches the receiver once, in order, recovered, with
+// the id the service stored it under.
+describe("with a chat service", () => {
+  let gw, stub;
+  const stored = new Map();	// Idempotency-Key -> body
+  before(async () => {
+    stub = await startStub({
+      route: (call) => {
+        if (call.method === "GET" && /^\/api\/groups\//.test(call.path))
+          return { status: 200, body: { member: true } };
+        if (call.method !== "POST" || call.path !== "/api/messages") return undefined;
+        const key = call.headers["idempotency-key"];
+        if (stored.has(key)) return { status: 409, body: { error: "exists" } };
+        stored.set(key, call.body);
+        return { status: 201, body: { id: call.body.id } };
+      },
+    });
+    gw = await startGateway({ workers: 2, conf: `chat_service_url "${stub.url}"\n` });
+  });
+  after(async () => {
+    await gw?.shutdown();
+    await stub?.close();
+  });
+
+  test("TCP cut during 100 persisted direct messages: all persisted, all received, in order, " +
+    "once, recovered", T, async () => {
+    await cast(gw, "direct", async (c) => {
+      const acks = [];
+      const send = (content) => c.send(content).then((a) => { acks.push(a); return a; });
+      const tag = await hundred({ gw, ...c, send, trigger: () => c.proxy.cut() });
+      await assertRecovered(gw, c.r, tag, c.id);
+      assert.equal(acks.length, N);
+      assert.deepEqual(acks.filter((a) => a?.message?.status !== "persisted"), [],
+        "every message persisted");
+      const mine = [...stored.values()].filter((b) => String(b.content).startsWith(`${tag}#`));
+      assert.equal(mine.length, N, "the service stored each once");
+      const ids = c.r.all("receive_message", (m) => String(m?.content).startsWith(`${tag}#`))
+        .map((e) => e.args[0].id);
+      assert.deepEqual(new Set(ids), new Set(mine.map((b) => b.id)),
+        "the receiver got them under the ids the service stored");
+    });
   });
 });
