@@ -41,6 +41,7 @@
  * scoped.c, sync.c and token.c do not call one another; sync.c is above
  * hostpresence.c, which is above scoped.c.
  * Below them all are the pure modules events.c (payloads, events.h),
+ * msgsplice.c (a direct message from its scan, spliced: msgsplice.h),
  * roomname.c (room names, roomname.h), recmatch.c (recovery's pids,
  * asks and log entries, recovery.h), breaker.c and backoff.c (the
  * downstream services' circuit breaker and retries, breaker.h and
@@ -83,6 +84,7 @@ struct mqueue;
 struct bus;
 struct engines;
 struct chat;
+struct evscan;
 struct frame;
 struct presence;
 struct redis;
@@ -265,6 +267,7 @@ struct gateway {
 	struct htab		 bysid;		/* sockindex.c */
 	struct gw_recovery	*recovery;	/* recovery.c; NULL: off */
 	struct logdel		*logdel;	/* logdeliver.c; NULL: no log */
+	uint64_t		 spliced;	/* handlers_event_raw() took */
 };
 
 /* Bus record types. */
@@ -320,8 +323,11 @@ void	adapter_stats(const struct gateway *, struct worker_stats *);
 /* emit.c */
 void		 emit_offsets(bool);
 struct frame	*emit_frame(const char *, json_t *);
+struct frame	*emit_frame_text(const char *, const char *, size_t);
 void		 emit_to(struct gateway *, struct session *, const char *,
 		    json_t *);
+void		 emit_frame_to(struct gateway *, struct session *,
+		    struct frame *);
 void		 emit_all(struct gateway *, struct frame *, struct session *);
 
 /* deliver.c */
@@ -446,6 +452,8 @@ void	recovery_stats(const struct gateway *, struct worker_stats *);
 int	handlers_init(struct gateway *, uint64_t);
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,
 	    const char *, size_t, json_t *, int64_t);
+int	handlers_event_raw(struct gateway *, struct session *,
+	    struct gw_socket *, const struct evscan *, int64_t);
 
 /* gateway.c */
 extern const struct app	 gateway_app;

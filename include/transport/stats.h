@@ -164,6 +164,8 @@ struct worker_stats {
 	/* Long-polling: sessions closed as their waiting GET's client left. */
 	uint64_t	 polls_dropped;
 	uint64_t	 polls_unwatched;	/* not watched for it: hup.c */
+	/* Direct messages carried out without a tree (issue 16). */
+	uint64_t	 messages_spliced;
 };
 
 #define STATS_MAX_WORKERS	512

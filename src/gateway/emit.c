@@ -34,18 +34,36 @@ emit_offsets(bool on)
 struct frame *
 emit_frame(const char *event, json_t *arg)
 {
-	char		 small[1024], *json = small, *out;
+	char		 small[1024], *json = small;
+	size_t		 len;
+	struct frame	*f;
+
+	len = jsonwrite_dump(arg, small, sizeof(small));
+	if (len >= sizeof(small)) {
+		if ((json = malloc(len + 1)) == NULL)
+			return NULL;
+		jsonwrite_dump(arg, json, len + 1);
+	}
+	f = emit_frame_text(event, json, len);
+	if (json != small)
+		free(json);
+	return f;
+}
+
+/*
+ * The same, the argument already JSON text (len bytes) as jsonwrite
+ * writes it (issue 16: a direct message spliced, never a tree).
+ */
+struct frame *
+emit_frame_text(const char *event, const char *json, size_t len)
+{
 	const char	*args[2];
 	size_t		 jlen[2], n;
 	struct frame	*f = NULL;
+	char		*out;
 
-	jlen[0] = jsonwrite_dump(arg, small, sizeof(small));
-	if (jlen[0] >= sizeof(small)) {
-		if ((json = malloc(jlen[0] + 1)) == NULL)
-			return NULL;
-		jsonwrite_dump(arg, json, jlen[0] + 1);
-	}
 	args[0] = json;
+	jlen[0] = len;
 	args[1] = placeholder;
 	jlen[1] = sizeof(placeholder) - 1;
 	n = sio_encode_event(NULL, 0, NULL, event, args, jlen, nargs, -1);
@@ -58,8 +76,6 @@ emit_frame(const char *event, json_t *arg)
 			f = NULL;
 		}
 	}
-	if (json != small)
-		free(json);
 	return f;
 }
 
@@ -68,9 +84,16 @@ void
 emit_to(struct gateway *g, struct session *s, const char *event,
     json_t *arg)
 {
-	struct frame	*f, *d;
+	emit_frame_to(g, s, emit_frame(event, arg));
+}
 
-	if ((f = emit_frame(event, arg)) == NULL)
+/* A frame (NULL: none) to one session; takes over the reference. */
+void
+emit_frame_to(struct gateway *g, struct session *s, struct frame *f)
+{
+	struct frame	*d;
+
+	if (f == NULL)
 		return;
 	if (logdeliver_put(g, RECLOG_TO_SOCKET, false, s->sio_sid,
 	    strlen(s->sio_sid), NULL, f, s, NULL, NULL) != 0) {

@@ -40,6 +40,8 @@ static void	gw_connected(struct session *, unsigned, json_t *);
 static void	gw_accepting(struct session *, unsigned, json_t *);
 static void	gw_verified(struct gateway *, struct session *, unsigned,
 		    const struct auth_result *, const char *);
+static int	gw_event_raw(struct session *, unsigned,
+		    const struct evscan *, int64_t);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
 static void	gw_disconnect(struct session *, unsigned, const char *);
@@ -62,6 +64,7 @@ const struct app gateway_app = {
 	.stats = gw_stats,
 	.fini = gw_fini,
 	.accepting = gw_accepting,
+	.event_raw = gw_event_raw,
 };
 
 static const struct bus_ops ops = { bus_recv, bus_peer_up, bus_peer_down };
@@ -379,6 +382,15 @@ gw_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 	    sio_event_arg(p, 0), p->ack_id);
 }
 
+/* An EVENT before its tree (issue 16): handlers.c may take it. */
+static int
+gw_event_raw(struct session *s, unsigned nsp, const struct evscan *sc,
+    int64_t ack)
+{
+	(void)nsp;
+	return handlers_event_raw(s->t->app_data, s, s->app_data, sc, ack);
+}
+
 /* The socket left: its rooms, its presence. */
 static void
 gw_disconnect(struct session *s, unsigned nsp, const char *reason)
@@ -447,6 +459,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->rooms_refused = g->rooms_refused;
 	st->events_rate_limited = g->rate_warnings;
 	st->rate_limit_disconnects = g->rate_disconnects;
+	st->messages_spliced = g->spliced;
 	st->auth_attempts_refused = g->auth_refused;
 	services_stats(g->services, st->services);
 	chat_stats(g, &st->services[STATS_SVC_CHAT]);

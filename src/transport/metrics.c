@@ -124,6 +124,8 @@ static const struct counter {
 	C(polls_unwatched, "Waiting long-poll GETs whose connection could "
 	    "not be watched for the client's close (fs.epoll."
 	    "max_user_watches): noticed at the heartbeat."),
+	C(messages_spliced, "Direct messages validated from the client's "
+	    "text and written by splicing it, without a JSON tree."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
