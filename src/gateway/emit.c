@@ -58,24 +58,28 @@ struct frame *
 emit_frame_text(const char *event, const char *json, size_t len)
 {
 	const char	*args[2];
-	size_t		 jlen[2], n;
-	struct frame	*f = NULL;
-	char		*out;
+	size_t		 jlen[2], n, cap;
+	struct frame	*f;
 
 	args[0] = json;
 	jlen[0] = len;
 	args[1] = placeholder;
 	jlen[1] = sizeof(placeholder) - 1;
-	n = sio_encode_event(NULL, 0, NULL, event, args, jlen, nargs, -1);
-	if (n > 0 && (f = frame_new(n, false)) != NULL) {
-		out = (char *)FRAME_DATA(f);
-		/* The encoder NUL-terminates when it has room; it has not. */
-		if (sio_encode_event(out, n, NULL, event, args, jlen, nargs, -1)
-		    != n) {
-			frame_unref(f);
-			f = NULL;
-		}
+	/*
+	 * Encoded once, into room for the worst case ("42[", the name with
+	 * every byte escaped, the arguments and their commas, "]", the
+	 * encoder's NUL); the frame is then as long as what was written.
+	 */
+	cap = 3 + 6 * strlen(event) + 2 + jlen[0] + 1 + jlen[1] + 1 + 2;
+	if ((f = frame_new(cap, false)) == NULL)
+		return NULL;
+	n = sio_encode_event((char *)FRAME_DATA(f), cap, NULL, event, args,
+	    jlen, nargs, -1);
+	if (n == 0 || n >= cap) {
+		frame_unref(f);
+		return NULL;
 	}
+	f->len = (uint32_t)n;
 	return f;
 }
 

@@ -111,11 +111,24 @@ msgsplice_parse(const struct evscan *ev, size_t content_max,
 	return (0);
 }
 
-/* ,"key":"s" (or {"key":... first), s written by jsonwrite. */
+/* ,"key":"s" (or {"key":... first), s written as jsonwrite writes it. */
 static void
 put_str(struct bw *o, const char *key, const char *s, size_t n)
 {
+	size_t	 i;
+
 	bw_append(o, key, strlen(key));
+	/* Our ids and times are plain ASCII: jsonwrite copies them. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80 ||
+		    s[i] == '"' || s[i] == '\\')
+			break;
+	if (i == n) {
+		bw_append(o, "\"", 1);
+		bw_append(o, s, n);
+		bw_append(o, "\"", 1);
+		return;
+	}
 	/* What does not fit is counted: the total says "again, bigger". */
 	bw_advance(o, jsonwrite_string(s, n, bw_tail(o), bw_room(o)));
 }
