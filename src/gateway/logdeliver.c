@@ -34,7 +34,9 @@
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
+#include "presence.h"
 #include "reclog.h"
+#include "roomname.h"
 #include "rooms.h"
 #include "session.h"
 #include "sid.h"
@@ -74,6 +76,7 @@ struct fanout {
 static void	 on_check(struct ev_loop *, ev_check *, int);
 static void	 on_prep(struct ev_loop *, ev_prepare *, int);
 static void	 on_tick(struct ev_loop *, ev_timer *, int);
+static bool	 elsewhere(struct gateway *, const char *, size_t);
 
 static int
 live(const struct session *s)
@@ -222,6 +225,30 @@ logdeliver_strip(struct frame *f)
 }
 
 /*
+ * May another worker have a member of room?  Only a user's sockets join
+ * its room, so when presence says they are all here, no other worker has
+ * anything to deliver and none is woken (issue 16: the wake, through
+ * nng's threads, cost the peer more than the message itself).  Presence
+ * hears of a socket on another worker a bus hop late: in that window its
+ * frame waits for that worker's next iteration or LOGDEL_TICK, never
+ * lost.  Any other room: perhaps.
+ */
+static bool
+elsewhere(struct gateway *g, const char *room, size_t rlen)
+{
+	struct roomname_ref	 ref;
+	char			 user[ROOMNAME_SIZE];
+
+	if (room == NULL || roomname_parse(room, rlen, &ref) != ROOMNAME_OK ||
+	    ref.kind != ROOMNAME_USER || ref.alen >= sizeof(user))
+		return true;
+	memcpy(user, ref.a, ref.alen);
+	user[ref.alen] = '\0';
+	return presence_total_count(g->presence, user) >
+	    presence_local_count(g->presence, user);
+}
+
+/*
  * Append frame f (with emit.c's placeholder) for to/room/except, for
  * every worker (worker -1) or this one, and deliver the log to its head:
  * f itself by fn(g, f, arg) when fn is set, else by the entry's rule (s:
@@ -268,7 +295,8 @@ logdeliver_put(struct gateway *g, int to, bool everyone, const char *room,
 		else
 			deliver(g, f, to, room, rlen, except, p.elen, s);
 	}
-	if (everyone && !ld->woke && g->bus != NULL) {
+	if (everyone && !ld->woke && g->bus != NULL &&
+	    elsewhere(g, room, rlen)) {
 		ld->woke = 1;
 		(void)bus_send(g->bus, GW_BUS_LOGWAKE, "w", 1);
 	}
