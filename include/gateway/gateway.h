@@ -14,7 +14,8 @@
  *		dropped at its close
  *   logdeliver.c	frames to rooms and sockets through the host's
  *		recovery log (issue 15), delivered from it by every worker
- *		in its order (GW_BUS_LOGWAKE)
+ *		in its order (woken by doorbell.c's bells, or
+ *		GW_BUS_LOGWAKE)
  *   emit.c	the frames of events, to one session or to all of them
  *   adapter.c	the socket.io Redis adapter (issue 14): deliver.c's frames
  *		to the other servers, theirs to our sockets, their requests
@@ -84,6 +85,7 @@ struct mqueue;
 struct bus;
 struct engines;
 struct chat;
+struct doorbell;
 struct evscan;
 struct frame;
 struct presence;
@@ -268,6 +270,7 @@ struct gateway {
 	struct gw_recovery	*recovery;	/* recovery.c; NULL: off */
 	struct logdel		*logdel;	/* logdeliver.c; NULL: no log */
 	uint64_t		 spliced;	/* handlers_event_raw() took */
+	struct doorbell		*bell;		/* the log's wakes; NULL: bus */
 };
 
 /* Bus record types. */

@@ -166,6 +166,10 @@ struct worker_stats {
 	uint64_t	 polls_unwatched;	/* not watched for it: hup.c */
 	/* Direct messages carried out without a tree (issue 16). */
 	uint64_t	 messages_spliced;
+	/* The recovery log's wakes between workers (doorbell.c). */
+	uint64_t	 doorbell_rung;
+	uint64_t	 doorbell_missed;	/* no bell: the bus instead */
+	uint64_t	 doorbell_heard;
 };
 
 #define STATS_MAX_WORKERS	512

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "auth.h"
 #include "bus.h"
+#include "doorbell.h"
 #include "events.h"
 #include "gateway.h"
 #include "grouplist.h"
@@ -50,6 +51,7 @@ static void	gw_stats(struct transport *, struct worker_stats *);
 static void	gw_fini(struct transport *);
 static int	cluster_init(struct gateway *, const char *);
 static void	bus_recv(void *, int, uint8_t, const void *, size_t);
+static void	bell_cb(void *);
 static void	bus_peer_up(void *, int);
 static void	bus_peer_down(void *, int);
 
@@ -115,6 +117,12 @@ gw_init(struct transport *t)
 		log_error("the recovery log's reader: out of memory");
 		return -1;
 	}
+	/* Its wakes, without nng's threads (issue 16). */
+	if (g->logdel != NULL && g->bus != NULL && (g->bell =
+	    doorbell_new(t->loop, g->conf->run_dir, t->wid, bell_cb, g)) ==
+	    NULL)
+		log_warnx("no doorbell in %s: the recovery log's wakes go by "
+		    "the bus", g->conf->run_dir);
 	emit_offsets(g->logdel != NULL);
 	if ((g->services = services_new(t->loop, &g->conf->services,
 	    &g->conf->breaker, &g->conf->retry)) == NULL) {
@@ -174,6 +182,8 @@ gw_fini(struct transport *t)
 	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
 	recovery_free(g);
+	doorbell_free(g->bell);
+	g->bell = NULL;
 }
 
 /*
@@ -382,6 +392,13 @@ gw_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 	    sio_event_arg(p, 0), p->ack_id);
 }
 
+/* Another worker appended to the recovery log and rang (doorbell.h). */
+static void
+bell_cb(void *arg)
+{
+	logdeliver_recv(arg);
+}
+
 /* An EVENT before its tree (issue 16): handlers.c may take it. */
 static int
 gw_event_raw(struct session *s, unsigned nsp, const struct evscan *sc,
@@ -443,6 +460,8 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 	for (i = 0; i < n && i < 512; i++)
 		v[i] = wids[i];
 	bus_set_peers(g->bus, v, i);
+	if (g->bell != NULL)
+		(void)doorbell_set_peers(g->bell, v, i);
 	sync_peers(g, wids, n);
 	authsvc_peers(g, wids, n);
 }
@@ -460,6 +479,14 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->events_rate_limited = g->rate_warnings;
 	st->rate_limit_disconnects = g->rate_disconnects;
 	st->messages_spliced = g->spliced;
+	if (g->bell != NULL) {
+		struct doorbell_stats	 ds;
+
+		doorbell_stats(g->bell, &ds);
+		st->doorbell_rung = ds.rung;
+		st->doorbell_missed = ds.missed;
+		st->doorbell_heard = ds.heard;
+	}
 	st->auth_attempts_refused = g->auth_refused;
 	services_stats(g->services, st->services);
 	chat_stats(g, &st->services[STATS_SVC_CHAT]);

@@ -14,12 +14,15 @@
  * are delivered first, and its own one, when the reader gets to it, from
  * the frame in memory (no copy), by the origin's own rule when it has one
  * (a Redis broadcast's rooms and excepts, presence's "all but the user's
- * sockets").  Once per loop iteration in which it appended it sends one
- * GW_BUS_LOGWAKE, and the others read the log to its head; a wake the
- * bus dropped costs at most LOGDEL_TICK (a timer reads what the head
- * says is there).  Entries with worker >= 0 are that worker's alone
- * (frames from Redis, which every worker hears, a socket's own events,
- * and presence, which every worker computes itself); worker -1 entries
+ * sockets").  Once per loop iteration in which it appended it wakes the
+ * others, and they read the log to its head: by their doorbells
+ * (doorbell.c, issue 16: no nng thread in the way), or GW_BUS_LOGWAKE on
+ * the bus for a peer without one; not at all for a user's room whose
+ * sockets are all here (elsewhere()).  A wake lost costs at most
+ * LOGDEL_TICK (a timer reads what the head says is there).  Entries
+ * with worker >= 0 are that worker's alone (frames from Redis, which
+ * every worker hears, a socket's own events, and presence, which every
+ * worker computes itself); worker -1 entries
  * (deliver_room) are delivered by every worker to its members.
  *
  * RECLOG_TO_ROOM LOGDEL_ALL is every connected socket (presence in mode
@@ -31,6 +34,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "doorbell.h"
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
@@ -298,7 +302,9 @@ logdeliver_put(struct gateway *g, int to, bool everyone, const char *room,
 	if (everyone && !ld->woke && g->bus != NULL &&
 	    elsewhere(g, room, rlen)) {
 		ld->woke = 1;
-		(void)bus_send(g->bus, GW_BUS_LOGWAKE, "w", 1);
+		/* The bell; the bus for a peer that has none (doorbell.c). */
+		if (g->bell == NULL || doorbell_ring(g->bell) != 0)
+			(void)bus_send(g->bus, GW_BUS_LOGWAKE, "w", 1);
 	}
 	return 0;
 }

@@ -126,6 +126,11 @@ static const struct counter {
 	    "max_user_watches): noticed at the heartbeat."),
 	C(messages_spliced, "Direct messages validated from the client's "
 	    "text and written by splicing it, without a JSON tree."),
+	C(doorbell_rung, "Wakes sent to other workers' doorbells for the "
+	    "recovery log."),
+	C(doorbell_missed, "Wakes that found no doorbell and went by the bus "
+	    "instead."),
+	C(doorbell_heard, "Wakes of this gateway's workers by a doorbell."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

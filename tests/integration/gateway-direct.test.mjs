@@ -1,7 +1,9 @@
 // Guards issue 16 (direct messages at 2x the floor): a send_message to a
 // user is validated from the client's own JSON text and its
 // receive_message, message_sent and ack are written by splicing that text
-// (src/gateway/msgsplice.c, counted in messages_spliced), never a tree.
+// (src/gateway/msgsplice.c, counted in messages_spliced), never a tree;
+// the worker of its recipient is woken by a doorbell (src/cluster/
+// doorbell.c: doorbell_rung, doorbell_heard), not through nng.
 // What a client sees must be what the tree path gives: the same fields,
 // the same escaping, whatever the content holds (quotes, controls, NUL,
 // astral characters, U+2028, long text); a message the splice leaves to
@@ -89,6 +91,12 @@ test("escaping: what arrives is what was sent, spliced", { timeout: 120000 }, as
   await roundTrip({ receiver_id: "bob", content: "x", group_id: null, message_type: null, client_msg_id: undefined });
   assert.ok(await spliced(before + CONTENTS.length + 2) >= before + CONTENTS.length + 2,
     "every one of them spliced");
+  // bob is on the other worker: it was woken by its doorbell, not the bus.
+  const t = await until(async () => {
+    const m = await getJSON(gw.url, "/metrics");
+    return m.totals?.doorbell_heard >= 1 ? m.totals : null;
+  }, 15000, "doorbell_heard >= 1");
+  assert.ok(t.doorbell_rung >= 1, JSON.stringify(t));
 });
 
 test("left to the tree path: an integer id, a number anywhere; the same message", { timeout: 60000 }, async () => {
