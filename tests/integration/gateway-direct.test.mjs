@@ -139,3 +139,30 @@ test("event_rate counts spliced messages", { timeout: 60000 }, async () => {
     await g2.shutdown();
   }
 });
+
+test("without connection_recovery: spliced, across workers by the bus", { timeout: 60000 }, async () => {
+  const g2 = await startGateway({ workers: 2, conf: "connection_recovery no\n" });
+  try {
+    const [a] = await placed(g2.url, "anna", 1);
+    const [b] = await placed(g2.url, "bert", 1, { avoid: new Set([a.slot]) });
+    const content = "no log: \" \\ \n \u0000 😀";
+    const ack = await a.ack("send_message", { receiver_id: "bert", content, client_msg_id: "c1" });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    const { status, ...plain } = ack.message;
+    assert.equal(status, "sent");
+    assert.deepEqual(plain, {
+      id: plain.id, sender_id: "anna", receiver_id: "bert", content,
+      message_type: "text", created_at: plain.created_at, client_msg_id: "c1",
+    });
+    const [got, ...rest] = await b.wait("receive_message", { pred: (m) => m.id === plain.id });
+    assert.deepEqual(got, plain);
+    assert.deepEqual(rest, [], "no offset without the log");
+    await until(async () => {
+      const m = await getJSON(g2.url, "/metrics");
+      return m.workers?.length === 2 && m.totals?.messages_spliced >= 1;
+    }, 15000, "messages_spliced >= 1");
+    await closeAll([a, b]);
+  } finally {
+    await g2.shutdown();
+  }
+});
