@@ -30,6 +30,7 @@ struct doorbell	*doorbell_new(struct ev_loop *, const char *, int,
 void		 doorbell_free(struct doorbell *);
 int		 doorbell_set_peers(struct doorbell *, const int *, size_t);
 size_t		 doorbell_ring(struct doorbell *);
+size_t		 doorbell_npeers(const struct doorbell *);
 void		 doorbell_stats(const struct doorbell *,
 		    struct doorbell_stats *);
 

@@ -154,6 +154,13 @@ doorbell_ring(struct doorbell *d)
 	return missed;
 }
 
+/* The peers a ring goes to. */
+size_t
+doorbell_npeers(const struct doorbell *d)
+{
+	return d->npeers;
+}
+
 void
 doorbell_stats(const struct doorbell *d, struct doorbell_stats *st)
 {

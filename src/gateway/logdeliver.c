@@ -300,6 +300,7 @@ logdeliver_put(struct gateway *g, int to, bool everyone, const char *room,
 			deliver(g, f, to, room, rlen, except, p.elen, s);
 	}
 	if (everyone && !ld->woke && g->bus != NULL &&
+	    (g->bell == NULL || doorbell_npeers(g->bell) > 0) &&
 	    elsewhere(g, room, rlen)) {
 		ld->woke = 1;
 		/* The bell; the bus for a peer that has none (doorbell.c). */

@@ -58,7 +58,9 @@ test_ring(void **state)
 	assert_non_null(b = doorbell_new(loop, dir, 2, on_bell, (void *)1));
 	assert_non_null(c = doorbell_new(loop, dir, 3, on_bell, (void *)2));
 	/* Ourselves left out; 9 has no bell: missed. */
+	assert_int_equal(doorbell_npeers(a), 0);
 	assert_int_equal(doorbell_set_peers(a, peers, 4), 0);
+	assert_int_equal(doorbell_npeers(a), 3);
 	assert_int_equal(doorbell_ring(a), 1);
 	spin(loop);
 	assert_int_equal(woken[0], 0);
