@@ -37,7 +37,7 @@ struct evscan_member {
 
 struct evscan {
 	bool			 array;		/* the payload is an array */
-	size_t			 nelems;	/* its elements, name included */
+	size_t			 nelems;	/* its elements, the name too */
 	struct evscan_value	 name;		/* element 0 */
 	struct evscan_value	 arg;		/* element 1 */
 	size_t			 nmembers;	/* arg's, when an object */

@@ -50,6 +50,8 @@ struct jsonlimit_stat {
  * container end no deeper than max_depth, as spans of the text, so that a
  * caller can pick fields out of a document without a tree.  A token is
  * told only once it has been checked; the scan may still fail later.
+ * depth counts the containers around a token; a close carries its
+ * container's, and an open's end is its start (its close completes it).
  */
 #define JSONLIMIT_T_STRING	1
 #define JSONLIMIT_T_NUMBER	2
@@ -66,7 +68,7 @@ struct jsonlimit_stat {
 
 struct jsonlimit_token {
 	int		 type;		/* JSONLIMIT_T_* */
-	unsigned	 depth;		/* containers around it (a close: its own) */
+	unsigned	 depth;		/* containers around it */
 	const char	*start;		/* first byte (a string: its quote) */
 	const char	*end;		/* past its last byte */
 	size_t		 len;		/* strings, keys: decoded bytes */
