@@ -140,6 +140,7 @@ int		 events_lookup(const char *, size_t);
 const char	*events_name(enum events_type);
 int		 events_parse(const char *, size_t, const json_t *, size_t,
 		     struct events_event *, struct events_error *);
+const char	*events_message_type(const char *, size_t);
 
 /* events.c: server -> client */
 json_t		*events_message_json(const struct events_message *);

@@ -14,7 +14,8 @@
  *		dropped at its close
  *   logdeliver.c	frames to rooms and sockets through the host's
  *		recovery log (issue 15), delivered from it by every worker
- *		in its order (GW_BUS_LOGWAKE)
+ *		in its order (woken by doorbell.c's bells, or
+ *		GW_BUS_LOGWAKE)
  *   emit.c	the frames of events, to one session or to all of them
  *   adapter.c	the socket.io Redis adapter (issue 14): deliver.c's frames
  *		to the other servers, theirs to our sockets, their requests
@@ -49,6 +50,7 @@
  * scoped.c, sync.c and token.c do not call one another; sync.c is above
  * hostpresence.c, which is above scoped.c.
  * Below them all are the pure modules events.c (payloads, events.h),
+ * msgsplice.c (a direct message from its scan, spliced: msgsplice.h),
  * roomname.c (room names, roomname.h), recmatch.c (recovery's pids,
  * asks and log entries, recovery.h), recwire.c (recovery's messages
  * across hosts, recwire.h), breaker.c and backoff.c (the
@@ -92,6 +94,8 @@ struct mqueue;
 struct bus;
 struct engines;
 struct chat;
+struct doorbell;
+struct evscan;
 struct frame;
 struct presence;
 struct redis;
@@ -291,6 +295,8 @@ struct gateway {
 				    const char *, size_t, const void *,
 				    size_t);
 	struct gw_recremote	*recremote;	/* NULL: no Redis or no log */
+	uint64_t		 spliced;	/* handlers_event_raw() took */
+	struct doorbell		*bell;		/* the log's wakes; NULL: bus */
 };
 
 /* Bus record types. */
@@ -351,8 +357,11 @@ uint64_t adapter_own_heard(const struct gateway *, int);
 /* emit.c */
 void		 emit_offsets(bool);
 struct frame	*emit_frame(const char *, json_t *);
+struct frame	*emit_frame_text(const char *, const char *, size_t);
 void		 emit_to(struct gateway *, struct session *, const char *,
 		    json_t *);
+void		 emit_frame_to(struct gateway *, struct session *,
+		    struct frame *);
 void		 emit_all(struct gateway *, struct frame *, struct session *);
 
 /* deliver.c */
@@ -501,6 +510,8 @@ void	rectake_stats(const struct gateway *, struct worker_stats *);
 int	handlers_init(struct gateway *, uint64_t);
 void	handlers_event(struct gateway *, struct session *, struct gw_socket *,
 	    const char *, size_t, json_t *, int64_t);
+int	handlers_event_raw(struct gateway *, struct session *,
+	    struct gw_socket *, const struct evscan *, int64_t);
 
 /* gateway.c */
 extern const struct app	 gateway_app;

@@ -42,6 +42,43 @@ struct jsonlimit_stat {
 	size_t		 offset;
 	size_t		 elements;
 	unsigned	 depth;
+	size_t		 numbers;	/* number values, at any depth */
+};
+
+/*
+ * An observer of a scan (jsonlimit_scan_obs()): told each value, key and
+ * container end no deeper than max_depth, as spans of the text, so that a
+ * caller can pick fields out of a document without a tree.  A token is
+ * told only once it has been checked; the scan may still fail later.
+ * depth counts the containers around a token; a close carries its
+ * container's, and an open's end is its start (its close completes it).
+ */
+#define JSONLIMIT_T_STRING	1
+#define JSONLIMIT_T_NUMBER	2
+#define JSONLIMIT_T_LITERAL	3	/* true, false, null */
+#define JSONLIMIT_T_OBJECT	4	/* an object opens */
+#define JSONLIMIT_T_ARRAY	5	/* an array opens */
+#define JSONLIMIT_T_CLOSE	6	/* a container closes */
+#define JSONLIMIT_T_KEY		7
+
+/* jsonlimit_token.flags, for strings and keys */
+#define JSONLIMIT_S_ESCAPED	0x1	/* it has escape sequences */
+#define JSONLIMIT_S_NONCANON	0x2	/* not as JSON.stringify writes it */
+#define JSONLIMIT_S_NUL		0x4	/* it decodes to a NUL byte */
+
+struct jsonlimit_token {
+	int		 type;		/* JSONLIMIT_T_* */
+	unsigned	 depth;		/* containers around it */
+	const char	*start;		/* first byte (a string: its quote) */
+	const char	*end;		/* past its last byte */
+	size_t		 len;		/* strings, keys: decoded bytes */
+	unsigned	 flags;		/* strings, keys: JSONLIMIT_S_* */
+};
+
+struct jsonlimit_obs {
+	unsigned	 max_depth;
+	void		(*token)(void *, const struct jsonlimit_token *);
+	void		*arg;
 };
 
 /* Results: 0 or a negative reason, see jsonlimit_strerror(). */
@@ -58,7 +95,12 @@ struct jsonlimit_stat {
 /* jsonlimit.c */
 int		 jsonlimit_scan(const char *, size_t,
 		     const struct jsonlimit *, struct jsonlimit_stat *);
+int		 jsonlimit_scan_obs(const char *, size_t,
+		     const struct jsonlimit *, struct jsonlimit_stat *,
+		     const struct jsonlimit_obs *);
 int		 jsonlimit_load(const char *, size_t,
+		     const struct jsonlimit *, json_t **);
+int		 jsonlimit_parse(const char *, size_t,
 		     const struct jsonlimit *, json_t **);
 size_t		 jsonlimit_utf8_len(const unsigned char *, size_t);
 bool		 jsonlimit_utf8_valid(const char *, size_t);

@@ -29,6 +29,8 @@
 
 #include <jansson.h>
 
+#include "evscan.h"
+
 enum sio_type {
 	SIO_CONNECT = 0,
 	SIO_DISCONNECT,
@@ -89,6 +91,9 @@ struct sio_packet {
 	int64_t		 ack_id;	/* -1: none */
 	unsigned	 attachments;	/* BINARY_* only */
 	json_t		*data;
+	/* sio_packet_decode_scan(): the payload's text, not yet in data */
+	const char	*raw;
+	size_t		 rawlen;
 };
 
 /* sio_packet_encode() flags */
@@ -99,6 +104,11 @@ void		 sio_packet_init(struct sio_packet *);
 void		 sio_packet_clear(struct sio_packet *);
 int		 sio_packet_decode(const char *, size_t,
 		     const struct sio_limits *, struct sio_packet *);
+int		 sio_packet_decode_scan(const char *, size_t,
+		     const struct sio_limits *, struct sio_packet *,
+		     struct evscan *);
+int		 sio_packet_decode_tree(struct sio_packet *,
+		     const struct sio_limits *);
 size_t		 sio_packet_encode(const struct sio_packet *, int, char *,
 		     size_t);
 const char	*sio_event_name(const struct sio_packet *, size_t *);

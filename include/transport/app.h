@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 struct eio_packet;
+struct evscan;
 struct session;
 struct sio_attachment;
 struct sio_packet;
@@ -63,6 +64,14 @@ struct app {
 	 * (issue 15).  It must not close the session here.
 	 */
 	void	(*accepting)(struct session *, unsigned, json_t *);
+	/*
+	 * An EVENT to a joined nsps[nsp], before its payload is parsed
+	 * (optional, issue 16): its scan (evscan.h; the payload passed the
+	 * limits), its ack id.  1: done with; 0: it goes on to packet(), as
+	 * any other.
+	 */
+	int	(*event_raw)(struct session *, unsigned, const struct evscan *,
+		    int64_t);
 };
 
 #endif /* SGW_APP_H */

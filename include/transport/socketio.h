@@ -24,6 +24,8 @@ int	socketio_send_binary(struct session *, unsigned, int, int64_t,
 int	socketio_emit_ack(struct session *, unsigned, const char *, json_t *,
 	    int64_t);
 int	socketio_ack(struct session *, unsigned, int64_t, json_t *);
+int	socketio_ack_text(struct session *, unsigned, int64_t, const char *,
+	    size_t);
 void	socketio_disconnect(struct session *, unsigned);
 int	socketio_connect_answer(struct session *, unsigned, const char *,
 	    json_t *);

@@ -181,6 +181,12 @@ struct worker_stats {
 	uint64_t	 recovery_remote_pending; /* gauge: CONNECTs waiting */
 	uint64_t	 recovery_remote_refused; /* past recovery_remote_pending */
 	uint64_t	 recovery_remote_malformed; /* asks, answers refused */
+	/* Direct messages carried out without a tree (issue 16). */
+	uint64_t	 messages_spliced;
+	/* The recovery log's wakes between workers (doorbell.c). */
+	uint64_t	 doorbell_rung;
+	uint64_t	 doorbell_missed;	/* no bell: the bus instead */
+	uint64_t	 doorbell_heard;
 };
 
 #define STATS_MAX_WORKERS	512

@@ -34,32 +34,52 @@ emit_offsets(bool on)
 struct frame *
 emit_frame(const char *event, json_t *arg)
 {
-	char		 small[1024], *json = small, *out;
-	const char	*args[2];
-	size_t		 jlen[2], n;
-	struct frame	*f = NULL;
+	char		 small[1024], *json = small;
+	size_t		 len;
+	struct frame	*f;
 
-	jlen[0] = jsonwrite_dump(arg, small, sizeof(small));
-	if (jlen[0] >= sizeof(small)) {
-		if ((json = malloc(jlen[0] + 1)) == NULL)
+	len = jsonwrite_dump(arg, small, sizeof(small));
+	if (len >= sizeof(small)) {
+		if ((json = malloc(len + 1)) == NULL)
 			return NULL;
-		jsonwrite_dump(arg, json, jlen[0] + 1);
+		jsonwrite_dump(arg, json, len + 1);
 	}
-	args[0] = json;
-	args[1] = placeholder;
-	jlen[1] = sizeof(placeholder) - 1;
-	n = sio_encode_event(NULL, 0, NULL, event, args, jlen, nargs, -1);
-	if (n > 0 && (f = frame_new(n, false)) != NULL) {
-		out = (char *)FRAME_DATA(f);
-		/* The encoder NUL-terminates when it has room; it has not. */
-		if (sio_encode_event(out, n, NULL, event, args, jlen, nargs, -1)
-		    != n) {
-			frame_unref(f);
-			f = NULL;
-		}
-	}
+	f = emit_frame_text(event, json, len);
 	if (json != small)
 		free(json);
+	return f;
+}
+
+/*
+ * The same, the argument already JSON text (len bytes) as jsonwrite
+ * writes it (issue 16: a direct message spliced, never a tree).
+ */
+struct frame *
+emit_frame_text(const char *event, const char *json, size_t len)
+{
+	const char	*args[2];
+	size_t		 jlen[2], n, cap;
+	struct frame	*f;
+
+	args[0] = json;
+	jlen[0] = len;
+	args[1] = placeholder;
+	jlen[1] = sizeof(placeholder) - 1;
+	/*
+	 * Encoded once, into room for the worst case ("42[", the name with
+	 * every byte escaped, the arguments and their commas, "]", the
+	 * encoder's NUL); the frame is then as long as what was written.
+	 */
+	cap = 3 + 6 * strlen(event) + 2 + jlen[0] + 1 + jlen[1] + 1 + 2;
+	if ((f = frame_new(cap, false)) == NULL)
+		return NULL;
+	n = sio_encode_event((char *)FRAME_DATA(f), cap, NULL, event, args,
+	    jlen, nargs, -1);
+	if (n == 0 || n >= cap) {
+		frame_unref(f);
+		return NULL;
+	}
+	f->len = (uint32_t)n;
 	return f;
 }
 
@@ -68,9 +88,16 @@ void
 emit_to(struct gateway *g, struct session *s, const char *event,
     json_t *arg)
 {
-	struct frame	*f, *d;
+	emit_frame_to(g, s, emit_frame(event, arg));
+}
 
-	if ((f = emit_frame(event, arg)) == NULL)
+/* A frame (NULL: none) to one session; takes over the reference. */
+void
+emit_frame_to(struct gateway *g, struct session *s, struct frame *f)
+{
+	struct frame	*d;
+
+	if (f == NULL)
 		return;
 	if (logdeliver_put(g, RECLOG_TO_SOCKET, false, s->sio_sid,
 	    strlen(s->sio_sid), NULL, f, s, NULL, NULL) != 0) {

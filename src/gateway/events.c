@@ -396,6 +396,19 @@ events_parse(const char *name, size_t namelen, const json_t *arg,
 	return (0);
 }
 
+/* message_type's word for n bytes of s, or NULL when it is none. */
+const char *
+events_message_type(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; message_types[i] != NULL; i++)
+		if (strlen(message_types[i]) == n &&
+		    memcmp(message_types[i], s, n) == 0)
+			return (message_types[i]);
+	return (NULL);
+}
+
 /* Sets key to the string s unless s is NULL; -1 if not UTF-8 or no memory. */
 static int
 put(json_t *o, const char *key, const char *s)

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "auth.h"
 #include "bus.h"
+#include "doorbell.h"
 #include "events.h"
 #include "gateway.h"
 #include "grouplist.h"
@@ -46,6 +47,8 @@ static void	answer(struct session *, unsigned);
 static void	release(struct gw_socket *);
 static void	gw_resumed(struct gateway *, struct session *, unsigned,
 		    struct auth_result *);
+static int	gw_event_raw(struct session *, unsigned,
+		    const struct evscan *, int64_t);
 static void	gw_packet(struct session *, unsigned, struct sio_packet *,
 		    const struct sio_attachment *, unsigned);
 static void	gw_disconnect(struct session *, unsigned, const char *);
@@ -54,6 +57,7 @@ static void	gw_stats(struct transport *, struct worker_stats *);
 static void	gw_fini(struct transport *);
 static int	cluster_init(struct gateway *, const char *);
 static void	bus_recv(void *, int, uint8_t, const void *, size_t);
+static void	bell_cb(void *);
 static void	bus_peer_up(void *, int);
 static void	bus_peer_down(void *, int);
 
@@ -68,6 +72,7 @@ const struct app gateway_app = {
 	.stats = gw_stats,
 	.fini = gw_fini,
 	.accepting = gw_accepting,
+	.event_raw = gw_event_raw,
 };
 
 static const struct bus_ops ops = { bus_recv, bus_peer_up, bus_peer_down };
@@ -118,6 +123,12 @@ gw_init(struct transport *t)
 		log_error("the recovery log's reader: out of memory");
 		return -1;
 	}
+	/* Its wakes, without nng's threads (issue 16). */
+	if (g->logdel != NULL && g->bus != NULL && (g->bell =
+	    doorbell_new(t->loop, g->conf->run_dir, t->wid, bell_cb, g)) ==
+	    NULL)
+		log_warnx("no doorbell in %s: the recovery log's wakes go by "
+		    "the bus", g->conf->run_dir);
 	emit_offsets(g->logdel != NULL);
 	if ((g->services = services_new(t->loop, &g->conf->services,
 	    &g->conf->breaker, &g->conf->retry)) == NULL) {
@@ -180,6 +191,8 @@ gw_fini(struct transport *t)
 	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
 	recovery_free(g);
+	doorbell_free(g->bell);
+	g->bell = NULL;
 }
 
 /*
@@ -448,6 +461,22 @@ gw_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 	    sio_event_arg(p, 0), p->ack_id);
 }
 
+/* Another worker appended to the recovery log and rang (doorbell.h). */
+static void
+bell_cb(void *arg)
+{
+	logdeliver_recv(arg);
+}
+
+/* An EVENT before its tree (issue 16): handlers.c may take it. */
+static int
+gw_event_raw(struct session *s, unsigned nsp, const struct evscan *sc,
+    int64_t ack)
+{
+	(void)nsp;
+	return handlers_event_raw(s->t->app_data, s, s->app_data, sc, ack);
+}
+
 /* The socket left: its rooms, its presence. */
 static void
 gw_disconnect(struct session *s, unsigned nsp, const char *reason)
@@ -500,6 +529,8 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 	for (i = 0; i < n && i < 512; i++)
 		v[i] = wids[i];
 	bus_set_peers(g->bus, v, i);
+	if (g->bell != NULL)
+		(void)doorbell_set_peers(g->bell, v, i);
 	sync_peers(g, wids, n);
 	authsvc_peers(g, wids, n);
 	recremote_peers(g, wids, n);
@@ -517,6 +548,15 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	st->rooms_refused = g->rooms_refused;
 	st->events_rate_limited = g->rate_warnings;
 	st->rate_limit_disconnects = g->rate_disconnects;
+	st->messages_spliced = g->spliced;
+	if (g->bell != NULL) {
+		struct doorbell_stats	 ds;
+
+		doorbell_stats(g->bell, &ds);
+		st->doorbell_rung = ds.rung;
+		st->doorbell_missed = ds.missed;
+		st->doorbell_heard = ds.heard;
+	}
 	st->auth_attempts_refused = g->auth_refused;
 	services_stats(g->services, st->services);
 	chat_stats(g, &st->services[STATS_SVC_CHAT]);

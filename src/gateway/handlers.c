@@ -17,10 +17,12 @@
 #include "isotime.h"
 #include "jsonlimit.h"
 #include "log.h"
+#include "msgsplice.h"
 #include "randpool.h"
 #include "presence.h"
 #include "roomname.h"
 #include "rooms.h"
+#include "services.h"
 #include "session.h"
 #include "socketio.h"
 #include "transport.h"
@@ -54,6 +56,11 @@ static int	 member_ok(struct gateway *, struct session *,
 		    size_t, json_t *, int64_t);
 static void	 run(struct gateway *, struct session *, struct gw_socket *,
 		    const char *, size_t, json_t *, int64_t);
+static void	 on_direct(struct gateway *, struct session *,
+		    struct gw_socket *, const struct msgsplice *, int64_t);
+static int	 direct_stored(struct gateway *, struct session *,
+		    struct gw_socket *, const struct msgsplice *, const char *,
+		    const char *, int64_t);
 
 /* A message id: 12 random bytes, base64url. */
 static void
@@ -413,6 +420,123 @@ handlers_event(struct gateway *g, struct session *s, struct gw_socket *gs,
 		return;
 	}
 	run(g, s, gs, name, len, arg, ack);
+}
+
+/*
+ * An EVENT before its tree (issue 16): a direct message that
+ * msgsplice_parse() takes is carried out from the client's text; 0 leaves
+ * anything else to handlers_event(), as are the events of a socket that
+ * has some held for a membership check (their order).
+ */
+int
+handlers_event_raw(struct gateway *g, struct session *s,
+    struct gw_socket *gs, const struct evscan *sc, int64_t ack)
+{
+	struct msgsplice	 m;
+
+	if (gs == NULL || membership_waiting(gs) ||
+	    msgsplice_parse(sc, (size_t)g->conf->max_payload, &m) != 0)
+		return 0;
+	if (rate_ok(g, s, gs, "send_message", 12, ack)) {
+		g->spliced++;
+		on_direct(g, s, gs, &m, ack);
+	}
+	return 1;
+}
+
+/*
+ * on_message's work for a direct message without a tree: the message is
+ * written once, spliced, as `{"message":<msg>` so that the sender's copy
+ * (with its status) and the ack are the same bytes, extended.
+ */
+static void
+on_direct(struct gateway *g, struct session *s, struct gw_socket *gs,
+    const struct msgsplice *m, int64_t ack)
+{
+	static const char	 head[] = "{\"message\":";
+	static const char	 sent[] = ",\"status\":\"sent\"}";
+	static const char	 ok[] = ",\"ok\":true}";
+	const size_t		 hl = sizeof(head) - 1, more = sizeof(sent) +
+				    sizeof(ok);
+	char			 id[ID_BYTES * 2], at[32], room[ROOMNAME_SIZE];
+	char			 small[1024], *buf = small, *msg;
+	size_t			 len;
+	struct frame		*f;
+	int			 n;
+
+	new_id(id);
+	isotime_format(isotime_now_ms(), at);
+	len = msgsplice_json(m, id, gs->user, gs->ulen, at, NULL, small + hl,
+	    sizeof(small) - hl - more);
+	if (len >= sizeof(small) - hl - more) {
+		if ((buf = malloc(hl + len + 1 + more)) == NULL)
+			return;
+		msgsplice_json(m, id, gs->user, gs->ulen, at, NULL, buf + hl,
+		    len + 1);
+	}
+	msg = buf + hl;
+	n = roomname_user(m->receiver.start + 1, m->receiver.len, room);
+	if (n > 0 && (f = emit_frame_text("receive_message", msg, len)) != NULL)
+		deliver_room(g, room, (size_t)n, f, NULL);
+	if (direct_stored(g, s, gs, m, id, at, ack) != 0) {
+		/* The sender's copy: status last, as events_message_json(). */
+		memcpy(msg + len - 1, sent, sizeof(sent) - 1);
+		len += sizeof(sent) - 2;
+		emit_frame_to(g, s, emit_frame_text("message_sent", msg, len));
+		if (ack >= 0) {
+			memcpy(buf, head, hl);
+			memcpy(msg + len, ok, sizeof(ok) - 1);
+			socketio_ack_text(s, 0, ack, buf,
+			    hl + len + sizeof(ok) - 1);
+		}
+	}
+	if (buf != small)
+		free(buf);
+}
+
+/*
+ * The engines and the chat service get the message as on_message gives
+ * it, a tree, built only when one of them is configured.  0: the chat
+ * service took it (its sender hears later); -1: say `sent` now.
+ */
+static int
+direct_stored(struct gateway *g, struct session *s, struct gw_socket *gs,
+    const struct msgsplice *m, const char *id, const char *at, int64_t ack)
+{
+	struct events_message	 em;
+	char			 receiver[EVENTS_ID_MAX + 1];
+	char			 cmid[EVENTS_CLIENT_MSG_ID_MAX + 1];
+	json_t			*content, *o;
+	int			 rc = -1;
+
+	if (g->chat == NULL && !services_configured(g->services, STATS_SVC_AI))
+		return -1;
+	if ((content = json_loadb(m->content.start, (size_t)(m->content.end -
+	    m->content.start), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)) == NULL)
+		return -1;
+	memcpy(receiver, m->receiver.start + 1, m->receiver.len);
+	receiver[m->receiver.len] = '\0';
+	memset(&em, 0, sizeof(em));
+	em.id = id;
+	em.sender_id = gs->user;
+	em.receiver_id = receiver;
+	em.content = json_string_value(content);
+	em.content_len = json_string_length(content);
+	em.message_type = m->message_type;
+	em.created_at = at;
+	if (m->client_msg_id.type != 0) {
+		memcpy(cmid, m->client_msg_id.start + 1, m->client_msg_id.len);
+		cmid[m->client_msg_id.len] = '\0';
+		em.client_msg_id = cmid;
+	}
+	engines_message(g, &em);
+	if (g->chat != NULL && (o = events_message_json(&em)) != NULL) {
+		if ((rc = chat_message(g, s, ack, "send_message", gs->user, id,
+		    o)) != 0)
+			json_decref(o);
+	}
+	json_decref(content);
+	return rc;
 }
 
 /* An event: validate, then carry it out. */

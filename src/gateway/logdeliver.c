@@ -14,12 +14,15 @@
  * are delivered first, and its own one, when the reader gets to it, from
  * the frame in memory (no copy), by the origin's own rule when it has one
  * (a Redis broadcast's rooms and excepts, presence's "all but the user's
- * sockets").  Once per loop iteration in which it appended it sends one
- * GW_BUS_LOGWAKE, and the others read the log to its head; a wake the
- * bus dropped costs at most LOGDEL_TICK (a timer reads what the head
- * says is there).  Entries with worker >= 0 are that worker's alone
- * (frames from Redis, which every worker hears, a socket's own events,
- * and presence, which every worker computes itself); worker -1 entries
+ * sockets").  Once per loop iteration in which it appended it wakes the
+ * others, and they read the log to its head: by their doorbells
+ * (doorbell.c, issue 16: no nng thread in the way), or GW_BUS_LOGWAKE on
+ * the bus for a peer without one; not at all for a user's room whose
+ * sockets are all here (elsewhere()).  A wake lost costs at most
+ * LOGDEL_TICK (a timer reads what the head says is there).  Entries
+ * with worker >= 0 are that worker's alone (frames from Redis, which
+ * every worker hears, a socket's own events, and presence, which every
+ * worker computes itself); worker -1 entries
  * (deliver_room) are delivered by every worker to its members.
  *
  * RECLOG_TO_ROOM LOGDEL_ALL is every connected socket (presence in mode
@@ -31,10 +34,13 @@
 #include <string.h>
 
 #include "bus.h"
+#include "doorbell.h"
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
+#include "presence.h"
 #include "reclog.h"
+#include "roomname.h"
 #include "rooms.h"
 #include "session.h"
 #include "sid.h"
@@ -74,6 +80,7 @@ struct fanout {
 static void	 on_check(struct ev_loop *, ev_check *, int);
 static void	 on_prep(struct ev_loop *, ev_prepare *, int);
 static void	 on_tick(struct ev_loop *, ev_timer *, int);
+static bool	 elsewhere(struct gateway *, const char *, size_t);
 
 static int
 live(const struct session *s)
@@ -251,6 +258,30 @@ logdeliver_unpatch(const struct frame *f, char *off)
 }
 
 /*
+ * May another worker have a member of room?  Only a user's sockets join
+ * its room, so when presence says they are all here, no other worker has
+ * anything to deliver and none is woken (issue 16: the wake, through
+ * nng's threads, cost the peer more than the message itself).  Presence
+ * hears of a socket on another worker a bus hop late: in that window its
+ * frame waits for that worker's next iteration or LOGDEL_TICK, never
+ * lost.  Any other room: perhaps.
+ */
+static bool
+elsewhere(struct gateway *g, const char *room, size_t rlen)
+{
+	struct roomname_ref	 ref;
+	char			 user[ROOMNAME_SIZE];
+
+	if (room == NULL || roomname_parse(room, rlen, &ref) != ROOMNAME_OK ||
+	    ref.kind != ROOMNAME_USER || ref.alen >= sizeof(user))
+		return true;
+	memcpy(user, ref.a, ref.alen);
+	user[ref.alen] = '\0';
+	return presence_total_count(g->presence, user) >
+	    presence_local_count(g->presence, user);
+}
+
+/*
  * Append frame f (with emit.c's placeholder) for to/room/except, for
  * every worker (worker -1) or this one, and deliver the log to its head:
  * f itself by fn(g, f, arg) when fn is set, else by the entry's rule (s:
@@ -298,9 +329,13 @@ logdeliver_put(struct gateway *g, int to, bool everyone, const char *room,
 		else
 			deliver(g, f, to, room, rlen, except, p.elen, s);
 	}
-	if (everyone && !ld->woke && g->bus != NULL) {
+	if (everyone && !ld->woke && g->bus != NULL &&
+	    (g->bell == NULL || doorbell_npeers(g->bell) > 0) &&
+	    elsewhere(g, room, rlen)) {
 		ld->woke = 1;
-		(void)bus_send(g->bus, GW_BUS_LOGWAKE, "w", 1);
+		/* The bell; the bus for a peer that has none (doorbell.c). */
+		if (g->bell == NULL || doorbell_ring(g->bell) != 0)
+			(void)bus_send(g->bus, GW_BUS_LOGWAKE, "w", 1);
 	}
 	return 0;
 }

@@ -21,8 +21,12 @@ struct scan {
 	unsigned		 max_depth;
 	int			 flags;
 	size_t			 elements;
+	size_t			 numbers;
 	unsigned		 depth;
 	unsigned		 maxseen;
+	const struct jsonlimit_obs *obs;
+	size_t			 saved;		/* the string: escapes' bytes */
+	unsigned		 sflags;	/* the string: JSONLIMIT_S_* */
 	uint8_t			 stack[JSONLIMIT_DEPTH_MAX / 8]; /* 1: {} */
 };
 
@@ -37,6 +41,8 @@ static int	scan_string(struct scan *, int);
 static int	scan_escape(struct scan *, int);
 static int	scan_hex4(struct scan *, unsigned *);
 static void	scan_ws(struct scan *);
+static void	scan_tell(struct scan *, int, unsigned,
+		    const unsigned char *);
 
 /*
  * Length of the well-formed UTF-8 sequence at p, or 0: no overlong forms,
@@ -82,6 +88,14 @@ int
 jsonlimit_scan(const char *buf, size_t len, const struct jsonlimit *lim,
     struct jsonlimit_stat *st)
 {
+	return (jsonlimit_scan_obs(buf, len, lim, st, NULL));
+}
+
+/* The same, telling obs (if not NULL) the tokens it asks for. */
+int
+jsonlimit_scan_obs(const char *buf, size_t len, const struct jsonlimit *lim,
+    struct jsonlimit_stat *st, const struct jsonlimit_obs *obs)
+{
 	struct scan	 s;
 	int		 rc;
 
@@ -89,6 +103,7 @@ jsonlimit_scan(const char *buf, size_t len, const struct jsonlimit *lim,
 	s.start = s.p = (const unsigned char *)buf;
 	s.end = s.p + len;
 	s.max_depth = JSONLIMIT_DEPTH_MAX;
+	s.obs = obs;
 	if (lim != NULL) {
 		if (lim->max_depth != 0 && lim->max_depth < JSONLIMIT_DEPTH_MAX)
 			s.max_depth = lim->max_depth;
@@ -105,6 +120,7 @@ jsonlimit_scan(const char *buf, size_t len, const struct jsonlimit *lim,
 		st->offset = (size_t)(s.p - s.start);
 		st->elements = s.elements;
 		st->depth = s.maxseen;
+		st->numbers = s.numbers;
 	}
 	return (rc);
 }
@@ -114,6 +130,7 @@ static int
 scan_run(struct scan *s)
 {
 	enum scan_state	 state = WANT_VALUE;
+	const unsigned char *start;
 	int		 rc;
 
 	for (;;) {
@@ -131,16 +148,25 @@ scan_run(struct scan *s)
 				state = rc;
 				continue;
 			}
+			start = s->p;
 			if ((rc = scan_scalar(s)) != 0)
 				return (rc);
+			if (s->obs != NULL && s->depth <= s->obs->max_depth)
+				scan_tell(s, *start == '"' ? JSONLIMIT_T_STRING :
+				    *start == '-' || (*start >= '0' &&
+				    *start <= '9') ? JSONLIMIT_T_NUMBER :
+				    JSONLIMIT_T_LITERAL, s->depth, start);
 			state = AFTER_VALUE;
 			break;
 		case WANT_KEY:
 			if (s->p == s->end || *s->p != '"')
 				return (JSONLIMIT_ERR_SYNTAX);
+			start = s->p;
 			if ((rc = scan_count(s)) != 0 ||
 			    (rc = scan_string(s, 1)) != 0)
 				return (rc);
+			if (s->obs != NULL && s->depth <= s->obs->max_depth)
+				scan_tell(s, JSONLIMIT_T_KEY, s->depth, start);
 			scan_ws(s);
 			if (s->p == s->end || *s->p != ':')
 				return (JSONLIMIT_ERR_SYNTAX);
@@ -165,8 +191,13 @@ scan_run(struct scan *s)
 static int
 scan_open(struct scan *s, int object)
 {
+	bool	 tell;
+
 	if (s->depth >= s->max_depth)
 		return (JSONLIMIT_ERR_DEPTH);
+	if ((tell = s->obs != NULL && s->depth <= s->obs->max_depth))
+		scan_tell(s, object ? JSONLIMIT_T_OBJECT : JSONLIMIT_T_ARRAY,
+		    s->depth, s->p);
 	if (object)
 		s->stack[s->depth / 8] |= 1U << (s->depth % 8);
 	else
@@ -179,6 +210,8 @@ scan_open(struct scan *s, int object)
 	if (s->p < s->end && *s->p == (object ? '}' : ']')) {
 		s->p++;
 		s->depth--;
+		if (tell)
+			scan_tell(s, JSONLIMIT_T_CLOSE, s->depth, s->p - 1);
 		return (AFTER_VALUE);
 	}
 	return (object ? WANT_KEY : WANT_VALUE);
@@ -199,6 +232,11 @@ scan_after(struct scan *s, enum scan_state *state)
 	} else if (*s->p == (object ? '}' : ']')) {
 		s->depth--;
 		*state = AFTER_VALUE;
+		if (s->obs != NULL && s->depth <= s->obs->max_depth) {
+			s->p++;
+			scan_tell(s, JSONLIMIT_T_CLOSE, s->depth, s->p - 1);
+			return (0);
+		}
 	} else
 		return (JSONLIMIT_ERR_SYNTAX);
 	s->p++;
@@ -229,8 +267,10 @@ scan_scalar(struct scan *s)
 	case 'n':
 		return (scan_literal(s, "null", 4));
 	default:
-		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) {
+			s->numbers++;
 			return (scan_number(s));
+		}
 		return (JSONLIMIT_ERR_SYNTAX);
 	}
 }
@@ -289,11 +329,20 @@ scan_literal(struct scan *s, const char *word, size_t n)
 static int
 scan_string(struct scan *s, int key)
 {
-	size_t	 n;
-	int	 rc;
+	const unsigned char	*p;
+	size_t			 n;
+	int			 rc;
 
+	s->saved = 0;
+	s->sflags = 0;
 	s->p++;
 	while (s->p < s->end) {
+		/* The common bytes first, in a local: most of a string. */
+		for (p = s->p; p < s->end && *p >= 0x20 && *p < 0x80 &&
+		    *p != '"' && *p != '\\'; p++)
+			;
+		if ((s->p = p) == s->end)
+			break;
 		if (*s->p == '"') {
 			s->p++;
 			return (0);
@@ -303,8 +352,6 @@ scan_string(struct scan *s, int key)
 				return (rc);
 		} else if (*s->p < 0x20)
 			return (JSONLIMIT_ERR_STRING);
-		else if (*s->p < 0x80)
-			s->p++;
 		else {
 			n = jsonlimit_utf8_len(s->p, (size_t)(s->end - s->p));
 			if (n == 0)
@@ -319,19 +366,31 @@ scan_string(struct scan *s, int key)
 static int
 scan_escape(struct scan *s, int key)
 {
-	unsigned	 cp, lo;
+	const unsigned char	*hex;
+	unsigned		 cp, lo;
 
 	if (++s->p == s->end)
 		return (JSONLIMIT_ERR_STRING);
+	s->sflags |= JSONLIMIT_S_ESCAPED;
 	if (strchr("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0') {
+		if (*s->p == '/')
+			s->sflags |= JSONLIMIT_S_NONCANON;
+		s->saved++;
 		s->p++;
 		return (0);
 	}
 	if (*s->p != 'u')
 		return (JSONLIMIT_ERR_STRING);
-	s->p++;
+	hex = ++s->p;
 	if (scan_hex4(s, &cp) != 0)
 		return (JSONLIMIT_ERR_STRING);
+	/* JSON.stringify writes \u00xx, lower case, for the other C0s only. */
+	if (cp >= 0x20 || cp == '\b' || cp == '\f' || cp == '\n' ||
+	    cp == '\r' || cp == '\t' || (hex[3] >= 'A' && hex[3] <= 'F'))
+		s->sflags |= JSONLIMIT_S_NONCANON;
+	if (cp == 0)
+		s->sflags |= JSONLIMIT_S_NUL;
+	s->saved += cp < 0x80 ? 5 : cp < 0x800 ? 4 : 3;
 	if (cp == 0 && (key || (s->flags & JSONLIMIT_ALLOW_NUL) == 0))
 		return (JSONLIMIT_ERR_STRING);
 	if (cp >= 0xdc00 && cp <= 0xdfff)
@@ -342,6 +401,7 @@ scan_escape(struct scan *s, int key)
 		s->p += 2;
 		if (scan_hex4(s, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
 			return (JSONLIMIT_ERR_STRING);
+		s->saved += 5;		/* 12 bytes for 4: 3 + 5 */
 	}
 	return (0);
 }
@@ -370,6 +430,26 @@ scan_hex4(struct scan *s, unsigned *cp)
 	return (0);
 }
 
+/* A token for the observer; a string's figures are the last scanned. */
+static void
+scan_tell(struct scan *s, int type, unsigned depth,
+    const unsigned char *start)
+{
+	struct jsonlimit_token	 t;
+
+	t.type = type;
+	t.depth = depth;
+	t.start = (const char *)start;
+	t.end = (const char *)s->p;
+	t.len = 0;
+	t.flags = 0;
+	if (type == JSONLIMIT_T_STRING || type == JSONLIMIT_T_KEY) {
+		t.len = (size_t)(s->p - start) - 2 - s->saved;
+		t.flags = s->sflags;
+	}
+	s->obs->token(s->obs->arg, &t);
+}
+
 static void
 scan_ws(struct scan *s)
 {
@@ -386,13 +466,23 @@ int
 jsonlimit_load(const char *buf, size_t len, const struct jsonlimit *lim,
     json_t **out)
 {
-	json_error_t	 err;
-	size_t		 flags = JSON_DECODE_ANY;
 	int		 rc;
 
 	*out = NULL;
 	if ((rc = jsonlimit_scan(buf, len, lim, NULL)) != 0)
 		return (rc);
+	return (jsonlimit_parse(buf, len, lim, out));
+}
+
+/* jansson's part of jsonlimit_load(), for text that has been scanned. */
+int
+jsonlimit_parse(const char *buf, size_t len, const struct jsonlimit *lim,
+    json_t **out)
+{
+	json_error_t	 err;
+	size_t		 flags = JSON_DECODE_ANY;
+
+	*out = NULL;
 	if (lim != NULL && (lim->flags & JSONLIMIT_ALLOW_NUL) != 0)
 		flags |= JSON_ALLOW_NUL;
 	if ((*out = json_loadb(buf, len, flags, &err)) != NULL)

@@ -26,8 +26,12 @@ static int	decode_attachments(const char **, const char *,
 		    const struct sio_limits *, struct sio_packet *);
 static int	decode_nsp(const char **, const char *, struct sio_packet *);
 static int	decode_ack(const char **, const char *, struct sio_packet *);
+static int	decode_head(const char **, size_t,
+		    const struct sio_limits *, struct sio_packet *);
 static int	decode_payload(const char *, size_t,
 		    const struct sio_limits *, struct sio_packet *);
+static void	payload_limits(const struct sio_limits *, struct jsonlimit *);
+static int	payload_error(int);
 static int	check_payload(const struct sio_packet *);
 static int	check_event(const json_t *);
 static bool	nsp_ok(const char *);
@@ -78,12 +82,85 @@ int
 sio_packet_decode(const char *buf, size_t len, const struct sio_limits *lim,
     struct sio_packet *p)
 {
-	const char	*s = buf, *end = buf + len;
+	const char	*s = buf;
+	int		 rc;
+
+	if (lim == NULL)
+		lim = &sio_limits_default;
+	rc = decode_head(&s, len, lim, p);
+	if (rc == 0 && s < buf + len)
+		rc = decode_payload(s, (size_t)(buf + len - s), lim, p);
+	if (rc == 0)
+		rc = check_payload(p);
+	if (rc != 0)
+		sio_packet_clear(p);
+	return (rc);
+}
+
+/*
+ * The same in two steps (issue 16): here the header, and the payload
+ * scanned within the limits into ev (evscan.h), its text left in p->raw
+ * (buf's, so valid as long as buf is); then, unless the caller could do
+ * without, sio_packet_decode_tree() makes p->data and checks it.  An error
+ * is the one sio_packet_decode() would give, but for the few only jansson
+ * sees (SIO_ERR_NUMBER: a payload with numbers needs the tree).
+ */
+int
+sio_packet_decode_scan(const char *buf, size_t len,
+    const struct sio_limits *lim, struct sio_packet *p, struct evscan *ev)
+{
+	struct jsonlimit	 jl;
+	const char		*s = buf;
+	int			 rc;
+
+	if (lim == NULL)
+		lim = &sio_limits_default;
+	ev->array = false;
+	ev->nelems = 0;
+	ev->nmembers = 0;
+	ev->numbers = 0;
+	rc = decode_head(&s, len, lim, p);
+	if (rc == 0 && s < buf + len) {
+		p->raw = s;
+		p->rawlen = (size_t)(buf + len - s);
+		payload_limits(lim, &jl);
+		rc = payload_error(evscan_scan(p->raw, p->rawlen, &jl, ev));
+	}
+	if (rc != 0)
+		sio_packet_clear(p);
+	return (rc);
+}
+
+/* The second step: jansson's tree of the scanned payload, checked. */
+int
+sio_packet_decode_tree(struct sio_packet *p, const struct sio_limits *lim)
+{
+	struct jsonlimit	 jl;
+	int			 rc = 0;
+
+	if (lim == NULL)
+		lim = &sio_limits_default;
+	if (p->raw != NULL && p->data == NULL) {
+		payload_limits(lim, &jl);
+		rc = payload_error(jsonlimit_parse(p->raw, p->rawlen, &jl,
+		    &p->data));
+	}
+	if (rc == 0)
+		rc = check_payload(p);
+	if (rc != 0)
+		sio_packet_clear(p);
+	return (rc);
+}
+
+/* Type, attachments, namespace and ack id; *sp is left on the payload. */
+static int
+decode_head(const char **sp, size_t len, const struct sio_limits *lim,
+    struct sio_packet *p)
+{
+	const char	*s = *sp, *end = *sp + len;
 	int		 rc;
 
 	sio_packet_init(p);
-	if (lim == NULL)
-		lim = &sio_limits_default;
 	if (lim->max_bytes != 0 && len > lim->max_bytes)
 		return (SIO_ERR_TOO_BIG);
 	if (len == 0 || *s < '0' || *s > '0' + SIO_BINARY_ACK)
@@ -96,12 +173,7 @@ sio_packet_decode(const char *buf, size_t len, const struct sio_limits *lim,
 		rc = decode_nsp(&s, end, p);
 	if (rc == 0 && s < end && *s >= '0' && *s <= '9')
 		rc = decode_ack(&s, end, p);
-	if (rc == 0 && s < end)
-		rc = decode_payload(s, (size_t)(end - s), lim, p);
-	if (rc == 0)
-		rc = check_payload(p);
-	if (rc != 0)
-		sio_packet_clear(p);
+	*sp = s;
 	return (rc);
 }
 
@@ -174,11 +246,24 @@ decode_payload(const char *s, size_t n, const struct sio_limits *lim,
 {
 	struct jsonlimit	 jl;
 
-	memset(&jl, 0, sizeof(jl));
-	jl.max_depth = lim->max_depth;
-	jl.max_elements = lim->max_elements;
-	jl.flags = JSONLIMIT_ALLOW_NUL;
-	switch (jsonlimit_load(s, n, &jl, &p->data)) {
+	payload_limits(lim, &jl);
+	return (payload_error(jsonlimit_load(s, n, &jl, &p->data)));
+}
+
+static void
+payload_limits(const struct sio_limits *lim, struct jsonlimit *jl)
+{
+	memset(jl, 0, sizeof(*jl));
+	jl->max_depth = lim->max_depth;
+	jl->max_elements = lim->max_elements;
+	jl->flags = JSONLIMIT_ALLOW_NUL;
+}
+
+/* A jsonlimit result as the packet's. */
+static int
+payload_error(int rc)
+{
+	switch (rc) {
 	case JSONLIMIT_OK:
 		return (0);
 	case JSONLIMIT_ERR_TOO_BIG:

@@ -148,6 +148,13 @@ static const struct counter {
 	    "recovery_remote_pending were waiting already."),
 	C(recovery_remote_malformed, "Asks or answers across hosts refused: "
 	    "not of their shape."),
+	C(messages_spliced, "Direct messages validated from the client's "
+	    "text and written by splicing it, without a JSON tree."),
+	C(doorbell_rung, "Wakes sent to other workers' doorbells for the "
+	    "recovery log."),
+	C(doorbell_missed, "Wakes that found no doorbell and went by the bus "
+	    "instead."),
+	C(doorbell_heard, "Wakes of this gateway's workers by a doorbell."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))

@@ -310,12 +310,28 @@ dispatch(struct session *s, struct sio_packet *p,
 		s->t->app->packet(s, (unsigned)i, p, att, natt);
 }
 
+/*
+ * The application's look at an EVENT before its tree (app.h), for a
+ * namespace the client joined, as dispatch() would.  1: it took it.
+ */
+static int
+event_raw(struct session *s, const struct sio_packet *p,
+    const struct evscan *sc)
+{
+	int	i;
+
+	if ((i = nsp_index(s, p->nsp)) < 0 || !(s->nsp_mask & (1u << i)))
+		return 0;
+	return s->t->app->event_raw(s, (unsigned)i, sc, p->ack_id);
+}
+
 /* One Engine.IO message: a Socket.IO packet or a binary attachment. */
 void
 socketio_receive(struct session *s, const struct eio_packet *e)
 {
 	struct sio_limits	 l;
 	struct sio_packet	 p;
+	struct evscan		 sc;
 	int			 rc;
 
 	if (e->binary) {
@@ -336,7 +352,19 @@ socketio_receive(struct session *s, const struct eio_packet *e)
 	}
 	limits(s, &l);
 	sio_packet_init(&p);
-	rc = sio_packet_decode((const char *)e->data, e->len, &l, &p);
+	if (s->t->app->event_raw != NULL && e->len > 0 &&
+	    ((const char *)e->data)[0] == '0' + SIO_EVENT) {
+		/* Scanned first: a hot event may need no tree (issue 16). */
+		rc = sio_packet_decode_scan((const char *)e->data, e->len, &l,
+		    &p, &sc);
+		if (rc == 0 && s->bin == NULL && event_raw(s, &p, &sc)) {
+			sio_packet_clear(&p);
+			return;
+		}
+		if (rc == 0)
+			rc = sio_packet_decode_tree(&p, &l);
+	} else
+		rc = sio_packet_decode((const char *)e->data, e->len, &l, &p);
 	if (rc < 0 || s->bin != NULL) {
 		log_debug("session %s: bad packet: %s", s->sid,
 		    rc < 0 ? sio_strerror(rc) : "attachments outstanding");
@@ -445,6 +473,30 @@ int
 socketio_ack(struct session *s, unsigned nsp, int64_t ack, json_t *args)
 {
 	return send_json_packet(s, nsp, SIO_ACK, ack, args);
+}
+
+/* The same, its one argument already JSON text (len bytes). */
+int
+socketio_ack_text(struct session *s, unsigned nsp, int64_t ack,
+    const char *json, size_t len)
+{
+	char		 small[SMALL], *buf = small;
+	const char	*nspname = s->t->app->nsps[nsp];
+	size_t		 n;
+	int		 rc;
+
+	n = sio_encode_ack(small, sizeof(small), nspname, ack, &json, &len, 1);
+	if (n == 0)
+		return -1;
+	if (n >= sizeof(small)) {
+		if ((buf = malloc(n + 1)) == NULL)
+			return -1;
+		sio_encode_ack(buf, n + 1, nspname, ack, &json, &len, 1);
+	}
+	rc = session_send_text(s, buf, n);
+	if (buf != small)
+		free(buf);
+	return rc;
 }
 
 /*

@@ -5,7 +5,8 @@
 # src/core/htab.c src/core/base64.c src/core/allow.c src/core/buf.c
 # src/core/bw.c src/cluster/bus_wire.c
 # src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
-# src/gateway/events.c src/gateway/roomname.c src/gateway/spool_rec.c
+# src/gateway/events.c src/gateway/roomname.c src/gateway/msgsplice.c
+# src/gateway/spool_rec.c
 # src/gateway/chatrec.c, src/gateway/urlesc.c, src/gateway/authcache.c,
 # src/cluster/redisurl.c, src/cluster/reclog.c, src/gateway/recmatch.c,
 # src/gateway/recwire.c,
@@ -75,6 +76,7 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/cluster/presence.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
     "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c \
+    "$top"/src/gateway/msgsplice.c \
     "$top"/src/gateway/spool_rec.c "$top"/src/gateway/chatrec.c \
     "$top"/src/gateway/urlesc.c "$top"/src/gateway/authcache.c \
     "$top"/src/cluster/redisurl.c "$top"/src/cluster/reclog.c \
