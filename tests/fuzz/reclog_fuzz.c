@@ -216,12 +216,13 @@ op_sess(struct model *m, uint8_t op, uint8_t a)
 		if (a & 1)
 			u[0] ^= 1;
 		rc = reclog_sess_take(m->rl, pid, u, 1, 60000, &out);
+		/* Another user's: refused first, whatever the state. */
 		if (m->sess[k] == 0)
 			i = RECLOG_E_NOSESSION;
-		else if (m->sess[k] == RECLOG_LIVE)
-			i = RECLOG_E_LIVE;
 		else if (a & 1)
 			i = RECLOG_E_USER;
+		else if (m->sess[k] == RECLOG_LIVE)
+			i = RECLOG_E_LIVE;
 		else
 			i = 0;
 		if (rc != i)
