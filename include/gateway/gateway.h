@@ -265,6 +265,8 @@ struct gateway {
 	struct htab		 bysid;		/* sockindex.c */
 	struct gw_recovery	*recovery;	/* recovery.c; NULL: off */
 	struct logdel		*logdel;	/* logdeliver.c; NULL: no log */
+	int64_t			 expiry_next;	/* token.c: no socket's token
+						   needs a look before (s) */
 };
 
 /* Bus record types. */
@@ -359,6 +361,7 @@ void	sync_greet(struct gateway *, struct session *, struct gw_socket *);
 /* token.c */
 void	token_init(struct gateway *);
 int	token_attempt(struct gateway *, struct session *, const char **);
+void	token_track(struct gateway *, const struct gw_socket *);
 int	token_refresh(struct gateway *, struct gw_socket *, json_t *,
 	    const char **);
 
