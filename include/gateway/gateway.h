@@ -297,6 +297,8 @@ struct gateway {
 	struct gw_recremote	*recremote;	/* NULL: no Redis or no log */
 	uint64_t		 spliced;	/* handlers_event_raw() took */
 	struct doorbell		*bell;		/* the log's wakes; NULL: bus */
+	int64_t			 expiry_next;	/* token.c: no socket's token
+						   needs a look before (s) */
 };
 
 /* Bus record types. */
@@ -399,6 +401,7 @@ void	sync_greet(struct gateway *, struct session *, struct gw_socket *);
 /* token.c */
 void	token_init(struct gateway *);
 int	token_attempt(struct gateway *, struct session *, const char **);
+void	token_track(struct gateway *, const struct gw_socket *);
 int	token_refresh(struct gateway *, struct gw_socket *, json_t *,
 	    const char **);
 

@@ -13,7 +13,12 @@
  *   idx	where each held seq starts: idx[seq & (idx_cap - 1)];
  *		idx_cap >= log_bytes / 64, and an append also evicts when
  *		idx_cap entries are held, so a held seq's slot is its own
- *   slots	max_sessions struct reclog_sess, dense: [0, nslots) in use
+ *   slots	max_sessions struct slot (a reclog_sess but its rooms), dense:
+ *		[0, nslots) in use
+ *   rooms	max_sessions room lists, rooms[i] slot i's; apart from the
+ *		slots so that the pages of a slot without rooms (most) stay
+ *		untouched: a slot costs 88 bytes, not 344, in every process
+ *		that touches it (issue 16)
  *   ix		pid -> slot + 1 (0: free), open addressing with linear
  *		probing over ix_cap >= 2 * max_sessions, no tombstones
  *		(backward-shift deletion)
@@ -97,6 +102,23 @@ struct hdr {
 	uint64_t		 sj_slot;
 	uint64_t		 sj_n;
 	struct reclog_sess	 sj_sess;
+	/*
+	 * A lower bound of the parked slots' since_ms (0: unknown): the
+	 * master's expiry walks the slots only when one may be due, not
+	 * every second (issue 16: idle cost and memory independent of N).
+	 */
+	uint64_t		 parked_min;
+};
+
+/* A session slot in the region; its rooms are in rooms[] (see above). */
+struct slot {
+	char		 pid[RECLOG_PID_LEN + 1];
+	char		 sid[RECLOG_SID_LEN + 1];
+	uint8_t		 user[RECLOG_USER_HASH];
+	int32_t		 worker;
+	int32_t		 state;
+	uint64_t	 since_ms;
+	uint64_t	 rooms_len;
 };
 
 /* An entry's head in the ring; the strings and the frame follow. */
@@ -121,7 +143,8 @@ struct reclog {
 	size_t			 log_bytes;
 	_Atomic uint64_t	*idx;
 	size_t			 idx_cap;
-	struct reclog_sess	*slots;
+	struct slot		*slots;
+	char			(*rooms)[RECLOG_ROOMS_BYTES];
 	size_t			 max_sessions;
 	uint32_t		*ix;
 	size_t			 ix_cap;
@@ -184,7 +207,7 @@ reclog_new(size_t log_bytes, size_t max_sessions, uint32_t epoch,
     char *err, size_t errlen)
 {
 	struct reclog	*rl;
-	size_t		 off_ring, off_idx, off_slots, off_ix, len;
+	size_t		 off_ring, off_idx, off_slots, off_rooms, off_ix, len;
 	void		*m;
 
 	if (log_bytes < LOG_MIN || log_bytes > LOG_MAX) {
@@ -210,8 +233,8 @@ reclog_new(size_t log_bytes, size_t max_sessions, uint32_t epoch,
 	off_ring = align8(sizeof(struct hdr));
 	off_idx = off_ring + rl->log_bytes;
 	off_slots = off_idx + rl->idx_cap * sizeof(uint64_t);
-	off_ix = align8(off_slots + max_sessions *
-	    sizeof(struct reclog_sess));
+	off_rooms = align8(off_slots + max_sessions * sizeof(struct slot));
+	off_ix = align8(off_rooms + max_sessions * RECLOG_ROOMS_BYTES);
 	len = off_ix + rl->ix_cap * sizeof(uint32_t);
 
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -227,7 +250,9 @@ reclog_new(size_t log_bytes, size_t max_sessions, uint32_t epoch,
 	rl->h = m;
 	rl->ring = rl->map + off_ring;
 	rl->idx = (_Atomic uint64_t *)(void *)(rl->map + off_idx);
-	rl->slots = (struct reclog_sess *)(void *)(rl->map + off_slots);
+	rl->slots = (struct slot *)(void *)(rl->map + off_slots);
+	rl->rooms = (char (*)[RECLOG_ROOMS_BYTES])(void *)(rl->map +
+	    off_rooms);
 	rl->ix = (uint32_t *)(void *)(rl->map + off_ix);
 
 	if (mutex_init(&rl->h->mu) != 0) {
@@ -675,9 +700,48 @@ pid_len(const char *pid)
 
 /* A slot's own pid, bounded even when the slot was broken. */
 static size_t
-slot_pid_len(const struct reclog_sess *s)
+slot_pid_len(const struct slot *s)
 {
 	return strnlen(s->pid, RECLOG_PID_LEN);
+}
+
+/* Slot i as callers see it (its rooms' unused bytes zero). */
+static void
+slot_load(const struct reclog *rl, uint64_t i, struct reclog_sess *out)
+{
+	const struct slot	*sl = &rl->slots[i];
+	size_t			 n = sl->rooms_len;
+
+	if (n > RECLOG_ROOMS_BYTES)
+		n = RECLOG_ROOMS_BYTES;
+	memcpy(out->pid, sl->pid, sizeof(out->pid));
+	memcpy(out->sid, sl->sid, sizeof(out->sid));
+	memcpy(out->user, sl->user, sizeof(out->user));
+	out->worker = sl->worker;
+	out->state = sl->state;
+	out->since_ms = sl->since_ms;
+	out->rooms_len = n;
+	memcpy(out->rooms, rl->rooms[i], n);
+	memset(out->rooms + n, 0, RECLOG_ROOMS_BYTES - n);
+}
+
+/* Slot i becomes *s: its rooms' page is written only if it has some. */
+static void
+slot_store(struct reclog *rl, uint64_t i, const struct reclog_sess *s)
+{
+	struct slot	*sl = &rl->slots[i];
+	size_t		 n = s->rooms_len;
+
+	if (n > RECLOG_ROOMS_BYTES)
+		n = RECLOG_ROOMS_BYTES;
+	memcpy(sl->pid, s->pid, sizeof(sl->pid));
+	memcpy(sl->sid, s->sid, sizeof(sl->sid));
+	memcpy(sl->user, s->user, sizeof(sl->user));
+	sl->worker = s->worker;
+	sl->state = s->state;
+	sl->since_ms = s->since_ms;
+	sl->rooms_len = n;
+	memcpy(rl->rooms[i], s->rooms, n);
 }
 
 static uint64_t
@@ -761,7 +825,7 @@ static void
 sj_apply(struct reclog *rl)
 {
 	if (rl->h->sj_slot < rl->max_sessions)
-		rl->slots[rl->h->sj_slot] = rl->h->sj_sess;
+		slot_store(rl, rl->h->sj_slot, &rl->h->sj_sess);
 	hook(3);
 	rl->h->nslots = rl->h->sj_n;
 }
@@ -779,6 +843,14 @@ sj_write(struct reclog *rl, uint64_t i, const struct reclog_sess *s,
 	rl->h->sj_n = n;
 	rl->h->sj_state = J_ARMED;
 	sj_apply(rl);
+}
+
+/* A slot parked at since: the expiry's lower bound follows it. */
+static void
+parked_at(struct reclog *rl, uint64_t since)
+{
+	if (since < rl->h->parked_min)
+		rl->h->parked_min = since;
 }
 
 static uint64_t
@@ -816,6 +888,7 @@ repair(struct reclog *rl)
 	}
 	ix_rebuild(rl);
 	rl->h->parked = count_parked(rl);
+	rl->h->parked_min = 0;
 }
 
 static int
@@ -866,6 +939,8 @@ reclog_sess_put(struct reclog *rl, const struct reclog_sess *s)
 		sj_write(rl, at, &c, n + 1);
 		rl->ix[i] = (uint32_t)at + 1;
 	}
+	if (c.state == RECLOG_PARKED)
+		parked_at(rl, c.since_ms);
 	if (c.state == RECLOG_PARKED && !was_parked)
 		rl->h->parked++;
 	else if (c.state != RECLOG_PARKED && was_parked && rl->h->parked > 0)
@@ -879,9 +954,10 @@ reclog_sess_put(struct reclog *rl, const struct reclog_sess *s)
 static void
 drop_at(struct reclog *rl, size_t i)
 {
-	uint64_t	 at = rl->ix[i] - 1, last = nslots(rl) - 1;
-	size_t		 j;
-	int		 found;
+	struct reclog_sess	 c;
+	uint64_t		 at = rl->ix[i] - 1, last = nslots(rl) - 1;
+	size_t			 j;
+	int			 found;
 
 	if (rl->slots[at].state == RECLOG_PARKED && rl->h->parked > 0)
 		rl->h->parked--;
@@ -889,7 +965,8 @@ drop_at(struct reclog *rl, size_t i)
 	if (at != last) {
 		j = ix_find(rl, rl->slots[last].pid,
 		    slot_pid_len(&rl->slots[last]), &found);
-		sj_write(rl, at, &rl->slots[last], last);
+		slot_load(rl, last, &c);
+		sj_write(rl, at, &c, last);
 		if (found)
 			rl->ix[j] = (uint32_t)at + 1;
 	} else
@@ -924,11 +1001,12 @@ reclog_sess_park(struct reclog *rl, const char *pid, uint64_t now)
 		return RECLOG_E_NOSESSION;
 	}
 	at = rl->ix[i] - 1;
-	c = rl->slots[at];
+	slot_load(rl, at, &c);
 	if (c.state != RECLOG_PARKED)
 		rl->h->parked++;
 	c.state = RECLOG_PARKED;
 	c.since_ms = now;
+	parked_at(rl, now);
 	sj_write(rl, at, &c, nslots(rl));
 	rl->h->sj_state = J_NONE;
 	unlock(rl);
@@ -963,12 +1041,10 @@ reclog_sess_get(struct reclog *rl, const char *pid, struct reclog_sess *out)
 		unlock(rl);
 		return RECLOG_E_NOSESSION;
 	}
-	*out = rl->slots[rl->ix[i] - 1];
+	slot_load(rl, rl->ix[i] - 1, out);
 	unlock(rl);
 	out->pid[RECLOG_PID_LEN] = '\0';
 	out->sid[RECLOG_SID_LEN] = '\0';
-	if (out->rooms_len > RECLOG_ROOMS_BYTES)
-		out->rooms_len = RECLOG_ROOMS_BYTES;
 	return 0;
 }
 
@@ -989,7 +1065,7 @@ reclog_sess_take(struct reclog *rl, const char *pid,
 		return RECLOG_E_NOSESSION;
 	}
 	at = rl->ix[i] - 1;
-	c = rl->slots[at];
+	slot_load(rl, at, &c);
 	/* First: another user learns nothing of the session's state. */
 	if (memcmp(c.user, user, RECLOG_USER_HASH) != 0) {
 		unlock(rl);
@@ -1037,9 +1113,10 @@ reclog_worker_gone(struct reclog *rl, int wid, uint64_t now)
 		if (rl->slots[s].state != RECLOG_LIVE ||
 		    rl->slots[s].worker != wid)
 			continue;
-		c = rl->slots[s];
+		slot_load(rl, s, &c);
 		c.state = RECLOG_PARKED;
 		c.since_ms = now;
+		parked_at(rl, now);
 		sj_write(rl, s, &c, n);
 		rl->h->parked++;
 		rl->h->sj_state = J_NONE;
@@ -1049,23 +1126,48 @@ reclog_worker_gone(struct reclog *rl, int wid, uint64_t now)
 	return k;
 }
 
+/*
+ * May a slot be due?  Not when every parked one was parked after
+ * parked_min (UINT64_MAX: none parked) and that is younger than max_age;
+ * 0 (a fresh or repaired region) says "walk".
+ */
+static int
+expiry_due(const struct reclog *rl, uint64_t now, uint64_t max_age)
+{
+	uint64_t	 m = rl->h->parked_min;
+
+	if (m == 0)
+		return 1;
+	if (m == UINT64_MAX)
+		return 0;
+	return now > m && now - m > max_age;
+}
+
 size_t
 reclog_expire(struct reclog *rl, uint64_t now, uint64_t max_age)
 {
-	const struct reclog_sess	*c;
-	uint64_t			 s;
+	const struct slot		*c;
+	uint64_t			 s, min = UINT64_MAX;
 	size_t				 k = 0, i;
 	int				 found;
 
 	if (lock(rl) != 0)
 		return 0;
+	if (!expiry_due(rl, now, max_age)) {
+		unlock(rl);
+		return 0;
+	}
 	/* Downwards: the last slot moving into a dropped one was seen. */
 	for (s = nslots(rl); s-- > 0; ) {
 		c = &rl->slots[s];
-		if (c->state == RECLOG_LIVE ||
-		    (c->state == RECLOG_PARKED &&
-		    (now <= c->since_ms || now - c->since_ms <= max_age)))
+		if (c->state == RECLOG_LIVE)
 			continue;
+		if (c->state == RECLOG_PARKED &&
+		    (now <= c->since_ms || now - c->since_ms <= max_age)) {
+			if (c->since_ms < min)
+				min = c->since_ms;
+			continue;
+		}
 		i = ix_find(rl, c->pid, slot_pid_len(c), &found);
 		if (!found)	/* a broken slot: index it to drop it */
 			rl->ix[i] = (uint32_t)s + 1;
@@ -1074,6 +1176,7 @@ reclog_expire(struct reclog *rl, uint64_t now, uint64_t max_age)
 		drop_at(rl, i);
 		k++;
 	}
+	rl->h->parked_min = min;
 	unlock(rl);
 	return k;
 }

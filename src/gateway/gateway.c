@@ -269,6 +269,7 @@ attach(struct gateway *g, struct session *s, struct auth_result *r,
 	gs->issued = isotime_now_ms();
 	membership_token(g, gs, r);	/* token mode: r's groups */
 	s->app_data = gs;
+	token_track(g, gs);
 	free(s->hs_token);
 	s->hs_token = NULL;
 	return 0;

@@ -57,6 +57,36 @@ token_attempt(struct gateway *g, struct session *s, const char **why)
 }
 
 /*
+ * When gs's token needs a look: its notice, then its exp (the leeway,
+ * reloadable, left out: a look too early is only a look).  INT64_MAX:
+ * never (no exp).
+ */
+static int64_t
+due(const struct gw_socket *gs)
+{
+	if (gs->exp == 0)
+		return INT64_MAX;
+	if (gs->warned)
+		return gs->exp;
+	return gs->exp < INT64_MIN + EXPIRY_NOTICE ? INT64_MIN :
+	    gs->exp - EXPIRY_NOTICE;
+}
+
+/*
+ * gs has a new token (its CONNECT's or a refresh): the walk comes by
+ * then (issue 16: the walk is O(N), so it runs only when the earliest
+ * socket's time has come, not every second).
+ */
+void
+token_track(struct gateway *g, const struct gw_socket *gs)
+{
+	int64_t	 d = due(gs);
+
+	if (d < g->expiry_next)
+		g->expiry_next = d;
+}
+
+/*
  * A token's expiry holds on a live connection too.  Once a second: a
  * socket whose token runs out within EXPIRY_NOTICE seconds hears
  * `token_expiring` {expires_at, expires_in} and may answer with
@@ -70,17 +100,21 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gw_socket	*gs;
 	int64_t			 now = (int64_t)time(NULL);
 	int64_t			 leeway = g->conf->auth.leeway / 1000;
+	int64_t			 first = INT64_MAX;
 	char			 at[32];
 	json_t			*o;
 
 	(void)loop;
 	(void)revents;
+	if (now < g->expiry_next)
+		return;
 	for (s = g->t->all; s != NULL; s = next) {
 		next = s->next;
 		if ((gs = s->app_data) == NULL || gs->exp == 0)
 			continue;
 		/* exp is the token's, up to INT64_MAX: no sum with it. */
 		if (now - leeway > gs->exp) {
+			first = INT64_MIN;	/* a look while it stays */
 			o = json_pack("{s:s,s:s,s:s}", "code", "token_expired",
 			    "message", "the authentication token expired",
 			    "event", "");
@@ -95,13 +129,17 @@ on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 			session_connect_within(s, 5.0);
 		} else if (!gs->warned && now >= gs->exp - EXPIRY_NOTICE) {
 			gs->warned = 1;
+			if (due(gs) < first)
+				first = due(gs);
 			isotime_format(gs->exp * 1000, at);
 			o = json_pack("{s:s,s:I}", "expires_at", at,
 			    "expires_in", (json_int_t)(gs->exp - now));
 			emit_to(g, s, "token_expiring", o);
 			json_decref(o);
-		}
+		} else if (due(gs) < first)
+			first = due(gs);
 	}
+	g->expiry_next = first;
 }
 
 /*
@@ -139,6 +177,7 @@ token_refresh(struct gateway *g, struct gw_socket *gs, json_t *arg,
 	}
 	gs->exp = (int64_t)r.exp;
 	gs->warned = 0;
+	token_track(g, gs);
 	membership_token(g, gs, &r);	/* the new token's groups */
 	return 0;
 }

@@ -454,6 +454,60 @@ test_sessions(void **state)
 	reclog_free(rl);
 }
 
+/*
+ * The expiry walks only when a parked slot may be due (issue 16), and
+ * still drops each one at its time; a slot moved into a dropped one keeps
+ * its rooms, which live apart from it.
+ */
+static void
+test_expiry_bound(void **state)
+{
+	struct reclog		*rl = mk(1 << 16, 8);
+	struct reclog_sess	 s, out;
+	struct reclog_stats	 st;
+	uint8_t			 u1[RECLOG_USER_HASH];
+	uint64_t		 t = reclog_now_ms();
+
+	(void)state;
+	memset(u1, 1, sizeof(u1));
+	assert_int_equal(reclog_expire(rl, t, 100), 0);	/* none */
+	mksess(&s, "a", "sa", 1, 0);
+	assert_int_equal(reclog_sess_put(rl, &s), 0);
+	mksess(&s, "b", "sb", 1, 0);
+	s.rooms_len = 0;	/* no rooms */
+	assert_int_equal(reclog_sess_put(rl, &s), 0);
+	mksess(&s, "c", "sc", 1, 0);
+	memcpy(s.rooms, "zz\0", 3);
+	s.rooms_len = 3;
+	s.state = RECLOG_PARKED;
+	s.since_ms = t + 700;	/* parked by a put */
+	assert_int_equal(reclog_sess_put(rl, &s), 0);
+	assert_int_equal(reclog_sess_park(rl, "a", t), 0);
+	assert_int_equal(reclog_sess_park(rl, "b", t + 500), 0);
+	assert_int_equal(reclog_expire(rl, t + 100, 100), 0);
+	assert_int_equal(reclog_expire(rl, t + 101, 100), 1);	/* a */
+	assert_int_equal(reclog_expire(rl, t + 101, 100), 0);
+	assert_int_equal(reclog_expire(rl, t + 600, 100), 0);
+	assert_int_equal(reclog_expire(rl, t + 601, 100), 1);	/* b */
+	reclog_stats(rl, &st);
+	assert_int_equal(st.sessions, 1);
+	assert_int_equal(st.parked, 1);
+	/* c moved twice into a dropped slot: its rooms came along. */
+	assert_int_equal(reclog_sess_take(rl, "c", u1, 3, 60000, &out), 0);
+	assert_string_equal(out.sid, "sc");
+	assert_int_equal(out.rooms_len, 3);
+	assert_memory_equal(out.rooms, "zz\0", 3);
+	assert_int_equal(out.rooms[3], 0);
+	/* Parked again, later: due at its own time, not before. */
+	assert_int_equal(reclog_sess_park(rl, "c", t + 5000), 0);
+	assert_int_equal(reclog_expire(rl, t + 5100, 100), 0);
+	assert_int_equal(reclog_expire(rl, t + 5101, 100), 1);
+	reclog_stats(rl, &st);
+	assert_int_equal(st.sessions, 0);
+	assert_int_equal(st.parked, 0);
+	reclog_free(rl);
+}
+
 /* Random puts, parks, drops and takes against a plain model. */
 static void
 test_sessions_model(void **state)
@@ -752,6 +806,7 @@ main(void)
 		cmocka_unit_test(test_index_bound),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_sessions_model),
+		cmocka_unit_test(test_expiry_bound),
 		cmocka_unit_test(test_fork_concurrent),
 		cmocka_unit_test(test_kill_mid_write),
 		cmocka_unit_test(test_new_refused),
