@@ -553,12 +553,16 @@ if (sc.length > 0) {
     '10,000 connections), from the count alone. The connections are held ' +
     `${fmt(r0.duration_s)} s with the default ping interval (25 s): the ` +
     'server\'s CPU over the hold is what the pings cost. RSS is summed over ' +
-    'the master and every worker (the recovery log in shared memory ' +
-    'counted once per page touched), from the fresh server\'s RSS.');
+    'the master and every worker, from the fresh server\'s: a page of the ' +
+    'recovery log\'s shared memory counts once in every process that ' +
+    'touched it. PSS (from smaps_rollup) counts a page shared by n ' +
+    'processes 1/n in each, so its sum counts it once: the memory the ' +
+    'connections really take.');
   p();
   table(['server', 'connections', 'ready', 'connect/s',
     'connect p50 / p99 ms', 'server CPU per connection',
-    'RSS per connection', 'RSS with all open', 'idle CPU per connection',
+    'RSS per connection', 'RSS with all open', 'PSS per connection',
+    'PSS with all open', 'idle CPU per connection',
     'pings answered in the hold', 'rejoin: back / failed / dropped',
     'rejoin time', 'rejoin p50 / p99 ms', 'notes'],
   sc.map((r) => [r.label, fmt(r.conns), fmt(r.ready), fmt(r.connect_per_s),
@@ -567,6 +571,9 @@ if (sc.length > 0) {
       (r.rss_per_conn_bytes === null ? 'n/a' :
         fmt(r.rss_per_conn_bytes / 1024, 2) + ' KiB') + ')',
     mb(r.server_rss_bytes),
+    get(r, 'pss_per_conn_bytes') === null ? 'n/a' :
+      kb(r.pss_per_conn_bytes) + ' (' + fmt(r.pss_per_conn_bytes / 1024, 2) +
+      ' KiB)', mb(get(r, 'server_pss_bytes')),
     get(r, 'idle_cpu_us_per_conn_s') === null ? 'n/a' :
       fmt(r.idle_cpu_us_per_conn_s, 2) + ' us/s',
     fmt(get(r, 'pings_held')),
