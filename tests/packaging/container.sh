@@ -14,7 +14,9 @@ set -u
 deb=${1:-$(find_deb)}
 [ -n "$deb" ] && [ -f "$deb" ] || { bad "a .deb to test (make deb)"; finish; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgw-podman.XXXXXX")
-port=38404
+port=23404
+# Below the ephemeral range (32768-60999): no other test's client
+# socket can hold it.
 url=http://127.0.0.1:$port
 cat > "$tmp/containers.conf" <<CONF
 [containers]

@@ -16,7 +16,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgw-install.XXXXXX")
 chmod 0755 "$tmp"
 etc=/etc/socket-gateway
 unit=/lib/systemd/system/socket-gatewayd.service
-port=38402
+port=23402
+# Below the ephemeral range (32768-60999): no other test's client
+# socket can hold it.
 url=http://127.0.0.1:$port
 pid=
 

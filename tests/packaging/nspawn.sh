@@ -16,7 +16,9 @@ deb=${1:-$(find_deb)}
 [ -n "$deb" ] && [ -f "$deb" ] || { bad "a .deb to test (make deb)"; finish; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgw-nspawn.XXXXXX")
 root=$tmp/root
-port=38403
+port=23403
+# Below the ephemeral range (32768-60999): no other test's client
+# socket can hold it.
 url=http://127.0.0.1:$port
 nspawn=
 sd=
