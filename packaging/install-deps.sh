@@ -24,6 +24,15 @@ fi
 if [ "${1:-}" = "--tests" ] && [ ! -x /usr/bin/redis-server ]; then
 	missing="$missing redis-server"
 fi
+# The packaging tests (tests/packaging/): a Debian 12 root booted under
+# systemd-nspawn, a container image built and run with podman, jq for the
+# journal.
+if [ "${1:-}" = "--tests" ]; then
+	for p in mmdebstrap systemd-container podman runc jq; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q "ok installed" || missing="$missing $p"
+	done
+fi
 if [ -n "$missing" ]; then
 	echo "install-deps.sh: installing:" $missing
 	apt-get update -qq

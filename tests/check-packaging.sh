@@ -93,8 +93,10 @@ check "ExecStartPre checks the configuration (-t)" \
 unit_value -a "$unit" ExecReload > "$tmp/reload"
 check "ExecReload checks the configuration first" \
     test "$(sed -n 1p "$tmp/reload")" = "$daemon -t -c $conf"
-check "ExecReload then sends SIGHUP to the master" \
-    test "$(sed -n 2p "$tmp/reload")" = '/bin/kill -HUP $MAINPID'
+check "ExecReload then sends SIGHUP to the master (the shell's kill)" \
+    test "$(sed -n 2p "$tmp/reload")" = "/bin/sh -c 'kill -HUP \${MAINPID}'"
+check "StandardError=journal (the JSON logs reach the journal)" \
+    test "$(unit_value "$unit" StandardError)" = journal
 check "exactly two ExecReload lines" test "$(wc -l < "$tmp/reload")" -eq 2
 check "KillMode=mixed (TERM to the master, which drains)" \
     test "$(unit_value "$unit" KillMode)" = mixed

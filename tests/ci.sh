@@ -8,7 +8,9 @@
 #  3. the whole `make check` built with AddressSanitizer and
 #     UndefinedBehaviorSanitizer: the same, and the integration tests
 #     against a running gateway;
-#  4. every fuzzer for a short while (FUZZ_SECONDS, default 15).
+#  4. every fuzzer for a short while (FUZZ_SECONDS, default 15);
+#  5. the packages: .deb and .rpm built, linted, installed, upgraded and
+#     removed, run under systemd (tests/packaging/run.sh).
 #
 # It ends with one line "N passed, N failed, N skipped, N todo" counting
 # every test case (each cmocka case, each node test, each fuzzer); a skip
@@ -120,6 +122,24 @@ if [ "$fp" -ne "$n" ]; then
 fi
 passed=$((passed + fp))
 failed=$((failed + ff))
+
+# The packages (issue 17): the .deb and .rpm built once from the strict
+# build's tarball, linted, the .deb installed, upgraded and removed here
+# and run under a real systemd (tests/packaging/run.sh, about 4 minutes).
+echo "=== packaging"
+t0=$(date +%s)
+SGWD="$top/_build/strict/socket-gatewayd" sh tests/packaging/run.sh \
+    > _build/strict/packaging.log 2>&1 || rc=1
+grep -v '^ok: ' _build/strict/packaging.log | tail -n 60
+last=$(tail -n 1 _build/strict/packaging.log)
+pp=$(echo "$last" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+pf=$(echo "$last" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+ps=$(echo "$last" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+[ -n "$pp" ] && [ -n "$pf" ] || { pp=0; pf=1; ps=0; }
+echo "packaging: $pp passed, $pf failed, ${ps:-0} skipped, $(($(date +%s) - t0))s"
+passed=$((passed + pp))
+failed=$((failed + pf))
+skipped=$((skipped + ${ps:-0}))
 
 # A skipped test is a dependency missing on this machine: CI fails on it.
 if [ "$skipped" -ne 0 ]; then

@@ -3,9 +3,13 @@
  * master_main(); this file only parses flags, loads the configuration and
  * answers -h, -V and -t.
  */
+#include <sys/stat.h>
+
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "conf.h"
@@ -15,6 +19,7 @@
 
 static void	err_plain(void *, const char *);
 static void	err_log(void *, const char *);
+static bool	stderr_is_journal(void);
 
 /* -t prints errors for a person; a starting daemon logs them as JSON. */
 static void
@@ -31,6 +36,27 @@ err_log(void *arg, const char *msg)
 	log_error("configuration: %s", msg);
 }
 
+/*
+ * systemd sets JOURNAL_STREAM to the device and inode of the journal
+ * stream it gave us (systemd.exec(5)).  When stderr is still that stream,
+ * the -t run by the unit's ExecStartPre and ExecReload writes JSON lines
+ * like the daemon's, so that `journalctl -u socket-gatewayd -o cat | jq`
+ * reads every line, its errors included (issue 17).
+ */
+static bool
+stderr_is_journal(void)
+{
+	const char		*e = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+
+	if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -38,6 +64,7 @@ main(int argc, char **argv)
 	struct conf	 c;
 	char		 why[256];
 	int		 errors = 0;
+	bool		 plain;
 
 	memset(&c, 0, sizeof(c));
 	if (cli_parse(argc, argv, &o, why, sizeof(why)) != 0) {
@@ -53,18 +80,26 @@ main(int argc, char **argv)
 		printf("socket-gatewayd %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	plain = o.test && !stderr_is_journal();
 	if (o.env_file != NULL)
 		errors = conf_load_env_file(o.env_file,
-		    o.test ? err_plain : err_log, NULL);
+		    plain ? err_plain : err_log, NULL);
 	if (errors == 0)
-		errors = conf_load_all(&o, &c, o.test ? err_plain : err_log,
+		errors = conf_load_all(&o, &c, plain ? err_plain : err_log,
 		    NULL);
 	if (o.test) {
 		if (errors == 0)
 			conf_dump(&c, stdout);
-		fprintf(stderr, "socket-gatewayd: configuration file %s test "
-		    "%s\n", conf_path(&o), errors == 0 ? "is successful" :
-		    "failed");
+		if (plain)
+			fprintf(stderr, "socket-gatewayd: configuration file "
+			    "%s test %s\n", conf_path(&o), errors == 0 ?
+			    "is successful" : "failed");
+		else if (errors == 0)
+			log_info("configuration file %s test is successful",
+			    conf_path(&o));
+		else
+			log_error("configuration file %s test failed",
+			    conf_path(&o));
 		conf_free(&c);
 		return errors == 0 ? 0 : 1;
 	}
