@@ -31,6 +31,9 @@
  *		chat service's answers, the events held for them; it runs
  *		the held events through the callback handlers.c gives it
  *   token.c	a live connection's token: attempts, expiry, refresh
+ *   presfeed.c	presence to this worker's sockets in mode "all" (issue
+ *		16): each change to those keeping up, a coalesced catch-up
+ *		to those behind on reading
  *   online.c	presence across workers (GW_BUS_ONLINE, _OFFLINE, _DIGEST)
  *   recovery.c	connection state recovery (issue 15): a reconnecting
  *		client's session taken from the log, what it missed sent
@@ -116,6 +119,10 @@ struct gw_socket {
 		struct gw_socket	*gs;
 	}		 byid;
 	uint8_t		 indexed;	/* in g->bysid */
+	/* Presence to a socket behind on reading (issue 16, presfeed.c). */
+	uint8_t		 pres_stale;	/* owed what changed since pres_ver */
+	uint8_t		 pres_owed;	/* was ever stale */
+	uint64_t	 pres_ver;
 };
 
 /* Why a recovery failed (recovery.c, recslot.c): its counter. */
@@ -206,6 +213,10 @@ struct gateway_conf {
 	struct reclog		*reclog;
 	long long		 max_disconnection_ms;
 	long long		 recovery_max_replay;
+	/* presence storms (issue 16), presfeed.c */
+	long long		 presence_behind;	/* bytes queued */
+	long long		 presence_coalesce_max;	/* changes kept */
+	long long		 output_queue_budget;	/* bytes, this worker */
 };
 
 /* redis_adapter: the socket.io Redis adapter whose wire format we speak. */
@@ -265,6 +276,7 @@ struct gateway {
 	struct htab		 bysid;		/* sockindex.c */
 	struct gw_recovery	*recovery;	/* recovery.c; NULL: off */
 	struct logdel		*logdel;	/* logdeliver.c; NULL: no log */
+	struct presfeed		*presfeed;	/* presfeed.c (issue 16) */
 };
 
 /* Bus record types. */
@@ -361,6 +373,15 @@ void	token_init(struct gateway *);
 int	token_attempt(struct gateway *, struct session *, const char **);
 int	token_refresh(struct gateway *, struct gw_socket *, json_t *,
 	    const char **);
+
+/* presfeed.c */
+int	presfeed_init(struct gateway *);
+void	presfeed_free(struct gateway *);
+void	presfeed_announce(struct gateway *, const char *, int,
+	    struct session *);
+void	presfeed_closed(struct gateway *, struct gw_socket *, bool);
+void	presfeed_nowhere(struct gateway *, struct frame *, void *);
+void	presfeed_stats(struct gateway *, struct worker_stats *);
 
 /* online.c */
 void	online_init(struct gateway *);

@@ -167,6 +167,10 @@ struct conf {
 	long long		 recovery_log_size;	/* bytes */
 	long long		 recovery_sessions;
 	long long		 recovery_max_replay;
+	/* presence storms (issue 16) */
+	long long		 presence_behind;	/* bytes queued */
+	long long		 presence_coalesce_max;	/* changes kept */
+	long long		 output_queue_budget;	/* bytes, gateway */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

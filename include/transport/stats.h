@@ -164,6 +164,16 @@ struct worker_stats {
 	/* Long-polling: sessions closed as their waiting GET's client left. */
 	uint64_t	 polls_dropped;
 	uint64_t	 polls_unwatched;	/* not watched for it: hup.c */
+	/* Issue 16: clients behind on reading, presence storms. */
+	uint64_t	 pings_ahead;		/* put before queued frames */
+	uint64_t	 pongs_late;		/* late, the client alive */
+	uint64_t	 output_queued_bytes;	/* gauge: all clients' queues */
+	uint64_t	 output_queue_budget;	/* gauge: this worker's share */
+	uint64_t	 presence_stale;	/* gauge: sockets owed presence */
+	uint64_t	 presence_held;		/* deltas not queued: behind */
+	uint64_t	 presence_coalesced;	/* catch-ups as deltas */
+	uint64_t	 presence_refreshed;	/* catch-ups as online_users */
+	uint64_t	 presence_over_budget;	/* held for the budget */
 };
 
 #define STATS_MAX_WORKERS	512

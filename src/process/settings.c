@@ -148,6 +148,10 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	/* g->reclog is the master's, set where it is made (master.c). */
 	g->max_disconnection_ms = c->max_disconnection_duration;
 	g->recovery_max_replay = c->recovery_max_replay;
+	g->presence_behind = c->presence_behind;
+	g->presence_coalesce_max = c->presence_coalesce_max;
+	g->output_queue_budget = c->output_queue_budget;	/* presfeed_init
+								   divides */
 }
 
 /*
