@@ -82,9 +82,10 @@ test("a presence storm cuts no slow reader, and every view ends right", async ()
       // keeps up with the storm (it answers pings, parses nothing else).
       const c = { user: `ps-${j}-${PAD}`, lost: null };
       const ws = new WebSocket(`${gw.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
-      c.s = { disconnect: () => ws.close() };
       let left = false;
-      c.s.disconnect = () => { left = true; ws.close(); };
+      // A Socket.IO DISCONNECT first: a bare close is recoverable (issue
+      // 15) and keeps the user online for max_disconnection_duration.
+      c.s = { disconnect: () => { left = true; ws.send("41"); ws.close(); } };
       ws.on("close", () => { if (!left) c.lost ??= "closed"; });
       ws.on("error", () => {});
       wave.push(new Promise((res, rej) => {
