@@ -462,6 +462,120 @@ if (fr.length > 0) {
   p();
 }
 
+/* storm */
+const st = runs.filter((r) => r.scenario === 'storm');
+if (st.length > 0) {
+  p(`## storm: ${fmt(st[0].conns)} users connect at once, presence mode all`);
+  p();
+  p('The seed\'s own presence semantics: every user\'s first connect is ' +
+    'a `user_connected` to every client. Distinct users connect as fast ' +
+    'as the server takes them; one load process (on CPU 0) reads every ' +
+    'client and keeps, per client, the set of users it has heard are ' +
+    'online (`online_users`, `user_connected`, `user_disconnected`). ' +
+    '**Settled** is the time from the last connect until every client ' +
+    'knows every user (waited for at most `STORM_LIMIT` seconds). ' +
+    '**Cut** counts the clients ' +
+    'the server disconnected (a missed ping deadline, a full queue). ' +
+    '**Read** is every byte the clients read, against the least they ' +
+    'could: each client the final roster once. The server\'s RSS and PSS ' +
+    'are sampled each second; the peak is the highest sample.');
+  p();
+  table(['server', 'users', 'connected', 'connect/s', 'cut', 'settled',
+    'read', 'at least', 'read / least', 'RSS peak', 'PSS peak',
+    'server CPU', 'notes'],
+  st.map((r) => [r.label, fmt(r.conns), fmt(r.ready), fmt(r.connect_per_s),
+    fmt(r.dropped), r.settle_s === null || r.settle_s < 0 ?
+      `not in ${fmt(r.duration_s)} s: ${fmt(r.settled)} of ${fmt(r.conns)}` :
+      fmt(r.settle_s, 2) + ' s', mb(r.bytes_in), mb(r.min_bytes),
+    r.bytes_in && r.min_bytes ? fmt(r.bytes_in / r.min_bytes, 2) + 'x' :
+      'n/a', mb(r.rss_peak_bytes), mb(r.pss_peak_bytes),
+    `${fmt(r.server_cpu_connect_s, 1)} + ${fmt(r.server_cpu_s, 1)} s`,
+    note(r)]));
+  p();
+}
+
+/* recovery: on (every other run) against off (the -norec runs) */
+const norec = runs.filter((r) => r.scenario === 'recovery');
+if (norec.length > 0) {
+  p('## recovery: what connection state recovery costs');
+  p();
+  p('Every other run has connection state recovery on: the gateway\'s ' +
+    'default (`connection_recovery yes`: every event without an ack ' +
+    'appended to the host\'s shared-memory log, a session slot per ' +
+    'socket), and the anchor\'s `connectionStateRecovery` (`RECOVERY=1`, ' +
+    'socket.io\'s in-memory adapter: every such packet kept in a list ' +
+    'for 2 minutes, the session saved on a disconnection). These runs ' +
+    'are the same `conns` and `dm` at a fixed rate with it off ' +
+    '(`<server>-norec`): the difference is what recovery costs. (Not ' +
+    'through Redis: socket.io\'s pub/sub adapter has no recovery, so ' +
+    'fanout-redis runs the anchor without it.)');
+  p();
+  const on = (label, of) => runs.find((r) => r.label === label &&
+    r.scenario === of && (of === 'conns' ? r.conns === get(norec.find((x) =>
+      x.of === 'conns'), 'conns') : r.rate === get(norec.find((x) =>
+      x.of === 'dm'), 'rate')));
+  const off = (label, of) => norec.find((r) => r.label === label + '-norec' &&
+    r.of === of);
+  const rows = [];
+  for (const label of ['gateway-1w', 'anchor']) {
+    const c1 = on(label, 'conns'), c0 = off(label, 'conns');
+    const d1 = on(label, 'dm'), d0 = off(label, 'dm');
+    const diff = (a, b, k, f) => get(a, k) === null || get(b, k) === null ?
+      'n/a' : f(get(a, k) - get(b, k));
+    rows.push([label, kb(get(c1, 'rss_per_conn_bytes')),
+      kb(get(c0, 'rss_per_conn_bytes')),
+      diff(c1, c0, 'rss_per_conn_bytes', (v) => fmt(v) + ' B'),
+      get(d1, 'cpu_us_per_delivery') === null ? 'n/a' :
+        fmt(d1.cpu_us_per_delivery, 1) + ' us',
+      get(d0, 'cpu_us_per_delivery') === null ? 'n/a' :
+        fmt(d0.cpu_us_per_delivery, 1) + ' us',
+      diff(d1, d0, 'cpu_us_per_delivery', (v) => fmt(v, 1) + ' us'),
+      `${ms(get(d1, 'lat_ms.p99'))} / ${ms(get(d0, 'lat_ms.p99'))}`]);
+  }
+  table(['server', 'memory per idle connection, on', 'off', 'recovery',
+    'CPU per direct message, on', 'off', 'recovery',
+    'dm p99 ms, on / off'], rows);
+  p();
+}
+
+/* scale */
+const sc = runs.filter((r) => r.scenario === 'scale');
+if (sc.length > 0) {
+  const r0 = sc[0];
+  p(`## scale: ${fmt(r0.conns)} idle connections on one host, then ` +
+    `${fmt(r0.rejoin)} leave and come back at once`);
+  p();
+  p('**gateway-scale** is `socket-gatewayd -w N` (`SCALE_WORKERS`, not ' +
+    'pinned), every connection authenticated and recoverable ' +
+    '(`recovery_sessions` above the count). The load generator spreads ' +
+    'itself over processes (at most 19,000 connections each: the ' +
+    'open-files limit) and over 127.0.0.x source addresses (one per ' +
+    '10,000 connections), from the count alone. The connections are held ' +
+    `${fmt(r0.duration_s)} s with the default ping interval (25 s): the ` +
+    'server\'s CPU over the hold is what the pings cost. RSS is summed over ' +
+    'the master and every worker (the recovery log in shared memory ' +
+    'counted once per page touched), from the fresh server\'s RSS.');
+  p();
+  table(['server', 'connections', 'ready', 'connect/s',
+    'connect p50 / p99 ms', 'server CPU per connection',
+    'RSS per connection', 'RSS with all open', 'idle CPU per connection',
+    'pings answered in the hold', 'rejoin: back / failed / dropped',
+    'rejoin time', 'rejoin p50 / p99 ms', 'notes'],
+  sc.map((r) => [r.label, fmt(r.conns), fmt(r.ready), fmt(r.connect_per_s),
+    `${ms(r.connect_p50_ms)} / ${ms(r.connect_p99_ms)}`,
+    fmt(r.cpu_us_per_conn) + ' us', kb(r.rss_per_conn_bytes) + ' (' +
+      (r.rss_per_conn_bytes === null ? 'n/a' :
+        fmt(r.rss_per_conn_bytes / 1024, 2) + ' KiB') + ')',
+    mb(r.server_rss_bytes),
+    get(r, 'idle_cpu_us_per_conn_s') === null ? 'n/a' :
+      fmt(r.idle_cpu_us_per_conn_s, 2) + ' us/s',
+    fmt(get(r, 'pings_held')),
+    `${fmt(r.rejoin_back)} / ${fmt(r.rejoin_failed)} / ` +
+      `${fmt(r.rejoin_dropped)}`, fmt(r.rejoin_s, 2) + ' s',
+    `${ms(r.rejoin_p50_ms)} / ${ms(r.rejoin_p99_ms)}`, note(r)]));
+  p();
+}
+
 /* Ratios */
 p('## Ratios');
 p();

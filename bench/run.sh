@@ -41,7 +41,19 @@
 # ("classic sharded"), FANR_CONNS (FAN_CONNS), FANR_GROUPS (FAN_GROUPS),
 # FANR_RATE (FAN_RATE), FANR_FLAT (0; 1: flat out too), FANR_WARMUP (10 s:
 # after 10,000 connects, two anchors, and two gateways, are seconds behind
-# for a few seconds; at 3 s their p99 still measured that backlog).
+# for a few seconds; at 3 s their p99 still measured that backlog);
+# storm (issue 16): STORM_USERS (10000) distinct users connect at once to
+# gateway-1w and the anchor in presence mode all, and the run waits at
+# most STORM_LIMIT (120) s after the last connect for every client to know
+# every user; its table gives the time, the clients cut, the bytes the
+# clients read against the least they could, and the servers' peak RSS;
+# recovery: conns and dm at DM_RATE again, on gateway-1w and the anchor
+# with connection state recovery off (every other run has it on: the
+# gateway's default, the anchor's RECOVERY=1), labelled <server>-norec;
+# scale (issue 16): SCALE_CONNS (250000) idle connections to one gateway
+# of SCALE_WORKERS (14) workers, held SCALE_HOLD (60) s, then SCALE_REJOIN
+# (25000) of them leave at once and come back; the load spreads itself
+# over processes and 127.0.0.x source addresses.
 # Every server gets a free port, is stopped on exit (trap), and every
 # bench run is bounded by --max-time.  Needs node and npm (the anchor's
 # packages are installed with `npm ci` on first use).
@@ -58,7 +70,7 @@ OUT=${OUT:-$here/RESULTS.md}
 DUR=${DUR:-8}
 CONNS=${CONNS:-18000}
 SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
-SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis}
+SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis storm recovery scale}
 DM_CONNS=${DM_CONNS:-2000}
 DM_RATE=${DM_RATE:-5000}
 FAN_CONNS=${FAN_CONNS:-10000}
@@ -71,6 +83,12 @@ PERSIST_RATES=${PERSIST_RATES:-1000 5000}
 PERSIST_FLAT=${PERSIST_FLAT:-1}
 PERSIST_WARMUP=${PERSIST_WARMUP:-3}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+STORM_USERS=${STORM_USERS:-10000}
+STORM_LIMIT=${STORM_LIMIT:-120}
+SCALE_CONNS=${SCALE_CONNS:-250000}
+SCALE_WORKERS=${SCALE_WORKERS:-14}
+SCALE_HOLD=${SCALE_HOLD:-60}
+SCALE_REJOIN=${SCALE_REJOIN:-25000}
 REDIS_MODES=${REDIS_MODES:-classic sharded}
 FANR_CONNS=${FANR_CONNS:-$FAN_CONNS}
 FANR_GROUPS=${FANR_GROUPS:-$FAN_GROUPS}
@@ -271,11 +289,16 @@ start_server() {
 	port=$(free_port)
 	pin=
 	cpus=
-	case $name in
-	gateway-1w|gateway-all)
+	# <server>-norec: connection state recovery off (the cost of it).
+	rec=1
+	case $name in *-norec) rec=0 ;; esac
+	case ${name%-norec} in
+	gateway-1w|gateway-all|gateway-scale)
 		workers=1
 		if [ "$name" = gateway-all ]; then
 			workers=0
+		elif [ "$name" = gateway-scale ]; then
+			workers=$SCALE_WORKERS
 		elif [ -n "$SERVER_CPU" ]; then
 			pin="taskset -c $SERVER_CPU"
 			cpus=$SERVER_CPU
@@ -288,15 +311,19 @@ jwt_secret "$SECRET"
 run_dir "$dir"
 spool_dir "$dir/spool"
 ping_interval 25s
-max_connections 200000
+max_connections $((SCALE_CONNS + SCALE_REJOIN + 200000))
 max_connections_per_address 0
 max_unconnected_per_address 0
-presence_mode scoped
+presence_mode ${pmode:-scoped}
 log_level warn
 # flat out, a client sends far past event_rate's default
 event_rate 1000000
 event_burst 1000000
 EOF
+		[ "$rec" = 0 ] && echo "connection_recovery no" >> "$dir/gw.conf"
+		# scale: every connection may be recovered (issue 15).
+		[ "$name" = gateway-scale ] && echo "recovery_sessions" \
+		    "$((SCALE_CONNS + SCALE_REJOIN))" >> "$dir/gw.conf"
 		[ -n "$chat_url" ] &&
 		    echo "chat_service_url \"$chat_url\"" >> "$dir/gw.conf"
 		[ -n "$redis_url" ] && printf '%s\n' \
@@ -320,10 +347,12 @@ EOF
 		    cpus=$SERVER_CPU
 		chat=
 		[ -n "$chat_url" ] && chat="CHAT_SERVICE_URL=$chat_url "
-		[ -n "$redis_url" ] && chat="${chat}REDIS_URL=$redis_url \
+		# Recovery as the gateway's (on by default), but through Redis:
+		# socket.io's pub/sub adapter has none.
+		[ -n "$redis_url" ] && rec=0 && chat="${chat}REDIS_URL=$redis_url \
 REDIS_ADAPTER=$redis_mode "
-		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=scoped \
-$chat$pin $NODE $here/anchor-node/server.js"
+		cmd="env PORT=$port JWT_SECRET=$SECRET PRESENCE_MODE=${pmode:-scoped} \
+RECOVERY=$rec $chat$pin $NODE $here/anchor-node/server.js"
 		;;
 	floor)
 		[ -n "$SERVER_CPU" ] && pin="taskset -c $SERVER_CPU" &&
@@ -386,7 +415,13 @@ s|--stub-pids ${stub_pid:-none}|--stub-pids \$STUB_PID|" >> "$tmp/commands"
 	fi
 	cat "$tmp/out" >&2
 	# fanout-redis: its own scenario in the results, with its adapter.
-	if [ -n "$redis_mode" ]; then
+	if [ "${label%-norec}" != "$label" ]; then
+		tail -1 "$tmp/out" | grep '^{' | sed "s/\"scenario\":\"$scen\"/\
+\"scenario\":\"recovery\",\"of\":\"$scen\"/"
+	elif [ "$label" = gateway-scale ]; then
+		tail -1 "$tmp/out" | grep '^{' | sed \
+		    "s/\"scenario\":\"$scen\"/\"scenario\":\"scale\"/"
+	elif [ -n "$redis_mode" ]; then
 		tail -1 "$tmp/out" | grep '^{' | sed "s/\"scenario\":\"$scen\"/\
 \"scenario\":\"$scen-redis\",\"adapter\":\"$redis_mode\"/"
 	else
@@ -490,6 +525,44 @@ if has fanout-redis; then
 			stop_redis
 		done
 	done
+fi
+
+# storm: the seed's presence (mode all): STORM_USERS distinct users
+# connect as fast as they can, each client read by the one load process;
+# until every client knows every user, or STORM_LIMIT seconds.
+if has storm; then
+	pmode=all
+	for s in $SERVERS; do
+		case $s in gateway-1w|anchor) ;; *) continue ;; esac
+		start_server "$s" || continue
+		bench "$s" storm -c "$STORM_USERS" -d "$STORM_LIMIT" \
+		    --max-time $((STORM_LIMIT + 180)) --timeout 60
+		stop_server
+	done
+	pmode=
+fi
+
+# recovery: what connection state recovery costs, on both: conns and dm
+# at its rate again with it off (every other run has it on, the default;
+# the anchor's is socket.io's connectionStateRecovery).
+if has recovery; then
+	for s in $SERVERS; do
+		case $s in gateway-1w|anchor) ;; *) continue ;; esac
+		start_server "$s-norec" || continue
+		bench "$s-norec" conns -c "$CONNS" -d 3
+		bench "$s-norec" dm -c "$DM_CONNS" -r "$DM_RATE" -d "$DUR"
+		stop_server
+	done
+fi
+
+# scale: one host's worth of idle connections, held, then a crowd of them
+# leaving and coming back at once.
+if has scale; then
+	if start_server gateway-scale; then
+		bench gateway-scale conns -c "$SCALE_CONNS" -d "$SCALE_HOLD" \
+		    --rejoin "$SCALE_REJOIN" --max-time 600 --timeout 60
+		stop_server
+	fi
 fi
 
 ended=$(date +%s)

@@ -32,7 +32,9 @@
  * SERVICE_TIMEOUT_MS (5000, as the gateway's service_timeout),
  * SERVICE_MAX_SOCKETS (64, as the gateway's service_max_inflight),
  * PERSIST_ORDER (after: deliver once persisted, as the seed; before:
- * deliver first, then persist, as the gateway does).  Socket.IO runs on
+ * deliver first, then persist, as the gateway does), RECOVERY (1:
+ * connectionStateRecovery, as the gateway's; default off, as the seed).
+ * Socket.IO runs on
  * its default engine (ws), with the defaults of socket.io 4.8
  * (pingInterval 25 s, maxHttpBufferSize 1 MB, no per-message deflate).
  *
@@ -103,7 +105,20 @@ const server = http.createServer((req, res) => {
   res.end();
 });
 
-const io = new Server(server, { cors: { origin: '*' } });
+/*
+ * RECOVERY=1: socket.io's connection state recovery, as the gateway's
+ * (max_disconnection_duration 2 minutes; the token is checked again on
+ * a recovery, skipMiddlewares false), for the same work on both sides.
+ */
+const io = new Server(server, {
+  cors: { origin: '*' },
+  ...(process.env.RECOVERY === '1' ? {
+    connectionStateRecovery: {
+      maxDisconnectionDuration: 2 * 60 * 1000,
+      skipMiddlewares: false,
+    },
+  } : {}),
+});
 
 function validId(s) {
   return typeof s === 'string' && s.length >= 1 && s.length <= 128 &&

@@ -9,8 +9,8 @@
  * writes the phase, each load process writes its counters and, at the end,
  * its histograms into its own slot.  Nothing else crosses processes.
  *
- *	coordinator	phase CONNECT -> SETUP -> RUN -> DRAIN -> CLOSE
- *	load process	stage CONNECTED, SETUP_DONE, DRAINED, DONE
+ *	coordinator	phase CONNECT -> SETUP -> RUN -> DRAIN [-> REJOIN] -> CLOSE
+ *	load process	stage CONNECTED, SETUP_DONE, DRAINED [, REJOINED], DONE
  *
  * Files: main.c (command line), coord.c (the coordinator), client.c (one
  * connection: TCP, WebSocket, Engine.IO, Socket.IO), scenario.c (what the
@@ -39,7 +39,8 @@ enum bench_scenario {
 	SCEN_DM,
 	SCEN_FANOUT,
 	SCEN_CHURN,
-	SCEN_DM_PERSIST		/* dm, every message_sent awaited too */
+	SCEN_DM_PERSIST,	/* dm, every message_sent awaited too */
+	SCEN_STORM		/* presence: every client learns every user */
 };
 
 #define SCEN_IS_DM(s)	((s) == SCEN_DM || (s) == SCEN_DM_PERSIST)
@@ -50,6 +51,7 @@ enum bench_phase {
 	PHASE_SETUP,
 	PHASE_RUN,
 	PHASE_DRAIN,
+	PHASE_REJOIN,		/* conns --rejoin: some leave and come back */
 	PHASE_CLOSE
 };
 
@@ -59,6 +61,7 @@ enum bench_stage {
 	STAGE_CONNECTED,	/* every connection ready or failed */
 	STAGE_SETUP_DONE,	/* rooms joined */
 	STAGE_DRAINED,		/* nothing in flight */
+	STAGE_REJOINED,		/* conns --rejoin: every one back or failed */
 	STAGE_DONE		/* histograms written, exiting */
 };
 
@@ -101,6 +104,7 @@ struct bench_counters {
 	uint64_t	bytes_out;
 	uint64_t	cpu_ns;		/* this process's CPU time */
 	uint64_t	persisted;	/* message_sent, status persisted */
+	uint64_t	settled;	/* storm: clients that know all users */
 };
 
 struct bench_slot {
@@ -111,6 +115,7 @@ struct bench_slot {
 	struct hist		conn;	/* connect start -> ready */
 	char			err[160];
 	struct hist		ack;	/* send -> message_sent */
+	struct hist		rejoin;	/* --rejoin: close -> ready again */
 };
 
 struct bench_shared {
@@ -167,6 +172,7 @@ struct bench_opts {
 	pid_t			 redis_pids[BENCH_MAXPIDS];	/* apart */
 	unsigned		 nredis_pids;
 	const char		*phase_cmd;	/* sh -c "<cmd> run|drained" */
+	unsigned		 rejoin;	/* conns: leave and come back after */
 };
 
 /* A snapshot of the servers: CPU ticks and RSS over the followed pids. */
@@ -174,6 +180,7 @@ struct server_sample {
 	uint64_t	cpu_ticks;
 	uint64_t	busy_ticks;	/* --server-cpus, softirq included */
 	uint64_t	rss_kb;
+	uint64_t	pss_kb;		/* shared pages counted once */
 	unsigned	npids;
 	bool		ok;
 };
@@ -203,6 +210,14 @@ struct bench_result {
 	struct server_sample	 stub_w0, stub_w1; /* measured window */
 	int64_t			 stub_idle, stub_w0n, stub_w1n, stub_end;
 	struct server_sample	 redis_w0, redis_w1; /* measured window */
+	/* --rejoin: the counters before and after, the time, the histogram */
+	struct bench_counters	 j0, j1;
+	double			 rejoin_s;
+	struct hist		 rejoin;
+	/* storm: from the last connect to every client settled (or -1) */
+	double			 settle_s;
+	uint64_t		 rss_peak_kb;	/* servers' RSS, sampled each s */
+	uint64_t		 pss_peak_kb;
 };
 
 /* main.c */

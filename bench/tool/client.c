@@ -107,7 +107,7 @@ client_open(struct load *l, struct conn *c)
 	int			 fd, one = 1;
 
 	c->fd = -1;
-	c->flags &= CF_OBSERVER;
+	c->flags &= CF_OBSERVER | CF_REJOIN;
 	c->rlen = c->wlen = c->woff = 0;
 	c->fraglen = 0;
 	c->t_start = l->now;
@@ -696,6 +696,7 @@ on_sio(struct load *l, struct conn *c, const char *p, size_t n)
 				c->rcap = 0;
 			}
 			scen_ready(l, c);
+			scen_event(l, c, name, namelen, q, (size_t)(end - q));
 		}
 		return;
 	}

@@ -21,6 +21,7 @@
 
 #define SETUP_TIMEOUT	60.0	/* joins, subscriptions */
 #define DRAIN_TIMEOUT	5.0
+#define REJOIN_TIMEOUT	60.0	/* beyond one handshake's --timeout */
 #define CLOSE_TIMEOUT	10.0
 
 static volatile sig_atomic_t	 interrupted;
@@ -37,6 +38,7 @@ static struct {
 	struct server_sample	 last_srv;
 	const char		*what;
 	bool			 failed;
+	uint64_t		 rss_peak_kb, pss_peak_kb;	/* servers' */
 } C;
 
 static void	 on_signal(int);
@@ -140,6 +142,11 @@ progress(bool force)
 		    (unsigned long long)c.failed,
 		    (double)(c.sent - C.last.sent) / dt,
 		    (double)(c.delivered - C.last.delivered) / dt);
+		if (C.o->scenario == SCEN_STORM)
+			fprintf(stderr, " settled %llu presence %.0f/s "
+			    "read %.1f MB/s", (unsigned long long)c.settled,
+			    (double)(c.presence - C.last.presence) / dt,
+			    (double)(c.bytes_in - C.last.bytes_in) / dt / 1e6);
 		if (C.o->scenario == SCEN_CHURN)
 			fprintf(stderr, " cycles %.0f/s presence %.0f/s",
 			    (double)(c.cycles - C.last.cycles) / dt,
@@ -154,6 +161,10 @@ progress(bool force)
 			    cpu, (double)s.rss_kb / 1024);
 		fputc('\n', stderr);
 	}
+	if (s.rss_kb > C.rss_peak_kb)
+		C.rss_peak_kb = s.rss_kb;
+	if (s.pss_kb > C.pss_peak_kb)
+		C.pss_peak_kb = s.pss_kb;
 	C.last = c;
 	C.last_srv = s;
 	C.last_progress = now;
@@ -237,6 +248,54 @@ client_cpu(void)
 	return c.cpu_ns;
 }
 
+/*
+ * conns --rejoin: after the hold, that many connections leave at once and
+ * come back; the counters around it say how many came back and how many
+ * failed, and how long the last one took.
+ */
+static void
+rejoin(struct bench_result *r)
+{
+	const struct bench_opts	*o = r->o;
+	uint64_t		 t;
+
+	sum(&r->j0);
+	t = now_ns();
+	set_phase(PHASE_REJOIN);
+	if (wait_stage(STAGE_REJOINED, o->timeout + REJOIN_TIMEOUT,
+	    "rejoin") != 0)
+		snprintf(r->note, sizeof(r->note), "rejoin: not every "
+		    "connection back %.0f s after leaving",
+		    o->timeout + REJOIN_TIMEOUT);
+	r->rejoin_s = (double)(now_ns() - t) / 1e9;
+	sum(&r->j1);
+}
+
+/*
+ * storm: from the last connect, until every client knows every user (or
+ * -d seconds): the time it took, or -1.
+ */
+static double
+storm_wait(const struct bench_opts *o)
+{
+	struct bench_counters	 c;
+	uint64_t		 start = now_ns();
+	struct timespec		 ts = { 0, 5000000 };
+
+	C.what = "settle";
+	for (;;) {
+		sum(&c);
+		if (c.settled >= o->conns)
+			return (double)(now_ns() - start) / 1e9;
+		if ((double)(now_ns() - start) / 1e9 > o->duration ||
+		    over_time())
+			return -1;
+		reap(false);
+		progress(false);
+		nanosleep(&ts, NULL);
+	}
+}
+
 int
 coord_run(struct bench_opts *o, struct bench_result *r)
 {
@@ -249,9 +308,11 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	r->o = o;
 	r->hz = sysconf(_SC_CLK_TCK);
 	r->stub_idle = r->stub_w0n = r->stub_w1n = r->stub_end = -1;
+	r->settle_s = -1;		/* storm: not settled (yet) */
 	hist_init(&r->lat);
 	hist_init(&r->conn);
 	hist_init(&r->ack);
+	hist_init(&r->rejoin);
 	total = o->conns + (o->scenario == SCEN_CHURN ? o->observers : 0);
 	need = (total + BENCH_CONNS_PER_PROC - 1) / BENCH_CONNS_PER_PROC;
 	if (need == 0)
@@ -379,7 +440,10 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		stub_sample(o, &r->stub_w0);
 		redis_sample(o, &r->redis_w0);
 		sh->win_start = now_ns();
-		sleep_for(o->duration, "run");
+		if (o->scenario == SCEN_STORM)
+			r->settle_s = storm_wait(o);
+		else
+			sleep_for(o->duration, "run");
 		t = now_ns();
 		sh->win_end = t;
 		sum(&r->w1);
@@ -402,6 +466,8 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 			    "interrupted" : C.failed ? "a load process died" :
 			    "--max-time reached");
 		phase_cmd(o, "drained");
+		if (o->rejoin > 0 && r->note[0] == '\0')
+			rejoin(r);
 	}
 	server_sample(o, &r->srv_end);
 	r->stub_end = stub_count(o->stub);
@@ -430,6 +496,7 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 		hist_merge(&r->lat, &sh->slot[i].lat);
 		hist_merge(&r->conn, &sh->slot[i].conn);
 		hist_merge(&r->ack, &sh->slot[i].ack);
+		hist_merge(&r->rejoin, &sh->slot[i].rejoin);
 		if (sh->slot[i].err[0] != '\0' && r->note[0] == '\0')
 			snprintf(r->note, sizeof(r->note), "%s",
 			    sh->slot[i].err);
@@ -437,6 +504,8 @@ coord_run(struct bench_opts *o, struct bench_result *r)
 	if (r->w1.cpu_ns == 0)
 		r->client_cpu_s = (double)client_cpu() / 1e9;
 	r->timed_out = over_time();
+	r->rss_peak_kb = C.rss_peak_kb;
+	r->pss_peak_kb = C.pss_peak_kb;
 	munmap(sh, sizeof(*sh));
 	return C.failed || interrupted ? -1 : 0;
 }

@@ -29,6 +29,7 @@ enum conn_state {
 #define CF_CLOSING	0x04	/* we close it after the current event */
 #define CF_OBSERVER	0x08	/* churn: watches presence */
 #define CF_JOIN_SENT	0x10	/* setup sent */
+#define CF_REJOIN	0x20	/* --rejoin: closed, connecting again */
 
 struct conn {
 	int		 fd;
@@ -65,6 +66,7 @@ struct load {
 	char			 upgrade[BENCH_MAXTARGETS][512];
 	size_t			 upgradelen[BENCH_MAXTARGETS];
 	struct hist		 ack;		/* send -> message_sent */
+	struct hist		 rejoin;	/* --rejoin: close -> ready again */
 };
 
 /* client.c */

@@ -13,7 +13,7 @@
 #include "bench.h"
 
 const char *bench_scenario_names[] = { "conns", "dm", "fanout", "churn",
-    "dm-persist" };
+    "dm-persist", "storm" };
 #define NSCENARIOS	(sizeof(bench_scenario_names) / \
 			    sizeof(bench_scenario_names[0]))
 
@@ -33,12 +33,12 @@ usage(int status)
 "           [-t host:port] [-w window] [--churn-users n] [--concurrency n]\n"
 "           [--connect-rate n] [--hold ms] [--json] [--max-time seconds]\n"
 "           [--metrics host:port] [--observers n] [--path path]\n"
-"           [--phase-cmd command] [--redis-pids pid,...]\n"
+"           [--phase-cmd command] [--redis-pids pid,...] [--rejoin n]\n"
 "           [--secret-file file]\n"
 "           [--server-cpus list] [--server-pids pid,...] [--sources n]\n"
 "           [--stub host:port] [--stub-pids pid,...] [--timeout seconds]\n"
 "           [--user-prefix prefix] [--warmup seconds]\n"
-"           conns | dm | dm-persist | fanout | churn\n");
+"           conns | dm | dm-persist | fanout | churn | storm\n");
 	exit(status);
 }
 
@@ -172,7 +172,7 @@ main(int argc, char *argv[])
 		OPT_SECRET_FILE, OPT_SERVER_CPUS, OPT_SERVER_PIDS,
 		OPT_SOURCES, OPT_TIMEOUT,
 		OPT_USER_PREFIX, OPT_WARMUP, OPT_STUB, OPT_STUB_PIDS,
-		OPT_REDIS_PIDS, OPT_PHASE_CMD
+		OPT_REDIS_PIDS, OPT_PHASE_CMD, OPT_REJOIN
 	};
 	static const struct option longopts[] = {
 		{ "conns",		required_argument, NULL, 'c' },
@@ -199,6 +199,7 @@ main(int argc, char *argv[])
 		{ "path",		required_argument, NULL, OPT_PATH },
 		{ "phase-cmd",		required_argument, NULL, OPT_PHASE_CMD },
 		{ "redis-pids",		required_argument, NULL, OPT_REDIS_PIDS },
+		{ "rejoin",		required_argument, NULL, OPT_REJOIN },
 		{ "secret-file",	required_argument, NULL, OPT_SECRET_FILE },
 		{ "server-cpus",	required_argument, NULL, OPT_SERVER_CPUS },
 		{ "server-pids",	required_argument, NULL, OPT_SERVER_PIDS },
@@ -340,6 +341,9 @@ main(int argc, char *argv[])
 		case OPT_WARMUP:
 			o.warmup = num("--warmup", optarg, 0, 3600);
 			break;
+		case OPT_REJOIN:
+			o.rejoin = (unsigned)num("--rejoin", optarg, 1, 1000000);
+			break;
 		case 'h':
 			usage(0);
 		default:
@@ -381,12 +385,23 @@ main(int argc, char *argv[])
 		o.duration = duration >= 0 ? duration : 10;
 		o.window = window > 0 ? (unsigned)window : 4096;
 		break;
+	case SCEN_STORM:
+		/* -d: how long the clients get to settle, at most. */
+		o.conns = conns > 0 ? (unsigned)conns : 1000;
+		o.duration = duration >= 0 ? duration : 120;
+		o.warmup = 0;
+		break;
 	case SCEN_CHURN:
 		o.conns = conns > 0 ? (unsigned)conns : 100;
 		o.duration = duration >= 0 ? duration : 10;
 		if (o.observers == 0)
 			o.observers = o.conns < 10 ? o.conns : 10;
 		break;
+	}
+	if (o.rejoin > 0 && (o.scenario != SCEN_CONNS || o.rejoin > o.conns)) {
+		fprintf(stderr, "socket-gateway-bench: --rejoin: conns only, "
+		    "and at most -c connections\n");
+		return 2;
 	}
 	o.max_time = max_time > 0 ? max_time : o.warmup + o.duration + 600;
 

@@ -68,6 +68,89 @@ json_num(const char *key, double v)
 		printf(",\"%s\":%.3f", key, v);
 }
 
+/*
+ * storm: the fewest bytes the clients could read: each the final roster
+ * once, 42["online_users",["<prefix>0",...]] (an offset argument aside).
+ */
+static double
+storm_min_bytes(const struct bench_opts *o)
+{
+	double		roster = 24;
+	unsigned	i;
+	char		id[32];
+
+	for (i = 0; i < o->conns; i++)
+		roster += snprintf(id, sizeof(id), "%u", i) + 3 +
+		    (double)strlen(o->user_prefix);
+	return roster * o->conns;
+}
+
+static void
+storm_print(const struct bench_result *r)
+{
+	const struct bench_opts		*o = r->o;
+	const struct bench_counters	*t = &r->total;
+	double				 min = storm_min_bytes(o);
+
+	if (r->settle_s >= 0)
+		printf("  %-14s every client knows all %u users %.2f s after "
+		    "the last connect\n", "settled", o->conns, r->settle_s);
+	else
+		printf("  %-14s NOT within %.0f s of the last connect: %llu of "
+		    "%u clients know every user\n", "settled", o->duration,
+		    (unsigned long long)r->w1.settled, o->conns);
+	printf("  %-14s %llu clients cut by the server, %llu presence events"
+	    "\n", "storm", (unsigned long long)t->dropped,
+	    (unsigned long long)t->presence);
+	printf("  %-14s %.1f MB read by the clients, %.1f MB at least (each "
+	    "the final roster once): %.2fx\n", "bytes",
+	    (double)t->bytes_in / 1e6, min / 1e6, (double)t->bytes_in / min);
+	printf("  %-14s RSS peak %.1f MB, PSS peak %.1f MB (sampled each "
+	    "second)\n", "server memory", (double)r->rss_peak_kb / 1024,
+	    (double)r->pss_peak_kb / 1024);
+}
+
+static void
+storm_json(const struct bench_result *r)
+{
+	json_num("settle_s", r->settle_s);
+	json_num("settled", (double)r->w1.settled);
+	json_num("bytes_in", (double)r->total.bytes_in);
+	json_num("min_bytes", storm_min_bytes(r->o));
+	json_num("rss_peak_bytes", (double)r->rss_peak_kb * 1024);
+	json_num("pss_peak_bytes", (double)r->pss_peak_kb * 1024);
+}
+
+/* --rejoin: how many left, came back, failed; how long it took. */
+static void
+rejoin_print(const struct bench_result *r)
+{
+	const struct bench_counters *a = &r->j0, *b = &r->j1;
+
+	printf("  %-14s %u left at once: %llu back, %llu failed, %llu "
+	    "dropped, in %.2f s; p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+	    "rejoin", r->o->rejoin, (unsigned long long)(b->ready - a->ready),
+	    (unsigned long long)(b->failed - a->failed),
+	    (unsigned long long)(b->dropped - a->dropped), r->rejoin_s,
+	    ms(hist_quantile(&r->rejoin, 0.5)),
+	    ms(hist_quantile(&r->rejoin, 0.99)), ms(r->rejoin.max));
+}
+
+static void
+rejoin_json(const struct bench_result *r)
+{
+	const struct bench_counters *a = &r->j0, *b = &r->j1;
+
+	json_num("rejoin", r->o->rejoin);
+	json_num("rejoin_back", (double)(b->ready - a->ready));
+	json_num("rejoin_failed", (double)(b->failed - a->failed));
+	json_num("rejoin_dropped", (double)(b->dropped - a->dropped));
+	json_num("rejoin_s", r->rejoin_s);
+	json_num("rejoin_p50_ms", ms(hist_quantile(&r->rejoin, 0.5)));
+	json_num("rejoin_p99_ms", ms(hist_quantile(&r->rejoin, 0.99)));
+	json_num("rejoin_max_ms", ms(r->rejoin.max));
+}
+
 void
 report_print(const struct bench_result *r)
 {
@@ -78,8 +161,9 @@ report_print(const struct bench_result *r)
 	double	 per_msg = -1, per_conn = -1, per_cycle = -1, rss_per = -1;
 	double	 rss = -1, conn_rate, busy_c, busy_w, stub_cpu, stub_win;
 	double	 stub_total, persisted, redis_cpu;
+	double	 idle_us = -1, pss_per = -1;
 	unsigned i;
-	uint64_t open;
+	uint64_t open, ready;
 	const char *scen = bench_scenario_names[o->scenario];
 
 	cpu_c = ticks_s(r, &r->srv_c0, &r->srv_c1);
@@ -98,9 +182,13 @@ report_print(const struct bench_result *r)
 	cycles = (double)(b->cycles - a->cycles);
 	presence = (double)(b->presence - a->presence);
 	open = b->open;
-	conn_rate = r->connect_s > 0 ? (double)t->ready / r->connect_s : 0;
-	if (cpu_c >= 0 && t->ready > 0 && o->scenario == SCEN_CONNS)
-		per_conn = cpu_c * 1e6 / (double)t->ready;
+	/* The connect phase's, without a --rejoin's reconnections. */
+	ready = o->rejoin > 0 ? r->j0.ready : t->ready;
+	conn_rate = r->connect_s > 0 ? (double)ready / r->connect_s : 0;
+	if (cpu_c >= 0 && ready > 0 && o->scenario == SCEN_CONNS)
+		per_conn = cpu_c * 1e6 / (double)ready;
+	if (cpu_w >= 0 && open > 0 && o->scenario == SCEN_CONNS)
+		idle_us = cpu_w * 1e6 / win / (double)open;
 	if (cpu_w >= 0 && delivered > 0)
 		per_msg = cpu_w * 1e6 / delivered;
 	if (cpu_w >= 0 && cycles > 0)
@@ -110,6 +198,9 @@ report_print(const struct bench_result *r)
 		if (open > 0 && r->srv_w1.rss_kb > r->srv_idle.rss_kb)
 			rss_per = (double)(r->srv_w1.rss_kb -
 			    r->srv_idle.rss_kb) * 1024 / (double)open;
+		if (open > 0 && r->srv_w1.pss_kb > r->srv_idle.pss_kb)
+			pss_per = (double)(r->srv_w1.pss_kb -
+			    r->srv_idle.pss_kb) * 1024 / (double)open;
 	} else if (r->metrics_rss1 > 0) {
 		rss = (double)r->metrics_rss1;
 		if (open > 0 && r->metrics_rss1 > r->metrics_rss0)
@@ -125,7 +216,7 @@ report_print(const struct bench_result *r)
 		printf("), %u load process%s\n", r->procs, r->procs == 1 ? "" :
 		    "es");
 		printf("  %-14s %llu ready, %llu failed, %llu dropped",
-		    "connections", (unsigned long long)t->ready,
+		    "connections", (unsigned long long)ready,
 		    (unsigned long long)t->failed,
 		    (unsigned long long)t->dropped);
 		if (o->scenario != SCEN_CHURN)
@@ -147,8 +238,26 @@ report_print(const struct bench_result *r)
 				    "%.0f bytes per connection\n", "memory",
 				    rss / 1048576, (unsigned long long)open,
 				    rss_per);
+			if (pss_per >= 0 && r->srv_w1.npids > 1)
+				printf("  %-14s %.1f MB PSS (shared memory "
+				    "counted once): %.0f bytes per connection\n",
+				    "", (double)r->srv_w1.pss_kb / 1024,
+				    pss_per);
+			if (idle_us >= 0)
+				printf("  %-14s %.2f s CPU holding them %.1f s "
+				    "(%llu pings answered): %.2f us per "
+				    "connection per second\n", "idle server",
+				    cpu_w, r->window_s, (unsigned long long)
+				    (b->pings - a->pings), idle_us);
+			if (o->rejoin > 0)
+				rejoin_print(r);
 		}
-		if (o->scenario != SCEN_CONNS) {
+		if (o->scenario == SCEN_STORM) {
+			storm_print(r);
+			if (cpu_c >= 0 && cpu_w >= 0)
+				printf("  %-14s %.2f s CPU connecting, %.2f s "
+				    "settling\n", "server", cpu_c, cpu_w);
+		} else if (o->scenario != SCEN_CONNS) {
 			printf("  %-14s %.2f s after %.1f s warm-up", "measured",
 			    r->window_s, o->warmup);
 			if (o->rate > 0)
@@ -221,13 +330,18 @@ report_print(const struct bench_result *r)
 				    "%.1f us per connect+disconnect\n",
 				    "server CPUs", busy_w, per(busy_w, cycles));
 		}
-		printf("  %-14s %.2f s CPU in the window (%.0f%%)", "client",
-		    r->client_cpu_s, r->client_cpu_s / win * 100);
-		if (r->client_busy_s >= 0)
-			printf("; its CPU%s %.0f%% busy (softirq included)",
-			    r->client_ncpus > 1 ? "s" : "",
-			    r->client_busy_s / win * 100 / r->client_ncpus);
-		putchar('\n');
+		/* storm: its window (the settling) may be a few ms. */
+		if (o->scenario != SCEN_STORM) {
+			printf("  %-14s %.2f s CPU in the window (%.0f%%)",
+			    "client", r->client_cpu_s, r->client_cpu_s / win *
+			    100);
+			if (r->client_busy_s >= 0)
+				printf("; its CPU%s %.0f%% busy (softirq "
+				    "included)", r->client_ncpus > 1 ? "s" : "",
+				    r->client_busy_s / win * 100 /
+				    r->client_ncpus);
+			putchar('\n');
+		}
 		if (o->scenario == SCEN_CHURN)
 			printf("  %-14s %llu cycles in all, %llu presence events"
 			    " (%llu missing)\n", "presence",
@@ -245,7 +359,7 @@ report_print(const struct bench_result *r)
 	json_str("label", o->label);
 	json_num("procs", r->procs);
 	json_num("conns", o->conns);
-	json_num("ready", (double)t->ready);
+	json_num("ready", (double)ready);
 	json_num("failed", (double)t->failed);
 	json_num("dropped", (double)t->dropped);
 	json_num("connect_s", r->connect_s);
@@ -301,12 +415,23 @@ report_print(const struct bench_result *r)
 	json_num("server_idle_rss_bytes", r->srv_idle.ok ?
 	    (double)r->srv_idle.rss_kb * 1024 : -1);
 	json_num("rss_per_conn_bytes", rss_per);
+	json_num("server_pss_bytes", r->srv_w1.ok ?
+	    (double)r->srv_w1.pss_kb * 1024 : -1);
+	json_num("pss_per_conn_bytes", pss_per);
 	json_num("open", (double)open);
 	json_num("client_cpu_s", r->client_cpu_s);
 	json_num("client_cpus_busy_pct", r->client_busy_s >= 0 ?
 	    r->client_busy_s / win * 100 / r->client_ncpus : -1);
 	json_num("errors", (double)t->errors);
 	json_num("pings", (double)t->pings);
+	if (o->scenario == SCEN_CONNS) {
+		json_num("idle_cpu_us_per_conn_s", idle_us);
+		json_num("pings_held", (double)(b->pings - a->pings));
+	}
+	if (o->rejoin > 0)
+		rejoin_json(r);
+	if (o->scenario == SCEN_STORM)
+		storm_json(r);
 	printf(",\"ok\":%s", r->timed_out || t->ready == 0 ? "false" : "true");
 	json_str("note", r->note);
 	if (SCEN_IS_DM(o->scenario)) {

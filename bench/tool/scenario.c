@@ -10,12 +10,18 @@
  * arrivals, counted locally, which is what flat-out mode keeps under
  * --window and what a stall (3 s with nothing arriving) writes off as lost.
  *
- *	conns	CONNECT: open every connection; RUN: hold them, idle
+ *	conns	CONNECT: open every connection; RUN: hold them, idle;
+ *		REJOIN (--rejoin n): n of them, this process's share, close
+ *		at once and connect again
  *	dm	RUN: send_message {receiver_id: partner, content: "<t>|xxx"}
  *	dm-persist  the same, against a server that persists each message
  *		(a chat service): a message is in flight until both its
  *		receive_message and the sender's message_sent came
  *	fanout	SETUP: join_room {group_id}; RUN: send_group_message
+ *	storm	CONNECT: every user (presence_mode all on the server); each
+ *		client keeps the set of users online as it hears it
+ *		(online_users, user_connected, user_disconnected); RUN: until
+ *		every client knows every user (settled), or -d seconds
  *	churn	CONNECT: the observers; SETUP: they join presence:<user> of
  *		the users they watch; RUN: connect, wait for online_users,
  *		disconnect, again, at --rate cycles per second
@@ -67,6 +73,16 @@ static struct {
 	unsigned	 nidle;
 	uint64_t	*t_ready;
 	uint32_t	*turn;		/* churn slot: cycles begun */
+	/* storm: per connection, a bitmap of the users it knows online */
+	uint64_t	*bits;
+	size_t		 words;		/* per connection */
+	uint32_t	*known;		/* bits set */
+	uint8_t		*full;		/* counted in settled */
+	/* conns --rejoin */
+	unsigned	 rejoin;	/* this process's share */
+	unsigned	 rejoin_left;	/* not yet ready again nor failed */
+	uint64_t	 rejoin_t0;
+	bool		 rejoin_started;
 	char		*msg;
 	size_t		 msgcap;
 } S;
@@ -79,6 +95,9 @@ static int	 send_dm(struct load *);
 static int	 send_group(struct load *);
 static void	 churn_tick(struct load *, bool);
 static void	 stall_check(struct load *);
+static void	 rejoin_start(struct load *);
+static void	 storm_event(struct load *, struct conn *, const char *,
+		    size_t, const char *, size_t);
 static void	 publish(struct load *, int);
 static void	 finish(struct load *) __attribute__((__noreturn__));
 static size_t	 build(struct load *, const char *, const char *, uint32_t);
@@ -139,6 +158,11 @@ is_churner(const struct load *l, const struct conn *c)
 void
 scen_ready(struct load *l, struct conn *c)
 {
+	if (S.rejoin_started && (c->flags & CF_REJOIN)) {
+		c->flags &= ~CF_REJOIN;
+		hist_add(&l->rejoin, l->now - S.rejoin_t0);
+		S.rejoin_left--;
+	}
 	if (is_churner(l, c) && l->o->hold_ms <= 0) {
 		client_close(l, c, CLOSE_CLEAN);	/* goes back to idle */
 		l->c.cycles++;
@@ -149,6 +173,10 @@ scen_ready(struct load *l, struct conn *c)
 void
 scen_failed(struct load *l, struct conn *c)
 {
+	if (S.rejoin_started && (c->flags & CF_REJOIN)) {
+		c->flags &= ~CF_REJOIN;
+		S.rejoin_left--;
+	}
 	if (is_churner(l, c))
 		S.idle[S.nidle++] = (unsigned)(c - l->conns);
 }
@@ -198,7 +226,8 @@ scen_event(struct load *l, struct conn *c, const char *name, size_t nlen,
 {
 	uint64_t	 now;
 
-	(void)c;
+	if (l->o->scenario == SCEN_STORM)
+		storm_event(l, c, name, nlen, args, alen);
 	if (nlen == 15 && memcmp(name, "receive_message", 15) == 0) {
 		l->c.delivered++;
 		now = now_ns();
@@ -512,6 +541,112 @@ churn_tick(struct load *l, bool draining)
 	}
 }
 
+/*
+ * storm: the user number of an id "<prefix><digits>" starting at p (after
+ * its opening quote), or -1 for another id or past the users.
+ */
+static long
+storm_user(const struct load *l, const char *p, const char *end)
+{
+	size_t		 plen = strlen(l->o->user_prefix);
+	unsigned long	 v = 0;
+	const char	*q;
+
+	if ((size_t)(end - p) <= plen || memcmp(p, l->o->user_prefix, plen) != 0)
+		return -1;
+	for (q = p + plen; q < end && *q >= '0' && *q <= '9' &&
+	    v < l->o->conns; q++)
+		v = v * 10 + (unsigned long)(*q - '0');
+	if (q == p + plen || q >= end || *q != '"' || v >= l->o->conns)
+		return -1;
+	return (long)v;
+}
+
+/* storm: user u on (or off) in connection i's set. */
+static void
+storm_set(unsigned i, long u, bool on)
+{
+	uint64_t	*w = &S.bits[i * S.words + (size_t)u / 64];
+	uint64_t	 m = 1ULL << (u % 64);
+
+	if (on && !(*w & m)) {
+		*w |= m;
+		S.known[i]++;
+	} else if (!on && (*w & m)) {
+		*w &= ~m;
+		S.known[i]--;
+	}
+}
+
+/*
+ * storm: what one event tells connection c of who is online.  online_users
+ * (its first argument, an array of ids) replaces the set; user_connected
+ * and user_disconnected {user_id} change one user.  A client whose set is
+ * every user is settled.
+ */
+static void
+storm_event(struct load *l, struct conn *c, const char *name, size_t nlen,
+    const char *args, size_t alen)
+{
+	unsigned	 i = (unsigned)(c - l->conns);
+	const char	*p = args, *end = args + alen;
+	long		 u;
+
+	if (S.bits == NULL)
+		return;
+	if (nlen == 12 && memcmp(name, "online_users", 12) == 0) {
+		memset(&S.bits[i * S.words], 0, S.words * 8);
+		S.known[i] = 0;
+		if (p >= end || *p != '[')
+			return;
+		for (p++; p < end && *p != ']'; p++)
+			if (*p == '"' && (u = storm_user(l, p + 1, end)) >= 0)
+				storm_set(i, u, true);
+	} else if ((nlen == 14 && memcmp(name, "user_connected", 14) == 0) ||
+	    (nlen == 17 && memcmp(name, "user_disconnected", 17) == 0)) {
+		p = memmem(args, alen, "\"user_id\":\"", 11);
+		if (p == NULL || (u = storm_user(l, p + 11, end)) < 0)
+			return;
+		storm_set(i, u, nlen == 14);
+	} else
+		return;
+	if (S.known[i] == l->o->conns && !S.full[i]) {
+		S.full[i] = 1;
+		l->c.settled++;
+	} else if (S.known[i] != l->o->conns && S.full[i]) {
+		S.full[i] = 0;
+		l->c.settled--;
+	}
+}
+
+/*
+ * conns --rejoin: this process's share of the connections closes at once
+ * (a clean close, as a page that goes away) and connects again at once,
+ * as a reconnecting crowd would after a network blip: each one's time
+ * from the close to ready again goes into l->rejoin.
+ */
+static void
+rejoin_start(struct load *l)
+{
+	unsigned	i, n = 0;
+
+	S.rejoin_started = true;
+	S.rejoin_t0 = l->now;
+	for (i = 0; i < l->nconns && n < S.rejoin; i++) {
+		struct conn *c = &l->conns[i];
+
+		if (c->state != CS_READY)
+			continue;
+		client_close(l, c, CLOSE_CLEAN);
+		c->flags |= CF_REJOIN;
+		n++;
+	}
+	S.rejoin_left = n;
+	for (i = 0; i < l->nconns; i++)
+		if (l->conns[i].flags & CF_REJOIN)
+			client_open(l, &l->conns[i]);
+}
+
 /* Deliveries that stopped coming are written off after STALL_NS. */
 static void
 stall_check(struct load *l)
@@ -549,6 +684,7 @@ finish(struct load *l)
 	memcpy(&l->slot->lat, &l->lat, sizeof(l->lat));
 	memcpy(&l->slot->conn, &l->connlat, sizeof(l->connlat));
 	memcpy(&l->slot->ack, &l->ack, sizeof(l->ack));
+	memcpy(&l->slot->rejoin, &l->rejoin, sizeof(l->rejoin));
 	publish(l, STAGE_DONE);
 	_exit(0);
 }
@@ -585,6 +721,7 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 	hist_init(&l->lat);
 	hist_init(&l->connlat);
 	hist_init(&l->ack);
+	hist_init(&l->rejoin);
 	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		_exit(1);
 
@@ -600,6 +737,7 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 		    (id < o->observers % nprocs ? id : o->observers % nprocs);
 	}
 	l->nconns = nchurn + nobs;
+	S.rejoin = o->rejoin / nprocs + (id < o->rejoin % nprocs);
 	l->first_user = base;
 	if ((l->conns = calloc(l->nconns + 1, sizeof(*l->conns))) == NULL)
 		_exit(1);
@@ -619,6 +757,14 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 		S.turn = calloc(l->nconns + 1, sizeof(uint32_t));
 	} else
 		S.target = l->nconns;
+	if (o->scenario == SCEN_STORM) {
+		S.words = (o->conns + 63) / 64;
+		S.bits = calloc((size_t)l->nconns * S.words + 1, 8);
+		S.known = calloc(l->nconns + 1, sizeof(uint32_t));
+		S.full = calloc(l->nconns + 1, 1);
+		if (S.bits == NULL || S.known == NULL || S.full == NULL)
+			_exit(1);
+	}
 	if (o->scenario == SCEN_FANOUT) {
 		S.group_step = nprocs;
 		S.first_group = id;
@@ -674,6 +820,12 @@ scenario_child(const struct bench_opts *o, struct bench_shared *sh,
 				if (inflight(l) == 0)
 					stage = STAGE_DRAINED;
 			}
+			break;
+		case PHASE_REJOIN:
+			if (!S.rejoin_started)
+				rejoin_start(l);
+			if (S.rejoin_left == 0)
+				stage = STAGE_REJOINED;
 			break;
 		default:
 			finish(l);

@@ -1,6 +1,9 @@
 /*
  * What the servers cost: CPU time (utime + stime from /proc/<pid>/stat, in
- * clock ticks) and resident memory (VmRSS from /proc/<pid>/status) summed
+ * clock ticks) and resident memory (VmRSS from /proc/<pid>/status; and
+ * Pss from /proc/<pid>/smaps_rollup, in which a page shared by n of the
+ * processes counts 1/n in each, so that the sum counts the recovery log's
+ * shared memory once, not once per worker that touched it) summed
  * over the pids given with --server-pids and all their descendants (the
  * gateway's master and its workers), or the gateway's own figure from
  * GET /metrics (memory.rss).  The stub chat service of dm-persist is
@@ -101,6 +104,18 @@ rss_kb(pid_t pid)
 	    (p = strstr(buf, "VmRSS:")) == NULL)
 		return 0;
 	return strtoull(p + 6, NULL, 10);
+}
+
+static uint64_t
+pss_kb(pid_t pid)
+{
+	char		 path[64], buf[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "\nPss:")) == NULL)
+		return 0;
+	return strtoull(p + 5, NULL, 10);
 }
 
 /* The given pids and every descendant of them, at most cap. */
@@ -210,6 +225,7 @@ pids_sample(const pid_t *roots, unsigned nroots, struct server_sample *s)
 			continue;
 		s->cpu_ticks += t;
 		s->rss_kb += rss_kb(pids[i]);
+		s->pss_kb += pss_kb(pids[i]);
 		s->npids++;
 	}
 	s->ok = s->npids > 0;

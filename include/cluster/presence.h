@@ -26,6 +26,17 @@
  * middle of a digest, cancels that removal: the next digest will do it.
  * bus0 keeps one sender's messages in order, and a worker builds all parts
  * of a digest in one loop iteration, so this is only a safety net.
+ *
+ * Whole digests cost every receiver a lookup per user of the sender and a
+ * sweep of its whole table: with W workers, W * W * users every interval,
+ * which at 14 workers and 250,000 users kept an idle host's CPUs busy
+ * (issue 16).  So a worker sends, every interval, only a summary of its
+ * local sockets (presence_summary(): how many, and the sum of their users'
+ * hashes), which each receiver compares with the same sum of what it
+ * holds of that worker, kept up to date as deltas and digests come
+ * (presence_check_summary(): O(1)).  Only a worker whose summary differs
+ * (a delta was lost, or it is new to us) is asked for a whole digest
+ * (presence_asks()); a worker sends one, too, when a peer's link comes up.
  */
 #ifndef SGW_PRESENCE_H
 #define SGW_PRESENCE_H
@@ -51,6 +62,12 @@ struct presence_digest_cursor {
 	uint32_t	 id;
 	uint16_t	 part;
 	bool		 done;
+};
+
+/* A summary of one worker's sockets: see above. */
+struct presence_sum {
+	uint64_t	 hash;		/* sum of count * FNV-1a 64 (user) */
+	uint64_t	 sockets;	/* sum of count */
 };
 
 /* Called with a user id valid only during the call. */
@@ -80,6 +97,11 @@ void		 presence_digest_begin(struct presence *,
 int		 presence_digest(struct presence *,
 		     struct presence_digest_cursor *, uint8_t *, size_t,
 		     size_t *);
+void		 presence_summary(const struct presence *,
+		     struct presence_sum *);
+int		 presence_check_summary(struct presence *, unsigned,
+		     const struct presence_sum *);
+size_t		 presence_asks(struct presence *, uint16_t *, size_t);
 int		 presence_apply_digest(struct presence *, unsigned,
 		     const uint8_t *, size_t, presence_cb *, presence_cb *,
 		     void *);

@@ -15,7 +15,20 @@
  *	14  ...	entries: count (LEB128 varint, 1..2^32-1, shortest form),
  *		name length (1 byte, 1..128), name (no NUL byte)
  *
- * Nothing may follow the last entry.  A writer puts the entries after the
+ * Nothing may follow the last entry.
+ *
+ * Summary wire format, version 1 (presence.h: a worker's summary, sent
+ * every interval instead of a whole digest, and whom it asks for one):
+ *
+ *	off size
+ *	0   1	version, 1
+ *	1   2	sender's worker id, 0..4095
+ *	3   8	hash: sum of count * FNV-1a 64 (user id)
+ *	11  8	sockets: sum of count
+ *	19  2	n, the workers asked for a whole digest, 0..64
+ *	21  2n	their worker ids, 0..4095 each
+ *
+ * Nothing may follow.  A writer puts the entries after the
  * header's room, then the header with their number.  A reader checks the
  * whole part with presence_digest_decode() before it reads one entry with
  * presence_digest_decode_entry(), so nothing is applied from a bad part.
@@ -34,6 +47,19 @@
 /* A part with the header and one entry of the longest name. */
 #define PRESENCE_DIGEST_MIN	(PRESENCE_DIGEST_HDR + 5 + 1 + \
 				    PRESENCE_USER_MAX)
+
+#define PRESENCE_SUMMARY_HDR	21
+#define PRESENCE_SUMMARY_ASKS	64
+#define PRESENCE_SUMMARY_MAX	(PRESENCE_SUMMARY_HDR + \
+				    2 * PRESENCE_SUMMARY_ASKS)
+
+/* A summary as it goes on the wire. */
+struct presence_summary_msg {
+	uint16_t		 wid;		/* sender */
+	struct presence_sum	 sum;
+	uint16_t		 nasks;
+	uint16_t		 asks[PRESENCE_SUMMARY_ASKS];
+};
 
 /* A part's header. */
 struct presence_digest_hdr {
@@ -54,5 +80,9 @@ int		 presence_digest_decode(const uint8_t *, size_t,
 		     struct presence_digest_hdr *);
 size_t		 presence_digest_decode_entry(const uint8_t *, size_t,
 		     size_t, uint32_t *, const char **, uint8_t *);
+size_t		 presence_summary_encode(uint8_t *,
+		     const struct presence_summary_msg *);
+int		 presence_summary_decode(const uint8_t *, size_t,
+		     struct presence_summary_msg *);
 
 #endif /* SGW_PRESENCE_DIGEST_H */

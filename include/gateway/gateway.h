@@ -276,6 +276,12 @@ struct gateway {
 	struct htab		 bysid;		/* sockindex.c */
 	struct gw_recovery	*recovery;	/* recovery.c; NULL: off */
 	struct logdel		*logdel;	/* logdeliver.c; NULL: no log */
+	/* online.c: presence summaries (presence.h) and whole digests. */
+	ev_tstamp		 digest_last;	/* a whole digest went */
+	int			 digest_due;	/* one was asked for */
+	uint64_t		 psum_sent;
+	uint64_t		 psum_differed;
+	uint64_t		 digests_sent;
 	struct presfeed		*presfeed;	/* presfeed.c (issue 16) */
 };
 
@@ -284,6 +290,7 @@ struct gateway {
 #define GW_BUS_ONLINE	2	/* online.c: a user's socket opened here */
 #define GW_BUS_OFFLINE	3	/* ... closed here */
 #define GW_BUS_DIGEST	4	/* online.c: a presence_digest() part */
+#define GW_BUS_PSUM	12	/* online.c: a presence summary, asks */
 #define GW_BUS_AUTH_ASK	5	/* authsvc.c: verify this token, owner */
 #define GW_BUS_AUTH_ANSWER 6	/* authsvc.c: a token's answer, by hash */
 #define GW_BUS_RECOVERED 7	/* recovery.c: i32 old worker, pid */
@@ -391,6 +398,8 @@ void	online_leave(struct gateway *, struct gw_socket *, int);
 void	online_recv(struct gateway *, int, uint8_t, const void *, size_t);
 void	online_digest_send(struct gateway *);
 int	online_digest_recv(struct gateway *, int, const void *, size_t);
+void	online_summary_recv(struct gateway *, int, const void *, size_t);
+void	online_stats(struct gateway *, struct worker_stats *);
 void	online_drop_worker(struct gateway *, int);
 int32_t	online_owner(const struct gateway *, const char *);
 

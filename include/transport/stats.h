@@ -164,6 +164,10 @@ struct worker_stats {
 	/* Long-polling: sessions closed as their waiting GET's client left. */
 	uint64_t	 polls_dropped;
 	uint64_t	 polls_unwatched;	/* not watched for it: hup.c */
+	/* Presence between workers (issue 16): online.c. */
+	uint64_t	 presence_summaries;	/* sent, one per interval */
+	uint64_t	 presence_summaries_differed; /* a peer's, from ours */
+	uint64_t	 presence_digests;	/* whole digests sent */
 	/* Issue 16: clients behind on reading, presence storms. */
 	uint64_t	 pings_ahead;		/* put before queued frames */
 	uint64_t	 pongs_late;		/* late, the client alive */

@@ -37,6 +37,8 @@ struct wstate {
 	uint32_t	 mark;		/* bumped at each first part */
 	uint16_t	 next;		/* part index expected */
 	uint8_t		 active;	/* whole and in order so far */
+	uint8_t		 ask;		/* its summary differed: ask it */
+	struct presence_sum sum;	/* what we hold of that worker */
 };
 
 struct presence {
@@ -46,6 +48,7 @@ struct presence {
 	uint64_t	 gen;		/* bumped when a record comes or goes */
 	uint32_t	 digest_seq;
 	struct wstate	*ws;		/* PRESENCE_WID_MAX + 1 */
+	struct presence_sum lsum;	/* this worker's local sockets */
 };
 
 struct key {
@@ -77,6 +80,8 @@ static struct pw	*pw_add(struct puser *, unsigned);
 static void		 pw_del(struct puser *, struct pw *);
 static bool		 sweep_one(void *, void *);
 static bool		 wid_ok(const struct presence *, unsigned);
+static void		 sum_move(struct presence_sum *, const struct puser *,
+			    int64_t);
 
 struct presence *
 presence_new(unsigned self, uint64_t seed)
@@ -240,6 +245,23 @@ wid_ok(const struct presence *p, unsigned wid)
 	return (wid <= PRESENCE_WID_MAX && wid != p->self);
 }
 
+/*
+ * The summaries (presence.h): n sockets of u more (or fewer) in sum.  The
+ * user's hash is FNV-1a 64 of its name, the same in every worker (unlike
+ * the table's, which is seeded per worker).
+ */
+static void
+sum_move(struct presence_sum *sum, const struct puser *u, int64_t n)
+{
+	uint64_t	h = 1469598103934665603ULL;
+	uint8_t		i;
+
+	for (i = 0; i < u->len; i++)
+		h = (h ^ (uint8_t)u->name[i]) * 1099511628211ULL;
+	sum->hash += h * (uint64_t)n;
+	sum->sockets += (uint64_t)n;
+}
+
 int
 presence_local_add(struct presence *p, const char *user)
 {
@@ -255,6 +277,7 @@ presence_local_add(struct presence *p, const char *user)
 		return (-1);
 	if (u->local++ == 0)
 		p->nlocal++;
+	sum_move(&p->lsum, u, 1);
 	return (u->total++ == 0 ? PRESENCE_ONLINE : PRESENCE_NOCHANGE);
 }
 
@@ -271,6 +294,7 @@ presence_local_del(struct presence *p, const char *user)
 		return (-1);
 	if (--u->local == 0)
 		p->nlocal--;
+	sum_move(&p->lsum, u, -1);
 	if (--u->total == 0) {
 		user_drop(p, u, idx);
 		return (PRESENCE_OFFLINE);
@@ -303,6 +327,7 @@ presence_remote_add(struct presence *p, unsigned wid, const char *user)
 	if (w->count == UINT32_MAX)
 		return (-1);
 	w->count++;
+	sum_move(&p->ws[wid].sum, u, 1);
 	return (u->total++ == 0 ? PRESENCE_ONLINE : PRESENCE_NOCHANGE);
 }
 
@@ -320,6 +345,7 @@ presence_remote_del(struct presence *p, unsigned wid, const char *user)
 	if ((u = user_find(p, user, len, &idx)) == NULL ||
 	    (w = pw_find(u, wid)) == NULL)
 		return (PRESENCE_NOCHANGE);
+	sum_move(&p->ws[wid].sum, u, -1);
 	if (--w->count == 0)
 		pw_del(u, w);
 	if (--u->total == 0) {
@@ -341,6 +367,7 @@ sweep_one(void *arg, void *e)
 	    (!s->all && w->mark == s->mark))
 		return (false);
 	u->total -= w->count;
+	sum_move(&s->p->ws[s->wid].sum, u, -(int64_t)w->count);
 	pw_del(u, w);
 	if (u->total != 0)
 		return (false);
@@ -367,6 +394,8 @@ presence_drop_worker(struct presence *p, unsigned wid, presence_cb *cb,
 		return (-1);
 	p->ws[wid].active = 0;
 	htab_sweep(&p->users, sweep_one, &s);
+	memset(&p->ws[wid].sum, 0, sizeof(p->ws[wid].sum));
+	p->ws[wid].ask = 0;
 	return (s.gone);
 }
 
@@ -529,6 +558,7 @@ presence_apply_digest(struct presence *p, unsigned wid, const uint8_t *d,
 			goto nomem;
 		}
 		u->total = u->total - w->count + count;
+		sum_move(&ws->sum, u, (int64_t)count - (int64_t)w->count);
 		w->count = count;
 		w->mark = ws->mark;
 		if (created && online_cb != NULL)
@@ -549,4 +579,45 @@ presence_apply_digest(struct presence *p, unsigned wid, const uint8_t *d,
 nomem:
 	ws->active = 0;
 	return (-1);
+}
+
+/* This worker's summary, as it sends it. */
+void
+presence_summary(const struct presence *p, struct presence_sum *out)
+{
+	*out = p->lsum;
+}
+
+/*
+ * Worker wid's summary: 0 if it is what this table holds of wid, 1 if not
+ * (wid is then due to be asked for a whole digest: presence_asks()), -1
+ * for a bad wid.  Costs nothing but the compare: the table keeps its view
+ * of each worker's sum as deltas and digests come.
+ */
+int
+presence_check_summary(struct presence *p, unsigned wid,
+    const struct presence_sum *sum)
+{
+	if (!wid_ok(p, wid))
+		return (-1);
+	if (p->ws[wid].sum.hash == sum->hash &&
+	    p->ws[wid].sum.sockets == sum->sockets)
+		return (0);
+	p->ws[wid].ask = 1;
+	return (1);
+}
+
+/* The workers to ask for a whole digest, at most cap; forgotten here. */
+size_t
+presence_asks(struct presence *p, uint16_t *out, size_t cap)
+{
+	size_t		n = 0;
+	unsigned	wid;
+
+	for (wid = 0; wid <= PRESENCE_WID_MAX && n < cap; wid++)
+		if (p->ws[wid].ask) {
+			p->ws[wid].ask = 0;
+			out[n++] = (uint16_t)wid;
+		}
+	return (n);
 }

@@ -160,3 +160,72 @@ presence_digest_decode_entry(const uint8_t *d, size_t len, size_t off,
 	*name = (const char *)d + off;
 	return (off + *nlen);
 }
+
+static void
+put_be(uint8_t *b, uint64_t v, int n)
+{
+	int	i;
+
+	for (i = n - 1; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+static uint64_t
+get_be(const uint8_t *b, int n)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | b[i];
+	return (v);
+}
+
+/*
+ * Writes m at b, which has room for PRESENCE_SUMMARY_MAX bytes (nasks is
+ * the caller's to keep at most PRESENCE_SUMMARY_ASKS), and returns its size.
+ */
+size_t
+presence_summary_encode(uint8_t *b, const struct presence_summary_msg *m)
+{
+	uint16_t	i;
+
+	b[0] = PRESENCE_DIGEST_VERSION;
+	put_be(b + 1, m->wid, 2);
+	put_be(b + 3, m->sum.hash, 8);
+	put_be(b + 11, m->sum.sockets, 8);
+	put_be(b + 19, m->nasks, 2);
+	for (i = 0; i < m->nasks; i++)
+		put_be(b + PRESENCE_SUMMARY_HDR + 2 * i, m->asks[i], 2);
+	return (PRESENCE_SUMMARY_HDR + 2 * (size_t)m->nasks);
+}
+
+/*
+ * Reads a summary into *m: 0, or -1 for a bad version, a worker id above
+ * PRESENCE_WID_MAX (the sender's or one asked), more than
+ * PRESENCE_SUMMARY_ASKS asks, or a length other than what n says.
+ */
+int
+presence_summary_decode(const uint8_t *d, size_t len,
+    struct presence_summary_msg *m)
+{
+	uint16_t	i;
+
+	if (d == NULL || len < PRESENCE_SUMMARY_HDR ||
+	    d[0] != PRESENCE_DIGEST_VERSION)
+		return (-1);
+	m->wid = (uint16_t)get_be(d + 1, 2);
+	m->sum.hash = get_be(d + 3, 8);
+	m->sum.sockets = get_be(d + 11, 8);
+	m->nasks = (uint16_t)get_be(d + 19, 2);
+	if (m->wid > PRESENCE_WID_MAX || m->nasks > PRESENCE_SUMMARY_ASKS ||
+	    len != PRESENCE_SUMMARY_HDR + 2 * (size_t)m->nasks)
+		return (-1);
+	for (i = 0; i < m->nasks; i++) {
+		m->asks[i] = (uint16_t)get_be(d + PRESENCE_SUMMARY_HDR + 2 * i,
+		    2);
+		if (m->asks[i] > PRESENCE_WID_MAX)
+			return (-1);
+	}
+	return (0);
+}

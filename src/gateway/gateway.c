@@ -463,6 +463,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	hostpres_stats(g, st);
 	logdeliver_stats(g, st);
 	recovery_stats(g, st);
+	online_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;
@@ -491,6 +492,9 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 	case GW_BUS_DIGEST:
 		if (online_digest_recv(g, from, data, len) == 0)
 			sync_digest(g, from);
+		break;
+	case GW_BUS_PSUM:
+		online_summary_recv(g, from, data, len);
 		break;
 	case GW_BUS_AUTH_ASK:
 	case GW_BUS_AUTH_ANSWER:

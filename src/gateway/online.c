@@ -3,7 +3,8 @@
  * socket of a user opens or closes here (GW_BUS_ONLINE, GW_BUS_OFFLINE);
  * each worker keeps the gateway-wide table (cluster/presence.c) and tells
  * its own sockets when a user comes online or goes offline anywhere.
- * Digests every presence_digest_interval repair lost deltas, and a worker
+ * Summaries every presence_digest_interval find lost deltas, whole
+ * digests asked for then repair them (presence.h says why), and a worker
  * that dies (the master's peer list, or its bus link) has its users
  * dropped at once.  (src/cluster/presence.c is the table; this file is
  * what the gateway does with it.)
@@ -24,6 +25,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "presence.h"
+#include "presence_digest.h"
 #include "roomname.h"
 #include "session.h"
 #include "transport.h"
@@ -223,6 +225,8 @@ online_digest_send(struct gateway *g)
 
 	if (g->bus == NULL)
 		return;
+	g->digest_last = ev_now(g->t->loop);
+	g->digests_sent++;
 	presence_digest_begin(g->presence, &c);
 	do {
 		more = presence_digest(g->presence, &c, buf, sizeof(buf),
@@ -233,12 +237,78 @@ online_digest_send(struct gateway *g)
 	} while (more == 1);
 }
 
+/*
+ * Every interval: a whole digest if one was asked for since the last,
+ * else this worker's summary, with the workers whose summaries differed
+ * from what we hold of them (they send a whole digest on hearing it).
+ */
 static void
 on_digest(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct gateway			*g = w->data;
+	struct presence_summary_msg	 m;
+	uint8_t				 buf[PRESENCE_SUMMARY_MAX];
+
 	(void)loop;
 	(void)revents;
-	online_digest_send(w->data);
+	if (g->bus == NULL)
+		return;
+	if (g->digest_due) {
+		g->digest_due = 0;
+		online_digest_send(g);
+	}
+	memset(&m, 0, sizeof(m));
+	m.wid = (uint16_t)g->t->wid;
+	presence_summary(g->presence, &m.sum);
+	m.nasks = (uint16_t)presence_asks(g->presence, m.asks,
+	    PRESENCE_SUMMARY_ASKS);
+	bus_send(g->bus, GW_BUS_PSUM, buf, presence_summary_encode(buf, &m));
+	g->psum_sent++;
+}
+
+/*
+ * A GW_BUS_PSUM from worker `from`.  Asked for a whole digest: send it now,
+ * unless one went less than half an interval ago (then at the next tick),
+ * so that a crowd of asks costs one digest.  A summary that matches what
+ * we hold of `from` is as good as its digest for sync.c.
+ */
+void
+online_summary_recv(struct gateway *g, int from, const void *data,
+    size_t len)
+{
+	struct presence_summary_msg	 m;
+	double				 half;
+	uint16_t			 i;
+
+	if (presence_summary_decode(data, len, &m) != 0 || m.wid != from) {
+		log_debug("bad presence summary from worker %d", from);
+		return;
+	}
+	half = (double)g->conf->presence_digest_interval / 2000.0;
+	for (i = 0; i < m.nasks; i++) {
+		if (m.asks[i] != g->t->wid)
+			continue;
+		if (ev_now(g->t->loop) - g->digest_last >= half)
+			online_digest_send(g);
+		else
+			g->digest_due = 1;
+	}
+	switch (presence_check_summary(g->presence, (unsigned)from, &m.sum)) {
+	case 0:
+		sync_digest(g, from);
+		break;
+	case 1:
+		g->psum_differed++;
+		break;
+	}
+}
+
+void
+online_stats(struct gateway *g, struct worker_stats *st)
+{
+	st->presence_summaries = g->psum_sent;
+	st->presence_summaries_differed = g->psum_differed;
+	st->presence_digests = g->digests_sent;
 }
 
 /* A GW_BUS_DIGEST record from worker `from`: 0 applied, -1 refused. */

@@ -124,6 +124,13 @@ static const struct counter {
 	C(polls_unwatched, "Waiting long-poll GETs whose connection could "
 	    "not be watched for the client's close (fs.epoll."
 	    "max_user_watches): noticed at the heartbeat."),
+	C(presence_summaries, "Presence summaries sent to the other workers "
+	    "(one per presence_digest_interval)."),
+	C(presence_summaries_differed, "Other workers' presence summaries "
+	    "that differed from what this worker held of them (a lost delta, "
+	    "or a new worker): a whole digest was asked for."),
+	C(presence_digests, "Whole presence digests sent (asked for, or to a "
+	    "worker whose link came up)."),
 	C(pings_ahead, "Pings sent ahead of frames queued for a client "
 	    "behind on reading."),
 	C(pongs_late, "Pongs late, from clients that sent something since "

@@ -9,6 +9,8 @@
  *  - after an accepted part every listed user has that many sockets on
  *    that worker, and after a whole digest (last part 0) nothing else of
  *    that worker remains.
+ * If the first byte is 2 mod 4, the rest is a presence summary: decoded,
+ * it encodes back to the same bytes and a table checks it sanely.
  * If the first byte is odd, each further byte is an operation (add, del,
  * remote add and del, drop a worker, send a digest to a mirror) on users
  * u0..u7 and workers 0..3, checked against a plain count matrix.
@@ -303,6 +305,37 @@ run_ops(const uint8_t *d, size_t len)
 	presence_free(mirror);
 }
 
+/*
+ * A summary (first byte 2 mod 4): what presence_summary_decode() accepts
+ * encodes back to the same bytes, and a table checks it without harm.
+ */
+static void
+run_summary(const uint8_t *d, size_t len)
+{
+	struct presence_summary_msg	 m;
+	uint8_t				 out[PRESENCE_SUMMARY_MAX];
+	struct presence			*p;
+	uint16_t			 asks[PRESENCE_SUMMARY_ASKS];
+
+	if (presence_summary_decode(d, len, &m) != 0)
+		return;
+	if (m.nasks > PRESENCE_SUMMARY_ASKS ||
+	    presence_summary_encode(out, &m) != len ||
+	    memcmp(out, d, len) != 0)
+		abort();
+	if ((p = presence_new(0, 1)) == NULL)
+		return;
+	if (presence_check_summary(p, m.wid, &m.sum) ==
+	    (m.wid == 0 ? -1 : m.sum.hash == 0 && m.sum.sockets == 0 ? 0 : 1))
+		;
+	else
+		abort();
+	if (presence_asks(p, asks, PRESENCE_SUMMARY_ASKS) !=
+	    (m.wid != 0 && (m.sum.hash != 0 || m.sum.sockets != 0)))
+		abort();
+	presence_free(p);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -310,6 +343,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	if (data[0] & 1)
 		run_ops(data + 1, size - 1);
+	else if (data[0] & 2)
+		run_summary(data + 1, size - 1);
 	else
 		run_digest(data + 1, size - 1);
 	return (0);

@@ -2,7 +2,9 @@
  * test_presence.c: presence.c: local and remote counts, the ONLINE and
  * OFFLINE moments, three simulated workers repairing lost deltas with
  * digests, dead workers, the digest format byte for byte, garbage digests
- * refused without a change, and 100,000 users on 16 workers.
+ * refused without a change, and 100,000 users on 16 workers; summaries
+ * (issue 16): equal while nothing is lost, different after a lost delta,
+ * equal again once the asked-for digest is applied; their wire format.
  */
 
 #include <stdarg.h>
@@ -74,6 +76,134 @@ send_digest(struct presence *p, unsigned wid, struct presence *q,
 		    heard_on, heard_off, h), 0);
 	} while (rc == 1);
 	free(buf);
+}
+
+/* Sends p's summary (as worker wid) to q through the wire format. */
+static int
+send_summary(struct presence *p, unsigned wid, struct presence *q)
+{
+	struct presence_summary_msg	 m, back;
+	uint8_t				 buf[PRESENCE_SUMMARY_MAX];
+	size_t				 len;
+
+	memset(&m, 0, sizeof(m));
+	m.wid = (uint16_t)wid;
+	presence_summary(p, &m.sum);
+	len = presence_summary_encode(buf, &m);
+	assert_int_equal(presence_summary_decode(buf, len, &back), 0);
+	assert_int_equal(back.wid, wid);
+	return (presence_check_summary(q, wid, &back.sum));
+}
+
+static void
+test_summary(void **state)
+{
+	struct presence	*a, *b;
+	struct heard	 h;
+	uint16_t	 asks[PRESENCE_SUMMARY_ASKS];
+	char		 name[16];
+	int		 i;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	a = presence_new(1, 7);
+	b = presence_new(2, 99);	/* another table seed: same sums */
+	assert_non_null(a);
+	assert_non_null(b);
+	/* Empty, and every delta heard: equal; nobody to ask. */
+	assert_int_equal(send_summary(a, 1, b), 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "u%d", i % 20);
+		assert_true(presence_local_add(a, name) >= 0);
+		assert_true(presence_remote_add(b, 1, name) >= 0);
+	}
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "u%d", i);
+		assert_true(presence_local_del(a, name) >= 0);
+		assert_true(presence_remote_del(b, 1, name) >= 0);
+	}
+	assert_int_equal(send_summary(a, 1, b), 0);
+	assert_int_equal(presence_asks(b, asks, PRESENCE_SUMMARY_ASKS), 0);
+	/* A lost add, then a lost del of another user: different. */
+	assert_true(presence_local_add(a, "lost") >= 0);
+	assert_true(presence_local_del(a, "u15") >= 0);
+	assert_int_equal(send_summary(a, 1, b), 1);
+	assert_int_equal(presence_asks(b, asks, PRESENCE_SUMMARY_ASKS), 1);
+	assert_int_equal(asks[0], 1);
+	assert_int_equal(presence_asks(b, asks, PRESENCE_SUMMARY_ASKS), 0);
+	/* The whole digest repairs it, and the summaries agree again. */
+	send_digest(a, 1, b, 1024, &h);
+	assert_int_equal(presence_total_count(b, "lost"), 1);
+	assert_int_equal(send_summary(a, 1, b), 0);
+	/* The same counts reached another way agree too. */
+	assert_true(presence_remote_del(b, 1, "lost") >= 0);
+	assert_int_equal(send_summary(a, 1, b), 1);
+	assert_true(presence_remote_add(b, 1, "lost") >= 0);
+	assert_int_equal(send_summary(a, 1, b), 0);
+	/* A dead worker: nothing held of it. */
+	assert_true(presence_drop_worker(b, 1, NULL, NULL) >= 0);
+	assert_int_equal(send_summary(a, 1, b), 1);
+	/* Our own id, or past the range: refused. */
+	{
+		struct presence_sum z = { 0, 0 };
+
+		assert_int_equal(presence_check_summary(b, 2, &z), -1);
+		assert_int_equal(presence_check_summary(b,
+		    PRESENCE_WID_MAX + 1, &z), -1);
+	}
+	presence_free(a);
+	presence_free(b);
+}
+
+static void
+test_summary_wire(void **state)
+{
+	struct presence_summary_msg	 m, back;
+	uint8_t				 buf[PRESENCE_SUMMARY_MAX + 2];
+	size_t				 len;
+	int				 i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.wid = 4095;
+	m.sum.hash = 0x0102030405060708ULL;
+	m.sum.sockets = 0x1112131415161718ULL;
+	m.nasks = 2;
+	m.asks[0] = 3;
+	m.asks[1] = 4095;
+	len = presence_summary_encode(buf, &m);
+	assert_int_equal(len, PRESENCE_SUMMARY_HDR + 4);
+	{
+		static const uint8_t want[] = { 1, 0x0f, 0xff, 1, 2, 3, 4, 5,
+		    6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+		    0, 2, 0, 3, 0x0f, 0xff };
+
+		assert_memory_equal(buf, want, sizeof(want));
+	}
+	assert_int_equal(presence_summary_decode(buf, len, &back), 0);
+	assert_int_equal(back.wid, 4095);
+	assert_true(back.sum.hash == m.sum.hash);
+	assert_true(back.sum.sockets == m.sum.sockets);
+	assert_int_equal(back.nasks, 2);
+	assert_int_equal(back.asks[1], 4095);
+	/* Short, long, bad version, bad ids, too many asks. */
+	for (i = 0; i < (int)len; i++)
+		assert_int_equal(presence_summary_decode(buf, (size_t)i, &back),
+		    -1);
+	assert_int_equal(presence_summary_decode(buf, len + 1, &back), -1);
+	assert_int_equal(presence_summary_decode(NULL, len, &back), -1);
+	buf[0] = 2;
+	assert_int_equal(presence_summary_decode(buf, len, &back), -1);
+	buf[0] = 1;
+	buf[1] = 0x10;
+	assert_int_equal(presence_summary_decode(buf, len, &back), -1);
+	buf[1] = 0x0f;
+	buf[len - 2] = 0x10;
+	assert_int_equal(presence_summary_decode(buf, len, &back), -1);
+	buf[len - 2] = 0x0f;
+	buf[19] = 0;
+	buf[20] = PRESENCE_SUMMARY_ASKS + 1;
+	assert_int_equal(presence_summary_decode(buf, len, &back), -1);
 }
 
 static void
@@ -687,6 +817,8 @@ main(void)
 		cmocka_unit_test(test_digest_garbage),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary_wire),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
