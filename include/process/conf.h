@@ -171,6 +171,7 @@ struct conf {
 	long long		 presence_behind;	/* bytes queued */
 	long long		 presence_coalesce_max;	/* changes kept */
 	long long		 output_queue_budget;	/* bytes, gateway */
+	long long		 socket_unsent_max;	/* bytes, 0: kernel's */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

@@ -142,6 +142,7 @@ struct transport_conf {
 	long long		 body_timeout;
 	long long		 max_header_size;
 	long long		 output_queue_limit;
+	long long		 socket_unsent_max;	/* issue 16; 0: kernel's */
 };
 
 struct transport {

@@ -397,6 +397,11 @@ const struct conf_key conf_keys[] = {
 	    1048576, 1099511627776LL, "256mb", CONF_F_RELOADABLE, NULL, NULL,
 	    "bytes queued for all clients of the gateway together past which "
 	    "presence waits (each worker its share)" },
+	{ "socket_unsent_max", CONF_SIZE, OFF(socket_unsent_max), 0,
+	    1000000000, "64k", CONF_F_RELOADABLE, NULL, NULL,
+	    "bytes a WebSocket client's connection may hold in the kernel "
+	    "unsent (TCP_NOTSENT_LOWAT); the rest waits in its queue; 0: "
+	    "as much as the kernel takes" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -37,6 +37,7 @@ conf_transport(const struct conf *c, struct transport_conf *t)
 	t->body_timeout = c->body_timeout;
 	t->max_header_size = c->max_header_size;
 	t->output_queue_limit = c->output_queue_limit;
+	t->socket_unsent_max = c->socket_unsent_max;
 }
 
 void
