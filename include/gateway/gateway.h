@@ -123,6 +123,7 @@ struct gw_socket {
 	uint8_t		 pres_stale;	/* owed what changed since pres_ver */
 	uint8_t		 pres_owed;	/* was ever stale */
 	uint64_t	 pres_ver;
+	uint8_t		 pres_corked;	/* presence batched: presfeed flushes */
 };
 
 /* Why a recovery failed (recovery.c, recslot.c): its counter. */
