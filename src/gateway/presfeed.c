@@ -22,8 +22,10 @@
  * call, and a loopback delivery, per frame: 82% of a worker's CPU at
  * 6,000 sockets.  So a change is queued, the socket corked, and every
  * socket corked is written once, all its changes together, when the
- * iteration ends (an ev_prepare, as bus.c's batch): the busier the
- * worker, the more changes a write carries.
+ * iteration ends (an ev_prepare, as bus.c's batch), and not sooner than
+ * FLUSH_S after the last time: the first change after a quiet spell goes
+ * at once, a storm's go FLUSH_S's worth a write (at 10,000 sockets the
+ * writes, not the changes, are the worker's cost).
  *
  * Offsets (issue 15): a change a socket keeps up with goes through the
  * recovery log as before (LOGDEL_ALL, this worker's entry).  A catch-up
@@ -54,6 +56,7 @@
 #include "transport.h"
 
 #define SWEEP_S		0.05	/* s between looks at the stale sockets */
+#define FLUSH_S		0.05	/* s at least between two presence writes */
 
 struct pf_change {
 	uint64_t	 ver;
@@ -68,6 +71,8 @@ struct presfeed {
 	size_t			 budget;	/* this worker's share, bytes */
 	ev_timer		 sweep;
 	ev_prepare		 flush;		/* sockets corked: write them */
+	ev_timer		 flush_later;	/* ... FLUSH_S after the last */
+	ev_tstamp		 flushed;
 	bool			 corked;
 	struct frame		*roster;	/* online_users at roster_ver */
 	uint64_t		 roster_ver;
@@ -82,6 +87,7 @@ struct pf_fan {
 
 static void	 on_sweep(struct ev_loop *, ev_timer *, int);
 static void	 on_flush(struct ev_loop *, ev_prepare *, int);
+static void	 on_flush_later(struct ev_loop *, ev_timer *, int);
 
 static bool
 live(const struct session *s)
@@ -111,6 +117,8 @@ presfeed_init(struct gateway *g)
 	ev_prepare_init(&pf->flush, on_flush);
 	ev_set_priority(&pf->flush, EV_MINPRI);
 	pf->flush.data = g;
+	ev_timer_init(&pf->flush_later, on_flush_later, 0, 0);
+	pf->flush_later.data = g;
 	g->presfeed = pf;
 	return 0;
 }
@@ -124,6 +132,7 @@ presfeed_free(struct gateway *g)
 		return;
 	ev_timer_stop(g->t->loop, &pf->sweep);
 	ev_prepare_stop(g->t->loop, &pf->flush);
+	ev_timer_stop(g->t->loop, &pf->flush_later);
 	frame_unref(pf->roster);
 	free(pf->ring);
 	free(pf);
@@ -192,23 +201,46 @@ fan(struct gateway *g, struct frame *f, void *arg)
 	}
 }
 
-/* The iteration is over: each socket corked writes its changes at once. */
+/* Each socket corked writes its changes at once. */
 static void
-on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
+flush(struct ev_loop *loop, struct gateway *g)
 {
-	struct gateway		*g = w->data;
 	struct session		*s;
 	struct gw_socket	*gs;
 
-	(void)revents;
-	ev_prepare_stop(loop, w);
 	g->presfeed->corked = false;
+	g->presfeed->flushed = ev_now(loop);
 	for (s = g->t->all; s != NULL; s = s->next) {
 		if ((gs = s->app_data) == NULL || !gs->pres_corked)
 			continue;
 		gs->pres_corked = 0;
 		session_uncork(s);
 	}
+}
+
+/* The iteration is over: flush, or FLUSH_S after the last flush. */
+static void
+on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct gateway	*g = w->data;
+	struct presfeed	*pf = g->presfeed;
+	ev_tstamp	 wait = pf->flushed + FLUSH_S - ev_now(loop);
+
+	(void)revents;
+	ev_prepare_stop(loop, w);
+	if (wait > 0) {
+		ev_timer_set(&pf->flush_later, wait, 0);
+		ev_timer_start(loop, &pf->flush_later);
+		return;
+	}
+	flush(loop, g);
+}
+
+static void
+on_flush_later(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	flush(loop, w->data);
 }
 
 /*
