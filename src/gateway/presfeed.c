@@ -386,11 +386,15 @@ catch_up(struct gateway *g, struct session *s, struct gw_socket *gs)
 	struct presfeed	*pf = g->presfeed;
 	uint64_t	 gap = pf->ver - gs->pres_ver;
 	struct frame	*f;
+	bool		 corked = s->corked;
 
 	gs->pres_stale = 0;
 	pf->stale--;
 	if (gap == 0)
 		return;
+	/* The catch-up's frames in one write, not a system call each. */
+	if (!corked)
+		session_cork(s);
 	if (gap <= pf->cap && coalesce(g, s, gs->pres_ver) == 0)
 		pf->coalesced++;
 	else if ((f = roster_plain(g)) != NULL) {
@@ -399,6 +403,8 @@ catch_up(struct gateway *g, struct session *s, struct gw_socket *gs)
 		pf->refreshed++;
 	}
 	gs->pres_ver = pf->ver;
+	if (!corked)
+		session_uncork(s);
 }
 
 /* The stale sockets whose queues are out, while the budget allows. */
