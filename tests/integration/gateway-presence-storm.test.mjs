@@ -174,7 +174,12 @@ async function runStorm(cap, figure) {
   for (const c of storm.slice(live)) c.leave();
   for (const w of watchers) w.s.disconnect();
   await sleep(100);
+  // Under the sanitizer build, a report (a worker aborts, is respawned)
+  // fails the case; leaks are told as the workers exit.
+  const logs = gw.logs;
   await stop();
+  const reports = logs.filter((l) => /AddressSanitizer|runtime error|LeakSanitizer/.test(l.raw ?? ""));
+  assert.deepEqual(reports.map((l) => l.raw).slice(0, 4), [], "the sanitizer reported");
   return m.totals;
 }
 
