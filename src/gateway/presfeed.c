@@ -23,9 +23,12 @@
  * 6,000 sockets.  So a change is queued, the socket corked, and every
  * socket corked is written once, all its changes together, when the
  * iteration ends (an ev_prepare, as bus.c's batch), and not sooner than
- * FLUSH_S after the last time: the first change after a quiet spell goes
- * at once, a storm's go FLUSH_S's worth a write (at 10,000 sockets the
- * writes, not the changes, are the worker's cost).
+ * FLUSH_S, or twice what the last flush took, after it: the first change
+ * after a quiet spell goes at once, a storm's go a batch a write (at
+ * 10,000 sockets the writes, not the changes, are the worker's cost),
+ * and the flushes take at most a third of the worker: the rest serves
+ * the handshakes of those connecting, which would otherwise wait a whole
+ * flush for each of their steps.
  *
  * Offsets (issue 15): a change a socket keeps up with goes through the
  * recovery log as before (LOGDEL_ALL, this worker's entry).  A catch-up
@@ -72,7 +75,8 @@ struct presfeed {
 	ev_timer		 sweep;
 	ev_prepare		 flush;		/* sockets corked: write them */
 	ev_timer		 flush_later;	/* ... FLUSH_S after the last */
-	ev_tstamp		 flushed;
+	ev_tstamp		 flushed;	/* the last flush ended */
+	ev_tstamp		 flush_cost;	/* ... and took this long */
 	bool			 corked;
 	struct frame		*roster;	/* online_users at roster_ver */
 	uint64_t		 roster_ver;
@@ -203,19 +207,21 @@ fan(struct gateway *g, struct frame *f, void *arg)
 
 /* Each socket corked writes its changes at once. */
 static void
-flush(struct ev_loop *loop, struct gateway *g)
+flush(struct gateway *g)
 {
 	struct session		*s;
 	struct gw_socket	*gs;
+	ev_tstamp		 t0 = ev_time();
 
 	g->presfeed->corked = false;
-	g->presfeed->flushed = ev_now(loop);
 	for (s = g->t->all; s != NULL; s = s->next) {
 		if ((gs = s->app_data) == NULL || !gs->pres_corked)
 			continue;
 		gs->pres_corked = 0;
 		session_uncork(s);
 	}
+	g->presfeed->flushed = ev_time();
+	g->presfeed->flush_cost = g->presfeed->flushed - t0;
 }
 
 /* The iteration is over: flush, or FLUSH_S after the last flush. */
@@ -224,7 +230,8 @@ on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct gateway	*g = w->data;
 	struct presfeed	*pf = g->presfeed;
-	ev_tstamp	 wait = pf->flushed + FLUSH_S - ev_now(loop);
+	ev_tstamp	 wait = pf->flushed - ev_now(loop) +
+	    (2 * pf->flush_cost > FLUSH_S ? 2 * pf->flush_cost : FLUSH_S);
 
 	(void)revents;
 	ev_prepare_stop(loop, w);
@@ -233,14 +240,15 @@ on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_timer_start(loop, &pf->flush_later);
 		return;
 	}
-	flush(loop, g);
+	flush(g);
 }
 
 static void
 on_flush_later(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	(void)loop;
 	(void)revents;
-	flush(loop, w->data);
+	flush(w->data);
 }
 
 /*
