@@ -32,6 +32,9 @@
  *		chat service's answers, the events held for them; it runs
  *		the held events through the callback handlers.c gives it
  *   token.c	a live connection's token: attempts, expiry, refresh
+ *   presfeed.c	presence to this worker's sockets in mode "all" (issue
+ *		16): each change to those keeping up, a coalesced catch-up
+ *		to those behind on reading
  *   online.c	presence across workers (GW_BUS_ONLINE, _OFFLINE, _DIGEST)
  *   recanswer.c	recovery across hosts (issue 15): another host's ask
  *		for a session this host held, answered over Redis
@@ -130,6 +133,11 @@ struct gw_socket {
 	}		 byid;
 	uint8_t		 indexed;	/* in g->bysid */
 	uint64_t	 live_ms;	/* its slot live from, reclog ms */
+	/* Presence to a socket behind on reading (issue 16, presfeed.c). */
+	uint8_t		 pres_stale;	/* owed what changed since pres_ver */
+	uint8_t		 pres_owed;	/* was ever stale */
+	uint64_t	 pres_ver;
+	uint8_t		 pres_corked;	/* presence batched: presfeed flushes */
 };
 
 /* Why a recovery failed (recovery.c, recslot.c): its counter. */
@@ -224,6 +232,10 @@ struct gateway_conf {
 	long long		 recovery_takeover_max;	/* rectake.c */
 	long long		 recovery_remote_timeout;	/* ms */
 	long long		 recovery_remote_pending;	/* per worker */
+	/* presence storms (issue 16), presfeed.c */
+	long long		 presence_behind;	/* bytes queued */
+	long long		 presence_coalesce_max;	/* changes kept */
+	long long		 output_queue_budget;	/* bytes, this worker */
 };
 
 /* redis_adapter: the socket.io Redis adapter whose wire format we speak. */
@@ -299,6 +311,7 @@ struct gateway {
 	struct doorbell		*bell;		/* the log's wakes; NULL: bus */
 	int64_t			 expiry_next;	/* token.c: no socket's token
 						   needs a look before (s) */
+	struct presfeed		*presfeed;	/* presfeed.c (issue 16) */
 };
 
 /* Bus record types. */
@@ -404,6 +417,15 @@ int	token_attempt(struct gateway *, struct session *, const char **);
 void	token_track(struct gateway *, const struct gw_socket *);
 int	token_refresh(struct gateway *, struct gw_socket *, json_t *,
 	    const char **);
+
+/* presfeed.c */
+int	presfeed_init(struct gateway *);
+void	presfeed_free(struct gateway *);
+void	presfeed_announce(struct gateway *, const char *, int,
+	    struct session *);
+void	presfeed_closed(struct gateway *, struct gw_socket *, bool);
+void	presfeed_nowhere(struct gateway *, struct frame *, void *);
+void	presfeed_stats(struct gateway *, struct worker_stats *);
 
 /* online.c */
 void	online_init(struct gateway *);

@@ -170,6 +170,11 @@ struct conf {
 	long long		 recovery_takeover_max;	/* per worker */
 	long long		 recovery_remote_timeout;	/* ms */
 	long long		 recovery_remote_pending;
+	/* presence storms (issue 16) */
+	long long		 presence_behind;	/* bytes queued */
+	long long		 presence_coalesce_max;	/* changes kept */
+	long long		 output_queue_budget;	/* bytes, gateway */
+	long long		 socket_unsent_max;	/* bytes, 0: kernel's */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

@@ -44,8 +44,10 @@ struct frame	*frame_text(const void *, size_t);
 struct frame	*frame_ref(struct frame *);
 void		 frame_unref(struct frame *);
 int		 outq_push(struct outq *, struct frame *);
+int		 outq_unshift(struct outq *, struct frame *);
 struct frame	*outq_peek(const struct outq *, uint32_t);
 struct frame	*outq_shift(struct outq *);
 void		 outq_clear(struct outq *);
+size_t		 outq_total(void);
 
 #endif /* SGW_FRAME_H */

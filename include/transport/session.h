@@ -99,6 +99,7 @@ void		 session_pin(struct session *);
 void		 session_cork(struct session *);
 void		 session_uncork(struct session *);
 void		 session_wake_poll(struct session *);
+bool		 session_drained(const struct session *);
 void		 session_unpin(struct session *);
 void		 session_receive(struct session *, const struct eio_packet *);
 void		 session_start_heartbeat(struct session *);

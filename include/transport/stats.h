@@ -187,6 +187,16 @@ struct worker_stats {
 	uint64_t	 doorbell_rung;
 	uint64_t	 doorbell_missed;	/* no bell: the bus instead */
 	uint64_t	 doorbell_heard;
+	/* Issue 16: clients behind on reading, presence storms. */
+	uint64_t	 pings_ahead;		/* put before queued frames */
+	uint64_t	 pongs_late;		/* late, the client alive */
+	uint64_t	 output_queued_bytes;	/* gauge: all clients' queues */
+	uint64_t	 output_queue_budget;	/* gauge: this worker's share */
+	uint64_t	 presence_stale;	/* gauge: sockets owed presence */
+	uint64_t	 presence_held;		/* deltas not queued: behind */
+	uint64_t	 presence_coalesced;	/* catch-ups as deltas */
+	uint64_t	 presence_refreshed;	/* catch-ups as online_users */
+	uint64_t	 presence_over_budget;	/* held for the budget */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -108,6 +108,9 @@ struct transport_stats {
 	uint64_t	 handoff_failures; /* owner never took it: served here */
 	uint64_t	 polls_dropped;	/* a waiting GET's connection closed */
 	uint64_t	 polls_unwatched; /* ... could not be watched (hup.c) */
+	/* Issue 16: heartbeats of clients behind on reading. */
+	uint64_t	 pings_ahead;	/* put before queued frames */
+	uint64_t	 pongs_late;	/* not in time, the client alive */
 };
 
 struct peer;
@@ -139,6 +142,7 @@ struct transport_conf {
 	long long		 body_timeout;
 	long long		 max_header_size;
 	long long		 output_queue_limit;
+	long long		 socket_unsent_max;	/* issue 16; 0: kernel's */
 };
 
 struct transport {

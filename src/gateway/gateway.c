@@ -216,6 +216,8 @@ cluster_init(struct gateway *g, const char *dir)
 	    &ops, g)) == NULL)
 		log_error("no bus: this worker's users and rooms stay local; "
 		    "/health reports this worker as isolated");
+	if (presfeed_init(g) != 0)
+		return -1;
 	online_init(g);
 	sync_init(g);
 	return 0;
@@ -229,6 +231,7 @@ void
 gateway_free(struct gateway *g)
 {
 	online_free(g);
+	presfeed_free(g);
 	sync_free(g);
 	scoped_free(g);
 	logdeliver_free(g);
@@ -496,7 +499,9 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	 * worker: announcing each as offline to everybody is a storm of
 	 * events about users who are not leaving.  The table still learns it.
 	 */
-	if ((ghost = recovery_closed(g, gs, reason)))
+	ghost = recovery_closed(g, gs, reason);
+	presfeed_closed(g, gs, ghost);
+	if (ghost)
 		scoped_owe(g, gs);
 	else
 		online_leave(g, gs, strcmp(reason, "server shutting down") !=
@@ -544,6 +549,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	struct bus_stats	 bs;
 
 	st->users_online = presence_count(g->presence);
+	presfeed_stats(g, st);
 	st->messages = g->messages;
 	st->auth_failures = g->auth_failures;
 	st->rooms_refused = g->rooms_refused;

@@ -58,7 +58,7 @@ online_free(struct gateway *g)
 
 /*
  * Tell this worker's sockets that user went online or offline.  Mode
- * "all" (the seed's): every socket.  Mode "scoped": the sockets that
+ * "all" (the seed's): every socket (presfeed.c).  Mode "scoped": the sockets that
  * subscribed to the user with join_room presence:<user>.
  */
 static void
@@ -70,6 +70,12 @@ announce(struct gateway *g, const char *event, const char *user,
 	char		 room[ROOMNAME_SIZE + 16];
 	int		 n;
 
+	if (g->conf->presence_mode == 0) {
+		/* issue 16: kept up with, or coalesced when behind */
+		presfeed_announce(g, user, strcmp(event, "user_connected") ==
+		    0, except);
+		return;
+	}
 	o = events_user_json(user);
 	f = emit_frame(event, o);
 	json_decref(o);

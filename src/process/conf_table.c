@@ -397,6 +397,24 @@ const struct conf_key conf_keys[] = {
 	    "32", CONF_F_RELOADABLE, NULL, NULL,
 	    "spooled records replayed at once per worker, per sender in "
 	    "order; 1: one at a time" },
+	/* Presence storms (issue 16). */
+	{ "presence_behind", CONF_SIZE, OFF(presence_behind), 1024,
+	    1000000000, "64k", CONF_F_RELOADABLE, NULL, NULL,
+	    "bytes queued for a client past which presence events to it "
+	    "wait and are coalesced (presence_mode all)" },
+	{ "presence_coalesce_max", CONF_INT, OFF(presence_coalesce_max), 16,
+	    1000000, "1024", CONF_F_RELOADABLE, NULL, NULL,
+	    "presence changes a worker remembers for clients behind; one "
+	    "further behind gets a fresh online_users" },
+	{ "output_queue_budget", CONF_SIZE, OFF(output_queue_budget),
+	    1048576, 1099511627776LL, "256mb", CONF_F_RELOADABLE, NULL, NULL,
+	    "bytes queued for all clients of the gateway together past which "
+	    "presence waits (each worker its share)" },
+	{ "socket_unsent_max", CONF_SIZE, OFF(socket_unsent_max), 0,
+	    1000000000, "64k", CONF_F_RELOADABLE, NULL, NULL,
+	    "bytes a WebSocket client's connection may hold in the kernel "
+	    "unsent (TCP_NOTSENT_LOWAT); the rest waits in its queue; 0: "
+	    "as much as the kernel takes" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -37,6 +37,7 @@ conf_transport(const struct conf *c, struct transport_conf *t)
 	t->body_timeout = c->body_timeout;
 	t->max_header_size = c->max_header_size;
 	t->output_queue_limit = c->output_queue_limit;
+	t->socket_unsent_max = c->socket_unsent_max;
 }
 
 void
@@ -151,6 +152,10 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->recovery_takeover_max = c->recovery_takeover_max;
 	g->recovery_remote_timeout = c->recovery_remote_timeout;
 	g->recovery_remote_pending = c->recovery_remote_pending;
+	g->presence_behind = c->presence_behind;
+	g->presence_coalesce_max = c->presence_coalesce_max;
+	g->output_queue_budget = c->output_queue_budget;	/* presfeed_init
+								   divides */
 }
 
 /*

@@ -8,6 +8,18 @@
 
 #include "frame.h"
 
+/*
+ * Bytes in every queue of the process (one worker a process): the
+ * output_queue_budget's measure (issue 16).
+ */
+static size_t	queued_all;
+
+size_t
+outq_total(void)
+{
+	return queued_all;
+}
+
 struct frame *
 frame_new(size_t len, bool binary)
 {
@@ -69,6 +81,31 @@ outq_push(struct outq *q, struct frame *f)
 	q->v[(q->head + q->n) % q->cap] = f;
 	q->n++;
 	q->bytes += f->len;
+	queued_all += f->len;
+	return 0;
+}
+
+/*
+ * Put a reference before everything queued (a ping: it must not wait
+ * behind a long queue).  The queue holds whole frames only (a frame half
+ * written is lws's), so this is always between two frames.  -1 when out
+ * of memory.
+ */
+int
+outq_unshift(struct outq *q, struct frame *f)
+{
+	uint32_t	last, first;
+
+	if (outq_push(q, f) != 0)
+		return -1;
+	/* outq_push put it last: move it before the head. */
+	last = (q->head + q->n - 1) % q->cap;
+	first = (q->head + q->cap - 1) % q->cap;
+	if (first != last) {	/* else the ring is full: it is there */
+		q->v[first] = f;
+		q->v[last] = NULL;
+	}
+	q->head = first;
 	return 0;
 }
 
@@ -90,6 +127,7 @@ outq_shift(struct outq *q)
 	q->head = (q->head + 1) % q->cap;
 	q->n--;
 	q->bytes -= f->len;
+	queued_all -= f->len;
 	if (q->n == 0 && q->cap > 16) {
 		/* A burst is over: give the memory back. */
 		free(q->v);

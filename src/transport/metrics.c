@@ -155,6 +155,18 @@ static const struct counter {
 	C(doorbell_missed, "Wakes that found no doorbell and went by the bus "
 	    "instead."),
 	C(doorbell_heard, "Wakes of this gateway's workers by a doorbell."),
+	C(pings_ahead, "Pings sent ahead of frames queued for a client "
+	    "behind on reading."),
+	C(pongs_late, "Pongs late, from clients that sent something since "
+	    "the ping: kept, not timed out."),
+	C(presence_held, "Presence events not queued for a client behind "
+	    "on reading (it gets what changed once it has read)."),
+	C(presence_coalesced, "Presence catch-ups sent as the net changes "
+	    "since what the client had."),
+	C(presence_refreshed, "Presence catch-ups sent as a fresh "
+	    "online_users."),
+	C(presence_over_budget, "Presence events or catch-ups held back "
+	    "because the output queues were over output_queue_budget."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -178,6 +190,12 @@ static const struct counter gauges[] = {
 	    "session they take over to be released."),
 	G(recovery_remote_pending, "CONNECTs waiting now for another host's "
 	    "answer about their session."),
+	G(output_queued_bytes, "Bytes queued now for all clients (each "
+	    "queue's frames counted whole)."),
+	G(output_queue_budget, "output_queue_budget: the bytes all "
+	    "clients' queues may hold before presence waits."),
+	G(presence_stale, "Sockets behind on reading that are owed a "
+	    "presence catch-up now."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))

@@ -35,6 +35,7 @@ _Static_assert(FRAME_PRE == LWS_PRE, "FRAME_PRE must equal LWS_PRE");
 
 static unsigned	 hash(const char *, size_t);
 static void	 on_heartbeat(struct ev_loop *, ev_timer *, int);
+static void	 send_first(struct session *, struct frame *);
 static void	 on_deadline(struct ev_loop *, ev_timer *, int);
 static void	 maybe_free(struct session *);
 static bool	 freeable(const struct session *);
@@ -44,6 +45,9 @@ static int	 ws_write(struct session *, struct frame *);
 static int	 ws_write_batch(struct session *);
 
 #define BATCH_MAX	(64 * 1024)	/* bytes of frames in one write */
+/* awaiting_pong: a ping is out; ... and the client sent something since */
+#define PONG_AWAITED	1
+#define PONG_HEARD	2
 static struct frame *ping_frame(void);
 
 /* Sessions to close or free once the loop is back (one loop a process). */
@@ -228,16 +232,57 @@ on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
 	struct frame	*ping;
 
 	(void)revents;
+	if (s->awaiting_pong == PONG_HEARD) {
+		/*
+		 * No pong yet, but the client sent something since the ping:
+		 * it is alive, only behind (issue 16: a slow link reading a
+		 * long queue).  Wait another ping_timeout for the pong.
+		 */
+		s->awaiting_pong = PONG_AWAITED;
+		s->t->stats.pongs_late++;
+		ev_timer_set(w, (double)s->t->conf->ping_timeout / 1000.0, 0);
+		ev_timer_start(loop, w);
+		return;
+	}
 	if (s->awaiting_pong) {
 		s->t->stats.ping_timeouts++;
 		session_close(s, "ping timeout");
 		return;
 	}
-	s->awaiting_pong = 1;
+	s->awaiting_pong = PONG_AWAITED;
 	ev_timer_set(w, (double)s->t->conf->ping_timeout / 1000.0, 0);
 	ev_timer_start(loop, w);
 	if ((ping = ping_frame()) != NULL)
-		session_send(s, ping);
+		send_first(s, ping);
+}
+
+/*
+ * A ping goes before whatever is queued (issue 16): behind megabytes of
+ * queued events it would reach the client after the client's own
+ * pingInterval + pingTimeout, and the server's pong wait would lapse
+ * too.  The queue holds whole frames (a frame half written is lws's), so
+ * the ping never lands inside one; over long-polling it is the first
+ * packet of the next payload.
+ */
+static void
+send_first(struct session *s, struct frame *f)
+{
+	if (s->q.n == 0 || s->state == SESSION_CLOSED || s->draining ||
+	    s->doom != NULL) {
+		session_send(s, f);
+		return;
+	}
+	if (outq_unshift(&s->q, f) != 0) {
+		frame_unref(f);
+		session_close_soon(s, "out of memory");
+		return;
+	}
+	s->t->stats.pings_ahead++;
+	if (s->kind == SESSION_WEBSOCKET && s->ws != NULL) {
+		if (!s->corked)
+			lws_callback_on_writable(s->ws);
+	} else
+		session_wake_poll(s);
 }
 
 /* No Socket.IO CONNECT in time, or an upgrade left half done. */
@@ -390,6 +435,19 @@ session_send(struct session *s, struct frame *f)
 		session_wake_poll(s);
 }
 
+/*
+ * Nothing waits to be written: the queue is out and lws holds no part of
+ * a frame (issue 16: presence catches up with a client then).
+ */
+bool
+session_drained(const struct session *s)
+{
+	if (s->q.n > 0)
+		return false;
+	return s->ws == NULL || s->kind != SESSION_WEBSOCKET ||
+	    !lws_partial_buffered(s->ws);
+}
+
 /* A waiting poll, local or relayed, has something to answer. */
 void
 session_wake_poll(struct session *s)
@@ -447,6 +505,9 @@ session_receive(struct session *s, const struct eio_packet *p)
 	s->t->stats.frames_in++;
 	if (s->doom != NULL)
 		return;		/* being closed: what it says no longer counts */
+	/* Any packet proves the client alive, if not the pong itself. */
+	if (s->awaiting_pong)
+		s->awaiting_pong = PONG_HEARD;
 	switch (p->type) {
 	case EIO_PONG:
 		if (s->awaiting_pong)

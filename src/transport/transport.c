@@ -443,6 +443,9 @@ transport_stats(const struct transport *t, struct worker_stats *st)
 	st->handoff_failures = t->stats.handoff_failures;
 	st->polls_dropped = t->stats.polls_dropped;
 	st->polls_unwatched = t->stats.polls_unwatched;
+	st->pings_ahead = t->stats.pings_ahead;
+	st->pongs_late = t->stats.pongs_late;
+	st->output_queued_bytes = outq_total();
 	st->started = (uint64_t)t->started;
 	st->rss = current_rss();
 }

@@ -5,6 +5,10 @@
  * poll is released with a noop, and "5" switches the session over.
  * Messages may arrive in fragments; they are rebuilt up to max_payload.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +91,24 @@ ws_confirm(struct transport *t, struct lws *wsi)
 	return 1;
 }
 
+/*
+ * What the kernel may hold unsent for this client (issue 16).  Over
+ * loopback it would take 4 MB a connection: a client behind on reading
+ * then has megabytes in the kernel that no ping can pass and presence
+ * cannot coalesce, and the gateway never sees its queue grow.  With the
+ * bound, the backlog waits in the session's queue.  Not a TCP socket (a
+ * TLS front's): nothing to bound, the error is ignored.
+ */
+static void
+bound_unsent(struct transport *t, struct lws *wsi)
+{
+	int	v = (int)t->conf->socket_unsent_max, fd;
+
+	if (v > 0 && (fd = lws_get_socket_fd(wsi)) >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v,
+		    sizeof(v));
+}
+
 /* LWS_CALLBACK_ESTABLISHED: a new session, or a probe for one. */
 int
 ws_established(struct transport *t, struct lws *wsi, struct conn *c)
@@ -101,6 +123,7 @@ ws_established(struct transport *t, struct lws *wsi, struct conn *c)
 	c->is_ws = 1;
 	if (query(wsi, &q) != EIO_OK)
 		return -1;
+	bound_unsent(t, wsi);
 	if (q.has_sid) {
 		s = session_find(t, q.sid, q.sidlen);
 		if (s == NULL || s->kind != SESSION_POLLING || s->ws != NULL ||
