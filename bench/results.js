@@ -484,9 +484,11 @@ if (st.length > 0) {
     'read', 'at least', 'read / least', 'RSS peak', 'PSS peak',
     'server CPU', 'notes'],
   st.map((r) => [r.label, fmt(r.conns), fmt(r.ready), fmt(r.connect_per_s),
-    fmt(r.dropped), r.settle_s === null || r.settle_s < 0 ?
-      `not in ${fmt(r.duration_s)} s: ${fmt(r.settled)} of ${fmt(r.conns)}` :
-      fmt(r.settle_s, 2) + ' s', mb(r.bytes_in), mb(r.min_bytes),
+    fmt(r.dropped), r.ready < r.conns ?
+      `never: ${fmt(r.ready)} of ${fmt(r.conns)} connected in ` +
+      `${fmt(r.connect_s)} s` : r.settle_s === null || r.settle_s < 0 ?
+        `not in ${fmt(r.duration_s)} s: ${fmt(r.settled)} of ` +
+        `${fmt(r.conns)}` : fmt(r.settle_s, 2) + ' s', mb(r.bytes_in), mb(r.min_bytes),
     r.bytes_in && r.min_bytes ? fmt(r.bytes_in / r.min_bytes, 2) + 'x' :
       'n/a', mb(r.rss_peak_bytes), mb(r.pss_peak_bytes),
     `${fmt(r.server_cpu_connect_s, 1)} + ${fmt(r.server_cpu_s, 1)} s`,
