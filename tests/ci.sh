@@ -8,7 +8,7 @@
 #  3. the whole `make check` built with AddressSanitizer and
 #     UndefinedBehaviorSanitizer: the same, and the integration tests
 #     against a running gateway;
-#  4. every fuzzer for a short while (FUZZ_SECONDS, default 15);
+#  4. every fuzzer for a short while (FUZZ_SECONDS, default 10);
 #  5. the packages: .deb and .rpm built, linted, installed, upgraded and
 #     removed, run under systemd (tests/packaging/run.sh).
 #
@@ -106,10 +106,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_build asan --enable-debug --enable-asan CFLAGS="-g -O1"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-echo "=== fuzzers, ${FUZZ_SECONDS:-15}s each"
+echo "=== fuzzers, ${FUZZ_SECONDS:-10}s each"
 # tests/fuzz/run.sh ends with a line per fuzzer: "name: ok, ..." or
 # "name: FAILED ..." / "name: BUILD FAILED".
-(cd _build/strict && make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" \
+(cd _build/strict && make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
     >fuzz.log 2>&1) || rc=1
 fp=$(grep -c '^[a-z_0-9]*: ok,' _build/strict/fuzz.log || true)
 ff=$(grep -c '^[a-z_0-9]*: \(FAILED\|BUILD FAILED\)' _build/strict/fuzz.log || true)
