@@ -33,6 +33,33 @@ const T = { timeout: 120000 };
 const N = 100, CUT = 50, BACK = 80, PACE = 10;
 const RETRY = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 };
 
+// The receiver leaves A while N numbered messages are sent: 0..CUT-1 with
+// it there, then the proxy is held and pointed at B and trigger() cuts
+// it; CUT..BACK-1 are sent and acked while it is away, BACK..N-1 while it
+// comes back to B.  Every message acked ok, and it is back.
+async function moveToB({ r, connects, proxy, b, send, pending, trigger }) {
+  for (let i = 0; i < CUT; i++) {
+    send(i);
+    await sleep(PACE);
+  }
+  proxy.held = true;
+  proxy.target = b.port;
+  trigger();
+  await until(() => r.all("disconnect").length > 0, 30000, "the receiver's disconnection");
+  for (let i = CUT; i < BACK; i++) {
+    send(i);
+    await sleep(PACE);
+  }
+  await Promise.all(pending.slice(0, BACK));
+  proxy.held = false;
+  for (let i = BACK; i < N; i++) {
+    send(i);
+    await sleep(PACE);
+  }
+  for (const a of await Promise.all(pending)) assert.equal(a?.ok, true, JSON.stringify(a));
+  await until(() => r.socket.connected && connects.length >= 2, 30000, "the reconnection to B");
+}
+
 async function totals(gw) {
   return (await getJSON(gw.url, "/metrics")).totals ?? {};
 }
@@ -104,26 +131,7 @@ describe("two gateway instances sharing Redis: recovery across hosts", () => {
       const pending = [];
       const send = (i) => pending.push(s.socket.timeout(20000).emitWithAck("send_group_message",
         { group_id: g, content: `${tag}#${i}`, message_type: "text" }));
-      for (let i = 0; i < CUT; i++) {
-        send(i);
-        await sleep(PACE);
-      }
-      proxy.held = true;
-      proxy.target = b.port;
-      proxy.cut();
-      await until(() => r.all("disconnect").length > 0, 30000, "the receiver's disconnection");
-      for (let i = CUT; i < BACK; i++) {
-        send(i);
-        await sleep(PACE);
-      }
-      await Promise.all(pending.slice(0, BACK));
-      proxy.held = false;
-      for (let i = BACK; i < N; i++) {
-        send(i);
-        await sleep(PACE);
-      }
-      for (const a of await Promise.all(pending)) assert.equal(a?.ok, true, JSON.stringify(a));
-      await until(() => r.socket.connected && connects.length >= 2, 30000, "the reconnection to B");
+      await moveToB({ r, connects, proxy, b, send, pending, trigger: () => proxy.cut() });
       const bar = uid("barrier");
       assert.equal((await s.ack("send_group_message", { group_id: g, content: bar })).ok, true);
       await r.wait("receive_message", { pred: (m) => m?.content === bar, ms: 20000 });
@@ -244,26 +252,8 @@ describe("two gateway instances sharing Redis: recovery across hosts", () => {
       const pending = [];
       const send = (i) => pending.push(s.socket.timeout(20000).emitWithAck("send_message",
         { receiver_id: r.user, content: `${tag}#${i}`, message_type: "text" }));
-      for (let i = 0; i < CUT; i++) {
-        send(i);
-        await sleep(PACE);
-      }
-      proxy.held = true;
-      proxy.target = b.port;
-      process.kill(victim.pid, "SIGKILL");
-      await until(() => r.all("disconnect").length > 0, 30000, "the receiver's disconnection");
-      for (let i = CUT; i < BACK; i++) {
-        send(i);
-        await sleep(PACE);
-      }
-      await Promise.all(pending.slice(0, BACK));
-      proxy.held = false;
-      for (let i = BACK; i < N; i++) {
-        send(i);
-        await sleep(PACE);
-      }
-      for (const x of await Promise.all(pending)) assert.equal(x?.ok, true, JSON.stringify(x));
-      await until(() => r.socket.connected && connects.length >= 2, 30000, "the reconnection to B");
+      await moveToB({ r, connects, proxy, b, send, pending,
+        trigger: () => process.kill(victim.pid, "SIGKILL") });
       const bar = uid("barrier");
       assert.equal((await s.ack("send_message", { receiver_id: r.user, content: bar })).ok, true);
       await r.wait("receive_message", { pred: (x) => x?.content === bar, ms: 20000 });
