@@ -585,6 +585,115 @@ if (sc.length > 0) {
   p();
 }
 
+/* dmcost: direct messages at one rate, the servers taking turns (issue 16) */
+const dc = runs.filter((r) => r.scenario === 'dmcost');
+if (dc.length > 0) {
+  const rate = dc[0].rate;
+  const median = (v) => {
+    const a = v.filter((x) => x !== null && x !== undefined)
+      .sort((x, y) => x - y);
+    return a.length === 0 ? null : a.length % 2 ? a[(a.length - 1) / 2] :
+      (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  };
+  const labels = [...new Set(dc.map((r) => r.label))];
+  const med = {};
+  for (const l of labels)
+    med[l] = median(dc.filter((r) => r.label === l && r.ok &&
+      !r.lost).map((r) => r.cpu_us_per_delivery));
+  p(`## dmcost: what a direct message costs at ${fmt(rate)}/s`);
+  p();
+  p(`\`dm\` (${fmt(dc[0].conns)} clients in pairs, 64-byte content) at ` +
+    `${fmt(rate)} messages/s, in rounds: in each round every server runs ` +
+    'once, a fresh one, in turn, so that a slow stretch of the machine ' +
+    'falls on one run, not on one server. **gateway-2w** is ' +
+    '`socket-gatewayd -w 2` with both workers pinned to CPU 1 (the CPU ' +
+    'gateway-1w has alone): the kernel\'s SO_REUSEPORT hash puts each ' +
+    'connection on either worker, so about half of the messages cross ' +
+    'workers (the receiver\'s frame is appended to the host\'s recovery ' +
+    'log by the sender\'s worker and the other worker, woken through its ' +
+    'doorbell, delivers it). "CPU per message" is the server CPU per ' +
+    'delivered `receive_message` (the sender\'s `message_sent` included); ' +
+    'the figure compared is each server\'s median over its rounds (runs ' +
+    'that lost messages or did not finish are left out of it).');
+  p();
+  table(['server', 'round', 'delivered/s', 'latency p50', 'p99 (ms)',
+    'server CPU', 'CPU per message', 'notes'],
+  dc.map((r) => [r.label, fmt(r.round), fmt(r.delivered_per_s),
+    ms(get(r, 'lat_ms.p50')), ms(get(r, 'lat_ms.p99')),
+    fmt(r.server_cpu_pct) + '%', fmt(r.cpu_us_per_delivery, 1) + ' us',
+    note(r)]));
+  const us = (l) => med[l] === null || med[l] === undefined ? 'n/a' :
+    fmt(med[l], 1) + ' us';
+  const g1 = med['gateway-1w'], g2 = med['gateway-2w'];
+  const fl = med.floor, an = med.anchor;
+  p('Medians:');
+  p();
+  table(['server', 'CPU per message (median)', 'over the floor',
+    'over gateway-1w'],
+  labels.map((l) => [l, us(l), ratio(med[l], fl), ratio(med[l], g1)]));
+  if (g1 && g2) {
+    const r = g2 / g1;
+    p(`- gateway-1w against the floor: ${ratio(g1, fl)} ` +
+      '(issue 16\'s target: at most 1.3x).');
+    p(`- gateway-2w against gateway-1w: ${ratio(g2, g1)}. With a ` +
+      'share *f* of the messages crossing workers, a crossing message ' +
+      `costs 1 + (${fmt(r, 2)} - 1) / *f* of a local one: ` +
+      `${fmt(1 + (r - 1) / 0.5, 2)}x at *f* = 1/2 (issue 16's target: ` +
+      'at most 1.2x).');
+    if (an)
+      p(`- the anchor: ${us('anchor')}, ${ratio(an, g1)} gateway-1w's.`);
+    p();
+  }
+}
+
+/* bytes: where the memory per idle connection goes (issue 16) */
+const by = runs.filter((r) => r.scenario === 'bytes');
+if (by.length > 0) {
+  const pss = (l) => get(by.find((r) => r.label === l),
+    'pss_per_conn_bytes');
+  p(`## bytes: where the memory per idle connection goes ` +
+    `(${fmt(by[0].conns)} connections)`);
+  p();
+  p('The same `conns` run against each layer in turn; PSS per connection ' +
+    'over all the server\'s processes, from the fresh server\'s (what the ' +
+    'connections add, shared memory counted once). **lwsmin** is ' +
+    'bench/lwsmin: libwebsockets alone with the gateway\'s rx buffer, ' +
+    'answering the Socket.IO CONNECT with fixed frames, on lws\'s own ' +
+    'listener and poll loop; **lwsmin-e** the same as the gateway runs ' +
+    'lws (on a libev loop of its own, each connection accepted by it and ' +
+    'adopted, the gateway\'s header limit). **gateway-1w-norec** adds the ' +
+    'gateway\'s own work: authentication, the Engine.IO and Socket.IO ' +
+    'sessions, rooms, presence; **gateway-1w** adds connection state ' +
+    'recovery (a session slot in the shared log, the log\'s entries); ' +
+    '**gateway-14w** is the scale run\'s shape (14 workers: the ' +
+    'open-files limit of 20,000 per process), where every worker keeps ' +
+    'its own copy of every user\'s presence.');
+  p();
+  const order = ['lwsmin', 'lwsmin-e', 'gateway-1w-norec', 'gateway-1w',
+    'gateway-14w'];
+  const what = {
+    'lwsmin': 'libwebsockets\' own minimum',
+    'lwsmin-e': 'lws as the gateway runs it (libev, adopted sockets)',
+    'gateway-1w-norec': 'the gateway\'s sessions, auth, rooms, presence',
+    'gateway-1w': 'connection state recovery',
+    'gateway-14w': 'presence copied into 14 workers'
+  };
+  let prev = null;
+  const rows = [];
+  for (const l of order) {
+    const v = pss(l);
+    if (v === null)
+      continue;
+    const r = by.find((x) => x.label === l);
+    rows.push([l, kb(r.rss_per_conn_bytes), fmt(v) + ' B',
+      prev === null ? 'n/a' : (v - prev >= 0 ? '+' : '') + fmt(v - prev) +
+        ' B', what[l], note(r)]);
+    prev = v;
+  }
+  table(['server', 'RSS per connection', 'PSS per connection',
+    'over the row above', 'what the row adds', 'notes'], rows);
+}
+
 /* Ratios */
 p('## Ratios');
 p();

@@ -53,7 +53,16 @@
 # scale (issue 16): SCALE_CONNS (250000) idle connections to one gateway
 # of SCALE_WORKERS (14) workers, held SCALE_HOLD (60) s, then SCALE_REJOIN
 # (25000) of them leave at once and come back; the load spreads itself
-# over processes and 127.0.0.x source addresses.
+# over processes and 127.0.0.x source addresses;
+# dmcost (issue 16): dm at DMC_RATE (10000) messages/s, DMC_ROUNDS (3)
+# rounds, each a fresh server, the servers taking turns in each round:
+# gateway-1w, gateway-2w (2 workers pinned together to CPU 1: about half
+# the messages cross workers), the floor and the anchor; the table gives
+# each server's median CPU per message over its rounds;
+# bytes (issue 16): where the memory per idle connection goes, CONNS
+# connections each to lws's own minimum (LWSMIN, bench/lwsmin: plain, and
+# -e as the gateway runs lws), gateway-1w without and with recovery, and
+# gateway-14w (SCALE_WORKERS workers, every user's presence in each).
 # Every server gets a free port, is stopped on exit (trap), and every
 # bench run is bounded by --max-time.  Needs node and npm (the anchor's
 # packages are installed with `npm ci` on first use).
@@ -65,12 +74,13 @@ BENCH=${BENCH:-$top/socket-gateway-bench}
 SGWD=${SGWD:-$top/socket-gatewayd}
 FLOOR=${FLOOR:-$top/bench/floor/floor-server}
 STUB=${STUB:-$top/bench/stub/chat-stub}
+LWSMIN=${LWSMIN:-$top/bench/lwsmin/lwsmin-server}
 NODE=${NODE:-node}
 OUT=${OUT:-$here/RESULTS.md}
 DUR=${DUR:-8}
 CONNS=${CONNS:-18000}
 SERVERS=${SERVERS:-gateway-1w gateway-all anchor floor}
-SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis storm recovery scale}
+SCENARIOS=${SCENARIOS:-conns dm fanout churn dm-persist fanout-redis storm recovery scale dmcost bytes}
 DM_CONNS=${DM_CONNS:-2000}
 DM_RATE=${DM_RATE:-5000}
 FAN_CONNS=${FAN_CONNS:-10000}
@@ -89,6 +99,8 @@ SCALE_CONNS=${SCALE_CONNS:-250000}
 SCALE_WORKERS=${SCALE_WORKERS:-14}
 SCALE_HOLD=${SCALE_HOLD:-60}
 SCALE_REJOIN=${SCALE_REJOIN:-25000}
+DMC_RATE=${DMC_RATE:-10000}
+DMC_ROUNDS=${DMC_ROUNDS:-3}
 REDIS_MODES=${REDIS_MODES:-classic sharded}
 FANR_CONNS=${FANR_CONNS:-$FAN_CONNS}
 FANR_GROUPS=${FANR_GROUPS:-$FAN_GROUPS}
@@ -98,9 +110,9 @@ FANR_WARMUP=${FANR_WARMUP:-10}
 MERGE=${MERGE:-0}
 SECRET=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
-for p in "$BENCH" "$SGWD" "$FLOOR" "$STUB"; do
+for p in "$BENCH" "$SGWD" "$FLOOR" "$STUB" "$LWSMIN"; do
 	if [ ! -x "$p" ]; then
-		echo "run.sh: $p is not built (make, or set BENCH/SGWD/FLOOR/STUB)" >&2
+		echo "run.sh: $p is not built (make, or set BENCH/SGWD/FLOOR/STUB/LWSMIN)" >&2
 		exit 1
 	fi
 done
@@ -293,13 +305,16 @@ start_server() {
 	rec=1
 	case $name in *-norec) rec=0 ;; esac
 	case ${name%-norec} in
-	gateway-1w|gateway-all|gateway-scale)
+	gateway-1w|gateway-2w|gateway-all|gateway-scale|gateway-14w)
 		workers=1
 		if [ "$name" = gateway-all ]; then
 			workers=0
-		elif [ "$name" = gateway-scale ]; then
+		elif [ "$name" = gateway-scale ] ||
+		    [ "$name" = gateway-14w ]; then
 			workers=$SCALE_WORKERS
 		elif [ -n "$SERVER_CPU" ]; then
+			# gateway-2w: both workers on the one CPU.
+			[ "$name" = gateway-2w ] && workers=2
 			pin="taskset -c $SERVER_CPU"
 			cpus=$SERVER_CPU
 		fi
@@ -359,6 +374,12 @@ RECOVERY=$rec $chat$pin $NODE $here/anchor-node/server.js"
 		    cpus=$SERVER_CPU
 		cmd="$pin $FLOOR -p $port"
 		;;
+	lwsmin|lwsmin-e)
+		[ -n "$SERVER_CPU" ] && pin="taskset -c $SERVER_CPU" &&
+		    cpus=$SERVER_CPU
+		cmd="$pin $LWSMIN -p $port"
+		[ "$name" = lwsmin-e ] && cmd="$cmd -e"
+		;;
 	esac
 	log "starting $name$inst: $cmd"
 	echo "# $name$inst${chat_url:+ (chat service: the stub)}${redis_url:+ \
@@ -415,7 +436,10 @@ s|--stub-pids ${stub_pid:-none}|--stub-pids \$STUB_PID|" >> "$tmp/commands"
 	fi
 	cat "$tmp/out" >&2
 	# fanout-redis: its own scenario in the results, with its adapter.
-	if [ "${label%-norec}" != "$label" ]; then
+	if [ -n "${as_scen:-}" ]; then
+		tail -1 "$tmp/out" | grep '^{' | sed "s/\"scenario\":\"$scen\"/\
+\"scenario\":\"$as_scen\",\"of\":\"$scen\",\"round\":${round:-1}/"
+	elif [ "${label%-norec}" != "$label" ]; then
 		tail -1 "$tmp/out" | grep '^{' | sed "s/\"scenario\":\"$scen\"/\
 \"scenario\":\"recovery\",\"of\":\"$scen\"/"
 	elif [ "$label" = gateway-scale ]; then
@@ -563,6 +587,35 @@ if has scale; then
 		    --rejoin "$SCALE_REJOIN" --max-time 600 --timeout 60
 		stop_server
 	fi
+fi
+
+# dmcost: direct messages at DMC_RATE, the servers taking turns, a fresh
+# one for each run, so that a slow minute of the machine is not one
+# server's alone.
+if has dmcost; then
+	as_scen=dmcost
+	round=1
+	while [ "$round" -le "$DMC_ROUNDS" ]; do
+		for s in gateway-1w gateway-2w floor anchor; do
+			start_server "$s" || continue
+			bench "$s" dm -c "$DM_CONNS" -r "$DMC_RATE" -d "$DUR"
+			stop_server
+		done
+		round=$((round + 1))
+	done
+	as_scen=
+	round=
+fi
+
+# bytes: the memory per idle connection, layer by layer.
+if has bytes; then
+	as_scen=bytes
+	for s in lwsmin lwsmin-e gateway-1w-norec gateway-1w gateway-14w; do
+		start_server "$s" || continue
+		bench "$s" conns -c "$CONNS" -d 3
+		stop_server
+	done
+	as_scen=
 fi
 
 ended=$(date +%s)
