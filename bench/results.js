@@ -692,6 +692,43 @@ if (by.length > 0) {
   }
   table(['server', 'RSS per connection', 'PSS per connection',
     'over the row above', 'what the row adds', 'notes'], rows);
+  const lws = pss('lwsmin-e'), own = pss('gateway-1w-norec');
+  const rec = pss('gateway-1w'), w14 = pss('gateway-14w');
+  if (lws !== null && own !== null && rec !== null && w14 !== null) {
+    const target = 2560;
+    p('What holds the scale run\'s memory per connection above issue 16\'s ' +
+      `2.5 KiB (${fmt(target)} B), from these rows:`);
+    p();
+    p(`- libwebsockets, run as the gateway runs it, takes ${fmt(lws)} B ` +
+      `by itself: ${fmt(100 * lws / target)}% of the target before the ` +
+      'gateway holds a byte (a WebSocket `struct lws`, its rx buffer, the ' +
+      'role\'s state).');
+    p(`- the gateway's own state (the Engine.IO and Socket.IO sessions, the ` +
+      `user, rooms, presence) adds ${fmt(own - lws)} B.`);
+    p(`- connection state recovery (issue 15, on by default) adds ` +
+      `${fmt(rec - own)} B here: a session slot in the shared log, and the ` +
+      'log\'s entries, a fixed ring (`recovery_log_size`, 64 MB) that ' +
+      'fewer connections fill less of, so this figure falls as the count ' +
+      'grows (the `recovery` table prices the same for the anchor).');
+    p(`- ${fmt(14)} workers instead of one add ${fmt(w14 - rec)} B: each ` +
+      'worker keeps every user of the host in its own presence table ' +
+      `(a record and a hash slot: ${fmt((w14 - rec) / 13)} B in each of ` +
+      'the 13 other workers), so a connection costs that once per worker. ' +
+      'The scale run needs 14 workers for 250,000 ' +
+      'connections because a process may hold 20,000 descriptors here.');
+    p();
+    p('The cheapest way past, in order of bytes saved: one presence table ' +
+      'per host in the shared memory the recovery log already lives in, ' +
+      `each worker counting its own sockets in it (saves the ${fmt(w14 - rec)}` +
+      ' B of the copies, and the bus traffic that keeps them); a ' +
+      '`recovery_log_size` fitted to two minutes of the host\'s traffic ' +
+      '(the 64 MB default is a fixed cost: 268 B per connection at ' +
+      '250,000); then the gateway\'s own state. Even with all of ' +
+      `it gone, lws's ${fmt(lws)} B and the gateway's ${fmt(own - lws)} B ` +
+      `come to ${fmt(own)} B: the target holds only without recovery and ` +
+      'with presence shared.');
+    p();
+  }
 }
 
 /* Ratios */
