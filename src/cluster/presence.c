@@ -19,15 +19,22 @@ struct pw {
 	uint16_t	 wid;
 };
 
+/*
+ * Every worker keeps a record of every user of the host, so its size is
+ * paid once per worker per connection (issue 16: 14 workers for 250,000
+ * connections).  32 bytes before the name: the pairs inline or an array,
+ * never both; the name's length is where its NUL is.
+ */
 struct puser {
 	uint32_t	 hash;		/* first, for htab */
 	uint32_t	 local;		/* this worker's sockets */
-	uint64_t	 total;		/* everyone's sockets */
-	struct pw	*w;		/* &one, or an array of capw */
-	uint16_t	 nw;
-	uint16_t	 capw;		/* 0: w is &one */
-	struct pw	 one;
-	uint8_t		 len;
+	uint32_t	 total;		/* everyone's sockets */
+	uint16_t	 nw;		/* pairs in use */
+	uint16_t	 capw;		/* 0: the pair is ws.one */
+	union {
+		struct pw	 one;
+		struct pw	*arr;	/* capw pairs */
+	}		 ws;
 	char		 name[];
 };
 
@@ -75,6 +82,7 @@ static struct puser	*user_get(struct presence *, const char *, size_t,
 			    bool *);
 static void		 user_drop(struct presence *, struct puser *, size_t);
 static void		 user_free(struct puser *);
+static struct pw	*pws(struct puser *);
 static struct pw	*pw_find(struct puser *, unsigned);
 static struct pw	*pw_add(struct puser *, unsigned);
 static void		 pw_del(struct puser *, struct pw *);
@@ -135,7 +143,9 @@ user_eq(const void *e, const void *k)
 	const struct puser	*u = e;
 	const struct key	*key = k;
 
-	return (u->len == key->len && memcmp(u->name, key->s, key->len) == 0);
+	/* strncmp stops at the record's NUL: no read past a shorter name. */
+	return (strncmp(u->name, key->s, key->len) == 0 &&
+	    u->name[key->len] == '\0');
 }
 
 static struct puser *
@@ -159,8 +169,6 @@ user_get(struct presence *p, const char *s, size_t len, bool *created)
 	if ((u = calloc(1, sizeof(*u) + len + 1)) == NULL)
 		return (NULL);
 	u->hash = htab_hash(&p->users, s, len);
-	u->w = &u->one;
-	u->len = (uint8_t)len;
 	memcpy(u->name, s, len);
 	if (htab_insert(&p->users, u) != 0) {
 		free(u);
@@ -183,18 +191,25 @@ static void
 user_free(struct puser *u)
 {
 	if (u->capw != 0)
-		free(u->w);
+		free(u->ws.arr);
 	free(u);
+}
+
+static struct pw *
+pws(struct puser *u)
+{
+	return (u->capw != 0 ? u->ws.arr : &u->ws.one);
 }
 
 static struct pw *
 pw_find(struct puser *u, unsigned wid)
 {
-	uint16_t	i;
+	struct pw	*w = pws(u);
+	uint16_t	 i;
 
 	for (i = 0; i < u->nw; i++) {
-		if (u->w[i].wid == wid)
-			return (&u->w[i]);
+		if (w[i].wid == wid)
+			return (&w[i]);
 	}
 	return (NULL);
 }
@@ -209,17 +224,17 @@ pw_add(struct puser *u, unsigned wid)
 	if (u->nw == 1 && u->capw == 0) {
 		if ((w = malloc(4 * sizeof(*w))) == NULL)
 			return (NULL);
-		w[0] = u->one;
-		u->w = w;
+		w[0] = u->ws.one;
+		u->ws.arr = w;
 		u->capw = 4;
 	} else if (u->capw != 0 && u->nw == u->capw) {
 		cap = u->capw * 2;
-		if ((w = realloc(u->w, cap * sizeof(*w))) == NULL)
+		if ((w = realloc(u->ws.arr, cap * sizeof(*w))) == NULL)
 			return (NULL);
-		u->w = w;
+		u->ws.arr = w;
 		u->capw = cap;
 	}
-	w = &u->w[u->nw++];
+	w = &pws(u)[u->nw++];
 	memset(w, 0, sizeof(*w));
 	w->wid = (uint16_t)wid;
 	return (w);
@@ -229,12 +244,14 @@ pw_add(struct puser *u, unsigned wid)
 static void
 pw_del(struct puser *u, struct pw *w)
 {
-	*w = u->w[--u->nw];
+	struct pw	*arr;
+
+	*w = pws(u)[--u->nw];
 	if (u->capw != 0 && u->nw <= 1) {
+		arr = u->ws.arr;
 		if (u->nw == 1)
-			u->one = u->w[0];
-		free(u->w);
-		u->w = &u->one;
+			u->ws.one = arr[0];
+		free(arr);
 		u->capw = 0;
 	}
 }
@@ -253,11 +270,11 @@ wid_ok(const struct presence *p, unsigned wid)
 static void
 sum_move(struct presence_sum *sum, const struct puser *u, int64_t n)
 {
-	uint64_t	h = 1469598103934665603ULL;
-	uint8_t		i;
+	uint64_t	 h = 1469598103934665603ULL;
+	const char	*c;
 
-	for (i = 0; i < u->len; i++)
-		h = (h ^ (uint8_t)u->name[i]) * 1099511628211ULL;
+	for (c = u->name; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
 	sum->hash += h * (uint64_t)n;
 	sum->sockets += (uint64_t)n;
 }
@@ -273,7 +290,7 @@ presence_local_add(struct presence *p, const char *user)
 		return (-1);
 	if ((u = user_get(p, user, len, &created)) == NULL)
 		return (-1);
-	if (u->local == UINT32_MAX)
+	if (u->local == UINT32_MAX || u->total == UINT32_MAX)
 		return (-1);
 	if (u->local++ == 0)
 		p->nlocal++;
@@ -324,7 +341,7 @@ presence_remote_add(struct presence *p, unsigned wid, const char *user)
 			user_drop(p, u, idx);
 		return (-1);
 	}
-	if (w->count == UINT32_MAX)
+	if (w->count == UINT32_MAX || u->total == UINT32_MAX)
 		return (-1);
 	w->count++;
 	sum_move(&p->ws[wid].sum, u, 1);
@@ -478,7 +495,7 @@ presence_digest(struct presence *p, struct presence_digest_cursor *c,
 {
 	struct presence_digest_hdr	 h;
 	struct puser			*u;
-	size_t				 off = PRESENCE_DIGEST_HDR;
+	size_t				 off = PRESENCE_DIGEST_HDR, nlen;
 	uint32_t			 n = 0;
 
 	if (c->done || cap < PRESENCE_DIGEST_MIN || c->gen != p->gen)
@@ -486,10 +503,11 @@ presence_digest(struct presence *p, struct presence_digest_cursor *c,
 	for (; c->slot < p->users.cap; c->slot++) {
 		if ((u = p->users.slot[c->slot]) == NULL || u->local == 0)
 			continue;
-		if (off + presence_digest_entry_size(u->local, u->len) > cap)
+		nlen = strlen(u->name);	/* at most PRESENCE_USER_MAX */
+		if (off + presence_digest_entry_size(u->local, nlen) > cap)
 			break;
 		off += presence_digest_encode_entry(buf + off, u->local,
-		    u->name, u->len);
+		    u->name, nlen);
 		n++;
 	}
 	if (c->slot == p->users.cap)
@@ -557,6 +575,8 @@ presence_apply_digest(struct presence *p, unsigned wid, const uint8_t *d,
 				user_drop(p, u, idx);
 			goto nomem;
 		}
+		if ((uint64_t)u->total - w->count + count > UINT32_MAX)
+			continue;	/* garbage: no total wraps */
 		u->total = u->total - w->count + count;
 		sum_move(&ws->sum, u, (int64_t)count - (int64_t)w->count);
 		w->count = count;
