@@ -613,6 +613,8 @@ if (dc.length > 0) {
     'log by the sender\'s worker and the other worker, woken through its ' +
     'doorbell, delivers it). "CPU per message" is the server CPU per ' +
     'delivered `receive_message` (the sender\'s `message_sent` included); ' +
+    '**gateway-1w-norec** is gateway-1w with connection state recovery off ' +
+    '(on by default: each message appended to the host\'s log first); ' +
     'the figure compared is each server\'s median over its rounds (runs ' +
     'that lost messages or did not finish are left out of it).');
   p();
@@ -640,6 +642,10 @@ if (dc.length > 0) {
       `costs 1 + (${fmt(r, 2)} - 1) / *f* of a local one: ` +
       `${fmt(1 + (r - 1) / 0.5, 2)}x at *f* = 1/2 (issue 16's target: ` +
       'at most 1.2x).');
+    const nr = med['gateway-1w-norec'];
+    if (nr)
+      p(`- gateway-1w-norec against the floor: ${ratio(nr, fl)}; recovery ` +
+        `costs ${fmt(g1 - nr, 1)} us per message.`);
     if (an)
       p(`- the anchor: ${us('anchor')}, ${ratio(an, g1)} gateway-1w's.`);
     p();

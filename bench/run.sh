@@ -56,8 +56,9 @@
 # over processes and 127.0.0.x source addresses;
 # dmcost (issue 16): dm at DMC_RATE (10000) messages/s, DMC_ROUNDS (3)
 # rounds, each a fresh server, the servers taking turns in each round:
-# gateway-1w, gateway-2w (2 workers pinned together to CPU 1: about half
-# the messages cross workers), the floor and the anchor; the table gives
+# gateway-1w, gateway-1w-norec (connection state recovery off),
+# gateway-2w (2 workers pinned together to CPU 1: about half the messages
+# cross workers), the floor and the anchor; the table gives
 # each server's median CPU per message over its rounds;
 # bytes (issue 16): where the memory per idle connection goes, CONNS
 # connections each to lws's own minimum (LWSMIN, bench/lwsmin: plain, and
@@ -596,7 +597,8 @@ if has dmcost; then
 	as_scen=dmcost
 	round=1
 	while [ "$round" -le "$DMC_ROUNDS" ]; do
-		for s in gateway-1w gateway-2w floor anchor; do
+		for s in gateway-1w gateway-1w-norec gateway-2w floor \
+		    anchor; do
 			start_server "$s" || continue
 			bench "$s" dm -c "$DM_CONNS" -r "$DMC_RATE" -d "$DUR"
 			stop_server
