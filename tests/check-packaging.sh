@@ -88,8 +88,11 @@ check "ExecStart runs socket-gatewayd by an absolute path" \
     sh -c 'case $1 in /*/socket-gatewayd) exit 0 ;; *) exit 1 ;; esac' \
     sh "$daemon"
 check "ExecStart names the configuration file (-c)" test -n "$conf"
-check "ExecStartPre checks the configuration (-t)" \
-    test "$(unit_value "$unit" ExecStartPre)" = "$daemon -t -c $conf"
+# The daemon checks its configuration itself at the start; systemd's
+# RestartPreventExitStatus= sees only the main process's status, so a
+# failing ExecStartPre check would be restarted in a loop.
+check "no ExecStartPre (the daemon checks its configuration itself)" \
+    test -z "$(unit_value "$unit" ExecStartPre)"
 unit_value -a "$unit" ExecReload > "$tmp/reload"
 check "ExecReload checks the configuration first" \
     test "$(sed -n 1p "$tmp/reload")" = "$daemon -t -c $conf"
@@ -101,6 +104,26 @@ check "exactly two ExecReload lines" test "$(wc -l < "$tmp/reload")" -eq 2
 check "KillMode=mixed (TERM to the master, which drains)" \
     test "$(unit_value "$unit" KillMode)" = mixed
 check "Restart=on-failure" test "$(unit_value "$unit" Restart)" = on-failure
+
+# A configuration error: the daemon exits with a status the unit does not
+# restart (EX_CONFIG, 78), -t and a start alike, and says why on stderr,
+# which is the journal under the unit.
+printf 'no_such_key 1\n' > "$tmp/bad.conf"
+env -i PATH="$PATH" "$SGWD" -t -c "$tmp/bad.conf" > /dev/null 2> "$tmp/bad-t.err"
+bad_t=$?
+env -i PATH="$PATH" "$SGWD" -c "$tmp/bad.conf" > /dev/null 2> "$tmp/bad-start.err"
+bad_start=$?
+prevent=$(unit_value "$unit" RestartPreventExitStatus)
+check "a configuration error: -t exits 78 (EX_CONFIG), got $bad_t" \
+    test "$bad_t" -eq 78
+check "a configuration error: a start exits 78 (EX_CONFIG), got $bad_start" \
+    test "$bad_start" -eq 78
+check "RestartPreventExitStatus=$prevent holds 78: no restart loop" \
+    sh -c 'for s in $1; do [ "$s" = 78 ] && exit 0; done; exit 1' sh "$prevent"
+check "-t names the bad key on stderr" grep -q "no_such_key" "$tmp/bad-t.err"
+check "a failed start logs the bad key, as JSON, on stderr" \
+    sh -c 'grep "no_such_key" "$1" | grep -q "^{.*\"level\":\"error\""' \
+    sh "$tmp/bad-start.err"
 
 stop=$(unit_value "$unit" TimeoutStopSec)
 shutdown=$(default shutdown_timeout)
