@@ -113,6 +113,7 @@ main(int argc, char **argv)
 	if (errors != 0) {
 		log_error("configuration file %s has %d error%s; not starting",
 		    conf_path(&o), errors, errors == 1 ? "" : "s");
+		conf_free(&c);
 		return EX_CONFIG;
 	}
 	log_setlevel((enum log_level)c.log_level);
