@@ -55,15 +55,16 @@ client() {
 	node "$here/client.mjs" "$@"
 }
 
-# The .deb to test: $DEB, else the newest in the strict build.
+# The .deb to test: $DEB, else the newest in the build directory of $SGWD
+# (run.sh's), else in the strict build.
 find_deb() {
 	if [ -n "${DEB:-}" ]; then
 		echo "$DEB"
 		return
 	fi
 	# shellcheck disable=SC2010
-	ls -t "$top"/_build/strict/socket-gateway_*.deb 2>/dev/null |
-	    grep -v dbgsym | head -n 1
+	ls -t "$(dirname "${SGWD:-$top/_build/strict/socket-gatewayd}")"/socket-gateway_*.deb \
+	    2>/dev/null | grep -v dbgsym | head -n 1
 }
 
 # bump_deb DEB OUTDIR: the same package under a newer version
