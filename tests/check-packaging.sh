@@ -16,27 +16,12 @@ export LC_ALL
 : "${SGWD:?set SGWD to the built socket-gatewayd}"
 builddir=$(cd "$(dirname "$SGWD")" && pwd)
 unit=$builddir/packaging/socket-gatewayd.service
+# ok, bad, check and finish: the packaging tests' (tests/packaging/lib.sh,
+# shipped in the tarball beside this file, only read).
+. "$(dirname "$0")/packaging/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-packaging.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0
-fail=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok: $*"
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
-
-# check DESCRIPTION COMMAND...: one assertion.
-check() {
-	what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
-}
+trap 'rm -rf "$tmp" "$check_out"' EXIT
+trap 'exit 1' INT TERM
 
 # The value of the first KEY= line of a unit, or of every one with -a.
 unit_value() {
@@ -73,8 +58,7 @@ default() {
 echo "unit: $unit"
 if [ ! -f "$unit" ]; then
 	bad "the build generated packaging/socket-gatewayd.service"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 check "every @PLACEHOLDER@ is substituted" \
     sh -c '! grep -n "@[A-Z_]*@" "$1"' sh "$unit"
@@ -176,9 +160,7 @@ fi
 # --- The packages (RUN_PACKAGING=1). ------------------------------------
 if [ "${RUN_PACKAGING:-0}" != 1 ]; then
 	echo "SKIP: the .deb and .rpm: set RUN_PACKAGING=1 to build and check them"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
+	finish
 fi
 
 # The newest package matching a glob in the build directory.
@@ -305,5 +287,4 @@ else
 	echo "SKIP: the .rpm: rpmbuild not installed (apt-get install rpm)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

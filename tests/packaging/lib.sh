@@ -1,10 +1,14 @@
-# lib.sh: what the packaging tests share (sourced).  Each test counts its
-# cases with ok/bad/skip and ends with finish, whose last line,
-# "N passed, N failed, N skipped", tests/ci.sh adds to its own.
+# lib.sh: what the packaging tests share (sourced), tests/check-packaging.sh
+# included.  Each test counts its cases with ok/bad/skip and ends with
+# finish, whose last line, "N passed, N failed, N skipped", tests/ci.sh
+# adds to its own.
 pass=0
 fail=0
 skipped=0
+# This file's folder: that of the script sourcing it, or its packaging/
+# (tests/check-packaging.sh).
 here=$(cd "$(dirname "$0")" && pwd)
+[ -f "$here/lib.sh" ] || here=$here/packaging
 top=$(cd "$here/../.." && pwd)
 
 ok() {
