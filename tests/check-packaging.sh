@@ -7,7 +7,8 @@
 # so the default run checks the unit only.
 #
 # Environment: SGWD, the built daemon (its directory is the build
-# directory); srcdir, the source directory (set by automake).
+# directory); srcdir, the source directory (set by automake); TARBALL,
+# the release tarball the packages are built from (default: make dist).
 set -u
 LC_ALL=C
 export LC_ALL
@@ -15,27 +16,12 @@ export LC_ALL
 : "${SGWD:?set SGWD to the built socket-gatewayd}"
 builddir=$(cd "$(dirname "$SGWD")" && pwd)
 unit=$builddir/packaging/socket-gatewayd.service
+# ok, bad, check and finish: the packaging tests' (tests/packaging/lib.sh,
+# shipped in the tarball beside this file, only read).
+. "$(dirname "$0")/packaging/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-packaging.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0
-fail=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok: $*"
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
-
-# check DESCRIPTION COMMAND...: one assertion.
-check() {
-	what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
-}
+trap 'rm -rf "$tmp" "$check_out"' EXIT
+trap 'exit 1' INT TERM
 
 # The value of the first KEY= line of a unit, or of every one with -a.
 unit_value() {
@@ -72,8 +58,7 @@ default() {
 echo "unit: $unit"
 if [ ! -f "$unit" ]; then
 	bad "the build generated packaging/socket-gatewayd.service"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 check "every @PLACEHOLDER@ is substituted" \
     sh -c '! grep -n "@[A-Z_]*@" "$1"' sh "$unit"
@@ -88,8 +73,11 @@ check "ExecStart runs socket-gatewayd by an absolute path" \
     sh -c 'case $1 in /*/socket-gatewayd) exit 0 ;; *) exit 1 ;; esac' \
     sh "$daemon"
 check "ExecStart names the configuration file (-c)" test -n "$conf"
-check "ExecStartPre checks the configuration (-t)" \
-    test "$(unit_value "$unit" ExecStartPre)" = "$daemon -t -c $conf"
+# The daemon checks its configuration itself at the start; systemd's
+# RestartPreventExitStatus= sees only the main process's status, so a
+# failing ExecStartPre check would be restarted in a loop.
+check "no ExecStartPre (the daemon checks its configuration itself)" \
+    test -z "$(unit_value "$unit" ExecStartPre)"
 unit_value -a "$unit" ExecReload > "$tmp/reload"
 check "ExecReload checks the configuration first" \
     test "$(sed -n 1p "$tmp/reload")" = "$daemon -t -c $conf"
@@ -101,6 +89,26 @@ check "exactly two ExecReload lines" test "$(wc -l < "$tmp/reload")" -eq 2
 check "KillMode=mixed (TERM to the master, which drains)" \
     test "$(unit_value "$unit" KillMode)" = mixed
 check "Restart=on-failure" test "$(unit_value "$unit" Restart)" = on-failure
+
+# A configuration error: the daemon exits with a status the unit does not
+# restart (EX_CONFIG, 78), -t and a start alike, and says why on stderr,
+# which is the journal under the unit.
+printf 'no_such_key 1\n' > "$tmp/bad.conf"
+env -i PATH="$PATH" "$SGWD" -t -c "$tmp/bad.conf" > /dev/null 2> "$tmp/bad-t.err"
+bad_t=$?
+env -i PATH="$PATH" "$SGWD" -c "$tmp/bad.conf" > /dev/null 2> "$tmp/bad-start.err"
+bad_start=$?
+prevent=$(unit_value "$unit" RestartPreventExitStatus)
+check "a configuration error: -t exits 78 (EX_CONFIG), got $bad_t" \
+    test "$bad_t" -eq 78
+check "a configuration error: a start exits 78 (EX_CONFIG), got $bad_start" \
+    test "$bad_start" -eq 78
+check "RestartPreventExitStatus=$prevent holds 78: no restart loop" \
+    sh -c 'for s in $1; do [ "$s" = 78 ] && exit 0; done; exit 1' sh "$prevent"
+check "-t names the bad key on stderr" grep -q "no_such_key" "$tmp/bad-t.err"
+check "a failed start logs the bad key, as JSON, on stderr" \
+    sh -c 'grep "no_such_key" "$1" | grep -q "^{.*\"level\":\"error\""' \
+    sh "$tmp/bad-start.err"
 
 stop=$(unit_value "$unit" TimeoutStopSec)
 shutdown=$(default shutdown_timeout)
@@ -152,9 +160,7 @@ fi
 # --- The packages (RUN_PACKAGING=1). ------------------------------------
 if [ "${RUN_PACKAGING:-0}" != 1 ]; then
 	echo "SKIP: the .deb and .rpm: set RUN_PACKAGING=1 to build and check them"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
+	finish
 fi
 
 # The newest package matching a glob in the build directory.
@@ -164,7 +170,14 @@ newest() {
 }
 
 echo "make deb (this takes a while)"
-if make -C "$builddir" deb > "$tmp/deb.log" 2>&1; then
+case ${TARBALL:-} in
+''|/*)	;;
+*)	TARBALL=$(pwd)/$TARBALL ;;
+esac
+# TARBALL: the release tarball to build both from (tests/ci.sh passes the
+# one make distcheck checked); without it make deb and make rpm each make
+# their own.
+if make -C "$builddir" deb ${TARBALL:+TARBALL="$TARBALL"} > "$tmp/deb.log" 2>&1; then
 	ok "make deb"
 else
 	tail -n 40 "$tmp/deb.log"
@@ -237,7 +250,7 @@ fi
 
 if command -v rpmbuild >/dev/null 2>&1; then
 	echo "make rpm (this takes a while)"
-	if make -C "$builddir" rpm > "$tmp/rpm.log" 2>&1; then
+	if make -C "$builddir" rpm ${TARBALL:+TARBALL="$TARBALL"} > "$tmp/rpm.log" 2>&1; then
 		ok "make rpm"
 	else
 		tail -n 40 "$tmp/rpm.log"
@@ -274,5 +287,4 @@ else
 	echo "SKIP: the .rpm: rpmbuild not installed (apt-get install rpm)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -2,15 +2,17 @@
 # The whole test suite: what the README's test command and .ci/run run.
 #
 #  1. install what is missing (Debian packages, the tests' npm packages);
-#  2. a strict build (-Wall -Wextra -Werror) and `make check` without the
-#     integration suite: unit tests, documentation, layering and packaging
-#     checks;
+#  2. a strict build (-Wall -Wextra -Werror) and `make distcheck`: the
+#     release tarball built strictly out of the source tree, its `make
+#     check` without the integration suite (unit tests, documentation,
+#     layering and packaging checks), install and uninstall;
 #  3. the whole `make check` built with AddressSanitizer and
 #     UndefinedBehaviorSanitizer: the same, and the integration tests
 #     against a running gateway;
 #  4. every fuzzer for a short while (FUZZ_SECONDS, default 10);
-#  5. the packages: .deb and .rpm built, linted, installed, upgraded and
-#     removed, run under systemd (tests/packaging/run.sh).
+#  5. the packages: .deb and .rpm built from the tarball make distcheck
+#     checked, linted, installed, upgraded and removed, run under systemd
+#     (tests/packaging/run.sh).
 #
 # It ends with one line "N passed, N failed, N skipped, N todo" counting
 # every test case (each cmocka case, each node test, each fuzzer); a skip
@@ -51,6 +53,46 @@ count() {
 	echo "build $name: $p passed, $f failed, $s skipped, $x todo"
 }
 
+# The same from the summary automake prints at the end of a make check
+# (make distcheck removes its tree, .trs files included, once it passed):
+# its counts are test cases too.
+count_summary() {
+	sum() {
+		sed -n "s/^# $1: *\([0-9]*\)\$/\1/p" "$log" |
+		    awk '{ n += $1 } END { print n + 0 }'
+	}
+	log=$1
+	p=$(sum PASS)
+	x=$(sum XFAIL)
+	f=$(($(sum FAIL) + $(sum ERROR) + $(sum XPASS)))
+	s=$(sum SKIP)
+	if [ "$(sum TOTAL)" -eq 0 ]; then
+		echo "build $name: no test summary in $log"
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	todo=$((todo + x))
+	echo "build $name: $p passed, $f failed, $s skipped, $x todo"
+}
+
+# The logs of the tests of build $1 that failed, or were skipped; a
+# failed make distcheck leaves its tree, whose logs are shown too.
+show_failed() {
+	for log in "_build/$1"/tests/*.log "_build/$1"/tests/*/*.log \
+	    "_build/$1"/socket-gateway-*/_build/sub/tests/*.log \
+	    "_build/$1"/socket-gateway-*/_build/sub/tests/*/*.log; do
+		[ -f "$log" ] || continue
+		if grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\|SKIP\)' \
+		    "${log%.log}.trs" 2>/dev/null; then
+			echo "--- $log"
+			grep '^\(not ok\|ok .*# SKIP\|Bail out\)' "$log" | head -n 40
+			tail -n 60 "$log"
+		fi
+	done
+}
+
 run_build() {
 	name=$1
 	shift
@@ -65,38 +107,49 @@ run_build() {
 		rc=1
 		return
 	fi
-	if [ -n "${only_units:-}" ]; then
-		# Every test but the integration suite (tests/integration/
-		# run.sh), which the sanitizer build runs.
-		list=$(cd "_build/$name" && printf 'ci-tests:\n\t@echo $(TESTS)\n' |
-		    make -s -f Makefile -f - ci-tests |
-		    tr ' ' '\n' | grep -v '^tests/integration/run.sh$' | tr '\n' ' ')
-		(cd "_build/$name" && make -j"$jobs" check TESTS="$list") ||
-		    rc=1
-	else
-		(cd "_build/$name" && make -j"$jobs" check) || rc=1
-	fi
+	(cd "_build/$name" && make -j"$jobs" check) || rc=1
 	count "_build/$name"
-	for log in "_build/$name"/tests/*.log "_build/$name"/tests/*/*.log; do
-		[ -f "$log" ] || continue
-		if grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\|SKIP\)' \
-		    "${log%.log}.trs" 2>/dev/null; then
-			echo "--- $log"
-			grep '^\(not ok\|ok .*# SKIP\|Bail out\)' "$log" | head -n 40
-			tail -n 60 "$log"
-		fi
-	done
+	show_failed "$name"
+}
+
+# The strict build is make distcheck's: the release tarball, unpacked
+# read-only, configured with DISTCHECK_CONFIGURE_FLAGS (--enable-debug:
+# -Werror; --disable-integration-tests) and built out of its tree; its
+# make check (unit tests, documentation, layering and packaging checks),
+# install, uninstall and a second tarball.  This tree is only configured,
+# for its Makefile (make distcheck, make fuzz): building it as well would
+# compile the same sources with the same flags a second time.
+run_distcheck() {
+	name=strict
+	echo "=== build strict: make distcheck"
+	rm -rf _build/strict
+	mkdir -p _build/strict
+	if ! (cd _build/strict &&
+	    ../../configure -q --enable-debug --disable-integration-tests); then
+		echo "build strict: configure failed"
+		failed=$((failed + 1))
+		rc=1
+		return
+	fi
+	if ! (cd _build/strict && make -j"$jobs" distcheck > distcheck.log 2>&1)
+	then
+		echo "build strict: make distcheck failed; the end of its log:"
+		tail -n 40 _build/strict/distcheck.log
+		rc=1
+	fi
+	count_summary _build/strict/distcheck.log
+	show_failed strict
 }
 
 rc=0
-# The strict build: -Werror, the unit tests, the documentation, layering
-# and packaging checks.  The integration suite (a gateway with several
-# workers, real clients and stub services) runs once, in the sanitizer
-# build below, where it also finds memory errors: twice took the whole
-# command past 20 minutes on a 2-core machine.
-only_units=1
-run_build strict --enable-debug
-only_units=
+# The strict build (make distcheck, above) runs no integration test: the
+# integration suite (a gateway with several workers, real clients and stub
+# services) runs once, in the sanitizer build below, where it also finds
+# memory errors: twice took the whole command past 20 minutes on a 2-core
+# machine.
+t0=$(date +%s)
+run_distcheck
+echo "build strict (make distcheck): $(($(date +%s) - t0))s"
 # The quarantine (freed memory ASan holds back to catch a use after free)
 # is bounded at 32 MB: at its default of 256 MB it fills during the
 # slow-reader test and reads as RSS growth (measured: 100 -> 290 MB over
@@ -123,12 +176,17 @@ fi
 passed=$((passed + fp))
 failed=$((failed + ff))
 
-# The packages (issue 17): the .deb and .rpm built once from the strict
-# build's tarball, linted, the .deb installed, upgraded and removed here
-# and run under a real systemd (tests/packaging/run.sh, about 4 minutes).
+# The packages (issue 17): the .deb and .rpm built once from the tarball
+# make distcheck checked, linted, the .deb installed, upgraded and removed
+# here and run under a real systemd (tests/packaging/run.sh, about 4
+# minutes).  Its checks of the unit against the daemon's defaults take the
+# sanitizer build's daemon and unit: the strict tree is not built.
 echo "=== packaging"
 t0=$(date +%s)
-SGWD="$top/_build/strict/socket-gatewayd" sh tests/packaging/run.sh \
+tarball=$(ls -t "$top"/_build/strict/socket-gateway-*.tar.gz 2>/dev/null |
+    head -n 1)
+SGWD="$top/_build/asan/socket-gatewayd" TARBALL=$tarball \
+    sh tests/packaging/run.sh \
     > _build/strict/packaging.log 2>&1 || rc=1
 grep -v '^ok: ' _build/strict/packaging.log | tail -n 60
 last=$(tail -n 1 _build/strict/packaging.log)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -101,12 +102,19 @@ main(int argc, char **argv)
 			log_error("configuration file %s test failed",
 			    conf_path(&o));
 		conf_free(&c);
-		return errors == 0 ? 0 : 1;
+		return errors == 0 ? 0 : EX_CONFIG;
 	}
+	/*
+	 * EX_CONFIG (78), not 1: the unit's RestartPreventExitStatus=78
+	 * keeps systemd from restarting a daemon that cannot start until
+	 * its file is fixed, so that systemctl status still shows the
+	 * lines above, which say why (issue 17).
+	 */
 	if (errors != 0) {
 		log_error("configuration file %s has %d error%s; not starting",
 		    conf_path(&o), errors, errors == 1 ? "" : "s");
-		return 1;
+		conf_free(&c);
+		return EX_CONFIG;
 	}
 	log_setlevel((enum log_level)c.log_level);
 	return master_main(&o, &c);

@@ -412,13 +412,13 @@ describe("-t and auth_mode", () => {
 
   test("service without auth_service_url, or no way at all, is refused clearly", () => {
     const a = check("auth_mode service\n");
-    assert.equal(a.status, 1);
+    assert.equal(a.status, 78);
     assert.match(a.stderr, /auth_mode service needs auth_service_url/);
     const b = check("");
-    assert.equal(b.status, 1);
+    assert.equal(b.status, 78);
     assert.match(b.stderr, /no way to verify tokens.*auth_service_url/);
     const c = check("auth_mode both\nauth_service_url \"http://127.0.0.1:9\"\n");
-    assert.equal(c.status, 1);
+    assert.equal(c.status, 78);
     assert.match(c.stderr, /auth_mode both needs a key too/);
   });
 

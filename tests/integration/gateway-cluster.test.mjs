@@ -409,7 +409,7 @@ describe("the largest message crosses workers", () => {
     const bad = spawnSync(SGWD, ["-t", "-c", file], {
       env: { ...process.env, JWT_SECRET: "x0123456789abcdef0123456789abcdef" }, encoding: "utf8",
     });
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 78);
     assert.match(bad.stderr, /max_payload: 3m is above the maximum 1000000/);
   });
 });

@@ -169,7 +169,7 @@ describe("-t and a service's header", () => {
     ];
     for (const [text, want] of cases) {
       const r = check(text);
-      assert.equal(r.status, 1, `${JSON.stringify(text)}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.status, 78, `${JSON.stringify(text)}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, want);
       assert.doesNotMatch(r.stderr + r.stdout, /s3cr3t/);
     }

@@ -175,7 +175,7 @@ describe("tokens without exp (11.17)", () => {
       const env = { ...process.env };
       delete env.JWT_SECRET;
       const r = spawnSync(SGWD, ["-t", "-c", join(dir, "c.conf")], { encoding: "utf8", env });
-      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.status, 78, r.stderr);
       assert.match(r.stderr, /jwt_secret is 12 bytes; an HS256\/384\/512 secret must be at least 32 bytes/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -191,7 +191,7 @@ describe("CORS and the status pages (11.18)", () => {
       const env = { ...process.env };
       delete env.CORS_ORIGIN;
       const r = spawnSync(SGWD, ["-t", "-c", join(dir, "c.conf")], { encoding: "utf8", env });
-      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.status, 78, r.stderr);
       assert.match(r.stderr, /cors_origin \* with cors_credentials yes would let any web site/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

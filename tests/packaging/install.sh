@@ -3,7 +3,8 @@
 # apt install, the daemon started as its unit starts it (its user, its
 # EnvironmentFile and configuration, the run and state directories the
 # unit would create), a real socket.io-client with the installed secret,
-# SIGHUP, SIGTERM, an upgrade that keeps an edited conffile, remove, purge.
+# SIGHUP, SIGTERM, an upgrade that keeps an edited conffile, a broken
+# configuration (exit 78 and its reason), remove, purge.
 # systemd itself is tested by nspawn.sh; here nothing runs as PID 1.
 #
 #   sh tests/packaging/install.sh [DEB]      (root; DEB: the newest built)
@@ -45,7 +46,9 @@ unit_value() {
 # Start the installed daemon as the unit would: the directories systemd
 # makes for RuntimeDirectory= and StateDirectory= (owner, mode), its
 # EnvironmentFile (KEY=VALUE lines), User= (setpriv execs: $pid is the
-# master itself, as systemd's MainPID), ExecStartPre then ExecStart.
+# master itself, as systemd's MainPID), ExecStart (the unit has no
+# ExecStartPre: tests/check-packaging.sh).  In the background; with
+# --fg, in the foreground, its exit status returned.
 start() {
 	user=$(unit_value User)
 	install -d -o "$user" -g "$user" -m "$(unit_value RuntimeDirectoryMode)" \
@@ -62,13 +65,13 @@ start() {
 			case $line in ''|'#'*) ;; *) set -- "$@" "$line" ;; esac
 		done < "$envfile"
 	fi
-	# shellcheck disable=SC2046
-	if ! setpriv --reuid="$user" --regid="$user" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	    "$@" $(unit_value ExecStartPre) >/dev/null 2>"$tmp/pre.log"; then
-		cat "$tmp/pre.log"
-		return 1
-	fi
 	: > "$tmp/daemon.log"
+	if [ "${fg:-}" = 1 ]; then
+		# shellcheck disable=SC2046
+		setpriv --reuid="$user" --regid="$user" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		    "$@" $(unit_value ExecStart) >/dev/null 2>"$tmp/daemon.log"
+		return
+	fi
 	# shellcheck disable=SC2046
 	setpriv --reuid="$user" --regid="$user" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	    "$@" $(unit_value ExecStart) >/dev/null 2>"$tmp/daemon.log" &
@@ -144,6 +147,24 @@ check "the new daemon starts" start
 check "a client connects to the upgraded daemon" \
     client connect "$url" "$etc/jwt.secret"
 check "SIGTERM stops it" stop
+
+# A broken configuration: the daemon, started as the unit starts it, exits
+# 78 (EX_CONFIG, which the unit's RestartPreventExitStatus= does not
+# restart) and its stderr, the journal under the unit, says why.
+cp "$etc/socket-gateway.conf" "$tmp/conf.good"
+echo "no_such_key 1" >> "$etc/socket-gateway.conf"
+fg=1
+start
+rc=$?
+fg=
+check "a broken configuration: the daemon exits 78 (EX_CONFIG), got $rc" \
+    test "$rc" -eq 78
+check "the unit does not restart on it (RestartPreventExitStatus=78)" \
+    test "$(unit_value RestartPreventExitStatus)" = 78
+check "its stderr names the bad key, as a JSON line" sh -c \
+    'grep "unknown key .no_such_key." "$1" | jq -e . >/dev/null' sh "$tmp/daemon.log"
+grep -m 1 no_such_key "$tmp/daemon.log"
+cp "$tmp/conf.good" "$etc/socket-gateway.conf"
 
 check "apt remove" apt_get remove socket-gateway
 check "remove: the daemon is gone" test ! -e /usr/sbin/socket-gatewayd

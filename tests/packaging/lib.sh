@@ -1,10 +1,14 @@
-# lib.sh: what the packaging tests share (sourced).  Each test counts its
-# cases with ok/bad/skip and ends with finish, whose last line,
-# "N passed, N failed, N skipped", tests/ci.sh adds to its own.
+# lib.sh: what the packaging tests share (sourced), tests/check-packaging.sh
+# included.  Each test counts its cases with ok/bad/skip and ends with
+# finish, whose last line, "N passed, N failed, N skipped", tests/ci.sh
+# adds to its own.
 pass=0
 fail=0
 skipped=0
+# This file's folder: that of the script sourcing it, or its packaging/
+# (tests/check-packaging.sh).
 here=$(cd "$(dirname "$0")" && pwd)
+[ -f "$here/lib.sh" ] || here=$here/packaging
 top=$(cd "$here/../.." && pwd)
 
 ok() {
@@ -55,15 +59,16 @@ client() {
 	node "$here/client.mjs" "$@"
 }
 
-# The .deb to test: $DEB, else the newest in the strict build.
+# The .deb to test: $DEB, else the newest in the build directory of $SGWD
+# (run.sh's), else in the strict build.
 find_deb() {
 	if [ -n "${DEB:-}" ]; then
 		echo "$DEB"
 		return
 	fi
 	# shellcheck disable=SC2010
-	ls -t "$top"/_build/strict/socket-gateway_*.deb 2>/dev/null |
-	    grep -v dbgsym | head -n 1
+	ls -t "$(dirname "${SGWD:-$top/_build/strict/socket-gatewayd}")"/socket-gateway_*.deb \
+	    2>/dev/null | grep -v dbgsym | head -n 1
 }
 
 # bump_deb DEB OUTDIR: the same package under a newer version

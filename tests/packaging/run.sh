@@ -6,6 +6,9 @@
 # time and ends with "N passed, N failed, N skipped" over all of them.
 #
 #   SGWD=_build/strict/socket-gatewayd sh tests/packaging/run.sh   (root)
+#
+# TARBALL=FILE builds the packages from that release tarball (tests/ci.sh:
+# the one make distcheck checked) instead of a new make dist for each.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

@@ -1584,11 +1584,27 @@ test_shipped_file(void **state)
 }
 
 /*
+ * A default path's tail from its last "/socket-gateway/" on: the part that
+ * does not depend on the prefix.  The last one, and with its slash, since
+ * the prefix may hold the name too (make distcheck's is under
+ * socket-gateway-VERSION/_inst).
+ */
+static const char *
+pkg_tail(const char *path)
+{
+	const char	*p, *last = NULL;
+
+	for (p = path; (p = strstr(p, "/socket-gateway/")) != NULL; p++)
+		last = p;
+	return last;
+}
+
+/*
  * The shipped file shows every key once as "# key default" (examples are
  * indented, "#   key value").  Uncommented, those lines must parse and give
  * exactly the compiled defaults, so the documented defaults cannot drift
  * from the table.  A default path depends on the prefix the build was
- * configured with: only its tail from "/socket-gateway" on is compared.
+ * configured with: only its tail from "/socket-gateway/" on is compared.
  */
 static void
 test_shipped_file_defaults(void **state)
@@ -1647,11 +1663,9 @@ test_shipped_file_defaults(void **state)
 			continue;
 		sc = (char **)(void *)((char *)&c + k->off);
 		sd = (char **)(void *)((char *)&d + k->off);
-		if (strcmp(*sc, *sd) != 0 &&
-		    strstr(*sc, "/socket-gateway") != NULL &&
-		    strstr(*sd, "/socket-gateway") != NULL &&
-		    strcmp(strstr(*sc, "/socket-gateway"),
-		    strstr(*sd, "/socket-gateway")) == 0) {
+		if (strcmp(*sc, *sd) != 0 && pkg_tail(*sc) != NULL &&
+		    pkg_tail(*sd) != NULL &&
+		    strcmp(pkg_tail(*sc), pkg_tail(*sd)) == 0) {
 			free(*sc);
 			*sc = strdup(*sd);
 		}
