@@ -143,6 +143,11 @@ struct transport_conf {
 	long long		 max_header_size;
 	long long		 output_queue_limit;
 	long long		 socket_unsent_max;	/* issue 16; 0: kernel's */
+	/* the Socket.IO Admin UI (issue 18) */
+	bool			 admin;
+	const char		*admin_origins;	/* comma list; "": any */
+	const char		*admin_ui_dir;	/* "": not served */
+	const char		*admin_ui_path;	/* "/admin/" */
 };
 
 struct transport {
