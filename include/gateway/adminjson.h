@@ -20,6 +20,15 @@
 #include <stdint.h>
 
 #define ADMINJSON_CLIENT_ID	12	/* characters of the Engine.IO id */
+/*
+ * The UI's session: after a password login the reference sends a
+ * sessionId the UI logs in with again after a reload.  Ours is made, not
+ * stored, so any worker of any gateway with the same admin_password_hash
+ * takes it: its expiry (16 hex digits, unix s) and an HMAC-SHA256 of it
+ * keyed by the hash (32 hex digits).  It lasts ADMINJSON_SESSION_TTL.
+ */
+#define ADMINJSON_SESSION_LEN	48
+#define ADMINJSON_SESSION_TTL	86400
 
 struct adminjson_sock {
 	const char	*id;		/* the Socket.IO id */
@@ -71,5 +80,7 @@ char	*adminjson_packet(const char *, json_t *, size_t *);
 int	 adminjson_login(const char *, const char *, json_t *);
 bool	 adminjson_hash_valid(const char *);
 int	 adminjson_op(json_t *, struct adminjson_op *);
+int	 adminjson_session_make(const char *, int64_t, char *, size_t);
+int	 adminjson_session_check(const char *, const char *, int64_t);
 
 #endif /* SGW_ADMINJSON_H */

@@ -350,13 +350,14 @@ void	admin_free(struct gateway *);
 bool	admin_watched(const struct gateway *);
 void	admin_socket_connected(struct gateway *, struct gw_socket *);
 void	admin_socket_gone(struct gateway *, struct gw_socket *, const char *);
+void	admin_socket_upgraded(struct gateway *, struct gw_socket *);
 void	admin_room(struct gateway *, struct gw_socket *, const char *, size_t,
 	    bool);
 void	admin_recv(struct gateway *, const void *, size_t);
 void	admin_peers(struct gateway *, const int32_t *, size_t);
 int	admin_connect(struct gateway *, struct session *, json_t *,
 	    const char **);
-void	admin_connected(struct gateway *, struct session *);
+void	admin_connected(struct gateway *, struct session *, json_t *);
 void	admin_disconnect(struct gateway *, struct session *);
 void	admin_packet(struct gateway *, struct session *, struct sio_packet *);
 void	admin_stats(const struct gateway *, struct worker_stats *);

@@ -320,6 +320,16 @@ admin_socket_gone(struct gateway *g, struct gw_socket *gs,
 	    gs->s->sio_sid, reason, now_iso()));
 }
 
+/* ... moved from long-polling to WebSocket: socket_updated. */
+void
+admin_socket_upgraded(struct gateway *g, struct gw_socket *gs)
+{
+	if (!admin_watched(g))
+		return;
+	record(g->admin, "socket_updated", json_pack("[{s:s,s:s,s:s}]", "id",
+	    gs->s->sio_sid, "nsp", "/", "transport", "websocket"));
+}
+
 /* ... joined (or left) a room. */
 void
 admin_room(struct gateway *g, struct gw_socket *gs, const char *room,
@@ -696,6 +706,11 @@ admin_connect(struct gateway *g, struct session *s, json_t *auth,
 		if (r.flag)
 			return 0;
 	}
+	/* A sessionId of an earlier password login (a reload of the UI). */
+	if (c->admin_username[0] != '\0' && adminjson_session_check(
+	    c->admin_password_hash, json_string_value(json_object_get(auth,
+	    "sessionId")), (int64_t)time(NULL)) == 0)
+		return 0;
 	if (c->admin_username[0] != '\0' &&
 	    json_object_get(auth, "password") != NULL) {
 		if (!login_allowed(a)) {
@@ -712,13 +727,13 @@ admin_connect(struct gateway *g, struct session *s, json_t *auth,
 	return -1;
 }
 
-/* Logged in: config, our stats, then the list. */
+/* Logged in: a session after a password, config, our stats, the list. */
 void
-admin_connected(struct gateway *g, struct session *s)
+admin_connected(struct gateway *g, struct session *s, json_t *auth)
 {
 	struct admin		*a = g->admin;
 	struct admin_sock	*as;
-	char			*p;
+	char			*p, id[ADMINJSON_SESSION_LEN + 1];
 	size_t			 len;
 
 	if (a == NULL || (as = calloc(1, sizeof(*as))) == NULL) {
@@ -731,6 +746,14 @@ admin_connected(struct gateway *g, struct session *s)
 	a->socks = as;
 	a->nsocks++;
 	log_info("admin: an Admin UI socket logged in");
+	if (json_object_get(auth, "password") != NULL &&
+	    adminjson_session_make(g->conf->admin_password_hash,
+	    (int64_t)time(NULL), id, sizeof(id)) == 0 &&
+	    (p = adminjson_packet("session", json_pack("[s]", id), &len)) !=
+	    NULL) {
+		(void)session_send_text(s, p, len);
+		free(p);
+	}
 	if ((p = adminjson_packet("config", json_pack("[o]",
 	    adminjson_config(g->conf->admin_read_only)), &len)) != NULL) {
 		(void)session_send_text(s, p, len);

@@ -4,6 +4,10 @@
  * (dist/index.js): what it sends, field by field, read there, not copied.
  */
 #include <crypt.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,4 +251,52 @@ adminjson_op(json_t *ev, struct adminjson_op *op)
 		    false, &op->event, &elen);
 	}
 	return -1;
+}
+
+/* The MAC of a session's expiry (its 16 hex digits), as 32 hex digits. */
+static int
+session_mac(const char *hash, const char *exp, char *out)
+{
+	unsigned char	mac[EVP_MAX_MD_SIZE];
+	unsigned int	n = 0, i;
+
+	if (HMAC(EVP_sha256(), hash, (int)strlen(hash),
+	    (const unsigned char *)exp, 16, mac, &n) == NULL || n < 16)
+		return -1;
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+	return 0;
+}
+
+/* A sessionId for a password login at now (unix s) into out. */
+int
+adminjson_session_make(const char *hash, int64_t now, char *out, size_t len)
+{
+	if (len < ADMINJSON_SESSION_LEN + 1 || !adminjson_hash_valid(hash))
+		return -1;
+	snprintf(out, len, "%016" PRIx64,
+	    (uint64_t)(now + ADMINJSON_SESSION_TTL));
+	return session_mac(hash, out, out + 16);
+}
+
+/* 0: id is a sessionId made with hash, not expired at now; else -1. */
+int
+adminjson_session_check(const char *hash, const char *id, int64_t now)
+{
+	char		 mine[33];
+	uint64_t	 exp = 0;
+	size_t		 i;
+
+	if (id == NULL || strlen(id) != ADMINJSON_SESSION_LEN ||
+	    !adminjson_hash_valid(hash))
+		return -1;
+	for (i = 0; i < 16; i++) {
+		if (strchr("0123456789abcdef", id[i]) == NULL || id[i] == '\0')
+			return -1;
+		exp = exp * 16 + (uint64_t)(id[i] <= '9' ? id[i] - '0' :
+		    id[i] - 'a' + 10);
+	}
+	if ((int64_t)exp < now || session_mac(hash, id, mine) != 0)
+		return -1;
+	return CRYPTO_memcmp(mine, id + 16, 32) == 0 ? 0 : -1;
 }

@@ -57,6 +57,7 @@ static void	gw_disconnect(struct session *, unsigned, const char *);
 static void	gw_peers(struct transport *, const int32_t *, size_t);
 static void	gw_stats(struct transport *, struct worker_stats *);
 static void	gw_fini(struct transport *);
+static void	gw_upgraded(struct session *);
 static int	cluster_init(struct gateway *, const char *);
 static void	bus_recv(void *, int, uint8_t, const void *, size_t);
 static void	bell_cb(void *);
@@ -75,6 +76,7 @@ const struct app gateway_app = {
 	.fini = gw_fini,
 	.accepting = gw_accepting,
 	.event_raw = gw_event_raw,
+	.upgraded = gw_upgraded,
 };
 
 static const struct bus_ops ops = { bus_recv, bus_peer_up, bus_peer_down };
@@ -430,9 +432,8 @@ gw_connected(struct session *s, unsigned nsp, json_t *hs)
 	json_t			*o;
 	int			 n;
 
-	(void)hs;
 	if (nsp == NSP_ADMIN) {
-		admin_connected(g, s);
+		admin_connected(g, s, hs);
 		return;
 	}
 	if ((n = roomname_user(gs->user, gs->ulen, room)) > 0)
@@ -540,6 +541,14 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	}
 	free(gs->user);
 	free(gs);
+}
+
+/* Upgraded to WebSocket: the Admin UI shows each socket's transport. */
+static void
+gw_upgraded(struct session *s)
+{
+	if (s->app_data != NULL && (s->nsp_mask & 1))
+		admin_socket_upgraded(s->t->app_data, s->app_data);
 }
 
 /* The master's list of live workers. */

@@ -720,6 +720,8 @@ session_upgrade_done(struct session *s)
 		session_wake_poll(s);
 	}
 	session_flush_ws(s);
+	if (s->t->app->upgraded != NULL)
+		s->t->app->upgraded(s);
 	return true;
 }
 

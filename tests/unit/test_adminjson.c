@@ -4,8 +4,8 @@
  * @socket.io/admin-ui 0.5.x's serialize() shapes it (and the token never
  * in it), server_stats, config in both modes, the packet text, the basic
  * authentication against bcrypt hashes (the README's own example, $2a$,
- * $2y$), the hash check, and the operations' shapes, hostile ones
- * refused.
+ * $2y$), the hash check, the operations' shapes, hostile ones
+ * refused, and the sessions a reload of the UI logs in with.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -240,6 +240,39 @@ test_ops(void **state)
 	(void)op(NULL, &o);
 }
 
+static void
+test_session(void **state)
+{
+	char	id[ADMINJSON_SESSION_LEN + 1], bad[ADMINJSON_SESSION_LEN + 1];
+	int64_t	now = 1700000000;
+
+	(void)state;
+	assert_int_equal(adminjson_session_make(PW_HASH_B, now, id,
+	    sizeof(id)), 0);
+	assert_int_equal(strlen(id), ADMINJSON_SESSION_LEN);
+	assert_int_equal(adminjson_session_check(PW_HASH_B, id, now), 0);
+	assert_int_equal(adminjson_session_check(PW_HASH_B, id,
+	    now + ADMINJSON_SESSION_TTL), 0);
+	/* Expired, another password's, altered, cut, none. */
+	assert_int_equal(adminjson_session_check(PW_HASH_B, id,
+	    now + ADMINJSON_SESSION_TTL + 1), -1);
+	assert_int_equal(adminjson_session_check(README_HASH, id, now), -1);
+	memcpy(bad, id, sizeof(bad));
+	bad[ADMINJSON_SESSION_LEN - 1] ^= 1;
+	assert_int_equal(adminjson_session_check(PW_HASH_B, bad, now), -1);
+	memcpy(bad, id, sizeof(bad));
+	bad[15] = bad[15] == 'f' ? 'e' : 'f';	/* a later expiry */
+	assert_int_equal(adminjson_session_check(PW_HASH_B, bad, now), -1);
+	bad[15] = 'G';
+	assert_int_equal(adminjson_session_check(PW_HASH_B, bad, now), -1);
+	bad[ADMINJSON_SESSION_LEN - 1] = '\0';
+	assert_int_equal(adminjson_session_check(PW_HASH_B, bad, now), -1);
+	assert_int_equal(adminjson_session_check(PW_HASH_B, NULL, now), -1);
+	assert_int_equal(adminjson_session_check(PW_HASH_B, "", now), -1);
+	assert_int_equal(adminjson_session_make(PW_HASH_B, now, id, 10), -1);
+	assert_int_equal(adminjson_session_make("x", now, id, sizeof(id)), -1);
+}
+
 int
 main(void)
 {
@@ -249,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_login),
 		cmocka_unit_test(test_hash_valid),
 		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
