@@ -37,6 +37,7 @@
 #include "gateway.h"
 #include "grouplist.h"
 #include "isotime.h"
+#include "frame.h"
 #include "log.h"
 #include "rooms.h"
 #include "session.h"
@@ -187,16 +188,17 @@ bus_put(struct admin *a, char kind, const void *p, size_t len)
  * the socket is behind makes it stale: it gets a fresh list later.
  */
 static void
-to_sock(struct admin *a, struct admin_sock *as, const char *p, size_t len,
+to_sock(struct admin *a, struct admin_sock *as, struct frame *f,
     bool update)
 {
 	uint8_t	hdr[4];
 
 	if (as->req != 0 && update) {	/* after its all_sockets */
-		be_put32(hdr, (uint32_t)len);
-		if (as->held.len + len + 4 > (size_t)a->g->conf->admin_queue_max
-		    || buf_append(&as->held, hdr, 4) != 0 ||
-		    buf_append(&as->held, p, len) != 0) {
+		be_put32(hdr, f->len);
+		if (as->held.len + f->len + 4 >
+		    (size_t)a->g->conf->admin_queue_max ||
+		    buf_append(&as->held, hdr, 4) != 0 ||
+		    buf_append(&as->held, FRAME_DATA(f), f->len) != 0) {
 			as->stale = 1;
 			a->updates_dropped++;
 		}
@@ -208,23 +210,30 @@ to_sock(struct admin *a, struct admin_sock *as, const char *p, size_t len,
 		a->updates_dropped++;
 		return;
 	}
-	if (session_send_text(as->s, p, len) == 0)
-		a->updates_sent++;
+	session_send(as->s, frame_ref(f));
+	a->updates_sent++;
 }
 
-/* Packets "u32 length, text" one after the other, to every socket. */
+/*
+ * Packets "u32 length, text" one after the other, to every socket of
+ * this worker (or one, when only is not NULL): each made a frame once.
+ */
 static void
-to_all(struct admin *a, const uint8_t *p, size_t len, bool update)
+to_all(struct admin *a, const uint8_t *p, size_t len, bool update,
+    struct admin_sock *only)
 {
 	struct admin_sock	*as;
+	struct frame		*f;
 	uint32_t		 n;
 
-	while (len >= 4) {
+	while (len >= 4 && (a->socks != NULL || only != NULL)) {
 		n = be_get32(p);
-		if (n > len - 4)
+		if (n > len - 4 || (f = frame_text(p + 4, n)) == NULL)
 			return;
 		for (as = a->socks; as != NULL; as = as->next)
-			to_sock(a, as, (const char *)p + 4, n, update);
+			if (only == NULL || as == only)
+				to_sock(a, as, f, update);
+		frame_unref(f);
 		p += 4 + n;
 		len -= 4 + n;
 	}
@@ -406,7 +415,7 @@ on_stats(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	be_put32(hdr, (uint32_t)len);
 	if (buf_append(&b, hdr, 4) == 0 && buf_append(&b, p, len) == 0) {
-		to_all(a, b.p, b.len, false);
+		to_all(a, b.p, b.len, false, NULL);
 		bus_put(a, 'S', b.p, b.len);
 	}
 	buf_free(&b);
@@ -426,7 +435,7 @@ on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	a->flushed = ev_now(loop);
 	if (a->nbatch > 0 && !a->overflow) {
-		to_all(a, a->batch.p, a->batch.len, true);
+		to_all(a, a->batch.p, a->batch.len, true, NULL);
 		bus_put(a, 'E', a->batch.p, a->batch.len);
 	}
 	if (a->overflow) {
@@ -544,9 +553,6 @@ list_done(struct admin *a, struct admin_sock *as)
 	static const char	 head[] = "42/admin,[\"all_sockets\",[";
 	struct buf		 b = { NULL, 0, 0 };
 	struct buf		 held = as->held;
-	const uint8_t		*p;
-	size_t			 len;
-	uint32_t		 n;
 
 	ev_timer_stop(a->g->t->loop, &as->wait);
 	as->req = 0;
@@ -558,11 +564,7 @@ list_done(struct admin *a, struct admin_sock *as)
 	buf_free(&b);
 	buf_free(&as->items);
 	memset(&as->held, 0, sizeof(as->held));
-	for (p = held.p, len = held.len; len >= 4; p += 4 + n, len -= 4 + n) {
-		if ((n = be_get32(p)) > len - 4)
-			break;
-		to_sock(a, as, (const char *)p + 4, n, true);
-	}
+	to_all(a, held.p, held.len, true, as);
 	buf_free(&held);
 }
 
@@ -655,10 +657,10 @@ admin_recv(struct gateway *g, const void *data, size_t len)
 		watch(a);
 		break;
 	case 'S':
-		to_all(a, p + 1, len - 1, false);
+		to_all(a, p + 1, len - 1, false, NULL);
 		break;
 	case 'E':
-		to_all(a, p + 1, len - 1, true);
+		to_all(a, p + 1, len - 1, true, NULL);
 		break;
 	case 'R':
 		for (as = a->socks; as != NULL; as = as->next)
