@@ -14,8 +14,9 @@
  * with one says so every admin_stats_interval ('W').  Updates are
  * batched per worker ('E'): the first after a quiet admin_flush_interval
  * goes at the next loop iteration, later ones wait for the interval to
- * have passed since, at most admin_batch_max per batch; past it the batch is dropped and every
- * dashboard gets a fresh list instead, at most every ADMIN_RESYNC s.  An
+ * have passed since, at most admin_batch_max per batch; past it the
+ * batch is dropped and every dashboard gets a fresh list instead, at
+ * most every ADMIN_RESYNC s.  An
  * Admin UI socket with more than admin_queue_max bytes unread gets no
  * updates until it has read, then a fresh list.  The operations (join,
  * leave, _disconnect, emit) go to every worker ('O'), each applying them
@@ -66,7 +67,7 @@ struct admin_sock {
 	struct session		*s;
 	struct admin_sock	*next;
 	uint32_t		 req;		/* listing: its ask; 0: none */
-	uint32_t		 rreq;		/* its last ask, for other hosts */
+	uint32_t		 rreq;		/* its last ask: other hosts' */
 	int			 answers;	/* workers done answering */
 	struct buf		 items;		/* listing: sockets, comma'd */
 	struct buf		 held;		/* listing: updates meanwhile */
@@ -81,7 +82,7 @@ struct admin {
 	ev_timer		 stats;
 	ev_timer		 flush;
 	double			 watched_until;	/* another worker has one */
-	double			 flushed;	/* loop time of the last batch */
+	double			 flushed;	/* loop time: the last batch */
 	struct buf		 batch;		/* u32 length, packet; ... */
 	long long		 nbatch;
 	int			 overflow;	/* dropped: fresh lists */
@@ -205,13 +206,12 @@ bus_put(struct admin *a, char kind, const void *p, size_t len)
 	free(rec);
 }
 
-/* A record to this worker's peers, and to the other hosts but 'L'. */
+/* A record to this worker's peers, and to the other hosts. */
 static void
 send_rec(struct admin *a, char kind, const void *p, size_t len)
 {
 	bus_put(a, kind, p, len);
-	if (kind != 'L')
-		redis_put(a, kind, p, len, NULL);
+	redis_put(a, kind, p, len, NULL);
 }
 
 /*
@@ -770,7 +770,8 @@ take_remote(struct admin *a, const uint8_t *p, size_t len)
 	for (as = a->socks; as != NULL && as->rreq != req; as = as->next)
 		;
 	if (as == NULL || len == 9 || buf_append(&b, "[", 1) != 0 ||
-	    buf_append(&b, p + 9, len - 9) != 0 || buf_append(&b, "]", 1) != 0 ||
+	    buf_append(&b, p + 9, len - 9) != 0 ||
+	    buf_append(&b, "]", 1) != 0 ||
 	    (v = json_loadb((const char *)b.p, b.len, 0, NULL)) == NULL) {
 		buf_free(&b);
 		return;
