@@ -19,7 +19,9 @@
  *	polling.c	HTTP long-polling
  *	relay.c		long-polls for another worker's sessions
  *	metrics.c	/health and /metrics, a leaf the router calls
- *	router.c	an HTTP request, by path: polling, metrics, 404
+ *	uifiles.c	the Admin UI's static files (issue 18), a leaf too
+ *	router.c	an HTTP request, by path: polling, metrics, the
+ *			Admin UI's files, 404
  *	handoff.c	a socket passed to the worker that owns its session
  *	tlsfront.c	TLS in front of the hand-off
  *	accept.c	the accept decision: here, hand off, TLS, refuse
@@ -111,6 +113,9 @@ struct transport_stats {
 	/* Issue 16: heartbeats of clients behind on reading. */
 	uint64_t	 pings_ahead;	/* put before queued frames */
 	uint64_t	 pongs_late;	/* not in time, the client alive */
+	/* Issue 18: the Admin UI's files (uifiles.c). */
+	uint64_t	 admin_files;
+	uint64_t	 admin_files_refused;
 };
 
 struct peer;
@@ -143,6 +148,11 @@ struct transport_conf {
 	long long		 max_header_size;
 	long long		 output_queue_limit;
 	long long		 socket_unsent_max;	/* issue 16; 0: kernel's */
+	/* the Socket.IO Admin UI (issue 18) */
+	bool			 admin;
+	const char		*admin_origins;	/* comma list; "": any */
+	const char		*admin_ui_dir;	/* "": not served */
+	const char		*admin_ui_path;	/* "/admin/" */
 };
 
 struct transport {
@@ -185,7 +195,8 @@ enum conn_method {
 	CONN_OTHER = 0,
 	CONN_GET,
 	CONN_POST,
-	CONN_OPTIONS
+	CONN_OPTIONS,
+	CONN_HEAD		/* uifiles.c: headers without the body */
 };
 
 struct conn {
@@ -220,6 +231,11 @@ void	transport_stats(const struct transport *, struct worker_stats *);
 void	hup_watch(struct transport *, struct lws *, struct conn *);
 void	hup_stop(struct conn *);
 void	hup_free(void);
+
+/* uifiles.c */
+bool	uifiles_match(const struct transport *, const char *);
+int	uifiles_request(struct transport *, struct lws *, struct conn *,
+	    const char *);
 
 /* http.c */
 extern const char	http_bad_request[];	/* the reference's JSON body */
