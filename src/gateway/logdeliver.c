@@ -55,7 +55,8 @@ struct logdel {
 	ev_check		 check;	/* an iteration starts: may wake again */
 	ev_prepare		 prep;	/* it ends: catch up */
 	ev_timer		 tick;
-	int			 woke;	/* GW_BUS_LOGWAKE sent this iteration */
+	int			 woke;	/* a wake owed or sent this iteration */
+	int			 ring_due; /* ... owed: at the iteration's end */
 	int			 reading;
 	/* The origin's entry, delivered from memory when reached. */
 	uint64_t		 own_seq;
@@ -333,9 +334,7 @@ logdeliver_put(struct gateway *g, int to, bool everyone, const char *room,
 	    (g->bell == NULL || doorbell_npeers(g->bell) > 0) &&
 	    elsewhere(g, room, rlen)) {
 		ld->woke = 1;
-		/* The bell; the bus for a peer that has none (doorbell.c). */
-		if (g->bell == NULL || doorbell_ring(g->bell) != 0)
-			(void)bus_send(g->bus, GW_BUS_LOGWAKE, "w", 1);
+		ld->ring_due = 1;	/* on_prep rings */
 	}
 	return 0;
 }
@@ -350,7 +349,15 @@ on_check(struct ev_loop *loop, ev_check *w, int revents)
 	g->logdel->woke = 0;
 }
 
-/* Before the loop sleeps: what others appended meanwhile. */
+/*
+ * Before the loop sleeps: the wake this iteration owes, then what others
+ * appended meanwhile.  The wake waits for the iteration's end (issue 16):
+ * with the workers on one CPU a peer woken mid-iteration preempted this
+ * one, and each message that crossed cost two task switches, the most of
+ * what crossing cost; rung as this worker is about to sleep, the peer
+ * runs when it would have anyway, and every frame of the iteration goes
+ * with one ring.
+ */
 static void
 on_prep(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -358,6 +365,12 @@ on_prep(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (g->logdel->ring_due) {
+		g->logdel->ring_due = 0;
+		/* The bell; the bus for a peer that has none (doorbell.c). */
+		if (g->bell == NULL || doorbell_ring(g->bell) != 0)
+			(void)bus_send(g->bus, GW_BUS_LOGWAKE, "w", 1);
+	}
 	if (reclog_head(g->conf->reclog) != g->logdel->cur.next)
 		logdeliver_catch_up(g);
 }
