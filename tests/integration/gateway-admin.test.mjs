@@ -24,7 +24,7 @@ import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { io } from "socket.io-client";
 import { UI_DIR, bcryptHash, startReference } from "./admin-reference-server.mjs";
-import { SECRET, getJSON, online, placed, sleep, startGateway, token, uid, until }
+import { SECRET, getJSON, online, placed, sleep, startGateway, uid, until }
   from "./gwlib.mjs";
 import { record, workerOfSid } from "./lib.mjs";
 
