@@ -29,6 +29,8 @@ struct auth_conf {
 	bool		 require_exp;
 	long long	 groups_max;	/* keep this many of the groups claim;
 					   0: the claim is not read */
+	const char	*flag_claim;	/* a boolean claim read; NULL: none
+					   (admin_jwt_claim, issue 18) */
 };
 
 struct auth_result {
@@ -37,6 +39,7 @@ struct auth_result {
 	struct grouplist *groups;	/* groups claim (groups_max > 0), or
 					   NULL; the caller frees it */
 	size_t	 groups_claimed;	/* valid ids in the claim */
+	bool	 flag;			/* flag_claim is true */
 };
 
 /* auth.c */

@@ -236,6 +236,19 @@ struct gateway_conf {
 	long long		 presence_behind;	/* bytes queued */
 	long long		 presence_coalesce_max;	/* changes kept */
 	long long		 output_queue_budget;	/* bytes, this worker */
+	/* the Socket.IO Admin UI (issue 18), admin.c */
+	bool			 admin;
+	const char		*admin_username;	/* "": no basic auth */
+	const char		*admin_password_hash;
+	const char		*admin_jwt_claim;	/* "": no token */
+	bool			 admin_read_only;
+	long long		 admin_stats_interval;	/* ms */
+	long long		 admin_flush_interval;	/* ms */
+	long long		 admin_queue_max;	/* bytes */
+	long long		 admin_batch_max;
+	long long		 admin_list_max;
+	long long		 admin_login_rate;	/* per s */
+	long long		 admin_sockets_max;
 };
 
 /* redis_adapter: the socket.io Redis adapter whose wire format we speak. */
@@ -312,6 +325,8 @@ struct gateway {
 	int64_t			 expiry_next;	/* token.c: no socket's token
 						   needs a look before (s) */
 	struct presfeed		*presfeed;	/* presfeed.c (issue 16) */
+	struct admin		*admin;		/* admin.c (issue 18); NULL:
+						   admin off */
 };
 
 /* Bus record types. */
@@ -326,6 +341,30 @@ struct gateway {
 #define GW_BUS_LOGWAKE	8	/* logdeliver.c: read the log to its head */
 #define GW_BUS_TAKEOVER	9	/* rectake.c: i32 serving worker, i32 asker,
 				   u64 asked (reclog ms), pid, sid */
+#define GW_BUS_ADMIN	13	/* admin.c (issue 18): u8 kind, its data */
+
+/* admin.c (issue 18) */
+struct sio_packet;
+int	admin_init(struct gateway *);
+void	admin_free(struct gateway *);
+bool	admin_watched(const struct gateway *);
+void	admin_socket_connected(struct gateway *, struct gw_socket *);
+void	admin_socket_gone(struct gateway *, struct gw_socket *, const char *);
+void	admin_socket_upgraded(struct gateway *, struct gw_socket *);
+void	admin_room(struct gateway *, struct gw_socket *, const char *, size_t,
+	    bool);
+void	admin_recv(struct gateway *, const void *, size_t);
+void	admin_peers(struct gateway *, const int32_t *, size_t);
+int	admin_connect(struct gateway *, struct session *, json_t *,
+	    const char **);
+void	admin_connected(struct gateway *, struct session *, json_t *);
+void	admin_disconnect(struct gateway *, struct session *);
+void	admin_packet(struct gateway *, struct session *, struct sio_packet *);
+void	admin_stats(const struct gateway *, struct worker_stats *);
+
+/* adminops.c (issue 18) */
+int	adminops_valid(json_t *);
+void	adminops_apply(struct gateway *, const char *, size_t);
 
 /* sockindex.c */
 int	sockindex_init(struct gateway *, uint64_t);

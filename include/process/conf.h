@@ -30,6 +30,9 @@ enum conf_type {
 	CONF_LIST		/* string list (comma or repeated), e.g. origins */
 };
 
+/* Keys the table may hold (conf.c's parser keeps a line for each). */
+#define CONF_KEYS_MAX		512
+
 #define CONF_F_SENSITIVE	0x01	/* never printed nor logged */
 #define CONF_F_RELOADABLE	0x02	/* takes effect on SIGHUP */
 #define CONF_F_PATH		0x04	/* a file path */
@@ -175,6 +178,22 @@ struct conf {
 	long long		 presence_coalesce_max;	/* changes kept */
 	long long		 output_queue_budget;	/* bytes, gateway */
 	long long		 socket_unsent_max;	/* bytes, 0: kernel's */
+	/* the Socket.IO Admin UI (issue 18), gateway/admin*.c */
+	bool			 admin;
+	char			*admin_username;
+	char			*admin_password_hash;	/* bcrypt */
+	char			*admin_jwt_claim;
+	bool			 admin_read_only;
+	char			*admin_origins;		/* comma list */
+	char			*admin_ui_dir;
+	char			*admin_ui_path;
+	long long		 admin_stats_interval;	/* ms */
+	long long		 admin_flush_interval;	/* ms */
+	long long		 admin_queue_max;	/* bytes per admin socket */
+	long long		 admin_batch_max;	/* updates per flush */
+	long long		 admin_list_max;	/* sockets per worker */
+	long long		 admin_login_rate;	/* per s per worker */
+	long long		 admin_sockets_max;	/* per worker */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

@@ -72,6 +72,8 @@ struct app {
 	 */
 	int	(*event_raw)(struct session *, unsigned, const struct evscan *,
 		    int64_t);
+	/* The session moved from long-polling to WebSocket (optional). */
+	void	(*upgraded)(struct session *);
 };
 
 #endif /* SGW_APP_H */

@@ -84,6 +84,7 @@ struct session {
 	char			 sio_pid[SESSION_PID_MAX + 1];
 	uint8_t			 pending_nsp;
 	struct json_t		*pending_auth;
+	uint8_t			 admin_origin;	/* may open /admin (issue 18) */
 };
 
 /* session.c */

@@ -197,6 +197,18 @@ struct worker_stats {
 	uint64_t	 presence_coalesced;	/* catch-ups as deltas */
 	uint64_t	 presence_refreshed;	/* catch-ups as online_users */
 	uint64_t	 presence_over_budget;	/* held for the budget */
+	/* The Socket.IO Admin UI (issue 18): admin.c, uifiles.c. */
+	uint64_t	 admin_sockets;		/* gauge: logged in */
+	uint64_t	 admin_logins_refused;
+	uint64_t	 admin_ops;		/* operations applied */
+	uint64_t	 admin_ops_refused;	/* read-only, or malformed */
+	uint64_t	 admin_updates_sent;
+	uint64_t	 admin_updates_dropped;	/* a dashboard behind, a batch
+						   past admin_batch_max */
+	uint64_t	 admin_list_truncated;	/* past admin_list_max */
+	uint64_t	 admin_lists;		/* all_sockets sent */
+	uint64_t	 admin_files;		/* Admin UI files served */
+	uint64_t	 admin_files_refused;	/* paths refused, or 404 */
 };
 
 #define STATS_MAX_WORKERS	512

@@ -111,6 +111,9 @@ struct transport_stats {
 	/* Issue 16: heartbeats of clients behind on reading. */
 	uint64_t	 pings_ahead;	/* put before queued frames */
 	uint64_t	 pongs_late;	/* not in time, the client alive */
+	/* Issue 18: the Admin UI's files (uifiles.c). */
+	uint64_t	 admin_files;
+	uint64_t	 admin_files_refused;
 };
 
 struct peer;
@@ -143,6 +146,11 @@ struct transport_conf {
 	long long		 max_header_size;
 	long long		 output_queue_limit;
 	long long		 socket_unsent_max;	/* issue 16; 0: kernel's */
+	/* the Socket.IO Admin UI (issue 18) */
+	bool			 admin;
+	const char		*admin_origins;	/* comma list; "": any */
+	const char		*admin_ui_dir;	/* "": not served */
+	const char		*admin_ui_path;	/* "/admin/" */
 };
 
 struct transport {
@@ -185,7 +193,8 @@ enum conn_method {
 	CONN_OTHER = 0,
 	CONN_GET,
 	CONN_POST,
-	CONN_OPTIONS
+	CONN_OPTIONS,
+	CONN_HEAD		/* uifiles.c: headers without the body */
 };
 
 struct conn {
@@ -220,6 +229,11 @@ void	transport_stats(const struct transport *, struct worker_stats *);
 void	hup_watch(struct transport *, struct lws *, struct conn *);
 void	hup_stop(struct conn *);
 void	hup_free(void);
+
+/* uifiles.c */
+bool	uifiles_match(const struct transport *, const char *);
+int	uifiles_request(struct transport *, struct lws *, struct conn *,
+	    const char *);
 
 /* http.c */
 extern const char	http_bad_request[];	/* the reference's JSON body */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "adapter.h"
+#include "adminjson.h"
 #include "gateway.h"
 #include "log.h"
 #include "rooms.h"
@@ -110,29 +111,18 @@ all_rooms(struct gateway *g)
 /*
  * The handshake fetchSockets() shows, with what the gateway keeps: no
  * headers, and of the query only what the protocol puts there (the
- * token, in the query or the auth, is never shown).
+ * token, in the query or the auth, is never shown); the Admin UI's
+ * (adminjson.c) is the same.
  */
 static json_t *
 handshake(struct gateway *g, struct gw_socket *gs)
 {
-	struct session	*s = gs->s;
-	const char	*kind = s->kind == SESSION_WEBSOCKET ? "websocket" :
-			    "polling";
-	char		 when[96], addr[64], url[64];
-	time_t		 t = (time_t)(gs->issued / 1000);
-	struct tm	 tm;
+	char	addr[64];
 
-	gmtime_r(&t, &tm);
-	/* JavaScript's Date.prototype.toString(), in UTC. */
-	strftime(when, sizeof(when),
-	    "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
-	session_address(s, addr, sizeof(addr));
-	snprintf(url, sizeof(url), "/socket.io/?EIO=4&transport=%s", kind);
-	return json_pack("{s:{},s:s,s:s,s:b,s:b,s:I,s:s,s:{s:s,s:s},s:{}}",
-	    "headers", "time", when, "address", addr, "xdomain", 0,
-	    "secure", g->t->conf->tls_cert != NULL &&
-	    g->t->conf->tls_cert[0] != '\0', "issued", (json_int_t)gs->issued,
-	    "url", url, "query", "EIO", "4", "transport", kind, "auth");
+	session_address(gs->s, addr, sizeof(addr));
+	return adminjson_handshake(gs->s->kind == SESSION_WEBSOCKET, addr,
+	    gs->issued, g->t->conf->tls_cert != NULL &&
+	    g->t->conf->tls_cert[0] != '\0');
 }
 
 static void

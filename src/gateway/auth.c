@@ -26,6 +26,7 @@ struct auth {
 	char		*audience;
 	char		*claim;
 	size_t		 groups_max;
+	char		*flag_claim;	/* NULL: none */
 };
 
 static const char *const default_claims[] = { "sub", "user_id", "userId",
@@ -36,6 +37,7 @@ static int	read_file(const char *, unsigned char **, size_t *, char *,
 static int	user_claim(jwt_t *, const char *, char *, size_t);
 static int	time_claim(jwt_t *, const char *, long long *);
 static struct grouplist *groups_claim(jwt_t *, size_t, size_t *);
+static bool	flag_claim(jwt_t *, const char *);
 
 static int
 read_file(const char *path, unsigned char **out, size_t *len, char *err,
@@ -78,6 +80,9 @@ auth_new(const struct auth_conf *c, char *err, size_t errlen)
 	a->leeway = c->leeway / 1000;
 	a->require_exp = c->require_exp;
 	a->groups_max = c->groups_max > 0 ? (size_t)c->groups_max : 0;
+	if (c->flag_claim != NULL &&
+	    (a->flag_claim = strdup(c->flag_claim)) == NULL)
+		goto fail;
 	a->issuer = c->issuer[0] != '\0' ? strdup(c->issuer) : NULL;
 	a->audience = c->audience[0] != '\0' ? strdup(c->audience) : NULL;
 	a->claim = c->user_claim[0] != '\0' ? strdup(c->user_claim) : NULL;
@@ -120,6 +125,7 @@ auth_free(struct auth *a)
 	free(a->issuer);
 	free(a->audience);
 	free(a->claim);
+	free(a->flag_claim);
 	free(a);
 }
 
@@ -140,6 +146,23 @@ time_claim(jwt_t *jwt, const char *name, long long *out)
 		*out = json_integer_value(v);
 	json_decref(v);
 	return rc;
+}
+
+/*
+ * A boolean claim (admin_jwt_claim, issue 18): true only when it is the
+ * JSON literal true; a string "true" or a 1 is not.
+ */
+static bool
+flag_claim(jwt_t *jwt, const char *name)
+{
+	char	*json;
+	bool	 yes;
+
+	if ((json = jwt_get_grants_json(jwt, name)) == NULL)
+		return false;
+	yes = strcmp(json, "true") == 0;
+	free(json);
+	return yes;
 }
 
 /*
@@ -277,6 +300,8 @@ auth_verify(const struct auth *a, const char *token, time_t now,
 		goto done;
 	}
 	r->exp = e == 1 ? (time_t)exp : 0;
+	if (a->flag_claim != NULL)
+		r->flag = flag_claim(jwt, a->flag_claim);
 	if (a->groups_max > 0)
 		r->groups = groups_claim(jwt, a->groups_max,
 		    &r->groups_claimed);

@@ -29,7 +29,9 @@
 #include "stats.h"
 #include "transport.h"
 
-static const char *const nsps[] = { "/", NULL };
+/* "/admin": the Admin UI's (issue 18, admin.c); refused when admin off. */
+static const char *const nsps[] = { "/", "/admin", NULL };
+#define NSP_ADMIN	1
 
 /* The settings, handed over before the worker starts (gw_init). */
 static const struct gateway_conf *configured;
@@ -55,6 +57,7 @@ static void	gw_disconnect(struct session *, unsigned, const char *);
 static void	gw_peers(struct transport *, const int32_t *, size_t);
 static void	gw_stats(struct transport *, struct worker_stats *);
 static void	gw_fini(struct transport *);
+static void	gw_upgraded(struct session *);
 static int	cluster_init(struct gateway *, const char *);
 static void	bus_recv(void *, int, uint8_t, const void *, size_t);
 static void	bell_cb(void *);
@@ -73,6 +76,7 @@ const struct app gateway_app = {
 	.fini = gw_fini,
 	.accepting = gw_accepting,
 	.event_raw = gw_event_raw,
+	.upgraded = gw_upgraded,
 };
 
 static const struct bus_ops ops = { bus_recv, bus_peer_up, bus_peer_down };
@@ -161,6 +165,10 @@ gw_init(struct transport *t)
 		log_error("presence across hosts: cannot set up");
 		return -1;
 	}
+	if (admin_init(g) != 0) {
+		log_error("the Admin UI: out of memory");
+		return -1;
+	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
 	    sockindex_init(g, seed) != 0 || recovery_init(g, seed ^
 	    (uint64_t)(uintptr_t)g) != 0 || rectake_init(g, gw_taken) != 0 ||
@@ -191,6 +199,7 @@ gw_fini(struct transport *t)
 	hostpres_free(g);	/* first: the answers redislink_free() ends */
 	redislink_free(g);
 	recovery_free(g);
+	admin_free(g);
 	doorbell_free(g->bell);
 	g->bell = NULL;
 }
@@ -294,6 +303,8 @@ gw_connect(struct session *s, unsigned nsp, json_t *hs, const char **why)
 	const char		*token;
 	int			 rc;
 
+	if (nsp == NSP_ADMIN)
+		return admin_connect(g, s, hs, why);
 	if (s->app_data != NULL)
 		return 0;		/* already authenticated */
 	token = json_string_value(json_object_get(hs, "token"));
@@ -421,8 +432,10 @@ gw_connected(struct session *s, unsigned nsp, json_t *hs)
 	json_t			*o;
 	int			 n;
 
-	(void)nsp;
-	(void)hs;
+	if (nsp == NSP_ADMIN) {
+		admin_connected(g, s, hs);
+		return;
+	}
 	if ((n = roomname_user(gs->user, gs->ulen, room)) > 0)
 		rooms_join(g->rooms, room, (size_t)n, gs);
 	online_join(g, gs);
@@ -432,6 +445,7 @@ gw_connected(struct session *s, unsigned nsp, json_t *hs)
 	emit_to(g, s, "connected", o);
 	json_decref(o);
 	sync_greet(g, s, gs);
+	admin_socket_connected(g, gs);
 }
 
 /* Accepted, not yet answered: a recovery, or a new recoverable socket. */
@@ -452,11 +466,14 @@ gw_packet(struct session *s, unsigned nsp, struct sio_packet *p,
 	const char	*name;
 	size_t		 len;
 
-	(void)nsp;
 	(void)att;
 	(void)natt;
 	if (p->type != SIO_EVENT && p->type != SIO_BINARY_EVENT)
 		return;		/* acks: the gateway asks for none */
+	if (nsp == NSP_ADMIN) {
+		admin_packet(s->t->app_data, s, p);
+		return;
+	}
 	if ((name = sio_event_name(p, &len)) == NULL) {
 		name = "";
 		len = 0;
@@ -477,7 +494,8 @@ static int
 gw_event_raw(struct session *s, unsigned nsp, const struct evscan *sc,
     int64_t ack)
 {
-	(void)nsp;
+	if (nsp == NSP_ADMIN)
+		return 0;	/* gw_packet() */
 	return handlers_event_raw(s->t->app_data, s, s->app_data, sc, ack);
 }
 
@@ -489,9 +507,13 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	struct gw_socket	*gs = s->app_data;
 	bool			 ghost;
 
-	(void)nsp;
+	if (nsp == NSP_ADMIN) {
+		admin_disconnect(g, s);
+		return;
+	}
 	if (gs == NULL)
 		return;
+	admin_socket_gone(g, gs, reason);
 	/*
 	 * A close its client may recover from keeps the user online, gs a
 	 * ghost (recovery.c); its rooms are owed the user's offline.
@@ -521,6 +543,14 @@ gw_disconnect(struct session *s, unsigned nsp, const char *reason)
 	free(gs);
 }
 
+/* Upgraded to WebSocket: the Admin UI shows each socket's transport. */
+static void
+gw_upgraded(struct session *s)
+{
+	if (s->app_data != NULL && (s->nsp_mask & 1))
+		admin_socket_upgraded(s->t->app_data, s->app_data);
+}
+
 /* The master's list of live workers. */
 static void
 gw_peers(struct transport *t, const int32_t *wids, size_t n)
@@ -530,6 +560,7 @@ gw_peers(struct transport *t, const int32_t *wids, size_t n)
 	size_t		 i;
 
 	chat_peers(g, wids, n);
+	admin_peers(g, wids, n);
 	if (g->bus == NULL)
 		return;
 	for (i = 0; i < n && i < 512; i++)
@@ -577,6 +608,7 @@ gw_stats(struct transport *t, struct worker_stats *st)
 	online_stats(g, st);
 	rectake_stats(g, st);
 	recremote_stats(g, st);
+	admin_stats(g, st);
 	/* A bus was wanted (there is a relay: we have siblings) and is not. */
 	if (t->relay != NULL && g->bus == NULL)
 		st->isolated = 1;
@@ -621,6 +653,9 @@ bus_recv(void *arg, int from, uint8_t type, const void *data, size_t len)
 		break;
 	case GW_BUS_TAKEOVER:
 		rectake_recv(g, data, len);
+		break;
+	case GW_BUS_ADMIN:
+		admin_recv(g, data, len);
 		break;
 	}
 }

@@ -217,8 +217,10 @@ on_room(struct gateway *g, struct session *s, struct gw_socket *gs,
 		}
 		if (rc == 1 && ev->ref.kind != ROOMNAME_PRESENCE)
 			scoped_joined(g, gs, room, len);
-	} else
-		rooms_leave(g->rooms, room, len, gs);
+		if (rc == 1)
+			admin_room(g, gs, room, len, true);
+	} else if (rooms_leave(g->rooms, room, len, gs) == 1)
+		admin_room(g, gs, room, len, false);
 	recslot_rooms(g, gs);		/* what a recovery rejoins */
 	if (ev->ref.kind == ROOMNAME_PRESENCE && ev->type == EVENTS_JOIN_ROOM) {
 		/* A subscription: say at once whether the user is online. */

@@ -161,7 +161,7 @@ conf_load_buffer(struct conf *c, const char *name, const char *buf,
 	char			 line[CONF_LINE_MAX], where[512], *key, *val;
 	const char		*p = buf, *end = buf + len, *nl, *why = NULL;
 	int			 lineno = 0, errors = 0, rc;
-	int			 first[128] = { 0 };
+	int			 first[CONF_KEYS_MAX] = { 0 };
 	size_t			 n, idx;
 
 	while (p < end) {

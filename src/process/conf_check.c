@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adminjson.h"
 #include "allow.h"
 #include "conf.h"
 
@@ -20,6 +21,7 @@ static int	check_http(const struct conf *, conf_err_fn, void *);
 static int	check_readable(const char *, const char *, conf_err_fn, void *);
 static int	check_services(const struct conf *, conf_err_fn, void *);
 static int	check_tokens(const struct conf *, conf_err_fn, void *);
+static int	check_admin(const struct conf *, conf_err_fn, void *);
 
 static void
 say(conf_err_fn err, void *arg, const char *fmt, ...)
@@ -105,6 +107,48 @@ check_http(const struct conf *c, conf_err_fn err, void *arg)
 		}
 	if (allow_parse(c->status_allow, &a, why, sizeof(why)) != 0) {
 		say(err, arg, "status_allow: %s", why);
+		errors++;
+	}
+	return errors;
+}
+
+/*
+ * The Admin UI (issue 18): on, someone must be able to log in, and a
+ * password hash must be one crypt_rn() takes; its files' directory must
+ * be one, and its path a prefix of its own.
+ */
+static int
+check_admin(const struct conf *c, conf_err_fn err, void *arg)
+{
+	const char	*p = c->admin_ui_path;
+	struct stat	 st;
+	int		 errors = 0;
+	size_t		 n = strlen(p);
+
+	if (c->admin_password_hash[0] != '\0' &&
+	    !adminjson_hash_valid(c->admin_password_hash)) {
+		say(err, arg, "admin_password_hash is not a bcrypt hash "
+		    "($2a$, $2b$ or $2y$, 60 characters)");
+		errors++;
+	}
+	if (c->admin && c->admin_jwt_claim[0] == '\0' &&
+	    (c->admin_username[0] == '\0' ||
+	    c->admin_password_hash[0] == '\0')) {
+		say(err, arg, "admin on needs admin_username and "
+		    "admin_password_hash, or admin_jwt_claim");
+		errors++;
+	}
+	if (n < 2 || p[0] != '/' || p[n - 1] != '/' || strstr(p, "//") !=
+	    NULL || strstr(p, "/socket.io/") == p || strchr(p, '?') != NULL ||
+	    strchr(p, '%') != NULL || strstr(p, "/..") != NULL) {
+		say(err, arg, "admin_ui_path %s: a path that starts and ends "
+		    "with / (not the Engine.IO path)", p);
+		errors++;
+	}
+	if (c->admin && c->admin_ui_dir[0] != '\0' &&
+	    (stat(c->admin_ui_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		say(err, arg, "admin_ui_dir %s: not a directory",
+		    c->admin_ui_dir);
 		errors++;
 	}
 	return errors;
@@ -245,6 +289,7 @@ conf_check(struct conf *c, conf_err_fn err, void *arg)
 	}
 	errors += check_http(c, err, arg);
 	errors += check_services(c, err, arg);
+	errors += check_admin(c, err, arg);
 	errors += conf_check_svc(c, err, arg);
 	if (c->shutdown_timeout < c->drain_interval) {
 		say(err, arg, "shutdown_timeout (%lldms) is shorter than "

@@ -415,6 +415,66 @@ const struct conf_key conf_keys[] = {
 	    "bytes a WebSocket client's connection may hold in the kernel "
 	    "unsent (TCP_NOTSENT_LOWAT); the rest waits in its queue; 0: "
 	    "as much as the kernel takes" },
+	/* The Socket.IO Admin UI (issue 18). */
+	{ "admin", CONF_BOOL, OFF(admin), 0, 1, "off",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "serve the Socket.IO Admin UI's protocol on the /admin namespace; "
+	    "off: the namespace does not exist" },
+	{ "admin_username", CONF_STRING, OFF(admin_username), 0, 256, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "the Admin UI's basic authentication user; empty: no basic "
+	    "authentication" },
+	{ "admin_password_hash", CONF_STRING, OFF(admin_password_hash), 0,
+	    128, "", CONF_F_SENSITIVE | CONF_F_RELOADABLE,
+	    NULL, NULL,
+	    "bcrypt hash ($2a$, $2b$ or $2y$) of the Admin UI's password, as "
+	    "@socket.io/admin-ui takes it" },
+	{ "admin_jwt_claim", CONF_STRING, OFF(admin_jwt_claim), 0, 128, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "a boolean claim: a gateway token (auth.token) with it true may "
+	    "open the Admin UI; empty: tokens may not" },
+	{ "admin_read_only", CONF_BOOL, OFF(admin_read_only), 0, 1, "no",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "the Admin UI may look but not join, leave, disconnect or emit" },
+	{ "admin_origins", CONF_STRING, OFF(admin_origins), 0, 4096, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "comma list of Origins allowed to open the /admin namespace, "
+	    "besides the gateway's own; empty: any" },
+	{ "admin_ui_dir", CONF_STRING, OFF(admin_ui_dir), 0, 1024, "",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "directory of the Admin UI's static files (the npm package's "
+	    "ui/dist); empty: not served" },
+	{ "admin_ui_path", CONF_STRING, OFF(admin_ui_path), 2, 256, "/admin/",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "URL prefix the Admin UI's files are served at; starts and ends "
+	    "with /" },
+	{ "admin_stats_interval", CONF_DURATION, OFF(admin_stats_interval),
+	    500, 3600000, "2s", CONF_F_RELOADABLE, NULL, NULL,
+	    "time between two server_stats of each worker to the Admin UI" },
+	{ "admin_flush_interval", CONF_DURATION, OFF(admin_flush_interval),
+	    10, 60000, "500ms", CONF_F_RELOADABLE, NULL, NULL,
+	    "the Admin UI's socket and room updates are batched and sent "
+	    "this often" },
+	{ "admin_queue_max", CONF_SIZE, OFF(admin_queue_max), 65536,
+	    1000000000, "4mb", CONF_F_RELOADABLE, NULL, NULL,
+	    "bytes queued for one Admin UI socket past which its updates are "
+	    "dropped; it gets a fresh list once it has read" },
+	{ "admin_batch_max", CONF_INT, OFF(admin_batch_max), 1, 1000000,
+	    "1000", CONF_F_RELOADABLE, NULL, NULL,
+	    "socket and room updates a worker sends per admin_flush_interval; "
+	    "past it the Admin UIs get a fresh list instead (at most every "
+	    "10 s)" },
+	{ "admin_list_max", CONF_INT, OFF(admin_list_max), 1, 10000000,
+	    "10000", CONF_F_RELOADABLE, NULL, NULL,
+	    "sockets of one worker listed in the Admin UI's all_sockets; "
+	    "server_stats still counts them all" },
+	{ "admin_login_rate", CONF_INT, OFF(admin_login_rate), 1, 1000, "2",
+	    CONF_F_RELOADABLE, NULL, NULL,
+	    "Admin UI password checks per second per worker (bcrypt costs "
+	    "about 100 ms of the worker's loop); more are refused" },
+	{ "admin_sockets_max", CONF_INT, OFF(admin_sockets_max), 1, 10000,
+	    "16", CONF_F_RELOADABLE, NULL, NULL,
+	    "Admin UI sockets one worker serves at once" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -38,6 +38,10 @@ conf_transport(const struct conf *c, struct transport_conf *t)
 	t->max_header_size = c->max_header_size;
 	t->output_queue_limit = c->output_queue_limit;
 	t->socket_unsent_max = c->socket_unsent_max;
+	t->admin = c->admin;
+	t->admin_origins = c->admin_origins;
+	t->admin_ui_dir = c->admin_ui_dir;
+	t->admin_ui_path = c->admin_ui_path;
 }
 
 void
@@ -156,6 +160,20 @@ conf_gateway(const struct conf *c, struct gateway_conf *g)
 	g->presence_coalesce_max = c->presence_coalesce_max;
 	g->output_queue_budget = c->output_queue_budget;	/* presfeed_init
 								   divides */
+	g->admin = c->admin;
+	g->admin_username = c->admin_username;
+	g->admin_password_hash = c->admin_password_hash;
+	g->admin_jwt_claim = c->admin_jwt_claim;
+	g->admin_read_only = c->admin_read_only;
+	g->admin_stats_interval = c->admin_stats_interval;
+	g->admin_flush_interval = c->admin_flush_interval;
+	g->admin_queue_max = c->admin_queue_max;
+	g->admin_batch_max = c->admin_batch_max;
+	g->admin_list_max = c->admin_list_max;
+	g->admin_login_rate = c->admin_login_rate;
+	g->admin_sockets_max = c->admin_sockets_max;
+	g->auth.flag_claim = c->admin && c->admin_jwt_claim[0] != '\0' ?
+	    c->admin_jwt_claim : NULL;
 }
 
 /*

@@ -13,6 +13,7 @@
 
 #include "eio.h"
 #include "log.h"
+#include "origin.h"
 #include "transport.h"
 
 #define HDR_ROOM	1024
@@ -58,6 +59,7 @@ add_cors(struct transport *t, struct lws *wsi, unsigned char **p,
 	const struct transport_conf *c = t->conf;
 	char			 origin[256];
 	const char		*allow;
+	bool			 admin;
 
 	/*
 	 * The answer depends on the Origin (which is echoed, or not): a
@@ -68,15 +70,18 @@ add_cors(struct transport *t, struct lws *wsi, unsigned char **p,
 		return -1;
 	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
 		return 0;
-	if (!origin_allowed(c, origin))
+	/* The Admin UI's origins (issue 18): its client sends credentials. */
+	admin = c->admin && c->admin_origins[0] != '\0' &&
+	    origin_listed(c->admin_origins, origin);
+	if (!origin_allowed(c, origin) && !admin)
 		return 0;
 	allow = c->ncors_origin == 1 && strcmp(c->cors_origin[0], "*") == 0 &&
-	    !c->cors_credentials ? "*" : origin;
+	    !c->cors_credentials && !admin ? "*" : origin;
 	if (lws_add_http_header_by_name(wsi, (const unsigned char *)
 	    "access-control-allow-origin:", (const unsigned char *)allow,
 	    (int)strlen(allow), p, end) != 0)
 		return -1;
-	if (c->cors_credentials && lws_add_http_header_by_name(wsi,
+	if ((c->cors_credentials || admin) && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"access-control-allow-credentials:",
 	    (const unsigned char *)"true", 4, p, end) != 0)
 		return -1;
@@ -180,7 +185,7 @@ http_writeable(struct transport *t, struct lws *wsi, struct conn *c)
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end) != 0)
 		return -1;
-	if (c->buf.len > 0) {
+	if (c->buf.len > 0 && c->method != CONN_HEAD) {
 		uint8_t *b = malloc(LWS_PRE + c->buf.len);
 
 		if (b == NULL)

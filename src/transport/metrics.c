@@ -167,6 +167,23 @@ static const struct counter {
 	    "online_users."),
 	C(presence_over_budget, "Presence events or catch-ups held back "
 	    "because the output queues were over output_queue_budget."),
+	C(admin_logins_refused, "Admin UI logins refused: credentials, "
+	    "origin, admin_sockets_max or admin_login_rate."),
+	C(admin_ops, "Admin UI operations (join, leave, _disconnect, emit) "
+	    "applied."),
+	C(admin_ops_refused, "Admin UI operations refused: read-only, or not "
+	    "of their shape."),
+	C(admin_updates_sent, "Updates and server_stats sent to Admin UI "
+	    "sockets."),
+	C(admin_updates_dropped, "Admin UI updates dropped: a dashboard past "
+	    "admin_queue_max, or a batch past admin_batch_max (a fresh list "
+	    "follows)."),
+	C(admin_list_truncated, "Sockets left out of an Admin UI list: past "
+	    "admin_list_max."),
+	C(admin_lists, "Socket lists (all_sockets) made for Admin UIs."),
+	C(admin_files, "Admin UI static files served."),
+	C(admin_files_refused, "Admin UI file requests refused or not "
+	    "found."),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -196,6 +213,7 @@ static const struct counter gauges[] = {
 	    "clients' queues may hold before presence waits."),
 	G(presence_stale, "Sockets behind on reading that are owed a "
 	    "presence catch-up now."),
+	G(admin_sockets, "Admin UI sockets logged in now."),
 #undef G
 };
 #define NGAUGES		(sizeof(gauges) / sizeof(gauges[0]))

@@ -1,7 +1,7 @@
 /*
  * The HTTP router: one request, by path and method, to Engine.IO
- * long-polling (polling.c), /health and /metrics (metrics.c), a CORS
- * preflight or a 404.  Above the files it routes to, which never call it.
+ * long-polling (polling.c), /health and /metrics (metrics.c), the Admin
+ * UI's files (uifiles.c, issue 18), a CORS preflight or a 404.  Above the files it routes to, which never call it.
  */
 #include <sys/socket.h>
 
@@ -86,7 +86,8 @@ router_request(struct transport *t, struct lws *wsi, struct conn *c,
 
 	m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	c->method = m == LWSHUMETH_GET ? CONN_GET : m == LWSHUMETH_POST ?
-	    CONN_POST : m == LWSHUMETH_OPTIONS ? CONN_OPTIONS : CONN_OTHER;
+	    CONN_POST : m == LWSHUMETH_OPTIONS ? CONN_OPTIONS :
+	    m == LWSHUMETH_HEAD ? CONN_HEAD : CONN_OTHER;
 	if ((m = too_long(t, wsi)) != 0) {
 		t->stats.header_overflows++;
 		c->closing = 1;		/* and any body unread */
@@ -108,6 +109,8 @@ router_request(struct transport *t, struct lws *wsi, struct conn *c,
 		return metrics_health(t, wsi, c);
 	if (strcmp(path, "/metrics") == 0)
 		return metrics_reply(t, wsi, c);
+	if (uifiles_match(t, path))
+		return uifiles_request(t, wsi, c, path);
 	return http_reply(wsi, c, 404, "application/json",
 	    "{\"error\":\"not found\"}", 21);
 }

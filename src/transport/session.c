@@ -26,6 +26,7 @@
 #include "client.h"
 #include "eio.h"
 #include "log.h"
+#include "origin.h"
 #include "session.h"
 #include "sid.h"
 #include "randpool.h"
@@ -173,10 +174,31 @@ session_find(struct transport *t, const char *sid, size_t len)
 }
 
 /*
+ * May this session open the Admin UI's namespace (issue 18)?  Its first
+ * request had no Origin (not a browser), the gateway's own (the UI it
+ * served), or one in admin_origins (empty: any).
+ */
+static uint8_t
+admin_origin(const struct transport *t, struct lws *wsi)
+{
+	char	origin[256], host[256];
+
+	if (!t->conf->admin)
+		return 0;
+	if (t->conf->admin_origins[0] == '\0' ||
+	    lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
+		return 1;
+	if (origin_listed(t->conf->admin_origins, origin))
+		return 1;
+	return lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) > 0 &&
+	    origin_same(origin, host);
+}
+
+/*
  * A token given with the handshake request rather than in the Socket.IO
  * CONNECT: an "Authorization: Bearer" header or a token= query parameter
  * (the seed's clients used both).  Kept until the CONNECT, which may come
- * on a later request.
+ * on a later request.  And whether the session may open /admin.
  */
 void
 session_take_token(struct session *s, struct lws *wsi)
@@ -185,6 +207,7 @@ session_take_token(struct session *s, struct lws *wsi)
 	char		 buf[7 + 8192 + 1];	/* "Bearer ", auth.c's longest */
 	int		 n;
 
+	s->admin_origin = admin_origin(s->t, wsi);
 	n = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION);
 	if (n > 7 && strncasecmp(buf, "Bearer ", 7) == 0) {
 		s->hs_token = strdup(buf + 7);
@@ -697,6 +720,8 @@ session_upgrade_done(struct session *s)
 		session_wake_poll(s);
 	}
 	session_flush_ws(s);
+	if (s->t->app->upgraded != NULL)
+		s->t->app->upgraded(s);
 	return true;
 }
 

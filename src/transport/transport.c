@@ -445,6 +445,8 @@ transport_stats(const struct transport *t, struct worker_stats *st)
 	st->polls_unwatched = t->stats.polls_unwatched;
 	st->pings_ahead = t->stats.pings_ahead;
 	st->pongs_late = t->stats.pongs_late;
+	st->admin_files = t->stats.admin_files;
+	st->admin_files_refused = t->stats.admin_files_refused;
 	st->output_queued_bytes = outq_total();
 	st->started = (uint64_t)t->started;
 	st->rss = current_rss();

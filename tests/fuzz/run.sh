@@ -3,7 +3,7 @@
 # (or only the NAMEs given, e.g. eio_packet) against the protocol sources
 # that exist (src/proto/*.c, and the pure modules of the other layers:
 # src/core/htab.c src/core/base64.c src/core/allow.c src/core/buf.c
-# src/core/bw.c src/cluster/bus_wire.c
+# src/core/bw.c src/core/uipath.c src/core/origin.c src/cluster/bus_wire.c
 # src/cluster/presence.c src/cluster/presence_digest.c src/cluster/rooms.c
 # src/gateway/events.c src/gateway/roomname.c src/gateway/msgsplice.c
 # src/gateway/spool_rec.c
@@ -73,6 +73,7 @@ for src in "$top"/src/proto/*.c "$top"/src/core/htab.c \
     "$top"/src/core/base64.c "$top"/src/core/isotime.c \
     "$top"/src/core/buf.c "$top"/src/core/bw.c \
     "$top"/src/core/allow.c "$top"/src/cluster/bus_wire.c \
+    "$top"/src/core/uipath.c "$top"/src/core/origin.c \
     "$top"/src/cluster/presence.c \
     "$top"/src/cluster/presence_digest.c "$top"/src/cluster/rooms.c \
     "$top"/src/gateway/events.c "$top"/src/gateway/roomname.c \

@@ -175,7 +175,7 @@ test_table_and_defaults(void **state)
 	size_t			 i, j;
 
 	(void)state;
-	assert_true(conf_nkeys > 0);
+	assert_true(conf_nkeys > 0 && conf_nkeys <= CONF_KEYS_MAX);
 	for (i = 0; i < conf_nkeys; i++) {
 		k = &conf_keys[i];
 		assert_non_null(k->name);
