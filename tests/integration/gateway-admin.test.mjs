@@ -3,10 +3,12 @@
 // ui/dist, served by the gateway at admin_ui_path), in headless Chromium,
 // logs in with basic auth (bcrypt hash) and shows the sockets of real
 // socket.io-clients on both of 2 workers with their transport, a room
-// they joined, drops a socket that disconnects, disconnects a client from
+// they joined, each worker as a server (server_stats per worker), drops a
+// socket that disconnects, disconnects a client from
 // the socket's page (the client hears "io server disconnect"), refuses a
 // wrong password (and /metrics counts it), and in read-only mode offers no
-// operation while a raw `_disconnect` on /admin changes nothing.  A raw
+// operation while a raw `_disconnect`, `join` or `emit` on /admin changes
+// nothing (and /metrics counts them refused).  A raw
 // socket.io-client on /admin checks the protocol under the UI: config,
 // all_sockets, socket_connected / socket_updated / socket_disconnected
 // across workers, room_joined / room_left, the join, leave and
@@ -37,10 +39,12 @@ const UI_PATH = "/admin/";
 const SLOW = 20000;	// hang guard for what the dashboard shows
 
 // The two servers the cases run against.  start({readOnly}) resolves
-// {url, uiUrl, close(), spread(user, n), away(user, admin), refused()}:
-// spread places n devices on distinct workers (n <= WORKERS), away one
-// device on a worker other than the admin socket's, refused() is the
-// count of refused logins (null where nothing counts them).
+// {url, uiUrl, close(), servers, spread(user, n), away(user, admin),
+// counted(name)}: servers is how many servers the UI lists (the gateway
+// sends server_stats per worker), spread places n devices on distinct
+// workers (n <= WORKERS), away one device on a worker other than the
+// admin socket's, counted(name) is a counter of /metrics' totals
+// (admin_logins_refused, admin_ops_refused; null where nothing counts).
 const TARGETS = {
   reference: {
     async start({ readOnly = false } = {}) {
@@ -53,8 +57,9 @@ const TARGETS = {
           for (let i = 0; i < n; i++) ds.push(await online(r.url, user));
           return ds;
         },
+        servers: 1,
         away: (user) => online(r.url, user),
-        refused: async () => null,
+        counted: async () => null,
       };
     },
   },
@@ -76,14 +81,15 @@ const TARGETS = {
         uiUrl: `${gw.url}${UI_PATH}`,
         gw,
         close: () => gw.shutdown(),
+        servers: WORKERS,
         spread: (user, n) => placed(gw.url, user, n),
         async away(user, admin) {
           const slot = workerOfSid(admin.sid).slot;
           return (await placed(gw.url, user, 1, { avoid: new Set([slot]) }))[0];
         },
-        async refused() {
+        async counted(name) {
           const m = await getJSON(gw.url, "/metrics");
-          return m.totals?.admin_logins_refused ?? 0;
+          return m.totals?.[name] ?? 0;
         },
       };
     },
@@ -293,8 +299,8 @@ for (const [name, T] of Object.entries(TARGETS)) {
       }
     });
 
-    test("the dashboard lists the sockets of both workers with their transport, a room, " +
-      "and drops one that leaves", { timeout: 120000 }, async () => {
+    test("the dashboard lists the sockets of both workers with their transport, each " +
+      "server, a room, and drops a socket that leaves", { timeout: 120000 }, async () => {
       const user = uid("ui");
       const group = uid("g");
       const ds = await target.spread(user, WORKERS);
@@ -317,6 +323,12 @@ for (const [name, T] of Object.entries(TARGETS)) {
           await sleep(1500);	// the page's slide-in and the click's ripple end
           await page.screenshot({ path: shot });
         }
+        // Each server of the gateway (a worker) reports.
+        await open(page, "Servers");
+        await until(async () => {
+          const rows = await page.locator("main tbody tr:visible").allInnerTexts();
+          return rows.length === target.servers && rows.every((t) => !/no data/i.test(t));
+        }, SLOW, `${target.servers} servers on the Servers page`);
         await open(page, "Rooms");
         const r = row(page, `group:${group}`);
         await r.waitFor({ timeout: SLOW });
@@ -364,7 +376,7 @@ for (const [name, T] of Object.entries(TARGETS)) {
     });
 
     test("a wrong password is refused, and counted", { timeout: 120000 }, async () => {
-      const before = await target.refused();
+      const before = await target.counted("admin_logins_refused");
       const page = await newPage(target);
       try {
         await login(page, target, { password: `${PASSWORD}-wrong`, wsOnly: true });
@@ -379,7 +391,8 @@ for (const [name, T] of Object.entries(TARGETS)) {
           raw.close();
         }
         if (before !== null) {
-          await until(async () => (await target.refused()) >= before + 2, SLOW,
+          await until(async () => (await target.counted("admin_logins_refused")) >= before + 2,
+            SLOW,
             "admin_logins_refused to count both refusals");
         }
         await page.locator("header").getByText(/^disconnected$/i).first().waitFor({ timeout: SLOW });
@@ -419,8 +432,13 @@ for (const [name, T] of Object.entries(TARGETS)) {
           admin.socket.emit("join", "/", "group:ro-forced", d.socket.id);
           admin.socket.emit("emit", "/", d.socket.id, "receive_message", { content: "x" });
         }
-        // Nothing comes of it: a generous moment, then a round trip on
-        // each socket after it.
+        // Nothing comes of it: the gateway counts the refusals; then a
+        // generous moment, and a round trip on each socket after it.
+        const refused = await ro.counted("admin_ops_refused");
+        if (refused !== null) {
+          await until(async () => (await ro.counted("admin_ops_refused")) >= 3 * WORKERS, SLOW,
+            `admin_ops_refused to count ${3 * WORKERS} operations (${refused})`);
+        }
         await sleep(2000);
         for (const d of ds) {
           assert.equal(d.socket.connected, true);
