@@ -3,16 +3,16 @@
 // ui/dist, served by the gateway at admin_ui_path), in headless Chromium,
 // logs in with basic auth (bcrypt hash) and shows the sockets of real
 // socket.io-clients on both of 2 workers with their transport, a room
-// they joined, each worker as a server (server_stats per worker), drops a
-// socket that disconnects, disconnects a client from
-// the socket's page (the client hears "io server disconnect"), refuses a
-// wrong password (and /metrics counts it), and in read-only mode offers no
-// operation while a raw `_disconnect`, `join` or `emit` on /admin changes
-// nothing (and /metrics counts them refused).  A raw
-// socket.io-client on /admin checks the protocol under the UI: config,
-// all_sockets, socket_connected / socket_updated / socket_disconnected
-// across workers, room_joined / room_left, the join, leave and
-// _disconnect operations, and that no token is ever shown.
+// they joined, each worker as a server (server_stats per worker); drops a
+// socket that disconnects; disconnects a client from the socket's page
+// (the client hears "io server disconnect"); refuses a wrong password
+// (and /metrics counts it); and in read-only mode offers no operation
+// while a raw `_disconnect`, `join` or `emit` on /admin changes nothing
+// (and /metrics counts them refused).  A raw socket.io-client on /admin
+// checks the protocol under the UI: config, all_sockets,
+// socket_connected / socket_updated / socket_disconnected across workers,
+// room_joined / room_left, the join, leave and _disconnect operations,
+// and that no token is ever shown.
 //
 // Every case runs twice: first against Node's reference (socket.io 4.8 +
 // instrument(), admin-reference-server.mjs), which proves the page-driving
