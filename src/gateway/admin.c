@@ -12,8 +12,9 @@
  *
  * Cost: nothing is recorded while no Admin UI is open anywhere: a worker
  * with one says so every admin_stats_interval ('W').  Updates are
- * batched per worker and sent every admin_flush_interval ('E'), at most
- * admin_batch_max per batch; past it the batch is dropped and every
+ * batched per worker ('E'): the first after a quiet admin_flush_interval
+ * goes at the next loop iteration, later ones wait for the interval to
+ * have passed since, at most admin_batch_max per batch; past it the batch is dropped and every
  * dashboard gets a fresh list instead, at most every ADMIN_RESYNC s.  An
  * Admin UI socket with more than admin_queue_max bytes unread gets no
  * updates until it has read, then a fresh list.  The operations (join,
@@ -70,6 +71,7 @@ struct admin {
 	ev_timer		 stats;
 	ev_timer		 flush;
 	double			 watched_until;	/* another worker has one */
+	double			 flushed;	/* loop time of the last batch */
 	struct buf		 batch;		/* u32 length, packet; ... */
 	long long		 nbatch;
 	int			 overflow;	/* dropped: fresh lists */
@@ -87,6 +89,7 @@ struct admin {
 static void	on_stats(struct ev_loop *, ev_timer *, int);
 static void	on_flush(struct ev_loop *, ev_timer *, int);
 static void	on_wait(struct ev_loop *, ev_timer *, int);
+static void	resync(struct admin *);
 static void	list_start(struct admin *, struct admin_sock *);
 static void	list_done(struct admin *, struct admin_sock *);
 
@@ -112,10 +115,8 @@ admin_init(struct gateway *g)
 	    (double)c->admin_stats_interval / 1000.0);
 	a->stats.data = a;
 	ev_timer_again(g->t->loop, &a->stats);
-	ev_timer_init(&a->flush, on_flush, 0.,
-	    (double)c->admin_flush_interval / 1000.0);
+	ev_timer_init(&a->flush, on_flush, 0., 0.);
 	a->flush.data = a;
-	ev_timer_again(g->t->loop, &a->flush);
 	g->admin = a;
 	return 0;
 }
@@ -230,6 +231,22 @@ to_all(struct admin *a, const uint8_t *p, size_t len, bool update)
 }
 
 /*
+ * A batch holds something: it goes at once after a quiet interval, else
+ * when admin_flush_interval has passed since the last.
+ */
+static void
+flush_soon(struct admin *a)
+{
+	double	at, now = ev_now(a->g->t->loop);
+
+	if (ev_is_active(&a->flush))
+		return;
+	at = a->flushed + (double)a->g->conf->admin_flush_interval / 1000.0;
+	ev_timer_set(&a->flush, at > now ? at - now : 0., 0.);
+	ev_timer_start(a->g->t->loop, &a->flush);
+}
+
+/*
  * An update of a local socket, batched until the next flush; past
  * admin_batch_max the batch is dropped: a fresh list instead.
  */
@@ -244,6 +261,7 @@ record(struct admin *a, const char *name, json_t *args)
 		json_decref(args);
 		a->overflow = 1;
 		a->updates_dropped++;
+		flush_soon(a);
 		return;
 	}
 	if ((text = adminjson_packet(name, args, &len)) == NULL)
@@ -257,6 +275,7 @@ record(struct admin *a, const char *name, json_t *args)
 	} else
 		a->nbatch++;
 	free(text);
+	flush_soon(a);
 }
 
 static void
@@ -380,6 +399,7 @@ on_stats(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	resync(a);
 	if (a->nsocks > 0)
 		bus_put(a, 'W', NULL, 0);
 	if (!admin_watched(a->g) || (p = stats_packet(a, &len)) == NULL)
@@ -394,18 +414,17 @@ on_stats(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * Every admin_flush_interval: the batch to every dashboard; a batch
- * dropped makes them all stale; stale ones that have read get a fresh
- * list, each at most every ADMIN_RESYNC s.
+ * The batch to every dashboard; a batch dropped makes them all stale
+ * (resync() gives them a fresh list).
  */
 static void
 on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct admin		*a = w->data;
 	struct admin_sock	*as;
-	double			 now = ev_now(loop);
 
 	(void)revents;
+	a->flushed = ev_now(loop);
 	if (a->nbatch > 0 && !a->overflow) {
 		to_all(a, a->batch.p, a->batch.len, true);
 		bus_put(a, 'E', a->batch.p, a->batch.len);
@@ -418,6 +437,19 @@ on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 	a->batch.len = 0;
 	a->nbatch = 0;
 	a->overflow = 0;
+	resync(a);
+}
+
+/*
+ * Stale dashboards that have read get a fresh list, each at most every
+ * ADMIN_RESYNC s.
+ */
+static void
+resync(struct admin *a)
+{
+	struct admin_sock	*as;
+	double			 now = ev_now(a->g->t->loop);
+
 	for (as = a->socks; as != NULL; as = as->next)
 		if (as->stale && as->req == 0 && now - as->listed >=
 		    ADMIN_RESYNC && as->s->q.bytes <

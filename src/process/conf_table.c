@@ -453,8 +453,8 @@ const struct conf_key conf_keys[] = {
 	    "time between two server_stats of each worker to the Admin UI" },
 	{ "admin_flush_interval", CONF_DURATION, OFF(admin_flush_interval),
 	    10, 60000, "500ms", CONF_F_RELOADABLE, NULL, NULL,
-	    "the Admin UI's socket and room updates are batched and sent "
-	    "this often" },
+	    "the Admin UI's socket and room updates: one batch per worker "
+	    "at most this often (the first after a quiet one at once)" },
 	{ "admin_queue_max", CONF_SIZE, OFF(admin_queue_max), 65536,
 	    1000000000, "4mb", CONF_F_RELOADABLE, NULL, NULL,
 	    "bytes queued for one Admin UI socket past which its updates are "
