@@ -80,7 +80,15 @@ const TARGETS = {
         url: gw.url,
         uiUrl: `${gw.url}${UI_PATH}`,
         gw,
-        close: () => gw.shutdown(),
+        // Under ASan (tests/ci.sh's second build) a report, or a worker
+        // that died, fails the case that stops it.
+        async close() {
+          await gw.shutdown();
+          assert.deepEqual(gw.logs.filter((l) =>
+            /Sanitizer|runtime error:|exited on signal|exited with code/
+              .test(l.raw ?? l.msg ?? "")).map((l) => l.raw ?? l.msg), [],
+          "sanitizer reports or workers that died");
+        },
         servers: WORKERS,
         spread: (user, n) => placed(gw.url, user, n),
         async away(user, admin) {
