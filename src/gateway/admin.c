@@ -458,8 +458,8 @@ resync(struct admin *a)
 }
 
 /*
- * This worker's sockets, serialised, comma separated, into b: at most
- * admin_list_max of them (the rest counted).  With chunk, b goes to it
+ * This worker's sockets, serialised, comma separated, into b: at most its
+ * share of admin_list_max (the rest counted).  With chunk, b goes to it
  * each time it holds ADMIN_CHUNK bytes, and starts again.
  */
 static void
@@ -469,13 +469,16 @@ list_local(struct admin *a, struct buf *b,
 	struct session	*s;
 	json_t		*o;
 	char		*text;
-	long long	 n = 0;
+	long long	 n = 0, max;
 
+	max = a->g->conf->admin_list_max / (a->npeers + 1);
+	if (max < 1)
+		max = 1;
 	for (s = a->g->t->all; s != NULL; s = s->next) {
 		if (s->app_data == NULL || !(s->nsp_mask & 1) ||
 		    s->state == SESSION_CLOSED)
 			continue;
-		if (n >= a->g->conf->admin_list_max) {
+		if (n >= max) {
 			a->truncated++;
 			continue;
 		}

@@ -466,8 +466,8 @@ const struct conf_key conf_keys[] = {
 	    "10 s)" },
 	{ "admin_list_max", CONF_INT, OFF(admin_list_max), 1, 10000000,
 	    "10000", CONF_F_RELOADABLE, NULL, NULL,
-	    "sockets of one worker listed in the Admin UI's all_sockets; "
-	    "server_stats still counts them all" },
+	    "sockets in one all_sockets of the Admin UI, each worker its "
+	    "share; server_stats still counts them all" },
 	{ "admin_login_rate", CONF_INT, OFF(admin_login_rate), 1, 1000, "2",
 	    CONF_F_RELOADABLE, NULL, NULL,
 	    "Admin UI password checks per second per worker (bcrypt costs "

@@ -93,6 +93,7 @@ uifiles_request(struct transport *t, struct lws *wsi, struct conn *c,
 
 	if (c->method != CONN_GET && c->method != CONN_HEAD) {
 		t->stats.admin_files_refused++;
+		c->closing = 1;		/* and its body unread */
 		return http_reply(wsi, c, 405, "application/json",
 		    "{\"error\":\"method not allowed\"}", 30);
 	}
