@@ -16,8 +16,9 @@
 //
 // Every case runs twice: first against Node's reference (socket.io 4.8 +
 // instrument(), admin-reference-server.mjs), which proves the page-driving
-// code and the expectations on the real thing, then against the gateway;
-// one more, the gateway's alone, logs in with a token's admin_jwt_claim.
+// code and the expectations on the real thing, then against the gateway.
+// gateway-admin-access.test.mjs has what Node's module lacks (the JWT
+// claim, origins, the files' refusals, bounds).
 // SCREENSHOT=path writes the Sockets page of the gateway's dashboard
 // there (doc/admin-dashboard.png); SCREENSHOT_OF=reference takes it of
 // the reference instead.
@@ -27,7 +28,7 @@ import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { io } from "socket.io-client";
 import { UI_DIR, bcryptHash, startReference } from "./admin-reference-server.mjs";
-import { SECRET, getJSON, online, placed, sleep, startGateway, token, uid, until }
+import { SECRET, getJSON, online, placed, sleep, startGateway, uid, until }
   from "./gwlib.mjs";
 import { record, workerOfSid } from "./lib.mjs";
 
@@ -38,7 +39,6 @@ const HASH = bcryptHash(PASSWORD);
 const WORKERS = 2;
 const UI_PATH = "/admin/";
 const SLOW = 20000;	// hang guard for what the dashboard shows
-const CLAIM = "dashboard";	// the gateway's admin_jwt_claim
 
 // The two servers the cases run against.  start({readOnly}) resolves
 // {url, uiUrl, close(), servers, spread(user, n), away(user, admin),
@@ -66,7 +66,6 @@ const TARGETS = {
     },
   },
   gateway: {
-    jwtClaim: true,	// admin_jwt_claim: the gateway's, not Node's
     async start({ readOnly = false } = {}) {
       const gw = await startGateway({ workers: WORKERS, conf: [
         "admin on",
@@ -78,7 +77,6 @@ const TARGETS = {
         // Two logins may come within a second (a wrong password from the
         // UI, then from a raw client): not what the default of 2 guards.
         "admin_login_rate 20",
-        `admin_jwt_claim "${CLAIM}"`,
       ].join("\n") });
       return {
         url: gw.url,
@@ -132,13 +130,12 @@ after(async () => {
 });
 
 // A raw socket.io-client on /admin, recorded (lib.mjs's record()).
-function adminClient(url, { password = PASSWORD, transports = ["websocket"],
-  auth = { username: USER, password } } = {}) {
+function adminClient(url, { password = PASSWORD, transports = ["websocket"] } = {}) {
   return record(io(`${url}/admin`, {
     reconnection: false,
     forceNew: true,
     transports,
-    auth,
+    auth: { username: USER, password },
   }));
 }
 
@@ -414,31 +411,6 @@ for (const [name, T] of Object.entries(TARGETS)) {
         await page.done();
       }
     });
-
-    // The gateway's own way in (Node's module has none): a gateway token
-    // whose admin_jwt_claim is the JSON true.
-    if (T.jwtClaim) {
-      test("a gateway token with the admin claim true logs in; any other is refused",
-        { timeout: 120000 }, async () => {
-        const ok = adminClient(target.url, { auth: { token: token("ops", { [CLAIM]: true }) } });
-        const refused = [{ [CLAIM]: false }, { [CLAIM]: "true" }, { [CLAIM]: 1 }, {}]
-          .map((claims) => adminClient(target.url, { auth: { token: token("ops", claims) } }));
-        const forged = adminClient(target.url, { auth: { token: token("ops", { [CLAIM]: true },
-          { secret: "not-the-gateway-secret-0123456789abcdef" }) } });
-        try {
-          const [cfg] = await ok.wait("config", { ms: SLOW });
-          assert.ok(cfg.supportedFeatures.includes("DISCONNECT"), JSON.stringify(cfg));
-          await ok.wait("all_sockets", { ms: SLOW });
-          for (const c of [...refused, forged]) {
-            const [err] = await c.wait("connect_error", { ms: SLOW });
-            assert.equal(typeof err.message, "string");
-            assert.equal(c.all("config").length + c.all("all_sockets").length, 0);
-          }
-        } finally {
-          for (const c of [ok, ...refused, forged]) c.close();
-        }
-      });
-    }
 
     test("read-only: no operation offered; a raw _disconnect, join or emit changes nothing",
       { timeout: 120000 }, async () => {
