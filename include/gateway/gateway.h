@@ -49,6 +49,10 @@
  *		closed where it is served (GW_BUS_TAKEOVER), the CONNECT held
  *		until the session is parked
  *   handlers.c	the client's events
+ *   admin.c	the Socket.IO Admin UI on /admin (issue 18): logins, lists,
+ *		updates and server_stats across workers (GW_BUS_ADMIN) and
+ *		hosts ("<key>-gw#admin"); its operations are adminops.c's,
+ *		its payloads adminjson.c's (pure, adminjson.h)
  *   gateway.c	the struct app callbacks, setup, and the bus's dispatch
  * scoped.c, sync.c and token.c do not call one another; sync.c is above
  * hostpresence.c, which is above scoped.c.
@@ -327,6 +331,9 @@ struct gateway {
 	struct presfeed		*presfeed;	/* presfeed.c (issue 16) */
 	struct admin		*admin;		/* admin.c (issue 18); NULL:
 						   admin off */
+	/* "<key>-gw#admin": the Admin UI across hosts (admin.c) */
+	void			(*redis_admin_message)(struct gateway *,
+				    const void *, size_t);
 };
 
 /* Bus record types. */

@@ -19,7 +19,9 @@
  *	polling.c	HTTP long-polling
  *	relay.c		long-polls for another worker's sessions
  *	metrics.c	/health and /metrics, a leaf the router calls
- *	router.c	an HTTP request, by path: polling, metrics, 404
+ *	uifiles.c	the Admin UI's static files (issue 18), a leaf too
+ *	router.c	an HTTP request, by path: polling, metrics, the
+ *			Admin UI's files, 404
  *	handoff.c	a socket passed to the worker that owns its session
  *	tlsfront.c	TLS in front of the hand-off
  *	accept.c	the accept decision: here, hand off, TLS, refuse

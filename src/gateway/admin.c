@@ -14,12 +14,20 @@
  * with one says so every admin_stats_interval ('W').  Updates are
  * batched per worker ('E'): the first after a quiet admin_flush_interval
  * goes at the next loop iteration, later ones wait for the interval to
- * have passed since, at most admin_batch_max per batch; past it the batch is dropped and every
- * dashboard gets a fresh list instead, at most every ADMIN_RESYNC s.  An
+ * have passed since, at most admin_batch_max per batch; past it the
+ * batch is dropped and every dashboard gets a fresh list instead, at
+ * most every ADMIN_RESYNC s.  An
  * Admin UI socket with more than admin_queue_max bytes unread gets no
  * updates until it has read, then a fresh list.  The operations (join,
  * leave, _disconnect, emit) go to every worker ('O'), each applying them
  * to its own sockets (adminops.c).
+ *
+ * Across hosts (redis_url): the same records, but the lists' answers,
+ * are published on "<key>-gw#admin" as "<instance>\0<kind><data>", and
+ * every worker of the other gateways takes them as its own workers'.  A
+ * list asks them too ('A'); their sockets come back ('M', to the asking
+ * worker) after all_sockets, as socket_connected, which the UI adds to
+ * its list.  Gateways only: Node.js servers' admin-ui does not hear it.
  */
 #include <sys/types.h>
 
@@ -37,7 +45,9 @@
 #include "gateway.h"
 #include "grouplist.h"
 #include "isotime.h"
+#include "frame.h"
 #include "log.h"
+#include "redis.h"
 #include "rooms.h"
 #include "session.h"
 #include "socketio.h"
@@ -57,6 +67,7 @@ struct admin_sock {
 	struct session		*s;
 	struct admin_sock	*next;
 	uint32_t		 req;		/* listing: its ask; 0: none */
+	uint32_t		 rreq;		/* its last ask: other hosts' */
 	int			 answers;	/* workers done answering */
 	struct buf		 items;		/* listing: sockets, comma'd */
 	struct buf		 held;		/* listing: updates meanwhile */
@@ -71,7 +82,7 @@ struct admin {
 	ev_timer		 stats;
 	ev_timer		 flush;
 	double			 watched_until;	/* another worker has one */
-	double			 flushed;	/* loop time of the last batch */
+	double			 flushed;	/* loop time: the last batch */
 	struct buf		 batch;		/* u32 length, packet; ... */
 	long long		 nbatch;
 	int			 overflow;	/* dropped: fresh lists */
@@ -79,6 +90,7 @@ struct admin {
 	int			 npeers;	/* other live workers */
 	double			 tokens, refilled;	/* logins */
 	char			 server_id[300];
+	char			 chan[300];	/* "<key>-gw#admin"; "": none */
 	char			 hostname[256];
 	double			 started;
 	uint64_t		 logins_refused, ops, ops_refused;
@@ -92,6 +104,9 @@ static void	on_wait(struct ev_loop *, ev_timer *, int);
 static void	resync(struct admin *);
 static void	list_start(struct admin *, struct admin_sock *);
 static void	list_done(struct admin *, struct admin_sock *);
+static void	redis_put(struct admin *, char, const void *, size_t,
+		    const char *);
+static void	redis_message(struct gateway *, const void *, size_t);
 
 int
 admin_init(struct gateway *g)
@@ -118,6 +133,14 @@ admin_init(struct gateway *g)
 	ev_timer_init(&a->flush, on_flush, 0., 0.);
 	a->flush.data = a;
 	g->admin = a;
+	if (g->redis_sub != NULL) {
+		snprintf(a->chan, sizeof(a->chan), "%s-gw#admin",
+		    g->conf->redis_key_prefix);
+		g->redis_admin_message = redis_message;
+		if (redis_subscribe(g->redis_sub, "SUBSCRIBE", a->chan,
+		    strlen(a->chan)) != 0)
+			log_warnx("admin: cannot subscribe to %s", a->chan);
+	}
 	return 0;
 }
 
@@ -147,6 +170,7 @@ admin_free(struct gateway *g)
 	buf_free(&a->batch);
 	free(a);
 	g->admin = NULL;
+	g->redis_admin_message = NULL;
 }
 
 /* Does anyone look?  Nothing is recorded for nobody. */
@@ -182,21 +206,60 @@ bus_put(struct admin *a, char kind, const void *p, size_t len)
 	free(rec);
 }
 
+/* A record to this worker's peers, and to the other hosts. */
+static void
+send_rec(struct admin *a, char kind, const void *p, size_t len)
+{
+	bus_put(a, kind, p, len);
+	redis_put(a, kind, p, len, NULL);
+}
+
+/*
+ * "<instance>\0<kind>[<to>\0]<data>" on "<key>-gw#admin": to is the
+ * instance an 'M' answers.
+ */
+static void
+redis_put(struct admin *a, char kind, const void *p, size_t len,
+    const char *to)
+{
+	struct gateway	*g = a->g;
+	struct buf	 b = { NULL, 0, 0 };
+	const char	*argv[3];
+	size_t		 lens[3];
+
+	if (g->redis == NULL || a->chan[0] == '\0')
+		return;
+	if (buf_append(&b, g->redis_instance, strlen(g->redis_instance) + 1)
+	    == 0 && buf_append(&b, &kind, 1) == 0 && (to == NULL ||
+	    buf_append(&b, to, strlen(to) + 1) == 0) && (len == 0 ||
+	    buf_append(&b, p, len) == 0)) {
+		argv[0] = "PUBLISH";
+		lens[0] = 7;
+		argv[1] = a->chan;
+		lens[1] = strlen(a->chan);
+		argv[2] = (const char *)b.p;
+		lens[2] = b.len;
+		(void)redis_command(g->redis, NULL, NULL, 3, argv, lens);
+	}
+	buf_free(&b);
+}
+
 /*
  * A packet to one Admin UI socket.  An update (not stats) missed while
  * the socket is behind makes it stale: it gets a fresh list later.
  */
 static void
-to_sock(struct admin *a, struct admin_sock *as, const char *p, size_t len,
+to_sock(struct admin *a, struct admin_sock *as, struct frame *f,
     bool update)
 {
 	uint8_t	hdr[4];
 
 	if (as->req != 0 && update) {	/* after its all_sockets */
-		be_put32(hdr, (uint32_t)len);
-		if (as->held.len + len + 4 > (size_t)a->g->conf->admin_queue_max
-		    || buf_append(&as->held, hdr, 4) != 0 ||
-		    buf_append(&as->held, p, len) != 0) {
+		be_put32(hdr, f->len);
+		if (as->held.len + f->len + 4 >
+		    (size_t)a->g->conf->admin_queue_max ||
+		    buf_append(&as->held, hdr, 4) != 0 ||
+		    buf_append(&as->held, FRAME_DATA(f), f->len) != 0) {
 			as->stale = 1;
 			a->updates_dropped++;
 		}
@@ -208,23 +271,30 @@ to_sock(struct admin *a, struct admin_sock *as, const char *p, size_t len,
 		a->updates_dropped++;
 		return;
 	}
-	if (session_send_text(as->s, p, len) == 0)
-		a->updates_sent++;
+	session_send(as->s, frame_ref(f));
+	a->updates_sent++;
 }
 
-/* Packets "u32 length, text" one after the other, to every socket. */
+/*
+ * Packets "u32 length, text" one after the other, to every socket of
+ * this worker (or one, when only is not NULL): each made a frame once.
+ */
 static void
-to_all(struct admin *a, const uint8_t *p, size_t len, bool update)
+to_all(struct admin *a, const uint8_t *p, size_t len, bool update,
+    struct admin_sock *only)
 {
 	struct admin_sock	*as;
+	struct frame		*f;
 	uint32_t		 n;
 
-	while (len >= 4) {
+	while (len >= 4 && (a->socks != NULL || only != NULL)) {
 		n = be_get32(p);
-		if (n > len - 4)
+		if (n > len - 4 || (f = frame_text(p + 4, n)) == NULL)
 			return;
 		for (as = a->socks; as != NULL; as = as->next)
-			to_sock(a, as, (const char *)p + 4, n, update);
+			if (only == NULL || as == only)
+				to_sock(a, as, f, update);
+		frame_unref(f);
 		p += 4 + n;
 		len -= 4 + n;
 	}
@@ -401,13 +471,13 @@ on_stats(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	resync(a);
 	if (a->nsocks > 0)
-		bus_put(a, 'W', NULL, 0);
+		send_rec(a, 'W', NULL, 0);
 	if (!admin_watched(a->g) || (p = stats_packet(a, &len)) == NULL)
 		return;
 	be_put32(hdr, (uint32_t)len);
 	if (buf_append(&b, hdr, 4) == 0 && buf_append(&b, p, len) == 0) {
-		to_all(a, b.p, b.len, false);
-		bus_put(a, 'S', b.p, b.len);
+		to_all(a, b.p, b.len, false, NULL);
+		send_rec(a, 'S', b.p, b.len);
 	}
 	buf_free(&b);
 	free(p);
@@ -426,11 +496,11 @@ on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	a->flushed = ev_now(loop);
 	if (a->nbatch > 0 && !a->overflow) {
-		to_all(a, a->batch.p, a->batch.len, true);
-		bus_put(a, 'E', a->batch.p, a->batch.len);
+		to_all(a, a->batch.p, a->batch.len, true, NULL);
+		send_rec(a, 'E', a->batch.p, a->batch.len);
 	}
 	if (a->overflow) {
-		bus_put(a, 'R', NULL, 0);
+		send_rec(a, 'R', NULL, 0);
 		for (as = a->socks; as != NULL; as = as->next)
 			as->stale = 1;
 	}
@@ -518,6 +588,7 @@ list_start(struct admin *a, struct admin_sock *as)
 	uint8_t		ask[8];
 
 	as->req = ++a->seq == 0 ? ++a->seq : a->seq;
+	as->rreq = as->req;
 	as->answers = 0;
 	as->items.len = 0;
 	as->held.len = 0;
@@ -526,12 +597,13 @@ list_start(struct admin *a, struct admin_sock *as)
 	list_local(a, &b, NULL, NULL);
 	list_add(as, b.p, b.len);
 	buf_free(&b);
+	be_put32(ask, (uint32_t)a->g->t->wid);
+	be_put32(ask + 4, as->req);
+	redis_put(a, 'A', ask, sizeof(ask), NULL);
 	if (a->npeers == 0 || a->g->bus == NULL) {
 		list_done(a, as);
 		return;
 	}
-	be_put32(ask, (uint32_t)a->g->t->wid);
-	be_put32(ask + 4, as->req);
 	bus_put(a, 'A', ask, sizeof(ask));
 	ev_timer_init(&as->wait, on_wait, ADMIN_LIST_WAIT, 0.);
 	ev_timer_start(a->g->t->loop, &as->wait);
@@ -544,9 +616,6 @@ list_done(struct admin *a, struct admin_sock *as)
 	static const char	 head[] = "42/admin,[\"all_sockets\",[";
 	struct buf		 b = { NULL, 0, 0 };
 	struct buf		 held = as->held;
-	const uint8_t		*p;
-	size_t			 len;
-	uint32_t		 n;
 
 	ev_timer_stop(a->g->t->loop, &as->wait);
 	as->req = 0;
@@ -558,11 +627,7 @@ list_done(struct admin *a, struct admin_sock *as)
 	buf_free(&b);
 	buf_free(&as->items);
 	memset(&as->held, 0, sizeof(as->held));
-	for (p = held.p, len = held.len; len >= 4; p += 4 + n, len -= 4 + n) {
-		if ((n = be_get32(p)) > len - 4)
-			break;
-		to_sock(a, as, (const char *)p + 4, n, true);
-	}
+	to_all(a, held.p, held.len, true, as);
 	buf_free(&held);
 }
 
@@ -582,6 +647,7 @@ on_wait(struct ev_loop *loop, ev_timer *w, int revents)
 struct answer {
 	struct admin	*a;
 	uint8_t		 head[8];
+	const char	*to;		/* another host's instance: 'M' */
 };
 
 static void
@@ -596,13 +662,19 @@ answer_chunk(void *arg, struct buf *b, bool last)
 	rec[8] = last;
 	if (b->len > 0)
 		memcpy(rec + 9, b->p, b->len);
-	bus_put(an->a, 'L', rec, 9 + b->len);
+	if (an->to != NULL)
+		redis_put(an->a, 'M', rec, 9 + b->len, an->to);
+	else
+		bus_put(an->a, 'L', rec, 9 + b->len);
 	free(rec);
 }
 
-/* Another worker asks for our sockets: 'L' records, the last marked. */
+/*
+ * Another worker asks for our sockets: 'L' records, the last marked; or
+ * a worker of another host (to: its instance): 'M' records.
+ */
 static void
-answer_list(struct admin *a, const uint8_t *p, size_t len)
+answer_list(struct admin *a, const uint8_t *p, size_t len, const char *to)
 {
 	struct answer	an;
 	struct buf	b = { NULL, 0, 0 };
@@ -611,6 +683,7 @@ answer_list(struct admin *a, const uint8_t *p, size_t len)
 		return;
 	watch(a);
 	an.a = a;
+	an.to = to;
 	memcpy(an.head, p, 8);
 	list_local(a, &b, answer_chunk, &an);
 	answer_chunk(&an, &b, true);
@@ -655,23 +728,105 @@ admin_recv(struct gateway *g, const void *data, size_t len)
 		watch(a);
 		break;
 	case 'S':
-		to_all(a, p + 1, len - 1, false);
+		to_all(a, p + 1, len - 1, false, NULL);
 		break;
 	case 'E':
-		to_all(a, p + 1, len - 1, true);
+		to_all(a, p + 1, len - 1, true, NULL);
 		break;
 	case 'R':
 		for (as = a->socks; as != NULL; as = as->next)
 			as->stale = 1;
 		break;
 	case 'A':
-		answer_list(a, p + 1, len - 1);
+		answer_list(a, p + 1, len - 1, NULL);
 		break;
 	case 'L':
 		take_list(a, p + 1, len - 1);
 		break;
 	case 'O':
 		adminops_apply(g, (const char *)p + 1, len - 1);
+		break;
+	}
+}
+
+/*
+ * Sockets of another host for one of our lists ([wid, req, last,
+ * sockets]): after its all_sockets, each as socket_connected.
+ */
+static void
+take_remote(struct admin *a, const uint8_t *p, size_t len)
+{
+	struct admin_sock	*as;
+	struct buf		 b = { NULL, 0, 0 }, out = { NULL, 0, 0 };
+	json_t			*v, *o;
+	char			*text;
+	size_t			 i, n;
+	uint8_t			 hdr[4];
+	uint32_t		 req;
+
+	if (len < 9 || (int)be_get32(p) != a->g->t->wid)
+		return;
+	req = be_get32(p + 4);
+	for (as = a->socks; as != NULL && as->rreq != req; as = as->next)
+		;
+	if (as == NULL || len == 9 || buf_append(&b, "[", 1) != 0 ||
+	    buf_append(&b, p + 9, len - 9) != 0 ||
+	    buf_append(&b, "]", 1) != 0 ||
+	    (v = json_loadb((const char *)b.p, b.len, 0, NULL)) == NULL) {
+		buf_free(&b);
+		return;
+	}
+	buf_free(&b);
+	json_array_foreach(v, i, o) {
+		if ((text = adminjson_packet("socket_connected",
+		    json_pack("[O,o]", o, now_iso()), &n)) == NULL)
+			continue;
+		be_put32(hdr, (uint32_t)n);
+		if (buf_append(&out, hdr, 4) != 0 ||
+		    buf_append(&out, text, n) != 0)
+			a->truncated++;
+		free(text);
+	}
+	json_decref(v);
+	to_all(a, out.p, out.len, true, as);
+	buf_free(&out);
+}
+
+/*
+ * A message of another gateway on "<key>-gw#admin" (redislink.c):
+ * "<instance>\0<kind><data>"; ours (our workers had it by the bus) is
+ * dropped.
+ */
+static void
+redis_message(struct gateway *g, const void *data, size_t len)
+{
+	struct admin	*a = g->admin;
+	const char	*p = data, *z, *to;
+	size_t		 n;
+
+	if (a == NULL || (z = memchr(p, '\0', len)) == NULL ||
+	    (size_t)(z - p) + 2 > len)
+		return;
+	n = (size_t)(z - p);
+	if (n == strlen(g->redis_instance) &&
+	    memcmp(p, g->redis_instance, n) == 0)
+		return;
+	switch (z[1]) {
+	case 'A':
+		answer_list(a, (const uint8_t *)z + 2, len - n - 2, p);
+		break;
+	case 'M':
+		to = z + 2;
+		if ((z = memchr(to, '\0', len - n - 2)) == NULL ||
+		    strcmp(to, g->redis_instance) != 0)
+			return;
+		take_remote(a, (const uint8_t *)z + 1,
+		    len - (size_t)((const char *)z + 1 - p));
+		break;
+	case 'L':
+		break;
+	default:
+		admin_recv(g, z + 1, len - n - 1);
 		break;
 	}
 }
@@ -798,7 +953,7 @@ admin_connected(struct gateway *g, struct session *s, json_t *auth)
 		(void)session_send_text(s, p, len);
 		free(p);
 	}
-	bus_put(a, 'W', NULL, 0);	/* the others record from now */
+	send_rec(a, 'W', NULL, 0);	/* the others record from now */
 	list_start(a, as);
 }
 
@@ -847,7 +1002,7 @@ admin_packet(struct gateway *g, struct session *s, struct sio_packet *p)
 	log_info("admin: operation %s",
 	    json_string_value(json_array_get(p->data, 0)));
 	adminops_apply(g, text, strlen(text));
-	bus_put(a, 'O', text, strlen(text));
+	send_rec(a, 'O', text, strlen(text));
 	free(text);
 }
 

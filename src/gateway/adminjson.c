@@ -127,6 +127,10 @@ adminjson_packet(const char *name, json_t *args, size_t *len)
 	return out;
 }
 
+/* bcrypt's base64 alphabet. */
+#define B64	"./ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+		"abcdefghijklmnopqrstuvwxyz0123456789"
+
 /* A bcrypt hash crypt_rn() takes: $2a$, $2b$ or $2y$, cost, 53 chars. */
 bool
 adminjson_hash_valid(const char *h)
@@ -142,8 +146,7 @@ adminjson_hash_valid(const char *h)
 	    (h[4] - '0') * 10 + (h[5] - '0') > 31)
 		return false;
 	for (i = 7; i < 60; i++)
-		if (strchr("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789", h[i]) == NULL)
+		if (strchr(B64, h[i]) == NULL)
 			return false;
 	return true;
 }

@@ -65,6 +65,11 @@ link_message(void *arg, char kind, const char *chan, size_t clen,
 			if (g->redis_rec_message != NULL)
 				g->redis_rec_message(g, chan, clen, data,
 				    len);
+		} else if (clen == n + 9 &&
+		    memcmp(chan + n + 4, "admin", 5) == 0) {
+			/* "<key>-gw#admin": the Admin UI (issue 18) */
+			if (g->redis_admin_message != NULL)
+				g->redis_admin_message(g, data, len);
 		} else if (g->redis_gw_message != NULL)
 			g->redis_gw_message(g, kind, chan, clen, data, len);
 	} else if (g->redis_message != NULL)

@@ -458,7 +458,8 @@ const struct conf_key conf_keys[] = {
 	{ "admin_queue_max", CONF_SIZE, OFF(admin_queue_max), 65536,
 	    1000000000, "4mb", CONF_F_RELOADABLE, NULL, NULL,
 	    "bytes queued for one Admin UI socket past which its updates are "
-	    "dropped; it gets a fresh list once it has read" },
+	    "dropped (it gets a fresh list once it has read); and the most "
+	    "bytes of one list" },
 	{ "admin_batch_max", CONF_INT, OFF(admin_batch_max), 1, 1000000,
 	    "1000", CONF_F_RELOADABLE, NULL, NULL,
 	    "socket and room updates a worker sends per admin_flush_interval; "

@@ -25,8 +25,9 @@ check(const char *rel)
 	    uipath_type(rel) == NULL)
 		abort();
 	for (i = 0; i < n; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._-/", rel[i]) == NULL || rel[i] == '\0')
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/", rel[i]) ==
+		    NULL || rel[i] == '\0')
 			abort();
 }
 

@@ -28,9 +28,9 @@
 static void
 test_socket(void **state)
 {
-	struct adminjson_sock	 k = { "sockid0000000000000a", "EIOsid0123456789abcd",
-				    true, "alice", 5, "10.0.0.1", 1700000000123LL,
-				    false };
+	struct adminjson_sock	 k = { "sockid0000000000000a",
+				    "EIOsid0123456789abcd", true, "alice", 5,
+				    "10.0.0.1", 1700000000123LL, false };
 	json_t			*rooms = json_pack("[s]", "user:alice");
 	json_t			*o, *hs;
 
@@ -107,7 +107,8 @@ test_stats_config_packet(void **state)
 	json_decref(o);
 	p = adminjson_packet("config", json_pack("[{s:[]}]",
 	    "supportedFeatures"), &len);
-	assert_string_equal(p, "42/admin,[\"config\",{\"supportedFeatures\":[]}]");
+	assert_string_equal(p,
+	    "42/admin,[\"config\",{\"supportedFeatures\":[]}]");
 	assert_int_equal(len, strlen(p));
 	free(p);
 	assert_null(adminjson_packet("x", NULL, &len));

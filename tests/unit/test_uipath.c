@@ -83,8 +83,10 @@ test_origins(void **state)
 	assert_true(origin_listed(" https://a.example , http://b:8080 ",
 	    "http://b:8080"));
 	assert_true(origin_listed("https://x,*", "http://anything"));
-	assert_false(origin_listed("https://a.example", "https://a.example.evil"));
-	assert_false(origin_listed("https://a.example.evil", "https://a.example"));
+	assert_false(origin_listed("https://a.example",
+	    "https://a.example.evil"));
+	assert_false(origin_listed("https://a.example.evil",
+	    "https://a.example"));
 	assert_false(origin_listed("https://a.example", "http://a.example"));
 	assert_false(origin_listed("", "https://a.example"));
 	assert_false(origin_listed("https://a.example", ""));
