@@ -618,12 +618,19 @@ if (dc.length > 0) {
     'the figure compared is each server\'s median over its rounds (runs ' +
     'that lost messages or did not finish are left out of it).');
   p();
+  /* perf stat over the messages sent (bench/perfwin.sh): per message. */
+  const per = (r, k) => get(r, k) === null || !get(r, 'delivered_total') ?
+    null : r[k] / r.delivered_total;
   table(['server', 'round', 'delivered/s', 'latency p50', 'p99 (ms)',
-    'server CPU', 'CPU per message', 'notes'],
+    'server CPU', 'CPU per message', 'task switches per message',
+    'system calls per message', 'notes'],
   dc.map((r) => [r.label, fmt(r.round), fmt(r.delivered_per_s),
     ms(get(r, 'lat_ms.p50')), ms(get(r, 'lat_ms.p99')),
     fmt(r.server_cpu_pct) + '%', fmt(r.cpu_us_per_delivery, 1) + ' us',
-    note(r)]));
+    fmt(per(r, 'perf_ctx'), 2), fmt(per(r, 'perf_syscalls'), 2),
+    [note(r), get(r, 'perf_note') || ''].filter((x) => x).join('; ')]));
+  const medOf = (l, k) => median(dc.filter((r) => r.label === l && r.ok &&
+    !r.lost).map((r) => per(r, k)));
   const us = (l) => med[l] === null || med[l] === undefined ? 'n/a' :
     fmt(med[l], 1) + ' us';
   const g1 = med['gateway-1w'], g2 = med['gateway-2w'];
@@ -631,8 +638,9 @@ if (dc.length > 0) {
   p('Medians:');
   p();
   table(['server', 'CPU per message (median)', 'over the floor',
-    'over gateway-1w'],
-  labels.map((l) => [l, us(l), ratio(med[l], fl), ratio(med[l], g1)]));
+    'over gateway-1w', 'task switches per message', 'system calls per message'],
+  labels.map((l) => [l, us(l), ratio(med[l], fl), ratio(med[l], g1),
+    fmt(medOf(l, 'perf_ctx'), 2), fmt(medOf(l, 'perf_syscalls'), 2)]));
   if (g1 && g2) {
     const r = g2 / g1;
     p(`- gateway-1w against the floor: ${ratio(g1, fl)} ` +
@@ -642,6 +650,24 @@ if (dc.length > 0) {
       `costs 1 + (${fmt(r, 2)} - 1) / *f* of a local one: ` +
       `${fmt(1 + (r - 1) / 0.5, 2)}x at *f* = 1/2 (issue 16's target: ` +
       'at most 1.2x).');
+    const c1 = medOf('gateway-1w', 'perf_ctx');
+    const c2 = medOf('gateway-2w', 'perf_ctx');
+    const y1 = medOf('gateway-1w', 'perf_syscalls');
+    const y2 = medOf('gateway-2w', 'perf_syscalls');
+    const yf = medOf('floor', 'perf_syscalls');
+    if (c1 !== null && c2 !== null)
+      p(`- what crossing adds, from perf stat: ${fmt(c2, 2)} task switches ` +
+        `and ${fmt(y2, 2)} system calls per message on gateway-2w against ` +
+        `${fmt(c1, 2)} and ${fmt(y1, 2)} on gateway-1w. A crossing is one ` +
+        'sendto() to the peer\'s doorbell per loop iteration, rung as the ' +
+        'sender is about to sleep, and one recv() in the peer; the rest is ' +
+        'two processes taking turns on one CPU, each switch to the other ' +
+        'a cold cache. That is the floor of this setup, not of the gateway: ' +
+        'with a worker per CPU (`-w 0`, the default) the peer wakes on its ' +
+        'own CPU.');
+    if (y1 !== null && yf !== null)
+      p(`- system calls per message: gateway-1w ${fmt(y1, 2)}, the floor ` +
+        `${fmt(yf, 2)}.`);
     const nr = med['gateway-1w-norec'];
     if (nr)
       p(`- gateway-1w-norec against the floor: ${ratio(nr, fl)}; recovery ` +
@@ -716,17 +742,21 @@ if (by.length > 0) {
       'log\'s entries, a fixed ring (`recovery_log_size`, 64 MB) that ' +
       'fewer connections fill less of, so this figure falls as the count ' +
       'grows (the `recovery` table prices the same for the anchor).');
-    p(`- ${fmt(14)} workers instead of one add ${fmt(w14 - rec)} B: each ` +
-      'worker keeps every user of the host in its own presence table ' +
-      `(a record and a hash slot: ${fmt((w14 - rec) / 13)} B in each of ` +
-      'the 13 other workers), so a connection costs that once per worker. ' +
-      'The scale run needs 14 workers for 250,000 ' +
-      'connections because a process may hold 20,000 descriptors here.');
+    p(`- 14 workers instead of one add ${fmt(w14 - rec)} B at this count. ` +
+      'Every worker keeps every user of the host in its own presence ' +
+      'table: a 32-byte record with the id after it, in a malloc chunk, ' +
+      'and a hash slot of 8 bytes at most half full, about 65 B for the ' +
+      'benchmark\'s user ids, so some 850 B per connection over the 13 ' +
+      'other workers. The rest is what each worker\'s own heap, arenas and ' +
+      `tables take for its first ${fmt(by[0].conns / 14)} connections, ` +
+      'which the scale run\'s 250,000 spread thin. The scale run needs 14 ' +
+      'workers because a process may hold 20,000 descriptors here.');
     p();
     p('The cheapest way past, in order of bytes saved: one presence table ' +
       'per host in the shared memory the recovery log already lives in, ' +
-      `each worker counting its own sockets in it (saves the ${fmt(w14 - rec)}` +
-      ' B of the copies, and the bus traffic that keeps them); a ' +
+      'each worker counting its own sockets in it (saves the copies, some ' +
+      '850 B per connection at 14 workers, and the bus traffic that keeps ' +
+      'them); a ' +
       '`recovery_log_size` fitted to two minutes of the host\'s traffic ' +
       '(the 64 MB default is a fixed cost: 268 B per connection at ' +
       '250,000); then the gateway\'s own state. Even with all of ' +

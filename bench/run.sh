@@ -590,6 +590,28 @@ if has scale; then
 	fi
 fi
 
+# perf_fields LABEL: perfwin.sh's counts into the last run's JSON line,
+# if that is LABEL's (a run that wrote none is left alone).
+perf_fields() {
+	ctx=$(sed -n 's/^\([0-9]*\),,context-switches.*/\1/p' "$tmp/perf" \
+	    2>/dev/null)
+	sys=$(sed -n 's/^\([0-9]*\),,raw_syscalls:sys_enter.*/\1/p' \
+	    "$tmp/perf" 2>/dev/null)
+	clk=$(sed -n 's/^\([0-9.]*\),msec,task-clock.*/\1/p' "$tmp/perf" \
+	    2>/dev/null)
+	why=$(head -1 "$tmp/perf" 2>/dev/null | grep '^no perf')
+	last=$(tail -1 "$tmp/results.jsonl")
+	case $last in
+	*'"perf_ctx"'*) return ;;
+	*"\"label\":\"$1\""*) ;;
+	*) return ;;
+	esac
+	sed -i '$d' "$tmp/results.jsonl"
+	printf '%s\n' "${last%\}},\"perf_ctx\":${ctx:-null},\"perf_syscalls\":\
+${sys:-null},\"perf_task_ms\":${clk:-null},\"perf_note\":\"$why\"}" \
+	    >> "$tmp/results.jsonl"
+}
+
 # dmcost: direct messages at DMC_RATE, the servers taking turns, a fresh
 # one for each run, so that a slow minute of the machine is not one
 # server's alone.
@@ -600,7 +622,14 @@ if has dmcost; then
 		for s in gateway-1w gateway-1w-norec gateway-2w floor \
 		    anchor; do
 			start_server "$s" || continue
-			bench "$s" dm -c "$DM_CONNS" -r "$DMC_RATE" -d "$DUR"
+			# perf stat over the messages: the server and its
+			# workers (perfwin.sh).
+			pids=$(echo "$server_pid" $(pgrep -P "$server_pid") |
+			    tr ' ' ,)
+			rm -f "$tmp/perf"
+			bench "$s" dm -c "$DM_CONNS" -r "$DMC_RATE" -d "$DUR" \
+			    --phase-cmd "sh $here/perfwin.sh $tmp/perf $pids"
+			perf_fields "$s"
 			stop_server
 		done
 		round=$((round + 1))
