@@ -668,6 +668,20 @@ if (dc.length > 0) {
     if (y1 !== null && yf !== null)
       p(`- system calls per message: gateway-1w ${fmt(y1, 2)}, the floor ` +
         `${fmt(yf, 2)}.`);
+    const gc = med['gateway-2w-collect'];
+    if (gc) {
+      const q = gc / g1;
+      const p99 = (l) => median(dc.filter((r) => r.label === l && r.ok)
+        .map((r) => get(r, 'lat_ms.p99')));
+      p(`- the cheapest way past on a shared CPU: gateway-2w-collect ` +
+        '(gateway-2w with `io_collect_interval`: a woken worker collects ' +
+        'I/O that long first) makes ' +
+        `${fmt(medOf('gateway-2w-collect', 'perf_ctx'), 2)} task switches ` +
+        `per message and costs ${ratio(gc, g1)} gateway-1w's, a crossing ` +
+        `message ${fmt(1 + (q - 1) / 0.5, 2)}x a local one, for a p99 of ` +
+        `${ms(p99('gateway-2w-collect'))} ms against gateway-2w's ` +
+        `${ms(p99('gateway-2w'))} ms (medians of the rounds).`);
+    }
     const nr = med['gateway-1w-norec'];
     if (nr)
       p(`- gateway-1w-norec against the floor: ${ratio(nr, fl)}; recovery ` +

@@ -58,7 +58,8 @@
 # rounds, each a fresh server, the servers taking turns in each round:
 # gateway-1w, gateway-1w-norec (connection state recovery off),
 # gateway-2w (2 workers pinned together to CPU 1: about half the messages
-# cross workers), the floor and the anchor; the table gives
+# cross workers), gateway-2w-collect (the same with io_collect_interval
+# DMC_COLLECT, 1ms), the floor and the anchor; the table gives
 # each server's median CPU per message over its rounds;
 # bytes (issue 16): where the memory per idle connection goes, CONNS
 # connections each to lws's own minimum (LWSMIN, bench/lwsmin: plain, and
@@ -102,6 +103,7 @@ SCALE_HOLD=${SCALE_HOLD:-60}
 SCALE_REJOIN=${SCALE_REJOIN:-25000}
 DMC_RATE=${DMC_RATE:-10000}
 DMC_ROUNDS=${DMC_ROUNDS:-3}
+DMC_COLLECT=${DMC_COLLECT:-1ms}
 REDIS_MODES=${REDIS_MODES:-classic sharded}
 FANR_CONNS=${FANR_CONNS:-$FAN_CONNS}
 FANR_GROUPS=${FANR_GROUPS:-$FAN_GROUPS}
@@ -306,7 +308,8 @@ start_server() {
 	rec=1
 	case $name in *-norec) rec=0 ;; esac
 	case ${name%-norec} in
-	gateway-1w|gateway-2w|gateway-all|gateway-scale|gateway-14w)
+	gateway-1w|gateway-2w|gateway-2w-collect|gateway-all|gateway-scale|\
+	gateway-14w)
 		workers=1
 		if [ "$name" = gateway-all ]; then
 			workers=0
@@ -315,7 +318,7 @@ start_server() {
 			workers=$SCALE_WORKERS
 		elif [ -n "$SERVER_CPU" ]; then
 			# gateway-2w: both workers on the one CPU.
-			[ "$name" = gateway-2w ] && workers=2
+			case $name in gateway-2w*) workers=2 ;; esac
 			pin="taskset -c $SERVER_CPU"
 			cpus=$SERVER_CPU
 		fi
@@ -337,6 +340,9 @@ event_rate 1000000
 event_burst 1000000
 EOF
 		[ "$rec" = 0 ] && echo "connection_recovery no" >> "$dir/gw.conf"
+		# dmcost: fewer, larger wakes (io_collect_interval).
+		[ "$name" = gateway-2w-collect ] &&
+		    echo "io_collect_interval $DMC_COLLECT" >> "$dir/gw.conf"
 		# scale: every connection may be recovered (issue 15).
 		[ "$name" = gateway-scale ] && echo "recovery_sessions" \
 		    "$((SCALE_CONNS + SCALE_REJOIN))" >> "$dir/gw.conf"
@@ -389,6 +395,8 @@ RECOVERY=$rec $chat$pin $NODE $here/anchor-node/server.js"
 		echo "#   its gw.conf adds: chat_service_url \"$chat_url\"" \
 		    >> "$tmp/commands" ;;
 	esac
+	[ "$name" = gateway-2w-collect ] && echo "#   its gw.conf adds:" \
+	    "io_collect_interval $DMC_COLLECT" >> "$tmp/commands"
 	[ -n "$redis_url" ] && case $name in gateway-*)
 		echo "#   its gw.conf adds: redis_url \"$redis_url\", node_id" \
 		    "\"$name$inst\", redis_adapter $redis_mode" \
@@ -619,8 +627,8 @@ if has dmcost; then
 	as_scen=dmcost
 	round=1
 	while [ "$round" -le "$DMC_ROUNDS" ]; do
-		for s in gateway-1w gateway-1w-norec gateway-2w floor \
-		    anchor; do
+		for s in gateway-1w gateway-1w-norec gateway-2w \
+		    gateway-2w-collect floor anchor; do
 			start_server "$s" || continue
 			# perf stat over the messages: the server and its
 			# workers (perfwin.sh).

@@ -194,6 +194,7 @@ struct conf {
 	long long		 admin_list_max;	/* sockets per worker */
 	long long		 admin_login_rate;	/* per s per worker */
 	long long		 admin_sockets_max;	/* per worker */
+	long long		 io_collect_interval;	/* ms; 0: none */
 };
 
 /* auth_mode's values; auto resolves to local or service (conf_auth_mode). */

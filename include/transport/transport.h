@@ -153,6 +153,7 @@ struct transport_conf {
 	const char		*admin_origins;	/* comma list; "": any */
 	const char		*admin_ui_dir;	/* "": not served */
 	const char		*admin_ui_path;	/* "/admin/" */
+	long long		 io_collect_interval;	/* ms; 0: none */
 };
 
 struct transport {

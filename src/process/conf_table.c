@@ -415,6 +415,10 @@ const struct conf_key conf_keys[] = {
 	    "bytes a WebSocket client's connection may hold in the kernel "
 	    "unsent (TCP_NOTSENT_LOWAT); the rest waits in its queue; 0: "
 	    "as much as the kernel takes" },
+	{ "io_collect_interval", CONF_DURATION, OFF(io_collect_interval), 0,
+	    100, "0ms", CONF_F_RELOADABLE, NULL, NULL,
+	    "a worker woken collects I/O this long before it works: fewer "
+	    "wakes and task switches, that much more latency; 0: none" },
 	/* The Socket.IO Admin UI (issue 18). */
 	{ "admin", CONF_BOOL, OFF(admin), 0, 1, "off",
 	    CONF_F_RELOADABLE, NULL, NULL,

@@ -38,6 +38,7 @@ conf_transport(const struct conf *c, struct transport_conf *t)
 	t->max_header_size = c->max_header_size;
 	t->output_queue_limit = c->output_queue_limit;
 	t->socket_unsent_max = c->socket_unsent_max;
+	t->io_collect_interval = c->io_collect_interval;
 	t->admin = c->admin;
 	t->admin_origins = c->admin_origins;
 	t->admin_ui_dir = c->admin_ui_dir;

@@ -263,6 +263,10 @@ worker_main(const struct worker_args *args)
 		log_error("cannot create the event loop");
 		return WORKER_EXIT_FATAL;
 	}
+	/* Fewer, larger wakes where workers share CPUs (issue 16). */
+	if (tc.io_collect_interval > 0)
+		ev_set_io_collect_interval(w.loop,
+		    (double)tc.io_collect_interval / 1000.0);
 	ev_set_userdata(w.loop, &w);
 	signal(SIGPIPE, SIG_IGN);
 	if ((w.transport = transport_new(w.loop, &tc, worker_id(args->slot,
