@@ -96,6 +96,7 @@ struct admin {
 	uint64_t		 logins_refused, ops, ops_refused;
 	uint64_t		 updates_sent, updates_dropped, truncated;
 	uint64_t		 lists;
+	uint64_t		 gaps;		/* the bus's gaps, as last seen */
 };
 
 static void	on_stats(struct ev_loop *, ev_timer *, int);
@@ -457,6 +458,27 @@ stats_packet(struct admin *a, size_t *len)
 	return adminjson_packet("server_stats", json_pack("[o]", o), len);
 }
 
+/*
+ * The bus drops records when a peer falls behind (NOTES.md), counting
+ * them as gaps: any of them may have been another worker's batch or its
+ * 'R', so every dashboard here is stale and gets a fresh list.
+ */
+static void
+lost_records(struct admin *a)
+{
+	struct admin_sock	*as;
+	struct bus_stats	 bs;
+
+	if (a->g->bus == NULL)
+		return;
+	bus_stats(a->g->bus, &bs);
+	if (bs.gaps == a->gaps)
+		return;
+	a->gaps = bs.gaps;
+	for (as = a->socks; as != NULL; as = as->next)
+		as->stale = 1;
+}
+
 /* Every admin_stats_interval: "I have a dashboard", and our stats. */
 static void
 on_stats(struct ev_loop *loop, ev_timer *w, int revents)
@@ -469,6 +491,7 @@ on_stats(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	lost_records(a);
 	resync(a);
 	if (a->nsocks > 0)
 		send_rec(a, 'W', NULL, 0);

@@ -74,7 +74,14 @@ describe("admin on, 2 workers", () => {
       "admin_origins https://dash.example",
       `admin_ui_dir "${ui}"`,
       "admin_batch_max 3",
-      "admin_flush_interval 300ms",
+      // A burst of 12 connects falls within one interval, and whatever
+      // the kernel's split between the 2 workers, one of them gets 6 or
+      // more: its first goes at once, the next past admin_batch_max.
+      "admin_flush_interval 2s",
+      // Its cases log in with a password several times a second, which
+      // the default of 2 per worker would refuse now and then (the limit
+      // itself: "admin_login_rate" below).
+      "admin_login_rate 50",
     ].join("\n") });
   });
   after(async () => {
@@ -173,7 +180,7 @@ describe("admin on, 2 workers", () => {
       // socket_connected for each, a fresh all_sockets with them all.
       const lists = a.all("all_sockets").length;
       const mark = a.mark();
-      for (let i = 0; i < 8; i++) extra.push(await online(gw.url, uid("burst")));
+      for (let i = 0; i < 12; i++) extra.push(await online(gw.url, uid("burst")));
       const [list] = await a.next(mark, "all_sockets", { ms: 30000 });
       assert.ok(a.all("all_sockets").length > lists);
       for (const d of extra) assert.ok(list.some((s) => s.id === d.socket.id), "listed");
@@ -217,6 +224,52 @@ describe("admin on, 2 workers", () => {
       const m = (await getJSON(gw.url, "/metrics")).totals;
       return m.admin_files >= 3 && m.admin_files_refused >= 4;
     }, SLOW, "the files served (3) and refused (4), counted");
+    noSanitizer(gw);
+  });
+});
+
+describe("admin_login_rate", () => {
+  let gw;
+  before(async () => {
+    gw = await startGateway({ workers: 1, conf: [
+      "admin on",
+      "admin_username admin",
+      `admin_password_hash "${HASH}"`,
+      "admin_login_rate 1",
+    ].join("\n") });
+  });
+  after(async () => { await gw?.shutdown(); });
+
+  test("password checks past the rate are refused and counted; the worker goes on",
+    { timeout: 60000 }, async () => {
+    const before = await refusedLogins(gw);
+    const tries = Array.from({ length: 6 },
+      () => admin(gw.url, { username: "admin", password: "pw" }));
+    try {
+      // Each ends in all_sockets (in) or its connect_error's message.
+      const ends = await Promise.all(tries.map((a) =>
+        a.wait("all_sockets", { ms: SLOW }).then(() => "in", (e) =>
+          /^connect_error while waiting for all_sockets: (.*)$/
+            .exec(e.message)?.[1] ?? e.message)));
+      assert.ok(ends.includes("in"), JSON.stringify(ends));
+      assert.ok(ends.includes("too many login attempts"), JSON.stringify(ends));
+      assert.deepEqual(ends.filter((e) => e !== "in" &&
+        e !== "too many login attempts"), [], JSON.stringify(ends));
+      const refused = ends.filter((e) => e !== "in").length;
+      await until(async () => await refusedLogins(gw) >= before + refused,
+        SLOW, "admin_logins_refused to count the refusals");
+    } finally {
+      for (const a of tries)
+        a.socket.close();
+    }
+    // Past the second, a login goes in again.
+    await new Promise((r) => setTimeout(r, 1100));
+    const late = admin(gw.url, { username: "admin", password: "pw" });
+    try {
+      await late.wait("all_sockets", { ms: SLOW });
+    } finally {
+      late.socket.close();
+    }
     noSanitizer(gw);
   });
 });
