@@ -75,11 +75,16 @@ check_members(const struct evscan *ev, const json_t *arg)
 		n = (size_t)(m->key.end - m->key.start) - 2;
 		if (m->key.flags != 0 || n >= sizeof(key))
 			continue;
+		/*
+		 * A later key of the same name, raw, or escaped ("\/a" is
+		 * "/a"): jansson keeps that one.
+		 */
 		for (k = i + 1; k < ev->nmembers && k < EVSCAN_MEMBERS; k++)
-			if ((size_t)(ev->member[k].key.end -
+			if (ev->member[k].key.flags != 0 ||
+			    ((size_t)(ev->member[k].key.end -
 			    ev->member[k].key.start) == n + 2 &&
 			    memcmp(ev->member[k].key.start, m->key.start,
-			    n + 2) == 0)
+			    n + 2) == 0))
 				break;
 		if (k < ev->nmembers)
 			continue;	/* a later one, or maybe one not kept */
